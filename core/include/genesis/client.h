@@ -1,0 +1,86 @@
+/* A client of a coordinator in another process (or thread): sends requests and emits over
+ * the front door (REQ) and subscribes to the event bus (SUB), over NNG.
+ *
+ * Lifecycle: genesis_client_new -> genesis_client_dial -> request / emit / subscribe ->
+ * genesis_client_free. Threading: every function may be called from any thread,
+ * concurrently, except genesis_client_free, which must be the last call on the handle. */
+#ifndef GENESIS_CLIENT_H
+#define GENESIS_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "genesis/export.h"
+#include "genesis/message.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct genesis_client genesis_client;
+
+#define GENESIS_CLIENT_OPTIONS_VERSION 1
+
+typedef struct genesis_client_options {
+    unsigned int version;        /* GENESIS_CLIENT_OPTIONS_VERSION */
+    const char *name;            /* default source of requests and emits; NULL = "client" */
+    size_t max_message_size;     /* largest reply accepted; 0 = 1 MiB */
+    uint32_t default_timeout_ms; /* deadline of calls that set none; 0 = 10000 */
+    unsigned int worker_threads; /* threads running callbacks; 0 = 2 */
+} genesis_client_options;
+
+GENESIS_API int genesis_client_options_init(genesis_client_options *opts, unsigned int version);
+
+/* Create a client. opts may be NULL; it is copied. Free with genesis_client_free. */
+GENESIS_API int genesis_client_new(genesis_client **out, const genesis_client_options *opts);
+
+/* Dial a coordinator: front_door_url for requests and emits; event_bus_url (may be NULL) for
+ * subscriptions. Dialing happens in the background and reconnects after failures, so this
+ * succeeds before the coordinator is up; requests wait for the connection within their
+ * deadline. */
+GENESIS_API int genesis_client_dial(genesis_client *cl, const char *front_door_url,
+                                    const char *event_bus_url);
+
+/* Request target component through the coordinator; same contract as
+ * genesis_coordinator_request. Transport failures are UNAVAILABLE / TRANSPORT_ERROR;
+ * no answer within the deadline is DEADLINE_EXCEEDED. */
+GENESIS_API int genesis_client_request(genesis_client *cl, const char *target, const char *type,
+                                       const void *data, size_t len,
+                                       const genesis_call_options *opts, genesis_result **out);
+
+/* Asynchronous request; same contract as genesis_coordinator_request_async. */
+GENESIS_API int genesis_client_request_async(genesis_client *cl, const char *target,
+                                             const char *type, const void *data, size_t len,
+                                             const genesis_call_options *opts,
+                                             genesis_result_fn cb, void *arg);
+
+/* Emit a local event through the coordinator and wait for its acknowledgement. */
+GENESIS_API int genesis_client_emit(genesis_client *cl, const char *type, const void *data,
+                                    size_t len, const genesis_call_options *opts);
+
+/* Ask the coordinator for its status report; *out receives a result whose payload is the
+ * JSON document described at genesis_coordinator_status. timeout_ms 0 = default. */
+GENESIS_API int genesis_client_status(genesis_client *cl, uint32_t timeout_ms,
+                                      genesis_result **out);
+
+/* Deliver bus events whose topic starts with topic_prefix to cb, one at a time, in order, on
+ * a worker thread. Topics are "local:<type>" and "external:<type>"; "" matches everything.
+ * May be called several times (each prefix adds a subscription; an event matching several is
+ * delivered once). cb/arg are shared by all subscriptions: the last non-NULL cb wins. NNG
+ * pub/sub is best effort: lost events show up as gaps, see genesis_client_events_lost. */
+GENESIS_API int genesis_client_subscribe(genesis_client *cl, const char *topic_prefix,
+                                         genesis_event_fn cb, void *arg);
+
+/* Events missed so far: the sum of gaps in the publishers' sequence numbers, plus events
+ * dropped because the delivery queue was full. */
+GENESIS_API uint64_t genesis_client_events_lost(genesis_client *cl);
+
+/* Close the sockets, cancel outstanding calls (their callbacks run with CANCELLED) and free.
+ * Accepts NULL. No callback runs after it returns. Must not be called from a callback. */
+GENESIS_API void genesis_client_free(genesis_client *cl);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GENESIS_CLIENT_H */

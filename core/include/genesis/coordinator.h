@@ -1,0 +1,161 @@
+/* The coordinator: owns the component registry, routes requests and events, and serves the
+ * front door (REP) and event bus (PUB) over NNG. genesisd is a thin program around it.
+ *
+ * Lifecycle: genesis_coordinator_new -> [listen] -> register components -> requests/emits ->
+ * genesis_coordinator_stop (drains) -> genesis_coordinator_free.
+ * Threading: every function may be called from any thread, concurrently, except
+ * genesis_coordinator_free, which must be the last call on the handle. */
+#ifndef GENESIS_COORDINATOR_H
+#define GENESIS_COORDINATOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "genesis/export.h"
+#include "genesis/message.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct genesis_coordinator genesis_coordinator;
+
+#define GENESIS_COORDINATOR_OPTIONS_VERSION 1
+
+typedef struct genesis_coordinator_options {
+    unsigned int version;          /* GENESIS_COORDINATOR_OPTIONS_VERSION */
+    unsigned int worker_threads;   /* threads running handlers; 0 = default (8) */
+    unsigned int front_door_contexts; /* front-door requests served at once; 0 = 64 */
+    size_t max_message_size;       /* largest message accepted or sent; 0 = 1 MiB */
+    uint32_t default_timeout_ms;   /* deadline of calls that set none; 0 = 10000 */
+    unsigned int max_concurrency;  /* per in-process component handlers at once; 0 = 16 */
+    unsigned int max_queued_requests; /* per component waiting requests; 0 = 50 */
+    unsigned int event_queue_depth;   /* per component waiting events; 0 = 50 */
+    uint32_t heartbeat_interval_ms;   /* expected from remote components; 0 = 100 */
+    unsigned int heartbeat_misses;    /* missed heartbeats before DOWN; 0 = 3 */
+    int log_level;                 /* genesis_log_level; messages above it are dropped */
+    genesis_log_fn log;            /* NULL = write to stderr */
+    void *log_arg;
+} genesis_coordinator_options;
+
+/* Fill *opts with defaults for the given version (GENESIS_COORDINATOR_OPTIONS_VERSION). */
+GENESIS_API int genesis_coordinator_options_init(genesis_coordinator_options *opts,
+                                                 unsigned int version);
+
+/* Create a coordinator. opts may be NULL for defaults; it is copied. On success *out owns a
+ * new coordinator that must be released with genesis_coordinator_free. */
+GENESIS_API int genesis_coordinator_new(genesis_coordinator **out,
+                                        const genesis_coordinator_options *opts);
+
+/* Listen on a front-door URL (REP: clients, the gateway and remote components send envelopes
+ * here) and an event-bus URL (PUB: events for remote components and subscribers).
+ * event_bus_url may be NULL to run without a bus. URLs are NNG's: ipc:///path,
+ * tcp://host:port (port 0 picks a free port; read it back with genesis_coordinator_url),
+ * inproc://name. May be called once per coordinator. */
+GENESIS_API int genesis_coordinator_listen(genesis_coordinator *c, const char *front_door_url,
+                                           const char *event_bus_url);
+
+typedef enum genesis_endpoint {
+    GENESIS_ENDPOINT_FRONT_DOOR = 0,
+    GENESIS_ENDPOINT_EVENT_BUS = 1
+} genesis_endpoint;
+
+/* Copy the URL an endpoint actually listens on (with the bound port for tcp port 0) into buf,
+ * NUL-terminated. Returns GENESIS_NOT_FOUND if not listening, GENESIS_OUT_OF_RANGE if buf is
+ * too small. */
+GENESIS_API int genesis_coordinator_url(genesis_coordinator *c, int endpoint, char *buf,
+                                        size_t size);
+
+/* Callbacks of an in-process component. Versioned so callbacks can be appended. */
+#define GENESIS_COMPONENT_VERSION 1
+
+typedef struct genesis_component {
+    unsigned int version;        /* GENESIS_COMPONENT_VERSION */
+    genesis_request_fn on_request; /* required */
+    genesis_event_fn on_event;   /* local events from other components; may be NULL */
+    void *arg;                   /* passed last to every callback; owned by the caller */
+} genesis_component;
+
+/* Register an in-process component under id (1..128 bytes of [A-Za-z0-9._-]). The struct is
+ * copied; arg must stay valid until genesis_coordinator_unregister returns for this id or the
+ * coordinator is freed. Returns GENESIS_ALREADY_EXISTS if the id is taken. */
+GENESIS_API int genesis_coordinator_register(genesis_coordinator *c, const char *id,
+                                             const genesis_component *component);
+
+/* Remove a component (in-process or remote). New requests get NOT_FOUND at once; queued
+ * ones fail with UNAVAILABLE. For an in-process component it returns after every running
+ * callback of that component has returned, so arg can be freed afterwards; called from one of
+ * that component's own callbacks it does not wait. */
+GENESIS_API int genesis_coordinator_unregister(genesis_coordinator *c, const char *id);
+
+/* Send a request to a component and wait for the outcome. data may be NULL when len is 0;
+ * it is copied. opts may be NULL. On return *out (if out is not NULL) holds the result, also
+ * for failures (read its message), unless the return is GENESIS_INVALID_ARGUMENT from bad
+ * parameters; free it with genesis_result_free. Returns the result's status. */
+GENESIS_API int genesis_coordinator_request(genesis_coordinator *c, const char *target,
+                                            const char *type, const void *data, size_t len,
+                                            const genesis_call_options *opts,
+                                            genesis_result **out);
+
+/* Start a request and return at once; cb runs exactly once with the outcome (see
+ * genesis_result_fn). Returns GENESIS_OK when the call was started. When it returns an error
+ * (bad parameters, stopping, out of memory), cb is never called. */
+GENESIS_API int genesis_coordinator_request_async(genesis_coordinator *c, const char *target,
+                                                  const char *type, const void *data, size_t len,
+                                                  const genesis_call_options *opts,
+                                                  genesis_result_fn cb, void *arg);
+
+/* Emit a local event: queued for every in-process component but opts->source, and published
+ * on the event bus for remote components and subscribers. Never blocks: a component whose
+ * event queue is full loses the event and the drop is counted. Returns GENESIS_OK once the
+ * event is queued/published; *delivered and *dropped (each may be NULL) receive how many
+ * in-process components queued and dropped it. */
+GENESIS_API int genesis_coordinator_emit(genesis_coordinator *c, const char *type,
+                                         const void *data, size_t len,
+                                         const genesis_call_options *opts, unsigned int *delivered,
+                                         unsigned int *dropped);
+
+#define GENESIS_COORDINATOR_STATS_VERSION 1
+
+/* Counters since creation. Monotonic, except components and in_flight (gauges). */
+typedef struct genesis_coordinator_stats {
+    unsigned int version;       /* set by the caller: GENESIS_COORDINATOR_STATS_VERSION */
+    uint64_t requests;          /* requests accepted for routing */
+    uint64_t succeeded;         /* ... that ended OK */
+    uint64_t failed;            /* ... that ended with any other status */
+    uint64_t timed_out;         /* ... of which DEADLINE_EXCEEDED */
+    uint64_t rejected;          /* ... of which rejected before reaching a handler */
+    uint64_t late_replies;      /* handler replies that arrived after the deadline */
+    uint64_t events_emitted;    /* emit calls and Emit envelopes */
+    uint64_t events_delivered;  /* events handed to in-process components */
+    uint64_t events_dropped;    /* events lost to full component queues */
+    uint64_t events_published;  /* events sent on the event bus */
+    uint64_t front_door_messages; /* envelopes received on the front door */
+    uint64_t malformed;         /* front-door messages that did not decode */
+    uint64_t components;        /* currently registered components (gauge) */
+    uint64_t in_flight;         /* requests currently being served (gauge) */
+} genesis_coordinator_stats;
+
+/* Copy the counters into *stats; stats->version must be set by the caller. */
+GENESIS_API int genesis_coordinator_stats_get(genesis_coordinator *c,
+                                              genesis_coordinator_stats *stats);
+
+/* A status report as JSON (content type "application/json") in a new result: mode, uptime,
+ * counters, and every component with health, in-flight and queued work. Free it with
+ * genesis_result_free. The same document genesis_client_status returns. */
+GENESIS_API int genesis_coordinator_status(genesis_coordinator *c, genesis_result **out);
+
+/* Stop: refuse new work (UNAVAILABLE / SHUTTING_DOWN), let in-flight requests finish or reach
+ * their deadlines, deliver completion callbacks, close the sockets and join the threads.
+ * Returns when all of that is done. Idempotent. Must not be called from a library callback
+ * (returns GENESIS_FAILED_PRECONDITION). */
+GENESIS_API int genesis_coordinator_stop(genesis_coordinator *c);
+
+/* Stop (if needed) and free. Accepts NULL. No callback runs after it returns. */
+GENESIS_API void genesis_coordinator_free(genesis_coordinator *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GENESIS_COORDINATOR_H */

@@ -1,0 +1,22 @@
+/* Genesis: a resilient component coordinator. The whole public API in one include.
+ *
+ * Conventions (the stable C ABI):
+ *   - every public symbol starts with genesis_ / GENESIS_; handles are opaque;
+ *   - functions that can fail return an int genesis_status, 0 = GENESIS_OK, and explain
+ *     failures through genesis_last_error(); out parameters come first;
+ *   - option structs carry a version first and are filled by *_options_init;
+ *   - *_free functions accept NULL; callbacks take their void *arg last;
+ *   - when a function that takes a callback returns an error, the callback is never called;
+ *   - no variadic functions and no structs passed by value, so FFI (ctypes, cgo) works. */
+#ifndef GENESIS_GENESIS_H
+#define GENESIS_GENESIS_H
+
+#include "genesis/export.h"
+#include "genesis/version.h"
+#include "genesis/status.h"
+#include "genesis/message.h"
+#include "genesis/coordinator.h"
+#include "genesis/client.h"
+#include "genesis/service.h"
+
+#endif /* GENESIS_GENESIS_H */

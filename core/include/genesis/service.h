@@ -1,0 +1,75 @@
+/* A remote component ("service"): a process that registers an id with a coordinator, listens
+ * on its own REP address that the coordinator dials, serves requests concurrently, heartbeats,
+ * and receives local events from the event bus.
+ *
+ * Lifecycle: genesis_service_new -> genesis_service_listen -> genesis_service_connect ->
+ * (serving) -> genesis_service_free (unregisters, then stops).
+ * Threading: every function may be called from any thread, concurrently, except
+ * genesis_service_free, which must be the last call on the handle. */
+#ifndef GENESIS_SERVICE_H
+#define GENESIS_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "genesis/export.h"
+#include "genesis/coordinator.h"
+#include "genesis/message.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct genesis_service genesis_service;
+
+#define GENESIS_SERVICE_OPTIONS_VERSION 1
+
+typedef struct genesis_service_options {
+    unsigned int version;          /* GENESIS_SERVICE_OPTIONS_VERSION */
+    unsigned int max_concurrency;  /* requests served at once; 0 = 16 */
+    size_t max_message_size;       /* largest request accepted; 0 = 1 MiB */
+    uint32_t heartbeat_interval_ms; /* 0 = what the coordinator asks for (default 100) */
+    unsigned int event_queue_depth; /* waiting events before drops; 0 = 50 */
+    int log_level;                 /* genesis_log_level */
+    genesis_log_fn log;            /* NULL = stderr */
+    void *log_arg;
+} genesis_service_options;
+
+GENESIS_API int genesis_service_options_init(genesis_service_options *opts, unsigned int version);
+
+/* Create a service for component id with its callbacks (copied; component->arg must outlive
+ * the service). opts may be NULL. Free with genesis_service_free. */
+GENESIS_API int genesis_service_new(genesis_service **out, const char *id,
+                                    const genesis_component *component,
+                                    const genesis_service_options *opts);
+
+/* Listen for the coordinator's requests on url (ipc://, tcp:// with port 0 allowed). Must be
+ * called before genesis_service_connect. */
+GENESIS_API int genesis_service_listen(genesis_service *svc, const char *url);
+
+/* Copy the URL actually listened on (bound port filled in) into buf. */
+GENESIS_API int genesis_service_url(genesis_service *svc, char *buf, size_t size);
+
+/* Register with the coordinator at front_door_url, waiting up to timeout_ms (0 = 10 s) for
+ * the acknowledgement, then heartbeat in the background. event_bus_url may be NULL (no
+ * events). If the coordinator later forgets the service (it restarted), the service registers
+ * again on its own. Returns ALREADY_EXISTS if an in-process component holds the id. */
+GENESIS_API int genesis_service_connect(genesis_service *svc, const char *front_door_url,
+                                        const char *event_bus_url, uint32_t timeout_ms);
+
+/* Emit a local event through the coordinator (source = this service's id). */
+GENESIS_API int genesis_service_emit(genesis_service *svc, const char *type, const void *data,
+                                     size_t len, const genesis_call_options *opts);
+
+/* Requests served so far (monotonic). */
+GENESIS_API uint64_t genesis_service_requests_served(genesis_service *svc);
+
+/* Unregister (best effort, bounded wait), stop serving, wait for running handlers, close
+ * sockets and free. Accepts NULL. No callback runs after it returns. */
+GENESIS_API void genesis_service_free(genesis_service *svc);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GENESIS_SERVICE_H */

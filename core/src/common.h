@@ -1,0 +1,56 @@
+/* Internal helpers shared by every libgenesis source file: errors, time, allocation. */
+#ifndef GN_COMMON_H
+#define GN_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "genesis/status.h"
+#include "genesis/message.h"
+
+/* Internal, non-static functions are gn_*; public ones are genesis_* (see genesis.h). */
+
+#define GN_DEFAULT_MAX_MESSAGE (1024u * 1024u)
+#define GN_DEFAULT_TIMEOUT_MS 10000u
+#define GN_MAX_ID_LEN 128u
+#define GN_MAX_TYPE_LEN 256u
+
+/* Record a thread-local explanation for genesis_last_error() and return status, so error
+ * paths read `return gn_fail(GENESIS_NOT_FOUND, "no component '%s'", id);`. */
+int gn_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Clear the thread-local message (start of each public call that can fail). */
+void gn_clear_error(void);
+
+/* Monotonic milliseconds, for deadlines. */
+int64_t gn_now_ms(void);
+/* Wall-clock Unix milliseconds, for event timestamps. */
+int64_t gn_wall_ms(void);
+
+/* strdup that returns NULL on NULL input; callers check for allocation failure. */
+char *gn_strdup(const char *s);
+
+/* Component ids: 1..GN_MAX_ID_LEN bytes of [A-Za-z0-9._-]. */
+bool gn_valid_id(const char *id);
+/* Request and event types: 1..GN_MAX_TYPE_LEN printable ASCII bytes without spaces. */
+bool gn_valid_type(const char *type);
+
+/* Map an NNG error (nng_err) onto a Genesis status and reason. */
+int gn_status_from_nng(int nng_err, int *reason);
+
+/* A small logger: level filter plus a sink. */
+typedef struct gn_logger {
+    int level;
+    genesis_log_fn fn;
+    void *arg;
+} gn_logger;
+
+void gn_log(const gn_logger *lg, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Defensive checks that stay in release builds: log loudly with file and line, then let the
+ * caller degrade gracefully (SQLite's ALWAYS/NEVER idea). */
+bool gn_check_failed(const char *expr, const char *file, int line);
+#define GN_CHECK(expr) ((expr) ? true : gn_check_failed(#expr, __FILE__, __LINE__))
+
+#endif /* GN_COMMON_H */
