@@ -1,0 +1,747 @@
+/* genesisctl: the operator's command line for a Genesis coordinator, over its front door and
+ * event bus (the client role of libgenesis).
+ *
+ *   genesisctl [OPTIONS] status [--json]
+ *   genesisctl [OPTIONS] request TARGET TYPE [DATA]
+ *   genesisctl [OPTIONS] emit TYPE [DATA]
+ *   genesisctl [OPTIONS] watch [--count N] [TOPIC_PREFIX]
+ *
+ * Exit codes:
+ *   0  success
+ *   1  the coordinator answered with an error status
+ *   2  usage error (bad option, missing argument, invalid URL)
+ *   3  the coordinator could not be reached (transport error or no reply in time)
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <genesis/genesis.h>
+#include <jansson.h>
+
+#define DEFAULT_URL        "tcp://127.0.0.1:7400"
+#define DEFAULT_EVENTS     "tcp://127.0.0.1:7401"
+#define DEFAULT_TIMEOUT_MS 5000u
+/* Deadline of the status probe that tells "the coordinator answered DEADLINE_EXCEEDED" from
+ * "nobody answered" (see classify_failure). */
+#define PROBE_TIMEOUT_MS 1000u
+
+enum exit_code { EXIT_OK = 0, EXIT_ERROR_STATUS = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
+
+struct ctl_config {
+    const char *url;
+    const char *events;
+    const char *source;
+    uint32_t timeout_ms;
+    int verbose;
+    int json;            /* status --json */
+    unsigned long count; /* watch --count; 0 = until a signal */
+    int have_count;
+    const char *command;
+    char **args; /* the command's positional arguments */
+    int nargs;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: genesisctl [OPTIONS] COMMAND [ARGS]\n"
+            "Operate a Genesis coordinator.\n"
+            "\n"
+            "Commands:\n"
+            "  status [--json]             mode, counters and components (--json: raw report)\n"
+            "  request TARGET TYPE [DATA]  send a request; print the reply payload\n"
+            "  emit TYPE [DATA]            emit a local event\n"
+            "  watch [--count N] [PREFIX]  print bus events whose topic starts with PREFIX\n"
+            "                              (topics are local:<type> and external:<type>)\n"
+            "                              until SIGINT/SIGTERM, or N events with --count\n"
+            "\n"
+            "DATA is sent as application/json if it parses as JSON, else as text/plain.\n"
+            "Use -- before a DATA that starts with '-'.\n"
+            "\n"
+            "Options:\n"
+            "  --url URL       front door (default $GENESIS_URL or " DEFAULT_URL ")\n"
+            "  --events URL    event bus (default $GENESIS_EVENTS or " DEFAULT_EVENTS ")\n"
+            "  --timeout MS    deadline of each call in milliseconds (default 5000)\n"
+            "  --source NAME   caller identity sent with requests and emits (default client)\n"
+            "  -v, --verbose   say more (emit prints \"emitted\")\n"
+            "  --version       print the version and exit\n"
+            "  -h, --help      print this help and exit\n"
+            "\n"
+            "Exit status:\n"
+            "  0  success\n"
+            "  1  the coordinator answered with an error status\n"
+            "  2  usage error\n"
+            "  3  could not reach the coordinator (transport error or no reply in time)\n");
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("genesisctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'genesisctl --help' for more information.\n", stderr);
+    return EXIT_USAGE;
+}
+
+static int parse_ulong(const char *text, unsigned long max, unsigned long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Options are accepted anywhere on the line (GNU permutation); "--" ends them. Returns -1 to
+ * go on, or an exit code. */
+static int parse_args(int argc, char **argv, struct ctl_config *cfg)
+{
+    enum { OPT_URL = 256, OPT_EVENTS, OPT_TIMEOUT, OPT_SOURCE, OPT_JSON, OPT_COUNT, OPT_VERSION };
+    static const struct option long_opts[] = {
+        {"url", required_argument, NULL, OPT_URL},
+        {"events", required_argument, NULL, OPT_EVENTS},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"source", required_argument, NULL, OPT_SOURCE},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"count", required_argument, NULL, OPT_COUNT},
+        {"verbose", no_argument, NULL, 'v'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+
+    memset(cfg, 0, sizeof *cfg);
+    const char *env = getenv("GENESIS_URL");
+    cfg->url = (env != NULL && env[0] != '\0') ? env : DEFAULT_URL;
+    env = getenv("GENESIS_EVENTS");
+    cfg->events = (env != NULL && env[0] != '\0') ? env : DEFAULT_EVENTS;
+    cfg->timeout_ms = DEFAULT_TIMEOUT_MS;
+
+    unsigned long v;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_URL:
+            cfg->url = optarg;
+            break;
+        case OPT_EVENTS:
+            cfg->events = optarg;
+            break;
+        case OPT_TIMEOUT:
+            if (parse_ulong(optarg, UINT32_MAX, &v) != 0 || v == 0)
+                return usage_error("invalid --timeout '%s' (milliseconds, at least 1)", optarg);
+            cfg->timeout_ms = (uint32_t)v;
+            break;
+        case OPT_SOURCE:
+            cfg->source = optarg;
+            break;
+        case OPT_JSON:
+            cfg->json = 1;
+            break;
+        case OPT_COUNT:
+            if (parse_ulong(optarg, ULONG_MAX, &v) != 0 || v == 0)
+                return usage_error("invalid --count '%s' (a positive integer)", optarg);
+            cfg->count = v;
+            cfg->have_count = 1;
+            break;
+        case 'v':
+            cfg->verbose = 1;
+            break;
+        case OPT_VERSION:
+            printf("genesisctl %s (libgenesis %s, protocol %d)\n", GENESIS_VERSION_STRING,
+                   genesis_version_string(), GENESIS_PROTOCOL_VERSION);
+            return EXIT_OK;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        default: /* getopt_long already named the bad option */
+            fputs("Try 'genesisctl --help' for more information.\n", stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc)
+        return usage_error("%s", "missing COMMAND (status, request, emit or watch)");
+    cfg->command = argv[optind];
+    cfg->args = argv + optind + 1;
+    cfg->nargs = argc - optind - 1;
+    if (cfg->url[0] == '\0' || cfg->events[0] == '\0')
+        return usage_error("%s", "--url and --events need a non-empty URL");
+
+    int is_status = strcmp(cfg->command, "status") == 0;
+    int is_watch = strcmp(cfg->command, "watch") == 0;
+    if (!is_status && strcmp(cfg->command, "request") != 0 && strcmp(cfg->command, "emit") != 0 &&
+        !is_watch)
+        return usage_error("unknown command '%s' (status, request, emit or watch)", cfg->command);
+    if (cfg->json && !is_status)
+        return usage_error("%s", "--json applies to the status command only");
+    if (cfg->have_count && !is_watch)
+        return usage_error("%s", "--count applies to the watch command only");
+    return -1;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Failures and exit codes.                                                                  */
+
+/* Is the coordinator at the front door answering at all? A status request is served by the
+ * coordinator itself, so an answer proves it is reachable. */
+static int coordinator_answers(genesis_client *cl)
+{
+    genesis_result *res = NULL;
+    int rc = genesis_client_status(cl, PROBE_TIMEOUT_MS, &res);
+    genesis_result_free(res);
+    return rc == GENESIS_OK;
+}
+
+/* Map a failed call onto an exit code. A transport error means nobody answered. A
+ * DEADLINE_EXCEEDED is ambiguous in the API (the client's own timer and the coordinator's
+ * answer look alike), so it is settled by probing the coordinator with a status call. */
+static int classify_failure(genesis_client *cl, int status, int reason)
+{
+    if (reason == GENESIS_REASON_TRANSPORT_ERROR &&
+        (status == GENESIS_UNAVAILABLE || status == GENESIS_DEADLINE_EXCEEDED))
+        return EXIT_UNREACHABLE;
+    if (status == GENESIS_DEADLINE_EXCEEDED || status == GENESIS_UNAVAILABLE)
+        return coordinator_answers(cl) ? EXIT_ERROR_STATUS : EXIT_UNREACHABLE;
+    return EXIT_ERROR_STATUS;
+}
+
+static void print_result_error(const genesis_result *res)
+{
+    int status = genesis_result_status(res);
+    fprintf(stderr, "error: %s (%s): %s\n", genesis_status_name(status),
+            genesis_reason_name(genesis_result_reason(res)), genesis_result_message(res));
+}
+
+/* Report a failed call: print it, then pick the exit code. */
+static int fail_with_result(struct ctl_config *cfg, genesis_client *cl, const genesis_result *res)
+{
+    print_result_error(res);
+    int code = classify_failure(cl, genesis_result_status(res), genesis_result_reason(res));
+    if (code == EXIT_UNREACHABLE)
+        fprintf(stderr, "genesisctl: could not reach the coordinator at %s\n", cfg->url);
+    return code;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* status                                                                                    */
+
+/* Render any JSON value as a short cell: strings bare, booleans yes/no, null "-", arrays
+ * comma-joined, objects compact. Returns a malloc'd string or NULL. */
+static char *json_cell(const json_t *v)
+{
+    char buf[64];
+    if (v == NULL || json_is_null(v))
+        return strdup("-");
+    if (json_is_string(v))
+        return strdup(json_string_value(v));
+    if (json_is_integer(v)) {
+        snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return strdup(buf);
+    }
+    if (json_is_real(v)) {
+        snprintf(buf, sizeof buf, "%g", json_real_value(v));
+        return strdup(buf);
+    }
+    if (json_is_boolean(v))
+        return strdup(json_is_true(v) ? "yes" : "no");
+    if (json_is_array(v)) {
+        size_t total = 1, i;
+        const json_t *item;
+        char **parts = calloc(json_array_size(v) + 1, sizeof *parts);
+        if (parts == NULL)
+            return NULL;
+        json_array_foreach(v, i, item)
+        {
+            parts[i] = json_cell(item);
+            total += (parts[i] ? strlen(parts[i]) : 0) + 1;
+        }
+        char *out = malloc(total);
+        if (out != NULL) {
+            out[0] = '\0';
+            for (i = 0; i < json_array_size(v); i++) {
+                if (i > 0)
+                    strcat(out, ",");
+                if (parts[i] != NULL)
+                    strcat(out, parts[i]);
+            }
+            if (out[0] == '\0')
+                strcpy(out, "-");
+        }
+        for (i = 0; i < json_array_size(v); i++)
+            free(parts[i]);
+        free(parts);
+        return out;
+    }
+    return json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+}
+
+static void print_field(const char *label, const json_t *obj, const char *key)
+{
+    char *cell = json_cell(json_object_get(obj, key));
+    printf("%-12s %s\n", label, cell ? cell : "?");
+    free(cell);
+}
+
+static long long json_int(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (json_is_integer(v))
+        return (long long)json_integer_value(v);
+    if (json_is_real(v))
+        return (long long)json_real_value(v);
+    return 0;
+}
+
+static void print_uptime(const json_t *root)
+{
+    const json_t *v = json_object_get(root, "uptime_ms");
+    if (!json_is_number(v)) {
+        printf("%-12s -\n", "uptime:");
+        return;
+    }
+    long long ms = json_int(root, "uptime_ms");
+    long long s = ms / 1000;
+    printf("%-12s %lldd %02lldh %02lldm %02lld.%03llds\n", "uptime:", s / 86400, s / 3600 % 24,
+           s / 60 % 60, s % 60, ms % 1000);
+}
+
+/* The components table: one column per key, widths fitted to the content. */
+static const struct column {
+    const char *key;
+    const char *title;
+} columns[] = {
+    {"id", "ID"},
+    {"remote", "REMOTE"},
+    {"health", "HEALTH"},
+    {"in_flight", "IN_FLIGHT"},
+    {"queued", "QUEUED"},
+    {"requests", "REQUESTS"},
+    {"failures", "FAILURES"},
+    {"events_delivered", "EV_DELIVERED"},
+    {"events_dropped", "EV_DROPPED"},
+    {"instances", "INSTANCES"},
+    {"urls", "URLS"},
+};
+#define NCOLUMNS (sizeof columns / sizeof columns[0])
+
+static void print_cell(const char *text, size_t width, int last)
+{
+    if (last)
+        printf("%s\n", text);
+    else
+        printf("%-*s  ", (int)width, text);
+}
+
+static int print_components(const json_t *components)
+{
+    size_t rows = json_array_size(components);
+    if (rows == 0) {
+        printf("components:  none\n");
+        return 0;
+    }
+    char **cells = calloc(rows * NCOLUMNS, sizeof *cells);
+    if (cells == NULL)
+        return -1;
+    size_t width[NCOLUMNS];
+    for (size_t c = 0; c < NCOLUMNS; c++)
+        width[c] = strlen(columns[c].title);
+    for (size_t r = 0; r < rows; r++) {
+        const json_t *comp = json_array_get(components, r);
+        for (size_t c = 0; c < NCOLUMNS; c++) {
+            char *cell = json_cell(json_object_get(comp, columns[c].key));
+            cells[r * NCOLUMNS + c] = cell;
+            if (cell != NULL && strlen(cell) > width[c])
+                width[c] = strlen(cell);
+        }
+    }
+    printf("\n");
+    for (size_t c = 0; c < NCOLUMNS; c++)
+        print_cell(columns[c].title, width[c], c + 1 == NCOLUMNS);
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t c = 0; c < NCOLUMNS; c++) {
+            const char *cell = cells[r * NCOLUMNS + c];
+            print_cell(cell ? cell : "?", width[c], c + 1 == NCOLUMNS);
+        }
+    }
+    for (size_t i = 0; i < rows * NCOLUMNS; i++)
+        free(cells[i]);
+    free(cells);
+    return 0;
+}
+
+static int print_status_summary(const json_t *root)
+{
+    const json_t *stats = json_object_get(root, "stats");
+    print_field("mode:", root, "mode");
+    print_field("version:", root, "version");
+    print_uptime(root);
+    print_field("front door:", root, "front_door_url");
+    print_field("event bus:", root, "event_bus_url");
+    printf("%-12s %lld (succeeded %lld, failed %lld: timed out %lld, rejected %lld)\n",
+           "requests:", json_int(stats, "requests"), json_int(stats, "succeeded"),
+           json_int(stats, "failed"), json_int(stats, "timed_out"), json_int(stats, "rejected"));
+    printf("%-12s emitted %lld, delivered %lld, dropped %lld, published %lld\n",
+           "events:", json_int(stats, "events_emitted"), json_int(stats, "events_delivered"),
+           json_int(stats, "events_dropped"), json_int(stats, "events_published"));
+    printf("%-12s %lld\n", "malformed:", json_int(stats, "malformed"));
+    return print_components(json_object_get(root, "components"));
+}
+
+static int cmd_status(struct ctl_config *cfg, genesis_client *cl)
+{
+    if (cfg->nargs > 0)
+        return usage_error("status takes no argument, got '%s'", cfg->args[0]);
+
+    genesis_result *res = NULL;
+    int rc = genesis_client_status(cl, cfg->timeout_ms, &res);
+    if (rc != GENESIS_OK) {
+        /* The coordinator serves status itself: no answer in time means unreachable. */
+        int reason = GENESIS_REASON_NONE;
+        if (res != NULL) {
+            print_result_error(res);
+            reason = genesis_result_reason(res);
+        } else {
+            fprintf(stderr, "error: %s: %s\n", genesis_status_name(rc), genesis_last_error());
+        }
+        genesis_result_free(res);
+        if (rc == GENESIS_DEADLINE_EXCEEDED || reason == GENESIS_REASON_TRANSPORT_ERROR) {
+            fprintf(stderr, "genesisctl: could not reach the coordinator at %s\n", cfg->url);
+            return EXIT_UNREACHABLE;
+        }
+        return rc == GENESIS_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_ERROR_STATUS;
+    }
+
+    size_t len = 0;
+    const char *data = genesis_result_data(res, &len);
+    json_error_t jerr;
+    json_t *root = json_loadb(data, len, 0, &jerr);
+    if (root == NULL || !json_is_object(root)) {
+        fprintf(stderr, "error: the status report is not a JSON object: %s\n",
+                root == NULL ? jerr.text : "wrong type");
+        if (cfg->json)
+            fwrite(data, 1, len, stdout);
+        json_decref(root);
+        genesis_result_free(res);
+        return EXIT_ERROR_STATUS;
+    }
+    genesis_result_free(res);
+
+    int code = EXIT_OK;
+    if (cfg->json) {
+        if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
+            fprintf(stderr, "genesisctl: cannot write the status report\n");
+            code = EXIT_ERROR_STATUS;
+        }
+        printf("\n");
+    } else if (print_status_summary(root) != 0) {
+        fprintf(stderr, "genesisctl: out of memory\n");
+        code = EXIT_ERROR_STATUS;
+    }
+    json_decref(root);
+    return code;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* request, emit                                                                             */
+
+/* DATA is JSON when jansson parses it (any value, e.g. 42 or "x"), else plain text. */
+static const char *content_type_of(const char *data)
+{
+    json_error_t jerr;
+    json_t *v = json_loads(data, JSON_DECODE_ANY, &jerr);
+    if (v == NULL)
+        return "text/plain";
+    json_decref(v);
+    return "application/json";
+}
+
+static void init_call_options(const struct ctl_config *cfg, genesis_call_options *opts,
+                              const char *data)
+{
+    /* The library we link is the one we were built against; init cannot fail here, and
+     * genesis_client_request would reject a bad version anyway. */
+    if (genesis_call_options_init(opts, GENESIS_CALL_OPTIONS_VERSION) != GENESIS_OK) {
+        memset(opts, 0, sizeof *opts);
+        opts->version = GENESIS_CALL_OPTIONS_VERSION;
+    }
+    opts->timeout_ms = cfg->timeout_ms;
+    opts->source = cfg->source;
+    opts->content_type = data != NULL ? content_type_of(data) : NULL;
+}
+
+static int cmd_request(struct ctl_config *cfg, genesis_client *cl)
+{
+    if (cfg->nargs < 2)
+        return usage_error("%s", "request needs TARGET and TYPE");
+    if (cfg->nargs > 3)
+        return usage_error("request takes at most TARGET TYPE DATA; unexpected '%s'", cfg->args[3]);
+    const char *target = cfg->args[0];
+    const char *type = cfg->args[1];
+    const char *data = cfg->nargs == 3 ? cfg->args[2] : NULL;
+
+    genesis_call_options opts;
+    init_call_options(cfg, &opts, data);
+    genesis_result *res = NULL;
+    int rc = genesis_client_request(cl, target, type, data, data ? strlen(data) : 0, &opts, &res);
+    if (res == NULL) {
+        /* Only bad parameters leave no result. */
+        fprintf(stderr, "error: %s: %s\n", genesis_status_name(rc), genesis_last_error());
+        return rc == GENESIS_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_ERROR_STATUS;
+    }
+    int code = EXIT_OK;
+    if (rc != GENESIS_OK) {
+        code = fail_with_result(cfg, cl, res);
+    } else {
+        size_t len = 0;
+        const void *payload = genesis_result_data(res, &len);
+        fwrite(payload, 1, len, stdout);
+        fputc('\n', stdout);
+        if (fflush(stdout) != 0) {
+            fprintf(stderr, "genesisctl: cannot write the reply: %s\n", strerror(errno));
+            code = EXIT_ERROR_STATUS;
+        }
+    }
+    genesis_result_free(res);
+    return code;
+}
+
+static int cmd_emit(struct ctl_config *cfg, genesis_client *cl)
+{
+    if (cfg->nargs < 1)
+        return usage_error("%s", "emit needs TYPE");
+    if (cfg->nargs > 2)
+        return usage_error("emit takes at most TYPE DATA; unexpected '%s'", cfg->args[2]);
+    const char *type = cfg->args[0];
+    const char *data = cfg->nargs == 2 ? cfg->args[1] : NULL;
+
+    genesis_call_options opts;
+    init_call_options(cfg, &opts, data);
+    int rc = genesis_client_emit(cl, type, data, data ? strlen(data) : 0, &opts);
+    if (rc != GENESIS_OK) {
+        /* emit returns no result, so the reason is not available; the message explains. */
+        fprintf(stderr, "error: %s: %s\n", genesis_status_name(rc), genesis_last_error());
+        if (rc == GENESIS_INVALID_ARGUMENT)
+            return EXIT_USAGE;
+        int code = classify_failure(cl, rc, GENESIS_REASON_NONE);
+        if (code == EXIT_UNREACHABLE)
+            fprintf(stderr, "genesisctl: could not reach the coordinator at %s\n", cfg->url);
+        return code;
+    }
+    if (cfg->verbose)
+        printf("emitted\n");
+    return EXIT_OK;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* watch                                                                                     */
+
+struct watch_state {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int stop;            /* set by the signal thread or when count events were printed */
+    int signal_received; /* which signal stopped us, 0 if none */
+    unsigned long printed;
+    unsigned long count; /* 0 = unlimited */
+};
+
+/* Print bytes so that an event stays one line: printable ASCII as is, the rest escaped. */
+static void print_escaped(const unsigned char *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = data[i];
+        if (ch == '\\')
+            fputs("\\\\", stdout);
+        else if (ch == '\n')
+            fputs("\\n", stdout);
+        else if (ch == '\r')
+            fputs("\\r", stdout);
+        else if (ch == '\t')
+            fputs("\\t", stdout);
+        else if (ch < 0x20 || ch >= 0x7f)
+            printf("\\x%02x", ch);
+        else
+            fputc(ch, stdout);
+    }
+}
+
+static void watch_on_event(const genesis_event *ev, void *arg)
+{
+    struct watch_state *ws = arg;
+    pthread_mutex_lock(&ws->lock);
+    if (ws->stop) {
+        pthread_mutex_unlock(&ws->lock);
+        return;
+    }
+    size_t len = 0;
+    const unsigned char *data = genesis_event_data(ev, &len);
+    printf("seq=%" PRIu64 " topic=%s:%s source=%s data=", genesis_event_sequence(ev),
+           genesis_event_is_external(ev) ? "external" : "local", genesis_event_type(ev),
+           genesis_event_source(ev));
+    print_escaped(data, len);
+    fputc('\n', stdout);
+    fflush(stdout);
+    ws->printed++;
+    if (ws->count != 0 && ws->printed >= ws->count) {
+        ws->stop = 1;
+        pthread_cond_broadcast(&ws->cond);
+    }
+    pthread_mutex_unlock(&ws->lock);
+}
+
+struct signal_waiter {
+    sigset_t set;
+    struct watch_state *ws;
+};
+
+/* Collects SIGINT/SIGTERM synchronously (they are blocked in every thread), so nothing runs
+ * in signal-handler context. */
+static void *signal_thread(void *arg)
+{
+    struct signal_waiter *sw = arg;
+    int sig = 0;
+    if (sigwait(&sw->set, &sig) != 0)
+        sig = 0; /* only a bad set fails; stop rather than hang */
+    pthread_mutex_lock(&sw->ws->lock);
+    if (!sw->ws->stop)
+        sw->ws->signal_received = sig;
+    sw->ws->stop = 1;
+    pthread_cond_broadcast(&sw->ws->cond);
+    pthread_mutex_unlock(&sw->ws->lock);
+    return NULL;
+}
+
+static int cmd_watch(struct ctl_config *cfg, genesis_client *cl, struct signal_waiter *sw)
+{
+    if (cfg->nargs > 1)
+        return usage_error("watch takes at most one TOPIC_PREFIX; unexpected '%s'", cfg->args[1]);
+    const char *prefix = cfg->nargs == 1 ? cfg->args[0] : "";
+    struct watch_state *ws = sw->ws;
+    ws->count = cfg->count;
+
+    int rc = genesis_client_subscribe(cl, prefix, watch_on_event, ws);
+    if (rc != GENESIS_OK) {
+        fprintf(stderr, "error: %s: cannot subscribe to %s: %s\n", genesis_status_name(rc),
+                cfg->events, genesis_last_error());
+        return rc == GENESIS_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_UNREACHABLE;
+    }
+    if (cfg->verbose)
+        fprintf(stderr, "watching %s for topics starting with '%s'\n", cfg->events, prefix);
+
+    pthread_mutex_lock(&ws->lock);
+    while (!ws->stop)
+        pthread_cond_wait(&ws->cond, &ws->lock);
+    pthread_mutex_unlock(&ws->lock);
+
+    uint64_t lost = genesis_client_events_lost(cl);
+    if (lost != 0)
+        fprintf(stderr,
+                "genesisctl: %" PRIu64 " event(s) lost (gaps in sequence numbers or a "
+                "full delivery queue)\n",
+                lost);
+    return EXIT_OK;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    struct ctl_config cfg;
+    int code = parse_args(argc, argv, &cfg);
+    if (code >= 0)
+        return code;
+
+    /* Block the stop signals before the library starts threads, so they inherit the mask and
+     * only our signal thread (watch) ever sees SIGINT/SIGTERM. Other commands are short and
+     * bounded by --timeout; for them the default action (terminate) is restored below. */
+    int watching = strcmp(cfg.command, "watch") == 0;
+    struct watch_state ws = {.stop = 0};
+    struct signal_waiter sw;
+    pthread_t sig_thread;
+    int sig_thread_started = 0;
+    signal(SIGPIPE, SIG_IGN);
+    if (watching) {
+        sigemptyset(&sw.set);
+        sigaddset(&sw.set, SIGINT);
+        sigaddset(&sw.set, SIGTERM);
+        sw.ws = &ws;
+        if (pthread_mutex_init(&ws.lock, NULL) != 0 || pthread_cond_init(&ws.cond, NULL) != 0 ||
+            pthread_sigmask(SIG_BLOCK, &sw.set, NULL) != 0) {
+            fprintf(stderr, "genesisctl: cannot set up signal handling\n");
+            return EXIT_ERROR_STATUS;
+        }
+    }
+
+    genesis_client_options copts;
+    if (genesis_client_options_init(&copts, GENESIS_CLIENT_OPTIONS_VERSION) != GENESIS_OK) {
+        fprintf(stderr, "genesisctl: library rejected client options version %d: %s\n",
+                GENESIS_CLIENT_OPTIONS_VERSION, genesis_last_error());
+        return EXIT_ERROR_STATUS;
+    }
+    copts.name = cfg.source;
+    copts.default_timeout_ms = cfg.timeout_ms;
+    copts.worker_threads = 1; /* callbacks are printed one at a time anyway */
+
+    genesis_client *cl = NULL;
+    int rc = genesis_client_new(&cl, &copts);
+    if (rc != GENESIS_OK) {
+        fprintf(stderr, "genesisctl: cannot create a client: %s (%s)\n", genesis_last_error(),
+                genesis_status_name(rc));
+        return EXIT_ERROR_STATUS;
+    }
+    rc = genesis_client_dial(cl, cfg.url, watching ? cfg.events : NULL);
+    if (rc != GENESIS_OK) {
+        fprintf(stderr, "genesisctl: cannot dial %s%s%s: %s (%s)\n", cfg.url,
+                watching ? " and " : "", watching ? cfg.events : "", genesis_last_error(),
+                genesis_status_name(rc));
+        genesis_client_free(cl);
+        return rc == GENESIS_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_UNREACHABLE;
+    }
+
+    if (watching) {
+        if (pthread_create(&sig_thread, NULL, signal_thread, &sw) != 0) {
+            fprintf(stderr, "genesisctl: cannot start the signal thread\n");
+            genesis_client_free(cl);
+            return EXIT_ERROR_STATUS;
+        }
+        sig_thread_started = 1;
+        code = cmd_watch(&cfg, cl, &sw);
+    } else if (strcmp(cfg.command, "status") == 0) {
+        code = cmd_status(&cfg, cl);
+    } else if (strcmp(cfg.command, "request") == 0) {
+        code = cmd_request(&cfg, cl);
+    } else {
+        code = cmd_emit(&cfg, cl);
+    }
+
+    /* No callback runs after this returns, so the watch state can be read without races. */
+    genesis_client_free(cl);
+    if (watching) {
+        if (sig_thread_started) {
+            pthread_mutex_lock(&ws.lock);
+            int by_signal = ws.signal_received != 0;
+            pthread_mutex_unlock(&ws.lock);
+            if (!by_signal)
+                pthread_kill(sig_thread, SIGTERM); /* wake its sigwait */
+            pthread_join(sig_thread, NULL);
+        }
+        pthread_cond_destroy(&ws.cond);
+        pthread_mutex_destroy(&ws.lock);
+    }
+    return code;
+}

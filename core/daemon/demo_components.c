@@ -1,0 +1,95 @@
+/* The sketch's demo components comp1 and comp2 (in-process callbacks). */
+#define _POSIX_C_SOURCE 200809L
+
+#include "demo_components.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Longest payload excerpt written to an event log line. */
+#define DEMO_EVENT_DATA_MAX 512
+
+struct demo_component {
+    const char *id;
+    genesis_log_fn log;
+    void *log_arg;
+};
+
+static struct demo_component demo_components[] = {
+    {"comp1", NULL, NULL},
+    {"comp2", NULL, NULL},
+};
+
+static void demo_on_request(const genesis_request *req, genesis_reply *reply, void *arg)
+{
+    const struct demo_component *dc = arg;
+    const char *type = genesis_request_type(req);
+    int rc;
+
+    if (strcmp(type, "ping") == 0) {
+        char text[160];
+        int n = snprintf(text, sizeof text, "Pong from %s", dc->id);
+        rc = genesis_reply_set(reply, text, (size_t)n, "text/plain");
+    } else if (strcmp(type, "echo") == 0) {
+        size_t len = 0;
+        const void *data = genesis_request_data(req, &len);
+        const char *content_type = genesis_request_content_type(req);
+        rc = genesis_reply_set(reply, data, len,
+                               content_type != NULL && content_type[0] != '\0' ? content_type
+                                                                               : NULL);
+    } else {
+        char message[256];
+        snprintf(message, sizeof message, "%s has no handler for '%s'", dc->id, type);
+        rc = genesis_reply_error(reply, GENESIS_UNIMPLEMENTED, message);
+    }
+    if (rc != GENESIS_OK)
+        genesis_reply_error(reply, rc, genesis_last_error());
+}
+
+/* Copy at most DEMO_EVENT_DATA_MAX bytes of data into out, replacing control and non-ASCII
+ * bytes with '.', so a log line stays one printable line whatever the payload. */
+static void printable_excerpt(char *out, size_t size, const unsigned char *data, size_t len)
+{
+    size_t n = len < size - 1 ? len : size - 1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (data[i] >= 0x20 && data[i] < 0x7f) ? (char)data[i] : '.';
+    out[n] = '\0';
+}
+
+static void demo_on_event(const genesis_event *ev, void *arg)
+{
+    const struct demo_component *dc = arg;
+    if (dc->log == NULL)
+        return;
+    size_t len = 0;
+    const unsigned char *data = genesis_event_data(ev, &len);
+    char excerpt[DEMO_EVENT_DATA_MAX + 1];
+    printable_excerpt(excerpt, sizeof excerpt, data, len);
+
+    char message[1024];
+    snprintf(message, sizeof message, "%s received event %s from %s: %s%s", dc->id,
+             genesis_event_type(ev), genesis_event_source(ev), excerpt,
+             len > DEMO_EVENT_DATA_MAX ? "..." : "");
+    dc->log(GENESIS_LOG_INFO, message, dc->log_arg);
+}
+
+int demo_components_register(genesis_coordinator *c, genesis_log_fn log, void *log_arg)
+{
+    for (size_t i = 0; i < sizeof demo_components / sizeof demo_components[0]; i++) {
+        struct demo_component *dc = &demo_components[i];
+        dc->log = log;
+        dc->log_arg = log_arg;
+
+        genesis_component component;
+        memset(&component, 0, sizeof component);
+        component.version = GENESIS_COMPONENT_VERSION;
+        component.on_request = demo_on_request;
+        component.on_event = demo_on_event;
+        component.arg = dc;
+
+        int rc = genesis_coordinator_register(c, dc->id, &component);
+        if (rc != GENESIS_OK)
+            return rc;
+    }
+    return GENESIS_OK;
+}

@@ -1,0 +1,16 @@
+/* The sketch's demo components, comp1 and comp2, registered in-process by genesisd --demo.
+ *
+ * Requests: "ping" replies "Pong from <id>" (text/plain); "echo" replies with the request's
+ * payload and content type; any other type fails with UNIMPLEMENTED. Events: each component
+ * logs "<id> received event TYPE from SOURCE: DATA" at info level. */
+#ifndef GENESISD_DEMO_COMPONENTS_H
+#define GENESISD_DEMO_COMPONENTS_H
+
+#include <genesis/genesis.h>
+
+/* Register comp1 and comp2 on c. Event lines go to log(level, message, log_arg). The
+ * components' state is static, so call this at most once per process. Returns a
+ * genesis_status (the first failure; genesis_last_error() explains it). */
+int demo_components_register(genesis_coordinator *c, genesis_log_fn log, void *log_arg);
+
+#endif /* GENESISD_DEMO_COMPONENTS_H */

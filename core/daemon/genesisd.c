@@ -1,0 +1,278 @@
+/* genesisd: the Genesis coordinator daemon. Listens on a front door (REP) and an event bus
+ * (PUB), optionally registers the demo components, announces itself with one "ready" line on
+ * stdout and runs until SIGINT or SIGTERM, then drains and exits 0.
+ *
+ * Exit codes: 0 clean shutdown (or --help / --version), 1 runtime failure (cannot create the
+ * coordinator, cannot listen, cannot register the demo components), 2 usage error. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <genesis/genesis.h>
+
+#include "daemon_log.h"
+#include "demo_components.h"
+
+#define DEFAULT_FRONT_DOOR "tcp://127.0.0.1:7400"
+#define DEFAULT_EVENT_BUS  "tcp://127.0.0.1:7401"
+#define MAX_WORKERS        1024
+#define URL_BUF_SIZE       1024
+
+#define EXIT_USAGE 2
+
+struct daemon_config {
+    const char *front_door;
+    const char *event_bus;
+    int demo;
+    int log_level;
+    unsigned int workers; /* 0 = library default */
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: genesisd [OPTIONS]\n"
+            "Run a Genesis coordinator: a front door for requests and an event bus.\n"
+            "\n"
+            "  --front-door URL    front door to listen on (REP); default $GENESIS_FRONT_DOOR\n"
+            "                      or " DEFAULT_FRONT_DOOR "\n"
+            "  --events URL        event bus to listen on (PUB); default $GENESIS_EVENT_BUS\n"
+            "                      or " DEFAULT_EVENT_BUS "\n"
+            "  --demo              register the in-process demo components comp1 and comp2\n"
+            "  --log-level LEVEL   error, warn, info (default) or debug; logs go to stderr\n"
+            "  --workers N         handler worker threads (default: the library's, 8)\n"
+            "  --version           print the version and exit\n"
+            "  --help              print this help and exit\n"
+            "\n"
+            "URLs are NNG's: tcp://host:port (port 0 picks a free port), ipc:///path.\n"
+            "Once listening, prints one line on stdout:\n"
+            "  ready front_door=<url> event_bus=<url>\n"
+            "SIGINT or SIGTERM stops the daemon cleanly (in-flight requests drain).\n"
+            "\n"
+            "Exit status: 0 clean shutdown, 1 runtime failure (e.g. cannot listen),\n"
+            "2 usage error.\n");
+}
+
+/* Parse a worker count in [1, MAX_WORKERS]. Returns 0 on success. */
+static int parse_workers(const char *text, unsigned int *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v < 1 || v > MAX_WORKERS)
+        return -1;
+    *out = (unsigned int)v;
+    return 0;
+}
+
+/* Fill cfg from the environment and the command line (flags win over the environment).
+ * Returns -1 to continue, or an exit code to exit with at once. */
+static int parse_args(int argc, char **argv, struct daemon_config *cfg)
+{
+    enum { OPT_FRONT_DOOR = 256, OPT_EVENTS, OPT_DEMO, OPT_LOG_LEVEL, OPT_WORKERS, OPT_VERSION };
+    static const struct option long_opts[] = {
+        {"front-door", required_argument, NULL, OPT_FRONT_DOOR},
+        {"events", required_argument, NULL, OPT_EVENTS},
+        {"demo", no_argument, NULL, OPT_DEMO},
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"workers", required_argument, NULL, OPT_WORKERS},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+
+    const char *env = getenv("GENESIS_FRONT_DOOR");
+    cfg->front_door = (env != NULL && env[0] != '\0') ? env : DEFAULT_FRONT_DOOR;
+    env = getenv("GENESIS_EVENT_BUS");
+    cfg->event_bus = (env != NULL && env[0] != '\0') ? env : DEFAULT_EVENT_BUS;
+    cfg->demo = 0;
+    cfg->log_level = GENESIS_LOG_INFO;
+    cfg->workers = 0;
+
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_FRONT_DOOR:
+            cfg->front_door = optarg;
+            break;
+        case OPT_EVENTS:
+            cfg->event_bus = optarg;
+            break;
+        case OPT_DEMO:
+            cfg->demo = 1;
+            break;
+        case OPT_LOG_LEVEL:
+            if (daemon_log_level_parse(optarg, &cfg->log_level) != 0) {
+                fprintf(stderr,
+                        "genesisd: invalid --log-level '%s' (use error, warn, info or debug)\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_WORKERS:
+            if (parse_workers(optarg, &cfg->workers) != 0) {
+                fprintf(stderr, "genesisd: invalid --workers '%s' (an integer from 1 to %d)\n",
+                        optarg, MAX_WORKERS);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_VERSION:
+            printf("genesisd %s (libgenesis %s, protocol %d)\n", GENESIS_VERSION_STRING,
+                   genesis_version_string(), GENESIS_PROTOCOL_VERSION);
+            return EXIT_SUCCESS;
+        case 'h':
+            usage(stdout);
+            return EXIT_SUCCESS;
+        default: /* getopt_long already named the bad option */
+            fprintf(stderr, "Try 'genesisd --help' for more information.\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "genesisd: unexpected argument '%s'\n", argv[optind]);
+        fprintf(stderr, "Try 'genesisd --help' for more information.\n");
+        return EXIT_USAGE;
+    }
+    if (cfg->front_door[0] == '\0' || cfg->event_bus[0] == '\0') {
+        fprintf(stderr, "genesisd: --front-door and --events need a non-empty URL\n");
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* Block the stop signals in every thread: the library's threads, created later, inherit the
+ * mask, and the main thread collects the signals synchronously with sigwait, so no code runs
+ * in signal-handler context. */
+static int block_stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    /* A reader of our stdout that goes away must not kill the daemon. */
+    signal(SIGPIPE, SIG_IGN);
+    return pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+static void log_final_stats(genesis_coordinator *c)
+{
+    genesis_coordinator_stats st;
+    memset(&st, 0, sizeof st);
+    st.version = GENESIS_COORDINATOR_STATS_VERSION;
+    if (genesis_coordinator_stats_get(c, &st) != GENESIS_OK) {
+        daemon_logf(GENESIS_LOG_WARN, "cannot read final counters: %s", genesis_last_error());
+        return;
+    }
+    daemon_logf(GENESIS_LOG_INFO,
+                "stopped: requests=%llu succeeded=%llu failed=%llu timed_out=%llu "
+                "rejected=%llu events_emitted=%llu events_delivered=%llu "
+                "events_dropped=%llu events_published=%llu malformed=%llu",
+                (unsigned long long)st.requests, (unsigned long long)st.succeeded,
+                (unsigned long long)st.failed, (unsigned long long)st.timed_out,
+                (unsigned long long)st.rejected, (unsigned long long)st.events_emitted,
+                (unsigned long long)st.events_delivered, (unsigned long long)st.events_dropped,
+                (unsigned long long)st.events_published, (unsigned long long)st.malformed);
+}
+
+int main(int argc, char **argv)
+{
+    struct daemon_config cfg;
+    int rc = parse_args(argc, argv, &cfg);
+    if (rc >= 0)
+        return rc;
+    daemon_log_set_level(cfg.log_level);
+
+    sigset_t stop_signals;
+    if (block_stop_signals(&stop_signals) != 0) {
+        fprintf(stderr, "genesisd: cannot block SIGINT/SIGTERM\n");
+        return EXIT_FAILURE;
+    }
+
+    genesis_coordinator_options opts;
+    rc = genesis_coordinator_options_init(&opts, GENESIS_COORDINATOR_OPTIONS_VERSION);
+    if (rc != GENESIS_OK) {
+        fprintf(stderr, "genesisd: library rejected options version %d: %s\n",
+                GENESIS_COORDINATOR_OPTIONS_VERSION, genesis_last_error());
+        return EXIT_FAILURE;
+    }
+    opts.worker_threads = cfg.workers;
+    opts.log_level = cfg.log_level;
+    opts.log = daemon_log_sink;
+    opts.log_arg = NULL;
+
+    genesis_coordinator *coord = NULL;
+    rc = genesis_coordinator_new(&coord, &opts);
+    if (rc != GENESIS_OK) {
+        fprintf(stderr, "genesisd: cannot create the coordinator: %s (%s)\n", genesis_last_error(),
+                genesis_status_name(rc));
+        return EXIT_FAILURE;
+    }
+
+    rc = genesis_coordinator_listen(coord, cfg.front_door, cfg.event_bus);
+    if (rc != GENESIS_OK) {
+        fprintf(stderr, "genesisd: cannot listen on front door %s and event bus %s: %s (%s)\n",
+                cfg.front_door, cfg.event_bus, genesis_last_error(), genesis_status_name(rc));
+        genesis_coordinator_free(coord);
+        return EXIT_FAILURE;
+    }
+
+    if (cfg.demo) {
+        rc = demo_components_register(coord, daemon_log_sink, NULL);
+        if (rc != GENESIS_OK) {
+            fprintf(stderr, "genesisd: cannot register the demo components: %s (%s)\n",
+                    genesis_last_error(), genesis_status_name(rc));
+            genesis_coordinator_free(coord);
+            return EXIT_FAILURE;
+        }
+        daemon_logf(GENESIS_LOG_INFO, "registered demo components comp1 and comp2");
+    }
+
+    char front_door[URL_BUF_SIZE];
+    char event_bus[URL_BUF_SIZE];
+    rc = genesis_coordinator_url(coord, GENESIS_ENDPOINT_FRONT_DOOR, front_door, sizeof front_door);
+    if (rc == GENESIS_OK)
+        rc =
+            genesis_coordinator_url(coord, GENESIS_ENDPOINT_EVENT_BUS, event_bus, sizeof event_bus);
+    if (rc != GENESIS_OK) {
+        fprintf(stderr, "genesisd: cannot read back the listening URLs: %s (%s)\n",
+                genesis_last_error(), genesis_status_name(rc));
+        genesis_coordinator_free(coord);
+        return EXIT_FAILURE;
+    }
+
+    daemon_logf(GENESIS_LOG_INFO, "genesisd %s (pid %ld) listening: front door %s, event bus %s",
+                genesis_version_string(), (long)getpid(), front_door, event_bus);
+    /* The one line a supervisor or a test waits for; it carries the bound tcp ports. */
+    printf("ready front_door=%s event_bus=%s\n", front_door, event_bus);
+    fflush(stdout);
+
+    int sig = 0;
+    for (;;) {
+        int err = sigwait(&stop_signals, &sig);
+        if (err == 0)
+            break;
+        if (err != EINTR) {
+            daemon_logf(GENESIS_LOG_ERROR, "sigwait failed (%s); stopping", strerror(err));
+            break;
+        }
+    }
+    daemon_logf(GENESIS_LOG_INFO, "received %s, stopping",
+                sig == SIGINT    ? "SIGINT"
+                : sig == SIGTERM ? "SIGTERM"
+                                 : "a stop request");
+
+    rc = genesis_coordinator_stop(coord);
+    if (rc != GENESIS_OK)
+        daemon_logf(GENESIS_LOG_WARN, "stop: %s (%s)", genesis_last_error(),
+                    genesis_status_name(rc));
+    log_final_stats(coord);
+    genesis_coordinator_free(coord);
+    return EXIT_SUCCESS;
+}
