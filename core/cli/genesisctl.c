@@ -208,14 +208,13 @@ static int coordinator_answers(genesis_client *cl)
     return rc == GENESIS_OK;
 }
 
-/* Map a failed call onto an exit code. A transport error means nobody answered. A
- * DEADLINE_EXCEEDED is ambiguous in the API (the client's own timer and the coordinator's
- * answer look alike), so it is settled by probing the coordinator with a status call. */
-static int classify_failure(genesis_client *cl, int status, int reason)
+/* Map a failed call onto an exit code. UNAVAILABLE and DEADLINE_EXCEEDED are ambiguous in
+ * the API: the client's own timer or connection failure looks like the coordinator reporting
+ * that a component timed out or could not be reached (even TRANSPORT_ERROR can be the
+ * coordinator's link to a remote component). So they are settled by probing the coordinator
+ * with a status call, which it serves itself. */
+static int classify_failure(genesis_client *cl, int status)
 {
-    if (reason == GENESIS_REASON_TRANSPORT_ERROR &&
-        (status == GENESIS_UNAVAILABLE || status == GENESIS_DEADLINE_EXCEEDED))
-        return EXIT_UNREACHABLE;
     if (status == GENESIS_DEADLINE_EXCEEDED || status == GENESIS_UNAVAILABLE)
         return coordinator_answers(cl) ? EXIT_ERROR_STATUS : EXIT_UNREACHABLE;
     return EXIT_ERROR_STATUS;
@@ -232,7 +231,7 @@ static void print_result_error(const genesis_result *res)
 static int fail_with_result(struct ctl_config *cfg, genesis_client *cl, const genesis_result *res)
 {
     print_result_error(res);
-    int code = classify_failure(cl, genesis_result_status(res), genesis_result_reason(res));
+    int code = classify_failure(cl, genesis_result_status(res));
     if (code == EXIT_UNREACHABLE)
         fprintf(stderr, "genesisctl: could not reach the coordinator at %s\n", cfg->url);
     return code;
@@ -538,7 +537,7 @@ static int cmd_emit(struct ctl_config *cfg, genesis_client *cl)
         fprintf(stderr, "error: %s: %s\n", genesis_status_name(rc), genesis_last_error());
         if (rc == GENESIS_INVALID_ARGUMENT)
             return EXIT_USAGE;
-        int code = classify_failure(cl, rc, GENESIS_REASON_NONE);
+        int code = classify_failure(cl, rc);
         if (code == EXIT_UNREACHABLE)
             fprintf(stderr, "genesisctl: could not reach the coordinator at %s\n", cfg->url);
         return code;
