@@ -316,8 +316,13 @@ static void print_uptime(const json_t *root)
     }
     long long ms = json_int(root, "uptime_ms");
     long long s = ms / 1000;
-    printf("%-12s %lldd %02lldh %02lldm %02lld.%03llds\n", "uptime:", s / 86400, s / 3600 % 24,
-           s / 60 % 60, s % 60, ms % 1000);
+    if (s >= 86400)
+        printf("%-12s %lldd %02lldh %02lldm %02llds\n", "uptime:", s / 86400, s / 3600 % 24,
+               s / 60 % 60, s % 60);
+    else if (s >= 3600)
+        printf("%-12s %lldh %02lldm %02llds\n", "uptime:", s / 3600, s / 60 % 60, s % 60);
+    else
+        printf("%-12s %lldm %02lld.%03llds\n", "uptime:", s / 60, s % 60, ms % 1000);
 }
 
 /* The components table: one column per key, widths fitted to the content. */
