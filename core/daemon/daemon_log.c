@@ -54,11 +54,11 @@ void daemon_log_sink(int level, const char *message, void *arg)
 
     struct timespec now;
     struct tm tm;
-    char stamp[32] = "";
+    char stamp[64] = "";
     if (clock_gettime(CLOCK_REALTIME, &now) == 0 && gmtime_r(&now.tv_sec, &tm) != NULL) {
         char base[24];
         if (strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm) > 0)
-            snprintf(stamp, sizeof stamp, "%s.%03ldZ", base, now.tv_nsec / 1000000L);
+            snprintf(stamp, sizeof stamp, "%s.%03dZ", base, (int)(now.tv_nsec / 1000000L));
     }
 
     /* Build the whole line first so concurrent writers never interleave inside a line. */
