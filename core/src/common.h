@@ -12,9 +12,9 @@
 /* Internal, non-static functions are gn_*; public ones are genesis_* (see genesis.h). */
 
 #define GN_DEFAULT_MAX_MESSAGE (1024u * 1024u)
-#define GN_DEFAULT_TIMEOUT_MS 10000u
-#define GN_MAX_ID_LEN 128u
-#define GN_MAX_TYPE_LEN 256u
+#define GN_DEFAULT_TIMEOUT_MS  10000u
+#define GN_MAX_ID_LEN          128u
+#define GN_MAX_TYPE_LEN        256u
 
 /* Record a thread-local explanation for genesis_last_error() and return status, so error
  * paths read `return gn_fail(GENESIS_NOT_FOUND, "no component '%s'", id);`. */

@@ -21,16 +21,16 @@ typedef Genesis__V1__Event gn_wire_event;
  * (MESSAGE_TOO_LARGE), bytes that are not an Envelope (MALFORMED_MESSAGE), an envelope with
  * no body (UNKNOWN_MESSAGE: a newer sender's kind, or none), a newer protocol revision
  * (UNSUPPORTED_VERSION). */
-int gn_envelope_decode(const void *buf, size_t len, size_t max_size, gn_envelope **out,
-                       int *reason, char *why, size_t why_size);
+int gn_envelope_decode(const void *buf, size_t len, size_t max_size, gn_envelope **out, int *reason,
+                       char *why, size_t why_size);
 void gn_envelope_free(gn_envelope *env);
 
 /* Encode an envelope (version is set here) into a new NNG message. */
 int gn_envelope_encode(gn_envelope *env, nng_msg **out);
 
 /* Decode a reply (same rules as gn_envelope_decode, minus the body check). */
-int gn_reply_decode(const void *buf, size_t len, size_t max_size, gn_wire_reply **out,
-                    int *reason, char *why, size_t why_size);
+int gn_reply_decode(const void *buf, size_t len, size_t max_size, gn_wire_reply **out, int *reason,
+                    char *why, size_t why_size);
 void gn_reply_free(gn_wire_reply *reply);
 
 /* Encode a reply. payload may be NULL; message may be NULL. */
@@ -42,7 +42,7 @@ int gn_reply_msg(nng_msg **out, int code, int reason, const char *message, const
 
 /* Event bus frames: "<scope>:<type>\0" followed by the encoded Event. Subscribers filter on
  * the topic prefix with NNG's byte-prefix subscription. */
-#define GN_TOPIC_LOCAL "local:"
+#define GN_TOPIC_LOCAL    "local:"
 #define GN_TOPIC_EXTERNAL "external:"
 
 int gn_event_frame_encode(gn_wire_event *ev, nng_msg **out);

@@ -51,8 +51,8 @@ GENESIS_API int genesis_client_request(genesis_client *cl, const char *target, c
 /* Asynchronous request; same contract as genesis_coordinator_request_async. */
 GENESIS_API int genesis_client_request_async(genesis_client *cl, const char *target,
                                              const char *type, const void *data, size_t len,
-                                             const genesis_call_options *opts,
-                                             genesis_result_fn cb, void *arg);
+                                             const genesis_call_options *opts, genesis_result_fn cb,
+                                             void *arg);
 
 /* Emit a local event through the coordinator and wait for its acknowledgement. */
 GENESIS_API int genesis_client_emit(genesis_client *cl, const char *type, const void *data,

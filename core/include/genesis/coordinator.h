@@ -23,18 +23,19 @@ typedef struct genesis_coordinator genesis_coordinator;
 #define GENESIS_COORDINATOR_OPTIONS_VERSION 1
 
 typedef struct genesis_coordinator_options {
-    unsigned int version;          /* GENESIS_COORDINATOR_OPTIONS_VERSION */
-    unsigned int worker_threads;   /* threads running handlers; 0 = default (8) */
+    unsigned int version;             /* GENESIS_COORDINATOR_OPTIONS_VERSION */
+    unsigned int worker_threads;      /* threads started up front; 0 = 4 */
+    unsigned int max_worker_threads;  /* the pool grows to this while handlers block; 0 = 256 */
     unsigned int front_door_contexts; /* front-door requests served at once; 0 = 64 */
-    size_t max_message_size;       /* largest message accepted or sent; 0 = 1 MiB */
-    uint32_t default_timeout_ms;   /* deadline of calls that set none; 0 = 10000 */
-    unsigned int max_concurrency;  /* per in-process component handlers at once; 0 = 16 */
+    size_t max_message_size;          /* largest message accepted or sent; 0 = 1 MiB */
+    uint32_t default_timeout_ms;      /* deadline of calls that set none; 0 = 10000 */
+    unsigned int max_concurrency;     /* per in-process component handlers at once; 0 = 16 */
     unsigned int max_queued_requests; /* per component waiting requests; 0 = 50 */
     unsigned int event_queue_depth;   /* per component waiting events; 0 = 50 */
     uint32_t heartbeat_interval_ms;   /* expected from remote components; 0 = 100 */
     unsigned int heartbeat_misses;    /* missed heartbeats before DOWN; 0 = 3 */
-    int log_level;                 /* genesis_log_level; messages above it are dropped */
-    genesis_log_fn log;            /* NULL = write to stderr */
+    int log_level;                    /* genesis_log_level; messages above it are dropped */
+    genesis_log_fn log;               /* NULL = write to stderr */
     void *log_arg;
 } genesis_coordinator_options;
 
@@ -70,10 +71,10 @@ GENESIS_API int genesis_coordinator_url(genesis_coordinator *c, int endpoint, ch
 #define GENESIS_COMPONENT_VERSION 1
 
 typedef struct genesis_component {
-    unsigned int version;        /* GENESIS_COMPONENT_VERSION */
+    unsigned int version;          /* GENESIS_COMPONENT_VERSION */
     genesis_request_fn on_request; /* required */
-    genesis_event_fn on_event;   /* local events from other components; may be NULL */
-    void *arg;                   /* passed last to every callback; owned by the caller */
+    genesis_event_fn on_event;     /* local events from other components; may be NULL */
+    void *arg;                     /* passed last to every callback; owned by the caller */
 } genesis_component;
 
 /* Register an in-process component under id (1..128 bytes of [A-Za-z0-9._-]). The struct is
@@ -94,8 +95,7 @@ GENESIS_API int genesis_coordinator_unregister(genesis_coordinator *c, const cha
  * parameters; free it with genesis_result_free. Returns the result's status. */
 GENESIS_API int genesis_coordinator_request(genesis_coordinator *c, const char *target,
                                             const char *type, const void *data, size_t len,
-                                            const genesis_call_options *opts,
-                                            genesis_result **out);
+                                            const genesis_call_options *opts, genesis_result **out);
 
 /* Start a request and return at once; cb runs exactly once with the outcome (see
  * genesis_result_fn). Returns GENESIS_OK when the call was started. When it returns an error
@@ -110,30 +110,29 @@ GENESIS_API int genesis_coordinator_request_async(genesis_coordinator *c, const 
  * event queue is full loses the event and the drop is counted. Returns GENESIS_OK once the
  * event is queued/published; *delivered and *dropped (each may be NULL) receive how many
  * in-process components queued and dropped it. */
-GENESIS_API int genesis_coordinator_emit(genesis_coordinator *c, const char *type,
-                                         const void *data, size_t len,
-                                         const genesis_call_options *opts, unsigned int *delivered,
-                                         unsigned int *dropped);
+GENESIS_API int genesis_coordinator_emit(genesis_coordinator *c, const char *type, const void *data,
+                                         size_t len, const genesis_call_options *opts,
+                                         unsigned int *delivered, unsigned int *dropped);
 
 #define GENESIS_COORDINATOR_STATS_VERSION 1
 
 /* Counters since creation. Monotonic, except components and in_flight (gauges). */
 typedef struct genesis_coordinator_stats {
-    unsigned int version;       /* set by the caller: GENESIS_COORDINATOR_STATS_VERSION */
-    uint64_t requests;          /* requests accepted for routing */
-    uint64_t succeeded;         /* ... that ended OK */
-    uint64_t failed;            /* ... that ended with any other status */
-    uint64_t timed_out;         /* ... of which DEADLINE_EXCEEDED */
-    uint64_t rejected;          /* ... of which rejected before reaching a handler */
-    uint64_t late_replies;      /* handler replies that arrived after the deadline */
-    uint64_t events_emitted;    /* emit calls and Emit envelopes */
-    uint64_t events_delivered;  /* events handed to in-process components */
-    uint64_t events_dropped;    /* events lost to full component queues */
-    uint64_t events_published;  /* events sent on the event bus */
+    unsigned int version;         /* set by the caller: GENESIS_COORDINATOR_STATS_VERSION */
+    uint64_t requests;            /* requests accepted for routing */
+    uint64_t succeeded;           /* ... that ended OK */
+    uint64_t failed;              /* ... that ended with any other status */
+    uint64_t timed_out;           /* ... of which DEADLINE_EXCEEDED */
+    uint64_t rejected;            /* ... of which rejected before reaching a handler */
+    uint64_t late_replies;        /* handler replies that arrived after the deadline */
+    uint64_t events_emitted;      /* emit calls and Emit envelopes */
+    uint64_t events_delivered;    /* events handed to in-process components */
+    uint64_t events_dropped;      /* events lost to full component queues */
+    uint64_t events_published;    /* events sent on the event bus */
     uint64_t front_door_messages; /* envelopes received on the front door */
-    uint64_t malformed;         /* front-door messages that did not decode */
-    uint64_t components;        /* currently registered components (gauge) */
-    uint64_t in_flight;         /* requests currently being served (gauge) */
+    uint64_t malformed;           /* front-door messages that did not decode */
+    uint64_t components;          /* currently registered components (gauge) */
+    uint64_t in_flight;           /* requests currently being served (gauge) */
 } genesis_coordinator_stats;
 
 /* Copy the counters into *stats; stats->version must be set by the caller. */

@@ -28,11 +28,11 @@ typedef enum genesis_criticality {
 #define GENESIS_CALL_OPTIONS_VERSION 1
 
 typedef struct genesis_call_options {
-    unsigned int version;    /* GENESIS_CALL_OPTIONS_VERSION */
-    uint32_t timeout_ms;     /* overall deadline; 0 = the coordinator's default (10 s) */
-    int criticality;         /* genesis_criticality */
-    int idempotent;          /* non-zero: safe to retry after it reached a handler */
-    const char *source;      /* caller identity (component id or client name); may be NULL */
+    unsigned int version;     /* GENESIS_CALL_OPTIONS_VERSION */
+    uint32_t timeout_ms;      /* overall deadline; 0 = the coordinator's default (10 s) */
+    int criticality;          /* genesis_criticality */
+    int idempotent;           /* non-zero: safe to retry after it reached a handler */
+    const char *source;       /* caller identity (component id or client name); may be NULL */
     const char *content_type; /* media type of the payload; NULL = "application/octet-stream" */
 } genesis_call_options;
 
@@ -62,8 +62,9 @@ GENESIS_API void genesis_result_free(genesis_result *res);
 /* Completion callback of an asynchronous request. Runs exactly once, on a library worker
  * thread (never on the thread that started the call), after the reply arrived or the call
  * failed. Ownership of res passes to the callback: free it with genesis_result_free (it may
- * be kept and freed later). When the function that takes the callback returns an error, the
- * callback is never called. */
+ * be kept and freed later). res is NULL only when memory ran out; every genesis_result_*
+ * accessor accepts NULL and then reports RESOURCE_EXHAUSTED / NO_MEMORY. When the function
+ * that takes the callback returns an error, the callback is never called. */
 typedef void (*genesis_result_fn)(genesis_result *res, void *arg);
 
 /* ---------------------------------------------------------------------------------------- */

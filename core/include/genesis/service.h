@@ -25,13 +25,13 @@ typedef struct genesis_service genesis_service;
 #define GENESIS_SERVICE_OPTIONS_VERSION 1
 
 typedef struct genesis_service_options {
-    unsigned int version;          /* GENESIS_SERVICE_OPTIONS_VERSION */
-    unsigned int max_concurrency;  /* requests served at once; 0 = 16 */
-    size_t max_message_size;       /* largest request accepted; 0 = 1 MiB */
+    unsigned int version;           /* GENESIS_SERVICE_OPTIONS_VERSION */
+    unsigned int max_concurrency;   /* requests served at once; 0 = 16 */
+    size_t max_message_size;        /* largest request accepted; 0 = 1 MiB */
     uint32_t heartbeat_interval_ms; /* 0 = what the coordinator asks for (default 100) */
     unsigned int event_queue_depth; /* waiting events before drops; 0 = 50 */
-    int log_level;                 /* genesis_log_level */
-    genesis_log_fn log;            /* NULL = stderr */
+    int log_level;                  /* genesis_log_level */
+    genesis_log_fn log;             /* NULL = stderr */
     void *log_arg;
 } genesis_service_options;
 

@@ -9,9 +9,9 @@ extern "C" {
 #endif
 
 /* The release version (semantic versioning). */
-#define GENESIS_VERSION_MAJOR 0
-#define GENESIS_VERSION_MINOR 1
-#define GENESIS_VERSION_PATCH 0
+#define GENESIS_VERSION_MAJOR  0
+#define GENESIS_VERSION_MINOR  1
+#define GENESIS_VERSION_PATCH  0
 #define GENESIS_VERSION_STRING "0.1.0"
 /* MAJOR*10000 + MINOR*100 + PATCH, comparable with genesis_version_number(). */
 #define GENESIS_VERSION_NUMBER                                                                     \

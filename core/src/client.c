@@ -1,0 +1,507 @@
+/* The client role: requests, emits and status queries over a REQ socket to a coordinator's
+ * front door, and event subscriptions over a SUB socket to its event bus. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/sub.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "common.h"
+#include "completion.h"
+#include "status_json.h"
+#include "genesis/client.h"
+#include "objects.h"
+#include "rpc.h"
+#include "wire.h"
+#include "worker_pool.h"
+
+#define CLIENT_EVENT_QUEUE 1024u
+
+struct genesis_client {
+    genesis_client_options opts;
+    char *name;
+    gn_pool *pool;
+
+    pthread_mutex_t lock;
+    pthread_cond_t idle_cv;
+    unsigned int outstanding; /* rpcs started and not yet completed */
+    bool dialed;
+    bool closing;
+    nng_socket req;
+    char *event_bus_url;
+
+    /* subscriptions */
+    bool sub_open;
+    bool sub_receiving; /* the receive loop was started */
+    nng_socket sub;
+    nng_aio *sub_aio;
+    gn_lane events;
+    genesis_event_fn on_event;
+    void *on_event_arg;
+    bool whole_scope[2]; /* a subscription covers all of local: / external: */
+    char publisher[64];
+    uint64_t last_seq[2];
+    atomic_uint_fast64_t lost;
+};
+
+int genesis_client_options_init(genesis_client_options *opts, unsigned int version)
+{
+    gn_clear_error();
+    if (opts == NULL || version != GENESIS_CLIENT_OPTIONS_VERSION)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "client options: NULL or unknown version %u",
+                       version);
+    memset(opts, 0, sizeof(*opts));
+    opts->version = version;
+    opts->max_message_size = GN_DEFAULT_MAX_MESSAGE;
+    opts->default_timeout_ms = GN_DEFAULT_TIMEOUT_MS;
+    opts->worker_threads = 2;
+    return GENESIS_OK;
+}
+
+int genesis_client_new(genesis_client **out, const genesis_client_options *opts)
+{
+    gn_clear_error();
+    if (out == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "client_new: out is NULL");
+    *out = NULL;
+    genesis_client_options o;
+    genesis_client_options_init(&o, GENESIS_CLIENT_OPTIONS_VERSION);
+    if (opts != NULL) {
+        if (opts->version != GENESIS_CLIENT_OPTIONS_VERSION)
+            return gn_fail(GENESIS_INVALID_ARGUMENT, "client options version %u is unknown",
+                           opts->version);
+        o = *opts;
+    }
+    if (o.max_message_size == 0)
+        o.max_message_size = GN_DEFAULT_MAX_MESSAGE;
+    if (o.default_timeout_ms == 0)
+        o.default_timeout_ms = GN_DEFAULT_TIMEOUT_MS;
+    if (o.worker_threads == 0)
+        o.worker_threads = 2;
+    genesis_client *cl = calloc(1, sizeof(*cl));
+    if (cl == NULL)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "client_new: out of memory");
+    cl->opts = o;
+    cl->name = gn_strdup(o.name != NULL ? o.name : "client");
+    cl->opts.name = NULL;
+    cl->pool = gn_pool_new(o.worker_threads, o.worker_threads);
+    int err = cl->name != NULL && cl->pool != NULL ? nng_req0_open(&cl->req) : NNG_ENOMEM;
+    if (err != 0) {
+        gn_pool_free(cl->pool);
+        free(cl->name);
+        free(cl);
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "client_new: %s", nng_strerror(err));
+    }
+    gn_rpc_configure(cl->req, o.max_message_size);
+    nng_socket_set_ms(cl->req, NNG_OPT_RECONNMINT, 10);
+    nng_socket_set_ms(cl->req, NNG_OPT_RECONNMAXT, 500);
+    gn_lane_init(&cl->events, cl->pool, 1, CLIENT_EVENT_QUEUE);
+    pthread_mutex_init(&cl->lock, NULL);
+    pthread_cond_init(&cl->idle_cv, NULL);
+    *out = cl;
+    return GENESIS_OK;
+}
+
+int genesis_client_dial(genesis_client *cl, const char *front_door_url, const char *event_bus_url)
+{
+    gn_clear_error();
+    if (cl == NULL || front_door_url == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "dial: NULL client or URL");
+    pthread_mutex_lock(&cl->lock);
+    bool again = cl->dialed;
+    cl->dialed = true;
+    pthread_mutex_unlock(&cl->lock);
+    if (again)
+        return gn_fail(GENESIS_FAILED_PRECONDITION, "dial: the client already dialed");
+    int err = nng_dial(cl->req, front_door_url, NULL, NNG_FLAG_NONBLOCK);
+    if (err != 0) {
+        pthread_mutex_lock(&cl->lock);
+        cl->dialed = false;
+        pthread_mutex_unlock(&cl->lock);
+        return gn_fail(gn_status_from_nng(err, NULL), "dial %s: %s", front_door_url,
+                       nng_strerror(err));
+    }
+    if (event_bus_url != NULL) {
+        cl->event_bus_url = gn_strdup(event_bus_url);
+        if (cl->event_bus_url == NULL)
+            return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "dial: out of memory");
+    }
+    return GENESIS_OK;
+}
+
+/* ---- request / emit / status: one rpc each ---------------------------------------------- */
+
+typedef enum { EXPECT_RESULT, EXPECT_EMIT, EXPECT_STATUS } expect_kind;
+
+typedef struct client_call {
+    genesis_client *cl;
+    expect_kind kind;
+    genesis_result_fn fn;
+    void *arg;
+    bool run_inline;
+} client_call;
+
+static void client_call_done(int status, int reason, const char *why, gn_wire_reply *reply,
+                             void *arg)
+{
+    client_call *cc = arg;
+    genesis_client *cl = cc->cl;
+    genesis_result *res;
+    if (status != GENESIS_OK) {
+        res = gn_result_errorf(status, reason, "coordinator: %s", why);
+    } else if (reply->code != GENESIS_OK) {
+        res = gn_result_new((int)reply->code, (int)reply->reason, reply->message, NULL, 0, NULL);
+    } else if (cc->kind == EXPECT_STATUS) {
+        res = reply->detail_case == GENESIS__V1__REPLY__DETAIL_STATUS
+                  ? gn_status_report_json(reply->status)
+                  : gn_result_errorf(GENESIS_INTERNAL, GENESIS_REASON_MALFORMED_MESSAGE,
+                                     "coordinator replied without a status report");
+    } else {
+        size_t len = 0;
+        const uint8_t *data = gn_payload_data(reply->payload, &len);
+        res = gn_result_new(GENESIS_OK, GENESIS_REASON_NONE, reply->message, data, len,
+                            gn_payload_content_type(reply->payload));
+    }
+    gn_deliver_result(cl->pool, cc->fn, cc->arg, cc->run_inline, res);
+    free(cc);
+    pthread_mutex_lock(&cl->lock);
+    if (--cl->outstanding == 0)
+        pthread_cond_broadcast(&cl->idle_cv);
+    pthread_mutex_unlock(&cl->lock);
+}
+
+/* Start an rpc carrying env; the completion runs exactly once when GENESIS_OK is returned. */
+static int client_start(genesis_client *cl, gn_envelope *env, uint32_t timeout_ms, expect_kind kind,
+                        genesis_result_fn fn, void *arg, bool run_inline)
+{
+    pthread_mutex_lock(&cl->lock);
+    bool ok = cl->dialed && !cl->closing;
+    if (ok)
+        cl->outstanding++;
+    pthread_mutex_unlock(&cl->lock);
+    if (!ok)
+        return gn_fail(GENESIS_FAILED_PRECONDITION, "client: not dialed, or being freed");
+    int rv = GENESIS_RESOURCE_EXHAUSTED;
+    client_call *cc = malloc(sizeof(*cc));
+    nng_msg *msg = NULL;
+    if (cc != NULL && gn_envelope_encode(env, &msg) == GENESIS_OK) {
+        *cc = (client_call){cl, kind, fn, arg, run_inline};
+        rv = gn_rpc_start(cl->req, msg, timeout_ms > 0 ? timeout_ms : cl->opts.default_timeout_ms,
+                          cl->opts.max_message_size, client_call_done, cc);
+        if (rv == GENESIS_OK)
+            return GENESIS_OK;
+    }
+    free(cc);
+    pthread_mutex_lock(&cl->lock);
+    if (--cl->outstanding == 0)
+        pthread_cond_broadcast(&cl->idle_cv);
+    pthread_mutex_unlock(&cl->lock);
+    return gn_fail(rv, "client: cannot start the call (%s)", genesis_strerror(rv));
+}
+
+static int wait_result(genesis_client *cl, gn_envelope *env, uint32_t timeout_ms, expect_kind kind,
+                       genesis_result **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    gn_waiter *w = gn_waiter_new();
+    if (w == NULL)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "client: out of memory");
+    int rv = client_start(cl, env, timeout_ms, kind, gn_waiter_wake, w, true);
+    if (rv != GENESIS_OK) {
+        gn_waiter_free(w);
+        return rv;
+    }
+    genesis_result *res = gn_waiter_wait(w);
+    rv = genesis_result_status(res);
+    if (rv != GENESIS_OK)
+        gn_fail(rv, "%s (%s)", genesis_result_message(res),
+                genesis_reason_name(genesis_result_reason(res)));
+    if (out != NULL)
+        *out = res;
+    else
+        genesis_result_free(res);
+    return rv;
+}
+
+typedef struct request_parts {
+    gn_envelope env;
+    Genesis__V1__Request req;
+    Genesis__V1__Payload payload;
+} request_parts;
+
+static int build_request(genesis_client *cl, request_parts *rp, const char *target,
+                         const char *type, const void *data, size_t len,
+                         const genesis_call_options *opts, uint32_t *timeout)
+{
+    if (cl == NULL || target == NULL || type == NULL || (data == NULL && len > 0))
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "request: NULL client, target, type or data");
+    if (opts != NULL && opts->version != GENESIS_CALL_OPTIONS_VERSION)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "call options version %u is unknown",
+                       opts->version);
+    if (len > cl->opts.max_message_size)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED,
+                       "request: payload of %zu bytes exceeds the limit of %zu", len,
+                       cl->opts.max_message_size);
+    genesis__v1__envelope__init(&rp->env);
+    genesis__v1__request__init(&rp->req);
+    genesis__v1__payload__init(&rp->payload);
+    rp->payload.data.data = (uint8_t *)data;
+    rp->payload.data.len = len;
+    rp->payload.content_type =
+        (char *)(opts != NULL && opts->content_type != NULL ? opts->content_type : "");
+    rp->req.target = (char *)target;
+    rp->req.type = (char *)type;
+    rp->req.payload = &rp->payload;
+    rp->req.source = (char *)(opts != NULL && opts->source != NULL ? opts->source : cl->name);
+    rp->req.criticality = (Genesis__V1__Criticality)(opts != NULL ? opts->criticality : 0);
+    *timeout =
+        opts != NULL && opts->timeout_ms > 0 ? opts->timeout_ms : cl->opts.default_timeout_ms;
+    rp->req.timeout_ms = *timeout;
+    rp->req.idempotent = opts != NULL && opts->idempotent;
+    rp->env.body_case = GENESIS__V1__ENVELOPE__BODY_REQUEST;
+    rp->env.request = &rp->req;
+    return GENESIS_OK;
+}
+
+int genesis_client_request(genesis_client *cl, const char *target, const char *type,
+                           const void *data, size_t len, const genesis_call_options *opts,
+                           genesis_result **out)
+{
+    gn_clear_error();
+    if (out != NULL)
+        *out = NULL;
+    request_parts rp;
+    uint32_t timeout = 0;
+    int rv = build_request(cl, &rp, target, type, data, len, opts, &timeout);
+    if (rv != GENESIS_OK)
+        return rv;
+    return wait_result(cl, &rp.env, timeout, EXPECT_RESULT, out);
+}
+
+int genesis_client_request_async(genesis_client *cl, const char *target, const char *type,
+                                 const void *data, size_t len, const genesis_call_options *opts,
+                                 genesis_result_fn cb, void *arg)
+{
+    gn_clear_error();
+    if (cb == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "request_async: cb is NULL");
+    request_parts rp;
+    uint32_t timeout = 0;
+    int rv = build_request(cl, &rp, target, type, data, len, opts, &timeout);
+    if (rv != GENESIS_OK)
+        return rv;
+    return client_start(cl, &rp.env, timeout, EXPECT_RESULT, cb, arg, false);
+}
+
+int genesis_client_emit(genesis_client *cl, const char *type, const void *data, size_t len,
+                        const genesis_call_options *opts)
+{
+    gn_clear_error();
+    if (cl == NULL || type == NULL || (data == NULL && len > 0))
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "emit: NULL client, type or data");
+    if (opts != NULL && opts->version != GENESIS_CALL_OPTIONS_VERSION)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "call options version %u is unknown",
+                       opts->version);
+    gn_envelope env = GENESIS__V1__ENVELOPE__INIT;
+    Genesis__V1__Emit emit = GENESIS__V1__EMIT__INIT;
+    Genesis__V1__Payload payload = GENESIS__V1__PAYLOAD__INIT;
+    payload.data.data = (uint8_t *)data;
+    payload.data.len = len;
+    payload.content_type =
+        (char *)(opts != NULL && opts->content_type != NULL ? opts->content_type : "");
+    emit.type = (char *)type;
+    emit.payload = &payload;
+    emit.source = (char *)(opts != NULL && opts->source != NULL ? opts->source : cl->name);
+    emit.criticality = (Genesis__V1__Criticality)(opts != NULL ? opts->criticality : 0);
+    env.body_case = GENESIS__V1__ENVELOPE__BODY_EMIT;
+    env.emit = &emit;
+    return wait_result(cl, &env, opts != NULL ? opts->timeout_ms : 0, EXPECT_EMIT, NULL);
+}
+
+int genesis_client_status(genesis_client *cl, uint32_t timeout_ms, genesis_result **out)
+{
+    gn_clear_error();
+    if (cl == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "status: NULL client");
+    gn_envelope env = GENESIS__V1__ENVELOPE__INIT;
+    Genesis__V1__StatusQuery q = GENESIS__V1__STATUS_QUERY__INIT;
+    q.include_components = 1;
+    env.body_case = GENESIS__V1__ENVELOPE__BODY_STATUS;
+    env.status = &q;
+    return wait_result(cl, &env, timeout_ms, EXPECT_STATUS, out);
+}
+
+/* ---- subscriptions ------------------------------------------------------------------------ */
+
+typedef struct client_event {
+    gn_task task;
+    genesis_client *cl;
+    gn_owned_event *ev;
+} client_event;
+
+static void client_event_run(gn_task *t)
+{
+    client_event *ce = (client_event *)t;
+    genesis_client *cl = ce->cl;
+    pthread_mutex_lock(&cl->lock);
+    genesis_event_fn fn = cl->on_event;
+    void *arg = cl->on_event_arg;
+    pthread_mutex_unlock(&cl->lock);
+    if (fn != NULL)
+        fn(&ce->ev->view, arg);
+}
+
+static void client_event_free(gn_task *t)
+{
+    client_event *ce = (client_event *)t;
+    gn_owned_event_free(ce->ev);
+    free(ce);
+}
+
+/* Count sequence gaps per scope, only where a subscription covers the whole scope (otherwise
+ * a gap may just be an event the prefix filtered out). */
+static void track_sequence(genesis_client *cl, const gn_wire_event *ev)
+{
+    int s = ev->scope == GENESIS__V1__SCOPE__SCOPE_EXTERNAL ? 1 : 0;
+    const char *pub = ev->publisher != NULL ? ev->publisher : "";
+    pthread_mutex_lock(&cl->lock);
+    if (strncmp(cl->publisher, pub, sizeof(cl->publisher)) != 0) {
+        snprintf(cl->publisher, sizeof(cl->publisher), "%s", pub); /* a new coordinator */
+        cl->last_seq[0] = cl->last_seq[1] = 0;
+    }
+    if (cl->whole_scope[s] && cl->last_seq[s] != 0 && ev->sequence > cl->last_seq[s] + 1)
+        atomic_fetch_add(&cl->lost, ev->sequence - cl->last_seq[s] - 1);
+    if (ev->sequence > cl->last_seq[s])
+        cl->last_seq[s] = ev->sequence;
+    pthread_mutex_unlock(&cl->lock);
+}
+
+static void sub_cb(void *arg)
+{
+    genesis_client *cl = arg;
+    int err = nng_aio_result(cl->sub_aio);
+    if (err == NNG_ECLOSED || err == NNG_ECANCELED)
+        return;
+    if (err == 0) {
+        nng_msg *msg = nng_aio_get_msg(cl->sub_aio);
+        gn_wire_event *ev = NULL;
+        char why[128];
+        if (gn_event_frame_decode(nng_msg_body(msg), nng_msg_len(msg), cl->opts.max_message_size,
+                                  &ev, why, sizeof(why)) == GENESIS_OK) {
+            track_sequence(cl, ev);
+            size_t len = 0;
+            const uint8_t *data = gn_payload_data(ev->payload, &len);
+            client_event *ce = malloc(sizeof(*ce));
+            gn_owned_event *oe = gn_owned_event_new(
+                ev->type, ev->source, data, len, gn_payload_content_type(ev->payload), ev->sequence,
+                ev->scope == GENESIS__V1__SCOPE__SCOPE_EXTERNAL);
+            if (ce != NULL && oe != NULL) {
+                *ce =
+                    (client_event){{.run = client_event_run, .finish = client_event_free}, cl, oe};
+                if (gn_lane_submit(&cl->events, &ce->task) != GENESIS_OK) {
+                    client_event_free(&ce->task);
+                    atomic_fetch_add(&cl->lost, 1);
+                }
+            } else {
+                free(ce);
+                gn_owned_event_free(oe);
+                atomic_fetch_add(&cl->lost, 1);
+            }
+            gn_event_free(ev);
+        }
+        nng_msg_free(msg);
+    }
+    nng_recv_aio(cl->sub, cl->sub_aio);
+}
+
+int genesis_client_subscribe(genesis_client *cl, const char *prefix, genesis_event_fn cb, void *arg)
+{
+    gn_clear_error();
+    if (cl == NULL || prefix == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "subscribe: NULL client or prefix");
+    pthread_mutex_lock(&cl->lock);
+    int rv = GENESIS_OK;
+    if (cl->event_bus_url == NULL || cl->closing) {
+        rv = gn_fail(GENESIS_FAILED_PRECONDITION, "subscribe: dial with an event bus URL first");
+    } else if (!cl->sub_open) {
+        int err = nng_sub0_open(&cl->sub);
+        if (err == 0) {
+            err = nng_aio_alloc(&cl->sub_aio, sub_cb, cl);
+            if (err != 0)
+                nng_close(cl->sub);
+        }
+        if (err == 0) {
+            nng_socket_set_size(cl->sub, NNG_OPT_RECVMAXSZ, cl->opts.max_message_size + 4096);
+            nng_socket_set_ms(cl->sub, NNG_OPT_RECONNMINT, 10);
+            nng_socket_set_ms(cl->sub, NNG_OPT_RECONNMAXT, 500);
+            err = nng_dial(cl->sub, cl->event_bus_url, NULL, NNG_FLAG_NONBLOCK);
+            if (err != 0) {
+                nng_aio_free(cl->sub_aio);
+                nng_close(cl->sub);
+            }
+        }
+        if (err != 0)
+            rv = gn_fail(gn_status_from_nng(err, NULL), "subscribe: dial %s: %s", cl->event_bus_url,
+                         nng_strerror(err));
+        else
+            cl->sub_open = true;
+    }
+    if (rv == GENESIS_OK) {
+        if (nng_socket_set(cl->sub, NNG_OPT_SUB_SUBSCRIBE, prefix, strlen(prefix)) != 0) {
+            rv = gn_fail(GENESIS_RESOURCE_EXHAUSTED, "subscribe: cannot add '%s'", prefix);
+        } else {
+            size_t pl = strlen(prefix);
+            if (pl <= strlen(GN_TOPIC_LOCAL) && strncmp(prefix, GN_TOPIC_LOCAL, pl) == 0)
+                cl->whole_scope[0] = true;
+            if (pl <= strlen(GN_TOPIC_EXTERNAL) && strncmp(prefix, GN_TOPIC_EXTERNAL, pl) == 0)
+                cl->whole_scope[1] = true;
+            if (cb != NULL) {
+                cl->on_event = cb;
+                cl->on_event_arg = arg;
+            }
+        }
+    }
+    bool start = rv == GENESIS_OK && !cl->sub_receiving;
+    if (start)
+        cl->sub_receiving = true;
+    pthread_mutex_unlock(&cl->lock);
+    if (start)
+        nng_recv_aio(cl->sub, cl->sub_aio);
+    return rv;
+}
+
+uint64_t genesis_client_events_lost(genesis_client *cl)
+{
+    return cl != NULL ? atomic_load(&cl->lost) : 0;
+}
+
+void genesis_client_free(genesis_client *cl)
+{
+    if (cl == NULL)
+        return;
+    pthread_mutex_lock(&cl->lock);
+    cl->closing = true;
+    pthread_mutex_unlock(&cl->lock);
+    nng_close(cl->req); /* outstanding rpcs complete with CANCELLED */
+    pthread_mutex_lock(&cl->lock);
+    while (cl->outstanding > 0)
+        pthread_cond_wait(&cl->idle_cv, &cl->lock);
+    bool sub_open = cl->sub_open;
+    pthread_mutex_unlock(&cl->lock);
+    if (sub_open) {
+        nng_close(cl->sub);
+        nng_aio_stop(cl->sub_aio);
+        nng_aio_free(cl->sub_aio);
+    }
+    gn_pool_free(cl->pool); /* runs the remaining completions and events */
+    pthread_cond_destroy(&cl->idle_cv);
+    pthread_mutex_destroy(&cl->lock);
+    free(cl->event_bus_url);
+    free(cl->name);
+    free(cl);
+}

@@ -1,0 +1,88 @@
+/* Result delivery and sync-over-async waiting (see completion.h). */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "completion.h"
+
+typedef struct deferred {
+    gn_task task;
+    genesis_result_fn fn;
+    void *arg;
+    genesis_result *res;
+} deferred;
+
+static void deferred_run(gn_task *t)
+{
+    deferred *d = (deferred *)t;
+    d->fn(d->res, d->arg);
+}
+
+static void deferred_free(gn_task *t)
+{
+    free(t);
+}
+
+void gn_deliver_result(gn_pool *pool, genesis_result_fn fn, void *arg, bool run_inline,
+                       genesis_result *res)
+{
+    if (!run_inline) {
+        deferred *d = malloc(sizeof(*d));
+        if (d != NULL) {
+            *d = (deferred){.task = {.run = deferred_run, .finish = deferred_free},
+                            .fn = fn,
+                            .arg = arg,
+                            .res = res};
+            if (gn_pool_submit(pool, &d->task) == 0)
+                return;
+            free(d);
+        }
+    }
+    fn(res, arg);
+}
+
+struct gn_waiter {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    bool done;
+    genesis_result *res;
+};
+
+gn_waiter *gn_waiter_new(void)
+{
+    gn_waiter *w = calloc(1, sizeof(*w));
+    if (w != NULL) {
+        pthread_mutex_init(&w->lock, NULL);
+        pthread_cond_init(&w->cv, NULL);
+    }
+    return w;
+}
+
+void gn_waiter_wake(genesis_result *res, void *arg)
+{
+    gn_waiter *w = arg;
+    pthread_mutex_lock(&w->lock);
+    w->res = res;
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->lock);
+}
+
+genesis_result *gn_waiter_wait(gn_waiter *w)
+{
+    pthread_mutex_lock(&w->lock);
+    while (!w->done)
+        pthread_cond_wait(&w->cv, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    genesis_result *res = w->res;
+    gn_waiter_free(w);
+    return res;
+}
+
+void gn_waiter_free(gn_waiter *w)
+{
+    if (w == NULL)
+        return;
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}

@@ -1,0 +1,25 @@
+/* Delivery of a result to a genesis_result_fn: inline, or on a pool worker so user callbacks
+ * never run on NNG's threads. */
+#ifndef GN_COMPLETION_H
+#define GN_COMPLETION_H
+
+#include <stdbool.h>
+
+#include "genesis/message.h"
+#include "worker_pool.h"
+
+/* Runs fn(res, arg) exactly once: on a worker of pool unless run_inline (or when the pool
+ * refuses the task, e.g. out of memory, in which case it runs on the calling thread). */
+void gn_deliver_result(gn_pool *pool, genesis_result_fn fn, void *arg, bool run_inline,
+                       genesis_result *res);
+
+/* A one-shot rendezvous for the synchronous variants of asynchronous calls. */
+typedef struct gn_waiter gn_waiter;
+gn_waiter *gn_waiter_new(void);
+/* genesis_result_fn that hands res to the waiter (arg = the waiter). */
+void gn_waiter_wake(genesis_result *res, void *arg);
+/* Wait for the result, free the waiter, return the result. */
+genesis_result *gn_waiter_wait(gn_waiter *w);
+void gn_waiter_free(gn_waiter *w);
+
+#endif /* GN_COMPLETION_H */

@@ -1,0 +1,491 @@
+/* The coordinator's public API: lifecycle, registration of in-process components, requests,
+ * emits, stats and status. Routing lives in call.c, sockets in front_door.c / event_bus.c /
+ * remote.c. */
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "completion.h"
+#include "coordinator_impl.h"
+
+#define DEFAULT_WORKERS             4u
+#define DEFAULT_MAX_WORKERS         256u
+#define DEFAULT_FRONT_DOOR_CONTEXTS 64u
+#define DEFAULT_MAX_CONCURRENCY     16u
+#define DEFAULT_MAX_QUEUED          50u
+#define DEFAULT_EVENT_QUEUE         50u
+#define DEFAULT_HEARTBEAT_MS        100u
+#define DEFAULT_HEARTBEAT_MISSES    3u
+
+int genesis_coordinator_options_init(genesis_coordinator_options *opts, unsigned int version)
+{
+    gn_clear_error();
+    if (opts == NULL || version != GENESIS_COORDINATOR_OPTIONS_VERSION)
+        return gn_fail(GENESIS_INVALID_ARGUMENT,
+                       "coordinator options: NULL or unknown version %u (this library knows %u)",
+                       version, GENESIS_COORDINATOR_OPTIONS_VERSION);
+    memset(opts, 0, sizeof(*opts));
+    opts->version = version;
+    opts->worker_threads = DEFAULT_WORKERS;
+    opts->max_worker_threads = DEFAULT_MAX_WORKERS;
+    opts->front_door_contexts = DEFAULT_FRONT_DOOR_CONTEXTS;
+    opts->max_message_size = GN_DEFAULT_MAX_MESSAGE;
+    opts->default_timeout_ms = GN_DEFAULT_TIMEOUT_MS;
+    opts->max_concurrency = DEFAULT_MAX_CONCURRENCY;
+    opts->max_queued_requests = DEFAULT_MAX_QUEUED;
+    opts->event_queue_depth = DEFAULT_EVENT_QUEUE;
+    opts->heartbeat_interval_ms = DEFAULT_HEARTBEAT_MS;
+    opts->heartbeat_misses = DEFAULT_HEARTBEAT_MISSES;
+    opts->log_level = GENESIS_LOG_INFO;
+    return GENESIS_OK;
+}
+
+/* Zero means "default" for every numeric option, so a caller that only sets one field still
+ * gets sane values for the rest. */
+static void apply_defaults(genesis_coordinator_options *o)
+{
+#define DEFAULT(field, value)                                                                      \
+    if (o->field == 0)                                                                             \
+    o->field = (value)
+    DEFAULT(worker_threads, DEFAULT_WORKERS);
+    DEFAULT(max_worker_threads, DEFAULT_MAX_WORKERS);
+    DEFAULT(front_door_contexts, DEFAULT_FRONT_DOOR_CONTEXTS);
+    DEFAULT(max_message_size, GN_DEFAULT_MAX_MESSAGE);
+    DEFAULT(default_timeout_ms, GN_DEFAULT_TIMEOUT_MS);
+    DEFAULT(max_concurrency, DEFAULT_MAX_CONCURRENCY);
+    DEFAULT(max_queued_requests, DEFAULT_MAX_QUEUED);
+    DEFAULT(event_queue_depth, DEFAULT_EVENT_QUEUE);
+    DEFAULT(heartbeat_interval_ms, DEFAULT_HEARTBEAT_MS);
+    DEFAULT(heartbeat_misses, DEFAULT_HEARTBEAT_MISSES);
+#undef DEFAULT
+    if (o->max_worker_threads < o->worker_threads)
+        o->max_worker_threads = o->worker_threads;
+}
+
+/* ---- components -------------------------------------------------------------------------- */
+
+void gn_component_retain(void *comp)
+{
+    atomic_fetch_add(&((gn_component *)comp)->refs, 1);
+}
+
+static void component_destroy(gn_task *task)
+{
+    gn_component *comp = (gn_component *)((char *)task - offsetof(gn_component, free_task));
+    gn_remote_free(comp->remote);
+    free(comp->id);
+    free(comp);
+}
+
+void gn_component_release(gn_component *comp)
+{
+    if (comp == NULL || atomic_fetch_sub(&comp->refs, 1) != 1)
+        return;
+    /* The last reference to a remote component may drop inside an NNG callback of its own
+     * socket, where closing that socket could wait for itself: close it on a worker. */
+    comp->free_task.run = component_destroy;
+    comp->free_task.finish = NULL;
+    if (comp->remote == NULL || gn_pool_submit(comp->co->pool, &comp->free_task) != GENESIS_OK)
+        component_destroy(&comp->free_task);
+}
+
+gn_component *gn_component_new(genesis_coordinator *co, const char *id, int kind)
+{
+    gn_component *comp = calloc(1, sizeof(*comp));
+    if (comp == NULL)
+        return NULL;
+    comp->id = gn_strdup(id);
+    if (comp->id == NULL) {
+        free(comp);
+        return NULL;
+    }
+    atomic_init(&comp->refs, 1);
+    comp->kind = kind;
+    comp->co = co;
+    gn_lane_init(&comp->requests, co->pool, co->opts.max_concurrency, co->opts.max_queued_requests);
+    gn_lane_init(&comp->events, co->pool, 1, co->opts.event_queue_depth);
+    return comp;
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------------- */
+
+static void health_tick(void *arg)
+{
+    genesis_coordinator *co = arg;
+    if (nng_aio_result(co->health_timer) != 0)
+        return; /* cancelled: stopping */
+    gn_remote_sweep(co);
+    nng_sleep_aio((nng_duration)co->opts.heartbeat_interval_ms, co->health_timer);
+}
+
+int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator_options *opts)
+{
+    gn_clear_error();
+    if (out == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "coordinator_new: out is NULL");
+    *out = NULL;
+    genesis_coordinator_options o;
+    genesis_coordinator_options_init(&o, GENESIS_COORDINATOR_OPTIONS_VERSION);
+    if (opts != NULL) {
+        if (opts->version != GENESIS_COORDINATOR_OPTIONS_VERSION)
+            return gn_fail(GENESIS_INVALID_ARGUMENT,
+                           "coordinator options version %u is unknown (this library knows %u)",
+                           opts->version, GENESIS_COORDINATOR_OPTIONS_VERSION);
+        o = *opts;
+    }
+    apply_defaults(&o);
+
+    genesis_coordinator *co = calloc(1, sizeof(*co));
+    if (co == NULL)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "coordinator_new: out of memory");
+    co->opts = o;
+    co->log = (gn_logger){.level = o.log_level, .fn = o.log, .arg = o.log_arg};
+    co->started_ms = gn_now_ms();
+    snprintf(co->instance_id, sizeof(co->instance_id), "%ld-%" PRId64, (long)getpid(),
+             gn_wall_ms());
+    pthread_mutex_init(&co->lock, NULL);
+    pthread_cond_init(&co->drained_cv, NULL);
+    co->registry = gn_registry_new(gn_component_retain);
+    co->pool = gn_pool_new(o.worker_threads, o.max_worker_threads);
+    int err = co->registry != NULL && co->pool != NULL ? 0 : NNG_ENOMEM;
+    if (err == 0)
+        err = nng_aio_alloc(&co->health_timer, health_tick, co);
+    if (err != 0) {
+        gn_pool_free(co->pool);
+        gn_registry_free(co->registry);
+        pthread_cond_destroy(&co->drained_cv);
+        pthread_mutex_destroy(&co->lock);
+        free(co);
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "coordinator_new: cannot allocate (%s)",
+                       nng_strerror(err));
+    }
+    *out = co;
+    return GENESIS_OK;
+}
+
+int genesis_coordinator_listen(genesis_coordinator *co, const char *front_door_url,
+                               const char *event_bus_url)
+{
+    gn_clear_error();
+    if (co == NULL || front_door_url == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "listen: NULL coordinator or URL");
+    pthread_mutex_lock(&co->lock);
+    bool busy = co->listening || co->stopping;
+    co->listening = true;
+    pthread_mutex_unlock(&co->lock);
+    if (busy)
+        return gn_fail(GENESIS_FAILED_PRECONDITION,
+                       "listen: the coordinator is already listening or stopping");
+    int rv = gn_front_door_listen(co, front_door_url, &co->front_door);
+    if (rv == GENESIS_OK && event_bus_url != NULL) {
+        rv = gn_bus_listen(co, event_bus_url);
+        if (rv != GENESIS_OK) {
+            gn_front_door_close(co->front_door);
+            gn_front_door_free(co->front_door);
+            co->front_door = NULL;
+        }
+    }
+    if (rv != GENESIS_OK) {
+        pthread_mutex_lock(&co->lock);
+        co->listening = false;
+        pthread_mutex_unlock(&co->lock);
+        return rv;
+    }
+    nng_sleep_aio((nng_duration)co->opts.heartbeat_interval_ms, co->health_timer);
+    gn_log(&co->log, GENESIS_LOG_INFO, "listening: front door %s, event bus %s", co->front_door_url,
+           co->bus_open ? co->event_bus_url : "(none)");
+    return GENESIS_OK;
+}
+
+int genesis_coordinator_url(genesis_coordinator *co, int endpoint, char *buf, size_t size)
+{
+    gn_clear_error();
+    if (co == NULL || buf == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "url: NULL argument");
+    const char *url = endpoint == GENESIS_ENDPOINT_FRONT_DOOR  ? co->front_door_url
+                      : endpoint == GENESIS_ENDPOINT_EVENT_BUS ? co->event_bus_url
+                                                               : NULL;
+    if (url == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "url: unknown endpoint %d", endpoint);
+    if (url[0] == '\0')
+        return gn_fail(GENESIS_NOT_FOUND, "url: endpoint %d is not listening", endpoint);
+    if (strlen(url) >= size)
+        return gn_fail(GENESIS_OUT_OF_RANGE, "url: buffer of %zu bytes is too small", size);
+    memcpy(buf, url, strlen(url) + 1);
+    return GENESIS_OK;
+}
+
+bool gn_coordinator_enter(genesis_coordinator *co)
+{
+    pthread_mutex_lock(&co->lock);
+    bool ok = !co->stopping;
+    if (ok)
+        co->in_flight++;
+    pthread_mutex_unlock(&co->lock);
+    return ok;
+}
+
+void gn_coordinator_leave(genesis_coordinator *co)
+{
+    pthread_mutex_lock(&co->lock);
+    if (GN_CHECK(co->in_flight > 0) && --co->in_flight == 0 && co->stopping)
+        pthread_cond_broadcast(&co->drained_cv);
+    pthread_mutex_unlock(&co->lock);
+}
+
+/* Close a component's lanes, fail what was still queued, and wait for running callbacks. */
+static void retire_component(genesis_coordinator *co, gn_component *comp)
+{
+    atomic_store(&comp->removed, true);
+    if (comp->kind == GN_INPROC) {
+        gn_task *queued = gn_lane_close(&comp->requests);
+        while (queued != NULL) {
+            gn_task *next = queued->next;
+            queued->run(queued); /* sees comp->removed: completes UNAVAILABLE */
+            if (queued->finish != NULL)
+                queued->finish(queued);
+            queued = next;
+        }
+        gn_events_discard(gn_lane_close(&comp->events));
+        gn_lane_wait_idle(&comp->requests);
+        gn_lane_wait_idle(&comp->events);
+    }
+    (void)co;
+}
+
+int genesis_coordinator_register(genesis_coordinator *co, const char *id,
+                                 const genesis_component *component)
+{
+    gn_clear_error();
+    if (co == NULL || component == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "register: NULL coordinator or component");
+    if (component->version != GENESIS_COMPONENT_VERSION)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "register: component version %u is unknown",
+                       component->version);
+    if (component->on_request == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "register: on_request is required");
+    if (!gn_valid_id(id))
+        return gn_fail(GENESIS_INVALID_ARGUMENT,
+                       "register: invalid component id (1..%u bytes of [A-Za-z0-9._-])",
+                       GN_MAX_ID_LEN);
+    pthread_mutex_lock(&co->lock);
+    bool stopping = co->stopping;
+    pthread_mutex_unlock(&co->lock);
+    if (stopping)
+        return gn_fail(GENESIS_UNAVAILABLE, "register: the coordinator is stopping");
+    gn_component *comp = gn_component_new(co, id, GN_INPROC);
+    if (comp == NULL)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "register: out of memory");
+    comp->callbacks = *component;
+    int rv = gn_registry_insert(co->registry, id, comp);
+    if (rv != GENESIS_OK) {
+        gn_component_release(comp);
+        if (rv == GENESIS_ALREADY_EXISTS)
+            return gn_fail(rv, "register: component '%s' is already registered", id);
+        return gn_fail(rv, "register: cannot insert '%s'", id);
+    }
+    gn_log(&co->log, GENESIS_LOG_INFO, "component %s registered (in-process)", id);
+    return GENESIS_OK;
+}
+
+int genesis_coordinator_unregister(genesis_coordinator *co, const char *id)
+{
+    gn_clear_error();
+    if (co == NULL || id == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "unregister: NULL argument");
+    gn_component *comp = gn_registry_remove(co->registry, id, NULL);
+    if (comp == NULL)
+        return gn_fail(GENESIS_NOT_FOUND, "unregister: no component '%s'", id);
+    retire_component(co, comp);
+    gn_log(&co->log, GENESIS_LOG_INFO, "component %s unregistered", id);
+    gn_component_release(comp);
+    return GENESIS_OK;
+}
+
+/* ---- requests ---------------------------------------------------------------------------- */
+
+static int fill_params(gn_call_params *p, const char *target, const char *type, const void *data,
+                       size_t len, const genesis_call_options *opts)
+{
+    if (opts != NULL && opts->version != GENESIS_CALL_OPTIONS_VERSION)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "call options version %u is unknown",
+                       opts->version);
+    if (target == NULL || type == NULL || (data == NULL && len > 0))
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "request: NULL target, type or data");
+    *p = (gn_call_params){.target = target, .type = type, .data = data, .len = len};
+    if (opts != NULL) {
+        p->content_type = opts->content_type;
+        p->source = opts->source;
+        p->criticality = opts->criticality;
+        p->timeout_ms = opts->timeout_ms;
+    }
+    return GENESIS_OK;
+}
+
+int genesis_coordinator_request(genesis_coordinator *co, const char *target, const char *type,
+                                const void *data, size_t len, const genesis_call_options *opts,
+                                genesis_result **out)
+{
+    gn_clear_error();
+    if (out != NULL)
+        *out = NULL;
+    gn_call_params p;
+    int rv = co == NULL ? gn_fail(GENESIS_INVALID_ARGUMENT, "request: NULL coordinator")
+                        : fill_params(&p, target, type, data, len, opts);
+    if (rv != GENESIS_OK)
+        return rv;
+    gn_waiter *w = gn_waiter_new();
+    if (w == NULL)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "request: out of memory");
+    genesis_result *res = NULL;
+    rv = gn_call_route(co, &p, (gn_call_completion){gn_waiter_wake, w, true});
+    if (rv == GENESIS_OK) {
+        res = gn_waiter_wait(w);
+        rv = genesis_result_status(res);
+        if (rv != GENESIS_OK)
+            gn_fail(rv, "%s", genesis_result_message(res));
+    } else {
+        gn_waiter_free(w);
+        res = gn_result_new(rv, GENESIS_REASON_SHUTTING_DOWN, genesis_last_error(), NULL, 0, NULL);
+    }
+    if (out != NULL)
+        *out = res;
+    else
+        genesis_result_free(res);
+    return rv;
+}
+
+int genesis_coordinator_request_async(genesis_coordinator *co, const char *target, const char *type,
+                                      const void *data, size_t len,
+                                      const genesis_call_options *opts, genesis_result_fn cb,
+                                      void *arg)
+{
+    gn_clear_error();
+    gn_call_params p;
+    int rv = co == NULL || cb == NULL
+                 ? gn_fail(GENESIS_INVALID_ARGUMENT, "request_async: NULL coordinator or cb")
+                 : fill_params(&p, target, type, data, len, opts);
+    if (rv != GENESIS_OK)
+        return rv;
+    return gn_call_route(co, &p, (gn_call_completion){cb, arg, false});
+}
+
+int genesis_coordinator_emit(genesis_coordinator *co, const char *type, const void *data,
+                             size_t len, const genesis_call_options *opts, unsigned int *delivered,
+                             unsigned int *dropped)
+{
+    gn_clear_error();
+    if (co == NULL || type == NULL || (data == NULL && len > 0))
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "emit: NULL coordinator, type or data");
+    if (opts != NULL && opts->version != GENESIS_CALL_OPTIONS_VERSION)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "call options version %u is unknown",
+                       opts->version);
+    if (!gn_coordinator_enter(co))
+        return gn_fail(GENESIS_UNAVAILABLE, "emit: the coordinator is stopping");
+    int rv = gn_emit(co, type, data, len, opts != NULL ? opts->content_type : NULL,
+                     opts != NULL ? opts->source : NULL, GENESIS__V1__SCOPE__SCOPE_LOCAL, delivered,
+                     dropped, NULL);
+    gn_coordinator_leave(co);
+    return rv;
+}
+
+/* ---- observation ------------------------------------------------------------------------- */
+
+int genesis_coordinator_stats_get(genesis_coordinator *co, genesis_coordinator_stats *s)
+{
+    gn_clear_error();
+    if (co == NULL || s == NULL || s->version != GENESIS_COORDINATOR_STATS_VERSION)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "stats: NULL argument or unknown version");
+    s->requests = atomic_load(&co->n_requests);
+    s->succeeded = atomic_load(&co->n_succeeded);
+    s->failed = atomic_load(&co->n_failed);
+    s->timed_out = atomic_load(&co->n_timed_out);
+    s->rejected = atomic_load(&co->n_rejected);
+    s->late_replies = atomic_load(&co->n_late_replies);
+    s->events_emitted = atomic_load(&co->n_events_emitted);
+    s->events_delivered = atomic_load(&co->n_events_delivered);
+    s->events_dropped = atomic_load(&co->n_events_dropped);
+    s->events_published = atomic_load(&co->n_events_published);
+    s->front_door_messages = atomic_load(&co->n_front_door_messages);
+    s->malformed = atomic_load(&co->n_malformed);
+    s->components = gn_registry_count(co->registry);
+    pthread_mutex_lock(&co->lock);
+    s->in_flight = co->in_flight;
+    pthread_mutex_unlock(&co->lock);
+    return GENESIS_OK;
+}
+
+int genesis_coordinator_status(genesis_coordinator *co, genesis_result **out)
+{
+    gn_clear_error();
+    if (co == NULL || out == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "status: NULL argument");
+    Genesis__V1__StatusReport report;
+    int rv = gn_status_report_build(co, &report);
+    if (rv != GENESIS_OK)
+        return gn_fail(rv, "status: out of memory");
+    *out = gn_status_report_json(&report);
+    gn_status_report_clear(&report);
+    return *out != NULL ? GENESIS_OK : gn_fail(GENESIS_RESOURCE_EXHAUSTED, "status: out of memory");
+}
+
+/* ---- stop and free ----------------------------------------------------------------------- */
+
+int genesis_coordinator_stop(genesis_coordinator *co)
+{
+    gn_clear_error();
+    if (co == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "stop: NULL coordinator");
+    if (gn_pool_is_worker(co->pool))
+        return gn_fail(GENESIS_FAILED_PRECONDITION,
+                       "stop: called from a coordinator callback (it would wait for itself)");
+    pthread_mutex_lock(&co->lock);
+    if (co->stopped) {
+        pthread_mutex_unlock(&co->lock);
+        return GENESIS_OK;
+    }
+    co->stopping = true;
+    /* In-flight calls end by themselves, at the latest at their deadlines; the front door
+     * keeps answering meanwhile (new work gets UNAVAILABLE / SHUTTING_DOWN). */
+    while (co->in_flight > 0)
+        pthread_cond_wait(&co->drained_cv, &co->lock);
+    co->stopped = true;
+    pthread_mutex_unlock(&co->lock);
+
+    nng_aio_stop(co->health_timer);
+    if (co->front_door != NULL)
+        gn_front_door_close(co->front_door);
+    gn_bus_close(co);
+
+    /* Retire every component: closes lanes and waits for running callbacks. */
+    size_t n = gn_registry_count(co->registry) + 16;
+    void **all = calloc(n, sizeof(*all));
+    size_t got = all != NULL ? gn_registry_snapshot(co->registry, all, n) : 0;
+    for (size_t i = 0; i < got; i++) {
+        gn_component *comp = all[i];
+        if (gn_registry_remove(co->registry, comp->id, comp) == comp)
+            gn_component_release(comp); /* the registry's reference */
+        retire_component(co, comp);
+        gn_component_release(comp); /* the snapshot's reference */
+    }
+    free(all);
+    gn_log(&co->log, GENESIS_LOG_INFO, "coordinator stopped");
+    return GENESIS_OK;
+}
+
+void genesis_coordinator_free(genesis_coordinator *co)
+{
+    if (co == NULL)
+        return;
+    genesis_coordinator_stop(co);
+    gn_pool_free(co->pool); /* runs pending completion callbacks, joins the workers */
+    gn_front_door_free(co->front_door);
+    nng_aio_free(co->health_timer);
+    gn_registry_free(co->registry);
+    pthread_cond_destroy(&co->drained_cv);
+    pthread_mutex_destroy(&co->lock);
+    free(co);
+}

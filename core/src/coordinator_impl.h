@@ -1,0 +1,175 @@
+/* The coordinator's internal state, shared by the files that implement it: coordinator.c
+ * (public API and lifecycle), call.c (one routed request), front_door.c (REP contexts),
+ * event_bus.c (local delivery and PUB), remote.c (remote components), status_json.c. */
+#ifndef GN_COORDINATOR_IMPL_H
+#define GN_COORDINATOR_IMPL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <nng/nng.h>
+
+#include "common.h"
+#include "genesis/coordinator.h"
+#include "objects.h"
+#include "registry.h"
+#include "status_json.h"
+#include "wire.h"
+#include "worker_pool.h"
+
+typedef struct gn_front_door gn_front_door;
+typedef struct gn_remote gn_remote;
+
+enum gn_component_kind { GN_INPROC = 0, GN_REMOTE = 1 };
+
+/* A registered component. Reference counted: the registry holds one reference, every call
+ * or event routed to it holds one. */
+typedef struct gn_component {
+    atomic_uint refs;
+    int kind;
+    char *id;
+    struct genesis_coordinator *co;
+    atomic_bool removed;
+
+    /* in-process */
+    genesis_component callbacks;
+    gn_lane requests; /* limit max_concurrency, bounded queue */
+    gn_lane events;   /* limit 1: in order, bounded queue */
+
+    /* remote */
+    gn_remote *remote;
+
+    gn_task free_task; /* deferred destruction (see gn_component_release) */
+
+    atomic_uint_fast64_t n_requests;
+    atomic_uint_fast64_t n_failures;
+    atomic_uint_fast64_t n_events_delivered;
+    atomic_uint_fast64_t n_events_dropped;
+} gn_component;
+
+gn_component *gn_component_new(struct genesis_coordinator *co, const char *id, int kind);
+void gn_component_retain(void *comp);
+void gn_component_release(gn_component *comp);
+
+struct genesis_coordinator {
+    genesis_coordinator_options opts;
+    gn_logger log;
+    gn_registry *registry;
+    gn_pool *pool;
+    int64_t started_ms;
+    char instance_id[40]; /* publisher id for bus sequence numbers */
+
+    pthread_mutex_t lock; /* guards the fields below */
+    pthread_cond_t drained_cv;
+    bool listening;
+    bool stopping;
+    bool stopped;
+    unsigned int in_flight; /* routed calls not yet completed */
+    char front_door_url[256];
+    char event_bus_url[256];
+
+    gn_front_door *front_door;
+    nng_socket bus;
+    bool bus_open;
+    atomic_uint_fast64_t bus_sequence[2]; /* per scope: local, external */
+    nng_aio *health_timer;
+
+    atomic_uint_fast64_t n_requests, n_succeeded, n_failed, n_timed_out, n_rejected;
+    atomic_uint_fast64_t n_late_replies;
+    atomic_uint_fast64_t n_events_emitted, n_events_delivered, n_events_dropped;
+    atomic_uint_fast64_t n_events_published;
+    atomic_uint_fast64_t n_front_door_messages, n_malformed;
+};
+
+/* ---- calls (call.c) -------------------------------------------------------------------- */
+
+/* How a routed call reports its outcome. inline_cb runs on whatever thread completes the call
+ * (a worker or an NNG thread) and must not block; otherwise the callback is dispatched to a
+ * worker thread. */
+typedef struct gn_call_completion {
+    genesis_result_fn fn;
+    void *arg;
+    bool run_inline;
+} gn_call_completion;
+
+/* Parameters of a call being routed (borrowed; copied as needed). */
+typedef struct gn_call_params {
+    const char *target;
+    const char *type;
+    const void *data;
+    size_t len;
+    const char *content_type;
+    const char *source;
+    int criticality;
+    uint32_t timeout_ms; /* 0 = default */
+    uint64_t request_id; /* 0 = assign */
+} gn_call_params;
+
+/* Route a request. Returns GENESIS_OK when started (the completion will run exactly once,
+ * possibly before this returns), or an error when it could not start (no completion). Every
+ * routing failure after a successful start (unknown target, full bulkhead, ...) is reported
+ * through the completion, so front-door callers get a reply with its reason. */
+int gn_call_route(genesis_coordinator *co, const gn_call_params *params,
+                  gn_call_completion completion);
+
+/* Run a completion: inline, or on a worker (see gn_call_completion). No accounting. */
+void gn_deliver(genesis_coordinator *co, gn_call_completion completion, genesis_result *res);
+
+/* Account, deliver and leave: completes with a failure before a call object exists. */
+void gn_complete_now(genesis_coordinator *co, gn_call_completion completion, genesis_result *res);
+
+/* Account a finished call in the coordinator's counters and the drain count. */
+void gn_call_account(genesis_coordinator *co, gn_component *comp, const genesis_result *res);
+
+/* Admission to the in-flight count; false when the coordinator is stopping. */
+bool gn_coordinator_enter(genesis_coordinator *co);
+void gn_coordinator_leave(genesis_coordinator *co);
+
+/* ---- event bus (event_bus.c) ----------------------------------------------------------- */
+
+int gn_bus_listen(genesis_coordinator *co, const char *url);
+void gn_bus_close(genesis_coordinator *co);
+/* Deliver to in-process components except source, and publish on the bus. */
+int gn_emit(genesis_coordinator *co, const char *type, const void *data, size_t len,
+            const char *content_type, const char *source, int scope, unsigned int *delivered,
+            unsigned int *dropped, uint64_t *sequence);
+/* Fail and free the queued (never delivered) events of a closed events lane. */
+void gn_events_discard(gn_task *list);
+
+/* ---- front door (front_door.c) --------------------------------------------------------- */
+
+int gn_front_door_listen(genesis_coordinator *co, const char *url, gn_front_door **out);
+/* Close the socket: in-flight replies are abandoned by NNG, receives stop. */
+void gn_front_door_close(gn_front_door *fd);
+void gn_front_door_free(gn_front_door *fd);
+
+/* ---- remote components (remote.c) ------------------------------------------------------ */
+
+/* Handle a Register / Heartbeat / Unregister envelope; fills the reply fields. */
+int gn_remote_register(genesis_coordinator *co, const Genesis__V1__Register *reg, int *reason,
+                       char *why, size_t why_size);
+int gn_remote_heartbeat(genesis_coordinator *co, const Genesis__V1__Heartbeat *hb, int *reason,
+                        char *why, size_t why_size);
+int gn_remote_unregister(genesis_coordinator *co, const Genesis__V1__Unregister *un, int *reason,
+                         char *why, size_t why_size);
+/* Forward a call to a remote component. Takes over the component reference and the
+ * in-flight slot; the completion always runs (exactly once). */
+void gn_remote_forward(genesis_coordinator *co, gn_component *comp, const gn_call_params *params,
+                       int64_t deadline_ms, uint64_t request_id, gn_call_completion completion);
+/* Periodic health sweep: instances that missed their heartbeats are dropped. */
+void gn_remote_sweep(genesis_coordinator *co);
+bool gn_remote_is_up(gn_component *comp);
+/* Instances and their URLs, for status. urls receives up to max borrowed-then-copied
+ * strings which the caller frees. */
+unsigned int gn_remote_describe(gn_component *comp, char **urls, unsigned int max);
+void gn_remote_free(gn_remote *remote);
+
+/* ---- status (status_json.c) ------------------------------------------------------------ */
+
+/* Fill a StatusReport (free with gn_status_report_clear). */
+int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *report);
+void gn_status_report_clear(Genesis__V1__StatusReport *report);
+
+#endif /* GN_COORDINATOR_IMPL_H */

@@ -1,0 +1,167 @@
+/* Local events: bounded, in-order delivery to every in-process component but the source, and
+ * publication on the PUB socket (topic "<scope>:<type>\0" + Event) for remote components and
+ * subscribers. A full queue drops the event for that component only, and the drop is
+ * counted: the loss is visible, never silent and never a stall. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/pub.h>
+
+#include "coordinator_impl.h"
+#include "socket_util.h"
+
+typedef struct event_task {
+    gn_task task;
+    gn_component *comp;
+    gn_owned_event *ev;
+} event_task;
+
+static void event_run(gn_task *t)
+{
+    event_task *et = (event_task *)t;
+    gn_component *comp = et->comp;
+    if (!atomic_load(&comp->removed) && comp->callbacks.on_event != NULL) {
+        comp->callbacks.on_event(&et->ev->view, comp->callbacks.arg);
+        atomic_fetch_add(&comp->n_events_delivered, 1);
+    }
+}
+
+static void event_finish(gn_task *t)
+{
+    event_task *et = (event_task *)t;
+    gn_owned_event_free(et->ev);
+    gn_component_release(et->comp);
+    free(et);
+}
+
+void gn_events_discard(gn_task *list)
+{
+    while (list != NULL) {
+        gn_task *next = list->next;
+        event_finish(list);
+        list = next;
+    }
+}
+
+int gn_bus_listen(genesis_coordinator *co, const char *url)
+{
+    int err = nng_pub0_open(&co->bus);
+    if (err != 0)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "event bus: %s", nng_strerror(err));
+    nng_listener l;
+    int rv = gn_listen_url(co->bus, url, &l, co->event_bus_url, sizeof(co->event_bus_url));
+    if (rv != GENESIS_OK) {
+        nng_close(co->bus);
+        co->event_bus_url[0] = '\0';
+        return rv;
+    }
+    co->bus_open = true;
+    return GENESIS_OK;
+}
+
+void gn_bus_close(genesis_coordinator *co)
+{
+    if (co->bus_open) {
+        co->bus_open = false;
+        nng_close(co->bus);
+    }
+}
+
+static bool deliver_local(genesis_coordinator *co, gn_component *comp, const char *type,
+                          const void *data, size_t len, const char *ct, const char *source,
+                          uint64_t seq, int external)
+{
+    event_task *et = malloc(sizeof(*et));
+    gn_owned_event *ev = gn_owned_event_new(type, source, data, len, ct, seq, external);
+    if (et == NULL || ev == NULL) {
+        free(et);
+        gn_owned_event_free(ev);
+        return false;
+    }
+    gn_component_retain(comp);
+    *et = (event_task){.task = {.run = event_run, .finish = event_finish}, .comp = comp, .ev = ev};
+    if (gn_lane_submit(&comp->events, &et->task) != GENESIS_OK) {
+        event_finish(&et->task);
+        return false;
+    }
+    return true;
+}
+
+int gn_emit(genesis_coordinator *co, const char *type, const void *data, size_t len,
+            const char *content_type, const char *source, int scope, unsigned int *delivered,
+            unsigned int *dropped, uint64_t *sequence)
+{
+    if (!gn_valid_type(type))
+        return gn_fail(GENESIS_INVALID_ARGUMENT,
+                       "emit: invalid event type (1..%u printable bytes, no spaces)",
+                       GN_MAX_TYPE_LEN);
+    if (len > co->opts.max_message_size)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED,
+                       "emit: payload of %zu bytes exceeds the limit of %zu bytes", len,
+                       co->opts.max_message_size);
+    source = source != NULL ? source : "";
+    content_type = content_type != NULL ? content_type : "";
+    /* One sequence per scope, so a subscriber to a whole scope can tell loss from filtering. */
+    bool external = scope == GENESIS__V1__SCOPE__SCOPE_EXTERNAL;
+    uint64_t seq = atomic_fetch_add(&co->bus_sequence[external ? 1 : 0], 1) + 1;
+    atomic_fetch_add(&co->n_events_emitted, 1);
+    unsigned int ok = 0, lost = 0;
+
+    if (scope == GENESIS__V1__SCOPE__SCOPE_LOCAL) {
+        size_t cap = gn_registry_count(co->registry) + 16;
+        void **comps = malloc(cap * sizeof(*comps));
+        if (comps == NULL)
+            return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "emit: out of memory");
+        size_t n = gn_registry_snapshot(co->registry, comps, cap);
+        for (size_t i = 0; i < n; i++) {
+            gn_component *comp = comps[i];
+            if (comp->kind == GN_INPROC && comp->callbacks.on_event != NULL &&
+                strcmp(comp->id, source) != 0) {
+                if (deliver_local(co, comp, type, data, len, content_type, source, seq, 0)) {
+                    ok++;
+                } else {
+                    lost++;
+                    atomic_fetch_add(&comp->n_events_dropped, 1);
+                }
+            }
+            gn_component_release(comp);
+        }
+        free(comps);
+        atomic_fetch_add(&co->n_events_delivered, ok);
+        atomic_fetch_add(&co->n_events_dropped, lost);
+        if (lost > 0)
+            gn_log(&co->log, GENESIS_LOG_DEBUG, "event %s from %s dropped by %u full queue(s)",
+                   type, source, lost);
+    }
+
+    if (co->bus_open) {
+        gn_wire_event ev = GENESIS__V1__EVENT__INIT;
+        Genesis__V1__Payload payload = GENESIS__V1__PAYLOAD__INIT;
+        payload.data.data = (uint8_t *)data;
+        payload.data.len = len;
+        payload.content_type = (char *)content_type;
+        ev.sequence = seq;
+        ev.type = (char *)type;
+        ev.source = (char *)source;
+        ev.payload = &payload;
+        ev.scope = (Genesis__V1__Scope)scope;
+        ev.publisher = co->instance_id;
+        ev.timestamp_ms = gn_wall_ms();
+        nng_msg *msg = NULL;
+        /* PUB never blocks: slow subscribers lose messages and count the gap themselves. */
+        if (gn_event_frame_encode(&ev, &msg) == GENESIS_OK) {
+            if (nng_sendmsg(co->bus, msg, NNG_FLAG_NONBLOCK) == 0)
+                atomic_fetch_add(&co->n_events_published, 1);
+            else
+                nng_msg_free(msg);
+        }
+    }
+    if (delivered != NULL)
+        *delivered = ok;
+    if (dropped != NULL)
+        *dropped = lost;
+    if (sequence != NULL)
+        *sequence = seq;
+    return GENESIS_OK;
+}

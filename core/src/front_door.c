@@ -1,0 +1,296 @@
+/* The front door: a REP socket served by many contexts at once, each an aio state machine
+ * (receive -> decode -> dispatch -> reply -> receive). Nothing here blocks: requests are routed
+ * with an inline completion that only encodes and sends the reply. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
+#include "coordinator_impl.h"
+#include "socket_util.h"
+
+typedef struct fd_ctx {
+    gn_front_door *fd;
+    nng_ctx ctx;
+    nng_aio *aio;
+    bool sending;
+} fd_ctx;
+
+struct gn_front_door {
+    genesis_coordinator *co;
+    nng_socket sock;
+    nng_listener listener;
+    unsigned int n;
+    fd_ctx *ctxs;
+    bool open;
+};
+
+static void send_reply(fd_ctx *c, nng_msg *msg)
+{
+    if (msg == NULL) {
+        /* Could not even encode an error: receive the next request; the peer times out. */
+        c->sending = false;
+        nng_ctx_recv(c->ctx, c->aio);
+        return;
+    }
+    c->sending = true;
+    nng_aio_set_msg(c->aio, msg);
+    nng_ctx_send(c->ctx, c->aio);
+}
+
+static void send_error(fd_ctx *c, int code, int reason, const char *message)
+{
+    nng_msg *msg = NULL;
+    gn_reply_msg(&msg, code, reason, message, NULL, 0, NULL);
+    send_reply(c, msg);
+}
+
+static void request_done(genesis_result *res, void *arg)
+{
+    fd_ctx *c = arg;
+    nng_msg *msg = NULL;
+    size_t len = 0;
+    const void *data = genesis_result_data(res, &len);
+    gn_reply_msg(&msg, genesis_result_status(res), genesis_result_reason(res),
+                 genesis_result_message(res), data, len, genesis_result_content_type(res));
+    genesis_result_free(res);
+    send_reply(c, msg);
+}
+
+static void handle_request(fd_ctx *c, const Genesis__V1__Request *r)
+{
+    genesis_coordinator *co = c->fd->co;
+    size_t len = 0;
+    const uint8_t *data = gn_payload_data(r->payload, &len);
+    gn_call_params p = {.target = r->target,
+                        .type = r->type,
+                        .data = data,
+                        .len = len,
+                        .content_type = gn_payload_content_type(r->payload),
+                        .source = r->source,
+                        .criticality = (int)r->criticality,
+                        .timeout_ms = r->timeout_ms,
+                        .request_id = r->request_id};
+    if (gn_call_route(co, &p, (gn_call_completion){request_done, c, true}) != GENESIS_OK)
+        send_error(c, GENESIS_UNAVAILABLE, GENESIS_REASON_SHUTTING_DOWN,
+                   "the coordinator is shutting down");
+}
+
+static void handle_emit(fd_ctx *c, const Genesis__V1__Emit *e)
+{
+    genesis_coordinator *co = c->fd->co;
+    if (!gn_coordinator_enter(co)) {
+        send_error(c, GENESIS_UNAVAILABLE, GENESIS_REASON_SHUTTING_DOWN,
+                   "the coordinator is shutting down");
+        return;
+    }
+    size_t len = 0;
+    const uint8_t *data = gn_payload_data(e->payload, &len);
+    unsigned int delivered = 0, dropped = 0;
+    uint64_t seq = 0;
+    int rv = gn_emit(co, e->type, data, len, gn_payload_content_type(e->payload), e->source,
+                     (int)e->scope, &delivered, &dropped, &seq);
+    gn_coordinator_leave(co);
+    if (rv != GENESIS_OK) {
+        send_error(c, rv,
+                   rv == GENESIS_INVALID_ARGUMENT ? GENESIS_REASON_INVALID_ARGUMENT
+                                                  : GENESIS_REASON_NO_MEMORY,
+                   genesis_last_error());
+        return;
+    }
+    gn_wire_reply reply = GENESIS__V1__REPLY__INIT;
+    Genesis__V1__EmitAck ack = GENESIS__V1__EMIT_ACK__INIT;
+    ack.delivered = delivered;
+    ack.dropped = dropped;
+    ack.sequence = seq;
+    reply.detail_case = GENESIS__V1__REPLY__DETAIL_EMIT_ACK;
+    reply.emit_ack = &ack;
+    nng_msg *msg = NULL;
+    gn_reply_encode(&reply, &msg);
+    send_reply(c, msg);
+}
+
+static void handle_status(fd_ctx *c)
+{
+    Genesis__V1__StatusReport report;
+    if (gn_status_report_build(c->fd->co, &report) != GENESIS_OK) {
+        send_error(c, GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY,
+                   "out of memory building the status report");
+        return;
+    }
+    gn_wire_reply reply = GENESIS__V1__REPLY__INIT;
+    reply.detail_case = GENESIS__V1__REPLY__DETAIL_STATUS;
+    reply.status = &report;
+    nng_msg *msg = NULL;
+    gn_reply_encode(&reply, &msg);
+    gn_status_report_clear(&report);
+    send_reply(c, msg);
+}
+
+static void handle_register(fd_ctx *c, const Genesis__V1__Register *reg)
+{
+    genesis_coordinator *co = c->fd->co;
+    int reason = GENESIS_REASON_NONE;
+    char why[256] = "";
+    int rv = gn_remote_register(co, reg, &reason, why, sizeof(why));
+    if (rv != GENESIS_OK) {
+        send_error(c, rv, reason, why);
+        return;
+    }
+    gn_wire_reply reply = GENESIS__V1__REPLY__INIT;
+    Genesis__V1__RegisterAck ack = GENESIS__V1__REGISTER_ACK__INIT;
+    ack.heartbeat_interval_ms = co->opts.heartbeat_interval_ms;
+    ack.heartbeat_misses = co->opts.heartbeat_misses;
+    reply.detail_case = GENESIS__V1__REPLY__DETAIL_REGISTER_ACK;
+    reply.register_ack = &ack;
+    nng_msg *msg = NULL;
+    gn_reply_encode(&reply, &msg);
+    send_reply(c, msg);
+}
+
+static void dispatch(fd_ctx *c, gn_envelope *env)
+{
+    genesis_coordinator *co = c->fd->co;
+    int reason = GENESIS_REASON_NONE;
+    char why[256] = "";
+    int rv;
+    switch (env->body_case) {
+    case GENESIS__V1__ENVELOPE__BODY_REQUEST:
+        handle_request(c, env->request);
+        return;
+    case GENESIS__V1__ENVELOPE__BODY_EMIT:
+        handle_emit(c, env->emit);
+        return;
+    case GENESIS__V1__ENVELOPE__BODY_STATUS:
+        handle_status(c);
+        return;
+    case GENESIS__V1__ENVELOPE__BODY_REGISTER:
+        handle_register(c, env->register_);
+        return;
+    case GENESIS__V1__ENVELOPE__BODY_HEARTBEAT:
+        rv = gn_remote_heartbeat(co, env->heartbeat, &reason, why, sizeof(why));
+        send_error(c, rv, reason, why);
+        return;
+    case GENESIS__V1__ENVELOPE__BODY_UNREGISTER:
+        rv = gn_remote_unregister(co, env->unregister, &reason, why, sizeof(why));
+        send_error(c, rv, reason, why);
+        return;
+    case GENESIS__V1__ENVELOPE__BODY_ADMIN:
+        send_error(c, GENESIS_UNIMPLEMENTED, GENESIS_REASON_UNKNOWN_MESSAGE,
+                   "admin commands are not implemented by this coordinator yet");
+        return;
+    default:
+        send_error(c, GENESIS_UNIMPLEMENTED, GENESIS_REASON_UNKNOWN_MESSAGE,
+                   "unknown envelope body");
+        return;
+    }
+}
+
+static void fd_cb(void *arg)
+{
+    fd_ctx *c = arg;
+    genesis_coordinator *co = c->fd->co;
+    int err = nng_aio_result(c->aio);
+    if (c->sending) {
+        c->sending = false;
+        if (err != 0) {
+            nng_msg_free(nng_aio_get_msg(c->aio)); /* the peer went away: drop its reply */
+            if (err == NNG_ECLOSED)
+                return;
+        }
+        nng_ctx_recv(c->ctx, c->aio);
+        return;
+    }
+    if (err != 0) {
+        if (err == NNG_ECLOSED || err == NNG_ECANCELED)
+            return;
+        gn_log(&co->log, GENESIS_LOG_WARN, "front door receive failed: %s", nng_strerror(err));
+        nng_ctx_recv(c->ctx, c->aio);
+        return;
+    }
+    nng_msg *msg = nng_aio_get_msg(c->aio);
+    atomic_fetch_add(&co->n_front_door_messages, 1);
+    gn_envelope *env = NULL;
+    int reason = GENESIS_REASON_NONE;
+    char why[256] = "";
+    int rv = gn_envelope_decode(nng_msg_body(msg), nng_msg_len(msg), co->opts.max_message_size,
+                                &env, &reason, why, sizeof(why));
+    nng_msg_free(msg);
+    if (rv != GENESIS_OK) {
+        atomic_fetch_add(&co->n_malformed, 1);
+        gn_log(&co->log, GENESIS_LOG_DEBUG, "front door rejected a message: %s (%s)", why,
+               genesis_reason_name(reason));
+        send_error(c, rv, reason, why);
+        return;
+    }
+    dispatch(c, env);
+    gn_envelope_free(env);
+}
+
+int gn_front_door_listen(genesis_coordinator *co, const char *url, gn_front_door **out)
+{
+    gn_front_door *fd = calloc(1, sizeof(*fd));
+    if (fd == NULL)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "front door: out of memory");
+    fd->co = co;
+    fd->n = co->opts.front_door_contexts;
+    fd->ctxs = calloc(fd->n, sizeof(*fd->ctxs));
+    int err = fd->ctxs != NULL ? nng_rep0_open(&fd->sock) : NNG_ENOMEM;
+    if (err != 0) {
+        free(fd->ctxs);
+        free(fd);
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "front door: %s", nng_strerror(err));
+    }
+    fd->open = true;
+    /* Up to twice the limit is read so the sender gets a MESSAGE_TOO_LARGE reply; beyond that
+     * NNG drops the connection, which bounds memory per peer. */
+    nng_socket_set_size(fd->sock, NNG_OPT_RECVMAXSZ, co->opts.max_message_size * 2 + 1024);
+    unsigned int started = 0;
+    for (; started < fd->n; started++) {
+        fd_ctx *c = &fd->ctxs[started];
+        c->fd = fd;
+        if (nng_aio_alloc(&c->aio, fd_cb, c) != 0)
+            break;
+        if (nng_ctx_open(&c->ctx, fd->sock) != 0) {
+            nng_aio_free(c->aio);
+            c->aio = NULL;
+            break;
+        }
+    }
+    fd->n = started;
+    int rv = started > 0 ? gn_listen_url(fd->sock, url, &fd->listener, co->front_door_url,
+                                         sizeof(co->front_door_url))
+                         : gn_fail(GENESIS_RESOURCE_EXHAUSTED, "front door: no contexts");
+    if (rv != GENESIS_OK) {
+        gn_front_door_close(fd);
+        gn_front_door_free(fd);
+        return rv;
+    }
+    for (unsigned int i = 0; i < fd->n; i++)
+        nng_ctx_recv(fd->ctxs[i].ctx, fd->ctxs[i].aio);
+    *out = fd;
+    return GENESIS_OK;
+}
+
+void gn_front_door_close(gn_front_door *fd)
+{
+    if (fd == NULL || !fd->open)
+        return;
+    fd->open = false;
+    nng_close(fd->sock);
+    for (unsigned int i = 0; i < fd->n; i++)
+        nng_aio_stop(fd->ctxs[i].aio);
+}
+
+void gn_front_door_free(gn_front_door *fd)
+{
+    if (fd == NULL)
+        return;
+    gn_front_door_close(fd);
+    for (unsigned int i = 0; i < fd->n; i++)
+        nng_aio_free(fd->ctxs[i].aio);
+    free(fd->ctxs);
+    free(fd);
+}

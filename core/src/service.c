@@ -1,0 +1,754 @@
+/* The remote component role: a REP socket the coordinator dials (one context per concurrent
+ * request, handlers on worker threads), registration and heartbeats over a REQ socket to the
+ * front door (re-registering on its own when the coordinator forgot it), and local events
+ * from the event bus. */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/sub.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "common.h"
+#include "completion.h"
+#include "genesis/service.h"
+#include "objects.h"
+#include "rpc.h"
+#include "socket_util.h"
+#include "wire.h"
+#include "worker_pool.h"
+
+#define DEFAULT_CONCURRENCY  16u
+#define DEFAULT_EVENT_QUEUE  50u
+#define DEFAULT_HEARTBEAT_MS 100u
+#define UNREGISTER_WAIT_MS   1000u
+
+typedef struct svc_ctx {
+    gn_task task; /* the handler, on the requests lane */
+    struct genesis_service *svc;
+    nng_ctx ctx;
+    nng_aio *aio;
+    bool sending;
+    gn_envelope *env; /* the request being served */
+} svc_ctx;
+
+struct genesis_service {
+    char *id;
+    genesis_component callbacks;
+    genesis_service_options opts;
+    gn_logger log;
+    char instance_id[64];
+    char url[256];
+    gn_pool *pool;
+    gn_lane requests;
+    gn_lane events;
+
+    nng_socket rep;
+    bool listening;
+    svc_ctx *ctxs;
+    unsigned int nctx;
+
+    pthread_mutex_t lock;
+    pthread_cond_t idle_cv;
+    unsigned int outstanding; /* rpcs to the coordinator in flight */
+    bool connected;
+    bool stopping;
+    bool registering;
+    bool heartbeat_pending;
+    nng_socket req;
+    nng_aio *hb_timer;
+    uint32_t hb_interval_ms;
+    uint64_t hb_sequence;
+
+    bool sub_open;
+    nng_socket sub;
+    nng_aio *sub_aio;
+
+    atomic_uint_fast64_t served;
+    atomic_uint_fast64_t events_dropped;
+};
+
+int genesis_service_options_init(genesis_service_options *opts, unsigned int version)
+{
+    gn_clear_error();
+    if (opts == NULL || version != GENESIS_SERVICE_OPTIONS_VERSION)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "service options: NULL or unknown version %u",
+                       version);
+    memset(opts, 0, sizeof(*opts));
+    opts->version = version;
+    opts->max_concurrency = DEFAULT_CONCURRENCY;
+    opts->max_message_size = GN_DEFAULT_MAX_MESSAGE;
+    opts->event_queue_depth = DEFAULT_EVENT_QUEUE;
+    opts->log_level = GENESIS_LOG_INFO;
+    return GENESIS_OK;
+}
+
+/* ---- serving requests ---------------------------------------------------------------------- */
+
+static void ctx_send(svc_ctx *c, nng_msg *msg)
+{
+    if (msg == NULL) {
+        c->sending = false;
+        nng_ctx_recv(c->ctx, c->aio);
+        return;
+    }
+    c->sending = true;
+    nng_aio_set_msg(c->aio, msg);
+    nng_ctx_send(c->ctx, c->aio);
+}
+
+static void ctx_error(svc_ctx *c, int code, int reason, const char *message)
+{
+    nng_msg *msg = NULL;
+    gn_reply_msg(&msg, code, reason, message, NULL, 0, NULL);
+    ctx_send(c, msg);
+}
+
+static void serve(gn_task *task)
+{
+    svc_ctx *c = (svc_ctx *)task;
+    genesis_service *svc = c->svc;
+    const Genesis__V1__Request *r = c->env->request;
+    size_t len = 0;
+    const uint8_t *data = gn_payload_data(r->payload, &len);
+    /* Handlers get a NUL-terminated copy, as the API promises. */
+    uint8_t *copy = malloc(len + 1);
+    if (copy == NULL) {
+        gn_envelope_free(c->env);
+        c->env = NULL;
+        ctx_error(c, GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY, "out of memory");
+        return;
+    }
+    if (len > 0)
+        memcpy(copy, data, len);
+    copy[len] = '\0';
+    uint32_t timeout = r->timeout_ms > 0 ? r->timeout_ms : GN_DEFAULT_TIMEOUT_MS;
+    struct genesis_request req = {.type = r->type,
+                                  .source = r->source,
+                                  .target = svc->id,
+                                  .content_type = gn_payload_content_type(r->payload),
+                                  .data = copy,
+                                  .len = len,
+                                  .criticality = (int)r->criticality,
+                                  .deadline_ms = gn_now_ms() + timeout,
+                                  .id = r->request_id};
+    genesis_reply reply;
+    gn_reply_init(&reply, svc->opts.max_message_size);
+    svc->callbacks.on_request(&req, &reply, svc->callbacks.arg);
+    atomic_fetch_add(&svc->served, 1);
+    free(copy);
+    gn_envelope_free(c->env);
+    c->env = NULL;
+    nng_msg *msg = NULL;
+    gn_reply_msg(&msg, reply.status, reply.reason, reply.message, reply.data, reply.len,
+                 reply.content_type);
+    gn_reply_clear(&reply);
+    ctx_send(c, msg);
+}
+
+static void ctx_cb(void *arg)
+{
+    svc_ctx *c = arg;
+    genesis_service *svc = c->svc;
+    int err = nng_aio_result(c->aio);
+    if (c->sending) {
+        c->sending = false;
+        if (err != 0)
+            nng_msg_free(nng_aio_get_msg(c->aio));
+        if (err == NNG_ECLOSED || err == NNG_ECANCELED)
+            return;
+        nng_ctx_recv(c->ctx, c->aio);
+        return;
+    }
+    if (err == NNG_ECLOSED || err == NNG_ECANCELED)
+        return;
+    if (err != 0) {
+        nng_ctx_recv(c->ctx, c->aio);
+        return;
+    }
+    nng_msg *msg = nng_aio_get_msg(c->aio);
+    int reason = GENESIS_REASON_NONE;
+    char why[256] = "";
+    int rv = gn_envelope_decode(nng_msg_body(msg), nng_msg_len(msg), svc->opts.max_message_size,
+                                &c->env, &reason, why, sizeof(why));
+    nng_msg_free(msg);
+    if (rv != GENESIS_OK) {
+        gn_log(&svc->log, GENESIS_LOG_WARN, "service %s rejected a message: %s", svc->id, why);
+        ctx_error(c, rv, reason, why);
+        return;
+    }
+    if (c->env->body_case != GENESIS__V1__ENVELOPE__BODY_REQUEST) {
+        gn_envelope_free(c->env);
+        c->env = NULL;
+        ctx_error(c, GENESIS_UNIMPLEMENTED, GENESIS_REASON_UNKNOWN_MESSAGE,
+                  "a component serves requests only");
+        return;
+    }
+    if (gn_lane_submit(&svc->requests, &c->task) != GENESIS_OK) {
+        gn_envelope_free(c->env);
+        c->env = NULL;
+        ctx_error(c, GENESIS_UNAVAILABLE, GENESIS_REASON_SHUTTING_DOWN,
+                  "the component is shutting down");
+    }
+}
+
+/* ---- events from the bus ------------------------------------------------------------------- */
+
+typedef struct svc_event {
+    gn_task task;
+    genesis_service *svc;
+    gn_owned_event *ev;
+} svc_event;
+
+static void svc_event_run(gn_task *t)
+{
+    svc_event *se = (svc_event *)t;
+    se->svc->callbacks.on_event(&se->ev->view, se->svc->callbacks.arg);
+}
+
+static void svc_event_free(gn_task *t)
+{
+    svc_event *se = (svc_event *)t;
+    gn_owned_event_free(se->ev);
+    free(se);
+}
+
+static void sub_cb(void *arg)
+{
+    genesis_service *svc = arg;
+    int err = nng_aio_result(svc->sub_aio);
+    if (err == NNG_ECLOSED || err == NNG_ECANCELED)
+        return;
+    if (err == 0) {
+        nng_msg *msg = nng_aio_get_msg(svc->sub_aio);
+        gn_wire_event *ev = NULL;
+        char why[128];
+        if (gn_event_frame_decode(nng_msg_body(msg), nng_msg_len(msg), svc->opts.max_message_size,
+                                  &ev, why, sizeof(why)) == GENESIS_OK &&
+            strcmp(ev->source, svc->id) != 0) { /* a component never gets its own event */
+            size_t len = 0;
+            const uint8_t *data = gn_payload_data(ev->payload, &len);
+            svc_event *se = malloc(sizeof(*se));
+            gn_owned_event *oe =
+                gn_owned_event_new(ev->type, ev->source, data, len,
+                                   gn_payload_content_type(ev->payload), ev->sequence, 0);
+            if (se != NULL && oe != NULL) {
+                *se = (svc_event){{.run = svc_event_run, .finish = svc_event_free}, svc, oe};
+                if (gn_lane_submit(&svc->events, &se->task) != GENESIS_OK) {
+                    svc_event_free(&se->task);
+                    atomic_fetch_add(&svc->events_dropped, 1);
+                }
+            } else {
+                free(se);
+                gn_owned_event_free(oe);
+                atomic_fetch_add(&svc->events_dropped, 1);
+            }
+        }
+        gn_event_free(ev);
+        nng_msg_free(msg);
+    }
+    nng_recv_aio(svc->sub, svc->sub_aio);
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------------ */
+
+int genesis_service_new(genesis_service **out, const char *id, const genesis_component *component,
+                        const genesis_service_options *opts)
+{
+    gn_clear_error();
+    if (out == NULL || component == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "service_new: NULL out or component");
+    *out = NULL;
+    if (component->version != GENESIS_COMPONENT_VERSION || component->on_request == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT,
+                       "service_new: unknown component version or no on_request");
+    if (!gn_valid_id(id))
+        return gn_fail(GENESIS_INVALID_ARGUMENT,
+                       "service_new: invalid id (1..%u bytes of [A-Za-z0-9._-])", GN_MAX_ID_LEN);
+    genesis_service_options o;
+    genesis_service_options_init(&o, GENESIS_SERVICE_OPTIONS_VERSION);
+    if (opts != NULL) {
+        if (opts->version != GENESIS_SERVICE_OPTIONS_VERSION)
+            return gn_fail(GENESIS_INVALID_ARGUMENT, "service options version %u is unknown",
+                           opts->version);
+        o = *opts;
+    }
+    if (o.max_concurrency == 0)
+        o.max_concurrency = DEFAULT_CONCURRENCY;
+    if (o.max_message_size == 0)
+        o.max_message_size = GN_DEFAULT_MAX_MESSAGE;
+    if (o.event_queue_depth == 0)
+        o.event_queue_depth = DEFAULT_EVENT_QUEUE;
+
+    genesis_service *svc = calloc(1, sizeof(*svc));
+    if (svc == NULL)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "service_new: out of memory");
+    svc->id = gn_strdup(id);
+    svc->callbacks = *component;
+    svc->opts = o;
+    svc->log = (gn_logger){.level = o.log_level, .fn = o.log, .arg = o.log_arg};
+    snprintf(svc->instance_id, sizeof(svc->instance_id), "%s-%ld-%" PRId64, id, (long)getpid(),
+             gn_wall_ms());
+    /* Handlers may block: one worker per concurrent request, plus one for events. */
+    svc->pool = gn_pool_new(2, o.max_concurrency + 1);
+    pthread_mutex_init(&svc->lock, NULL);
+    pthread_cond_init(&svc->idle_cv, NULL);
+    if (svc->id == NULL || svc->pool == NULL) {
+        genesis_service_free(svc);
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "service_new: out of memory");
+    }
+    gn_lane_init(&svc->requests, svc->pool, o.max_concurrency, 0);
+    gn_lane_init(&svc->events, svc->pool, 1, o.event_queue_depth);
+    *out = svc;
+    return GENESIS_OK;
+}
+
+int genesis_service_listen(genesis_service *svc, const char *url)
+{
+    gn_clear_error();
+    if (svc == NULL || url == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "service_listen: NULL argument");
+    if (svc->listening)
+        return gn_fail(GENESIS_FAILED_PRECONDITION, "service_listen: already listening");
+    int err = nng_rep0_open(&svc->rep);
+    if (err != 0)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "service_listen: %s", nng_strerror(err));
+    nng_socket_set_size(svc->rep, NNG_OPT_RECVMAXSZ, svc->opts.max_message_size + 4096);
+    svc->ctxs = calloc(svc->opts.max_concurrency, sizeof(*svc->ctxs));
+    if (svc->ctxs == NULL) {
+        nng_close(svc->rep);
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "service_listen: out of memory");
+    }
+    for (svc->nctx = 0; svc->nctx < svc->opts.max_concurrency; svc->nctx++) {
+        svc_ctx *c = &svc->ctxs[svc->nctx];
+        c->svc = svc;
+        c->task.run = serve;
+        if (nng_aio_alloc(&c->aio, ctx_cb, c) != 0)
+            break;
+        if (nng_ctx_open(&c->ctx, svc->rep) != 0) {
+            nng_aio_free(c->aio);
+            break;
+        }
+    }
+    nng_listener l;
+    int rv = svc->nctx > 0 ? gn_listen_url(svc->rep, url, &l, svc->url, sizeof(svc->url))
+                           : gn_fail(GENESIS_RESOURCE_EXHAUSTED, "service_listen: no contexts");
+    if (rv != GENESIS_OK) {
+        nng_close(svc->rep);
+        for (unsigned int i = 0; i < svc->nctx; i++)
+            nng_aio_free(svc->ctxs[i].aio);
+        free(svc->ctxs);
+        svc->ctxs = NULL;
+        svc->nctx = 0;
+        return rv;
+    }
+    svc->listening = true;
+    for (unsigned int i = 0; i < svc->nctx; i++)
+        nng_ctx_recv(svc->ctxs[i].ctx, svc->ctxs[i].aio);
+    return GENESIS_OK;
+}
+
+int genesis_service_url(genesis_service *svc, char *buf, size_t size)
+{
+    gn_clear_error();
+    if (svc == NULL || buf == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "service_url: NULL argument");
+    if (!svc->listening)
+        return gn_fail(GENESIS_NOT_FOUND, "service_url: not listening");
+    if (strlen(svc->url) >= size)
+        return gn_fail(GENESIS_OUT_OF_RANGE, "service_url: buffer too small");
+    memcpy(buf, svc->url, strlen(svc->url) + 1);
+    return GENESIS_OK;
+}
+
+/* ---- talking to the coordinator ------------------------------------------------------------ */
+
+typedef void (*svc_rpc_fn)(genesis_service *svc, int status, int reason, const char *why,
+                           gn_wire_reply *reply, void *arg);
+
+typedef struct svc_rpc {
+    genesis_service *svc;
+    svc_rpc_fn fn;
+    void *arg;
+} svc_rpc;
+
+static void svc_rpc_done(int status, int reason, const char *why, gn_wire_reply *reply, void *arg)
+{
+    svc_rpc *sr = arg;
+    genesis_service *svc = sr->svc;
+    sr->fn(svc, status, reason, why, reply, sr->arg);
+    free(sr);
+    pthread_mutex_lock(&svc->lock);
+    if (--svc->outstanding == 0)
+        pthread_cond_broadcast(&svc->idle_cv);
+    pthread_mutex_unlock(&svc->lock);
+}
+
+/* Send env to the front door; fn runs exactly once (on an NNG thread) when GENESIS_OK. */
+static int svc_rpc_start(genesis_service *svc, gn_envelope *env, uint32_t timeout_ms, svc_rpc_fn fn,
+                         void *arg)
+{
+    pthread_mutex_lock(&svc->lock);
+    svc->outstanding++;
+    pthread_mutex_unlock(&svc->lock);
+    svc_rpc *sr = malloc(sizeof(*sr));
+    nng_msg *msg = NULL;
+    int rv = GENESIS_RESOURCE_EXHAUSTED;
+    if (sr != NULL && gn_envelope_encode(env, &msg) == GENESIS_OK) {
+        *sr = (svc_rpc){svc, fn, arg};
+        rv = gn_rpc_start(svc->req, msg, timeout_ms, svc->opts.max_message_size, svc_rpc_done, sr);
+        if (rv == GENESIS_OK)
+            return GENESIS_OK;
+    }
+    free(sr);
+    pthread_mutex_lock(&svc->lock);
+    if (--svc->outstanding == 0)
+        pthread_cond_broadcast(&svc->idle_cv);
+    pthread_mutex_unlock(&svc->lock);
+    return rv;
+}
+
+/* Hand a finished exchange to a synchronous waiter as a result. */
+static void to_waiter(genesis_service *svc, int status, int reason, const char *why,
+                      gn_wire_reply *reply, void *arg)
+{
+    genesis_result *res;
+    if (status != GENESIS_OK)
+        res = gn_result_errorf(status, reason, "coordinator: %s", why);
+    else
+        res = gn_result_new((int)reply->code, (int)reply->reason, reply->message, NULL, 0, NULL);
+    if (status == GENESIS_OK && reply->code == GENESIS_OK &&
+        reply->detail_case == GENESIS__V1__REPLY__DETAIL_REGISTER_ACK &&
+        svc->opts.heartbeat_interval_ms == 0 && reply->register_ack->heartbeat_interval_ms > 0) {
+        pthread_mutex_lock(&svc->lock);
+        svc->hb_interval_ms = reply->register_ack->heartbeat_interval_ms;
+        pthread_mutex_unlock(&svc->lock);
+    }
+    gn_waiter_wake(res, arg);
+}
+
+static void build_register(genesis_service *svc, gn_envelope *env, Genesis__V1__Register *reg)
+{
+    genesis__v1__envelope__init(env);
+    genesis__v1__register__init(reg);
+    reg->component_id = svc->id;
+    reg->url = svc->url;
+    reg->instance_id = svc->instance_id;
+    reg->heartbeat_interval_ms =
+        svc->opts.heartbeat_interval_ms > 0 ? svc->opts.heartbeat_interval_ms : 0;
+    reg->max_concurrency = svc->opts.max_concurrency;
+    env->body_case = GENESIS__V1__ENVELOPE__BODY_REGISTER;
+    env->register_ = reg;
+}
+
+static void reregistered(genesis_service *svc, int status, int reason, const char *why,
+                         gn_wire_reply *reply, void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&svc->lock);
+    svc->registering = false;
+    pthread_mutex_unlock(&svc->lock);
+    if (status == GENESIS_OK && reply->code == GENESIS_OK)
+        gn_log(&svc->log, GENESIS_LOG_INFO, "service %s registered again with the coordinator",
+               svc->id);
+    else
+        gn_log(&svc->log, GENESIS_LOG_WARN, "service %s: registering again failed: %s", svc->id,
+               status != GENESIS_OK ? why : reply->message);
+}
+
+static void heartbeat_done(genesis_service *svc, int status, int reason, const char *why,
+                           gn_wire_reply *reply, void *arg)
+{
+    (void)arg;
+    (void)why;
+    (void)reason;
+    bool forgotten = status == GENESIS_OK && reply->code == GENESIS_NOT_FOUND;
+    pthread_mutex_lock(&svc->lock);
+    svc->heartbeat_pending = false;
+    bool start = forgotten && !svc->registering && !svc->stopping;
+    if (start)
+        svc->registering = true;
+    uint32_t timeout = svc->hb_interval_ms * 5 > 1000 ? svc->hb_interval_ms * 5 : 1000;
+    pthread_mutex_unlock(&svc->lock);
+    if (!start)
+        return;
+    /* The coordinator restarted or declared us down: announce ourselves again. */
+    gn_envelope env;
+    Genesis__V1__Register reg;
+    build_register(svc, &env, &reg);
+    if (svc_rpc_start(svc, &env, timeout, reregistered, NULL) != GENESIS_OK) {
+        pthread_mutex_lock(&svc->lock);
+        svc->registering = false;
+        pthread_mutex_unlock(&svc->lock);
+    }
+}
+
+static void heartbeat_tick(void *arg)
+{
+    genesis_service *svc = arg;
+    if (nng_aio_result(svc->hb_timer) != 0)
+        return; /* stopped */
+    pthread_mutex_lock(&svc->lock);
+    bool send = !svc->heartbeat_pending && !svc->stopping;
+    if (send)
+        svc->heartbeat_pending = true;
+    uint64_t seq = ++svc->hb_sequence;
+    uint32_t interval = svc->hb_interval_ms;
+    pthread_mutex_unlock(&svc->lock);
+    if (send) {
+        gn_envelope env = GENESIS__V1__ENVELOPE__INIT;
+        Genesis__V1__Heartbeat hb = GENESIS__V1__HEARTBEAT__INIT;
+        hb.component_id = svc->id;
+        hb.instance_id = svc->instance_id;
+        hb.sequence = seq;
+        env.body_case = GENESIS__V1__ENVELOPE__BODY_HEARTBEAT;
+        env.heartbeat = &hb;
+        /* A heartbeat that outlives a few intervals is abandoned; the next one retries. */
+        if (svc_rpc_start(svc, &env, interval * 3, heartbeat_done, NULL) != GENESIS_OK) {
+            pthread_mutex_lock(&svc->lock);
+            svc->heartbeat_pending = false;
+            pthread_mutex_unlock(&svc->lock);
+        }
+    }
+    nng_sleep_aio((nng_duration)interval, svc->hb_timer);
+}
+
+static int open_sockets(genesis_service *svc, const char *front_door_url, const char *event_bus_url)
+{
+    int err = nng_req0_open(&svc->req);
+    if (err != 0)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "connect: %s", nng_strerror(err));
+    gn_rpc_configure(svc->req, svc->opts.max_message_size);
+    nng_socket_set_ms(svc->req, NNG_OPT_RECONNMINT, 10);
+    nng_socket_set_ms(svc->req, NNG_OPT_RECONNMAXT, 200);
+    err = nng_dial(svc->req, front_door_url, NULL, NNG_FLAG_NONBLOCK);
+    if (err == 0)
+        err = nng_aio_alloc(&svc->hb_timer, heartbeat_tick, svc);
+    if (err != 0) {
+        nng_close(svc->req);
+        return gn_fail(gn_status_from_nng(err, NULL), "connect: dial %s: %s", front_door_url,
+                       nng_strerror(err));
+    }
+    if (event_bus_url == NULL || svc->callbacks.on_event == NULL)
+        return GENESIS_OK;
+    err = nng_sub0_open(&svc->sub);
+    if (err == 0) {
+        err = nng_aio_alloc(&svc->sub_aio, sub_cb, svc);
+        if (err != 0)
+            nng_close(svc->sub);
+    }
+    if (err == 0) {
+        nng_socket_set_size(svc->sub, NNG_OPT_RECVMAXSZ, svc->opts.max_message_size + 4096);
+        nng_socket_set_ms(svc->sub, NNG_OPT_RECONNMINT, 10);
+        nng_socket_set_ms(svc->sub, NNG_OPT_RECONNMAXT, 200);
+        err =
+            nng_socket_set(svc->sub, NNG_OPT_SUB_SUBSCRIBE, GN_TOPIC_LOCAL, strlen(GN_TOPIC_LOCAL));
+        if (err == 0)
+            err = nng_dial(svc->sub, event_bus_url, NULL, NNG_FLAG_NONBLOCK);
+        if (err != 0) {
+            nng_aio_free(svc->sub_aio);
+            nng_close(svc->sub);
+        }
+    }
+    if (err != 0) {
+        nng_aio_free(svc->hb_timer);
+        nng_close(svc->req);
+        return gn_fail(gn_status_from_nng(err, NULL), "connect: event bus %s: %s", event_bus_url,
+                       nng_strerror(err));
+    }
+    svc->sub_open = true;
+    nng_recv_aio(svc->sub, svc->sub_aio);
+    return GENESIS_OK;
+}
+
+int genesis_service_connect(genesis_service *svc, const char *front_door_url,
+                            const char *event_bus_url, uint32_t timeout_ms)
+{
+    gn_clear_error();
+    if (svc == NULL || front_door_url == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "connect: NULL service or URL");
+    if (!svc->listening)
+        return gn_fail(GENESIS_FAILED_PRECONDITION, "connect: call genesis_service_listen first");
+    pthread_mutex_lock(&svc->lock);
+    bool again = svc->connected;
+    svc->connected = true;
+    svc->hb_interval_ms = svc->opts.heartbeat_interval_ms > 0 ? svc->opts.heartbeat_interval_ms
+                                                              : DEFAULT_HEARTBEAT_MS;
+    pthread_mutex_unlock(&svc->lock);
+    if (again)
+        return gn_fail(GENESIS_FAILED_PRECONDITION, "connect: already connected");
+    int rv = open_sockets(svc, front_door_url, event_bus_url);
+    if (rv != GENESIS_OK) {
+        pthread_mutex_lock(&svc->lock);
+        svc->connected = false;
+        pthread_mutex_unlock(&svc->lock);
+        return rv;
+    }
+    gn_waiter *w = gn_waiter_new();
+    if (w == NULL)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "connect: out of memory");
+    gn_envelope env;
+    Genesis__V1__Register reg;
+    build_register(svc, &env, &reg);
+    rv =
+        svc_rpc_start(svc, &env, timeout_ms > 0 ? timeout_ms : GN_DEFAULT_TIMEOUT_MS, to_waiter, w);
+    if (rv != GENESIS_OK) {
+        gn_waiter_free(w);
+        return gn_fail(rv, "connect: cannot send the registration");
+    }
+    genesis_result *res = gn_waiter_wait(w);
+    rv = genesis_result_status(res);
+    if (rv != GENESIS_OK)
+        gn_fail(rv, "register '%s' at %s: %s (%s)", svc->id, front_door_url,
+                genesis_result_message(res), genesis_reason_name(genesis_result_reason(res)));
+    genesis_result_free(res);
+    /* Heartbeats start either way: after a failed registration (coordinator not up yet) the
+     * first NOT_FOUND heartbeat reply registers again on its own. */
+    nng_sleep_aio((nng_duration)svc->hb_interval_ms, svc->hb_timer);
+    if (rv == GENESIS_OK)
+        gn_log(&svc->log, GENESIS_LOG_INFO, "service %s registered at %s, serving %s", svc->id,
+               front_door_url, svc->url);
+    return rv;
+}
+
+int genesis_service_emit(genesis_service *svc, const char *type, const void *data, size_t len,
+                         const genesis_call_options *opts)
+{
+    gn_clear_error();
+    if (svc == NULL || type == NULL || (data == NULL && len > 0))
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "emit: NULL service, type or data");
+    if (opts != NULL && opts->version != GENESIS_CALL_OPTIONS_VERSION)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "call options version %u is unknown",
+                       opts->version);
+    pthread_mutex_lock(&svc->lock);
+    bool ok = svc->connected && !svc->stopping;
+    pthread_mutex_unlock(&svc->lock);
+    if (!ok)
+        return gn_fail(GENESIS_FAILED_PRECONDITION, "emit: the service is not connected");
+    gn_envelope env = GENESIS__V1__ENVELOPE__INIT;
+    Genesis__V1__Emit emit = GENESIS__V1__EMIT__INIT;
+    Genesis__V1__Payload payload = GENESIS__V1__PAYLOAD__INIT;
+    payload.data.data = (uint8_t *)data;
+    payload.data.len = len;
+    payload.content_type =
+        (char *)(opts != NULL && opts->content_type != NULL ? opts->content_type : "");
+    emit.type = (char *)type;
+    emit.payload = &payload;
+    emit.source = svc->id;
+    emit.criticality = (Genesis__V1__Criticality)(opts != NULL ? opts->criticality : 0);
+    env.body_case = GENESIS__V1__ENVELOPE__BODY_EMIT;
+    env.emit = &emit;
+    gn_waiter *w = gn_waiter_new();
+    if (w == NULL)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "emit: out of memory");
+    uint32_t timeout =
+        opts != NULL && opts->timeout_ms > 0 ? opts->timeout_ms : GN_DEFAULT_TIMEOUT_MS;
+    int rv = svc_rpc_start(svc, &env, timeout, to_waiter, w);
+    if (rv != GENESIS_OK) {
+        gn_waiter_free(w);
+        return gn_fail(rv, "emit: cannot send");
+    }
+    genesis_result *res = gn_waiter_wait(w);
+    rv = genesis_result_status(res);
+    if (rv != GENESIS_OK)
+        gn_fail(rv, "emit: %s", genesis_result_message(res));
+    genesis_result_free(res);
+    return rv;
+}
+
+uint64_t genesis_service_requests_served(genesis_service *svc)
+{
+    return svc != NULL ? atomic_load(&svc->served) : 0;
+}
+
+static void discard_requests(gn_task *list)
+{
+    while (list != NULL) {
+        gn_task *next = list->next;
+        svc_ctx *c = (svc_ctx *)list;
+        gn_envelope_free(c->env);
+        c->env = NULL;
+        list = next;
+    }
+}
+
+static void discard_events(gn_task *list)
+{
+    while (list != NULL) {
+        gn_task *next = list->next;
+        svc_event_free(list);
+        list = next;
+    }
+}
+
+void genesis_service_free(genesis_service *svc)
+{
+    if (svc == NULL)
+        return;
+    pthread_mutex_lock(&svc->lock);
+    bool connected = svc->connected;
+    pthread_mutex_unlock(&svc->lock);
+    if (connected) {
+        /* Say goodbye so the coordinator stops routing here at once (best effort). */
+        gn_envelope env = GENESIS__V1__ENVELOPE__INIT;
+        Genesis__V1__Unregister un = GENESIS__V1__UNREGISTER__INIT;
+        un.component_id = svc->id;
+        un.instance_id = svc->instance_id;
+        env.body_case = GENESIS__V1__ENVELOPE__BODY_UNREGISTER;
+        env.unregister = &un;
+        gn_waiter *w = gn_waiter_new();
+        if (w != NULL) {
+            if (svc_rpc_start(svc, &env, UNREGISTER_WAIT_MS, to_waiter, w) == GENESIS_OK)
+                genesis_result_free(gn_waiter_wait(w));
+            else
+                gn_waiter_free(w);
+        }
+    }
+    pthread_mutex_lock(&svc->lock);
+    svc->stopping = true;
+    pthread_mutex_unlock(&svc->lock);
+    if (connected) {
+        nng_aio_stop(svc->hb_timer);
+        if (svc->sub_open) {
+            nng_close(svc->sub);
+            nng_aio_stop(svc->sub_aio);
+        }
+    }
+    if (svc->pool != NULL) {
+        discard_requests(gn_lane_close(&svc->requests));
+        discard_events(gn_lane_close(&svc->events));
+        gn_lane_wait_idle(&svc->requests);
+        gn_lane_wait_idle(&svc->events);
+    }
+    if (svc->listening) {
+        nng_close(svc->rep);
+        for (unsigned int i = 0; i < svc->nctx; i++)
+            nng_aio_stop(svc->ctxs[i].aio);
+    }
+    if (connected) {
+        nng_close(svc->req); /* outstanding heartbeats complete with CANCELLED */
+        pthread_mutex_lock(&svc->lock);
+        while (svc->outstanding > 0)
+            pthread_cond_wait(&svc->idle_cv, &svc->lock);
+        pthread_mutex_unlock(&svc->lock);
+        nng_aio_free(svc->hb_timer);
+        if (svc->sub_open)
+            nng_aio_free(svc->sub_aio);
+    }
+    gn_pool_free(svc->pool);
+    for (unsigned int i = 0; i < svc->nctx; i++) {
+        gn_envelope_free(svc->ctxs[i].env);
+        nng_aio_free(svc->ctxs[i].aio);
+    }
+    free(svc->ctxs);
+    pthread_cond_destroy(&svc->idle_cv);
+    pthread_mutex_destroy(&svc->lock);
+    free(svc->id);
+    free(svc);
+}

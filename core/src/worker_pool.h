@@ -1,0 +1,65 @@
+/* Worker threads that run blocking work (handlers, event callbacks, completion callbacks)
+ * off NNG's callback threads.
+ *
+ * Work is queued on lanes. A lane is a FIFO with its own concurrency limit and queue bound;
+ * lanes take turns on the workers (round robin), so one busy component cannot starve another,
+ * and a lane with limit 1 delivers in order (events). The pool grows from its initial size up
+ * to its maximum when every worker is busy, so handlers that block only hold their own lane's
+ * share of threads. */
+#ifndef GN_WORKER_POOL_H
+#define GN_WORKER_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct gn_pool gn_pool;
+
+/* An intrusive unit of work. run does the work; finish (optional) runs after the lane's
+ * bookkeeping, so it may release whatever owns the lane. */
+typedef struct gn_task {
+    struct gn_task *next;
+    void (*run)(struct gn_task *task);
+    void (*finish)(struct gn_task *task);
+} gn_task;
+
+typedef struct gn_lane {
+    gn_pool *pool;
+    gn_task *head, *tail;
+    struct gn_lane *next_ready;
+    unsigned int queued;
+    unsigned int running;
+    unsigned int limit;      /* max tasks running at once (>= 1) */
+    unsigned int max_queued; /* 0 = unbounded */
+    bool listed;             /* on the pool's ready list */
+    bool closed;             /* submissions refused */
+} gn_lane;
+
+gn_pool *gn_pool_new(unsigned int initial_threads, unsigned int max_threads);
+/* Run every queued task, then join the threads and free. Accepts NULL. Lanes must not be
+ * submitted to concurrently with or after this call. */
+void gn_pool_free(gn_pool *pool);
+
+void gn_lane_init(gn_lane *lane, gn_pool *pool, unsigned int limit, unsigned int max_queued);
+
+/* Queue a task. GENESIS_OK, or GENESIS_RESOURCE_EXHAUSTED when the lane's queue is full, or
+ * GENESIS_UNAVAILABLE when the lane is closed. On error the task is not queued. */
+int gn_lane_submit(gn_lane *lane, gn_task *task);
+
+/* Close the lane to new tasks and return the tasks still queued (a list linked by next),
+ * which the caller now owns. Running tasks are unaffected. */
+gn_task *gn_lane_close(gn_lane *lane);
+
+/* Wait until no task of this lane is running. Returns at once when called from one of the
+ * lane's own tasks (it would wait for itself). */
+void gn_lane_wait_idle(gn_lane *lane);
+
+/* Snapshot of the lane's counters. */
+void gn_lane_counts(gn_lane *lane, unsigned int *queued, unsigned int *running);
+
+/* The pool's shared lane: unbounded queue, unlimited concurrency (completion callbacks). */
+int gn_pool_submit(gn_pool *pool, gn_task *task);
+
+/* True when the calling thread is one of this pool's workers. */
+bool gn_pool_is_worker(gn_pool *pool);
+
+#endif /* GN_WORKER_POOL_H */
