@@ -80,14 +80,19 @@ static void component_destroy(gn_task *task)
     free(comp);
 }
 
+static void component_no_op(gn_task *task)
+{
+    (void)task;
+}
+
 void gn_component_release(gn_component *comp)
 {
     if (comp == NULL || atomic_fetch_sub(&comp->refs, 1) != 1)
         return;
     /* The last reference to a remote component may drop inside an NNG callback of its own
      * socket, where closing that socket could wait for itself: close it on a worker. */
-    comp->free_task.run = component_destroy;
-    comp->free_task.finish = NULL;
+    comp->free_task.run = component_no_op; /* a task must outlive run(): free in finish() */
+    comp->free_task.finish = component_destroy;
     if (comp->remote == NULL || gn_pool_submit(comp->co->pool, &comp->free_task) != GENESIS_OK)
         component_destroy(&comp->free_task);
 }
