@@ -161,6 +161,7 @@ void gn_remote_forward(genesis_coordinator *co, gn_component *comp, const gn_cal
 /* Periodic health sweep: instances that missed their heartbeats are dropped. */
 void gn_remote_sweep(genesis_coordinator *co);
 bool gn_remote_is_up(gn_component *comp);
+unsigned int gn_remote_in_flight(gn_component *comp);
 /* Instances and their URLs, for status. urls receives up to max borrowed-then-copied
  * strings which the caller frees. */
 unsigned int gn_remote_describe(gn_component *comp, char **urls, unsigned int max);

@@ -1,6 +1,11 @@
 /* The front door: a REP socket served by many contexts at once, each an aio state machine
  * (receive -> decode -> dispatch -> reply -> receive). Nothing here blocks: requests are routed
- * with an inline completion that only encodes and sends the reply. */
+ * with an inline completion that only encodes and sends the reply.
+ *
+ * A REP context is busy until its reply is sent, so requests waiting on a slow component hold
+ * contexts. The set of contexts is elastic: whenever fewer than MIN_IDLE_RECEIVERS are left
+ * waiting for a message, another one opens (up to front_door_contexts), so a slow component
+ * cannot starve the front door; per-component bulkheads bound what one component can hold. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,21 +23,80 @@ typedef struct fd_ctx {
     bool sending;
 } fd_ctx;
 
+#define INITIAL_RECEIVERS  16u
+#define MIN_IDLE_RECEIVERS 4u
+
 struct gn_front_door {
     genesis_coordinator *co;
     nng_socket sock;
     nng_listener listener;
-    unsigned int n;
-    fd_ctx *ctxs;
-    bool open;
+    pthread_mutex_t lock; /* guards the fields below */
+    fd_ctx **ctxs;
+    unsigned int n;    /* contexts opened */
+    unsigned int max;  /* front_door_contexts */
+    unsigned int idle; /* contexts waiting for a message */
+    bool open;         /* serving: contexts may be added */
+    bool closed;       /* the socket is closed */
 };
+
+static void receive(fd_ctx *c)
+{
+    pthread_mutex_lock(&c->fd->lock);
+    c->fd->idle++;
+    pthread_mutex_unlock(&c->fd->lock);
+    c->sending = false;
+    nng_ctx_recv(c->ctx, c->aio);
+}
+
+static void fd_cb(void *arg);
+
+/* Open one more context and start it receiving; false when out of resources. */
+static bool add_context(gn_front_door *fd)
+{
+    pthread_mutex_lock(&fd->lock);
+    bool room = fd->open && fd->n < fd->max;
+    unsigned int slot = fd->n;
+    if (room)
+        fd->n++; /* reserve the slot */
+    pthread_mutex_unlock(&fd->lock);
+    if (!room)
+        return false;
+    fd_ctx *c = calloc(1, sizeof(*c));
+    bool ok = c != NULL && nng_aio_alloc(&c->aio, fd_cb, c) == 0;
+    if (ok && nng_ctx_open(&c->ctx, fd->sock) != 0) {
+        nng_aio_free(c->aio);
+        ok = false;
+    }
+    pthread_mutex_lock(&fd->lock);
+    if (ok) {
+        c->fd = fd;
+        fd->ctxs[slot] = c;
+    } else {
+        free(c);
+        fd->ctxs[slot] = NULL; /* a hole: skipped by close and free */
+    }
+    pthread_mutex_unlock(&fd->lock);
+    if (ok)
+        receive(c);
+    return ok;
+}
+
+/* A context took a message: keep enough others listening. */
+static void took_message(gn_front_door *fd)
+{
+    pthread_mutex_lock(&fd->lock);
+    fd->idle--;
+    bool grow = fd->open && fd->idle < MIN_IDLE_RECEIVERS && fd->n < fd->max;
+    pthread_mutex_unlock(&fd->lock);
+    if (grow && !add_context(fd))
+        gn_log(&fd->co->log, GENESIS_LOG_WARN, "front door: cannot open another context");
+}
 
 static void send_reply(fd_ctx *c, nng_msg *msg)
 {
     if (msg == NULL) {
         /* Could not even encode an error: receive the next request; the peer times out. */
-        c->sending = false;
-        nng_ctx_recv(c->ctx, c->aio);
+        receive(c);
         return;
     }
     c->sending = true;
@@ -197,10 +261,10 @@ static void fd_cb(void *arg)
         c->sending = false;
         if (err != 0) {
             nng_msg_free(nng_aio_get_msg(c->aio)); /* the peer went away: drop its reply */
-            if (err == NNG_ECLOSED)
+            if (err == NNG_ECLOSED || err == NNG_ECANCELED)
                 return;
         }
-        nng_ctx_recv(c->ctx, c->aio);
+        receive(c);
         return;
     }
     if (err != 0) {
@@ -211,6 +275,7 @@ static void fd_cb(void *arg)
         return;
     }
     nng_msg *msg = nng_aio_get_msg(c->aio);
+    took_message(c->fd);
     atomic_fetch_add(&co->n_front_door_messages, 1);
     gn_envelope *env = NULL;
     int reason = GENESIS_REASON_NONE;
@@ -235,53 +300,53 @@ int gn_front_door_listen(genesis_coordinator *co, const char *url, gn_front_door
     if (fd == NULL)
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "front door: out of memory");
     fd->co = co;
-    fd->n = co->opts.front_door_contexts;
-    fd->ctxs = calloc(fd->n, sizeof(*fd->ctxs));
+    fd->max = co->opts.front_door_contexts;
+    fd->ctxs = calloc(fd->max, sizeof(*fd->ctxs));
     int err = fd->ctxs != NULL ? nng_rep0_open(&fd->sock) : NNG_ENOMEM;
     if (err != 0) {
         free(fd->ctxs);
         free(fd);
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "front door: %s", nng_strerror(err));
     }
-    fd->open = true;
+    pthread_mutex_init(&fd->lock, NULL);
     /* Up to twice the limit is read so the sender gets a MESSAGE_TOO_LARGE reply; beyond that
      * NNG drops the connection, which bounds memory per peer. */
     nng_socket_set_size(fd->sock, NNG_OPT_RECVMAXSZ, co->opts.max_message_size * 2 + 1024);
-    unsigned int started = 0;
-    for (; started < fd->n; started++) {
-        fd_ctx *c = &fd->ctxs[started];
-        c->fd = fd;
-        if (nng_aio_alloc(&c->aio, fd_cb, c) != 0)
-            break;
-        if (nng_ctx_open(&c->ctx, fd->sock) != 0) {
-            nng_aio_free(c->aio);
-            c->aio = NULL;
-            break;
-        }
+    int rv =
+        gn_listen_url(fd->sock, url, &fd->listener, co->front_door_url, sizeof(co->front_door_url));
+    if (rv == GENESIS_OK) {
+        fd->open = true;
+        unsigned int want = fd->max < INITIAL_RECEIVERS ? fd->max : INITIAL_RECEIVERS;
+        for (unsigned int i = 0; i < want; i++)
+            add_context(fd);
+        if (fd->idle == 0)
+            rv = gn_fail(GENESIS_RESOURCE_EXHAUSTED, "front door: cannot open contexts");
     }
-    fd->n = started;
-    int rv = started > 0 ? gn_listen_url(fd->sock, url, &fd->listener, co->front_door_url,
-                                         sizeof(co->front_door_url))
-                         : gn_fail(GENESIS_RESOURCE_EXHAUSTED, "front door: no contexts");
     if (rv != GENESIS_OK) {
-        gn_front_door_close(fd);
         gn_front_door_free(fd);
         return rv;
     }
-    for (unsigned int i = 0; i < fd->n; i++)
-        nng_ctx_recv(fd->ctxs[i].ctx, fd->ctxs[i].aio);
     *out = fd;
     return GENESIS_OK;
 }
 
 void gn_front_door_close(gn_front_door *fd)
 {
-    if (fd == NULL || !fd->open)
+    if (fd == NULL)
         return;
-    fd->open = false;
+    pthread_mutex_lock(&fd->lock);
+    bool was_closed = fd->closed;
+    fd->open = false; /* no more contexts are added */
+    fd->closed = true;
+    unsigned int n = fd->n;
+    pthread_mutex_unlock(&fd->lock);
+    if (was_closed)
+        return;
     nng_close(fd->sock);
-    for (unsigned int i = 0; i < fd->n; i++)
-        nng_aio_stop(fd->ctxs[i].aio);
+    for (unsigned int i = 0; i < n; i++) {
+        if (fd->ctxs[i] != NULL)
+            nng_aio_stop(fd->ctxs[i]->aio);
+    }
 }
 
 void gn_front_door_free(gn_front_door *fd)
@@ -289,8 +354,13 @@ void gn_front_door_free(gn_front_door *fd)
     if (fd == NULL)
         return;
     gn_front_door_close(fd);
-    for (unsigned int i = 0; i < fd->n; i++)
-        nng_aio_free(fd->ctxs[i].aio);
+    for (unsigned int i = 0; i < fd->n; i++) {
+        if (fd->ctxs[i] != NULL) {
+            nng_aio_free(fd->ctxs[i]->aio);
+            free(fd->ctxs[i]);
+        }
+    }
+    pthread_mutex_destroy(&fd->lock);
     free(fd->ctxs);
     free(fd);
 }

@@ -1,6 +1,7 @@
 /* Remote components: registration of instances (each a REP address the coordinator dials on
  * one REQ socket per component id, so NNG spreads requests across replicas), heartbeats, the
  * health sweep, and forwarding requests. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ typedef struct instance {
 struct gn_remote {
     pthread_mutex_t lock;
     nng_socket req;
+    atomic_uint in_flight; /* forwarded requests awaiting a reply (the bulkhead) */
     instance inst[MAX_INSTANCES];
     unsigned int n;
 };
@@ -332,6 +334,7 @@ static void forward_done(int status, int reason, const char *why, gn_wire_reply 
                             gn_payload_content_type(reply->payload));
     }
     genesis_coordinator *co = f->co;
+    atomic_fetch_sub(&f->comp->remote->in_flight, 1);
     gn_call_account(co, f->comp, res);
     gn_component_release(f->comp);
     gn_call_completion c = f->completion;
@@ -345,7 +348,15 @@ void gn_remote_forward(genesis_coordinator *co, gn_component *comp, const gn_cal
 {
     genesis_result *res = NULL;
     int64_t left = deadline_ms - gn_now_ms();
-    if (!gn_remote_is_up(comp)) {
+    /* Same bulkhead as in-process components: what one remote component can hold (front-door
+     * contexts, memory) is bounded by max_concurrency + max_queued_requests. */
+    unsigned int limit = co->opts.max_concurrency + co->opts.max_queued_requests;
+    unsigned int held = atomic_fetch_add(&comp->remote->in_flight, 1);
+    if (held >= limit) {
+        atomic_fetch_sub(&comp->remote->in_flight, 1);
+        res = gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_BULKHEAD_FULL,
+                               "component '%s' is full: %u requests in flight", comp->id, held);
+    } else if (!gn_remote_is_up(comp)) {
         res = gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_COMPONENT_DOWN,
                                "component '%s' has no live instance (missed heartbeats)", comp->id);
     } else if (left <= 0) {
@@ -387,8 +398,15 @@ void gn_remote_forward(genesis_coordinator *co, gn_component *comp, const gn_cal
                                "out of memory forwarding to '%s'", comp->id);
     }
     free(f);
+    if (genesis_result_reason(res) != GENESIS_REASON_BULKHEAD_FULL)
+        atomic_fetch_sub(&comp->remote->in_flight, 1);
     gn_call_account(co, comp, res);
     gn_component_release(comp);
     gn_deliver(co, completion, res);
     gn_coordinator_leave(co);
+}
+
+unsigned int gn_remote_in_flight(gn_component *comp)
+{
+    return atomic_load(&comp->remote->in_flight);
 }

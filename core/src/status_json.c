@@ -68,6 +68,7 @@ int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *r
             if (cs->urls != NULL)
                 cs->n_urls = gn_remote_describe(comp, cs->urls, MAX_URLS_SHOWN);
             cs->instances = (uint32_t)cs->n_urls;
+            cs->in_flight = gn_remote_in_flight(comp);
             cs->health = (char *)(cs->instances > 0 ? "UP" : "DOWN");
         } else {
             unsigned int queued = 0, running = 0;

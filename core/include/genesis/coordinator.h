@@ -26,7 +26,7 @@ typedef struct genesis_coordinator_options {
     unsigned int version;             /* GENESIS_COORDINATOR_OPTIONS_VERSION */
     unsigned int worker_threads;      /* threads started up front; 0 = 4 */
     unsigned int max_worker_threads;  /* the pool grows to this while handlers block; 0 = 256 */
-    unsigned int front_door_contexts; /* front-door requests served at once; 0 = 64 */
+    unsigned int front_door_contexts; /* front-door requests in flight at most; 0 = 1024 */
     size_t max_message_size;          /* largest message accepted or sent; 0 = 1 MiB */
     uint32_t default_timeout_ms;      /* deadline of calls that set none; 0 = 10000 */
     unsigned int max_concurrency;     /* per in-process component handlers at once; 0 = 16 */
