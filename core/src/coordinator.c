@@ -39,7 +39,7 @@ int genesis_coordinator_options_init(genesis_coordinator_options *opts, unsigned
     opts->event_queue_depth = DEFAULT_EVENT_QUEUE;
     opts->heartbeat_interval_ms = DEFAULT_HEARTBEAT_MS;
     opts->heartbeat_misses = DEFAULT_HEARTBEAT_MISSES;
-    opts->log_level = GENESIS_LOG_INFO;
+    opts->log_level = GENESIS_LOG_WARN; /* a library is quiet unless asked */
     return GENESIS_OK;
 }
 

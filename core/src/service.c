@@ -85,7 +85,7 @@ int genesis_service_options_init(genesis_service_options *opts, unsigned int ver
     opts->max_concurrency = DEFAULT_CONCURRENCY;
     opts->max_message_size = GN_DEFAULT_MAX_MESSAGE;
     opts->event_queue_depth = DEFAULT_EVENT_QUEUE;
-    opts->log_level = GENESIS_LOG_INFO;
+    opts->log_level = GENESIS_LOG_WARN; /* a library is quiet unless asked */
     return GENESIS_OK;
 }
 

@@ -30,7 +30,7 @@ typedef struct genesis_service_options {
     size_t max_message_size;        /* largest request accepted; 0 = 1 MiB */
     uint32_t heartbeat_interval_ms; /* 0 = what the coordinator asks for (default 100) */
     unsigned int event_queue_depth; /* waiting events before drops; 0 = 50 */
-    int log_level;                  /* genesis_log_level */
+    int log_level;                  /* genesis_log_level; init: WARN */
     genesis_log_fn log;             /* NULL = stderr */
     void *log_arg;
 } genesis_service_options;
