@@ -7,7 +7,7 @@
  * until SIGTERM or SIGINT (exit 0). Request types:
  *   ping   -> "pong:<id>"
  *   echo   -> the payload back, with its content type
- *   sleep  -> sleeps <payload> milliseconds (decimal text), replies "slept"
+ *   sleep  -> sleeps <payload> milliseconds (decimal text), replies "slept pid=<pid>"
  *   fail   -> genesis_reply_error(GENESIS_INTERNAL, "asked to fail")
  *   events -> "<n> <type>,<type>,..." : local events received so far and their types
  *   info   -> "max_concurrency=<highest number of handlers seen running at once> pid=<pid>"
@@ -77,7 +77,8 @@ static void on_request(const genesis_request *req, genesis_reply *reply, void *a
             genesis_reply_error(reply, GENESIS_INVALID_ARGUMENT, "sleep wants 0..60000 ms");
         } else {
             sleep_ms(ms);
-            reply_text(reply, "slept");
+            snprintf(text, sizeof(text), "slept pid=%ld", (long)getpid());
+            reply_text(reply, text);
         }
     } else if (strcmp(type, "fail") == 0) {
         genesis_reply_error(reply, GENESIS_INTERNAL, "asked to fail");
