@@ -37,6 +37,7 @@ int genesis_coordinator_options_init(genesis_coordinator_options *opts, unsigned
     opts->max_concurrency = DEFAULT_MAX_CONCURRENCY;
     opts->max_queued_requests = DEFAULT_MAX_QUEUED;
     opts->event_queue_depth = DEFAULT_EVENT_QUEUE;
+    opts->max_components = DEFAULT_MAX_COMPONENTS;
     opts->heartbeat_interval_ms = DEFAULT_HEARTBEAT_MS;
     opts->heartbeat_misses = DEFAULT_HEARTBEAT_MISSES;
     opts->log_level = GENESIS_LOG_WARN; /* a library is quiet unless asked */
@@ -58,6 +59,7 @@ static void apply_defaults(genesis_coordinator_options *o)
     DEFAULT(max_concurrency, DEFAULT_MAX_CONCURRENCY);
     DEFAULT(max_queued_requests, DEFAULT_MAX_QUEUED);
     DEFAULT(event_queue_depth, DEFAULT_EVENT_QUEUE);
+    DEFAULT(max_components, DEFAULT_MAX_COMPONENTS);
     DEFAULT(heartbeat_interval_ms, DEFAULT_HEARTBEAT_MS);
     DEFAULT(heartbeat_misses, DEFAULT_HEARTBEAT_MISSES);
 #undef DEFAULT
@@ -281,6 +283,9 @@ int genesis_coordinator_register(genesis_coordinator *co, const char *id,
     pthread_mutex_unlock(&co->lock);
     if (stopping)
         return gn_fail(GENESIS_UNAVAILABLE, "register: the coordinator is stopping");
+    if (gn_registry_count(co->registry) >= co->opts.max_components)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "register: %u components are registered (max)",
+                       co->opts.max_components);
     gn_component *comp = gn_component_new(co, id, GN_INPROC);
     if (comp == NULL)
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "register: out of memory");

@@ -91,6 +91,13 @@ static gn_component *remote_component(genesis_coordinator *co, const char *id, i
             snprintf(why, size, "component '%s' is already registered in-process", id);
             return NULL;
         }
+        if (gn_registry_count(co->registry) >= co->opts.max_components) {
+            *status = GENESIS_RESOURCE_EXHAUSTED;
+            *reason = GENESIS_REASON_INVALID_ARGUMENT;
+            snprintf(why, size, "%u components are registered (the configured maximum)",
+                     co->opts.max_components);
+            return NULL;
+        }
         comp = gn_component_new(co, id, GN_REMOTE);
         if (comp != NULL)
             comp->remote = remote_new(co);

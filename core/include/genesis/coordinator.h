@@ -32,6 +32,7 @@ typedef struct genesis_coordinator_options {
     unsigned int max_concurrency;     /* per in-process component handlers at once; 0 = 16 */
     unsigned int max_queued_requests; /* per component waiting requests; 0 = 50 */
     unsigned int event_queue_depth;   /* per component waiting events; 0 = 50 */
+    unsigned int max_components;      /* registered ids at most (memory bound); 0 = 4096 */
     uint32_t heartbeat_interval_ms;   /* expected from remote components; 0 = 100 */
     unsigned int heartbeat_misses;    /* missed heartbeats before DOWN; 0 = 3 */
     int log_level;      /* genesis_log_level; messages above it are dropped; init: WARN */
