@@ -19,6 +19,7 @@
 #define DEFAULT_EVENT_QUEUE         50u
 #define DEFAULT_HEARTBEAT_MS        100u
 #define DEFAULT_HEARTBEAT_MISSES    3u
+#define DEFAULT_MAX_COMPONENTS      4096u
 
 int genesis_coordinator_options_init(genesis_coordinator_options *opts, unsigned int version)
 {
