@@ -3,7 +3,8 @@
  * stdout and runs until SIGINT or SIGTERM, then drains and exits 0.
  *
  * Exit codes: 0 clean shutdown (or --help / --version), 1 runtime failure (cannot create the
- * coordinator, cannot listen, cannot register the demo components), 2 usage error. */
+ * coordinator, cannot listen, cannot register the demo components), 2 usage error (bad flag,
+ * malformed URL or unsupported transport). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -48,7 +49,8 @@ static void usage(FILE *out)
             "                      or " DEFAULT_EVENT_BUS "\n"
             "  --demo              register the in-process demo components comp1 and comp2\n"
             "  --log-level LEVEL   error, warn, info (default) or debug; logs go to stderr\n"
-            "  --workers N         handler worker threads (default: the library's, 8)\n"
+            "  --workers N         worker threads started up front (default 4; the pool\n"
+            "                      grows while handlers block)\n"
             "  --version           print the version and exit\n"
             "  --help              print this help and exit\n"
             "\n"
@@ -57,8 +59,8 @@ static void usage(FILE *out)
             "  ready front_door=<url> event_bus=<url>\n"
             "SIGINT or SIGTERM stops the daemon cleanly (in-flight requests drain).\n"
             "\n"
-            "Exit status: 0 clean shutdown, 1 runtime failure (e.g. cannot listen),\n"
-            "2 usage error.\n");
+            "Exit status: 0 clean shutdown, 1 runtime failure (e.g. address in use),\n"
+            "2 usage error (bad flag, malformed URL, unsupported transport).\n");
 }
 
 /* Parse a worker count in [1, MAX_WORKERS]. Returns 0 on success. */
@@ -220,7 +222,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "genesisd: cannot listen on front door %s and event bus %s: %s (%s)\n",
                 cfg.front_door, cfg.event_bus, genesis_last_error(), genesis_status_name(rc));
         genesis_coordinator_free(coord);
-        return EXIT_FAILURE;
+        /* A URL the library cannot parse or whose transport it lacks is the operator's
+         * mistake (usage); anything else (address in use, no such directory) is runtime. */
+        return (rc == GENESIS_INVALID_ARGUMENT || rc == GENESIS_UNIMPLEMENTED) ? EXIT_USAGE
+                                                                               : EXIT_FAILURE;
     }
 
     if (cfg.demo) {
@@ -247,8 +252,8 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     }
 
-    daemon_logf(GENESIS_LOG_INFO, "genesisd %s (pid %ld) listening: front door %s, event bus %s",
-                genesis_version_string(), (long)getpid(), front_door, event_bus);
+    daemon_logf(GENESIS_LOG_INFO, "genesisd %s (pid %ld) ready", genesis_version_string(),
+                (long)getpid());
     /* The one line a supervisor or a test waits for; it carries the bound tcp ports. */
     printf("ready front_door=%s event_bus=%s\n", front_door, event_bus);
     fflush(stdout);
