@@ -260,7 +260,7 @@ static char *json_cell(const json_t *v)
     if (json_is_boolean(v))
         return strdup(json_is_true(v) ? "yes" : "no");
     if (json_is_array(v)) {
-        size_t total = 1, i;
+        size_t total = 2, i; /* room for "-" when empty, or the terminator */
         const json_t *item;
         char **parts = calloc(json_array_size(v) + 1, sizeof *parts);
         if (parts == NULL)
