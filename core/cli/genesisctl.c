@@ -194,6 +194,26 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
         return usage_error("%s", "--json applies to the status command only");
     if (cfg->have_count && !is_watch)
         return usage_error("%s", "--count applies to the watch command only");
+
+    /* Every argument is checked before anything dials the coordinator: a usage error never
+     * opens (and at once drops) a connection. */
+    if (is_status && cfg->nargs > 0)
+        return usage_error("status takes no argument, got '%s'", cfg->args[0]);
+    if (is_watch && cfg->nargs > 1)
+        return usage_error("watch takes at most one TOPIC_PREFIX; unexpected '%s'", cfg->args[1]);
+    if (strcmp(cfg->command, "request") == 0) {
+        if (cfg->nargs < 2)
+            return usage_error("%s", "request needs TARGET and TYPE");
+        if (cfg->nargs > 3)
+            return usage_error("request takes at most TARGET TYPE DATA; unexpected '%s'",
+                               cfg->args[3]);
+    }
+    if (strcmp(cfg->command, "emit") == 0) {
+        if (cfg->nargs < 1)
+            return usage_error("%s", "emit needs TYPE");
+        if (cfg->nargs > 2)
+            return usage_error("emit takes at most TYPE DATA; unexpected '%s'", cfg->args[2]);
+    }
     return -1;
 }
 
@@ -411,9 +431,6 @@ static int print_status_summary(const json_t *root)
 
 static int cmd_status(struct ctl_config *cfg, genesis_client *cl)
 {
-    if (cfg->nargs > 0)
-        return usage_error("status takes no argument, got '%s'", cfg->args[0]);
-
     genesis_result *res = NULL;
     int rc = genesis_client_status(cl, cfg->timeout_ms, &res);
     if (rc != GENESIS_OK) {
@@ -493,10 +510,6 @@ static void init_call_options(const struct ctl_config *cfg, genesis_call_options
 
 static int cmd_request(struct ctl_config *cfg, genesis_client *cl)
 {
-    if (cfg->nargs < 2)
-        return usage_error("%s", "request needs TARGET and TYPE");
-    if (cfg->nargs > 3)
-        return usage_error("request takes at most TARGET TYPE DATA; unexpected '%s'", cfg->args[3]);
     const char *target = cfg->args[0];
     const char *type = cfg->args[1];
     const char *data = cfg->nargs == 3 ? cfg->args[2] : NULL;
@@ -529,10 +542,6 @@ static int cmd_request(struct ctl_config *cfg, genesis_client *cl)
 
 static int cmd_emit(struct ctl_config *cfg, genesis_client *cl)
 {
-    if (cfg->nargs < 1)
-        return usage_error("%s", "emit needs TYPE");
-    if (cfg->nargs > 2)
-        return usage_error("emit takes at most TYPE DATA; unexpected '%s'", cfg->args[2]);
     const char *type = cfg->args[0];
     const char *data = cfg->nargs == 2 ? cfg->args[1] : NULL;
 
@@ -634,8 +643,6 @@ static void *signal_thread(void *arg)
 
 static int cmd_watch(struct ctl_config *cfg, genesis_client *cl, struct signal_waiter *sw)
 {
-    if (cfg->nargs > 1)
-        return usage_error("watch takes at most one TOPIC_PREFIX; unexpected '%s'", cfg->args[1]);
     const char *prefix = cfg->nargs == 1 ? cfg->args[0] : "";
     struct watch_state *ws = sw->ws;
     ws->count = cfg->count;
