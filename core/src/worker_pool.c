@@ -44,6 +44,30 @@ static gn_lane *take_ready(gn_pool *p)
     return lane;
 }
 
+static void *worker_main(void *arg);
+
+/* Called with the lock held. Best effort: if a thread cannot be created, existing workers
+ * still drain the queue. */
+static void maybe_grow(gn_pool *p)
+{
+    if (p->idle > 0 || p->nthreads >= p->max_threads || p->stopping)
+        return;
+    if (pthread_create(&p->threads[p->nthreads], NULL, worker_main, p) == 0)
+        p->nthreads++;
+}
+
+/* Called with the lock held whenever work may be waiting: wake an idle worker, or, when every
+ * worker is busy (possibly blocked in a handler), start another one. */
+static void wake_or_grow(gn_pool *p)
+{
+    if (p->ready_head == NULL)
+        return;
+    if (p->idle > 0)
+        pthread_cond_signal(&p->work_cv);
+    else
+        maybe_grow(p);
+}
+
 static void *worker_main(void *arg)
 {
     gn_pool *p = arg;
@@ -73,8 +97,7 @@ static void *worker_main(void *arg)
         lane->running++;
         if (lane->head != NULL && lane->running < lane->limit)
             make_ready(p, lane); /* round robin: back of the line */
-        if (p->ready_head != NULL && p->idle > 0)
-            pthread_cond_signal(&p->work_cv);
+        wake_or_grow(p);
         pthread_mutex_unlock(&p->lock);
 
         tls_lane = lane;
@@ -95,16 +118,6 @@ static void *worker_main(void *arg)
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
-}
-
-/* Called with the lock held. Best effort: if a thread cannot be created, existing workers
- * still drain the queue. */
-static void maybe_grow(gn_pool *p)
-{
-    if (p->idle > 0 || p->nthreads >= p->max_threads || p->stopping)
-        return;
-    if (pthread_create(&p->threads[p->nthreads], NULL, worker_main, p) == 0)
-        p->nthreads++;
 }
 
 gn_pool *gn_pool_new(unsigned int initial_threads, unsigned int max_threads)
@@ -190,13 +203,9 @@ int gn_lane_submit(gn_lane *lane, gn_task *task)
         lane->head = task;
     lane->tail = task;
     lane->queued++;
-    if (!lane->listed && lane->running < lane->limit) {
+    if (!lane->listed && lane->running < lane->limit)
         make_ready(p, lane);
-        if (p->idle > 0)
-            pthread_cond_signal(&p->work_cv);
-        else
-            maybe_grow(p);
-    }
+    wake_or_grow(p);
     pthread_mutex_unlock(&p->lock);
     return GENESIS_OK;
 }
