@@ -11,12 +11,15 @@
  *   fail   -> genesis_reply_error(GENESIS_INTERNAL, "asked to fail")
  *   events -> "<n> <type>,<type>,..." : local events received so far and their types
  *   info   -> "max_concurrency=<highest number of handlers seen running at once> pid=<pid>"
+ *   barrier -> waits until <payload> handlers (decimal text, this one included) run at once,
+ *             then replies "reached"; ABORTED "barrier not reached" after 10 s. N concurrent
+ *             "barrier N" requests all succeed only if the service serves N at once.
  *   other  -> genesis_reply_error(GENESIS_UNIMPLEMENTED, ...)
  * Exit codes: 0 clean stop, 2 usage, 3 setup failed (the genesis status name on stderr). */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,20 +32,49 @@
 
 static struct {
     const char *id;
-    atomic_int running;
-    atomic_int max_running;
+    pthread_mutex_t run_mu; /* guards running, max_running */
+    pthread_cond_t run_cv;  /* running changed */
+    int running;
+    int max_running;
     pthread_mutex_t mu; /* guards the event log */
     unsigned long events;
     char types[EVENT_TYPES_MAX];
     size_t types_len;
-} state = {.mu = PTHREAD_MUTEX_INITIALIZER};
+} state = {.mu = PTHREAD_MUTEX_INITIALIZER,
+           .run_mu = PTHREAD_MUTEX_INITIALIZER,
+           .run_cv = PTHREAD_COND_INITIALIZER};
 
 static void note_running(int delta)
 {
-    int now = atomic_fetch_add(&state.running, delta) + delta;
-    int max = atomic_load(&state.max_running);
-    while (now > max && !atomic_compare_exchange_weak(&state.max_running, &max, now)) {
-    }
+    pthread_mutex_lock(&state.run_mu);
+    state.running += delta;
+    if (state.running > state.max_running)
+        state.max_running = state.running;
+    pthread_cond_broadcast(&state.run_cv);
+    pthread_mutex_unlock(&state.run_mu);
+}
+
+/* Wait up to 10 s until at least n handlers run at once. */
+static bool barrier(int n)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    pthread_mutex_lock(&state.run_mu);
+    int rv = 0;
+    while (state.running < n && rv != ETIMEDOUT)
+        rv = pthread_cond_timedwait(&state.run_cv, &state.run_mu, &until);
+    bool reached = state.running >= n;
+    pthread_mutex_unlock(&state.run_mu);
+    return reached;
+}
+
+static int max_running(void)
+{
+    pthread_mutex_lock(&state.run_mu);
+    int max = state.max_running;
+    pthread_mutex_unlock(&state.run_mu);
+    return max;
 }
 
 static void sleep_ms(long ms)
@@ -88,9 +120,17 @@ static void on_request(const genesis_request *req, genesis_reply *reply, void *a
         pthread_mutex_unlock(&state.mu);
         reply_text(reply, text);
     } else if (strcmp(type, "info") == 0) {
-        snprintf(text, sizeof(text), "max_concurrency=%d pid=%ld", atomic_load(&state.max_running),
-                 (long)getpid());
+        snprintf(text, sizeof(text), "max_concurrency=%d pid=%ld", max_running(), (long)getpid());
         reply_text(reply, text);
+    } else if (strcmp(type, "barrier") == 0) {
+        int n = atoi(data);
+        if (barrier(n)) {
+            reply_text(reply, "reached");
+        } else {
+            snprintf(text, sizeof(text), "barrier of %d not reached in 10 s: at most %d at once", n,
+                     max_running());
+            genesis_reply_error(reply, GENESIS_ABORTED, text);
+        }
     } else {
         snprintf(text, sizeof(text), "test_service has no request type '%s'", type);
         genesis_reply_error(reply, GENESIS_UNIMPLEMENTED, text);

@@ -17,6 +17,7 @@
 #define MAX_MESSAGE (16u * 1024u)
 
 typedef struct fixture {
+    bool tcp;
     char dir[128];
     char url[256];
     genesis_coordinator *c;
@@ -34,32 +35,13 @@ static void echo_request(const genesis_request *req, genesis_reply *reply, void 
 
 static int teardown(void **state);
 
-static int setup(void **state)
+/* A REQ socket dialed to the front door. */
+static int open_socket(fixture *f)
 {
-    fixture *f = calloc(1, sizeof(*f));
-    if (f == NULL)
-        return -1;
-    *state = f;
-    genesis_coordinator_options o;
-    genesis_coordinator_options_init(&o, GENESIS_COORDINATOR_OPTIONS_VERSION);
-    o.max_message_size = MAX_MESSAGE;
-    o.log_level = GENESIS_LOG_WARN;
-    char want[256];
-    int rv = GENESIS_OK;
-    if (gt_tempdir_make(f->dir, sizeof(f->dir)) != 0 ||
-        (rv = genesis_coordinator_new(&f->c, &o)) != GENESIS_OK ||
-        (rv = genesis_coordinator_listen(f->c, gt_ipc_url(want, sizeof(want), f->dir, "front"),
-                                         NULL)) != GENESIS_OK ||
-        (rv = genesis_coordinator_url(f->c, GENESIS_ENDPOINT_FRONT_DOOR, f->url, sizeof(f->url))) !=
-            GENESIS_OK)
-        goto fail;
-    genesis_component echo = {.version = GENESIS_COMPONENT_VERSION, .on_request = echo_request};
-    if ((rv = genesis_coordinator_register(f->c, "echo", &echo)) != GENESIS_OK)
-        goto fail;
     int err = nng_req0_open(&f->sock);
     if (err != 0) {
         print_error("nng_req0_open: %s\n", nng_strerror(err));
-        goto fail;
+        return -1;
     }
     f->sock_open = true;
     nng_socket_set_ms(f->sock, NNG_OPT_RECONNMINT, 10);
@@ -67,8 +49,42 @@ static int setup(void **state)
     nng_socket_set_size(f->sock, NNG_OPT_RECVMAXSZ, 0);
     if ((err = nng_dial(f->sock, f->url, NULL, 0)) != 0) {
         print_error("dial %s: %s\n", f->url, nng_strerror(err));
-        goto fail;
+        return -1;
     }
+    return 0;
+}
+
+/* Each test runs over ipc:// and over tcp://; the prestate says which. */
+static const bool over_ipc = false;
+static const bool over_tcp = true;
+
+static int setup(void **state)
+{
+    bool tcp = *(const bool *)*state;
+    fixture *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return -1;
+    *state = f;
+    f->tcp = tcp;
+    genesis_coordinator_options o;
+    genesis_coordinator_options_init(&o, GENESIS_COORDINATOR_OPTIONS_VERSION);
+    o.max_message_size = MAX_MESSAGE;
+    o.log_level = GENESIS_LOG_ERROR;
+    char want[256];
+    int rv = GENESIS_OK;
+    if (gt_tempdir_make(f->dir, sizeof(f->dir)) != 0 ||
+        (rv = genesis_coordinator_new(&f->c, &o)) != GENESIS_OK ||
+        (rv = genesis_coordinator_listen(
+             f->c, tcp ? "tcp://127.0.0.1:0" : gt_ipc_url(want, sizeof(want), f->dir, "front"),
+             NULL)) != GENESIS_OK ||
+        (rv = genesis_coordinator_url(f->c, GENESIS_ENDPOINT_FRONT_DOOR, f->url, sizeof(f->url))) !=
+            GENESIS_OK)
+        goto fail;
+    genesis_component echo = {.version = GENESIS_COMPONENT_VERSION, .on_request = echo_request};
+    if ((rv = genesis_coordinator_register(f->c, "echo", &echo)) != GENESIS_OK)
+        goto fail;
+    if (open_socket(f) != 0)
+        goto fail;
     return 0;
 fail:
     print_error("setup failed: %s: %s\n", genesis_status_name(rv), genesis_last_error());
@@ -309,14 +325,28 @@ static void check_oversized(fixture *f, size_t size)
         print_message("%zu bytes: dropped by NNG (no reply)\n", size);
     }
     free(big);
+    /* NNG closes the connection of a peer that sends more than the receive limit; the
+     * sender's REQ socket may keep resending the oversized request on reconnection. What
+     * matters here is the coordinator: check the front door with a new connection. */
+    nng_close(f->sock);
+    f->sock_open = false;
+    assert_int_equal(open_socket(f), 0);
     assert_front_door_works(f);
 }
 
 static void test_oversized_messages(void **state)
 {
     fixture *f = *state;
+    /* Just over the limit: read, and answered. */
     check_oversized(f, MAX_MESSAGE + 1);
-    check_oversized(f, MAX_MESSAGE * 8);
+    /* Past what the front door reads (2 x limit + 1 KiB): NNG drops the connection. */
+    check_oversized(f, 40000);
+    /* Much larger: only over tcp. Over ipc, NNG 1.5.2 wedges the *sender's* pipe when a
+     * message above the receiver's NNG_OPT_RECVMAXSZ is also above ~64 KiB: the sender never
+     * learns the connection is gone and nng_close() on it hangs forever (reproduced with two
+     * plain NNG sockets, no Genesis code involved), so this test could not clean up. */
+    if (f->tcp)
+        check_oversized(f, MAX_MESSAGE * 8);
     /* Under the limit is served: a request with half the limit as payload. */
     char *payload = malloc(MAX_MESSAGE / 2 + 1);
     assert_non_null(payload);
@@ -505,9 +535,33 @@ static void test_random_bytes_sweep(void **state)
     assert_front_door_works(f);
 }
 
+/* The same test body over both transports (cmocka names each test after its function). */
+#define BOTH(name)                                                                                 \
+    static void name##_ipc(void **state)                                                           \
+    {                                                                                              \
+        name(state);                                                                               \
+    }                                                                                              \
+    static void name##_tcp(void **state)                                                           \
+    {                                                                                              \
+        name(state);                                                                               \
+    }
+BOTH(test_normal_request)
+BOTH(test_garbage_bytes)
+BOTH(test_truncated_envelope)
+BOTH(test_empty_message)
+BOTH(test_envelope_without_body)
+BOTH(test_newer_protocol_version)
+BOTH(test_oversized_messages)
+BOTH(test_unknown_target_and_bad_fields)
+BOTH(test_register_cannot_take_in_process_id)
+BOTH(test_status_and_emit_envelopes)
+BOTH(test_random_bytes_sweep)
+
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name)                                                                                    \
+    cmocka_unit_test_prestate_setup_teardown(name##_ipc, setup, teardown, (void *)&over_ipc),      \
+        cmocka_unit_test_prestate_setup_teardown(name##_tcp, setup, teardown, (void *)&over_tcp)
     const struct CMUnitTest tests[] = {
         T(test_normal_request),
         T(test_garbage_bytes),

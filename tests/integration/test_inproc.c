@@ -198,10 +198,33 @@ static int recorded(recorder *r, int status)
 
 /* ---- fixture -------------------------------------------------------------------------------- */
 
+#define MAX_RECORDERS 4
+
 typedef struct fixture {
     genesis_coordinator *c;
     comp comp1, comp2;
+    /* Recorders live in the fixture, not on a test's stack: if an assertion fails while
+     * calls are outstanding, their callbacks still land on valid memory until teardown has
+     * freed the coordinator. */
+    recorder rec[MAX_RECORDERS];
+    unsigned n_rec;
+    /* A background unregister/stop call (owned here so a failed test cannot leave a thread
+     * writing into its dead stack frame; teardown joins it). */
+    pthread_t bg;
+    bool bg_started;
+    const char *bg_id;
+    int bg_rv;
+    atomic_bool returned; /* set when the background call returned */
 } fixture;
+
+static recorder *new_recorder(fixture *f)
+{
+    if (f->n_rec == MAX_RECORDERS)
+        fail_msg("test uses more than %d recorders", MAX_RECORDERS);
+    recorder *r = &f->rec[f->n_rec++];
+    recorder_init(r);
+    return r;
+}
 
 static void start_coordinator(fixture *f, const genesis_coordinator_options *opts)
 {
@@ -248,7 +271,11 @@ static int teardown(void **state)
     gt_gate_open(&f->comp2.gate);
     gt_gate_open(&f->comp1.event_gate);
     gt_gate_open(&f->comp2.event_gate);
+    if (f->bg_started)
+        pthread_join(f->bg, NULL);
     genesis_coordinator_free(f->c);
+    for (unsigned i = 0; i < f->n_rec; i++)
+        recorder_destroy(&f->rec[i]);
     comp_destroy(&f->comp1);
     comp_destroy(&f->comp2);
     free(f);
@@ -442,35 +469,31 @@ static void test_event_reaches_others_not_source(void **state)
 static void test_async_callback_runs_once_on_another_thread(void **state)
 {
     fixture *f = *state;
-    recorder r;
-    recorder_init(&r);
+    recorder *r = new_recorder(f);
     genesis_call_options o = call_opts(5000, NULL);
-    assert_ok(genesis_coordinator_request_async(f->c, "comp2", "ping", NULL, 0, &o, on_result, &r));
-    assert_true(gt_counter_wait(&r.calls, 1, GT_WAIT_MS));
+    assert_ok(genesis_coordinator_request_async(f->c, "comp2", "ping", NULL, 0, &o, on_result, r));
+    assert_true(gt_counter_wait(&r->calls, 1, GT_WAIT_MS));
     /* Failures are delivered through the callback too, also when immediate. */
-    assert_ok(
-        genesis_coordinator_request_async(f->c, "nosuch", "ping", NULL, 0, &o, on_result, &r));
-    assert_true(gt_counter_wait(&r.calls, 2, GT_WAIT_MS));
+    assert_ok(genesis_coordinator_request_async(f->c, "nosuch", "ping", NULL, 0, &o, on_result, r));
+    assert_true(gt_counter_wait(&r->calls, 2, GT_WAIT_MS));
 
     /* Bad parameters: an error return and no callback. */
-    assert_status(genesis_coordinator_request_async(f->c, "comp2", "ping", NULL, 0, &o, NULL, &r),
+    assert_status(genesis_coordinator_request_async(f->c, "comp2", "ping", NULL, 0, &o, NULL, r),
                   GENESIS_INVALID_ARGUMENT);
-    assert_status(genesis_coordinator_request_async(f->c, NULL, "ping", NULL, 0, &o, on_result, &r),
+    assert_status(genesis_coordinator_request_async(f->c, NULL, "ping", NULL, 0, &o, on_result, r),
+                  GENESIS_INVALID_ARGUMENT);
+    assert_status(genesis_coordinator_request_async(f->c, "comp2", NULL, NULL, 0, &o, on_result, r),
                   GENESIS_INVALID_ARGUMENT);
     assert_status(
-        genesis_coordinator_request_async(f->c, "comp2", NULL, NULL, 0, &o, on_result, &r),
-        GENESIS_INVALID_ARGUMENT);
-    assert_status(
-        genesis_coordinator_request_async(f->c, "comp2", "echo", NULL, 5, &o, on_result, &r),
+        genesis_coordinator_request_async(f->c, "comp2", "echo", NULL, 5, &o, on_result, r),
         GENESIS_INVALID_ARGUMENT);
 
     /* After stop no callback can be outstanding: exactly the two calls happened. */
     assert_ok(genesis_coordinator_stop(f->c));
-    assert_int_equal(gt_counter_get(&r.calls), 2);
-    assert_int_equal(recorded(&r, GENESIS_OK), 1);
-    assert_int_equal(recorded(&r, GENESIS_NOT_FOUND), 1);
-    assert_int_equal(r.on_starter, 0);
-    recorder_destroy(&r);
+    assert_int_equal(gt_counter_get(&r->calls), 2);
+    assert_int_equal(recorded(r, GENESIS_OK), 1);
+    assert_int_equal(recorded(r, GENESIS_NOT_FOUND), 1);
+    assert_int_equal(r->on_starter, 0);
 }
 
 static void test_unknown_target_and_bad_parameters(void **state)
@@ -624,12 +647,11 @@ static void test_slow_handler_times_out_without_blocking_others(void **state)
 
     /* Fill comp1 up to its concurrency limit (default 16) with stuck handlers: comp2 must
      * still be served, so blocked handlers do not starve the worker pool. */
-    recorder r;
-    recorder_init(&r);
+    recorder *r = new_recorder(f);
     genesis_call_options slow = call_opts(LONG_TIMEOUT_MS, "test");
     for (int i = 0; i < 15; i++)
         assert_ok(genesis_coordinator_request_async(f->c, "comp1", "block", NULL, 0, &slow,
-                                                    on_result, &r));
+                                                    on_result, r));
     if (!gt_counter_wait(&f->comp1.started, 16, GT_WAIT_MS))
         fail_msg("only %ld of 16 comp1 handlers started", gt_counter_get(&f->comp1.started));
     o.timeout_ms = 5000;
@@ -641,8 +663,8 @@ static void test_slow_handler_times_out_without_blocking_others(void **state)
     assert_int_equal(gt_counter_get(&f->comp1.finished), 0);
 
     gt_gate_open(&f->comp1.gate);
-    assert_true(gt_counter_wait(&r.calls, 15, GT_WAIT_MS));
-    assert_int_equal(recorded(&r, GENESIS_OK), 15);
+    assert_true(gt_counter_wait(&r->calls, 15, GT_WAIT_MS));
+    assert_int_equal(recorded(r, GENESIS_OK), 15);
     assert_true(gt_counter_wait(&f->comp1.finished, 16, GT_WAIT_MS));
 
     /* The first handler's reply came after its deadline: counted as late, once. */
@@ -650,7 +672,6 @@ static void test_slow_handler_times_out_without_blocking_others(void **state)
     genesis_coordinator_stats st = get_stats(f->c);
     assert_int_equal(st.late_replies, 1);
     assert_int_equal(st.timed_out, 1);
-    recorder_destroy(&r);
 }
 
 static void test_bulkhead_full(void **state)
@@ -661,16 +682,15 @@ static void test_bulkhead_full(void **state)
     opts.max_queued_requests = 2;
     start_coordinator(f, &opts);
 
-    recorder r;
-    recorder_init(&r);
+    recorder *r = new_recorder(f);
     genesis_call_options slow = call_opts(LONG_TIMEOUT_MS, "test");
     for (int i = 0; i < 2; i++)
         assert_ok(genesis_coordinator_request_async(f->c, "comp1", "block", NULL, 0, &slow,
-                                                    on_result, &r));
+                                                    on_result, r));
     assert_true(gt_counter_wait(&f->comp1.started, 2, GT_WAIT_MS));
     for (int i = 0; i < 2; i++)
         assert_ok(genesis_coordinator_request_async(f->c, "comp1", "block", NULL, 0, &slow,
-                                                    on_result, &r));
+                                                    on_result, r));
 
     /* Two running, two queued: the status report says so. */
     json_t *doc = status_json(f->c);
@@ -686,27 +706,24 @@ static void test_bulkhead_full(void **state)
                   GENESIS_RESOURCE_EXHAUSTED);
     assert_result(res, GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_BULKHEAD_FULL);
     genesis_result_free(res);
-    recorder rejected;
-    recorder_init(&rejected);
+    recorder *rejected = new_recorder(f);
     assert_ok(genesis_coordinator_request_async(f->c, "comp1", "ping", NULL, 0, &slow, on_result,
-                                                &rejected));
-    assert_true(gt_counter_wait(&rejected.calls, 1, GT_WAIT_MS));
-    assert_int_equal(recorded(&rejected, GENESIS_RESOURCE_EXHAUSTED), 1);
-    assert_int_equal(rejected.by_reason[GENESIS_REASON_BULKHEAD_FULL], 1);
+                                                rejected));
+    assert_true(gt_counter_wait(&rejected->calls, 1, GT_WAIT_MS));
+    assert_int_equal(recorded(rejected, GENESIS_RESOURCE_EXHAUSTED), 1);
+    assert_int_equal(rejected->by_reason[GENESIS_REASON_BULKHEAD_FULL], 1);
 
     /* Another component's bulkhead is its own. */
     assert_ok(genesis_coordinator_request(f->c, "comp2", "ping", NULL, 0, NULL, &res));
     genesis_result_free(res);
 
     gt_gate_open(&f->comp1.gate);
-    assert_true(gt_counter_wait(&r.calls, 4, GT_WAIT_MS));
-    assert_int_equal(recorded(&r, GENESIS_OK), 4);
+    assert_true(gt_counter_wait(&r->calls, 4, GT_WAIT_MS));
+    assert_int_equal(recorded(r, GENESIS_OK), 4);
     assert_int_equal(gt_counter_get(&f->comp1.started), 4);
 
     genesis_coordinator_stats st = get_stats(f->c);
     assert_int_equal(st.rejected, 2);
-    recorder_destroy(&r);
-    recorder_destroy(&rejected);
 }
 
 static void test_event_queue_overflow_is_counted(void **state)
@@ -746,19 +763,28 @@ static void test_event_queue_overflow_is_counted(void **state)
     assert_int_equal(gt_counter_get(&f->comp1.events), 0); /* the source never got any */
 }
 
-struct unregister_job {
-    genesis_coordinator *c;
-    const char *id;
-    int rv;
-    atomic_bool returned;
-};
-
 static void *unregister_thread(void *arg)
 {
-    struct unregister_job *j = arg;
-    j->rv = genesis_coordinator_unregister(j->c, j->id);
-    atomic_store(&j->returned, true);
+    fixture *f = arg;
+    f->bg_rv = genesis_coordinator_unregister(f->c, f->bg_id);
+    atomic_store(&f->returned, true);
     return NULL;
+}
+
+static void start_background(fixture *f, void *(*fn)(void *))
+{
+    atomic_store(&f->returned, false);
+    f->bg_rv = -1;
+    assert_int_equal(pthread_create(&f->bg, NULL, fn, f), 0);
+    f->bg_started = true;
+}
+
+static int join_background(fixture *f)
+{
+    assert_true(f->bg_started);
+    assert_int_equal(pthread_join(f->bg, NULL), 0);
+    f->bg_started = false;
+    return f->bg_rv;
 }
 
 struct probe {
@@ -782,48 +808,39 @@ static void test_unregister_waits_for_running_handlers(void **state)
     opts.max_concurrency = 1; /* so a second request waits in the queue */
     start_coordinator(f, &opts);
 
-    recorder running, queued;
-    recorder_init(&running);
-    recorder_init(&queued);
+    recorder *running = new_recorder(f);
+    recorder *queued = new_recorder(f);
     genesis_call_options slow = call_opts(LONG_TIMEOUT_MS, "test");
     assert_ok(genesis_coordinator_request_async(f->c, "comp1", "block", NULL, 0, &slow, on_result,
-                                                &running));
+                                                running));
     assert_true(gt_counter_wait(&f->comp1.started, 1, GT_WAIT_MS));
     assert_ok(genesis_coordinator_request_async(f->c, "comp1", "block", NULL, 0, &slow, on_result,
-                                                &queued));
+                                                queued));
 
-    struct unregister_job job = {.c = f->c, .id = "comp1", .rv = -1};
-    atomic_init(&job.returned, false);
-    f->comp1.watch = &job.returned;
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, unregister_thread, &job), 0);
+    f->comp1.watch = &f->returned;
+    f->bg_id = "comp1";
+    start_background(f, unregister_thread);
 
     /* Unregister has begun once new requests get NOT_FOUND. */
     struct probe p = {.c = f->c, .target = "comp1", .want = GENESIS_NOT_FOUND};
-    if (!gt_wait_until(request_gets, &p, GT_WAIT_MS)) {
-        gt_gate_open(&f->comp1.gate);
-        pthread_join(t, NULL);
+    if (!gt_wait_until(request_gets, &p, GT_WAIT_MS))
         fail_msg("requests to comp1 never got NOT_FOUND after unregister started");
-    }
-    assert_int_equal(gt_counter_get(&running.calls), 0);
+    assert_int_equal(gt_counter_get(&running->calls), 0);
 
     gt_gate_open(&f->comp1.gate);
-    assert_int_equal(pthread_join(t, NULL), 0);
-    assert_ok(job.rv);
+    assert_ok(join_background(f));
     /* The handler finished before unregister returned. */
     assert_int_equal(atomic_load(&f->comp1.flag_at_exit), 0);
 
-    assert_true(gt_counter_wait(&running.calls, 1, GT_WAIT_MS));
-    assert_int_equal(recorded(&running, GENESIS_OK), 1);
-    assert_true(gt_counter_wait(&queued.calls, 1, GT_WAIT_MS));
-    assert_int_equal(recorded(&queued, GENESIS_UNAVAILABLE), 1);
+    assert_true(gt_counter_wait(&running->calls, 1, GT_WAIT_MS));
+    assert_int_equal(recorded(running, GENESIS_OK), 1);
+    assert_true(gt_counter_wait(&queued->calls, 1, GT_WAIT_MS));
+    assert_int_equal(recorded(queued, GENESIS_UNAVAILABLE), 1);
     assert_int_equal(gt_counter_get(&f->comp1.started), 1); /* the queued one never ran */
 
     /* comp2 was never affected. */
     assert_ok(genesis_coordinator_request(f->c, "comp2", "ping", NULL, 0, NULL, NULL));
     assert_int_equal(get_stats(f->c).components, 1);
-    recorder_destroy(&running);
-    recorder_destroy(&queued);
 }
 
 static void test_unregister_from_own_handler_does_not_wait(void **state)
@@ -839,57 +856,43 @@ static void test_unregister_from_own_handler_does_not_wait(void **state)
                   GENESIS_NOT_FOUND);
 }
 
-struct stop_job {
-    genesis_coordinator *c;
-    int rv;
-    atomic_bool returned;
-};
-
 static void *stop_thread(void *arg)
 {
-    struct stop_job *j = arg;
-    j->rv = genesis_coordinator_stop(j->c);
-    atomic_store(&j->returned, true);
+    fixture *f = arg;
+    f->bg_rv = genesis_coordinator_stop(f->c);
+    atomic_store(&f->returned, true);
     return NULL;
 }
 
 static void test_stop_drains_in_flight_requests(void **state)
 {
     fixture *f = *state;
-    recorder r;
-    recorder_init(&r);
+    recorder *r = new_recorder(f);
     genesis_call_options slow = call_opts(LONG_TIMEOUT_MS, "test");
     assert_ok(
-        genesis_coordinator_request_async(f->c, "comp1", "block", NULL, 0, &slow, on_result, &r));
+        genesis_coordinator_request_async(f->c, "comp1", "block", NULL, 0, &slow, on_result, r));
     assert_true(gt_counter_wait(&f->comp1.started, 1, GT_WAIT_MS));
 
-    struct stop_job job = {.c = f->c, .rv = -1};
-    atomic_init(&job.returned, false);
-    r.watch = &job.returned;
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, stop_thread, &job), 0);
+    r->watch = &f->returned;
+    start_background(f, stop_thread);
 
     /* Stopping has begun once new requests are refused. */
     struct probe p = {.c = f->c, .target = "comp2", .want = GENESIS_UNAVAILABLE};
-    if (!gt_wait_until(request_gets, &p, GT_WAIT_MS)) {
-        gt_gate_open(&f->comp1.gate);
-        pthread_join(t, NULL);
+    if (!gt_wait_until(request_gets, &p, GT_WAIT_MS))
         fail_msg("requests were never refused after stop started");
-    }
     genesis_result *res = NULL;
     assert_status(genesis_coordinator_request(f->c, "comp2", "ping", NULL, 0, NULL, &res),
                   GENESIS_UNAVAILABLE);
     assert_result(res, GENESIS_UNAVAILABLE, GENESIS_REASON_SHUTTING_DOWN);
     genesis_result_free(res);
-    assert_int_equal(gt_counter_get(&r.calls), 0); /* still in flight */
+    assert_int_equal(gt_counter_get(&r->calls), 0); /* still in flight */
 
     gt_gate_open(&f->comp1.gate);
-    assert_int_equal(pthread_join(t, NULL), 0);
-    assert_ok(job.rv);
+    assert_ok(join_background(f));
     /* The in-flight request completed, and its callback ran before stop returned. */
-    assert_int_equal(gt_counter_get(&r.calls), 1);
-    assert_int_equal(recorded(&r, GENESIS_OK), 1);
-    assert_int_equal(r.flag_at_call, 0);
+    assert_int_equal(gt_counter_get(&r->calls), 1);
+    assert_int_equal(recorded(r, GENESIS_OK), 1);
+    assert_int_equal(r->flag_at_call, 0);
 
     /* After stop: refused with a reason; async refused without a callback; stop again is
      * fine. */
@@ -899,21 +902,18 @@ static void test_stop_drains_in_flight_requests(void **state)
     if (res != NULL)
         assert_result(res, GENESIS_UNAVAILABLE, GENESIS_REASON_SHUTTING_DOWN);
     genesis_result_free(res);
-    recorder late;
-    recorder_init(&late);
+    recorder *late = new_recorder(f);
     assert_status(
-        genesis_coordinator_request_async(f->c, "comp2", "ping", NULL, 0, NULL, on_result, &late),
+        genesis_coordinator_request_async(f->c, "comp2", "ping", NULL, 0, NULL, on_result, late),
         GENESIS_UNAVAILABLE);
     assert_ok(genesis_coordinator_stop(f->c));
-    assert_int_equal(gt_counter_get(&late.calls), 0);
+    assert_int_equal(gt_counter_get(&late->calls), 0);
     genesis_component late_comp = {
         .version = GENESIS_COMPONENT_VERSION, .on_request = on_request, .arg = &f->comp2};
     int rv = genesis_coordinator_register(f->c, "comp9", &late_comp);
     if (rv != GENESIS_UNAVAILABLE && rv != GENESIS_FAILED_PRECONDITION)
         fail_msg("register after stop returned %s, expected a refusal (UNAVAILABLE)",
                  genesis_status_name(rv));
-    recorder_destroy(&r);
-    recorder_destroy(&late);
 }
 
 static void test_status_report_is_json(void **state)

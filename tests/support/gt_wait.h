@@ -10,7 +10,7 @@
 
 /* Generous bound for anything that should happen "soon": only reached when a test fails, so it
  * can be large enough for sanitizer builds on a loaded machine. */
-#define GT_WAIT_MS 20000
+#define GT_WAIT_MS 10000
 
 /* Monotonic milliseconds. */
 int64_t gt_now_ms(void);

@@ -50,7 +50,7 @@ static void test_coordinator_options(void **state)
     assert_int_equal(o.version, GENESIS_COORDINATOR_OPTIONS_VERSION);
     assert_default(o.worker_threads, 4);
     assert_default(o.max_worker_threads, 256);
-    assert_default(o.front_door_contexts, 64);
+    assert_default(o.front_door_contexts, 1024);
     assert_default(o.max_message_size, 1024 * 1024);
     assert_default(o.default_timeout_ms, 10000);
     assert_default(o.max_concurrency, 16);
