@@ -11,7 +11,7 @@
  *   fail   -> genesis_reply_error(GENESIS_INTERNAL, "asked to fail")
  *   events -> "<n> <type>,<type>,..." : local events received so far and their types
  *   info   -> "max_concurrency=<highest number of handlers seen running at once> pid=<pid>"
- *   barrier -> waits until <payload> handlers (decimal text, this one included) run at once,
+ *   barrier -> waits until <payload> handlers (decimal text, this one included) have run at once,
  *             then replies "reached"; ABORTED "barrier not reached" after 10 s. N concurrent
  *             "barrier N" requests all succeed only if the service serves N at once.
  *   other  -> genesis_reply_error(GENESIS_UNIMPLEMENTED, ...)
@@ -54,7 +54,8 @@ static void note_running(int delta)
     pthread_mutex_unlock(&state.run_mu);
 }
 
-/* Wait up to 10 s until at least n handlers run at once. */
+/* Wait up to 10 s until at least n handlers have run at once. The peak, not the current
+ * count: the last arrival may finish (and lower the count) before the others wake up. */
 static bool barrier(int n)
 {
     struct timespec until;
@@ -62,9 +63,9 @@ static bool barrier(int n)
     until.tv_sec += 10;
     pthread_mutex_lock(&state.run_mu);
     int rv = 0;
-    while (state.running < n && rv != ETIMEDOUT)
+    while (state.max_running < n && rv != ETIMEDOUT)
         rv = pthread_cond_timedwait(&state.run_cv, &state.run_mu, &until);
-    bool reached = state.running >= n;
+    bool reached = state.max_running >= n;
     pthread_mutex_unlock(&state.run_mu);
     return reached;
 }
