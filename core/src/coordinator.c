@@ -10,6 +10,7 @@
 
 #include "completion.h"
 #include "coordinator_impl.h"
+#include "listener_guard.h"
 
 #define DEFAULT_WORKERS             4u
 #define DEFAULT_MAX_WORKERS         256u
@@ -20,6 +21,7 @@
 #define DEFAULT_HEARTBEAT_MS        100u
 #define DEFAULT_HEARTBEAT_MISSES    3u
 #define DEFAULT_MAX_COMPONENTS      4096u
+#define LISTENER_PROBE_INTERVAL_MS  1000u
 
 int genesis_coordinator_options_init(genesis_coordinator_options *opts, unsigned int version)
 {
@@ -201,6 +203,14 @@ int genesis_coordinator_listen(genesis_coordinator *co, const char *front_door_u
         co->listening = false;
         pthread_mutex_unlock(&co->lock);
         return rv;
+    }
+    co->guard = gn_guard_new(&co->log, LISTENER_PROBE_INTERVAL_MS, &co->n_listener_restarts);
+    if (co->guard != NULL) {
+        gn_front_door_guard(co->front_door, co->guard);
+        if (co->bus_open)
+            gn_bus_guard(co, co->guard);
+    } else {
+        gn_log(&co->log, GENESIS_LOG_WARN, "listener guard not started: out of resources");
     }
     nng_sleep_aio((nng_duration)co->opts.heartbeat_interval_ms, co->health_timer);
     gn_log(&co->log, GENESIS_LOG_INFO, "listening: front door %s, event bus %s", co->front_door_url,
@@ -422,6 +432,7 @@ int genesis_coordinator_stats_get(genesis_coordinator *co, genesis_coordinator_s
     s->events_published = atomic_load(&co->n_events_published);
     s->front_door_messages = atomic_load(&co->n_front_door_messages);
     s->malformed = atomic_load(&co->n_malformed);
+    s->listener_restarts = atomic_load(&co->n_listener_restarts);
     s->components = gn_registry_count(co->registry);
     pthread_mutex_lock(&co->lock);
     s->in_flight = co->in_flight;
@@ -467,6 +478,7 @@ int genesis_coordinator_stop(genesis_coordinator *co)
     pthread_mutex_unlock(&co->lock);
 
     nng_aio_stop(co->health_timer);
+    gn_guard_stop(co->guard); /* before the sockets it watches close */
     if (co->front_door != NULL)
         gn_front_door_close(co->front_door);
     gn_bus_close(co);
@@ -494,6 +506,7 @@ void genesis_coordinator_free(genesis_coordinator *co)
     genesis_coordinator_stop(co);
     gn_pool_free(co->pool); /* runs pending completion callbacks, joins the workers */
     gn_front_door_free(co->front_door);
+    gn_guard_free(co->guard); /* the sockets are closed: no pipe callback can reach it */
     nng_aio_free(co->health_timer);
     gn_registry_free(co->registry);
     pthread_cond_destroy(&co->drained_cv);

@@ -71,7 +71,9 @@ struct genesis_coordinator {
     char event_bus_url[256];
 
     gn_front_door *front_door;
+    struct gn_guard *guard; /* re-creates wedged listeners (listener_guard.h) */
     nng_socket bus;
+    nng_listener bus_listener;
     bool bus_open;
     atomic_uint_fast64_t bus_sequence[2]; /* per scope: local, external */
     nng_aio *health_timer;
@@ -81,6 +83,7 @@ struct genesis_coordinator {
     atomic_uint_fast64_t n_events_emitted, n_events_delivered, n_events_dropped;
     atomic_uint_fast64_t n_events_published;
     atomic_uint_fast64_t n_front_door_messages, n_malformed;
+    atomic_uint_fast64_t n_listener_restarts;
 };
 
 /* ---- calls (call.c) -------------------------------------------------------------------- */
@@ -131,6 +134,7 @@ void gn_coordinator_leave(genesis_coordinator *co);
 
 int gn_bus_listen(genesis_coordinator *co, const char *url);
 void gn_bus_close(genesis_coordinator *co);
+int gn_bus_guard(genesis_coordinator *co, struct gn_guard *guard);
 /* Deliver to in-process components except source, and publish on the bus. */
 int gn_emit(genesis_coordinator *co, const char *type, const void *data, size_t len,
             const char *content_type, const char *source, int scope, unsigned int *delivered,
@@ -141,6 +145,8 @@ void gn_events_discard(gn_task *list);
 /* ---- front door (front_door.c) --------------------------------------------------------- */
 
 int gn_front_door_listen(genesis_coordinator *co, const char *url, gn_front_door **out);
+/* Hand the front door's listener to the listener guard. */
+int gn_front_door_guard(gn_front_door *fd, struct gn_guard *guard);
 /* Close the socket: in-flight replies are abandoned by NNG, receives stop. */
 void gn_front_door_close(gn_front_door *fd);
 void gn_front_door_free(gn_front_door *fd);

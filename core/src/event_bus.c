@@ -7,8 +7,10 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/pubsub0/pub.h>
+#include <nng/protocol/pubsub0/sub.h>
 
 #include "coordinator_impl.h"
+#include "listener_guard.h"
 #include "socket_util.h"
 
 typedef struct event_task {
@@ -49,8 +51,8 @@ int gn_bus_listen(genesis_coordinator *co, const char *url)
     int err = nng_pub0_open(&co->bus);
     if (err != 0)
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "event bus: %s", nng_strerror(err));
-    nng_listener l;
-    int rv = gn_listen_url(co->bus, url, &l, co->event_bus_url, sizeof(co->event_bus_url));
+    int rv = gn_listen_url(co->bus, url, &co->bus_listener, co->event_bus_url,
+                           sizeof(co->event_bus_url));
     if (rv != GENESIS_OK) {
         nng_close(co->bus);
         co->event_bus_url[0] = '\0';
@@ -58,6 +60,17 @@ int gn_bus_listen(genesis_coordinator *co, const char *url)
     }
     co->bus_open = true;
     return GENESIS_OK;
+}
+
+static int open_sub_probe(nng_socket *s)
+{
+    return nng_sub0_open(s);
+}
+
+int gn_bus_guard(genesis_coordinator *co, gn_guard *guard)
+{
+    return gn_guard_watch(guard, co->bus, co->bus_listener, co->event_bus_url, open_sub_probe,
+                          "event bus");
 }
 
 void gn_bus_close(genesis_coordinator *co)

@@ -12,8 +12,10 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
 
 #include "coordinator_impl.h"
+#include "listener_guard.h"
 #include "socket_util.h"
 
 typedef struct fd_ctx {
@@ -328,6 +330,17 @@ int gn_front_door_listen(genesis_coordinator *co, const char *url, gn_front_door
     }
     *out = fd;
     return GENESIS_OK;
+}
+
+static int open_req_probe(nng_socket *s)
+{
+    return nng_req0_open(s);
+}
+
+int gn_front_door_guard(gn_front_door *fd, gn_guard *guard)
+{
+    return gn_guard_watch(guard, fd->sock, fd->listener, fd->co->front_door_url, open_req_probe,
+                          "front door");
 }
 
 void gn_front_door_close(gn_front_door *fd)

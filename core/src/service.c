@@ -18,16 +18,18 @@
 #include "common.h"
 #include "completion.h"
 #include "genesis/service.h"
+#include "listener_guard.h"
 #include "objects.h"
 #include "rpc.h"
 #include "socket_util.h"
 #include "wire.h"
 #include "worker_pool.h"
 
-#define DEFAULT_CONCURRENCY  16u
-#define DEFAULT_EVENT_QUEUE  50u
-#define DEFAULT_HEARTBEAT_MS 100u
-#define UNREGISTER_WAIT_MS   1000u
+#define DEFAULT_CONCURRENCY        16u
+#define DEFAULT_EVENT_QUEUE        50u
+#define DEFAULT_HEARTBEAT_MS       100u
+#define UNREGISTER_WAIT_MS         1000u
+#define LISTENER_PROBE_INTERVAL_MS 1000u
 
 typedef struct svc_ctx {
     gn_task task; /* the handler, on the requests lane */
@@ -50,6 +52,9 @@ struct genesis_service {
     gn_lane events;
 
     nng_socket rep;
+    nng_listener listener;
+    gn_guard *guard; /* re-creates the listener if NNG 1.5.2 wedges it */
+    atomic_uint_fast64_t listener_restarts;
     bool listening;
     svc_ctx *ctxs;
     unsigned int nctx;
@@ -309,6 +314,11 @@ int genesis_service_new(genesis_service **out, const char *id, const genesis_com
     return GENESIS_OK;
 }
 
+static int open_req_probe(nng_socket *s)
+{
+    return nng_req0_open(s);
+}
+
 int genesis_service_listen(genesis_service *svc, const char *url)
 {
     gn_clear_error();
@@ -336,9 +346,9 @@ int genesis_service_listen(genesis_service *svc, const char *url)
             break;
         }
     }
-    nng_listener l;
-    int rv = svc->nctx > 0 ? gn_listen_url(svc->rep, url, &l, svc->url, sizeof(svc->url))
-                           : gn_fail(GENESIS_RESOURCE_EXHAUSTED, "service_listen: no contexts");
+    int rv = svc->nctx > 0
+                 ? gn_listen_url(svc->rep, url, &svc->listener, svc->url, sizeof(svc->url))
+                 : gn_fail(GENESIS_RESOURCE_EXHAUSTED, "service_listen: no contexts");
     if (rv != GENESIS_OK) {
         nng_close(svc->rep);
         for (unsigned int i = 0; i < svc->nctx; i++)
@@ -351,6 +361,9 @@ int genesis_service_listen(genesis_service *svc, const char *url)
     svc->listening = true;
     for (unsigned int i = 0; i < svc->nctx; i++)
         nng_ctx_recv(svc->ctxs[i].ctx, svc->ctxs[i].aio);
+    svc->guard = gn_guard_new(&svc->log, LISTENER_PROBE_INTERVAL_MS, &svc->listener_restarts);
+    if (svc->guard != NULL)
+        gn_guard_watch(svc->guard, svc->rep, svc->listener, svc->url, open_req_probe, "component");
     return GENESIS_OK;
 }
 
@@ -693,7 +706,10 @@ void genesis_service_free(genesis_service *svc)
         return;
     pthread_mutex_lock(&svc->lock);
     bool connected = svc->connected;
+    svc->stopping = true; /* before Unregister: a heartbeat must not register us again */
     pthread_mutex_unlock(&svc->lock);
+    if (connected)
+        nng_aio_stop(svc->hb_timer);
     if (connected) {
         /* Say goodbye so the coordinator stops routing here at once (best effort). */
         gn_envelope env = GENESIS__V1__ENVELOPE__INIT;
@@ -710,11 +726,8 @@ void genesis_service_free(genesis_service *svc)
                 gn_waiter_free(w);
         }
     }
-    pthread_mutex_lock(&svc->lock);
-    svc->stopping = true;
-    pthread_mutex_unlock(&svc->lock);
+    gn_guard_stop(svc->guard); /* before the socket it watches closes */
     if (connected) {
-        nng_aio_stop(svc->hb_timer);
         if (svc->sub_open) {
             nng_close(svc->sub);
             nng_aio_stop(svc->sub_aio);
@@ -742,6 +755,7 @@ void genesis_service_free(genesis_service *svc)
             nng_aio_free(svc->sub_aio);
     }
     gn_pool_free(svc->pool);
+    gn_guard_free(svc->guard); /* the socket is closed: no pipe callback can reach it */
     for (unsigned int i = 0; i < svc->nctx; i++) {
         gn_envelope_free(svc->ctxs[i].env);
         nng_aio_free(svc->ctxs[i].aio);

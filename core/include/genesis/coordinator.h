@@ -134,6 +134,7 @@ typedef struct genesis_coordinator_stats {
     uint64_t malformed;           /* front-door messages that did not decode */
     uint64_t components;          /* currently registered components (gauge) */
     uint64_t in_flight;           /* requests currently being served (gauge) */
+    uint64_t listener_restarts;   /* listeners re-created after they stopped accepting */
 } genesis_coordinator_stats;
 
 /* Copy the counters into *stats; stats->version must be set by the caller. */
