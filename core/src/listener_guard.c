@@ -34,6 +34,7 @@ struct gn_guard {
     watched w[MAX_WATCHED];
     int n;
     atomic_uint_fast64_t *restarts;
+    bool probe_connected; /* the current probe's side of the handshake completed */
 };
 
 /* Counts connections the watched listeners really accepted (the socket attached the pipe).
@@ -72,24 +73,39 @@ static void init_monotonic_cond(pthread_cond_t *cv)
     pthread_condattr_destroy(&attr);
 }
 
+/* The probe's own side of the handshake: counts pipes attached to the probe socket. */
+static void probe_pipe_added(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    (void)p;
+    (void)ev;
+    gn_guard *g = arg;
+    pthread_mutex_lock(&g->lock);
+    g->probe_connected = true;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->lock);
+}
+
 /* True when the watched socket attaches a new connection from this listener within the
  * timeout. Only the listener side tells: a wedged NNG 1.5.2 listener still completes the
- * handshake at the transport level, it just never hands the pipe to the socket. Called and
- * returns with g->lock held. */
+ * handshake at the transport level, it just never hands the pipe to the socket. The probe
+ * also waits for its own side, so it never hangs up mid-handshake (which is what wedges a
+ * listener). Called and returns with g->lock held. */
 static bool probe(gn_guard *g, watched *w)
 {
     uint64_t before = w->accepted;
+    g->probe_connected = false;
     pthread_mutex_unlock(&g->lock);
     nng_socket s;
     if (w->open_probe(&s) != 0) {
         pthread_mutex_lock(&g->lock);
         return true; /* cannot tell: out of resources here is not the listener's fault */
     }
-    bool dialed = nng_dial(s, w->probe_url, NULL, NNG_FLAG_NONBLOCK) == 0;
+    bool dialed = nng_pipe_notify(s, NNG_PIPE_EV_ADD_POST, probe_pipe_added, g) == 0 &&
+                  nng_dial(s, w->probe_url, NULL, NNG_FLAG_NONBLOCK) == 0;
     pthread_mutex_lock(&g->lock);
     struct timespec until;
     deadline_in(&until, PROBE_TIMEOUT_MS);
-    while (dialed && w->accepted == before && !g->stopping) {
+    while (dialed && (w->accepted == before || !g->probe_connected) && !g->stopping) {
         if (pthread_cond_timedwait(&g->cv, &g->lock, &until) == ETIMEDOUT)
             break;
     }
