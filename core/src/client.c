@@ -7,12 +7,12 @@
 #include <string.h>
 
 #include <nng/nng.h>
-#include <nng/protocol/pubsub0/sub.h>
 #include <nng/protocol/reqrep0/req.h>
 
 #include "common.h"
 #include "completion.h"
 #include "status_json.h"
+#include "subscriber.h"
 #include "genesis/client.h"
 #include "objects.h"
 #include "rpc.h"
@@ -35,17 +35,13 @@ struct genesis_client {
     char *event_bus_url;
 
     /* subscriptions */
-    bool sub_open;
-    bool sub_receiving; /* the receive loop was started */
-    nng_socket sub;
-    nng_aio *sub_aio;
-    gn_lane events;
+    gn_subscriber *sub; /* opened by the first subscribe */
     genesis_event_fn on_event;
     void *on_event_arg;
     bool whole_scope[2]; /* a subscription covers all of local: / external: */
     char publisher[64];
     uint64_t last_seq[2];
-    atomic_uint_fast64_t lost;
+    atomic_uint_fast64_t gaps; /* events missing from publishers' sequences */
 };
 
 int genesis_client_options_init(genesis_client_options *opts, unsigned int version)
@@ -99,7 +95,6 @@ int genesis_client_new(genesis_client **out, const genesis_client_options *opts)
     gn_rpc_configure(cl->req, o.max_message_size);
     nng_socket_set_ms(cl->req, NNG_OPT_RECONNMINT, 10);
     nng_socket_set_ms(cl->req, NNG_OPT_RECONNMAXT, 500);
-    gn_lane_init(&cl->events, cl->pool, 1, CLIENT_EVENT_QUEUE);
     pthread_mutex_init(&cl->lock, NULL);
     pthread_cond_init(&cl->idle_cv, NULL);
     *out = cl;
@@ -338,35 +333,11 @@ int genesis_client_status(genesis_client *cl, uint32_t timeout_ms, genesis_resul
 
 /* ---- subscriptions ------------------------------------------------------------------------ */
 
-typedef struct client_event {
-    gn_task task;
-    genesis_client *cl;
-    gn_owned_event *ev;
-} client_event;
-
-static void client_event_run(gn_task *t)
-{
-    client_event *ce = (client_event *)t;
-    genesis_client *cl = ce->cl;
-    pthread_mutex_lock(&cl->lock);
-    genesis_event_fn fn = cl->on_event;
-    void *arg = cl->on_event_arg;
-    pthread_mutex_unlock(&cl->lock);
-    if (fn != NULL)
-        fn(&ce->ev->view, arg);
-}
-
-static void client_event_free(gn_task *t)
-{
-    client_event *ce = (client_event *)t;
-    gn_owned_event_free(ce->ev);
-    free(ce);
-}
-
 /* Count sequence gaps per scope, only where a subscription covers the whole scope (otherwise
- * a gap may just be an event the prefix filtered out). */
-static void track_sequence(genesis_client *cl, const gn_wire_event *ev)
+ * a gap may just be an event the prefix filtered out). Runs on an NNG thread. */
+static bool track_sequence(const gn_wire_event *ev, void *arg)
 {
+    genesis_client *cl = arg;
     int s = ev->scope == GENESIS__V1__SCOPE__SCOPE_EXTERNAL ? 1 : 0;
     const char *pub = ev->publisher != NULL ? ev->publisher : "";
     pthread_mutex_lock(&cl->lock);
@@ -375,48 +346,22 @@ static void track_sequence(genesis_client *cl, const gn_wire_event *ev)
         cl->last_seq[0] = cl->last_seq[1] = 0;
     }
     if (cl->whole_scope[s] && cl->last_seq[s] != 0 && ev->sequence > cl->last_seq[s] + 1)
-        atomic_fetch_add(&cl->lost, ev->sequence - cl->last_seq[s] - 1);
+        atomic_fetch_add(&cl->gaps, ev->sequence - cl->last_seq[s] - 1);
     if (ev->sequence > cl->last_seq[s])
         cl->last_seq[s] = ev->sequence;
     pthread_mutex_unlock(&cl->lock);
+    return true;
 }
 
-static void sub_cb(void *arg)
+static void deliver_event(const genesis_event *ev, void *arg)
 {
     genesis_client *cl = arg;
-    int err = nng_aio_result(cl->sub_aio);
-    if (err == NNG_ECLOSED || err == NNG_ECANCELED)
-        return;
-    if (err == 0) {
-        nng_msg *msg = nng_aio_get_msg(cl->sub_aio);
-        gn_wire_event *ev = NULL;
-        char why[128];
-        if (gn_event_frame_decode(nng_msg_body(msg), nng_msg_len(msg), cl->opts.max_message_size,
-                                  &ev, why, sizeof(why)) == GENESIS_OK) {
-            track_sequence(cl, ev);
-            size_t len = 0;
-            const uint8_t *data = gn_payload_data(ev->payload, &len);
-            client_event *ce = malloc(sizeof(*ce));
-            gn_owned_event *oe = gn_owned_event_new(
-                ev->type, ev->source, data, len, gn_payload_content_type(ev->payload), ev->sequence,
-                ev->scope == GENESIS__V1__SCOPE__SCOPE_EXTERNAL);
-            if (ce != NULL && oe != NULL) {
-                *ce =
-                    (client_event){{.run = client_event_run, .finish = client_event_free}, cl, oe};
-                if (gn_lane_submit(&cl->events, &ce->task) != GENESIS_OK) {
-                    client_event_free(&ce->task);
-                    atomic_fetch_add(&cl->lost, 1);
-                }
-            } else {
-                free(ce);
-                gn_owned_event_free(oe);
-                atomic_fetch_add(&cl->lost, 1);
-            }
-            gn_event_free(ev);
-        }
-        nng_msg_free(msg);
-    }
-    nng_recv_aio(cl->sub, cl->sub_aio);
+    pthread_mutex_lock(&cl->lock);
+    genesis_event_fn fn = cl->on_event;
+    void *fn_arg = cl->on_event_arg;
+    pthread_mutex_unlock(&cl->lock);
+    if (fn != NULL)
+        fn(ev, fn_arg);
 }
 
 int genesis_client_subscribe(genesis_client *cl, const char *prefix, genesis_event_fn cb, void *arg)
@@ -428,56 +373,37 @@ int genesis_client_subscribe(genesis_client *cl, const char *prefix, genesis_eve
     int rv = GENESIS_OK;
     if (cl->event_bus_url == NULL || cl->closing) {
         rv = gn_fail(GENESIS_FAILED_PRECONDITION, "subscribe: dial with an event bus URL first");
-    } else if (!cl->sub_open) {
-        int err = nng_sub0_open(&cl->sub);
-        if (err == 0) {
-            err = nng_aio_alloc(&cl->sub_aio, sub_cb, cl);
-            if (err != 0)
-                nng_close(cl->sub);
-        }
-        if (err == 0) {
-            nng_socket_set_size(cl->sub, NNG_OPT_RECVMAXSZ, cl->opts.max_message_size + 4096);
-            nng_socket_set_ms(cl->sub, NNG_OPT_RECONNMINT, 10);
-            nng_socket_set_ms(cl->sub, NNG_OPT_RECONNMAXT, 500);
-            err = nng_dial(cl->sub, cl->event_bus_url, NULL, NNG_FLAG_NONBLOCK);
-            if (err != 0) {
-                nng_aio_free(cl->sub_aio);
-                nng_close(cl->sub);
-            }
-        }
-        if (err != 0)
-            rv = gn_fail(gn_status_from_nng(err, NULL), "subscribe: dial %s: %s", cl->event_bus_url,
-                         nng_strerror(err));
-        else
-            cl->sub_open = true;
+    } else if (cl->sub == NULL) {
+        gn_subscriber_hooks hooks = {.accept = track_sequence, .deliver = deliver_event, .arg = cl};
+        rv = gn_subscriber_open(&cl->sub, cl->event_bus_url, cl->pool, CLIENT_EVENT_QUEUE,
+                                cl->opts.max_message_size, &hooks);
     }
     if (rv == GENESIS_OK) {
-        if (nng_socket_set(cl->sub, NNG_OPT_SUB_SUBSCRIBE, prefix, strlen(prefix)) != 0) {
-            rv = gn_fail(GENESIS_RESOURCE_EXHAUSTED, "subscribe: cannot add '%s'", prefix);
-        } else {
-            size_t pl = strlen(prefix);
-            if (pl <= strlen(GN_TOPIC_LOCAL) && strncmp(prefix, GN_TOPIC_LOCAL, pl) == 0)
-                cl->whole_scope[0] = true;
-            if (pl <= strlen(GN_TOPIC_EXTERNAL) && strncmp(prefix, GN_TOPIC_EXTERNAL, pl) == 0)
-                cl->whole_scope[1] = true;
-            if (cb != NULL) {
-                cl->on_event = cb;
-                cl->on_event_arg = arg;
-            }
+        size_t pl = strlen(prefix);
+        if (pl <= strlen(GN_TOPIC_LOCAL) && strncmp(prefix, GN_TOPIC_LOCAL, pl) == 0)
+            cl->whole_scope[0] = true;
+        if (pl <= strlen(GN_TOPIC_EXTERNAL) && strncmp(prefix, GN_TOPIC_EXTERNAL, pl) == 0)
+            cl->whole_scope[1] = true;
+        if (cb != NULL) {
+            cl->on_event = cb;
+            cl->on_event_arg = arg;
         }
     }
-    bool start = rv == GENESIS_OK && !cl->sub_receiving;
-    if (start)
-        cl->sub_receiving = true;
+    gn_subscriber *sub = cl->sub;
     pthread_mutex_unlock(&cl->lock);
-    if (start)
-        nng_recv_aio(cl->sub, cl->sub_aio);
+    if (rv == GENESIS_OK)
+        rv = gn_subscriber_subscribe(sub, prefix);
     return rv;
 }
 
 uint64_t genesis_client_events_lost(genesis_client *cl)
 {
-    return cl != NULL ? atomic_load(&cl->lost) : 0;
+    if (cl == NULL)
+        return 0;
+    pthread_mutex_lock(&cl->lock);
+    gn_subscriber *sub = cl->sub;
+    pthread_mutex_unlock(&cl->lock);
+    return atomic_load(&cl->gaps) + gn_subscriber_dropped(sub);
 }
 
 void genesis_client_free(genesis_client *cl)
@@ -491,14 +417,9 @@ void genesis_client_free(genesis_client *cl)
     pthread_mutex_lock(&cl->lock);
     while (cl->outstanding > 0)
         pthread_cond_wait(&cl->idle_cv, &cl->lock);
-    bool sub_open = cl->sub_open;
     pthread_mutex_unlock(&cl->lock);
-    if (sub_open) {
-        nng_close(cl->sub);
-        nng_aio_stop(cl->sub_aio);
-        nng_aio_free(cl->sub_aio);
-    }
-    gn_pool_free(cl->pool); /* runs the remaining completions and events */
+    gn_subscriber_free(cl->sub); /* before the pool its deliveries run on */
+    gn_pool_free(cl->pool);      /* runs the remaining completions and events */
     pthread_cond_destroy(&cl->idle_cv);
     pthread_mutex_destroy(&cl->lock);
     free(cl->event_bus_url);

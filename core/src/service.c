@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <nng/nng.h>
-#include <nng/protocol/pubsub0/sub.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
@@ -22,6 +21,7 @@
 #include "objects.h"
 #include "rpc.h"
 #include "socket_util.h"
+#include "subscriber.h"
 #include "wire.h"
 #include "worker_pool.h"
 
@@ -49,7 +49,6 @@ struct genesis_service {
     char url[256];
     gn_pool *pool;
     gn_lane requests;
-    gn_lane events;
 
     nng_socket rep;
     nng_listener listener;
@@ -71,12 +70,9 @@ struct genesis_service {
     uint32_t hb_interval_ms;
     uint64_t hb_sequence;
 
-    bool sub_open;
-    nng_socket sub;
-    nng_aio *sub_aio;
+    gn_subscriber *sub; /* local events from the bus, when on_event is set */
 
     atomic_uint_fast64_t served;
-    atomic_uint_fast64_t events_dropped;
 };
 
 int genesis_service_options_init(genesis_service_options *opts, unsigned int version)
@@ -205,60 +201,17 @@ static void ctx_cb(void *arg)
 
 /* ---- events from the bus ------------------------------------------------------------------- */
 
-typedef struct svc_event {
-    gn_task task;
-    genesis_service *svc;
-    gn_owned_event *ev;
-} svc_event;
-
-static void svc_event_run(gn_task *t)
+/* A component never gets its own events. Runs on an NNG thread. */
+static bool not_own_event(const gn_wire_event *ev, void *arg)
 {
-    svc_event *se = (svc_event *)t;
-    se->svc->callbacks.on_event(&se->ev->view, se->svc->callbacks.arg);
+    const genesis_service *svc = arg;
+    return strcmp(ev->source, svc->id) != 0;
 }
 
-static void svc_event_free(gn_task *t)
-{
-    svc_event *se = (svc_event *)t;
-    gn_owned_event_free(se->ev);
-    free(se);
-}
-
-static void sub_cb(void *arg)
+static void deliver_event(const genesis_event *ev, void *arg)
 {
     genesis_service *svc = arg;
-    int err = nng_aio_result(svc->sub_aio);
-    if (err == NNG_ECLOSED || err == NNG_ECANCELED)
-        return;
-    if (err == 0) {
-        nng_msg *msg = nng_aio_get_msg(svc->sub_aio);
-        gn_wire_event *ev = NULL;
-        char why[128];
-        if (gn_event_frame_decode(nng_msg_body(msg), nng_msg_len(msg), svc->opts.max_message_size,
-                                  &ev, why, sizeof(why)) == GENESIS_OK &&
-            strcmp(ev->source, svc->id) != 0) { /* a component never gets its own event */
-            size_t len = 0;
-            const uint8_t *data = gn_payload_data(ev->payload, &len);
-            svc_event *se = malloc(sizeof(*se));
-            gn_owned_event *oe =
-                gn_owned_event_new(ev->type, ev->source, data, len,
-                                   gn_payload_content_type(ev->payload), ev->sequence, 0);
-            if (se != NULL && oe != NULL) {
-                *se = (svc_event){{.run = svc_event_run, .finish = svc_event_free}, svc, oe};
-                if (gn_lane_submit(&svc->events, &se->task) != GENESIS_OK) {
-                    svc_event_free(&se->task);
-                    atomic_fetch_add(&svc->events_dropped, 1);
-                }
-            } else {
-                free(se);
-                gn_owned_event_free(oe);
-                atomic_fetch_add(&svc->events_dropped, 1);
-            }
-        }
-        gn_event_free(ev);
-        nng_msg_free(msg);
-    }
-    nng_recv_aio(svc->sub, svc->sub_aio);
+    svc->callbacks.on_event(ev, svc->callbacks.arg);
 }
 
 /* ---- lifecycle ------------------------------------------------------------------------------ */
@@ -309,7 +262,6 @@ int genesis_service_new(genesis_service **out, const char *id, const genesis_com
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "service_new: out of memory");
     }
     gn_lane_init(&svc->requests, svc->pool, o.max_concurrency, 0);
-    gn_lane_init(&svc->events, svc->pool, 1, o.event_queue_depth);
     *out = svc;
     return GENESIS_OK;
 }
@@ -550,34 +502,18 @@ static int open_sockets(genesis_service *svc, const char *front_door_url, const 
     }
     if (event_bus_url == NULL || svc->callbacks.on_event == NULL)
         return GENESIS_OK;
-    err = nng_sub0_open(&svc->sub);
-    if (err == 0) {
-        err = nng_aio_alloc(&svc->sub_aio, sub_cb, svc);
-        if (err != 0)
-            nng_close(svc->sub);
-    }
-    if (err == 0) {
-        nng_socket_set_size(svc->sub, NNG_OPT_RECVMAXSZ, svc->opts.max_message_size + 4096);
-        nng_socket_set_ms(svc->sub, NNG_OPT_RECONNMINT, 10);
-        nng_socket_set_ms(svc->sub, NNG_OPT_RECONNMAXT, 200);
-        err =
-            nng_socket_set(svc->sub, NNG_OPT_SUB_SUBSCRIBE, GN_TOPIC_LOCAL, strlen(GN_TOPIC_LOCAL));
-        if (err == 0)
-            err = nng_dial(svc->sub, event_bus_url, NULL, NNG_FLAG_NONBLOCK);
-        if (err != 0) {
-            nng_aio_free(svc->sub_aio);
-            nng_close(svc->sub);
-        }
-    }
-    if (err != 0) {
+    gn_subscriber_hooks hooks = {.accept = not_own_event, .deliver = deliver_event, .arg = svc};
+    int rv = gn_subscriber_open(&svc->sub, event_bus_url, svc->pool, svc->opts.event_queue_depth,
+                                svc->opts.max_message_size, &hooks);
+    if (rv == GENESIS_OK)
+        rv = gn_subscriber_subscribe(svc->sub, GN_TOPIC_LOCAL);
+    if (rv != GENESIS_OK) {
+        gn_subscriber_free(svc->sub);
+        svc->sub = NULL;
         nng_aio_free(svc->hb_timer);
         nng_close(svc->req);
-        return gn_fail(gn_status_from_nng(err, NULL), "connect: event bus %s: %s", event_bus_url,
-                       nng_strerror(err));
     }
-    svc->sub_open = true;
-    nng_recv_aio(svc->sub, svc->sub_aio);
-    return GENESIS_OK;
+    return rv;
 }
 
 int genesis_service_connect(genesis_service *svc, const char *front_door_url,
@@ -691,15 +627,6 @@ static void discard_requests(gn_task *list)
     }
 }
 
-static void discard_events(gn_task *list)
-{
-    while (list != NULL) {
-        gn_task *next = list->next;
-        svc_event_free(list);
-        list = next;
-    }
-}
-
 void genesis_service_free(genesis_service *svc)
 {
     if (svc == NULL)
@@ -727,17 +654,10 @@ void genesis_service_free(genesis_service *svc)
         }
     }
     gn_guard_stop(svc->guard); /* before the socket it watches closes */
-    if (connected) {
-        if (svc->sub_open) {
-            nng_close(svc->sub);
-            nng_aio_stop(svc->sub_aio);
-        }
-    }
+    gn_subscriber_close(svc->sub);
     if (svc->pool != NULL) {
         discard_requests(gn_lane_close(&svc->requests));
-        discard_events(gn_lane_close(&svc->events));
         gn_lane_wait_idle(&svc->requests);
-        gn_lane_wait_idle(&svc->events);
     }
     if (svc->listening) {
         nng_close(svc->rep);
@@ -751,9 +671,8 @@ void genesis_service_free(genesis_service *svc)
             pthread_cond_wait(&svc->idle_cv, &svc->lock);
         pthread_mutex_unlock(&svc->lock);
         nng_aio_free(svc->hb_timer);
-        if (svc->sub_open)
-            nng_aio_free(svc->sub_aio);
     }
+    gn_subscriber_free(svc->sub);
     gn_pool_free(svc->pool);
     gn_guard_free(svc->guard); /* the socket is closed: no pipe callback can reach it */
     for (unsigned int i = 0; i < svc->nctx; i++) {
