@@ -541,12 +541,12 @@ static void test_random_bytes_sweep(void **state)
     assert_front_door_works(f);
 }
 
-/* A plain stream connection to the front door's address, closed again. */
-static void connect_and_hang_up(fixture *f, const char *say, size_t len)
+/* A plain stream connection to url (a front door), closed again after saying `say`. */
+static void connect_and_hang_up(const char *url, const char *say, size_t len)
 {
     int fd;
-    if (f->tcp) {
-        const char *colon = strrchr(f->url, ':');
+    if (strncmp(url, "tcp://", 6) == 0) {
+        const char *colon = strrchr(url, ':');
         assert_non_null(colon);
         struct sockaddr_in a = {.sin_family = AF_INET,
                                 .sin_port = htons((uint16_t)atoi(colon + 1))};
@@ -556,7 +556,7 @@ static void connect_and_hang_up(fixture *f, const char *say, size_t len)
         assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
     } else {
         struct sockaddr_un a = {.sun_family = AF_UNIX};
-        const char *path = f->url + strlen("ipc://");
+        const char *path = url + strlen("ipc://");
         assert_true(strlen(path) < sizeof(a.sun_path));
         strcpy(a.sun_path, path);
         fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -569,30 +569,55 @@ static void connect_and_hang_up(fixture *f, const char *say, size_t len)
 }
 
 /* Port scanners, health probes and crashing clients connect and hang up before or during
- * the SP handshake. The front door must keep accepting everyone else. (NNG 1.5.2 has a bug
- * here, nanomsg/nng#1518, fixed in NNG 1.6.0: its ipc listener stops accepting after such a
- * connection; this test shows whether the coordinator is exposed to it.) */
+ * the SP handshake. The front door must keep accepting everyone else.
+ *
+ * NNG 1.5.2 (Debian bookworm) has a bug here, nanomsg/nng#1518, fixed in NNG 1.6.0: when a
+ * peer hangs up during negotiation, the transport may report NNG_ECLOSED to the socket's
+ * accept loop, which then takes its listener for closed and never accepts again. Whether it
+ * strikes depends on timing, so each round uses a fresh coordinator whose front door has
+ * not served anyone yet (the likeliest case, as right after a daemon starts). */
 static void test_hang_up_during_handshake(void **state)
 {
     fixture *f = *state;
-    connect_and_hang_up(f, NULL, 0);                      /* nothing said */
-    connect_and_hang_up(f, "\0SP\0", 4);                  /* half an SP header */
-    connect_and_hang_up(f, "GET / HTTP/1.0\r\n\r\n", 18); /* the wrong protocol */
-    /* A new client must still get in. */
-    nng_close(f->sock);
-    f->sock_open = false;
-    assert_int_equal(open_socket(f), 0);
-    gn_wire_reply *reply = NULL;
-    size_t len = 0;
-    void *buf = request_bytes("echo", "echo", "after the hang-ups", &len);
-    int err = raw_call(f, buf, len, GT_WAIT_MS, &reply);
-    free(buf);
-    if (err != 0)
-        fail_msg("after peers hung up during the handshake, the %s front door no longer serves "
-                 "new connections (%s); NNG 1.5.2 bug nanomsg/nng#1518",
-                 f->tcp ? "tcp" : "ipc", nng_strerror(err));
-    assert_codes(reply->code, reply->reason, reply->message, GENESIS_OK, GENESIS_REASON_NONE);
-    gn_reply_free(reply);
+    static const struct {
+        const char *what;
+        const char *say;
+        size_t len;
+    } peers[] = {
+        {"peers connected and hung up without a word", NULL, 0},
+        {"peers hung up in the middle of the SP header", "\0SP\0", 4},
+        {"peers spoke HTTP and hung up", "GET / HTTP/1.0\r\n\r\n", 18},
+    };
+    for (size_t round = 0; round < 3; round++) {
+        genesis_coordinator *c = NULL;
+        assert_ok(genesis_coordinator_new(&c, NULL));
+        char name[32], want[256], url[256];
+        snprintf(name, sizeof(name), "fresh-%zu", round);
+        int rv = genesis_coordinator_listen(
+            c, f->tcp ? "tcp://127.0.0.1:0" : gt_ipc_url(want, sizeof(want), f->dir, name), NULL);
+        if (rv == GENESIS_OK)
+            rv = genesis_coordinator_url(c, GENESIS_ENDPOINT_FRONT_DOOR, url, sizeof(url));
+        if (rv != GENESIS_OK) {
+            genesis_coordinator_free(c);
+            fail_msg("listen: %s: %s", genesis_status_name(rv), genesis_last_error());
+        }
+        for (int i = 0; i < 3; i++)
+            connect_and_hang_up(url, peers[round].say, peers[round].len);
+
+        /* A well-behaved client must get an answer (a status report). */
+        genesis_client *cl = NULL;
+        assert_ok(genesis_client_new(&cl, NULL));
+        assert_ok(genesis_client_dial(cl, url, NULL));
+        genesis_result *res = NULL;
+        rv = genesis_client_status(cl, GT_WAIT_MS, &res);
+        genesis_result_free(res);
+        genesis_client_free(cl);
+        genesis_coordinator_free(c);
+        if (rv != GENESIS_OK)
+            fail_msg("after %s, the %s front door no longer serves new connections (a client "
+                     "got %s); NNG 1.5.2 bug nanomsg/nng#1518",
+                     peers[round].what, f->tcp ? "tcp" : "ipc", genesis_status_name(rv));
+    }
 }
 
 /* The same test body over both transports (cmocka names each test after its function). */
