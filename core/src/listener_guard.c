@@ -10,7 +10,7 @@
 #include "listener_guard.h"
 
 #define MAX_WATCHED             4
-#define PROBE_TIMEOUT_MS        2000
+#define PROBE_TIMEOUT_MS        1000
 #define FAILURES_BEFORE_RESTART 2
 
 typedef struct watched {
