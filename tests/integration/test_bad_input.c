@@ -344,15 +344,17 @@ static void test_oversized_messages(void **state)
     fixture *f = *state;
     /* Just over the limit: read, and answered. */
     check_oversized(f, MAX_MESSAGE + 1);
-    /* Past what the front door reads (2 x limit + 1 KiB), NNG drops the connection and the
-     * sender's REQ socket reconnects and resends. Only over tcp: over ipc, NNG 1.5.2 breaks
-     * the listener when a peer hangs up mid-handshake (nanomsg/nng#1518, see
-     * test_hang_up_during_handshake), which this reconnect-and-drop cycle does at random, and
-     * it wedges the sender for messages above ~64 KiB (nng_close on it hangs). */
-    if (f->tcp) {
-        check_oversized(f, 40000);
+    /* Past what the front door reads (2 x limit + 1 KiB): NNG drops the connection, and the
+     * sender's REQ socket reconnects and resends. Over ipc this reconnect-and-drop cycle can
+     * hit NNG 1.5.2's listener bug (nanomsg/nng#1518, see test_hang_up_during_handshake),
+     * which the coordinator must heal. */
+    check_oversized(f, 40000);
+    /* Much larger: only over tcp. Over ipc, NNG 1.5.2 wedges the *sender's* pipe when a
+     * message above the receiver's NNG_OPT_RECVMAXSZ is also above ~64 KiB: the sender never
+     * learns the connection is gone and nng_close() on it hangs forever (reproduced with two
+     * plain NNG sockets, no Genesis code involved), so this test could not clean up. */
+    if (f->tcp)
         check_oversized(f, MAX_MESSAGE * 8);
-    }
     /* Under the limit is served: a request with half the limit as payload. */
     char *payload = malloc(MAX_MESSAGE / 2 + 1);
     assert_non_null(payload);
@@ -604,19 +606,31 @@ static void test_hang_up_during_handshake(void **state)
         for (int i = 0; i < 3; i++)
             connect_and_hang_up(url, peers[round].say, peers[round].len);
 
-        /* A well-behaved client must get an answer (a status report). */
+        /* A well-behaved client must get an answer (a status report), within the bound. A
+         * call may fail with UNAVAILABLE on the way (a transport failure, e.g. while the
+         * coordinator re-creates a wedged listener and drops the connection); the client
+         * reconnects and asks again. */
         genesis_client *cl = NULL;
         assert_ok(genesis_client_new(&cl, NULL));
         assert_ok(genesis_client_dial(cl, url, NULL));
-        genesis_result *res = NULL;
-        rv = genesis_client_status(cl, GT_WAIT_MS, &res);
-        genesis_result_free(res);
+        int64_t deadline = gt_now_ms() + GT_WAIT_MS;
+        int attempts = 0;
+        do {
+            genesis_result *res = NULL;
+            int64_t left = deadline - gt_now_ms();
+            rv = genesis_client_status(cl, (uint32_t)(left > 1 ? left : 1), &res);
+            genesis_result_free(res);
+            if (++attempts > 1 && rv == GENESIS_UNAVAILABLE)
+                gt_sleep_ms(10); /* pace the retries */
+        } while (rv == GENESIS_UNAVAILABLE && gt_now_ms() < deadline);
         genesis_client_free(cl);
         genesis_coordinator_free(c);
         if (rv != GENESIS_OK)
             fail_msg("after %s, the %s front door no longer serves new connections (a client "
-                     "got %s); NNG 1.5.2 bug nanomsg/nng#1518",
-                     peers[round].what, f->tcp ? "tcp" : "ipc", genesis_status_name(rv));
+                     "got %s after %d attempt(s)); NNG 1.5.2 bug nanomsg/nng#1518",
+                     peers[round].what, f->tcp ? "tcp" : "ipc", genesis_status_name(rv), attempts);
+        if (attempts > 1)
+            print_message("%s: served after %d attempts\n", peers[round].what, attempts);
     }
 }
 
