@@ -657,25 +657,38 @@ BOTH(test_status_and_emit_envelopes)
 BOTH(test_random_bytes_sweep)
 BOTH(test_hang_up_during_handshake)
 
-int main(void)
+/* Without arguments: malformed and hostile messages. With --connection-faults: oversized
+ * messages that make NNG drop connections and peers that hang up mid-handshake. Those
+ * exercise NNG 1.5.2 bugs (nanomsg/nng#1518 and the ipc sender wedge) whose wedged listener
+ * and pipe objects NNG never frees, so ctest runs them as a separate test, without
+ * LeakSanitizer in sanitizer builds (the leaks are inside libnng, unsymbolized). */
+int main(int argc, char **argv)
 {
 #define T(name)                                                                                    \
     cmocka_unit_test_prestate_setup_teardown(name##_ipc, setup, teardown, (void *)&over_ipc),      \
         cmocka_unit_test_prestate_setup_teardown(name##_tcp, setup, teardown, (void *)&over_tcp)
-    const struct CMUnitTest tests[] = {
+    const struct CMUnitTest messages[] = {
         T(test_normal_request),
         T(test_garbage_bytes),
         T(test_truncated_envelope),
         T(test_empty_message),
         T(test_envelope_without_body),
         T(test_newer_protocol_version),
-        T(test_oversized_messages),
         T(test_unknown_target_and_bad_fields),
         T(test_register_cannot_take_in_process_id),
         T(test_status_and_emit_envelopes),
         T(test_random_bytes_sweep),
+    };
+    const struct CMUnitTest connection_faults[] = {
+        T(test_oversized_messages),
         T(test_hang_up_during_handshake),
     };
 #undef T
-    return cmocka_run_group_tests_name("bad input", tests, NULL, NULL);
+    if (argc > 1 && strcmp(argv[1], "--connection-faults") == 0)
+        return cmocka_run_group_tests_name("connection faults", connection_faults, NULL, NULL);
+    if (argc > 1) {
+        fprintf(stderr, "usage: %s [--connection-faults]\n", argv[0]);
+        return 2;
+    }
+    return cmocka_run_group_tests_name("bad input", messages, NULL, NULL);
 }
