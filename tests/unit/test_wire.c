@@ -498,6 +498,26 @@ static void test_reply_round_trip(void **state)
     assert_null(reply);
 }
 
+/* wire.h: gn_reply_decode follows "the same rules as gn_envelope_decode, minus the body
+ * check", and gn_envelope_decode rejects an empty message. An empty reply must not read as a
+ * successful one (code 0 is OK in proto3's defaults). */
+static void test_empty_reply_is_malformed(void **state)
+{
+    (void)state;
+    gn_wire_reply *reply = (gn_wire_reply *)&reply;
+    int reason = -1;
+    char why[WHY_SIZE] = "";
+    int rv = gn_reply_decode("", 0, MAX_SIZE, &reply, &reason, why, sizeof(why));
+    if (rv == GENESIS_OK) {
+        int code = reply != NULL ? (int)reply->code : -1;
+        gn_reply_free(reply);
+        fail_msg("an empty buffer decodes as a reply with code %s", genesis_status_name(code));
+    }
+    assert_int_equal(reason, GENESIS_REASON_MALFORMED_MESSAGE);
+    assert_null(reply);
+    assert_true(why[0] != '\0');
+}
+
 static void test_reply_details_and_version(void **state)
 {
     (void)state;
@@ -685,6 +705,7 @@ int main(void)
         cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_newer_version_is_unsupported),
         cmocka_unit_test(test_reply_round_trip),
+        cmocka_unit_test(test_empty_reply_is_malformed),
         cmocka_unit_test(test_reply_details_and_version),
         cmocka_unit_test(test_event_frames),
         cmocka_unit_test(test_event_frame_topic_must_match),
