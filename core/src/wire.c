@@ -103,6 +103,10 @@ int gn_reply_decode(const void *buf, size_t len, size_t max_size, gn_wire_reply 
     int rv = check_size(len, max_size, reason, why, why_size);
     if (rv != GENESIS_OK)
         return rv;
+    /* Every reply this protocol sends carries its version, so it is never empty. */
+    if (len == 0)
+        return reject(GENESIS_INTERNAL, GENESIS_REASON_MALFORMED_MESSAGE, reason, why, why_size,
+                      "peer sent an empty reply: expected a genesis.v1.Reply");
     gn_wire_reply *reply = genesis__v1__reply__unpack(NULL, len, buf);
     if (reply == NULL)
         return reject(GENESIS_INTERNAL, GENESIS_REASON_MALFORMED_MESSAGE, reason, why, why_size,

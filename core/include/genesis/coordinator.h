@@ -141,9 +141,16 @@ typedef struct genesis_coordinator_stats {
 GENESIS_API int genesis_coordinator_stats_get(genesis_coordinator *c,
                                               genesis_coordinator_stats *stats);
 
-/* A status report as JSON (content type "application/json") in a new result: mode, uptime,
- * counters, and every component with health, in-flight and queued work. Free it with
- * genesis_result_free. The same document genesis_client_status returns. */
+/* A status report as JSON (content type "application/json") in a new result. Free it with
+ * genesis_result_free. The same document genesis_client_status returns. Fields (new ones may
+ * be added; none is removed or renamed):
+ *   mode, version, uptime_ms, front_door_url, event_bus_url,
+ *   stats: {requests, succeeded, failed, timed_out, rejected, events_emitted,
+ *           events_delivered, events_dropped, events_published, malformed},
+ *   components: [{id, remote, health ("UP" | "DOWN"), in_flight, queued, requests, failures,
+ *                 events_delivered, events_dropped, instances, urls: [...]}] sorted by id.
+ * events_delivered/dropped per component count in-process deliveries only: remote components
+ * receive events from the bus, where loss shows up as sequence gaps at the subscriber. */
 GENESIS_API int genesis_coordinator_status(genesis_coordinator *c, genesis_result **out);
 
 /* Stop: refuse new work (UNAVAILABLE / SHUTTING_DOWN), let in-flight requests finish or reach

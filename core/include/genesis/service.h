@@ -51,7 +51,9 @@ GENESIS_API int genesis_service_listen(genesis_service *svc, const char *url);
 GENESIS_API int genesis_service_url(genesis_service *svc, char *buf, size_t size);
 
 /* Register with the coordinator at front_door_url, waiting up to timeout_ms (0 = 10 s) for
- * the acknowledgement, then heartbeat in the background. event_bus_url may be NULL (no
+ * the acknowledgement, then heartbeat in the background. The coordinator acknowledges before
+ * its connection to this service is up: requests routed in the first moments wait for it (or,
+ * with replicas, go to the ones already connected). event_bus_url may be NULL (no
  * events). If the coordinator later forgets the service (it restarted), the service registers
  * again on its own. Returns ALREADY_EXISTS if an in-process component holds the id. */
 GENESIS_API int genesis_service_connect(genesis_service *svc, const char *front_door_url,
