@@ -31,9 +31,6 @@
 #define DEFAULT_URL        "tcp://127.0.0.1:7400"
 #define DEFAULT_EVENTS     "tcp://127.0.0.1:7401"
 #define DEFAULT_TIMEOUT_MS 5000u
-/* Deadline of the status probe that tells "the coordinator answered DEADLINE_EXCEEDED" from
- * "nobody answered" (see classify_failure). */
-#define PROBE_TIMEOUT_MS 1000u
 
 enum exit_code { EXIT_OK = 0, EXIT_ERROR_STATUS = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
 
@@ -220,26 +217,12 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
 /* ---------------------------------------------------------------------------------------- */
 /* Failures and exit codes.                                                                  */
 
-/* Is the coordinator at the front door answering at all? A status request is served by the
- * coordinator itself, so an answer proves it is reachable. */
-static int coordinator_answers(genesis_client *cl)
+/* Map a failed call onto an exit code: the library marks "the coordinator itself did not
+ * answer" with GENESIS_REASON_UNREACHABLE; anything else is the coordinator's answer. */
+static int classify_failure(const genesis_result *res)
 {
-    genesis_result *res = NULL;
-    int rc = genesis_client_status(cl, PROBE_TIMEOUT_MS, &res);
-    genesis_result_free(res);
-    return rc == GENESIS_OK;
-}
-
-/* Map a failed call onto an exit code. UNAVAILABLE and DEADLINE_EXCEEDED are ambiguous in
- * the API: the client's own timer or connection failure looks like the coordinator reporting
- * that a component timed out or could not be reached (even TRANSPORT_ERROR can be the
- * coordinator's link to a remote component). So they are settled by probing the coordinator
- * with a status call, which it serves itself. */
-static int classify_failure(genesis_client *cl, int status)
-{
-    if (status == GENESIS_DEADLINE_EXCEEDED || status == GENESIS_UNAVAILABLE)
-        return coordinator_answers(cl) ? EXIT_ERROR_STATUS : EXIT_UNREACHABLE;
-    return EXIT_ERROR_STATUS;
+    return genesis_result_reason(res) == GENESIS_REASON_UNREACHABLE ? EXIT_UNREACHABLE
+                                                                    : EXIT_ERROR_STATUS;
 }
 
 static void print_result_error(const genesis_result *res)
@@ -250,10 +233,10 @@ static void print_result_error(const genesis_result *res)
 }
 
 /* Report a failed call: print it, then pick the exit code. */
-static int fail_with_result(struct ctl_config *cfg, genesis_client *cl, const genesis_result *res)
+static int fail_with_result(struct ctl_config *cfg, const genesis_result *res)
 {
     print_result_error(res);
-    int code = classify_failure(cl, genesis_result_status(res));
+    int code = classify_failure(res);
     if (code == EXIT_UNREACHABLE)
         fprintf(stderr, "genesisctl: could not reach the coordinator at %s\n", cfg->url);
     return code;
@@ -434,20 +417,13 @@ static int cmd_status(struct ctl_config *cfg, genesis_client *cl)
     genesis_result *res = NULL;
     int rc = genesis_client_status(cl, cfg->timeout_ms, &res);
     if (rc != GENESIS_OK) {
-        /* The coordinator serves status itself: no answer in time means unreachable. */
-        int reason = GENESIS_REASON_NONE;
-        if (res != NULL) {
-            print_result_error(res);
-            reason = genesis_result_reason(res);
-        } else {
+        if (res == NULL) {
             fprintf(stderr, "error: %s: %s\n", genesis_status_name(rc), genesis_last_error());
+            return rc == GENESIS_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_ERROR_STATUS;
         }
+        int code = fail_with_result(cfg, res);
         genesis_result_free(res);
-        if (rc == GENESIS_DEADLINE_EXCEEDED || reason == GENESIS_REASON_TRANSPORT_ERROR) {
-            fprintf(stderr, "genesisctl: could not reach the coordinator at %s\n", cfg->url);
-            return EXIT_UNREACHABLE;
-        }
-        return rc == GENESIS_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_ERROR_STATUS;
+        return code;
     }
 
     size_t len = 0;
@@ -525,7 +501,7 @@ static int cmd_request(struct ctl_config *cfg, genesis_client *cl)
     }
     int code = EXIT_OK;
     if (rc != GENESIS_OK) {
-        code = fail_with_result(cfg, cl, res);
+        code = fail_with_result(cfg, res);
     } else {
         size_t len = 0;
         const void *payload = genesis_result_data(res, &len);
@@ -547,17 +523,18 @@ static int cmd_emit(struct ctl_config *cfg, genesis_client *cl)
 
     genesis_call_options opts;
     init_call_options(cfg, &opts, data);
-    int rc = genesis_client_emit(cl, type, data, data ? strlen(data) : 0, &opts);
+    genesis_result *res = NULL;
+    int rc = genesis_client_emit(cl, type, data, data ? strlen(data) : 0, &opts, &res);
     if (rc != GENESIS_OK) {
-        /* emit returns no result, so the reason is not available; the message explains. */
-        fprintf(stderr, "error: %s: %s\n", genesis_status_name(rc), genesis_last_error());
-        if (rc == GENESIS_INVALID_ARGUMENT)
-            return EXIT_USAGE;
-        int code = classify_failure(cl, rc);
-        if (code == EXIT_UNREACHABLE)
-            fprintf(stderr, "genesisctl: could not reach the coordinator at %s\n", cfg->url);
+        if (res == NULL) {
+            fprintf(stderr, "error: %s: %s\n", genesis_status_name(rc), genesis_last_error());
+            return rc == GENESIS_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_ERROR_STATUS;
+        }
+        int code = fail_with_result(cfg, res);
+        genesis_result_free(res);
         return code;
     }
+    genesis_result_free(res);
     if (cfg->verbose)
         printf("emitted\n");
     return EXIT_OK;

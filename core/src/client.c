@@ -20,6 +20,7 @@
 #include "worker_pool.h"
 
 #define CLIENT_EVENT_QUEUE 1024u
+#define VERDICT_GRACE_MS   250u
 
 struct genesis_client {
     genesis_client_options opts;
@@ -147,6 +148,9 @@ static void client_call_done(int status, int reason, const char *why, gn_wire_re
     genesis_client *cl = cc->cl;
     genesis_result *res;
     if (status != GENESIS_OK) {
+        /* The coordinator itself did not answer (a closing client is not its fault). */
+        if (reason != GENESIS_REASON_SHUTTING_DOWN)
+            reason = GENESIS_REASON_UNREACHABLE;
         res = gn_result_errorf(status, reason, "coordinator: %s", why);
     } else if (reply->code != GENESIS_OK) {
         res = gn_result_new((int)reply->code, (int)reply->reason, reply->message, NULL, 0, NULL);
@@ -185,8 +189,11 @@ static int client_start(genesis_client *cl, gn_envelope *env, uint32_t timeout_m
     nng_msg *msg = NULL;
     if (cc != NULL && gn_envelope_encode(env, &msg) == GENESIS_OK) {
         *cc = (client_call){cl, kind, fn, arg, run_inline};
-        rv = gn_rpc_start(cl->req, msg, timeout_ms > 0 ? timeout_ms : cl->opts.default_timeout_ms,
-                          cl->opts.max_message_size, client_call_done, cc);
+        /* Wait a little past the deadline so the coordinator's own verdict (DEADLINE_EXCEEDED
+         * from a slow component) arrives before this side gives up on the coordinator. */
+        uint32_t deadline = timeout_ms > 0 ? timeout_ms : cl->opts.default_timeout_ms;
+        rv = gn_rpc_start(cl->req, msg, deadline + VERDICT_GRACE_MS, cl->opts.max_message_size,
+                          client_call_done, cc);
         if (rv == GENESIS_OK)
             return GENESIS_OK;
     }
@@ -294,9 +301,11 @@ int genesis_client_request_async(genesis_client *cl, const char *target, const c
 }
 
 int genesis_client_emit(genesis_client *cl, const char *type, const void *data, size_t len,
-                        const genesis_call_options *opts)
+                        const genesis_call_options *opts, genesis_result **out)
 {
     gn_clear_error();
+    if (out != NULL)
+        *out = NULL;
     if (cl == NULL || type == NULL || (data == NULL && len > 0))
         return gn_fail(GENESIS_INVALID_ARGUMENT, "emit: NULL client, type or data");
     if (opts != NULL && opts->version != GENESIS_CALL_OPTIONS_VERSION)
@@ -315,7 +324,7 @@ int genesis_client_emit(genesis_client *cl, const char *type, const void *data, 
     emit.criticality = (Genesis__V1__Criticality)(opts != NULL ? opts->criticality : 0);
     env.body_case = GENESIS__V1__ENVELOPE__BODY_EMIT;
     env.emit = &emit;
-    return wait_result(cl, &env, opts != NULL ? opts->timeout_ms : 0, EXPECT_EMIT, NULL);
+    return wait_result(cl, &env, opts != NULL ? opts->timeout_ms : 0, EXPECT_EMIT, out);
 }
 
 int genesis_client_status(genesis_client *cl, uint32_t timeout_ms, genesis_result **out)

@@ -385,7 +385,9 @@ static void to_waiter(genesis_service *svc, int status, int reason, const char *
 {
     genesis_result *res;
     if (status != GENESIS_OK)
-        res = gn_result_errorf(status, reason, "coordinator: %s", why);
+        res = gn_result_errorf(
+            status, reason == GENESIS_REASON_SHUTTING_DOWN ? reason : GENESIS_REASON_UNREACHABLE,
+            "coordinator: %s", why);
     else
         res = gn_result_new((int)reply->code, (int)reply->reason, reply->message, NULL, 0, NULL);
     if (status == GENESIS_OK && reply->code == GENESIS_OK &&
@@ -567,9 +569,11 @@ int genesis_service_connect(genesis_service *svc, const char *front_door_url,
 }
 
 int genesis_service_emit(genesis_service *svc, const char *type, const void *data, size_t len,
-                         const genesis_call_options *opts)
+                         const genesis_call_options *opts, genesis_result **out)
 {
     gn_clear_error();
+    if (out != NULL)
+        *out = NULL;
     if (svc == NULL || type == NULL || (data == NULL && len > 0))
         return gn_fail(GENESIS_INVALID_ARGUMENT, "emit: NULL service, type or data");
     if (opts != NULL && opts->version != GENESIS_CALL_OPTIONS_VERSION)
@@ -607,7 +611,10 @@ int genesis_service_emit(genesis_service *svc, const char *type, const void *dat
     rv = genesis_result_status(res);
     if (rv != GENESIS_OK)
         gn_fail(rv, "emit: %s", genesis_result_message(res));
-    genesis_result_free(res);
+    if (out != NULL)
+        *out = res;
+    else
+        genesis_result_free(res);
     return rv;
 }
 

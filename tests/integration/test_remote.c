@@ -507,7 +507,7 @@ static bool service_saw_event(void *arg)
     if (p->from_coordinator)
         genesis_coordinator_emit(p->e->c, p->type, "{}", 2, NULL, NULL, NULL);
     else
-        genesis_client_emit(p->e->cl, p->type, "{}", 2, NULL);
+        genesis_client_emit(p->e->cl, p->type, "{}", 2, NULL, NULL);
     genesis_result *res = NULL;
     if (request(p->e, p->target, "events", NULL, 0, 5000, &res) != GENESIS_OK) {
         genesis_result_free(res);
@@ -552,7 +552,7 @@ static void on_sub_event(const genesis_event *ev, void *arg)
 static bool subscriber_saw_event(void *arg)
 {
     env *e = arg;
-    genesis_client_emit(e->cl, "sub.evt", "{\"n\":1}", 7, NULL);
+    genesis_client_emit(e->cl, "sub.evt", "{\"n\":1}", 7, NULL, NULL);
     return gt_counter_wait(&e->sub_events, 1, 50);
 }
 

@@ -42,8 +42,10 @@ GENESIS_API int genesis_client_dial(genesis_client *cl, const char *front_door_u
                                     const char *event_bus_url);
 
 /* Request target component through the coordinator; same contract as
- * genesis_coordinator_request. Transport failures are UNAVAILABLE / TRANSPORT_ERROR;
- * no answer within the deadline is DEADLINE_EXCEEDED. */
+ * genesis_coordinator_request. When the coordinator itself does not answer (connection
+ * failed, or no reply within the deadline plus a short grace that lets the coordinator report
+ * its own DEADLINE_EXCEEDED first), the reason is GENESIS_REASON_UNREACHABLE with status
+ * UNAVAILABLE or DEADLINE_EXCEEDED. */
 GENESIS_API int genesis_client_request(genesis_client *cl, const char *target, const char *type,
                                        const void *data, size_t len,
                                        const genesis_call_options *opts, genesis_result **out);
@@ -54,9 +56,12 @@ GENESIS_API int genesis_client_request_async(genesis_client *cl, const char *tar
                                              const genesis_call_options *opts, genesis_result_fn cb,
                                              void *arg);
 
-/* Emit a local event through the coordinator and wait for its acknowledgement. */
+/* Emit a local event through the coordinator and wait for its acknowledgement. Returns the
+ * status; *out (if out is not NULL) receives the result as for genesis_client_request (its
+ * reason and message explain a failure). */
 GENESIS_API int genesis_client_emit(genesis_client *cl, const char *type, const void *data,
-                                    size_t len, const genesis_call_options *opts);
+                                    size_t len, const genesis_call_options *opts,
+                                    genesis_result **out);
 
 /* Ask the coordinator for its status report; *out receives a result whose payload is the
  * JSON document described at genesis_coordinator_status. timeout_ms 0 = default. */

@@ -59,9 +59,11 @@ GENESIS_API int genesis_service_url(genesis_service *svc, char *buf, size_t size
 GENESIS_API int genesis_service_connect(genesis_service *svc, const char *front_door_url,
                                         const char *event_bus_url, uint32_t timeout_ms);
 
-/* Emit a local event through the coordinator (source = this service's id). */
+/* Emit a local event through the coordinator (source = this service's id). *out (if not NULL)
+ * receives the result, as for genesis_client_emit. */
 GENESIS_API int genesis_service_emit(genesis_service *svc, const char *type, const void *data,
-                                     size_t len, const genesis_call_options *opts);
+                                     size_t len, const genesis_call_options *opts,
+                                     genesis_result **out);
 
 /* Requests served so far (monotonic). */
 GENESIS_API uint64_t genesis_service_requests_served(genesis_service *svc);

@@ -54,7 +54,9 @@ typedef enum genesis_reason {
     GENESIS_REASON_UNSUPPORTED_VERSION = 17,   /* the peer speaks a newer protocol revision */
     GENESIS_REASON_UNKNOWN_MESSAGE = 18,       /* an envelope kind this coordinator lacks */
     GENESIS_REASON_NO_HANDLER = 19,            /* the component has no handler for this */
-    GENESIS_REASON_TIMEOUT = 20                /* one attempt's timer expired */
+    GENESIS_REASON_TIMEOUT = 20,               /* one attempt's timer expired */
+    GENESIS_REASON_UNREACHABLE = 21 /* no answer from the coordinator itself (connection failed
+                                       or no reply in time): the call may or may not have run */
 } genesis_reason;
 
 /* A short English description of a status code, e.g. "deadline exceeded".
