@@ -28,6 +28,7 @@ int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *r
     r->failed = atomic_load(&co->n_failed);
     r->timed_out = atomic_load(&co->n_timed_out);
     r->rejected = atomic_load(&co->n_rejected);
+    r->listener_restarts = atomic_load(&co->n_listener_restarts);
     r->events_emitted = atomic_load(&co->n_events_emitted);
     r->events_delivered = atomic_load(&co->n_events_delivered);
     r->events_dropped = atomic_load(&co->n_events_dropped);
@@ -131,6 +132,7 @@ genesis_result *gn_status_report_json(const Genesis__V1__StatusReport *r)
     COUNTER(stats, "events_dropped", r->events_dropped);
     COUNTER(stats, "events_published", r->events_published);
     COUNTER(stats, "malformed", r->malformed);
+    COUNTER(stats, "listener_restarts", r->listener_restarts);
     json_object_set_new(doc, "stats", stats);
     for (size_t i = 0; i < r->n_components; i++) {
         const Genesis__V1__ComponentStatus *cs = r->components[i];

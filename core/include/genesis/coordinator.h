@@ -146,7 +146,8 @@ GENESIS_API int genesis_coordinator_stats_get(genesis_coordinator *c,
  * be added; none is removed or renamed):
  *   mode, version, uptime_ms, front_door_url, event_bus_url,
  *   stats: {requests, succeeded, failed, timed_out, rejected, events_emitted,
- *           events_delivered, events_dropped, events_published, malformed},
+ *           events_delivered, events_dropped, events_published, malformed,
+ *           listener_restarts},
  *   components: [{id, remote, health ("UP" | "DOWN"), in_flight, queued, requests, failures,
  *                 events_delivered, events_dropped, instances, urls: [...]}] sorted by id.
  * events_delivered/dropped per component count in-process deliveries only: remote components
