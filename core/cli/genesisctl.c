@@ -242,6 +242,19 @@ static int fail_with_result(struct ctl_config *cfg, const genesis_result *res)
     return code;
 }
 
+/* Report a failed call that returned rc and (unless memory ran out) a result, which this
+ * frees; returns the exit code. */
+static int report_failure(struct ctl_config *cfg, int rc, genesis_result *res)
+{
+    if (res == NULL) {
+        fprintf(stderr, "error: %s: %s\n", genesis_status_name(rc), genesis_last_error());
+        return rc == GENESIS_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_ERROR_STATUS;
+    }
+    int code = fail_with_result(cfg, res);
+    genesis_result_free(res);
+    return code;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* status                                                                                    */
 
@@ -416,15 +429,8 @@ static int cmd_status(struct ctl_config *cfg, genesis_client *cl)
 {
     genesis_result *res = NULL;
     int rc = genesis_client_status(cl, cfg->timeout_ms, &res);
-    if (rc != GENESIS_OK) {
-        if (res == NULL) {
-            fprintf(stderr, "error: %s: %s\n", genesis_status_name(rc), genesis_last_error());
-            return rc == GENESIS_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_ERROR_STATUS;
-        }
-        int code = fail_with_result(cfg, res);
-        genesis_result_free(res);
-        return code;
-    }
+    if (rc != GENESIS_OK)
+        return report_failure(cfg, rc, res);
 
     size_t len = 0;
     const char *data = genesis_result_data(res, &len);
@@ -525,15 +531,8 @@ static int cmd_emit(struct ctl_config *cfg, genesis_client *cl)
     init_call_options(cfg, &opts, data);
     genesis_result *res = NULL;
     int rc = genesis_client_emit(cl, type, data, data ? strlen(data) : 0, &opts, &res);
-    if (rc != GENESIS_OK) {
-        if (res == NULL) {
-            fprintf(stderr, "error: %s: %s\n", genesis_status_name(rc), genesis_last_error());
-            return rc == GENESIS_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_ERROR_STATUS;
-        }
-        int code = fail_with_result(cfg, res);
-        genesis_result_free(res);
-        return code;
-    }
+    if (rc != GENESIS_OK)
+        return report_failure(cfg, rc, res);
     genesis_result_free(res);
     if (cfg->verbose)
         printf("emitted\n");

@@ -400,6 +400,24 @@ static void to_waiter(genesis_service *svc, int status, int reason, const char *
     gn_waiter_wake(res, arg);
 }
 
+/* Send env and wait for the coordinator's answer: a result always comes back (NULL only when
+ * out of memory), also when the exchange could not start. */
+static genesis_result *svc_call(genesis_service *svc, gn_envelope *env, uint32_t timeout_ms)
+{
+    gn_waiter *w = gn_waiter_new();
+    if (w == NULL)
+        return NULL;
+    int rv = svc_rpc_start(svc, env, timeout_ms, to_waiter, w);
+    if (rv != GENESIS_OK) {
+        gn_waiter_free(w);
+        return gn_result_errorf(rv,
+                                rv == GENESIS_RESOURCE_EXHAUSTED ? GENESIS_REASON_NO_MEMORY
+                                                                 : GENESIS_REASON_TRANSPORT_ERROR,
+                                "cannot send to the coordinator: %s", genesis_strerror(rv));
+    }
+    return gn_waiter_wait(w);
+}
+
 static void build_register(genesis_service *svc, gn_envelope *env, Genesis__V1__Register *reg)
 {
     genesis__v1__envelope__init(env);
@@ -541,19 +559,10 @@ int genesis_service_connect(genesis_service *svc, const char *front_door_url,
         pthread_mutex_unlock(&svc->lock);
         return rv;
     }
-    gn_waiter *w = gn_waiter_new();
-    if (w == NULL)
-        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "connect: out of memory");
     gn_envelope env;
     Genesis__V1__Register reg;
     build_register(svc, &env, &reg);
-    rv =
-        svc_rpc_start(svc, &env, timeout_ms > 0 ? timeout_ms : GN_DEFAULT_TIMEOUT_MS, to_waiter, w);
-    if (rv != GENESIS_OK) {
-        gn_waiter_free(w);
-        return gn_fail(rv, "connect: cannot send the registration");
-    }
-    genesis_result *res = gn_waiter_wait(w);
+    genesis_result *res = svc_call(svc, &env, timeout_ms > 0 ? timeout_ms : GN_DEFAULT_TIMEOUT_MS);
     rv = genesis_result_status(res);
     if (rv != GENESIS_OK)
         gn_fail(rv, "register '%s' at %s: %s (%s)", svc->id, front_door_url,
@@ -597,18 +606,10 @@ int genesis_service_emit(genesis_service *svc, const char *type, const void *dat
     emit.criticality = (Genesis__V1__Criticality)(opts != NULL ? opts->criticality : 0);
     env.body_case = GENESIS__V1__ENVELOPE__BODY_EMIT;
     env.emit = &emit;
-    gn_waiter *w = gn_waiter_new();
-    if (w == NULL)
-        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "emit: out of memory");
     uint32_t timeout =
         opts != NULL && opts->timeout_ms > 0 ? opts->timeout_ms : GN_DEFAULT_TIMEOUT_MS;
-    int rv = svc_rpc_start(svc, &env, timeout, to_waiter, w);
-    if (rv != GENESIS_OK) {
-        gn_waiter_free(w);
-        return gn_fail(rv, "emit: cannot send");
-    }
-    genesis_result *res = gn_waiter_wait(w);
-    rv = genesis_result_status(res);
+    genesis_result *res = svc_call(svc, &env, timeout);
+    int rv = genesis_result_status(res);
     if (rv != GENESIS_OK)
         gn_fail(rv, "emit: %s", genesis_result_message(res));
     if (out != NULL)
@@ -652,13 +653,7 @@ void genesis_service_free(genesis_service *svc)
         un.instance_id = svc->instance_id;
         env.body_case = GENESIS__V1__ENVELOPE__BODY_UNREGISTER;
         env.unregister = &un;
-        gn_waiter *w = gn_waiter_new();
-        if (w != NULL) {
-            if (svc_rpc_start(svc, &env, UNREGISTER_WAIT_MS, to_waiter, w) == GENESIS_OK)
-                genesis_result_free(gn_waiter_wait(w));
-            else
-                gn_waiter_free(w);
-        }
+        genesis_result_free(svc_call(svc, &env, UNREGISTER_WAIT_MS));
     }
     gn_guard_stop(svc->guard); /* before the socket it watches closes */
     gn_subscriber_close(svc->sub);
