@@ -257,7 +257,7 @@ void gn_coordinator_leave(genesis_coordinator *co)
 /* Close a component's lanes, fail what was still queued, and wait for running callbacks.
  * noinline: inlined into genesis_coordinator_stop, GCC 12 with sanitizers reports a false
  * -Wstringop-overflow on the atomic store. */
-__attribute__((noinline)) static void retire_component(genesis_coordinator *co, gn_component *comp)
+__attribute__((noinline)) static void retire_component(gn_component *comp)
 {
     atomic_store(&comp->removed, true);
     if (comp->kind == GN_INPROC) {
@@ -273,7 +273,6 @@ __attribute__((noinline)) static void retire_component(genesis_coordinator *co, 
         gn_lane_wait_idle(&comp->requests);
         gn_lane_wait_idle(&comp->events);
     }
-    (void)co;
 }
 
 int genesis_coordinator_register(genesis_coordinator *co, const char *id,
@@ -322,7 +321,7 @@ int genesis_coordinator_unregister(genesis_coordinator *co, const char *id)
     gn_component *comp = gn_registry_remove(co->registry, id, NULL);
     if (comp == NULL)
         return gn_fail(GENESIS_NOT_FOUND, "unregister: no component '%s'", id);
-    retire_component(co, comp);
+    retire_component(comp);
     gn_log(&co->log, GENESIS_LOG_INFO, "component %s unregistered", id);
     gn_component_release(comp);
     return GENESIS_OK;
@@ -408,9 +407,10 @@ int genesis_coordinator_emit(genesis_coordinator *co, const char *type, const vo
                        opts->version);
     if (!gn_coordinator_enter(co))
         return gn_fail(GENESIS_UNAVAILABLE, "emit: the coordinator is stopping");
+    int reason; /* the public emit reports the reason through genesis_last_error() */
     int rv = gn_emit(co, type, data, len, opts != NULL ? opts->content_type : NULL,
                      opts != NULL ? opts->source : NULL, GENESIS__V1__SCOPE__SCOPE_LOCAL, delivered,
-                     dropped, NULL);
+                     dropped, NULL, &reason);
     gn_coordinator_leave(co);
     return rv;
 }
@@ -493,7 +493,7 @@ int genesis_coordinator_stop(genesis_coordinator *co)
         gn_component *comp = all[i];
         if (gn_registry_remove(co->registry, comp->id, comp) == comp)
             gn_component_release(comp); /* the registry's reference */
-        retire_component(co, comp);
+        retire_component(comp);
         gn_component_release(comp); /* the snapshot's reference */
     }
     free(all);

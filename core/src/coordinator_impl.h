@@ -138,7 +138,7 @@ int gn_bus_guard(genesis_coordinator *co, struct gn_guard *guard);
 /* Deliver to in-process components except source, and publish on the bus. */
 int gn_emit(genesis_coordinator *co, const char *type, const void *data, size_t len,
             const char *content_type, const char *source, int scope, unsigned int *delivered,
-            unsigned int *dropped, uint64_t *sequence);
+            unsigned int *dropped, uint64_t *sequence, int *reason);
 /* Fail and free the queued (never delivered) events of a closed events lane. */
 void gn_events_discard(gn_task *list);
 

@@ -81,9 +81,8 @@ void gn_bus_close(genesis_coordinator *co)
     }
 }
 
-static bool deliver_local(genesis_coordinator *co, gn_component *comp, const char *type,
-                          const void *data, size_t len, const char *ct, const char *source,
-                          uint64_t seq, int external)
+static bool deliver_local(gn_component *comp, const char *type, const void *data, size_t len,
+                          const char *ct, const char *source, uint64_t seq, int external)
 {
     event_task *et = malloc(sizeof(*et));
     gn_owned_event *ev = gn_owned_event_new(type, source, data, len, ct, seq, external);
@@ -103,16 +102,19 @@ static bool deliver_local(genesis_coordinator *co, gn_component *comp, const cha
 
 int gn_emit(genesis_coordinator *co, const char *type, const void *data, size_t len,
             const char *content_type, const char *source, int scope, unsigned int *delivered,
-            unsigned int *dropped, uint64_t *sequence)
+            unsigned int *dropped, uint64_t *sequence, int *reason)
 {
+    *reason = GENESIS_REASON_INVALID_ARGUMENT;
     if (!gn_valid_type(type))
         return gn_fail(GENESIS_INVALID_ARGUMENT,
                        "emit: invalid event type (1..%u printable bytes, no spaces)",
                        GN_MAX_TYPE_LEN);
+    *reason = GENESIS_REASON_MESSAGE_TOO_LARGE;
     if (len > co->opts.max_message_size)
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED,
                        "emit: payload of %zu bytes exceeds the limit of %zu bytes", len,
                        co->opts.max_message_size);
+    *reason = GENESIS_REASON_NO_MEMORY;
     source = source != NULL ? source : "";
     content_type = content_type != NULL ? content_type : "";
     /* One sequence per scope, so a subscriber to a whole scope can tell loss from filtering. */
@@ -131,7 +133,7 @@ int gn_emit(genesis_coordinator *co, const char *type, const void *data, size_t 
             gn_component *comp = comps[i];
             if (comp->kind == GN_INPROC && comp->callbacks.on_event != NULL &&
                 strcmp(comp->id, source) != 0) {
-                if (deliver_local(co, comp, type, data, len, content_type, source, seq, 0)) {
+                if (deliver_local(comp, type, data, len, content_type, source, seq, 0)) {
                     ok++;
                 } else {
                     lost++;
@@ -176,5 +178,6 @@ int gn_emit(genesis_coordinator *co, const char *type, const void *data, size_t 
         *dropped = lost;
     if (sequence != NULL)
         *sequence = seq;
+    *reason = GENESIS_REASON_NONE;
     return GENESIS_OK;
 }

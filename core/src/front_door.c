@@ -156,14 +156,12 @@ static void handle_emit(fd_ctx *c, const Genesis__V1__Emit *e)
     const uint8_t *data = gn_payload_data(e->payload, &len);
     unsigned int delivered = 0, dropped = 0;
     uint64_t seq = 0;
+    int reason = GENESIS_REASON_NONE;
     int rv = gn_emit(co, e->type, data, len, gn_payload_content_type(e->payload), e->source,
-                     (int)e->scope, &delivered, &dropped, &seq);
+                     (int)e->scope, &delivered, &dropped, &seq, &reason);
     gn_coordinator_leave(co);
     if (rv != GENESIS_OK) {
-        send_error(c, rv,
-                   rv == GENESIS_INVALID_ARGUMENT ? GENESIS_REASON_INVALID_ARGUMENT
-                                                  : GENESIS_REASON_NO_MEMORY,
-                   genesis_last_error());
+        send_error(c, rv, reason, genesis_last_error());
         return;
     }
     gn_wire_reply reply = GENESIS__V1__REPLY__INIT;

@@ -93,7 +93,7 @@ static gn_component *remote_component(genesis_coordinator *co, const char *id, i
         }
         if (gn_registry_count(co->registry) >= co->opts.max_components) {
             *status = GENESIS_RESOURCE_EXHAUSTED;
-            *reason = GENESIS_REASON_INVALID_ARGUMENT;
+            *reason = GENESIS_REASON_LIMIT_REACHED;
             snprintf(why, size, "%u components are registered (the configured maximum)",
                      co->opts.max_components);
             return NULL;
@@ -160,8 +160,8 @@ int gn_remote_register(genesis_coordinator *co, const Genesis__V1__Register *reg
     }
     if (i == r->n) {
         if (r->n == MAX_INSTANCES) {
-            status = refuse(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_INVALID_ARGUMENT, reason,
-                            why, size, "register: too many instances for this component id");
+            status = refuse(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_LIMIT_REACHED, reason, why,
+                            size, "register: too many instances for this component id");
         } else {
             instance *in = &r->inst[i];
             in->instance_id = gn_strdup(reg->instance_id);
@@ -265,10 +265,12 @@ int gn_remote_unregister(genesis_coordinator *co, const Genesis__V1__Unregister 
 
 void gn_remote_sweep(genesis_coordinator *co)
 {
-    void *comps[1024];
-    /* A bounded batch per tick keeps the timer callback short; the rest is checked next tick
-     * because the snapshot order rotates as the table changes. Enough for 1024 ids/tick. */
-    size_t n = gn_registry_snapshot(co->registry, comps, sizeof(comps) / sizeof(comps[0]));
+    /* Every remote component, every tick: a bounded batch would leave some never checked. */
+    size_t cap = gn_registry_count(co->registry) + 16;
+    void **comps = malloc(cap * sizeof(*comps));
+    if (comps == NULL)
+        return; /* checked again next tick */
+    size_t n = gn_registry_snapshot(co->registry, comps, cap);
     int64_t now = gn_now_ms();
     for (size_t k = 0; k < n; k++) {
         gn_component *comp = comps[k];
@@ -295,6 +297,7 @@ void gn_remote_sweep(genesis_coordinator *co)
         }
         gn_component_release(comp);
     }
+    free(comps);
 }
 
 bool gn_remote_is_up(gn_component *comp)

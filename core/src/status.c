@@ -38,13 +38,14 @@ static const char *const reason_names[] = {"NONE",
                                            "UNKNOWN_MESSAGE",
                                            "NO_HANDLER",
                                            "TIMEOUT",
-                                           "UNREACHABLE"};
+                                           "UNREACHABLE",
+                                           "LIMIT_REACHED"};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 _Static_assert(COUNT(status_names) == GENESIS_UNAUTHENTICATED + 1, "a status lacks a name");
 _Static_assert(COUNT(status_texts) == GENESIS_UNAUTHENTICATED + 1, "a status lacks a text");
-_Static_assert(COUNT(reason_names) == GENESIS_REASON_UNREACHABLE + 1, "a reason lacks a name");
+_Static_assert(COUNT(reason_names) == GENESIS_REASON_LIMIT_REACHED + 1, "a reason lacks a name");
 
 const char *genesis_strerror(int status)
 {

@@ -96,12 +96,13 @@ static void test_reason_names(void **state)
         {GENESIS_REASON_NO_HANDLER, "NO_HANDLER"},
         {GENESIS_REASON_TIMEOUT, "TIMEOUT"},
         {GENESIS_REASON_UNREACHABLE, "UNREACHABLE"},
+        {GENESIS_REASON_LIMIT_REACHED, "LIMIT_REACHED"},
     };
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
         assert_int_equal(known[i].reason, (int)i); /* append-only, dense numbering */
         assert_string_equal(genesis_reason_name(known[i].reason), known[i].name);
     }
-    assert_string_equal(genesis_reason_name(GENESIS_REASON_UNREACHABLE + 1), "UNKNOWN_REASON");
+    assert_string_equal(genesis_reason_name(GENESIS_REASON_LIMIT_REACHED + 1), "UNKNOWN_REASON");
     assert_string_equal(genesis_reason_name(-1), "UNKNOWN_REASON");
 }
 

@@ -55,8 +55,9 @@ typedef enum genesis_reason {
     GENESIS_REASON_UNKNOWN_MESSAGE = 18,       /* an envelope kind this coordinator lacks */
     GENESIS_REASON_NO_HANDLER = 19,            /* the component has no handler for this */
     GENESIS_REASON_TIMEOUT = 20,               /* one attempt's timer expired */
-    GENESIS_REASON_UNREACHABLE = 21 /* no answer from the coordinator itself (connection failed
-                                       or no reply in time): the call may or may not have run */
+    GENESIS_REASON_UNREACHABLE = 21,  /* no answer from the coordinator itself (connection failed
+                                         or no reply in time): the call may or may not have run */
+    GENESIS_REASON_LIMIT_REACHED = 22 /* a configured capacity (components, instances) is full */
 } genesis_reason;
 
 /* A short English description of a status code, e.g. "deadline exceeded".
