@@ -1,24 +1,60 @@
-/* One routed request: validation, lookup, the in-process handler on a worker with a deadline
- * timer racing it, accounting, and delivery of the outcome exactly once. Remote targets are
- * handed to remote.c. */
+/* One routed request through the resilience engine (DESIGN.md §5): mode admission, then
+ * attempts — each admitted by the breaker, bounded by the bulkhead and its own per-try timer
+ * inside the overall deadline — whose outcomes feed the breaker, the retry budget and the
+ * stats, retried after a full-jitter backoff waited on an NNG timer (no thread parked), and
+ * the outcome delivered exactly once. In-process attempts run the handler on a worker; remote
+ * ones are remote.c's. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "backoff.h"
 #include "completion.h"
 #include "coordinator_impl.h"
 
-typedef struct gn_call {
-    gn_task task; /* the handler, on the component's request lane */
+/* A request across its attempts. Reference counted: the control flow (route, then whichever
+ * attempt or backoff timer is current) holds one, every in-process attempt object another
+ * (its handler may outlive its timer). */
+typedef struct gn_rcall {
     atomic_uint refs;
-    atomic_bool completed;
     genesis_coordinator *co;
     gn_component *comp;
     gn_call_completion completion;
-    nng_aio *timer;
+    genesis_policy pol; /* the component's policy when the call started */
+    uint64_t started_us;
+    int64_t deadline_ms; /* gn_now_ms clock */
+    unsigned int attempts;
+    bool idempotent;
+    bool attempted; /* some attempt produced an outcome (not only rejections) */
+    uint64_t lease; /* the current attempt's breaker probe lease */
+    uint64_t attempt_started_us;
+    genesis_result *last_failure;
+    nng_aio *backoff;
     struct genesis_request req; /* views into the copies that follow the struct */
-} gn_call;
+} gn_rcall;
+
+/* One in-process attempt: the handler on the component's lane racing the per-try timer. */
+typedef struct gn_attempt {
+    gn_task task;
+    atomic_uint refs; /* starter, timer, handler task */
+    atomic_bool completed;
+    atomic_bool running;   /* the handler was entered */
+    atomic_bool timed_out; /* the timer won while the handler ran: it is stuck */
+    gn_rcall *rc;
+    nng_aio *timer;
+    struct genesis_request req; /* rc->req with this attempt's deadline */
+} gn_attempt;
+
+static void rcall_next(gn_rcall *rc);
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 void gn_deliver(genesis_coordinator *co, gn_call_completion c, genesis_result *res)
 {
@@ -31,15 +67,20 @@ void gn_call_account(genesis_coordinator *co, gn_component *comp, const genesis_
     int reason = genesis_result_reason(res);
     if (status == GENESIS_OK) {
         atomic_fetch_add(&co->n_succeeded, 1);
-    } else {
-        atomic_fetch_add(&co->n_failed, 1);
-        if (status == GENESIS_DEADLINE_EXCEEDED)
-            atomic_fetch_add(&co->n_timed_out, 1);
-        if (reason != GENESIS_REASON_HANDLER_ERROR && reason != GENESIS_REASON_TIMEOUT &&
-            reason != GENESIS_REASON_DEADLINE_EXCEEDED && reason != GENESIS_REASON_TRANSPORT_ERROR)
-            atomic_fetch_add(&co->n_rejected, 1);
         if (comp != NULL)
-            atomic_fetch_add(&comp->n_failures, 1);
+            atomic_fetch_add(&comp->n_succeeded, 1);
+        return;
+    }
+    atomic_fetch_add(&co->n_failed, 1);
+    if (status == GENESIS_DEADLINE_EXCEEDED)
+        atomic_fetch_add(&co->n_timed_out, 1);
+    if (reason != GENESIS_REASON_HANDLER_ERROR && reason != GENESIS_REASON_TIMEOUT &&
+        reason != GENESIS_REASON_DEADLINE_EXCEEDED && reason != GENESIS_REASON_TRANSPORT_ERROR)
+        atomic_fetch_add(&co->n_rejected, 1);
+    if (comp != NULL) {
+        atomic_fetch_add(&comp->n_failures, 1);
+        if (reason >= 0 && reason < GENESIS_REASON_SLOTS)
+            atomic_fetch_add(&comp->n_by_reason[reason], 1);
     }
 }
 
@@ -50,111 +91,396 @@ void gn_complete_now(genesis_coordinator *co, gn_call_completion completion, gen
     gn_coordinator_leave(co);
 }
 
-static void call_release(gn_call *call)
+/* ---- classification ------------------------------------------------------------------- */
+
+/* Outcomes that say the component is failing (breaker and budget); client errors do not. */
+static bool is_component_failure(int status)
 {
-    if (atomic_fetch_sub(&call->refs, 1) != 1)
+    return status == GENESIS_UNKNOWN || status == GENESIS_DEADLINE_EXCEEDED ||
+           status == GENESIS_INTERNAL || status == GENESIS_UNAVAILABLE ||
+           status == GENESIS_DATA_LOSS;
+}
+
+/* DESIGN.md §6: UNAVAILABLE and a per-try timeout are retryable; a request that may have
+ * reached a handler only when idempotent — except an explicit UNAVAILABLE from the handler
+ * itself, which by gRPC convention means it did not act. */
+static bool is_retryable(const genesis_result *res, int stage, bool idempotent)
+{
+    int status = genesis_result_status(res), reason = genesis_result_reason(res);
+    if (status == GENESIS_UNAVAILABLE) {
+        if (reason == GENESIS_REASON_BREAKER_OPEN || reason == GENESIS_REASON_SHED_BY_MODE)
+            return false;
+        return stage == GN_ATTEMPT_UNSENT || reason == GENESIS_REASON_HANDLER_ERROR ||
+               reason == GENESIS_REASON_COMPONENT_DOWN || idempotent;
+    }
+    if (status == GENESIS_DEADLINE_EXCEEDED && reason == GENESIS_REASON_TIMEOUT)
+        return stage == GN_ATTEMPT_UNSENT || idempotent;
+    return false;
+}
+
+/* ---- the request ---------------------------------------------------------------------- */
+
+static void rcall_release(gn_rcall *rc)
+{
+    if (atomic_fetch_sub(&rc->refs, 1) != 1)
         return;
-    genesis_coordinator *co = call->co;
-    nng_aio_reap(call->timer); /* may run inside the timer's own callback */
-    gn_component_release(call->comp);
-    free(call);
+    genesis_coordinator *co = rc->co;
+    if (rc->backoff != NULL)
+        nng_aio_reap(rc->backoff); /* may be inside its own callback */
+    genesis_result_free(rc->last_failure);
+    gn_component_release(rc->comp);
+    free(rc);
     gn_coordinator_leave(co);
 }
 
-/* The first of handler, deadline and retirement to get here wins; the others are late. */
-static bool call_finish(gn_call *call, genesis_result *res, bool from_timer)
+static void rcall_finish(gn_rcall *rc, genesis_result *res)
+{
+    genesis_coordinator *co = rc->co;
+    gn_component *comp = rc->comp;
+    int status = genesis_result_status(res);
+    if (status == GENESIS_DEADLINE_EXCEEDED &&
+        genesis_result_reason(res) == GENESIS_REASON_TIMEOUT && gn_now_ms() >= rc->deadline_ms) {
+        /* The last per-try timer ran into the overall deadline: report the deadline. */
+        genesis_result *whole = gn_result_errorf(
+            GENESIS_DEADLINE_EXCEEDED, GENESIS_REASON_DEADLINE_EXCEEDED,
+            "component '%s' did not answer '%s' within the deadline (%u attempt%s)", comp->id,
+            rc->req.type, rc->attempts, rc->attempts == 1 ? "" : "s");
+        if (whole != NULL) {
+            genesis_result_free(res);
+            res = whole;
+        }
+    }
+    if (rc->attempted) {
+        gn_breaker_transition t;
+        gn_breaker_request_done(&comp->breaker, &rc->pol, is_component_failure(status),
+                                gn_clock(co), &t);
+        gn_breaker_publish(comp, &t);
+    }
+    gn_latency_record(&comp->latency, now_us() - rc->started_us);
+    gn_call_account(co, comp, res);
+    gn_deliver(co, rc->completion, res);
+    rcall_release(rc);
+}
+
+/* A failure that ends the request, keeping what the last attempt said. */
+static void rcall_fail(gn_rcall *rc, int status, int reason, const char *why)
+{
+    genesis_result *res;
+    if (rc->last_failure != NULL)
+        res = gn_result_errorf(status, reason, "%s; last attempt: %s", why,
+                               genesis_result_message(rc->last_failure));
+    else
+        res = gn_result_errorf(status, reason, "%s", why);
+    rcall_finish(rc, res);
+}
+
+static void on_backoff(void *arg)
+{
+    gn_rcall *rc = arg;
+    if (nng_aio_result(rc->backoff) != 0 && nng_aio_result(rc->backoff) != NNG_ETIMEDOUT) {
+        rcall_fail(rc, GENESIS_UNAVAILABLE, GENESIS_REASON_SHUTTING_DOWN,
+                   "retry cancelled: the coordinator is stopping");
+        return;
+    }
+    rcall_next(rc);
+}
+
+/* Decide after a failed attempt: retry on a timer, or finish with res. */
+static void rcall_after_failure(gn_rcall *rc, genesis_result *res, int stage)
+{
+    genesis_coordinator *co = rc->co;
+    gn_component *comp = rc->comp;
+    const char *no_retry = NULL;
+    int reason = genesis_result_reason(res);
+    if (!is_retryable(res, stage, rc->idempotent))
+        no_retry = "not retryable";
+    else if (rc->attempts >= rc->pol.max_attempts)
+        no_retry = "attempts exhausted";
+    else if (atomic_load(&comp->removed))
+        no_retry = "component removed";
+    else if (!gn_mode_allows_retry(atomic_load(&co->mode_now), rc->req.criticality))
+        no_retry = "the degradation mode allows no retries of non-critical work";
+    else if (!gn_budget_allows_retry(&comp->budget, &rc->pol)) {
+        atomic_fetch_add(&comp->n_budget_denied, 1);
+        reason = GENESIS_REASON_RETRY_BUDGET_EXHAUSTED;
+        no_retry = "retry budget exhausted";
+    }
+    uint32_t delay = 0;
+    if (no_retry == NULL) {
+        delay = gn_backoff_delay_ms(&rc->pol, rc->attempts, gn_random(co));
+        /* Never retry when what is left after the wait cannot fit another attempt: at least
+         * the component's typical latency. */
+        uint64_t p50_us = gn_latency_quantile(&comp->latency, 0.5, NULL);
+        int64_t need = 1 + (int64_t)(p50_us / 1000);
+        if (rc->deadline_ms - gn_now_ms() - (int64_t)delay < need)
+            no_retry = "no time left for another attempt";
+    }
+    if (no_retry == NULL && rc->backoff == NULL && nng_aio_alloc(&rc->backoff, on_backoff, rc) != 0)
+        no_retry = "out of memory for the retry timer";
+    if (no_retry != NULL) {
+        if (reason != genesis_result_reason(res)) {
+            genesis_result *r2 =
+                gn_result_errorf(genesis_result_status(res), reason, "%s (%s after %u attempts)",
+                                 genesis_result_message(res), no_retry, rc->attempts);
+            if (r2 != NULL) {
+                genesis_result_free(res);
+                res = r2;
+            }
+        }
+        rcall_finish(rc, res);
+        return;
+    }
+    genesis_result_free(rc->last_failure);
+    rc->last_failure = res;
+    nng_sleep_aio((nng_duration)delay, rc->backoff);
+}
+
+/* Every attempt ends here, exactly once. */
+static void attempt_done(void *arg, genesis_result *res, int stage)
+{
+    gn_rcall *rc = arg;
+    genesis_coordinator *co = rc->co;
+    gn_component *comp = rc->comp;
+    if (stage == GN_ATTEMPT_REJECTED) {
+        gn_breaker_cancel(&comp->breaker, rc->lease);
+        rcall_finish(rc, res);
+        return;
+    }
+    rc->attempted = true;
+    int status = genesis_result_status(res);
+    bool failed = is_component_failure(status);
+    uint32_t slow = rc->pol.breaker_slow_call_ms;
+    bool slow_call = !failed && slow > 0 && now_us() - rc->attempt_started_us >= slow * 1000ull;
+    gn_breaker_transition t;
+    gn_breaker_record(&comp->breaker, &rc->pol, rc->lease, failed || slow_call, gn_clock(co), &t);
+    gn_breaker_publish(comp, &t);
+    if (failed || status == GENESIS_OK)
+        gn_budget_record(&comp->budget, &rc->pol, failed);
+    if (status == GENESIS_OK)
+        rcall_finish(rc, res);
+    else
+        rcall_after_failure(rc, res, stage);
+}
+
+/* ---- in-process attempts -------------------------------------------------------------- */
+
+static void attempt_release(gn_attempt *a)
+{
+    if (atomic_fetch_sub(&a->refs, 1) != 1)
+        return;
+    gn_rcall *rc = a->rc;
+    nng_aio_reap(a->timer); /* may run inside the timer's own callback */
+    free(a);
+    rcall_release(rc);
+}
+
+/* The first of handler, timer and retirement to get here wins; the others are late. */
+static bool attempt_finish(gn_attempt *a, genesis_result *res, int stage, bool from_timer)
 {
     bool expected = false;
-    if (!atomic_compare_exchange_strong(&call->completed, &expected, true)) {
+    if (!atomic_compare_exchange_strong(&a->completed, &expected, true)) {
         genesis_result_free(res);
         return false;
     }
     if (!from_timer)
-        nng_aio_cancel(call->timer);
-    gn_call_account(call->co, call->comp, res);
-    gn_deliver(call->co, call->completion, res);
+        nng_aio_cancel(a->timer);
+    attempt_done(a->rc, res, stage);
     return true;
 }
 
-static void on_deadline(void *arg)
+static void on_attempt_timer(void *arg)
 {
-    gn_call *call = arg;
-    int err = nng_aio_result(call->timer);
+    gn_attempt *a = arg;
+    int err = nng_aio_result(a->timer);
     if (err == 0 || err == NNG_ETIMEDOUT) {
-        call_finish(call,
-                    gn_result_errorf(GENESIS_DEADLINE_EXCEEDED, GENESIS_REASON_DEADLINE_EXCEEDED,
-                                     "component '%s' did not answer '%s' within the deadline",
-                                     call->comp->id, call->req.type),
-                    true);
+        gn_rcall *rc = a->rc;
+        bool whole = gn_now_ms() >= rc->deadline_ms;
+        bool running = atomic_load(&a->running);
+        if (running) {
+            atomic_store(&a->timed_out, true);
+            atomic_fetch_add(&rc->comp->stuck, 1);
+        }
+        attempt_finish(
+            a,
+            gn_result_errorf(GENESIS_DEADLINE_EXCEEDED,
+                             whole ? GENESIS_REASON_DEADLINE_EXCEEDED : GENESIS_REASON_TIMEOUT,
+                             "component '%s' did not answer '%s' within %s", rc->comp->id,
+                             rc->req.type, whole ? "the deadline" : "the per-try timeout"),
+            running ? GN_ATTEMPT_REACHED : GN_ATTEMPT_UNSENT, true);
     }
-    call_release(call);
+    attempt_release(a);
 }
 
 static void run_handler(gn_task *task)
 {
-    gn_call *call = (gn_call *)task;
-    gn_component *comp = call->comp;
-    if (atomic_load(&call->completed))
-        return; /* the deadline passed while it waited in the queue */
+    gn_attempt *a = (gn_attempt *)task;
+    gn_component *comp = a->rc->comp;
+    if (atomic_load(&a->completed))
+        return; /* its timer fired while it waited in the queue */
     if (atomic_load(&comp->removed)) {
-        call_finish(call,
-                    gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_COMPONENT_DOWN,
-                                     "component '%s' was unregistered before it ran '%s'", comp->id,
-                                     call->req.type),
-                    false);
+        attempt_finish(a,
+                       gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_COMPONENT_DOWN,
+                                        "component '%s' was unregistered before it ran '%s'",
+                                        comp->id, a->req.type),
+                       GN_ATTEMPT_UNSENT, false);
+        return;
+    }
+    atomic_store(&a->running, true);
+    genesis_result *res = atomic_load(&comp->faulted) ? gn_fault_apply(comp) : NULL;
+    if (res != NULL) {
+        atomic_store(&a->running, false);
+        attempt_finish(a, res, GN_ATTEMPT_UNSENT, false);
         return;
     }
     genesis_reply reply;
-    gn_reply_init(&reply, call->co->opts.max_message_size);
-    comp->callbacks.on_request(&call->req, &reply, comp->callbacks.arg);
-    genesis_result *res = gn_reply_to_result(&reply);
-    if (!call_finish(call, res, false))
-        atomic_fetch_add(&call->co->n_late_replies, 1);
+    gn_reply_init(&reply, a->rc->co->opts.max_message_size);
+    comp->callbacks.on_request(&a->req, &reply, comp->callbacks.arg);
+    if (!attempt_finish(a, gn_reply_to_result(&reply), GN_ATTEMPT_REACHED, false))
+        atomic_fetch_add(&a->rc->co->n_late_replies, 1);
+    if (atomic_load(&a->timed_out))
+        atomic_fetch_sub(&comp->stuck, 1);
 }
 
 static void handler_done(gn_task *task)
 {
-    call_release((gn_call *)task);
+    attempt_release((gn_attempt *)task);
 }
 
-static gn_call *call_new(genesis_coordinator *co, gn_component *comp, const gn_call_params *p,
-                         int64_t deadline_ms, uint64_t request_id, gn_call_completion completion)
+static void inproc_attempt(gn_rcall *rc, uint32_t try_ms)
+{
+    gn_component *comp = rc->comp;
+    gn_attempt *a = calloc(1, sizeof(*a));
+    if (a == NULL || nng_aio_alloc(&a->timer, on_attempt_timer, a) != 0) {
+        free(a);
+        attempt_done(rc,
+                     gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY,
+                                      "out of memory routing '%s' to '%s'", rc->req.type, comp->id),
+                     GN_ATTEMPT_REJECTED);
+        return;
+    }
+    a->req = rc->req;
+    a->req.deadline_ms = gn_now_ms() + try_ms;
+    a->rc = rc;
+    a->task.run = run_handler;
+    a->task.finish = handler_done;
+    atomic_init(&a->refs, 3); /* starter, timer, handler task */
+    atomic_fetch_add(&rc->refs, 1);
+    /* Arm the timer before queueing so it always exists when the handler ends. */
+    nng_sleep_aio((nng_duration)try_ms, a->timer);
+    int rv = gn_lane_submit(&comp->requests, &a->task);
+    if (rv != GENESIS_OK) {
+        unsigned int queued = 0, running = 0;
+        gn_lane_counts(&comp->requests, &queued, &running);
+        bool full = rv == GENESIS_RESOURCE_EXHAUSTED;
+        genesis_result *res =
+            full ? gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_BULKHEAD_FULL,
+                                    "component '%s' is full: %u running, %u queued", comp->id,
+                                    running, queued)
+                 : gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_COMPONENT_DOWN,
+                                    "component '%s' is being unregistered", comp->id);
+        attempt_finish(a, res, full ? GN_ATTEMPT_REJECTED : GN_ATTEMPT_UNSENT, false);
+        attempt_release(a); /* the handler task's reference: it will never run */
+    } else if (rc->pol.queue_warn > 0) {
+        unsigned int queued = 0, running = 0;
+        gn_lane_counts(&comp->requests, &queued, &running);
+        if (queued == rc->pol.queue_warn)
+            gn_log(&rc->co->log, GENESIS_LOG_WARN,
+                   "component %s: %u requests queued (warning level; the queue holds %u)", comp->id,
+                   queued, rc->pol.max_queued);
+    }
+    attempt_release(a); /* the starter's reference */
+}
+
+/* ---- attempts ------------------------------------------------------------------------- */
+
+static void rcall_next(gn_rcall *rc)
+{
+    genesis_coordinator *co = rc->co;
+    gn_component *comp = rc->comp;
+    int64_t left = rc->deadline_ms - gn_now_ms();
+    if (left <= 0) {
+        genesis_result *last = rc->last_failure;
+        rc->last_failure = NULL;
+        if (last != NULL) {
+            rcall_finish(rc, last);
+            return;
+        }
+        char why[400];
+        snprintf(why, sizeof(why), "deadline passed before component '%s' could run '%s'", comp->id,
+                 rc->req.type);
+        rcall_fail(rc, GENESIS_DEADLINE_EXCEEDED, GENESIS_REASON_DEADLINE_EXCEEDED, why);
+        return;
+    }
+    uint32_t try_ms =
+        rc->pol.per_try_timeout_ms < left ? rc->pol.per_try_timeout_ms : (uint32_t)left;
+    uint32_t retry_in = 0;
+    gn_breaker_transition t;
+    bool admitted = gn_breaker_admit(&comp->breaker, &rc->pol, gn_clock(co), try_ms + 100,
+                                     &rc->lease, &retry_in, &t);
+    gn_breaker_publish(comp, &t);
+    if (!admitted) {
+        char why[256];
+        int state = gn_breaker_state(&comp->breaker);
+        if (retry_in > 0)
+            snprintf(why, sizeof(why),
+                     "component '%s' fails fast: breaker OPEN, next probe in %u ms", comp->id,
+                     retry_in);
+        else
+            snprintf(why, sizeof(why), "component '%s' fails fast: breaker %s", comp->id,
+                     genesis_breaker_state_name(state));
+        rcall_fail(rc, GENESIS_UNAVAILABLE, GENESIS_REASON_BREAKER_OPEN, why);
+        return;
+    }
+    rc->attempts++;
+    atomic_fetch_add(&comp->n_attempts, 1);
+    if (rc->attempts > 1) {
+        atomic_fetch_add(&comp->n_retries, 1);
+        atomic_fetch_add(&co->n_retries, 1);
+    }
+    rc->attempt_started_us = now_us();
+    if (comp->kind == GN_REMOTE)
+        gn_remote_attempt(co, comp, &rc->req, try_ms, rc->attempts, rc->idempotent,
+                          rc->pol.max_concurrency + rc->pol.max_queued, attempt_done, rc);
+    else
+        inproc_attempt(rc, try_ms);
+}
+
+static gn_rcall *rcall_new(genesis_coordinator *co, gn_component *comp, const gn_call_params *p,
+                           int criticality, int64_t deadline_ms, uint64_t request_id,
+                           gn_call_completion completion)
 {
     const char *source = p->source != NULL ? p->source : "";
     const char *ct = p->content_type != NULL ? p->content_type : "";
     size_t tl = strlen(p->type) + 1, sl = strlen(source) + 1, cl = strlen(ct) + 1;
-    gn_call *call = malloc(sizeof(*call) + tl + sl + cl + p->len + 1);
-    if (call == NULL)
+    gn_rcall *rc = malloc(sizeof(*rc) + tl + sl + cl + p->len + 1);
+    if (rc == NULL)
         return NULL;
-    memset(call, 0, sizeof(*call));
-    if (nng_aio_alloc(&call->timer, on_deadline, call) != 0) {
-        free(call);
-        return NULL;
-    }
-    char *buf = (char *)(call + 1);
-    call->req.type = memcpy(buf, p->type, tl);
+    memset(rc, 0, sizeof(*rc));
+    char *buf = (char *)(rc + 1);
+    rc->req.type = memcpy(buf, p->type, tl);
     buf += tl;
-    call->req.source = memcpy(buf, source, sl);
+    rc->req.source = memcpy(buf, source, sl);
     buf += sl;
-    call->req.content_type = memcpy(buf, ct, cl);
+    rc->req.content_type = memcpy(buf, ct, cl);
     buf += cl;
     if (p->len > 0)
         memcpy(buf, p->data, p->len);
     buf[p->len] = '\0';
-    call->req.data = (const uint8_t *)buf;
-    call->req.len = p->len;
-    call->req.target = comp->id;
-    call->req.criticality = p->criticality;
-    call->req.deadline_ms = deadline_ms;
-    call->req.id = request_id;
-    call->task.run = run_handler;
-    call->task.finish = handler_done;
-    call->co = co;
-    call->comp = comp;
-    call->completion = completion;
-    atomic_init(&call->refs, 3); /* route, timer, handler task */
-    atomic_init(&call->completed, false);
-    return call;
+    rc->req.data = (const uint8_t *)buf;
+    rc->req.len = p->len;
+    rc->req.target = comp->id;
+    rc->req.criticality = criticality;
+    rc->req.deadline_ms = deadline_ms;
+    rc->req.id = request_id;
+    rc->co = co;
+    rc->comp = comp;
+    rc->completion = completion;
+    rc->deadline_ms = deadline_ms;
+    rc->idempotent = p->idempotent;
+    rc->started_us = now_us();
+    gn_component_policy(comp, &rc->pol);
+    atomic_init(&rc->refs, 1);
+    return rc;
 }
 
 static atomic_uint_fast64_t next_request_id = 1;
@@ -195,41 +521,33 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
         return GENESIS_OK;
     }
     atomic_fetch_add(&comp->n_requests, 1);
-    uint32_t timeout = p->timeout_ms > 0 ? p->timeout_ms : co->opts.default_timeout_ms;
-    int64_t deadline = gn_now_ms() + timeout;
-    uint64_t id = p->request_id != 0 ? p->request_id : atomic_fetch_add(&next_request_id, 1);
-
-    if (comp->kind == GN_REMOTE) {
-        /* remote.c owns the component reference and the in-flight slot from here. */
-        gn_remote_forward(co, comp, p, deadline, id, completion);
-        return GENESIS_OK;
-    }
-
-    gn_call *call = call_new(co, comp, p, deadline, id, completion);
-    if (call == NULL) {
-        atomic_fetch_add(&comp->n_failures, 1);
-        gn_component_release(comp);
-        gn_complete_now(co, completion,
-                        gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY,
-                                         "out of memory routing '%s' to '%s'", p->type, p->target));
-        return GENESIS_OK;
-    }
-    /* Arm the deadline before queueing so the timer always exists when the handler ends. */
-    nng_sleep_aio((nng_duration)timeout, call->timer);
-    int rv = gn_lane_submit(&comp->requests, &call->task);
-    if (rv != GENESIS_OK) {
-        unsigned int queued = 0, running = 0;
-        gn_lane_counts(&comp->requests, &queued, &running);
+    int crit = gn_effective_criticality(co, p->type, p->criticality);
+    int mode = atomic_load(&co->mode_now);
+    if (!gn_mode_admits(mode, crit)) {
         genesis_result *res =
-            rv == GENESIS_RESOURCE_EXHAUSTED
-                ? gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_BULKHEAD_FULL,
-                                   "component '%s' is full: %u running, %u queued", comp->id,
-                                   running, queued)
-                : gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_COMPONENT_DOWN,
-                                   "component '%s' is being unregistered", comp->id);
-        call_finish(call, res, false);
-        call_release(call); /* the handler task's reference: it will never run */
+            gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_SHED_BY_MODE,
+                             "mode %s sheds %s requests ('%s' to '%s')", genesis_mode_name(mode),
+                             crit == GENESIS_CRITICALITY_SHEDDABLE ? "SHEDDABLE" : "non-critical",
+                             p->type, comp->id);
+        gn_call_account(co, comp, res);
+        gn_component_release(comp);
+        gn_deliver(co, completion, res);
+        gn_coordinator_leave(co);
+        return GENESIS_OK;
     }
-    call_release(call); /* the route's reference */
+    uint32_t timeout = p->timeout_ms > 0 ? p->timeout_ms : co->opts.default_timeout_ms;
+    uint64_t id = p->request_id != 0 ? p->request_id : atomic_fetch_add(&next_request_id, 1);
+    gn_rcall *rc = rcall_new(co, comp, p, crit, gn_now_ms() + timeout, id, completion);
+    if (rc == NULL) {
+        genesis_result *res =
+            gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY,
+                             "out of memory routing '%s' to '%s'", p->type, p->target);
+        gn_call_account(co, comp, res);
+        gn_component_release(comp);
+        gn_deliver(co, completion, res);
+        gn_coordinator_leave(co);
+        return GENESIS_OK;
+    }
+    rcall_next(rc); /* rc owns the component reference and the in-flight slot from here */
     return GENESIS_OK;
 }

@@ -23,14 +23,22 @@
 #define DEFAULT_MAX_COMPONENTS      4096u
 #define LISTENER_PROBE_INTERVAL_MS  1000u
 
+/* The size of the options struct a caller of a given version has: older callers' structs
+ * are prefixes of the current one. */
+static size_t options_size(unsigned int version)
+{
+    return version == 1 ? offsetof(genesis_coordinator_options, default_policy)
+                        : sizeof(genesis_coordinator_options);
+}
+
 int genesis_coordinator_options_init(genesis_coordinator_options *opts, unsigned int version)
 {
     gn_clear_error();
-    if (opts == NULL || version != GENESIS_COORDINATOR_OPTIONS_VERSION)
+    if (opts == NULL || version < 1 || version > GENESIS_COORDINATOR_OPTIONS_VERSION)
         return gn_fail(GENESIS_INVALID_ARGUMENT,
-                       "coordinator options: NULL or unknown version %u (this library knows %u)",
+                       "coordinator options: NULL or unknown version %u (this library knows 1..%u)",
                        version, GENESIS_COORDINATOR_OPTIONS_VERSION);
-    memset(opts, 0, sizeof(*opts));
+    memset(opts, 0, options_size(version));
     opts->version = version;
     opts->worker_threads = DEFAULT_WORKERS;
     opts->max_worker_threads = DEFAULT_MAX_WORKERS;
@@ -81,6 +89,7 @@ static void component_destroy(gn_task *task)
 {
     gn_component *comp = (gn_component *)((char *)task - offsetof(gn_component, free_task));
     gn_remote_free(comp->remote);
+    gn_component_resilience_destroy(comp);
     free(comp->id);
     free(comp);
 }
@@ -115,7 +124,8 @@ gn_component *gn_component_new(genesis_coordinator *co, const char *id, int kind
     atomic_init(&comp->refs, 1);
     comp->kind = kind;
     comp->co = co;
-    gn_lane_init(&comp->requests, co->pool, co->opts.max_concurrency, co->opts.max_queued_requests);
+    gn_component_resilience_init(comp);
+    gn_lane_init(&comp->requests, co->pool, comp->policy.max_concurrency, comp->policy.max_queued);
     gn_lane_init(&comp->events, co->pool, 1, co->opts.event_queue_depth);
     return comp;
 }
@@ -128,6 +138,7 @@ static void health_tick(void *arg)
     if (nng_aio_result(co->health_timer) != 0)
         return; /* cancelled: stopping */
     gn_remote_sweep(co);
+    gn_mode_tick(co);
     nng_sleep_aio((nng_duration)co->opts.heartbeat_interval_ms, co->health_timer);
 }
 
@@ -140,11 +151,12 @@ int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator
     genesis_coordinator_options o;
     genesis_coordinator_options_init(&o, GENESIS_COORDINATOR_OPTIONS_VERSION);
     if (opts != NULL) {
-        if (opts->version != GENESIS_COORDINATOR_OPTIONS_VERSION)
+        if (opts->version < 1 || opts->version > GENESIS_COORDINATOR_OPTIONS_VERSION)
             return gn_fail(GENESIS_INVALID_ARGUMENT,
-                           "coordinator options version %u is unknown (this library knows %u)",
+                           "coordinator options version %u is unknown (this library knows 1..%u)",
                            opts->version, GENESIS_COORDINATOR_OPTIONS_VERSION);
-        o = *opts;
+        memcpy(&o, opts, options_size(opts->version));
+        o.version = GENESIS_COORDINATOR_OPTIONS_VERSION;
     }
     apply_defaults(&o);
 
@@ -158,12 +170,23 @@ int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator
              gn_wall_ms());
     pthread_mutex_init(&co->lock, NULL);
     pthread_cond_init(&co->drained_cv, NULL);
+    int rv = gn_resilience_init(co, &o);
+    if (rv != GENESIS_OK) {
+        char why[256];
+        snprintf(why, sizeof(why), "%s", genesis_last_error());
+        gn_resilience_free(co);
+        pthread_cond_destroy(&co->drained_cv);
+        pthread_mutex_destroy(&co->lock);
+        free(co);
+        return gn_fail(rv, "%s", why);
+    }
     co->registry = gn_registry_new(gn_component_retain);
     co->pool = gn_pool_new(o.worker_threads, o.max_worker_threads);
     int err = co->registry != NULL && co->pool != NULL ? 0 : NNG_ENOMEM;
     if (err == 0)
         err = nng_aio_alloc(&co->health_timer, health_tick, co);
     if (err != 0) {
+        gn_resilience_free(co);
         gn_pool_free(co->pool);
         gn_registry_free(co->registry);
         pthread_cond_destroy(&co->drained_cv);
@@ -172,6 +195,8 @@ int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "coordinator_new: cannot allocate (%s)",
                        nng_strerror(err));
     }
+    /* Health and modes are watched from the start, also without sockets. */
+    nng_sleep_aio((nng_duration)co->opts.heartbeat_interval_ms, co->health_timer);
     *out = co;
     return GENESIS_OK;
 }
@@ -212,7 +237,6 @@ int genesis_coordinator_listen(genesis_coordinator *co, const char *front_door_u
     } else {
         gn_log(&co->log, GENESIS_LOG_WARN, "listener guard not started: out of resources");
     }
-    nng_sleep_aio((nng_duration)co->opts.heartbeat_interval_ms, co->health_timer);
     gn_log(&co->log, GENESIS_LOG_INFO, "listening: front door %s, event bus %s", co->front_door_url,
            co->bus_open ? co->event_bus_url : "(none)");
     return GENESIS_OK;
@@ -260,6 +284,7 @@ void gn_coordinator_leave(genesis_coordinator *co)
 __attribute__((noinline)) static void retire_component(gn_component *comp)
 {
     atomic_store(&comp->removed, true);
+    gn_fault_release(comp); /* handlers hung by an injected fault return */
     if (comp->kind == GN_INPROC) {
         gn_task *queued = gn_lane_close(&comp->requests);
         while (queued != NULL) {
@@ -343,6 +368,7 @@ static int fill_params(gn_call_params *p, const char *target, const char *type, 
         p->source = opts->source;
         p->criticality = opts->criticality;
         p->timeout_ms = opts->timeout_ms;
+        p->idempotent = opts->idempotent != 0;
     }
     return GENESIS_OK;
 }
@@ -405,6 +431,9 @@ int genesis_coordinator_emit(genesis_coordinator *co, const char *type, const vo
     if (opts != NULL && opts->version != GENESIS_CALL_OPTIONS_VERSION)
         return gn_fail(GENESIS_INVALID_ARGUMENT, "call options version %u is unknown",
                        opts->version);
+    int crit = opts != NULL ? opts->criticality : GENESIS_CRITICALITY_DEFAULT;
+    if (!gn_mode_admits_event(co, crit))
+        return gn_fail(GENESIS_UNAVAILABLE, "emit: mode EMERGENCY drops non-critical events");
     if (!gn_coordinator_enter(co))
         return gn_fail(GENESIS_UNAVAILABLE, "emit: the coordinator is stopping");
     int reason; /* the public emit reports the reason through genesis_last_error() */
@@ -458,6 +487,19 @@ int genesis_coordinator_status(genesis_coordinator *co, genesis_result **out)
 
 /* ---- stop and free ----------------------------------------------------------------------- */
 
+/* Injected hangs would hold their requests, and so stop, forever. */
+static void release_injected_hangs(genesis_coordinator *co)
+{
+    size_t n = gn_registry_count(co->registry) + 16;
+    void **all = calloc(n, sizeof(*all));
+    size_t got = all != NULL ? gn_registry_snapshot(co->registry, all, n) : 0;
+    for (size_t i = 0; i < got; i++) {
+        gn_fault_release(all[i]);
+        gn_component_release(all[i]);
+    }
+    free(all);
+}
+
 int genesis_coordinator_stop(genesis_coordinator *co)
 {
     gn_clear_error();
@@ -472,6 +514,9 @@ int genesis_coordinator_stop(genesis_coordinator *co)
         return GENESIS_OK;
     }
     co->stopping = true;
+    pthread_mutex_unlock(&co->lock);
+    release_injected_hangs(co);
+    pthread_mutex_lock(&co->lock);
     /* In-flight calls end by themselves, at the latest at their deadlines; the front door
      * keeps answering meanwhile (new work gets UNAVAILABLE / SHUTTING_DOWN). */
     while (co->in_flight > 0)
@@ -511,6 +556,7 @@ void genesis_coordinator_free(genesis_coordinator *co)
     gn_guard_free(co->guard); /* the sockets are closed: no pipe callback can reach it */
     nng_aio_free(co->health_timer);
     gn_registry_free(co->registry);
+    gn_resilience_free(co);
     pthread_cond_destroy(&co->drained_cv);
     pthread_mutex_destroy(&co->lock);
     free(co);

@@ -11,8 +11,13 @@
 
 #include <nng/nng.h>
 
+#include "breaker.h"
 #include "common.h"
 #include "genesis/coordinator.h"
+#include "genesis/resilience.h"
+#include "latency.h"
+#include "mode.h"
+#include "retry_budget.h"
 #include "objects.h"
 #include "registry.h"
 #include "status_json.h"
@@ -47,6 +52,20 @@ typedef struct gn_component {
     atomic_uint_fast64_t n_failures;
     atomic_uint_fast64_t n_events_delivered;
     atomic_uint_fast64_t n_events_dropped;
+
+    /* resilience (policy.c, resilience.c, call.c) */
+    pthread_mutex_t policy_lock; /* guards policy, own_policy, fault */
+    genesis_policy policy;       /* in force; copied by each call at its start */
+    bool own_policy;             /* set for this id, not inherited from the default */
+    genesis_fault fault;
+    atomic_bool faulted;     /* fast check on the request path */
+    pthread_cond_t fault_cv; /* hung handlers wait here for the fault to clear */
+    gn_breaker breaker;
+    gn_retry_budget budget;
+    gn_latency latency;
+    atomic_uint stuck; /* handlers still running past their per-try timer */
+    atomic_uint_fast64_t n_succeeded, n_attempts, n_retries, n_budget_denied;
+    atomic_uint_fast64_t n_by_reason[GENESIS_REASON_SLOTS];
 } gn_component;
 
 gn_component *gn_component_new(struct genesis_coordinator *co, const char *id, int kind);
@@ -84,7 +103,52 @@ struct genesis_coordinator {
     atomic_uint_fast64_t n_events_published;
     atomic_uint_fast64_t n_front_door_messages, n_malformed;
     atomic_uint_fast64_t n_listener_restarts;
+    atomic_uint_fast64_t n_retries, n_mode_changes;
+
+    /* resilience (policy.c, resilience.c) */
+    pthread_mutex_t policy_lock; /* guards default_policy and the table of own policies */
+    genesis_policy default_policy;
+    struct gn_policy_entry *policies; /* own policies by id, registered or not */
+    size_t n_policies, cap_policies;
+    char **critical_types;
+    size_t n_critical_types;
+    pthread_mutex_t mode_lock; /* serialises mode evaluation and overrides */
+    gn_mode_state mode;
+    gn_mode_config mode_cfg;
+    atomic_int mode_now; /* gn_mode_state.current, read lock-free on the request path */
+    atomic_uint_fast64_t rng_state;
 };
+
+/* ---- resilience (policy.c, resilience.c) ----------------------------------------------- */
+
+/* The coordinator's clock (injectable) in ms, and a 64-bit random number. */
+int64_t gn_clock(genesis_coordinator *co);
+uint64_t gn_random(genesis_coordinator *co);
+
+/* Set up the defaults and tables from the options; free them. */
+int gn_resilience_init(genesis_coordinator *co, const genesis_coordinator_options *o);
+void gn_resilience_free(genesis_coordinator *co);
+/* Initialise / destroy a component's resilience state (policy from the table or default). */
+void gn_component_resilience_init(gn_component *comp);
+void gn_component_resilience_destroy(gn_component *comp);
+/* Copy the component's policy (short lock). */
+void gn_component_policy(gn_component *comp, genesis_policy *out);
+/* Effective criticality of a request: CRITICAL for the configured critical types. */
+int gn_effective_criticality(genesis_coordinator *co, const char *type, int criticality);
+/* Publish a breaker transition (event + log + health) if one happened. */
+void gn_breaker_publish(gn_component *comp, const gn_breaker_transition *t);
+/* Health of one component: remote instance alive, breaker not open, no stuck handler,
+ * no injected crash. */
+bool gn_component_healthy(gn_component *comp);
+/* EMERGENCY drops non-critical events (counted as dropped). */
+bool gn_mode_admits_event(genesis_coordinator *co, int criticality);
+/* Periodic: re-evaluate the mode from component health (called by the health tick). */
+void gn_mode_tick(genesis_coordinator *co);
+/* Wake handlers hung by an injected fault (the component is leaving). */
+void gn_fault_release(gn_component *comp);
+/* Apply an injected fault before the handler runs: may sleep (latency) or block (hang).
+ * Returns a failure result when the fault fails the attempt, NULL to run the handler. */
+genesis_result *gn_fault_apply(gn_component *comp);
 
 /* ---- calls (call.c) -------------------------------------------------------------------- */
 
@@ -108,6 +172,7 @@ typedef struct gn_call_params {
     int criticality;
     uint32_t timeout_ms; /* 0 = default */
     uint64_t request_id; /* 0 = assign */
+    bool idempotent;     /* safe to retry after it may have reached a handler */
 } gn_call_params;
 
 /* Route a request. Returns GENESIS_OK when started (the completion will run exactly once,
@@ -160,10 +225,21 @@ int gn_remote_heartbeat(genesis_coordinator *co, const Genesis__V1__Heartbeat *h
                         char *why, size_t why_size);
 int gn_remote_unregister(genesis_coordinator *co, const Genesis__V1__Unregister *un, int *reason,
                          char *why, size_t why_size);
-/* Forward a call to a remote component. Takes over the component reference and the
- * in-flight slot; the completion always runs (exactly once). */
-void gn_remote_forward(genesis_coordinator *co, gn_component *comp, const gn_call_params *params,
-                       int64_t deadline_ms, uint64_t request_id, gn_call_completion completion);
+/* How far an attempt got, which decides whether it may be retried. */
+enum gn_attempt_stage {
+    GN_ATTEMPT_REJECTED = 0, /* refused by the bulkhead: never ran, not a component failure */
+    GN_ATTEMPT_UNSENT = 1,   /* failed before any handler could see it (retry is safe) */
+    GN_ATTEMPT_REACHED = 2   /* a handler may have run it */
+};
+/* Outcome of one attempt; res is owned by the callee. */
+typedef void (*gn_attempt_fn)(void *arg, genesis_result *res, int stage);
+
+/* One attempt at a remote component: its bulkhead, a live instance, then the request with
+ * timeout_ms as its budget (which travels to the handler). done runs exactly once, possibly
+ * before this returns, on the calling or an NNG thread; it must not block. */
+void gn_remote_attempt(genesis_coordinator *co, gn_component *comp,
+                       const struct genesis_request *req, uint32_t timeout_ms, unsigned int attempt,
+                       bool idempotent, unsigned int bulkhead_limit, gn_attempt_fn done, void *arg);
 /* Periodic health sweep: instances that missed their heartbeats are dropped. */
 void gn_remote_sweep(genesis_coordinator *co);
 bool gn_remote_is_up(gn_component *comp);

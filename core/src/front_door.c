@@ -138,7 +138,8 @@ static void handle_request(fd_ctx *c, const Genesis__V1__Request *r)
                         .source = r->source,
                         .criticality = (int)r->criticality,
                         .timeout_ms = r->timeout_ms,
-                        .request_id = r->request_id};
+                        .request_id = r->request_id,
+                        .idempotent = r->idempotent};
     if (gn_call_route(co, &p, (gn_call_completion){request_done, c, true}) != GENESIS_OK)
         send_error(c, GENESIS_UNAVAILABLE, GENESIS_REASON_SHUTTING_DOWN,
                    "the coordinator is shutting down");
@@ -147,6 +148,11 @@ static void handle_request(fd_ctx *c, const Genesis__V1__Request *r)
 static void handle_emit(fd_ctx *c, const Genesis__V1__Emit *e)
 {
     genesis_coordinator *co = c->fd->co;
+    if (!gn_mode_admits_event(co, (int)e->criticality)) {
+        send_error(c, GENESIS_UNAVAILABLE, GENESIS_REASON_SHED_BY_MODE,
+                   "mode EMERGENCY drops non-critical events");
+        return;
+    }
     if (!gn_coordinator_enter(co)) {
         send_error(c, GENESIS_UNAVAILABLE, GENESIS_REASON_SHUTTING_DOWN,
                    "the coordinator is shutting down");

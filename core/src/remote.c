@@ -188,9 +188,14 @@ int gn_remote_register(genesis_coordinator *co, const Genesis__V1__Register *reg
     }
     unsigned int live = r->n;
     pthread_mutex_unlock(&r->lock);
-    if (status == GENESIS_OK)
+    if (status == GENESIS_OK) {
         gn_log(&co->log, GENESIS_LOG_INFO, "component %s %s: instance %s at %s (%u live)",
                reg->component_id, what, reg->instance_id, reg->url, live);
+        /* Recovery is observed, not waited for: an open breaker probes at once. */
+        gn_breaker_transition t;
+        gn_breaker_recovered(&comp->breaker, gn_clock(co), &t);
+        gn_breaker_publish(comp, &t);
+    }
     gn_component_release(comp);
     gn_coordinator_leave(co);
     return status;
@@ -323,19 +328,27 @@ unsigned int gn_remote_describe(gn_component *comp, char **urls, unsigned int ma
 /* ---- forwarding -------------------------------------------------------------------------- */
 
 typedef struct forward {
-    genesis_coordinator *co;
     gn_component *comp;
-    gn_call_completion completion;
+    uint32_t timeout_ms;
+    gn_attempt_fn done;
+    void *arg;
 } forward;
 
 static void forward_done(int status, int reason, const char *why, gn_wire_reply *reply, void *arg)
 {
     forward *f = arg;
     genesis_result *res;
-    if (status != GENESIS_OK) {
-        /* One attempt had the whole deadline, so its timeout is the call's. */
-        if (status == GENESIS_DEADLINE_EXCEEDED)
-            reason = GENESIS_REASON_DEADLINE_EXCEEDED;
+    int stage = GN_ATTEMPT_REACHED;
+    if (status != GENESIS_OK && reason == GENESIS_REASON_UNREACHABLE) {
+        /* No instance took the request within its time: it provably never ran. */
+        stage = GN_ATTEMPT_UNSENT;
+        res = gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_COMPONENT_DOWN,
+                               "component '%s' did not accept the request: %s", f->comp->id, why);
+    } else if (status == GENESIS_DEADLINE_EXCEEDED) {
+        res = gn_result_errorf(GENESIS_DEADLINE_EXCEEDED, GENESIS_REASON_TIMEOUT,
+                               "component '%s' did not answer within %u ms", f->comp->id,
+                               f->timeout_ms);
+    } else if (status != GENESIS_OK) {
         res = gn_result_errorf(status, reason, "component '%s': %s", f->comp->id, why);
     } else {
         size_t len = 0;
@@ -343,77 +356,72 @@ static void forward_done(int status, int reason, const char *why, gn_wire_reply 
         res = gn_result_new((int)reply->code, (int)reply->reason, reply->message, data, len,
                             gn_payload_content_type(reply->payload));
     }
-    genesis_coordinator *co = f->co;
     atomic_fetch_sub(&f->comp->remote->in_flight, 1);
-    gn_call_account(co, f->comp, res);
-    gn_component_release(f->comp);
-    gn_call_completion c = f->completion;
+    gn_attempt_fn done = f->done;
+    void *done_arg = f->arg;
     free(f);
-    gn_deliver(co, c, res);
-    gn_coordinator_leave(co);
+    done(done_arg, res, stage);
 }
 
-void gn_remote_forward(genesis_coordinator *co, gn_component *comp, const gn_call_params *p,
-                       int64_t deadline_ms, uint64_t request_id, gn_call_completion completion)
+void gn_remote_attempt(genesis_coordinator *co, gn_component *comp,
+                       const struct genesis_request *rq, uint32_t timeout_ms, unsigned int attempt,
+                       bool idempotent, unsigned int limit, gn_attempt_fn done, void *arg)
 {
     genesis_result *res = NULL;
-    int64_t left = deadline_ms - gn_now_ms();
-    /* Same bulkhead as in-process components: what one remote component can hold (front-door
-     * contexts, memory) is bounded by max_concurrency + max_queued_requests. */
-    unsigned int limit = co->opts.max_concurrency + co->opts.max_queued_requests;
+    int stage = GN_ATTEMPT_UNSENT;
+    /* The bulkhead: what one remote component can hold (front-door contexts, memory) is
+     * bounded by max_concurrency + max_queued of its policy. */
     unsigned int held = atomic_fetch_add(&comp->remote->in_flight, 1);
     if (held >= limit) {
         atomic_fetch_sub(&comp->remote->in_flight, 1);
-        res = gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_BULKHEAD_FULL,
-                               "component '%s' is full: %u requests in flight", comp->id, held);
-    } else if (!gn_remote_is_up(comp)) {
+        done(arg,
+             gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_BULKHEAD_FULL,
+                              "component '%s' is full: %u requests in flight", comp->id, held),
+             GN_ATTEMPT_REJECTED);
+        return;
+    }
+    if (!gn_remote_is_up(comp))
         res = gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_COMPONENT_DOWN,
                                "component '%s' has no live instance (missed heartbeats)", comp->id);
-    } else if (left <= 0) {
-        res = gn_result_errorf(GENESIS_DEADLINE_EXCEEDED, GENESIS_REASON_DEADLINE_EXCEEDED,
-                               "deadline passed before '%s' could be forwarded", comp->id);
-    }
     forward *f = res == NULL ? malloc(sizeof(*f)) : NULL;
     nng_msg *msg = NULL;
     if (res == NULL && f != NULL) {
         gn_envelope env = GENESIS__V1__ENVELOPE__INIT;
         Genesis__V1__Request req = GENESIS__V1__REQUEST__INIT;
         Genesis__V1__Payload payload = GENESIS__V1__PAYLOAD__INIT;
-        payload.data.data = (uint8_t *)p->data;
-        payload.data.len = p->len;
-        payload.content_type = (char *)(p->content_type != NULL ? p->content_type : "");
-        req.target = (char *)p->target;
-        req.type = (char *)p->type;
+        payload.data.data = (uint8_t *)rq->data;
+        payload.data.len = rq->len;
+        payload.content_type = (char *)rq->content_type;
+        req.target = (char *)rq->target;
+        req.type = (char *)rq->type;
         req.payload = &payload;
-        req.source = (char *)(p->source != NULL ? p->source : "");
-        req.criticality = (Genesis__V1__Criticality)p->criticality;
-        req.timeout_ms = (uint32_t)left; /* the remaining deadline travels with the request */
-        req.request_id = request_id;
-        req.attempt = 1;
+        req.source = (char *)rq->source;
+        req.criticality = (Genesis__V1__Criticality)rq->criticality;
+        req.timeout_ms = timeout_ms; /* this attempt's budget travels with the request */
+        req.request_id = rq->id;
+        req.idempotent = idempotent;
+        req.attempt = attempt;
         env.body_case = GENESIS__V1__ENVELOPE__BODY_REQUEST;
         env.request = &req;
         if (gn_envelope_encode(&env, &msg) != GENESIS_OK)
             msg = NULL;
     }
     if (res == NULL && msg != NULL) {
-        *f = (forward){.co = co, .comp = comp, .completion = completion};
-        if (gn_rpc_start(comp->remote->req, msg, (uint32_t)left, co->opts.max_message_size,
+        *f = (forward){.comp = comp, .timeout_ms = timeout_ms, .done = done, .arg = arg};
+        if (gn_rpc_start(comp->remote->req, msg, timeout_ms, co->opts.max_message_size,
                          forward_done, f) == GENESIS_OK)
             return;
         res = gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_TRANSPORT_ERROR,
                                "cannot start a request to component '%s'", comp->id);
     } else if (res == NULL) {
         nng_msg_free(msg);
+        stage = GN_ATTEMPT_REJECTED;
         res = gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY,
                                "out of memory forwarding to '%s'", comp->id);
     }
     free(f);
-    if (genesis_result_reason(res) != GENESIS_REASON_BULKHEAD_FULL)
-        atomic_fetch_sub(&comp->remote->in_flight, 1);
-    gn_call_account(co, comp, res);
-    gn_component_release(comp);
-    gn_deliver(co, completion, res);
-    gn_coordinator_leave(co);
+    atomic_fetch_sub(&comp->remote->in_flight, 1);
+    done(arg, res, stage);
 }
 
 unsigned int gn_remote_in_flight(gn_component *comp)

@@ -39,6 +39,8 @@ static void rpc_fail_nng(rpc *r, int err, const char *stage)
     if (err == NNG_ECLOSED) {
         status = GENESIS_CANCELLED;
         reason = GENESIS_REASON_SHUTTING_DOWN;
+    } else if (r->sending) {
+        reason = GENESIS_REASON_UNREACHABLE; /* no peer took the request: it never ran */
     }
     rpc_done(r, status, reason, why, NULL);
 }

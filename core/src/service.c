@@ -261,7 +261,7 @@ int genesis_service_new(genesis_service **out, const char *id, const genesis_com
         genesis_service_free(svc);
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "service_new: out of memory");
     }
-    gn_lane_init(&svc->requests, svc->pool, o.max_concurrency, 0);
+    gn_lane_init(&svc->requests, svc->pool, o.max_concurrency, GN_LANE_UNBOUNDED);
     *out = svc;
     return GENESIS_OK;
 }

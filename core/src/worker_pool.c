@@ -138,7 +138,7 @@ gn_pool *gn_pool_new(unsigned int initial_threads, unsigned int max_threads)
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work_cv, NULL);
     pthread_cond_init(&p->idle_cv, NULL);
-    gn_lane_init(&p->shared, p, ~0u, 0);
+    gn_lane_init(&p->shared, p, ~0u, GN_LANE_UNBOUNDED);
     pthread_mutex_lock(&p->lock);
     for (unsigned int i = 0; i < initial_threads; i++) {
         if (pthread_create(&p->threads[p->nthreads], NULL, worker_main, p) == 0)
@@ -183,6 +183,20 @@ void gn_lane_init(gn_lane *lane, gn_pool *pool, unsigned int limit, unsigned int
     lane->closed = false;
 }
 
+void gn_lane_set_limits(gn_lane *lane, unsigned int limit, unsigned int max_queued)
+{
+    gn_pool *p = lane->pool;
+    pthread_mutex_lock(&p->lock);
+    lane->limit = limit > 0 ? limit : 1;
+    lane->max_queued = max_queued;
+    /* A higher limit may let queued tasks start now. */
+    if (!lane->listed && lane->queued > 0 && lane->running < lane->limit) {
+        make_ready(p, lane);
+        wake_or_grow(p);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
 int gn_lane_submit(gn_lane *lane, gn_task *task)
 {
     gn_pool *p = lane->pool;
@@ -192,7 +206,7 @@ int gn_lane_submit(gn_lane *lane, gn_task *task)
         return GENESIS_UNAVAILABLE;
     }
     /* The queue bound counts waiting tasks only: with free slots a task starts at once. */
-    if (lane->max_queued > 0 && lane->running >= lane->limit && lane->queued >= lane->max_queued) {
+    if (lane->running >= lane->limit && lane->queued >= lane->max_queued) {
         pthread_mutex_unlock(&p->lock);
         return GENESIS_RESOURCE_EXHAUSTED;
     }

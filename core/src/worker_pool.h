@@ -22,6 +22,8 @@ typedef struct gn_task {
     void (*finish)(struct gn_task *task);
 } gn_task;
 
+#define GN_LANE_UNBOUNDED (~0u)
+
 typedef struct gn_lane {
     gn_pool *pool;
     gn_task *head, *tail;
@@ -29,7 +31,7 @@ typedef struct gn_lane {
     unsigned int queued;
     unsigned int running;
     unsigned int limit;      /* max tasks running at once (>= 1) */
-    unsigned int max_queued; /* 0 = unbounded */
+    unsigned int max_queued; /* waiting tasks at most (0: none wait); GN_LANE_UNBOUNDED */
     bool listed;             /* on the pool's ready list */
     bool closed;             /* submissions refused */
 } gn_lane;
@@ -40,6 +42,9 @@ gn_pool *gn_pool_new(unsigned int initial_threads, unsigned int max_threads);
 void gn_pool_free(gn_pool *pool);
 
 void gn_lane_init(gn_lane *lane, gn_pool *pool, unsigned int limit, unsigned int max_queued);
+
+/* Change a lane's limits at run time (queued and running tasks are kept). */
+void gn_lane_set_limits(gn_lane *lane, unsigned int limit, unsigned int max_queued);
 
 /* Queue a task. GENESIS_OK, or GENESIS_RESOURCE_EXHAUSTED when the lane's queue is full, or
  * GENESIS_UNAVAILABLE when the lane is closed. On error the task is not queued. */

@@ -109,7 +109,14 @@ static int setup_env(void **state, bool tcp)
     if (gt_tempdir_make(e->dir, sizeof(e->dir)) != 0)
         goto fail;
     step = "genesis_coordinator_new";
-    if ((rv = genesis_coordinator_new(&e->c, NULL)) != GENESIS_OK)
+    /* These tests are about transport, not degradation: components that the tests leave DOWN
+     * must not push the shared coordinator into SAFE or EMERGENCY (tests/integration/
+     * test_resilience.c covers modes). */
+    genesis_coordinator_options copts;
+    genesis_coordinator_options_init(&copts, GENESIS_COORDINATOR_OPTIONS_VERSION);
+    copts.safe_mode_pct = 100;
+    copts.emergency_mode_pct = 100;
+    if ((rv = genesis_coordinator_new(&e->c, &copts)) != GENESIS_OK)
         goto fail;
     char front[URL_SIZE], bus[URL_SIZE];
     if (tcp) {

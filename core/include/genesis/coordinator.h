@@ -20,7 +20,8 @@ extern "C" {
 
 typedef struct genesis_coordinator genesis_coordinator;
 
-#define GENESIS_COORDINATOR_OPTIONS_VERSION 1
+#define GENESIS_COORDINATOR_OPTIONS_VERSION 2 /* 1 is still accepted (fields up to log_arg) */
+struct genesis_policy;
 
 typedef struct genesis_coordinator_options {
     unsigned int version;             /* GENESIS_COORDINATOR_OPTIONS_VERSION */
@@ -38,9 +39,28 @@ typedef struct genesis_coordinator_options {
     int log_level;      /* genesis_log_level; messages above it are dropped; init: WARN */
     genesis_log_fn log; /* NULL = write to stderr */
     void *log_arg;
+
+    /* ---- version 2: the resilience engine (genesis/resilience.h) ---- */
+    /* Policy of components without their own; copied. NULL = genesis_policy_init's defaults
+     * with max_concurrency and max_queued_requests from above. */
+    const struct genesis_policy *default_policy;
+    /* Comma-separated request types that are always CRITICAL, whatever the caller says.
+     * NULL = "ping,status"; "" = none. Copied. */
+    const char *critical_types;
+    unsigned int safe_mode_pct;      /* unhealthy components above this % -> SAFE; 0 = 20 */
+    unsigned int emergency_mode_pct; /* ... above this % -> EMERGENCY; 0 = 50 */
+    uint32_t mode_hold_ms; /* a better mode must hold this long before stepping down; 0 = 2000 */
+    /* Injectable time and randomness for deterministic tests: breaker open times, mode
+     * hysteresis and backoff jitter use them (timers still run on the real clock). Called
+     * from any thread, concurrently; must not call into the coordinator. NULL = the
+     * monotonic clock in ms / an internal generator. */
+    int64_t (*clock_ms)(void *arg);
+    uint64_t (*random)(void *arg);
+    void *clock_arg; /* passed to clock_ms and random */
 } genesis_coordinator_options;
 
-/* Fill *opts with defaults for the given version (GENESIS_COORDINATOR_OPTIONS_VERSION). */
+/* Fill *opts with defaults for the given version (1 or GENESIS_COORDINATOR_OPTIONS_VERSION);
+ * a version-1 caller's struct is the prefix up to log_arg, and only that is written. */
 GENESIS_API int genesis_coordinator_options_init(genesis_coordinator_options *opts,
                                                  unsigned int version);
 

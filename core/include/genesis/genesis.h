@@ -16,6 +16,7 @@
 #include "genesis/status.h"
 #include "genesis/message.h"
 #include "genesis/coordinator.h"
+#include "genesis/resilience.h"
 #include "genesis/client.h"
 #include "genesis/service.h"
 

@@ -1,0 +1,193 @@
+/* The resilience engine: per-component policies (per-try timeouts, retries with backoff and
+ * full jitter, a retry budget, a circuit breaker, a bulkhead), degradation modes, operator
+ * controls, per-component statistics, and fault injection for tests and chaos runs.
+ *
+ * The request path (DESIGN.md §5): mode & criticality -> breaker -> bulkhead -> attempt with a
+ * per-try timer inside the overall deadline -> outcome recorded by breaker, budget and stats
+ * -> retry (retryable code, attempts left, budget left, deadline left) after a full-jitter
+ * backoff waited on a timer -> the result, or an error that names its reason.
+ *
+ * Threading: every function here may be called from any thread, concurrently with requests;
+ * changes apply to calls that start afterwards and never reset breaker windows, budgets or
+ * in-flight work. */
+#ifndef GENESIS_RESILIENCE_H
+#define GENESIS_RESILIENCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "genesis/coordinator.h"
+#include "genesis/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------- */
+/* Policy: every knob of one component (or the default for components without their own).   */
+
+#define GENESIS_POLICY_VERSION 1
+typedef struct genesis_policy {
+    unsigned int version; /* GENESIS_POLICY_VERSION */
+
+    /* Deadlines. Each attempt gets min(per_try_timeout_ms, what is left of the deadline). */
+    uint32_t per_try_timeout_ms; /* default 2000 */
+
+    /* Retries: wait before retry n is uniform in [0, min(backoff_max_ms,
+     * backoff_initial_ms * (backoff_multiplier_pct/100)^(n-1))] ("full jitter"). Only
+     * UNAVAILABLE and a per-try timeout are retried; a request that may have reached a handler
+     * only when the caller marked it idempotent (or the handler itself answered UNAVAILABLE). */
+    unsigned int max_attempts;       /* default 5; 1 = never retry */
+    uint32_t backoff_initial_ms;     /* default 100 */
+    uint32_t backoff_multiplier_pct; /* default 200 (x2); at least 100 */
+    uint32_t backoff_max_ms;         /* default 2000 */
+
+    /* Retry budget (token bucket, gRPC retry-throttling shape): tokens start at max; a failed
+     * attempt takes 1, a successful one gives back token_ratio_pct/100; retries are allowed
+     * while tokens > max/2. The defaults let retries absorb up to ~50 % random attempt
+     * failures, and stop retrying a component that fails every call after max/2 retries. */
+    unsigned int budget_max_tokens;  /* default 20; 0 = no budget (retries unbounded) */
+    uint32_t budget_token_ratio_pct; /* default 100 */
+
+    /* Circuit breaker. Two triggers, each off at 0: the failure rate of the last
+     * breaker_window attempts (once breaker_min_calls were recorded), and
+     * breaker_consecutive_failures requests in a row that failed after all their retries.
+     * Failures are UNKNOWN, DEADLINE_EXCEEDED, INTERNAL, UNAVAILABLE and DATA_LOSS outcomes,
+     * and successes slower than breaker_slow_call_ms (0 = off). OPEN fails fast for the open
+     * time, which doubles on each re-trip up to breaker_open_max_ms; then HALF_OPEN admits
+     * breaker_half_open_probes probes (each leased for one per-try timeout, so a lost probe
+     * cannot strand it); all succeeding closes it, one failure re-opens it. The rate defaults
+     * (60 % of 100, at least 50 calls) keep 30 % random failures, which retries absorb, from
+     * ever tripping it (DESIGN.md's 50 % of 20 trips on them within seconds). */
+    unsigned int breaker_failure_rate_pct;     /* default 60 */
+    unsigned int breaker_window;               /* default 100 attempts (max 1024) */
+    unsigned int breaker_min_calls;            /* default 50 */
+    unsigned int breaker_consecutive_failures; /* default 3 */
+    uint32_t breaker_slow_call_ms;             /* default 0 (off) */
+    uint32_t breaker_open_ms;                  /* default 10000 */
+    uint32_t breaker_open_max_ms;              /* default 60000 */
+    unsigned int breaker_half_open_probes;     /* default 1 (max 16) */
+
+    /* Bulkhead: handlers running at once (in-process) or requests in flight (remote), and
+     * requests waiting beyond that; past both, RESOURCE_EXHAUSTED / BULKHEAD_FULL at once. */
+    unsigned int max_concurrency; /* default: the coordinator's max_concurrency (16) */
+    unsigned int max_queued;      /* default: the coordinator's max_queued_requests (50) */
+    unsigned int queue_warn;      /* log a warning when the queue reaches it; default 40 */
+} genesis_policy;
+
+/* Fill *policy with the built-in defaults above. GENESIS_INVALID_ARGUMENT when policy is NULL
+ * or the version is unknown. */
+GENESIS_API int genesis_policy_init(genesis_policy *policy, unsigned int version);
+
+/* Set the policy of component id (which need not be registered yet), or with id NULL the
+ * default of every component without its own. policy NULL removes id's own policy (it falls
+ * back to the default). Validates every field (GENESIS_INVALID_ARGUMENT names the bad one).
+ * The policy is copied. Breaker state, windows, budgets and in-flight calls are kept. */
+GENESIS_API int genesis_coordinator_set_policy(genesis_coordinator *c, const char *id,
+                                               const genesis_policy *policy);
+
+/* Copy the policy in force for id (its own or the default; id NULL = the default). */
+GENESIS_API int genesis_coordinator_get_policy(genesis_coordinator *c, const char *id,
+                                               genesis_policy *out);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Degradation modes.                                                                       */
+
+typedef enum genesis_mode {
+    GENESIS_MODE_AUTO = -1, /* only for genesis_coordinator_set_mode: end an operator override */
+    GENESIS_MODE_NORMAL = 0,
+    GENESIS_MODE_SAFE = 1,     /* sheds SHEDDABLE requests, no retries of non-critical work */
+    GENESIS_MODE_EMERGENCY = 2 /* admits only CRITICAL requests, drops non-critical events */
+} genesis_mode;
+
+/* The mode in force. The coordinator computes it from the fraction of unhealthy components
+ * (above safe_mode_pct -> SAFE, above emergency_mode_pct -> EMERGENCY, immediately; back down
+ * only after the fraction stayed lower for mode_hold_ms), unless an operator forced one. */
+GENESIS_API int genesis_coordinator_mode(genesis_coordinator *c);
+
+/* Force a mode (NORMAL, SAFE, EMERGENCY) or return to automatic (GENESIS_MODE_AUTO). Mode
+ * changes are published as "genesis.mode" events. */
+GENESIS_API int genesis_coordinator_set_mode(genesis_coordinator *c, int mode);
+
+/* Name of a mode ("NORMAL", "SAFE", "EMERGENCY", "AUTO"); never NULL. */
+GENESIS_API const char *genesis_mode_name(int mode);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Circuit breakers.                                                                        */
+
+typedef enum genesis_breaker_state {
+    GENESIS_BREAKER_CLOSED = 0,
+    GENESIS_BREAKER_OPEN = 1,
+    GENESIS_BREAKER_HALF_OPEN = 2,
+    GENESIS_BREAKER_FORCED_OPEN = 3, /* by an operator: rejects everything until reset */
+    GENESIS_BREAKER_DISABLED = 4     /* by an operator: admits everything, records nothing */
+} genesis_breaker_state;
+
+/* Operator control of id's breaker: GENESIS_BREAKER_FORCED_OPEN, GENESIS_BREAKER_DISABLED, or
+ * GENESIS_BREAKER_CLOSED to reset it (automatic again, empty window, base open time).
+ * GENESIS_NOT_FOUND if id is not registered. Transitions are published as "genesis.breaker"
+ * events. */
+GENESIS_API int genesis_coordinator_breaker_set(genesis_coordinator *c, const char *id, int state);
+
+/* Name of a breaker state ("CLOSED", "OPEN", ...); never NULL. */
+GENESIS_API const char *genesis_breaker_state_name(int state);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Per-component statistics.                                                                */
+
+#define GENESIS_COMPONENT_STATS_VERSION 1
+#define GENESIS_REASON_SLOTS            64 /* failures_by_reason[r] for reasons r < 64 */
+typedef struct genesis_component_stats {
+    unsigned int version; /* set by the caller: GENESIS_COMPONENT_STATS_VERSION */
+    int remote;           /* non-zero for a remote component */
+    int healthy;          /* live (remote: an instance heartbeats) and not failing */
+    int ready;            /* healthy and its breaker admits calls */
+    int breaker_state;    /* genesis_breaker_state */
+    uint64_t requests;    /* requests routed to it */
+    uint64_t succeeded;
+    uint64_t failed;        /* ended with any other status (also rejections) */
+    uint64_t attempts;      /* attempts that reached its bulkhead (a request makes >= 0) */
+    uint64_t retries;       /* attempts after the first */
+    uint64_t budget_denied; /* retries refused by the retry budget */
+    uint64_t fail_fast;     /* rejections by an open breaker */
+    uint64_t breaker_opens; /* transitions into OPEN */
+    uint64_t breaker_transitions;
+    uint64_t failures_by_reason[GENESIS_REASON_SLOTS]; /* failed requests by final reason */
+    uint32_t in_flight;     /* gauge: attempts running (in-process) or forwarded (remote) */
+    uint32_t queued;        /* gauge: attempts waiting in the bulkhead queue */
+    uint64_t latency_count; /* requests measured (admission to outcome, all attempts) */
+    uint32_t latency_p50_us, latency_p90_us, latency_p99_us, latency_max_us;
+} genesis_component_stats;
+
+/* Copy id's statistics into *stats (stats->version must be set). GENESIS_NOT_FOUND if id is
+ * not registered. Percentiles come from a log-linear histogram (about 19 % resolution). */
+GENESIS_API int genesis_coordinator_component_stats(genesis_coordinator *c, const char *id,
+                                                    genesis_component_stats *stats);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Fault injection (tests and chaos runs; off unless set).                                  */
+
+#define GENESIS_FAULT_VERSION 1
+typedef struct genesis_fault {
+    unsigned int version;      /* GENESIS_FAULT_VERSION */
+    double error_rate;         /* 0..1: attempts that fail UNAVAILABLE without running */
+    uint32_t added_latency_ms; /* before the handler runs (holds its worker, like slowness) */
+    int hang;  /* handlers block until the fault is cleared or the component leaves */
+    int crash; /* in-process: the component behaves as gone (UNAVAILABLE / COMPONENT_DOWN,
+                  unhealthy) until cleared; a remote service kills its own process */
+} genesis_fault;
+
+/* Fill *fault with "no fault". */
+GENESIS_API int genesis_fault_init(genesis_fault *fault, unsigned int version);
+
+/* Inject a fault into in-process component id (NULL fault = clear it). The fault applies to
+ * attempts that start afterwards; clearing it releases hung handlers. GENESIS_NOT_FOUND if id
+ * is not registered, GENESIS_FAILED_PRECONDITION if it is remote (inject into the service). */
+GENESIS_API int genesis_coordinator_inject_fault(genesis_coordinator *c, const char *id,
+                                                 const genesis_fault *fault);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GENESIS_RESILIENCE_H */
