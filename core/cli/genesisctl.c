@@ -48,6 +48,13 @@ struct ctl_config {
     int nargs;
 };
 
+/* Operator commands travel as Admin envelopes (genesis_client_admin). */
+static int is_admin_command(const char *command)
+{
+    return strcmp(command, "mode") == 0 || strcmp(command, "breaker") == 0 ||
+           strcmp(command, "policy") == 0 || strcmp(command, "fault") == 0;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -63,6 +70,18 @@ static void usage(FILE *out)
             "                              until SIGINT/SIGTERM, or N events with --count;\n"
             "                              it keeps reconnecting while the bus is away, and\n"
             "                              reports lost events on stderr at exit\n"
+            "  mode [NORMAL|SAFE|EMERGENCY|AUTO]\n"
+            "                              show the degradation mode, or force one (AUTO\n"
+            "                              ends the override)\n"
+            "  breaker ID open|close|reset|disable\n"
+            "                              force a component's breaker open, reset it to\n"
+            "                              automatic (close/reset), or disable it\n"
+            "  policy ID|'*' [FIELD=VALUE ...]\n"
+            "                              show or change a resilience policy ('*' = the\n"
+            "                              default); fields as in genesis/resilience.h\n"
+            "  fault ID clear|error_rate=R latency_ms=N hang=0|1 crash=0|1\n"
+            "                              inject a fault (coordinators started with\n"
+            "                              --allow-faults only)\n"
             "\n"
             "DATA is sent as application/json if it parses as JSON, else as text/plain.\n"
             "Use -- before a DATA that starts with '-'.\n"
@@ -175,7 +194,8 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
         }
     }
     if (optind >= argc)
-        return usage_error("%s", "missing COMMAND (status, request, emit or watch)");
+        return usage_error("%s", "missing COMMAND (status, request, emit, watch, mode, breaker, "
+                                 "policy or fault)");
     cfg->command = argv[optind];
     cfg->args = argv + optind + 1;
     cfg->nargs = argc - optind - 1;
@@ -184,9 +204,20 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
 
     int is_status = strcmp(cfg->command, "status") == 0;
     int is_watch = strcmp(cfg->command, "watch") == 0;
+    int is_admin = is_admin_command(cfg->command);
     if (!is_status && strcmp(cfg->command, "request") != 0 && strcmp(cfg->command, "emit") != 0 &&
-        !is_watch)
-        return usage_error("unknown command '%s' (status, request, emit or watch)", cfg->command);
+        !is_watch && !is_admin)
+        return usage_error("unknown command '%s' (status, request, emit, watch, mode, breaker, "
+                           "policy or fault)",
+                           cfg->command);
+    if (is_admin && strcmp(cfg->command, "mode") == 0 && cfg->nargs > 1)
+        return usage_error("mode takes at most one MODE; unexpected '%s'", cfg->args[1]);
+    if (is_admin && strcmp(cfg->command, "breaker") == 0 && cfg->nargs != 2)
+        return usage_error("%s", "breaker needs ID and one of open, close, reset, disable");
+    if (is_admin && strcmp(cfg->command, "policy") == 0 && cfg->nargs < 1)
+        return usage_error("%s", "policy needs ID (or '*')");
+    if (is_admin && strcmp(cfg->command, "fault") == 0 && cfg->nargs < 2)
+        return usage_error("%s", "fault needs ID and clear or KEY=VALUE settings");
     if (cfg->json && !is_status)
         return usage_error("%s", "--json applies to the status command only");
     if (cfg->have_count && !is_watch)
@@ -522,6 +553,30 @@ static int cmd_request(struct ctl_config *cfg, genesis_client *cl)
     return code;
 }
 
+static int cmd_admin(struct ctl_config *cfg, genesis_client *cl)
+{
+    genesis_result *res = NULL;
+    int rc = genesis_client_admin(cl, cfg->command, (const char *const *)cfg->args,
+                                  (size_t)cfg->nargs, cfg->timeout_ms, &res);
+    if (res == NULL) {
+        fprintf(stderr, "error: %s: %s\n", genesis_status_name(rc), genesis_last_error());
+        return rc == GENESIS_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_ERROR_STATUS;
+    }
+    int code = EXIT_OK;
+    if (rc != GENESIS_OK) {
+        code = fail_with_result(cfg, res);
+    } else {
+        size_t len = 0;
+        const void *payload = genesis_result_data(res, &len);
+        fwrite(payload, 1, len, stdout);
+        fputc('\n', stdout);
+        if (fflush(stdout) != 0)
+            code = EXIT_ERROR_STATUS;
+    }
+    genesis_result_free(res);
+    return code;
+}
+
 static int cmd_emit(struct ctl_config *cfg, genesis_client *cl)
 {
     const char *type = cfg->args[0];
@@ -714,6 +769,8 @@ int main(int argc, char **argv)
         code = cmd_status(&cfg, cl);
     } else if (strcmp(cfg.command, "request") == 0) {
         code = cmd_request(&cfg, cl);
+    } else if (is_admin_command(cfg.command)) {
+        code = cmd_admin(&cfg, cl);
     } else {
         code = cmd_emit(&cfg, cl);
     }

@@ -33,6 +33,7 @@ struct daemon_config {
     const char *front_door;
     const char *event_bus;
     int demo;
+    int allow_faults;
     int log_level;
     unsigned int workers; /* 0 = library default */
 };
@@ -48,6 +49,8 @@ static void usage(FILE *out)
             "  --events URL        event bus to listen on (PUB); default $GENESIS_EVENT_BUS\n"
             "                      or " DEFAULT_EVENT_BUS "\n"
             "  --demo              register the in-process demo components comp1 and comp2\n"
+            "  --allow-faults      accept the admin 'fault' command (chaos runs; never in\n"
+            "                      production: anyone on the front door could use it)\n"
             "  --log-level LEVEL   error, warn, info (default) or debug; logs go to stderr\n"
             "  --workers N         worker threads started up front (default 4; the pool\n"
             "                      grows while handlers block)\n"
@@ -79,11 +82,20 @@ static int parse_workers(const char *text, unsigned int *out)
  * Returns -1 to continue, or an exit code to exit with at once. */
 static int parse_args(int argc, char **argv, struct daemon_config *cfg)
 {
-    enum { OPT_FRONT_DOOR = 256, OPT_EVENTS, OPT_DEMO, OPT_LOG_LEVEL, OPT_WORKERS, OPT_VERSION };
+    enum {
+        OPT_FRONT_DOOR = 256,
+        OPT_EVENTS,
+        OPT_DEMO,
+        OPT_LOG_LEVEL,
+        OPT_WORKERS,
+        OPT_VERSION,
+        OPT_ALLOW_FAULTS
+    };
     static const struct option long_opts[] = {
         {"front-door", required_argument, NULL, OPT_FRONT_DOOR},
         {"events", required_argument, NULL, OPT_EVENTS},
         {"demo", no_argument, NULL, OPT_DEMO},
+        {"allow-faults", no_argument, NULL, OPT_ALLOW_FAULTS},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"workers", required_argument, NULL, OPT_WORKERS},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -96,6 +108,7 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
     env = getenv("GENESIS_EVENT_BUS");
     cfg->event_bus = (env != NULL && env[0] != '\0') ? env : DEFAULT_EVENT_BUS;
     cfg->demo = 0;
+    cfg->allow_faults = 0;
     cfg->log_level = GENESIS_LOG_INFO;
     cfg->workers = 0;
 
@@ -110,6 +123,9 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
             break;
         case OPT_DEMO:
             cfg->demo = 1;
+            break;
+        case OPT_ALLOW_FAULTS:
+            cfg->allow_faults = 1;
             break;
         case OPT_LOG_LEVEL:
             if (daemon_log_level_parse(optarg, &cfg->log_level) != 0) {
@@ -205,6 +221,7 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     }
     opts.worker_threads = cfg.workers;
+    opts.admin_faults = cfg.allow_faults;
     opts.log_level = cfg.log_level;
     opts.log = daemon_log_sink;
     opts.log_arg = NULL;

@@ -340,6 +340,22 @@ int genesis_client_status(genesis_client *cl, uint32_t timeout_ms, genesis_resul
     return wait_result(cl, &env, timeout_ms, EXPECT_STATUS, out);
 }
 
+int genesis_client_admin(genesis_client *cl, const char *command, const char *const *args,
+                         size_t nargs, uint32_t timeout_ms, genesis_result **out)
+{
+    gn_clear_error();
+    if (cl == NULL || command == NULL || (args == NULL && nargs > 0))
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "admin: NULL client, command or args");
+    gn_envelope env = GENESIS__V1__ENVELOPE__INIT;
+    Genesis__V1__Admin a = GENESIS__V1__ADMIN__INIT;
+    a.command = (char *)command;
+    a.args = (char **)args;
+    a.n_args = nargs;
+    env.body_case = GENESIS__V1__ENVELOPE__BODY_ADMIN;
+    env.admin = &a;
+    return wait_result(cl, &env, timeout_ms, EXPECT_RESULT, out);
+}
+
 /* ---- subscriptions ------------------------------------------------------------------------ */
 
 /* Count sequence gaps per scope, only where a subscription covers the whole scope (otherwise

@@ -140,6 +140,9 @@ void gn_breaker_publish(gn_component *comp, const gn_breaker_transition *t);
 /* Health of one component: remote instance alive, breaker not open, no stuck handler,
  * no injected crash. */
 bool gn_component_healthy(gn_component *comp);
+/* Run an operator command (admin.c); never NULL except when out of memory. */
+genesis_result *gn_admin_execute(genesis_coordinator *co, const char *command, char **args,
+                                 size_t nargs);
 /* EMERGENCY drops non-critical events (counted as dropped). */
 bool gn_mode_admits_event(genesis_coordinator *co, int criticality);
 /* Periodic: re-evaluate the mode from component health (called by the health tick). */

@@ -199,6 +199,34 @@ static void handle_status(fd_ctx *c)
     send_reply(c, msg);
 }
 
+static void handle_admin(fd_ctx *c, const Genesis__V1__Admin *a)
+{
+    gn_log(&c->fd->co->log, GENESIS_LOG_INFO, "admin command '%.64s' (%zu args)", a->command,
+           a->n_args);
+    genesis_result *res = gn_admin_execute(c->fd->co, a->command, a->args, a->n_args);
+    if (res == NULL) {
+        send_error(c, GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY, "admin: out of memory");
+        return;
+    }
+    if (genesis_result_status(res) != GENESIS_OK) {
+        send_error(c, genesis_result_status(res), genesis_result_reason(res),
+                   genesis_result_message(res));
+        genesis_result_free(res);
+        return;
+    }
+    gn_wire_reply reply = GENESIS__V1__REPLY__INIT;
+    Genesis__V1__Payload payload = GENESIS__V1__PAYLOAD__INIT;
+    size_t len = 0;
+    payload.data.data = (uint8_t *)genesis_result_data(res, &len);
+    payload.data.len = len;
+    payload.content_type = (char *)genesis_result_content_type(res);
+    reply.payload = &payload;
+    nng_msg *msg = NULL;
+    gn_reply_encode(&reply, &msg);
+    genesis_result_free(res);
+    send_reply(c, msg);
+}
+
 static void handle_register(fd_ctx *c, const Genesis__V1__Register *reg)
 {
     genesis_coordinator *co = c->fd->co;
@@ -248,8 +276,7 @@ static void dispatch(fd_ctx *c, gn_envelope *env)
         send_error(c, rv, reason, why);
         return;
     case GENESIS__V1__ENVELOPE__BODY_ADMIN:
-        send_error(c, GENESIS_UNIMPLEMENTED, GENESIS_REASON_UNKNOWN_MESSAGE,
-                   "admin commands are not implemented by this coordinator yet");
+        handle_admin(c, env->admin);
         return;
     default:
         send_error(c, GENESIS_UNIMPLEMENTED, GENESIS_REASON_UNKNOWN_MESSAGE,

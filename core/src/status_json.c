@@ -17,10 +17,68 @@ static int by_id(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
+/* The reasons with a non-zero count, as ReasonCount entries (names are static strings). */
+static void fill_reasons(gn_component *comp, Genesis__V1__ComponentStatus *cs)
+{
+    size_t n = 0;
+    for (unsigned int r = 0; r < GENESIS_REASON_SLOTS; r++)
+        n += atomic_load(&comp->n_by_reason[r]) > 0;
+    if (n == 0)
+        return;
+    cs->failures_by_reason = calloc(n, sizeof(*cs->failures_by_reason));
+    Genesis__V1__ReasonCount *items = calloc(n, sizeof(*items));
+    if (cs->failures_by_reason == NULL || items == NULL) {
+        free(cs->failures_by_reason);
+        free(items);
+        cs->failures_by_reason = NULL;
+        return;
+    }
+    for (unsigned int r = 0; r < GENESIS_REASON_SLOTS && cs->n_failures_by_reason < n; r++) {
+        uint64_t count = atomic_load(&comp->n_by_reason[r]);
+        if (count == 0)
+            continue;
+        Genesis__V1__ReasonCount *rc = &items[cs->n_failures_by_reason];
+        genesis__v1__reason_count__init(rc);
+        rc->reason = (char *)genesis_reason_name((int)r);
+        rc->count = count;
+        cs->failures_by_reason[cs->n_failures_by_reason++] = rc;
+    }
+}
+
+static void fill_resilience(gn_component *comp, Genesis__V1__ComponentStatus *cs)
+{
+    genesis_component_stats s = {.version = GENESIS_COMPONENT_STATS_VERSION};
+    if (genesis_coordinator_component_stats(comp->co, comp->id, &s) != GENESIS_OK)
+        return; /* unregistered meanwhile */
+    cs->health = (char *)(s.healthy ? "UP" : "DOWN");
+    cs->ready = s.ready != 0;
+    cs->breaker = (char *)genesis_breaker_state_name(s.breaker_state);
+    cs->in_flight = s.in_flight;
+    cs->queued = s.queued;
+    cs->succeeded = s.succeeded;
+    cs->attempts = s.attempts;
+    cs->retries = s.retries;
+    cs->fail_fast = s.fail_fast;
+    cs->breaker_opens = s.breaker_opens;
+    cs->breaker_transitions = s.breaker_transitions;
+    cs->budget_denied = s.budget_denied;
+    cs->latency_p50_us = s.latency_p50_us;
+    cs->latency_p90_us = s.latency_p90_us;
+    cs->latency_p99_us = s.latency_p99_us;
+    cs->latency_max_us = s.latency_max_us;
+    cs->latency_count = s.latency_count;
+    fill_reasons(comp, cs);
+}
+
 int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *r)
 {
     genesis__v1__status_report__init(r);
-    r->mode = (char *)"NORMAL";
+    pthread_mutex_lock(&co->mode_lock);
+    r->mode = (char *)genesis_mode_name(co->mode.current);
+    r->mode_forced = co->mode.forced != GENESIS_MODE_AUTO;
+    pthread_mutex_unlock(&co->mode_lock);
+    r->mode_changes = atomic_load(&co->n_mode_changes);
+    r->retries = atomic_load(&co->n_retries);
     r->version = (char *)GENESIS_VERSION_STRING;
     r->uptime_ms = (uint64_t)(gn_now_ms() - co->started_ms);
     r->requests = atomic_load(&co->n_requests);
@@ -69,15 +127,10 @@ int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *r
             if (cs->urls != NULL)
                 cs->n_urls = gn_remote_describe(comp, cs->urls, MAX_URLS_SHOWN);
             cs->instances = (uint32_t)cs->n_urls;
-            cs->in_flight = gn_remote_in_flight(comp);
-            cs->health = (char *)(cs->instances > 0 ? "UP" : "DOWN");
-        } else {
-            unsigned int queued = 0, running = 0;
-            gn_lane_counts(&comp->requests, &queued, &running);
-            cs->in_flight = running;
-            cs->queued = queued;
-            cs->health = (char *)"UP";
         }
+        fill_resilience(comp, cs);
+        if (!gn_component_healthy(comp))
+            r->unhealthy++;
         r->components[r->n_components++] = cs;
         gn_component_release(comp);
     }
@@ -92,6 +145,9 @@ void gn_status_report_clear(Genesis__V1__StatusReport *r)
         for (size_t u = 0; u < cs->n_urls; u++)
             free(cs->urls[u]);
         free(cs->urls);
+        if (cs->n_failures_by_reason > 0)
+            free(cs->failures_by_reason[0]); /* one array of items */
+        free(cs->failures_by_reason);
         free(cs->id);
         free(cs);
     }
@@ -133,7 +189,11 @@ genesis_result *gn_status_report_json(const Genesis__V1__StatusReport *r)
     COUNTER(stats, "events_published", r->events_published);
     COUNTER(stats, "malformed", r->malformed);
     COUNTER(stats, "listener_restarts", r->listener_restarts);
+    COUNTER(stats, "retries", r->retries);
+    COUNTER(stats, "mode_changes", r->mode_changes);
     json_object_set_new(doc, "stats", stats);
+    json_object_set_new(doc, "mode_forced", json_boolean(r->mode_forced));
+    COUNTER(doc, "unhealthy", r->unhealthy);
     for (size_t i = 0; i < r->n_components; i++) {
         const Genesis__V1__ComponentStatus *cs = r->components[i];
         json_t *c = json_object();
@@ -153,6 +213,30 @@ genesis_result *gn_status_report_json(const Genesis__V1__StatusReport *r)
         COUNTER(c, "events_delivered", cs->events_delivered);
         COUNTER(c, "events_dropped", cs->events_dropped);
         COUNTER(c, "instances", cs->instances);
+        json_object_set_new(c, "ready", json_boolean(cs->ready));
+        json_object_set_new(c, "breaker", json_string(str(cs->breaker)));
+        COUNTER(c, "succeeded", cs->succeeded);
+        COUNTER(c, "attempts", cs->attempts);
+        COUNTER(c, "retries", cs->retries);
+        COUNTER(c, "fail_fast", cs->fail_fast);
+        COUNTER(c, "breaker_opens", cs->breaker_opens);
+        COUNTER(c, "breaker_transitions", cs->breaker_transitions);
+        COUNTER(c, "budget_denied", cs->budget_denied);
+        json_t *lat = json_object(), *reasons = json_object();
+        if (lat != NULL) {
+            COUNTER(lat, "count", cs->latency_count);
+            COUNTER(lat, "p50", cs->latency_p50_us);
+            COUNTER(lat, "p90", cs->latency_p90_us);
+            COUNTER(lat, "p99", cs->latency_p99_us);
+            COUNTER(lat, "max", cs->latency_max_us);
+            json_object_set_new(c, "latency_us", lat);
+        }
+        if (reasons != NULL) {
+            for (size_t k = 0; k < cs->n_failures_by_reason; k++)
+                COUNTER(reasons, str(cs->failures_by_reason[k]->reason),
+                        cs->failures_by_reason[k]->count);
+            json_object_set_new(c, "failures_by_reason", reasons);
+        }
         for (size_t u = 0; u < cs->n_urls; u++)
             json_array_append_new(urls, json_string(str(cs->urls[u])));
         json_object_set_new(c, "urls", urls);

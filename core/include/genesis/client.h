@@ -80,6 +80,14 @@ GENESIS_API int genesis_client_subscribe(genesis_client *cl, const char *topic_p
  * dropped because the delivery queue was full. */
 GENESIS_API uint64_t genesis_client_events_lost(genesis_client *cl);
 
+/* Send an operator command to the coordinator (see genesis_coordinator_admin in
+ * genesis/resilience.h for the commands) and wait up to timeout_ms (0 = the client's default).
+ * *out receives the coordinator's JSON answer or the failure; returns its status. The front
+ * door does not authenticate: expose it only to trusted networks. */
+GENESIS_API int genesis_client_admin(genesis_client *cl, const char *command,
+                                     const char *const *args, size_t nargs, uint32_t timeout_ms,
+                                     genesis_result **out);
+
 /* Close the sockets, cancel outstanding calls (their callbacks run with CANCELLED) and free.
  * Accepts NULL. No callback runs after it returns. Must not be called from a callback. */
 GENESIS_API void genesis_client_free(genesis_client *cl);

@@ -57,6 +57,9 @@ typedef struct genesis_coordinator_options {
     int64_t (*clock_ms)(void *arg);
     uint64_t (*random)(void *arg);
     void *clock_arg; /* passed to clock_ms and random */
+    /* Non-zero: the admin "fault" command (front door, genesis_coordinator_admin) may inject
+     * faults, for chaos runs. Off by default: production coordinators refuse it. */
+    int admin_faults;
 } genesis_coordinator_options;
 
 /* Fill *opts with defaults for the given version (1 or GENESIS_COORDINATOR_OPTIONS_VERSION);

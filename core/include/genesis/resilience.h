@@ -186,6 +186,18 @@ GENESIS_API int genesis_fault_init(genesis_fault *fault, unsigned int version);
 GENESIS_API int genesis_coordinator_inject_fault(genesis_coordinator *c, const char *id,
                                                  const genesis_fault *fault);
 
+/* ---------------------------------------------------------------------------------------- */
+/* Operator commands, the same ones the front door's Admin envelope and genesisctl carry:    */
+/*   mode [NORMAL|SAFE|EMERGENCY|AUTO]           show or force the mode                      */
+/*   breaker <id> open|close|reset|disable       FORCED_OPEN, CLOSED (reset), DISABLED       */
+/*   policy <id|*> [<field>=<value> ...]         show or change a policy (* = the default)   */
+/*   fault <id> clear | error_rate=R latency_ms=N hang=0|1 crash=0|1   (admin_faults only)   */
+/* On success *out (if not NULL) holds a JSON document of the resulting state; on failure a  */
+/* result naming what was wrong. Free it with genesis_result_free. Returns its status.       */
+GENESIS_API int genesis_coordinator_admin(genesis_coordinator *c, const char *command,
+                                          const char *const *args, size_t nargs,
+                                          genesis_result **out);
+
 #ifdef __cplusplus
 }
 #endif
