@@ -61,8 +61,8 @@ static genesis_result *cmd_mode(genesis_coordinator *co, char **args, size_t n)
     int current = co->mode.current, computed = co->mode.computed;
     bool forced = co->mode.forced != GENESIS_MODE_AUTO;
     pthread_mutex_unlock(&co->mode_lock);
-    return json_result(json_pack("{s:s, s:s, s:b}", "mode", genesis_mode_name(current),
-                                 "computed", genesis_mode_name(computed), "forced", forced));
+    return json_result(json_pack("{s:s, s:s, s:b}", "mode", genesis_mode_name(current), "computed",
+                                 genesis_mode_name(computed), "forced", forced));
 }
 
 static genesis_result *cmd_breaker(genesis_coordinator *co, char **args, size_t n)
@@ -70,14 +70,13 @@ static genesis_result *cmd_breaker(genesis_coordinator *co, char **args, size_t 
     if (n != 2)
         return bad("admin breaker: expected <component> <open|close|reset|disable>", "");
     const char *a = args[1];
-    int state = strcasecmp(a, "open") == 0 || strcasecmp(a, "forced_open") == 0
-                    ? GENESIS_BREAKER_FORCED_OPEN
-                : strcasecmp(a, "close") == 0 || strcasecmp(a, "reset") == 0 ||
-                        strcasecmp(a, "closed") == 0
-                    ? GENESIS_BREAKER_CLOSED
-                : strcasecmp(a, "disable") == 0 || strcasecmp(a, "disabled") == 0
-                    ? GENESIS_BREAKER_DISABLED
-                    : -1;
+    int state =
+        strcasecmp(a, "open") == 0 || strcasecmp(a, "forced_open") == 0
+            ? GENESIS_BREAKER_FORCED_OPEN
+        : strcasecmp(a, "close") == 0 || strcasecmp(a, "reset") == 0 || strcasecmp(a, "closed") == 0
+            ? GENESIS_BREAKER_CLOSED
+        : strcasecmp(a, "disable") == 0 || strcasecmp(a, "disabled") == 0 ? GENESIS_BREAKER_DISABLED
+                                                                          : -1;
     if (state < 0)
         return bad("admin breaker: not open, close, reset or disable", a);
     int rv = genesis_coordinator_breaker_set(co, args[0], state);
@@ -111,15 +110,14 @@ static json_t *policy_json(const genesis_policy *p)
         (json_int_t)p->max_attempts, "backoff_initial_ms", (json_int_t)p->backoff_initial_ms,
         "backoff_multiplier_pct", (json_int_t)p->backoff_multiplier_pct, "backoff_max_ms",
         (json_int_t)p->backoff_max_ms, "budget_max_tokens", (json_int_t)p->budget_max_tokens,
-        "budget_token_ratio_pct", (json_int_t)p->budget_token_ratio_pct,
-        "breaker_failure_rate_pct", (json_int_t)p->breaker_failure_rate_pct, "breaker_window",
-        (json_int_t)p->breaker_window, "breaker_min_calls", (json_int_t)p->breaker_min_calls,
-        "breaker_consecutive_failures", (json_int_t)p->breaker_consecutive_failures,
-        "breaker_slow_call_ms", (json_int_t)p->breaker_slow_call_ms, "breaker_open_ms",
-        (json_int_t)p->breaker_open_ms, "breaker_open_max_ms", (json_int_t)p->breaker_open_max_ms,
-        "breaker_half_open_probes", (json_int_t)p->breaker_half_open_probes, "max_concurrency",
-        (json_int_t)p->max_concurrency, "max_queued", (json_int_t)p->max_queued, "queue_warn",
-        (json_int_t)p->queue_warn);
+        "budget_token_ratio_pct", (json_int_t)p->budget_token_ratio_pct, "breaker_failure_rate_pct",
+        (json_int_t)p->breaker_failure_rate_pct, "breaker_window", (json_int_t)p->breaker_window,
+        "breaker_min_calls", (json_int_t)p->breaker_min_calls, "breaker_consecutive_failures",
+        (json_int_t)p->breaker_consecutive_failures, "breaker_slow_call_ms",
+        (json_int_t)p->breaker_slow_call_ms, "breaker_open_ms", (json_int_t)p->breaker_open_ms,
+        "breaker_open_max_ms", (json_int_t)p->breaker_open_max_ms, "breaker_half_open_probes",
+        (json_int_t)p->breaker_half_open_probes, "max_concurrency", (json_int_t)p->max_concurrency,
+        "max_queued", (json_int_t)p->max_queued, "queue_warn", (json_int_t)p->queue_warn);
 }
 
 /* Every policy field by name, for "policy <id> key=value ...". */
@@ -180,8 +178,8 @@ static genesis_result *cmd_policy(genesis_coordinator *co, char **args, size_t n
         if (rv != GENESIS_OK)
             return failed(rv);
     }
-    return json_result(json_pack("{s:s, s:o}", "component", id != NULL ? id : "*", "policy",
-                                 policy_json(&p)));
+    return json_result(
+        json_pack("{s:s, s:o}", "component", id != NULL ? id : "*", "policy", policy_json(&p)));
 }
 
 static genesis_result *cmd_fault(genesis_coordinator *co, char **args, size_t n)
@@ -248,8 +246,8 @@ genesis_result *gn_admin_execute(genesis_coordinator *co, const char *command, c
                             command);
 }
 
-int genesis_coordinator_admin(genesis_coordinator *co, const char *command,
-                              const char *const *args, size_t nargs, genesis_result **out)
+int genesis_coordinator_admin(genesis_coordinator *co, const char *command, const char *const *args,
+                              size_t nargs, genesis_result **out)
 {
     gn_clear_error();
     if (out != NULL)
