@@ -205,8 +205,10 @@ int gn_lane_submit(gn_lane *lane, gn_task *task)
         pthread_mutex_unlock(&p->lock);
         return GENESIS_UNAVAILABLE;
     }
-    /* The queue bound counts waiting tasks only: with free slots a task starts at once. */
-    if (lane->running >= lane->limit && lane->queued >= lane->max_queued) {
+    /* The bound is limit running plus max_queued waiting. Counting queued + running (not only
+     * queued once all slots run) keeps it when workers have not yet picked up queued tasks. */
+    if (lane->max_queued != GN_LANE_UNBOUNDED &&
+        (uint64_t)lane->queued + lane->running >= (uint64_t)lane->limit + lane->max_queued) {
         pthread_mutex_unlock(&p->lock);
         return GENESIS_RESOURCE_EXHAUSTED;
     }

@@ -43,6 +43,7 @@ static uint64_t test_random(void *arg)
 
 typedef struct behaviour {
     atomic_int calls;
+    atomic_int returned; /* handler calls that returned */
     atomic_int fail_status; /* 0: succeed */
     atomic_uint last_remaining_ms;
     gt_gate *block; /* non-NULL: wait on it */
@@ -60,6 +61,13 @@ static void on_request(const genesis_request *req, genesis_reply *reply, void *a
         genesis_reply_error(reply, status, "told to fail");
     else
         genesis_reply_set(reply, "ok", 2, "text/plain");
+    atomic_fetch_add(&b->returned, 1);
+}
+
+static bool all_returned(void *arg)
+{
+    behaviour *b = arg;
+    return atomic_load(&b->returned) == atomic_load(&b->calls);
 }
 
 typedef struct env {
@@ -213,6 +221,7 @@ static void test_timeout_after_reaching_handler_is_retried_only_when_idempotent(
     genesis_result_free(res);
     assert_true(atomic_load(&e->c3.calls) >= 3); /* idempotent: retried */
     gt_gate_open(&gate);
+    assert_true(gt_wait_until(all_returned, &e->c3, 10000)); /* nobody waits on the gate */
     assert_ok(genesis_coordinator_breaker_set(e->c, "c", GENESIS_BREAKER_CLOSED));
     genesis_component_stats s = stats_of(e, "c");
     assert_true(s.failures_by_reason[GENESIS_REASON_TIMEOUT] >= 1);
