@@ -85,6 +85,19 @@ int gn_breaker_state(gn_breaker *b)
     return atomic_load(&b->state);
 }
 
+bool gn_breaker_wants_probe(gn_breaker *b, const genesis_policy *p, int64_t now)
+{
+    int state = atomic_load(&b->state);
+    if (state == GENESIS_BREAKER_OPEN)
+        return now >= atomic_load(&b->open_until_ms);
+    if (state != GENESIS_BREAKER_HALF_OPEN)
+        return false;
+    pthread_mutex_lock(&b->lock);
+    bool free_slot = b->n_leases + b->probe_successes < p->breaker_half_open_probes;
+    pthread_mutex_unlock(&b->lock);
+    return free_slot;
+}
+
 bool gn_breaker_admit(gn_breaker *b, const genesis_policy *p, int64_t now, uint32_t lease_ms,
                       uint64_t *lease, uint32_t *retry_in_ms, gn_breaker_transition *t)
 {

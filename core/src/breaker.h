@@ -77,4 +77,9 @@ int gn_breaker_force(gn_breaker *b, int state, int64_t now_ms, gn_breaker_transi
 
 int gn_breaker_state(gn_breaker *b);
 
+/* True when the breaker waits for a probe (OPEN past its open time, or HALF_OPEN with a free
+ * probe slot): a degradation mode lets such a request through, or a breaker whose component
+ * is the reason for the mode could never recover. Lock-free, approximate. */
+bool gn_breaker_wants_probe(gn_breaker *b, const genesis_policy *p, int64_t now_ms);
+
 #endif /* GN_BREAKER_H */

@@ -483,6 +483,15 @@ static gn_rcall *rcall_new(genesis_coordinator *co, gn_component *comp, const gn
     return rc;
 }
 
+/* A request the mode would shed still goes through when the component's breaker waits for a
+ * probe: otherwise a component whose open breaker caused the mode could never recover. */
+static bool probe_wanted(gn_component *comp)
+{
+    genesis_policy p;
+    gn_component_policy(comp, &p);
+    return gn_breaker_wants_probe(&comp->breaker, &p, gn_clock(comp->co));
+}
+
 static atomic_uint_fast64_t next_request_id = 1;
 
 int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_completion completion)
@@ -523,7 +532,7 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
     atomic_fetch_add(&comp->n_requests, 1);
     int crit = gn_effective_criticality(co, p->type, p->criticality);
     int mode = atomic_load(&co->mode_now);
-    if (!gn_mode_admits(mode, crit)) {
+    if (!gn_mode_admits(mode, crit) && !probe_wanted(comp)) {
         genesis_result *res =
             gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_SHED_BY_MODE,
                              "mode %s sheds %s requests ('%s' to '%s')", genesis_mode_name(mode),

@@ -43,7 +43,7 @@ static uint64_t test_random(void *arg)
 
 typedef struct behaviour {
     atomic_int calls;
-    atomic_int returned; /* handler calls that returned */
+    atomic_int returned;    /* handler calls that returned */
     atomic_int fail_status; /* 0: succeed */
     atomic_uint last_remaining_ms;
     gt_gate *block; /* non-NULL: wait on it */

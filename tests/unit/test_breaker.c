@@ -144,12 +144,15 @@ static void test_open_fails_fast_then_half_open_probe_closes(void **state)
     assert_false(gn_breaker_admit(&b, &p, 10999, 2000, &lease, &retry_in, &t));
     assert_int_equal(retry_in, 1);
     assert_int_equal(atomic_load(&b.n_fail_fast), 2);
+    assert_false(gn_breaker_wants_probe(&b, &p, 10999));
+    assert_true(gn_breaker_wants_probe(&b, &p, 11000)); /* a shedding mode lets it through */
     /* Open time over: one probe (P = 1) with a lease, the next caller still rejected. */
     assert_true(gn_breaker_admit(&b, &p, 11000, 2000, &lease, &retry_in, &t));
     assert_int_equal(t.to, GENESIS_BREAKER_HALF_OPEN);
     assert_true(lease != 0);
     uint64_t other;
     assert_false(gn_breaker_admit(&b, &p, 11001, 2000, &other, &retry_in, &t));
+    assert_false(gn_breaker_wants_probe(&b, &p, 11001)); /* its one probe is out */
     gn_breaker_record(&b, &p, lease, false, 11050, &t);
     assert_int_equal(gn_breaker_state(&b), GENESIS_BREAKER_CLOSED);
     assert_int_equal(t.from, GENESIS_BREAKER_HALF_OPEN);
