@@ -326,7 +326,9 @@ static void run_handler(gn_task *task)
         return;
     }
     atomic_store(&a->running, true);
-    genesis_result *res = atomic_load(&comp->faulted) ? gn_fault_apply(comp) : NULL;
+    genesis_result *res = gn_fault_on(&comp->fault)
+                              ? gn_fault_apply(&comp->fault, comp->id, gn_random(comp->co), false)
+                              : NULL;
     if (res != NULL) {
         atomic_store(&a->running, false);
         attempt_finish(a, res, GN_ATTEMPT_UNSENT, false);

@@ -284,7 +284,7 @@ void gn_coordinator_leave(genesis_coordinator *co)
 __attribute__((noinline)) static void retire_component(gn_component *comp)
 {
     atomic_store(&comp->removed, true);
-    gn_fault_release(comp); /* handlers hung by an injected fault return */
+    gn_fault_release(&comp->fault); /* handlers hung by an injected fault return */
     if (comp->kind == GN_INPROC) {
         gn_task *queued = gn_lane_close(&comp->requests);
         while (queued != NULL) {
@@ -494,7 +494,7 @@ static void release_injected_hangs(genesis_coordinator *co)
     void **all = calloc(n, sizeof(*all));
     size_t got = all != NULL ? gn_registry_snapshot(co->registry, all, n) : 0;
     for (size_t i = 0; i < got; i++) {
-        gn_fault_release(all[i]);
+        gn_fault_release(&((gn_component *)all[i])->fault);
         gn_component_release(all[i]);
     }
     free(all);

@@ -13,6 +13,7 @@
 
 #include "breaker.h"
 #include "common.h"
+#include "fault.h"
 #include "genesis/coordinator.h"
 #include "genesis/resilience.h"
 #include "latency.h"
@@ -54,12 +55,10 @@ typedef struct gn_component {
     atomic_uint_fast64_t n_events_dropped;
 
     /* resilience (policy.c, resilience.c, call.c) */
-    pthread_mutex_t policy_lock; /* guards policy, own_policy, fault */
+    pthread_mutex_t policy_lock; /* guards policy, own_policy */
     genesis_policy policy;       /* in force; copied by each call at its start */
     bool own_policy;             /* set for this id, not inherited from the default */
-    genesis_fault fault;
-    atomic_bool faulted;     /* fast check on the request path */
-    pthread_cond_t fault_cv; /* hung handlers wait here for the fault to clear */
+    gn_fault_state fault;        /* injected faults (in-process components) */
     gn_breaker breaker;
     gn_retry_budget budget;
     gn_latency latency;
@@ -147,11 +146,6 @@ genesis_result *gn_admin_execute(genesis_coordinator *co, const char *command, c
 bool gn_mode_admits_event(genesis_coordinator *co, int criticality);
 /* Periodic: re-evaluate the mode from component health (called by the health tick). */
 void gn_mode_tick(genesis_coordinator *co);
-/* Wake handlers hung by an injected fault (the component is leaving). */
-void gn_fault_release(gn_component *comp);
-/* Apply an injected fault before the handler runs: may sleep (latency) or block (hang).
- * Returns a failure result when the fault fails the attempt, NULL to run the handler. */
-genesis_result *gn_fault_apply(gn_component *comp);
 
 /* ---- calls (call.c) -------------------------------------------------------------------- */
 

@@ -25,7 +25,7 @@ int genesis_policy_init(genesis_policy *p, unsigned int version)
         .backoff_initial_ms = 100,
         .backoff_multiplier_pct = 200,
         .backoff_max_ms = 2000,
-        .budget_max_tokens = 20,
+        .budget_max_tokens = 60,
         .budget_token_ratio_pct = 100,
         .breaker_failure_rate_pct = 60,
         .breaker_window = 100,
@@ -104,9 +104,7 @@ void gn_component_resilience_init(gn_component *comp)
 {
     genesis_coordinator *co = comp->co;
     pthread_mutex_init(&comp->policy_lock, NULL);
-    pthread_cond_init(&comp->fault_cv, NULL);
-    genesis_fault_init(&comp->fault, GENESIS_FAULT_VERSION);
-    atomic_init(&comp->faulted, false);
+    gn_fault_state_init(&comp->fault);
     atomic_init(&comp->stuck, 0);
     pthread_mutex_lock(&co->policy_lock);
     gn_policy_entry *e = find_entry(co, comp->id);
@@ -121,7 +119,7 @@ void gn_component_resilience_init(gn_component *comp)
 void gn_component_resilience_destroy(gn_component *comp)
 {
     gn_breaker_destroy(&comp->breaker);
-    pthread_cond_destroy(&comp->fault_cv);
+    gn_fault_state_destroy(&comp->fault);
     pthread_mutex_destroy(&comp->policy_lock);
 }
 

@@ -76,13 +76,8 @@ void gn_breaker_publish(gn_component *comp, const gn_breaker_transition *t)
 
 bool gn_component_healthy(gn_component *comp)
 {
-    if (atomic_load(&comp->faulted)) {
-        pthread_mutex_lock(&comp->policy_lock);
-        bool crashed = comp->fault.crash != 0;
-        pthread_mutex_unlock(&comp->policy_lock);
-        if (crashed)
-            return false;
-    }
+    if (gn_fault_crashed(&comp->fault))
+        return false;
     if (comp->kind == GN_REMOTE && !gn_remote_is_up(comp))
         return false;
     int state = gn_breaker_state(&comp->breaker);
@@ -263,10 +258,8 @@ int genesis_coordinator_inject_fault(genesis_coordinator *co, const char *id,
     gn_clear_error();
     if (co == NULL || id == NULL)
         return gn_fail(GENESIS_INVALID_ARGUMENT, "inject_fault: NULL argument");
-    if (fault != NULL && (fault->version != GENESIS_FAULT_VERSION || !(fault->error_rate >= 0) ||
-                          fault->error_rate > 1))
-        return gn_fail(GENESIS_INVALID_ARGUMENT,
-                       "inject_fault: unknown version or error_rate outside 0..1");
+    if (fault != NULL && gn_fault_validate(fault) != GENESIS_OK)
+        return GENESIS_INVALID_ARGUMENT;
     gn_component *comp = gn_registry_lookup(co->registry, id);
     if (comp == NULL)
         return gn_fail(GENESIS_NOT_FOUND, "inject_fault: no component '%s'", id);
@@ -275,57 +268,13 @@ int genesis_coordinator_inject_fault(genesis_coordinator *co, const char *id,
         return gn_fail(GENESIS_FAILED_PRECONDITION,
                        "inject_fault: '%s' is remote: inject faults into its service", id);
     }
-    pthread_mutex_lock(&comp->policy_lock);
+    gn_fault_set(&comp->fault, fault);
     if (fault != NULL)
-        comp->fault = *fault;
+        gn_log(&co->log, GENESIS_LOG_WARN,
+               "component %s fault injected: error_rate %.3f, latency %u ms, hang %d, crash %d", id,
+               fault->error_rate, fault->added_latency_ms, fault->hang, fault->crash);
     else
-        genesis_fault_init(&comp->fault, GENESIS_FAULT_VERSION);
-    bool on = comp->fault.error_rate > 0 || comp->fault.added_latency_ms > 0 ||
-              comp->fault.hang != 0 || comp->fault.crash != 0;
-    atomic_store(&comp->faulted, on);
-    pthread_cond_broadcast(&comp->fault_cv); /* a cleared hang releases its handlers */
-    pthread_mutex_unlock(&comp->policy_lock);
-    gn_log(&co->log, GENESIS_LOG_WARN,
-           "component %s fault %s: error_rate %.3f, latency %u ms, hang %d, crash %d", id,
-           on ? "injected" : "cleared", comp->fault.error_rate, comp->fault.added_latency_ms,
-           comp->fault.hang, comp->fault.crash);
+        gn_log(&co->log, GENESIS_LOG_WARN, "component %s fault cleared", id);
     gn_component_release(comp);
     return GENESIS_OK;
-}
-
-void gn_fault_release(gn_component *comp)
-{
-    pthread_mutex_lock(&comp->policy_lock);
-    comp->fault.hang = 0;
-    pthread_cond_broadcast(&comp->fault_cv);
-    pthread_mutex_unlock(&comp->policy_lock);
-}
-
-genesis_result *gn_fault_apply(gn_component *comp)
-{
-    pthread_mutex_lock(&comp->policy_lock);
-    genesis_fault f = comp->fault;
-    pthread_mutex_unlock(&comp->policy_lock);
-    if (f.crash)
-        return gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_COMPONENT_DOWN,
-                                "component '%s' is down (injected crash)", comp->id);
-    if (f.error_rate > 0) {
-        double draw = (double)(gn_random(comp->co) >> 11) * 0x1.0p-53;
-        if (draw < f.error_rate)
-            return gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_HANDLER_ERROR,
-                                    "component '%s' failed (injected error)", comp->id);
-    }
-    if (f.added_latency_ms > 0) {
-        struct timespec ts = {.tv_sec = f.added_latency_ms / 1000,
-                              .tv_nsec = (long)(f.added_latency_ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-        }
-    }
-    if (f.hang) {
-        pthread_mutex_lock(&comp->policy_lock);
-        while (comp->fault.hang && !atomic_load(&comp->removed))
-            pthread_cond_wait(&comp->fault_cv, &comp->policy_lock);
-        pthread_mutex_unlock(&comp->policy_lock);
-    }
-    return NULL;
 }

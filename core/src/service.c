@@ -17,6 +17,7 @@
 #include "common.h"
 #include "completion.h"
 #include "genesis/service.h"
+#include "fault.h"
 #include "listener_guard.h"
 #include "objects.h"
 #include "rpc.h"
@@ -73,6 +74,8 @@ struct genesis_service {
     gn_subscriber *sub; /* local events from the bus, when on_event is set */
 
     atomic_uint_fast64_t served;
+    gn_fault_state fault;           /* injected faults (chaos runs) */
+    atomic_uint_fast64_t fault_rng; /* draws for the injected error rate */
 };
 
 int genesis_service_options_init(genesis_service_options *opts, unsigned int version)
@@ -141,7 +144,19 @@ static void serve(gn_task *task)
                                   .id = r->request_id};
     genesis_reply reply;
     gn_reply_init(&reply, svc->opts.max_message_size);
-    svc->callbacks.on_request(&req, &reply, svc->callbacks.arg);
+    genesis_result *injected = NULL;
+    if (gn_fault_on(&svc->fault)) {
+        uint64_t draw =
+            atomic_fetch_add(&svc->fault_rng, 0x9E3779B97F4A7C15ull) * 0xBF58476D1CE4E5B9ull;
+        injected = gn_fault_apply(&svc->fault, svc->id, draw ^ (draw >> 31), true);
+    }
+    if (injected != NULL) {
+        genesis_reply_error(&reply, genesis_result_status(injected),
+                            genesis_result_message(injected));
+        genesis_result_free(injected);
+    } else {
+        svc->callbacks.on_request(&req, &reply, svc->callbacks.arg);
+    }
     atomic_fetch_add(&svc->served, 1);
     free(copy);
     gn_envelope_free(c->env);
@@ -257,6 +272,8 @@ int genesis_service_new(genesis_service **out, const char *id, const genesis_com
     svc->pool = gn_pool_new(2, o.max_concurrency + 1);
     pthread_mutex_init(&svc->lock, NULL);
     pthread_cond_init(&svc->idle_cv, NULL);
+    gn_fault_state_init(&svc->fault);
+    atomic_init(&svc->fault_rng, (uint64_t)gn_wall_ms() ^ (uint64_t)getpid() << 32);
     if (svc->id == NULL || svc->pool == NULL) {
         genesis_service_free(svc);
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "service_new: out of memory");
@@ -635,6 +652,19 @@ static void discard_requests(gn_task *list)
     }
 }
 
+int genesis_service_inject_fault(genesis_service *svc, const genesis_fault *fault)
+{
+    gn_clear_error();
+    if (svc == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "inject_fault: NULL service");
+    if (fault != NULL && gn_fault_validate(fault) != GENESIS_OK)
+        return GENESIS_INVALID_ARGUMENT;
+    gn_fault_set(&svc->fault, fault);
+    gn_log(&svc->log, GENESIS_LOG_WARN, "service %s fault %s", svc->id,
+           fault != NULL ? "injected" : "cleared");
+    return GENESIS_OK;
+}
+
 void genesis_service_free(genesis_service *svc)
 {
     if (svc == NULL)
@@ -655,7 +685,8 @@ void genesis_service_free(genesis_service *svc)
         env.unregister = &un;
         genesis_result_free(svc_call(svc, &env, UNREGISTER_WAIT_MS));
     }
-    gn_guard_stop(svc->guard); /* before the socket it watches closes */
+    gn_guard_stop(svc->guard);     /* before the socket it watches closes */
+    gn_fault_release(&svc->fault); /* injected hangs end */
     gn_subscriber_close(svc->sub);
     if (svc->pool != NULL) {
         discard_requests(gn_lane_close(&svc->requests));
@@ -684,6 +715,7 @@ void genesis_service_free(genesis_service *svc)
     free(svc->ctxs);
     pthread_cond_destroy(&svc->idle_cv);
     pthread_mutex_destroy(&svc->lock);
+    gn_fault_state_destroy(&svc->fault);
     free(svc->id);
     free(svc);
 }

@@ -123,7 +123,8 @@ typedef struct load {
     int n_targets;
     const char *type;
     int criticality;
-    int per_thread; /* requests per thread; 0 = until stop */
+    int per_thread;  /* requests per thread; 0 = until stop */
+    int interval_us; /* paced: one request per interval per thread (0 = closed loop) */
     atomic_bool stop;
     pthread_mutex_t mu;
     sample *samples;
@@ -156,9 +157,20 @@ static void *load_thread(void *arg)
     genesis_call_options o;
     genesis_call_options_init(&o, GENESIS_CALL_OPTIONS_VERSION);
     o.criticality = l->criticality;
+    double next = now_s();
     for (int i = 0; l->per_thread == 0 || i < l->per_thread; i++) {
         if (atomic_load(&l->stop))
             break;
+        if (l->interval_us > 0) {
+            /* Paced callers, like real clients: a fail-fast rejection must not turn the
+             * harness into a busy loop that takes the CPU from the healthy components. */
+            next += l->interval_us / 1e6;
+            double wait = next - now_s();
+            if (wait > 0) {
+                struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+                nanosleep(&ts, NULL);
+            }
+        }
         const char *target = l->targets[i % l->n_targets];
         genesis_result *res = NULL;
         double t0 = now_s();
@@ -292,7 +304,7 @@ static void scenario_hang(void)
     int phase_ms = quick ? 1000 : 5000;
 
     /* Baseline: the healthy components' latency with no fault. */
-    load base = {.c = c, .targets = healthy, .n_targets = 4, .type = "work"};
+    load base = {.c = c, .targets = healthy, .n_targets = 4, .type = "work", .interval_us = 500};
     pthread_t tids[8];
     load_run(&base, 8, tids);
     sleep_ms(phase_ms);
@@ -301,8 +313,8 @@ static void scenario_hang(void)
     double base_p99 = quantile(base.samples, base.n, 0.99);
 
     /* Fault: the same load on the healthy ones while "hung" hangs under its own load. */
-    load good = {.c = c, .targets = healthy, .n_targets = 4, .type = "work"};
-    load bad = {.c = c, .targets = all + 4, .n_targets = 1, .type = "work"};
+    load good = {.c = c, .targets = healthy, .n_targets = 4, .type = "work", .interval_us = 500};
+    load bad = {.c = c, .targets = all + 4, .n_targets = 1, .type = "work", .interval_us = 500};
     genesis_fault f;
     genesis_fault_init(&f, GENESIS_FAULT_VERSION);
     f.hang = 1;

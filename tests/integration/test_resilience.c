@@ -413,6 +413,32 @@ static void test_remote_breaker_half_opens_when_a_crashed_component_comes_back(v
     genesis_result_free(res);
     genesis_client_free(cl);
     gt_process_kill(&svc);
+
+    /* Faults injected into a service (in this process, over real sockets). */
+    genesis_component comp = {
+        .version = GENESIS_COMPONENT_VERSION, .on_request = on_request, .arg = &e->a};
+    genesis_service *s2 = NULL;
+    assert_ok(genesis_service_new(&s2, "remote2", &comp, NULL));
+    assert_ok(genesis_service_listen(s2, gt_ipc_url(listen, sizeof(listen), dir, "svc3")));
+    assert_ok(genesis_service_connect(s2, front, NULL, 5000));
+    genesis_fault f;
+    genesis_fault_init(&f, GENESIS_FAULT_VERSION);
+    f.error_rate = 1.0;
+    assert_ok(genesis_service_inject_fault(s2, &f));
+    int before = atomic_load(&e->a.calls);
+    res = call(e, "remote2", "work", GENESIS_CRITICALITY_DEFAULT, 0, 5000);
+    assert_result(res, GENESIS_UNAVAILABLE, GT_ANY_REASON);
+    assert_non_null(strstr(genesis_result_message(res), "injected error"));
+    genesis_result_free(res);
+    assert_int_equal(atomic_load(&e->a.calls), before); /* the handler never ran */
+    assert_true(stats_of(e, "remote2").attempts >= 2);  /* and it was retried */
+    f.error_rate = 2.0;
+    assert_status(genesis_service_inject_fault(s2, &f), GENESIS_INVALID_ARGUMENT);
+    assert_ok(genesis_service_inject_fault(s2, NULL));
+    res = call(e, "remote2", "work", GENESIS_CRITICALITY_DEFAULT, 0, 5000);
+    assert_result_ok(res);
+    genesis_result_free(res);
+    genesis_service_free(s2);
     genesis_coordinator_stop(e->c);
     gt_tempdir_remove(dir);
 }

@@ -59,7 +59,8 @@ static void test_backoff_full_jitter_spans_zero_to_ceiling(void **state)
 static void test_budget_arithmetic(void **state)
 {
     (void)state;
-    genesis_policy p = policy(); /* 20 tokens, +1 per success, retries while > 10 */
+    genesis_policy p = policy();
+    p.budget_max_tokens = 20; /* +1 per success, retries while > 10 */
     gn_retry_budget b;
     gn_budget_init(&b, &p);
     assert_int_equal(gn_budget_milli_tokens(&b), 20000);
@@ -87,6 +88,31 @@ static void test_budget_arithmetic(void **state)
     /* No budget: always allowed. */
     p.budget_max_tokens = 0;
     assert_true(gn_budget_allows_retry(&b, &p));
+}
+
+static void test_default_budget_survives_a_long_run_of_thirty_percent_failures(void **state)
+{
+    (void)state;
+    /* The failure mode the default guards against: with 20 tokens the random walk of 30 %
+     * failures reaches half within tens of thousands of attempts, retries stop, and three
+     * failed requests in a row then open the breaker on faults retries should absorb. */
+    genesis_policy p = policy();
+    gn_retry_budget b;
+    gn_budget_init(&b, &p);
+    int64_t lowest = gn_budget_milli_tokens(&b);
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 1000000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        gn_budget_record(&b, &p, (x >> 11) % 1000 < 300);
+        if (gn_budget_milli_tokens(&b) < lowest)
+            lowest = gn_budget_milli_tokens(&b);
+    }
+    printf("lowest tokens over 1,000,000 attempts at 30 %%: %.1f of %u\n", (double)lowest / 1000,
+           p.budget_max_tokens);
+    assert_true(gn_budget_allows_retry(&b, &p));
+    assert_true(lowest > (int64_t)p.budget_max_tokens * 500);
 }
 
 /* The retry loop's arithmetic over a run: attempts per request with p failing attempts. */
@@ -204,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_backoff_ceilings_double_up_to_the_cap),
         cmocka_unit_test(test_backoff_full_jitter_spans_zero_to_ceiling),
         cmocka_unit_test(test_budget_arithmetic),
+        cmocka_unit_test(test_default_budget_survives_a_long_run_of_thirty_percent_failures),
         cmocka_unit_test(test_budget_defaults_meet_both_scorecard_rows),
         cmocka_unit_test(test_mode_thresholds_and_hysteresis),
         cmocka_unit_test(test_mode_admission_by_criticality),

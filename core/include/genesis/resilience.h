@@ -45,7 +45,8 @@ typedef struct genesis_policy {
     /* Retry budget (token bucket, gRPC retry-throttling shape): tokens start at max; a failed
      * attempt takes 1, a successful one gives back token_ratio_pct/100; retries are allowed
      * while tokens > max/2. The defaults let retries absorb up to ~50 % random attempt
-     * failures, and stop retrying a component that fails every call after max/2 retries. */
+     * failures (at 30 % the tokens never fall to half in practice: 20 would, within a minute
+     * of load), and stop retrying a component that fails every call after max/2 retries. */
     unsigned int budget_max_tokens;  /* default 20; 0 = no budget (retries unbounded) */
     uint32_t budget_token_ratio_pct; /* default 100 */
 
