@@ -167,12 +167,18 @@ GENESIS_API int genesis_coordinator_stats_get(genesis_coordinator *c,
 /* A status report as JSON (content type "application/json") in a new result. Free it with
  * genesis_result_free. The same document genesis_client_status returns. Fields (new ones may
  * be added; none is removed or renamed):
- *   mode, version, uptime_ms, front_door_url, event_bus_url,
+ *   mode ("NORMAL" | "SAFE" | "EMERGENCY"), mode_forced, unhealthy, version, uptime_ms,
+ *   front_door_url, event_bus_url,
  *   stats: {requests, succeeded, failed, timed_out, rejected, events_emitted,
  *           events_delivered, events_dropped, events_published, malformed,
- *           listener_restarts},
+ *           listener_restarts, retries, mode_changes},
  *   components: [{id, remote, health ("UP" | "DOWN"), in_flight, queued, requests, failures,
- *                 events_delivered, events_dropped, instances, urls: [...]}] sorted by id.
+ *                 events_delivered, events_dropped, instances, urls: [...], ready,
+ *                 breaker ("CLOSED" | "OPEN" | "HALF_OPEN" | "FORCED_OPEN" | "DISABLED"),
+ *                 succeeded, attempts, retries, fail_fast, breaker_opens,
+ *                 breaker_transitions, budget_denied,
+ *                 latency_us: {count, p50, p90, p99, max},
+ *                 failures_by_reason: {"<REASON>": n, ...}}] sorted by id.
  * events_delivered/dropped per component count in-process deliveries only: remote components
  * receive events from the bus, where loss shows up as sequence gaps at the subscriber. */
 GENESIS_API int genesis_coordinator_status(genesis_coordinator *c, genesis_result **out);
