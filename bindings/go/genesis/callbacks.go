@@ -29,12 +29,10 @@ type componentEntry struct {
 func goGenesisOnRequest(req *C.genesis_request, reply *C.genesis_reply, h C.uintptr_t) {
 	entry := cgo.Handle(h).Value().(*componentEntry)
 	r := requestFromC(req)
-	ctx := context.Background()
-	if remaining := C.genesis_request_remaining_ms(req); remaining > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(remaining)*time.Millisecond)
-		defer cancel()
-	}
+	// Every request has a deadline; 0 ms left means it has already passed (ctx is done).
+	remaining := time.Duration(C.genesis_request_remaining_ms(req)) * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), remaining)
+	defer cancel()
 	out, err := runHandler(ctx, entry, r)
 	if err != nil {
 		replyError(reply, err)

@@ -33,6 +33,7 @@ class Subscription:
         self._callback = callback
         self._queue: "queue.Queue[Any]" = queue.Queue(maxsize=queue_size)
         self._closed = False
+        self._lock = threading.Lock()  # orders deliveries against close()
 
     def _deliver(self, event: Event) -> None:
         if self._closed:
@@ -40,10 +41,13 @@ class Subscription:
         if self._callback is not None:
             self._callback(event)
             return
-        try:
-            self._queue.put_nowait(event)
-        except queue.Full:
-            self.dropped += 1
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                self._queue.put_nowait(event)
+            except queue.Full:
+                self.dropped += 1
 
     def get(self, timeout: Optional[float] = None) -> Event:
         """The next event; raises queue.Empty after timeout seconds, StopIteration once
@@ -61,20 +65,21 @@ class Subscription:
         return self.get()
 
     def close(self) -> None:
-        """Stop delivering to this subscription and end its iteration."""
-        if self._closed:
-            return
-        self._closed = True
-        self._client._forget(self)
-        while True:
-            try:
-                self._queue.put_nowait(_END)
+        """Stop delivering to this subscription, discard the events still waiting and end its
+        iteration."""
+        with self._lock:
+            if self._closed:
                 return
-            except queue.Full:
+            self._closed = True
+            # Pending events are discarded: the iteration ends at once. Nothing is added
+            # after this (closed), so the queue has room for the end marker.
+            while True:
                 try:
                     self._queue.get_nowait()
                 except queue.Empty:
-                    pass
+                    break
+            self._queue.put_nowait(_END)
+        self._client._forget(self)
 
     def __enter__(self) -> "Subscription":
         return self
