@@ -303,3 +303,13 @@ def test_interpreter_exit_with_open_handles_and_busy_handlers(tmp_path):
 def test_library_version():
     assert genesis.library_version().count(".") == 2
     assert genesis.ABI_VERSION == 1
+
+
+def test_an_oversized_reply_becomes_a_clear_error():
+    with genesis.Coordinator(max_message_size=1024) as co:
+        co.register("big", lambda req: b"x" * int(req.text()))
+        assert len(co.request("big", "make", "512").data) == 512
+        with pytest.raises(genesis.ResourceExhausted) as info:
+            co.request("big", "make", "4096")
+        assert info.value.message  # the library's explanation, not an empty string
+        assert co.request("big", "make", "16").data == b"x" * 16
