@@ -96,6 +96,14 @@ func (cl *Client) Request(ctx context.Context, target, typ string, data []byte, 
 	}
 	cs, free := cstrings(target, typ)
 	defer free()
+	if ctx.Done() == nil {
+		// Nothing can cancel the call: the synchronous C call is cheaper (no completion
+		// callback crossing into Go).
+		return callResult("request "+target+"/"+typ, func(res **C.genesis_result) C.int {
+			defer cl.mu.RUnlock()
+			return C.genesis_client_request(ptr, cs[0], cs[1], bytesPtr(data), C.size_t(len(data)), &o.opts, res)
+		})
+	}
 	return startAsync(ctx, "request "+target+"/"+typ, func(h C.uintptr_t) C.int {
 		defer cl.mu.RUnlock()
 		return C.gg_client_request_async(ptr, cs[0], cs[1], bytesPtr(data), C.size_t(len(data)), &o.opts, h)

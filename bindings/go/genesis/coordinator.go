@@ -189,6 +189,14 @@ func (c *Coordinator) Request(ctx context.Context, target, typ string, data []by
 	}
 	cs, free := cstrings(target, typ)
 	defer free()
+	if ctx.Done() == nil {
+		// Nothing can cancel the call: the synchronous C call is cheaper (no completion
+		// callback crossing into Go).
+		return callResult("request "+target+"/"+typ, func(res **C.genesis_result) C.int {
+			defer c.mu.RUnlock()
+			return C.genesis_coordinator_request(ptr, cs[0], cs[1], bytesPtr(data), C.size_t(len(data)), &o.opts, res)
+		})
+	}
 	res, err := startAsync(ctx, "request "+target+"/"+typ, func(h C.uintptr_t) C.int {
 		defer c.mu.RUnlock()
 		return C.gg_coordinator_request_async(ptr, cs[0], cs[1], bytesPtr(data), C.size_t(len(data)), &o.opts, h)

@@ -85,7 +85,8 @@ func TestSketchScenario(t *testing.T) {
 
 func TestErrorsAreClassifiedWithErrorsIs(t *testing.T) {
 	co := newCoordinator(t, nil)
-	_, err := co.Request(ctx(t), "nobody", "ping", nil)
+	// context.Background cannot be cancelled: this takes the synchronous path.
+	_, err := co.Request(context.Background(), "nobody", "ping", nil)
 	if !errors.Is(err, genesis.NotFound) || !errors.Is(err, genesis.ReasonNotFound) || errors.Is(err, genesis.Unavailable) {
 		t.Fatalf("want NOT_FOUND, got %v", err)
 	}
@@ -337,7 +338,7 @@ func dial(t *testing.T, d daemon) *genesis.Client {
 func TestClientAgainstGenesisd(t *testing.T) {
 	d := startGenesisd(t)
 	cl := dial(t, d)
-	res, err := cl.Request(ctx(t), "comp2", "ping", nil)
+	res, err := cl.Request(context.Background(), "comp2", "ping", nil, genesis.WithTimeout(wait))
 	if err != nil || string(res.Data) != "Pong from comp2" {
 		t.Fatalf("ping: %v %+v", err, res)
 	}
@@ -518,5 +519,25 @@ func TestGoServiceBehindGoCoordinator(t *testing.T) {
 func TestVersion(t *testing.T) {
 	if strings.Count(genesis.Version(), ".") != 2 || genesis.ABIVersion != 1 {
 		t.Fatalf("version %q abi %d", genesis.Version(), genesis.ABIVersion)
+	}
+}
+
+// BenchmarkInProcessRequest: a sync request from Go to a Go component through an embedded
+// coordinator (two cgo crossings each way). go test -run - -bench . ./genesis
+func BenchmarkInProcessRequest(b *testing.B) {
+	co, err := genesis.NewCoordinator(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer co.Close()
+	if err := co.Register("p", ping("p")); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := co.Request(ctx, "p", "ping", nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
