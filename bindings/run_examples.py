@@ -4,7 +4,8 @@
 1. Python and Go versions of the sketch's scenario (ping_pong.py, examples/pingpong).
 2. Languages meeting over NNG: a C coordinator (genesisd), a component written in Python
    (remote_component.py) registered with it, and a Go client (examples/client) calling that
-   Python component through the coordinator; genesisctl (C) calls it too.
+   Python component through the coordinator; genesisctl (C) calls it too. Then the other
+   direction: a Go component (examples/service) called by a Python client.
 
 Every process it starts is stopped before it returns; exit 0 when every step behaved.
 Environment: GENESIS_BIN_DIR (genesisd, genesisctl), GENESIS_LIBRARY, PYTHONPATH and the Go
@@ -73,7 +74,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     # Build the Go examples once.
-    for name in ("pingpong", "client"):
+    for name in ("pingpong", "client", "service"):
         proc = run([args.go, "build", "-o", str(out / name), f"./examples/{name}"],
                    cwd=HERE / "go")
         expect(proc.returncode == 0, f"go build examples/{name}")
@@ -122,6 +123,26 @@ def main() -> int:
             expect(proc.returncode == 0 and "Pong from pycomp" in proc.stdout,
                    "genesisctl (C) -> python component: ping")
             stop(component, "remote_component.py")
+            component = None
+
+            # The other direction: a Go component, called from Python through genesisd.
+            component = subprocess.Popen(
+                [str(out / "service"), "-id", "gocomp", "-front-door", front, "-events", bus,
+                 "-listen", f"ipc://{tmp}/gocomp.sock"], stdout=subprocess.PIPE, text=True)
+            line = ready_line(component, "go service")
+            expect(line == f"ready url=ipc://{tmp}/gocomp.sock", "go component registered")
+            proc = run([py, "-c",
+                        "import sys, genesis\n"
+                        "with genesis.Client(sys.argv[1]) as cl:\n"
+                        "    print(cl.request('gocomp', 'upper', 'from python', timeout=10).text())\n"
+                        "    try:\n"
+                        "        cl.request('gocomp', 'dance', timeout=10)\n"
+                        "    except genesis.Unimplemented as err:\n"
+                        "        print(err)\n", front])
+            expect(proc.returncode == 0 and proc.stdout.startswith("FROM PYTHON\n")
+                   and "UNIMPLEMENTED (HANDLER_ERROR): gocomp serves ping and upper" in proc.stdout,
+                   "python client -> genesisd (C) -> go component")
+            stop(component, "go service")
             component = None
         finally:
             if component is not None:
