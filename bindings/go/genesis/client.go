@@ -96,14 +96,8 @@ func (cl *Client) Request(ctx context.Context, target, typ string, data []byte, 
 	}
 	cs, free := cstrings(target, typ)
 	defer free()
-	if ctx.Done() == nil {
-		// Nothing can cancel the call: the synchronous C call is cheaper (no completion
-		// callback crossing into Go).
-		return callResult("request "+target+"/"+typ, func(res **C.genesis_result) C.int {
-			defer cl.mu.RUnlock()
-			return C.genesis_client_request(ptr, cs[0], cs[1], bytesPtr(data), C.size_t(len(data)), &o.opts, res)
-		})
-	}
+	// Always asynchronous: Close from another goroutine then cancels the call at once
+	// (CANCELLED) instead of waiting for its deadline.
 	return startAsync(ctx, "request "+target+"/"+typ, func(h C.uintptr_t) C.int {
 		defer cl.mu.RUnlock()
 		return C.gg_client_request_async(ptr, cs[0], cs[1], bytesPtr(data), C.size_t(len(data)), &o.opts, h)
@@ -270,8 +264,10 @@ func (cl *Client) EventsLost() uint64 {
 	return uint64(C.genesis_client_events_lost(ptr))
 }
 
-// Close cancels outstanding calls (they fail with CANCELLED), closes the sockets, frees the
-// client and closes every subscription. Idempotent; must not be called from a callback.
+// Close cancels outstanding requests (they fail with CANCELLED / SHUTTING_DOWN), closes the
+// sockets, frees the client and closes every subscription. An Emit or Status running in
+// another goroutine is waited for (its deadline bounds it). Idempotent; must not be called
+// from a callback.
 func (cl *Client) Close() error {
 	cl.mu.Lock()
 	ptr := cl.ptr

@@ -286,6 +286,13 @@ func (c *Coordinator) Stop() error {
 // Close stops and frees the coordinator, then releases the Go callbacks. Idempotent. It must
 // not be called from one of the coordinator's callbacks.
 func (c *Coordinator) Close() error {
+	// Stop first (allowed concurrently with other calls): requests blocked in other
+	// goroutines return, so taking the write lock below does not wait for their deadlines.
+	c.mu.RLock()
+	if c.ptr != nil {
+		C.genesis_coordinator_stop(c.ptr)
+	}
+	c.mu.RUnlock()
 	c.mu.Lock()
 	ptr := c.ptr
 	c.ptr = nil

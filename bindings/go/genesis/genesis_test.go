@@ -541,3 +541,84 @@ func BenchmarkInProcessRequest(b *testing.B) {
 		}
 	}
 }
+
+func TestCloseWhileOtherGoroutinesCall(t *testing.T) {
+	co, err := genesis.NewCoordinator(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := co.Register("slow", genesis.Component{OnRequest: func(ctx context.Context, req *genesis.Request) (genesis.Reply, error) {
+		time.Sleep(10 * time.Millisecond)
+		return genesis.Text("ok"), nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	started := make(chan struct{}, 8)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				// Background: the synchronous path, which holds the handle during the call.
+				_, err := co.Request(context.Background(), "slow", "x", nil)
+				select {
+				case started <- struct{}{}:
+				default:
+				}
+				if err != nil {
+					if !errors.Is(err, genesis.Unavailable) && !errors.Is(err, genesis.FailedPrecondition) {
+						t.Errorf("unexpected: %v", err)
+					}
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		<-started
+	}
+	co.Close()
+	wg.Wait()
+}
+
+func TestClientCloseCancelsRequestsInOtherGoroutines(t *testing.T) {
+	co := newCoordinator(t, nil)
+	release := make(chan struct{})
+	defer close(release)
+	if err := co.Register("stuck", genesis.Component{OnRequest: func(ctx context.Context, req *genesis.Request) (genesis.Reply, error) {
+		<-release
+		return genesis.Reply{}, nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := co.Listen("tcp://127.0.0.1:0", ""); err != nil {
+		t.Fatal(err)
+	}
+	fd, _ := co.FrontDoorURL()
+	cl, err := genesis.Dial(fd, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := cl.Request(context.Background(), "stuck", "x", nil, genesis.WithTimeout(wait))
+		done <- err
+	}()
+	for {
+		s, _ := co.Stats()
+		if s.InFlight > 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cl.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, genesis.Cancelled) || !errors.Is(err, genesis.ReasonShuttingDown) {
+			t.Fatalf("want CANCELLED / SHUTTING_DOWN, got %v", err)
+		}
+	case <-time.After(wait):
+		t.Fatal("Close did not cancel the request")
+	}
+}

@@ -137,9 +137,10 @@ class Client(Handle):
 
     def dial(self, front_door: str, event_bus: Optional[str] = None) -> None:
         """Connect to a coordinator (in the background; requests wait for the connection)."""
-        check(_lib.lib.genesis_client_dial(self._handle(), front_door.encode(),
-                                           event_bus.encode() if event_bus else None),
-              f"dial {front_door}")
+        with self._use() as h:
+            check(_lib.lib.genesis_client_dial(h, front_door.encode(),
+                                               event_bus.encode() if event_bus else None),
+                  f"dial {front_door}")
 
     def request(self, target: str, type: str, data: Payload = None, *,
                 timeout: Optional[float] = None, criticality: int = Criticality.DEFAULT,
@@ -147,13 +148,12 @@ class Client(Handle):
                 content_type: Optional[str] = None) -> Result:
         """Request a component through the coordinator and wait; raises GenesisError on
         failure (reason UNREACHABLE when the coordinator itself did not answer)."""
-        payload, ctype = encode_payload(data, content_type)
-        opts = call_options(timeout, criticality, idempotent, source, ctype)
-        res = _lib.result_p()
-        rv = _lib.lib.genesis_client_request(self._handle(), target.encode(), type.encode(),
-                                             payload, len(payload), ctypes.byref(opts),
-                                             ctypes.byref(res))
-        return outcome(rv, res.value, f"request {target}/{type}")
+        # Started asynchronously and waited for here: close() from another thread then
+        # cancels it (Cancelled) instead of waiting for its deadline, and Ctrl-C interrupts
+        # the wait.
+        return self.request_async(target, type, data, timeout=timeout, criticality=criticality,
+                                  idempotent=idempotent, source=source,
+                                  content_type=content_type).result()
 
     def request_async(self, target: str, type: str, data: Payload = None, *,
                       timeout: Optional[float] = None, criticality: int = Criticality.DEFAULT,
@@ -163,12 +163,12 @@ class Client(Handle):
         Calls still outstanding at close() fail with Cancelled."""
         payload, ctype = encode_payload(data, content_type)
         opts = call_options(timeout, criticality, idempotent, source, ctype)
-        ptr = self._handle()
-        return _dispatch.start_async(
-            lambda cb, key: _lib.lib.genesis_client_request_async(
-                ptr, target.encode(), type.encode(), payload, len(payload), ctypes.byref(opts),
-                cb, key),
-            f"request {target}/{type}")
+        with self._use() as ptr:
+            return _dispatch.start_async(
+                lambda cb, key: _lib.lib.genesis_client_request_async(
+                    ptr, target.encode(), type.encode(), payload, len(payload), ctypes.byref(opts),
+                    cb, key),
+                f"request {target}/{type}")
 
     def emit(self, type: str, data: Payload = None, *, timeout: Optional[float] = None,
              source: Optional[str] = None, criticality: int = Criticality.DEFAULT,
@@ -177,15 +177,17 @@ class Client(Handle):
         payload, ctype = encode_payload(data, content_type)
         opts = call_options(timeout, criticality, False, source, ctype)
         res = _lib.result_p()
-        rv = _lib.lib.genesis_client_emit(self._handle(), type.encode(), payload, len(payload),
-                                          ctypes.byref(opts), ctypes.byref(res))
+        with self._use() as h:
+            rv = _lib.lib.genesis_client_emit(h, type.encode(), payload, len(payload),
+                                              ctypes.byref(opts), ctypes.byref(res))
         outcome(rv, res.value, f"emit {type}")
 
     def status(self, timeout: Optional[float] = None) -> Dict[str, Any]:
         """The coordinator's JSON status report as a dict."""
         res = _lib.result_p()
         ms = int(timeout * 1000) if timeout else 0
-        rv = _lib.lib.genesis_client_status(self._handle(), ms, ctypes.byref(res))
+        with self._use() as h:
+            rv = _lib.lib.genesis_client_status(h, ms, ctypes.byref(res))
         return json.loads(outcome(rv, res.value, "status").data)
 
     def subscribe(self, prefix: str = "", callback: Optional[Callable[[Event], Any]] = None, *,
@@ -196,22 +198,22 @@ class Client(Handle):
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")
         sub = Subscription(self, prefix, callback, queue_size)
-        ptr = self._handle()
-        with self._lock:
-            if self._router_key is None:
-                self._router_key = _dispatch.hold(self._router)
-                self._keys.append(self._router_key)
-            key = self._router_key
-        with self._router.lock:
-            self._router.subs.append(sub)
-        try:
-            check(_lib.lib.genesis_client_subscribe(ptr, prefix.encode(),
-                                                    _dispatch._event_trampoline, key),
-                  f"subscribe {prefix!r}")
-        except BaseException:
-            self._forget(sub)
-            raise
-        return sub
+        with self._use() as ptr:
+            with self._lock:
+                if self._router_key is None:
+                    self._router_key = _dispatch.hold(self._router)
+                    self._keys.append(self._router_key)
+                key = self._router_key
+            with self._router.lock:
+                self._router.subs.append(sub)
+            try:
+                check(_lib.lib.genesis_client_subscribe(ptr, prefix.encode(),
+                                                        _dispatch._event_trampoline, key),
+                      f"subscribe {prefix!r}")
+            except BaseException:
+                self._forget(sub)
+                raise
+            return sub
 
     def _forget(self, sub: Subscription) -> None:
         with self._router.lock:
@@ -221,10 +223,13 @@ class Client(Handle):
     @property
     def events_lost(self) -> int:
         """Bus events missed so far (sequence gaps plus local queue drops in C)."""
-        return _lib.lib.genesis_client_events_lost(self._handle())
+        with self._use() as h:
+            return _lib.lib.genesis_client_events_lost(h)
 
     def close(self) -> None:
-        """Cancel outstanding calls, close the sockets, free; ends every subscription."""
+        """Cancel outstanding requests (they fail with Cancelled), close the sockets, free;
+        ends every subscription. An emit() or status() running in another thread is waited
+        for (their deadlines bound them)."""
         super().close()
         with self._router.lock:
             subs = list(self._router.subs)

@@ -78,15 +78,16 @@ class Coordinator(Handle):
     def listen(self, front_door: str, event_bus: Optional[str] = None) -> None:
         """Serve the front door (clients, remote components) and the event bus on NNG URLs
         (tcp://host:port with port 0 for a free one, ipc:///path, inproc://name)."""
-        check(_lib.lib.genesis_coordinator_listen(self._handle(), front_door.encode(),
-                                                  event_bus.encode() if event_bus else None),
-              f"listen on {front_door}")
+        with self._use() as h:
+            check(_lib.lib.genesis_coordinator_listen(h, front_door.encode(),
+                                                      event_bus.encode() if event_bus else None),
+                  f"listen on {front_door}")
 
     def _url(self, endpoint: int) -> str:
-        ptr = self._handle()
-        return _dispatch.string_buffer(
-            lambda buf, size: _lib.lib.genesis_coordinator_url(ptr, endpoint, buf, size),
-            "coordinator url")
+        with self._use() as ptr:
+            return _dispatch.string_buffer(
+                lambda buf, size: _lib.lib.genesis_coordinator_url(ptr, endpoint, buf, size),
+                "coordinator url")
 
     @property
     def front_door_url(self) -> str:
@@ -107,9 +108,10 @@ class Coordinator(Handle):
         key = _dispatch.hold(handlers)
         comp = _dispatch.component_struct(key, handlers.on_event is not None)
         try:
-            check(_lib.lib.genesis_coordinator_register(self._handle(), id.encode(),
-                                                        ctypes.byref(comp)),
-                  f"register {id}")
+            with self._use() as h:
+                check(_lib.lib.genesis_coordinator_register(h, id.encode(),
+                                                            ctypes.byref(comp)),
+                      f"register {id}")
         except BaseException:
             _dispatch.release(key)
             raise
@@ -120,8 +122,9 @@ class Coordinator(Handle):
     def unregister(self, id: str) -> None:
         """Remove a component; returns once its running callbacks have returned (unless
         called from one of them)."""
-        check(_lib.lib.genesis_coordinator_unregister(self._handle(), id.encode()),
-              f"unregister {id}")
+        with self._use() as h:
+            check(_lib.lib.genesis_coordinator_unregister(h, id.encode()),
+                  f"unregister {id}")
         if _dispatch.in_callback():
             return  # its other callbacks may still run; released at close()
         with self._lock:
@@ -140,9 +143,10 @@ class Coordinator(Handle):
         payload, ctype = encode_payload(data, content_type)
         opts = call_options(timeout, criticality, idempotent, source, ctype)
         res = _lib.result_p()
-        rv = _lib.lib.genesis_coordinator_request(self._handle(), target.encode(), type.encode(),
-                                                  payload, len(payload), ctypes.byref(opts),
-                                                  ctypes.byref(res))
+        with self._use() as h:
+            rv = _lib.lib.genesis_coordinator_request(h, target.encode(), type.encode(),
+                                                      payload, len(payload), ctypes.byref(opts),
+                                                      ctypes.byref(res))
         return outcome(rv, res.value, f"request {target}/{type}")
 
     def request_async(self, target: str, type: str, data: Payload = None, *,
@@ -153,12 +157,12 @@ class Coordinator(Handle):
         GenesisError (await it with asyncio.wrap_future in async code)."""
         payload, ctype = encode_payload(data, content_type)
         opts = call_options(timeout, criticality, idempotent, source, ctype)
-        ptr = self._handle()
-        return _dispatch.start_async(
-            lambda cb, key: _lib.lib.genesis_coordinator_request_async(
-                ptr, target.encode(), type.encode(), payload, len(payload), ctypes.byref(opts),
-                cb, key),
-            f"request {target}/{type}")
+        with self._use() as ptr:
+            return _dispatch.start_async(
+                lambda cb, key: _lib.lib.genesis_coordinator_request_async(
+                    ptr, target.encode(), type.encode(), payload, len(payload), ctypes.byref(opts),
+                    cb, key),
+                f"request {target}/{type}")
 
     def emit(self, type: str, data: Payload = None, *, source: Optional[str] = None,
              criticality: int = Criticality.DEFAULT,
@@ -167,27 +171,36 @@ class Coordinator(Handle):
         payload, ctype = encode_payload(data, content_type)
         opts = call_options(None, criticality, False, source, ctype)
         delivered, dropped = ctypes.c_uint(), ctypes.c_uint()
-        check(_lib.lib.genesis_coordinator_emit(self._handle(), type.encode(), payload,
-                                                len(payload), ctypes.byref(opts),
-                                                ctypes.byref(delivered), ctypes.byref(dropped)),
-              f"emit {type}")
+        with self._use() as h:
+            check(_lib.lib.genesis_coordinator_emit(h, type.encode(), payload,
+                                                    len(payload), ctypes.byref(opts),
+                                                    ctypes.byref(delivered), ctypes.byref(dropped)),
+                  f"emit {type}")
         return EmitOutcome(delivered.value, dropped.value)
 
     def stats(self) -> Dict[str, int]:
         """The coordinator's counters (genesis_coordinator_stats) as a dict."""
         stats = _lib.CoordinatorStats()
         stats.version = _lib.COORDINATOR_STATS_VERSION
-        check(_lib.lib.genesis_coordinator_stats_get(self._handle(), ctypes.byref(stats)),
-              "coordinator stats")
+        with self._use() as h:
+            check(_lib.lib.genesis_coordinator_stats_get(h, ctypes.byref(stats)),
+                  "coordinator stats")
         return {name: getattr(stats, name) for name in _lib.STATS_FIELDS}
 
     def status(self) -> Dict[str, Any]:
         """The JSON status report (mode, stats, components) as a dict."""
         res = _lib.result_p()
-        rv = _lib.lib.genesis_coordinator_status(self._handle(), ctypes.byref(res))
+        with self._use() as h:
+            rv = _lib.lib.genesis_coordinator_status(h, ctypes.byref(res))
         return json.loads(outcome(rv, res.value, "coordinator status").data)
+
+    def _before_free(self, ptr: int) -> None:
+        # Stopping first makes requests blocked in other threads return (UNAVAILABLE or
+        # their outcome) before close() waits for them and frees.
+        _lib.lib.genesis_coordinator_stop(ptr)
 
     def stop(self) -> None:
         """Refuse new work, drain in-flight requests and join the threads (idempotent).
         close() does this too; stop() alone keeps the handle for stats()."""
-        check(_lib.lib.genesis_coordinator_stop(self._handle()), "stop coordinator")
+        with self._use() as h:
+            check(_lib.lib.genesis_coordinator_stop(h), "stop coordinator")

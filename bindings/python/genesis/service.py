@@ -58,24 +58,26 @@ class Service(Handle):
 
     def listen(self, url: str) -> str:
         """Listen for the coordinator on url (tcp port 0 allowed); returns the bound URL."""
-        check(_lib.lib.genesis_service_listen(self._handle(), url.encode()), f"listen on {url}")
+        with self._use() as h:
+            check(_lib.lib.genesis_service_listen(h, url.encode()), f"listen on {url}")
         return self.url
 
     @property
     def url(self) -> str:
         """The URL this service listens on."""
-        ptr = self._handle()
-        return _dispatch.string_buffer(
-            lambda buf, size: _lib.lib.genesis_service_url(ptr, buf, size), "service url")
+        with self._use() as ptr:
+            return _dispatch.string_buffer(
+                lambda buf, size: _lib.lib.genesis_service_url(ptr, buf, size), "service url")
 
     def connect(self, front_door: str, event_bus: Optional[str] = None,
                 timeout: Optional[float] = None) -> None:
         """Register with the coordinator at front_door (waiting up to timeout seconds, default
         10), then heartbeat; with event_bus, local events reach on_event."""
         ms = int(timeout * 1000) if timeout else 0
-        check(_lib.lib.genesis_service_connect(self._handle(), front_door.encode(),
-                                               event_bus.encode() if event_bus else None, ms),
-              f"connect {self.id} to {front_door}")
+        with self._use() as h:
+            check(_lib.lib.genesis_service_connect(h, front_door.encode(),
+                                                   event_bus.encode() if event_bus else None, ms),
+                  f"connect {self.id} to {front_door}")
 
     def emit(self, type: str, data: Payload = None, *, timeout: Optional[float] = None,
              criticality: int = Criticality.DEFAULT, content_type: Optional[str] = None) -> None:
@@ -83,11 +85,13 @@ class Service(Handle):
         payload, ctype = encode_payload(data, content_type)
         opts = call_options(timeout, criticality, False, None, ctype)
         res = _lib.result_p()
-        rv = _lib.lib.genesis_service_emit(self._handle(), type.encode(), payload, len(payload),
-                                           ctypes.byref(opts), ctypes.byref(res))
+        with self._use() as h:
+            rv = _lib.lib.genesis_service_emit(h, type.encode(), payload, len(payload),
+                                               ctypes.byref(opts), ctypes.byref(res))
         outcome(rv, res.value, f"emit {type}")
 
     @property
     def requests_served(self) -> int:
         """Requests served so far."""
-        return _lib.lib.genesis_service_requests_served(self._handle())
+        with self._use() as h:
+            return _lib.lib.genesis_service_requests_served(h)

@@ -313,3 +313,59 @@ def test_an_oversized_reply_becomes_a_clear_error():
             co.request("big", "make", "4096")
         assert info.value.message  # the library's explanation, not an empty string
         assert co.request("big", "make", "16").data == b"x" * 16
+
+
+def test_close_while_other_threads_are_calling():
+    # close() must wait for calls in other threads before freeing the C handle (freeing it
+    # under them would be a use-after-free); every caller ends with a result or an error.
+    co = genesis.Coordinator()
+    co.register("slow", lambda req: threading.Event().wait(0.01) or "ok")
+    outcomes, stop = [], threading.Event()
+
+    def caller():
+        while not stop.is_set():
+            try:
+                co.request("slow", "x", timeout=WAIT)
+                outcomes.append("ok")
+            except GenesisError as exc:
+                outcomes.append(type(exc).__name__)
+                if co.closed:
+                    return
+
+    threads = [threading.Thread(target=caller) for _ in range(8)]
+    for t in threads:
+        t.start()
+    while outcomes.count("ok") < 8:
+        threading.Event().wait(0.01)
+    co.close()
+    stop.set()
+    for t in threads:
+        t.join(WAIT)
+        assert not t.is_alive()
+    assert set(outcomes) <= {"ok", "Unavailable", "FailedPrecondition"}
+
+
+def test_client_close_cancels_requests_in_other_threads():
+    release = threading.Event()
+    with genesis.Coordinator() as co:
+        co.register("stuck", lambda req: release.wait(WAIT) and "late")
+        co.listen("tcp://127.0.0.1:0")
+        cl = genesis.Client(co.front_door_url)
+        errors = []
+
+        def call():
+            try:
+                cl.request("stuck", "x", timeout=WAIT)
+            except GenesisError as exc:
+                errors.append(exc)
+
+        t = threading.Thread(target=call)
+        t.start()
+        while co.stats()["in_flight"] == 0:
+            threading.Event().wait(0.01)
+        cl.close()  # does not wait for the request's 10 s deadline
+        t.join(WAIT)
+        assert not t.is_alive()
+        assert len(errors) == 1, errors
+        assert (errors[0].status, errors[0].reason) == (Status.CANCELLED, Reason.SHUTTING_DOWN)
+        release.set()
