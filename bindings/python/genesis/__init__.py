@@ -18,7 +18,7 @@ from .errors import (AlreadyExists, Cancelled, DeadlineExceeded, FailedPrecondit
                      GenesisError, Internal, InvalidArgument, NotFound, Reason,
                      ResourceExhausted, Status, Unavailable, Unimplemented, reason_name,
                      status_name)
-from .messages import Criticality, Event, LogLevel, Payload, Reply, Request, Result
+from .messages import Criticality, Event, LogLevel, Payload, Reply, Request, Result, log_to
 from .service import Service
 
 
@@ -33,5 +33,5 @@ __all__ = [
     "GenesisError", "Internal", "InvalidArgument", "LibraryNotFound", "LogLevel", "NotFound",
     "Payload", "Reason", "Reply", "Request", "RequestHandler", "ResourceExhausted", "Result",
     "Service", "Status", "Subscription", "Unavailable", "Unimplemented", "library_version",
-    "reason_name", "status_name",
+    "log_to", "reason_name", "status_name",
 ]

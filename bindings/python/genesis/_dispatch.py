@@ -168,6 +168,37 @@ def _event_trampoline(ev: int, arg: Optional[int]) -> None:
         _print_unraisable("event callback")
 
 
+@_lib.log_fn
+def _log_trampoline(level: int, message: Optional[bytes], arg: Optional[int]) -> None:
+    try:
+        sink = _lookup(arg)
+        if sink is not None:
+            sink(level, (message or b"").decode("utf-8", "replace"))
+    except BaseException:  # noqa: BLE001 - a log sink must not break the library's thread
+        _print_unraisable("log callback")
+
+
+def set_log(opts: Any, sink: Optional[Callable[[int, str], Any]]) -> Optional[int]:
+    """Point an options struct's log/log_arg at sink; returns the key to release at close."""
+    if sink is None:
+        return None
+    if not callable(sink):
+        raise TypeError("log must be callable as log(level, message)")
+    key = hold(lambda level, message: sink(_log_level(level), message))
+    opts.log = _log_trampoline
+    opts.log_arg = key
+    return key
+
+
+def _log_level(level: int) -> Any:
+    from .messages import LogLevel  # late: messages imports this module's siblings
+
+    try:
+        return LogLevel(level)
+    except ValueError:
+        return level
+
+
 class _Pending:
     def __init__(self, future: Future, what: str) -> None:
         self.future = future

@@ -49,9 +49,13 @@ class Coordinator(Handle):
                  default_timeout: Optional[float] = None, max_concurrency: int = 0,
                  max_queued_requests: int = 0, event_queue_depth: int = 0,
                  max_components: int = 0, heartbeat_interval_ms: int = 0,
-                 heartbeat_misses: int = 0, log_level: int = LogLevel.WARN) -> None:
+                 heartbeat_misses: int = 0, log_level: int = LogLevel.WARN,
+                 log: Optional[Callable[[LogLevel, str], Any]] = None) -> None:
         """Create a coordinator; every option left at 0/None takes the library's default
-        (documented in core/include/genesis/coordinator.h). default_timeout is in seconds."""
+        (documented in core/include/genesis/coordinator.h). default_timeout is in seconds.
+        log(level, message) receives the library's log lines at or below log_level (default:
+        stderr); it runs on library threads, possibly concurrently, and must not call back
+        into this coordinator. genesis.log_to(logger) adapts a logging.Logger."""
         super().__init__()
         opts = _lib.CoordinatorOptions()
         check(_lib.lib.genesis_coordinator_options_init(ctypes.byref(opts),
@@ -69,9 +73,14 @@ class Coordinator(Handle):
         opts.heartbeat_interval_ms = heartbeat_interval_ms
         opts.heartbeat_misses = heartbeat_misses
         opts.log_level = int(log_level)
+        log_key = _dispatch.set_log(opts, log)
         ptr = _lib.coordinator_p()
-        check(_lib.lib.genesis_coordinator_new(ctypes.byref(ptr), ctypes.byref(opts)),
-              "create coordinator")
+        rv = _lib.lib.genesis_coordinator_new(ctypes.byref(ptr), ctypes.byref(opts))
+        if rv != 0 and log_key is not None:
+            _dispatch.release(log_key)
+        check(rv, "create coordinator")
+        if log_key is not None:
+            self._keys.append(log_key)
         self._adopt(ptr.value)
         self._components: Dict[str, int] = {}
 

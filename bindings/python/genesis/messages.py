@@ -10,7 +10,7 @@ import ctypes
 import enum
 import json
 from dataclasses import dataclass
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Callable, Optional, Tuple, Union
 
 from . import _lib
 from .errors import GenesisError, Status
@@ -35,6 +35,19 @@ class LogLevel(enum.IntEnum):
     WARN = 1
     INFO = 2
     DEBUG = 3
+
+
+def log_to(logger: Any) -> Callable[[int, str], None]:
+    """A log sink for Coordinator/Service(log=...) that writes to a logging.Logger."""
+    import logging
+
+    levels = {LogLevel.ERROR: logging.ERROR, LogLevel.WARN: logging.WARNING,
+              LogLevel.INFO: logging.INFO, LogLevel.DEBUG: logging.DEBUG}
+
+    def sink(level: int, message: str) -> None:
+        logger.log(levels.get(level, logging.DEBUG), "%s", message)
+
+    return sink
 
 
 def encode_payload(data: Payload, content_type: Optional[str]) -> Tuple[bytes, Optional[str]]:

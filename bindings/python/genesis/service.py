@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ctypes
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from . import _dispatch, _lib
 from ._handle import Handle
@@ -30,9 +30,11 @@ class Service(Handle):
     def __init__(self, id: str, on_request: Any, on_event: Optional[EventHandler] = None, *,
                  max_concurrency: int = 0, max_message_size: int = 0,
                  heartbeat_interval_ms: int = 0, event_queue_depth: int = 0,
-                 log_level: int = LogLevel.WARN) -> None:
+                 log_level: int = LogLevel.WARN,
+                 log: Optional[Callable[[LogLevel, str], Any]] = None) -> None:
         """on_request is a request handler (see Coordinator.register) or an object with
-        on_request/on_event methods. Options at 0 take the library's defaults."""
+        on_request/on_event methods. Options at 0 take the library's defaults; log as for
+        Coordinator."""
         super().__init__()
         self.id = id
         opts = _lib.ServiceOptions()
@@ -45,6 +47,7 @@ class Service(Handle):
         opts.event_queue_depth = event_queue_depth
         opts.log_level = int(log_level)
         handlers = _dispatch.handlers_from(id, on_request, on_event)
+        log_key = _dispatch.set_log(opts, log)
         key = _dispatch.hold(handlers)
         comp = _dispatch.component_struct(key, handlers.on_event is not None)
         ptr = _lib.service_p()
@@ -52,8 +55,12 @@ class Service(Handle):
                                           ctypes.byref(opts))
         if rv != 0:
             _dispatch.release(key)
+            if log_key is not None:
+                _dispatch.release(log_key)
         check(rv, f"create service {id}")
         self._keys.append(key)
+        if log_key is not None:
+            self._keys.append(log_key)
         self._adopt(ptr.value)
 
     def listen(self, url: str) -> str:

@@ -369,3 +369,29 @@ def test_client_close_cancels_requests_in_other_threads():
         assert len(errors) == 1, errors
         assert (errors[0].status, errors[0].reason) == (Status.CANCELLED, Reason.SHUTTING_DOWN)
         release.set()
+
+
+def test_library_logs_reach_a_python_sink():
+    import logging
+
+    lines = []
+    with genesis.Coordinator(log_level=genesis.LogLevel.DEBUG,
+                             log=lambda level, msg: lines.append((level, msg))) as co:
+        co.register("logged", lambda req: None)
+    assert any("logged" in msg for _, msg in lines), lines
+    assert all(isinstance(level, genesis.LogLevel) for level, _ in lines)
+
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    logger = logging.getLogger("genesis-test")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(Keep())
+    with genesis.Coordinator(log_level=genesis.LogLevel.INFO, log=genesis.log_to(logger)) as co:
+        co.register("logged", lambda req: None)
+    assert any("logged" in r.getMessage() for r in records)
+    with pytest.raises(TypeError):
+        genesis.Coordinator(log=42)
