@@ -102,6 +102,16 @@ func goGenesisOnEvent(ev *C.genesis_event, h C.uintptr_t) {
 	cgo.Handle(h).Value().(eventSink).deliver(eventFromC(ev))
 }
 
+// LogFunc receives the library's log lines. It runs on library threads, possibly
+// concurrently, and must not call back into the object that logs.
+type LogFunc func(level LogLevel, message string)
+
+//export goGenesisOnLog
+func goGenesisOnLog(level C.int, message *C.char, h C.uintptr_t) {
+	defer func() { _ = recover() }() // a log sink must not break the library's thread
+	cgo.Handle(h).Value().(LogFunc)(LogLevel(level)+1, C.GoString(message))
+}
+
 // pendingCall is an asynchronous request waiting for its completion callback.
 type pendingCall struct {
 	done chan outcome

@@ -30,7 +30,8 @@ type CoordinatorOptions struct {
 	MaxComponents     uint
 	HeartbeatInterval time.Duration
 	HeartbeatMisses   uint
-	LogLevel          LogLevel // LogDefault: warnings and errors, on stderr
+	LogLevel          LogLevel // LogDefault: warnings and errors
+	Log               LogFunc  // nil: stderr
 }
 
 // Coordinator is a coordinator embedded in this process (genesis_coordinator).
@@ -75,7 +76,15 @@ func NewCoordinator(opts *CoordinatorOptions) (*Coordinator, error) {
 		}
 	}
 	c := &Coordinator{}
+	if opts != nil && opts.Log != nil {
+		h := cgo.NewHandle(opts.Log)
+		C.gg_coordinator_options_set_log(&o, C.uintptr_t(h))
+		c.handles = append(c.handles, h)
+	}
 	if err := call("create coordinator", func() C.int { return C.genesis_coordinator_new(&c.ptr, &o) }); err != nil {
+		for _, h := range c.handles {
+			h.Delete()
+		}
 		return nil, err
 	}
 	return c, nil

@@ -622,3 +622,32 @@ func TestClientCloseCancelsRequestsInOtherGoroutines(t *testing.T) {
 		t.Fatal("Close did not cancel the request")
 	}
 }
+
+func TestLibraryLogsReachAGoFunc(t *testing.T) {
+	var mu sync.Mutex
+	var lines []string
+	co, err := genesis.NewCoordinator(&genesis.CoordinatorOptions{LogLevel: genesis.LogDebug,
+		Log: func(level genesis.LogLevel, msg string) {
+			mu.Lock()
+			defer mu.Unlock()
+			lines = append(lines, fmt.Sprintf("%d %s", level, msg))
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := co.Register("logged", ping("logged")); err != nil {
+		t.Fatal(err)
+	}
+	co.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	found := false
+	for _, l := range lines {
+		if strings.Contains(l, "logged") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no log line names the component: %q", lines)
+	}
+}

@@ -22,16 +22,18 @@ type ServiceOptions struct {
 	HeartbeatInterval time.Duration // 0 = what the coordinator asks for (100 ms)
 	EventQueueDepth   uint          // waiting events before drops (50)
 	LogLevel          LogLevel
+	Log               LogFunc // nil: stderr
 }
 
 // Service is a component served from this process to a coordinator elsewhere
 // (genesis_service): it listens on its own URL, which the coordinator dials, registers,
 // heartbeats and serves requests concurrently.
 type Service struct {
-	mu  sync.RWMutex
-	ptr *C.genesis_service
-	id  string
-	h   cgo.Handle
+	mu   sync.RWMutex
+	ptr  *C.genesis_service
+	id   string
+	h    cgo.Handle
+	logH cgo.Handle // 0 without a Log option
 }
 
 // NewService creates a service for component id; opts may be nil. Call Listen, then
@@ -60,6 +62,10 @@ func NewService(id string, comp Component, opts *ServiceOptions) (*Service, erro
 		}
 	}
 	s := &Service{id: id, h: cgo.NewHandle(&componentEntry{id: id, comp: comp})}
+	if opts != nil && opts.Log != nil {
+		s.logH = cgo.NewHandle(opts.Log)
+		C.gg_service_options_set_log(&o, C.uintptr_t(s.logH))
+	}
 	cid := C.CString(id)
 	defer C.free(unsafe.Pointer(cid))
 	withEvents := C.int(0)
@@ -69,7 +75,7 @@ func NewService(id string, comp Component, opts *ServiceOptions) (*Service, erro
 	if err := call("create service "+id, func() C.int {
 		return C.gg_service_new(&s.ptr, cid, C.uintptr_t(s.h), withEvents, &o)
 	}); err != nil {
-		s.h.Delete()
+		s.release()
 		return nil, err
 	}
 	return s, nil
@@ -176,8 +182,15 @@ func (s *Service) Close() error {
 	s.ptr = nil
 	s.mu.Unlock()
 	if ptr != nil {
-		C.genesis_service_free(ptr)
-		s.h.Delete()
+		C.genesis_service_free(ptr) // no callback runs after it returns
+		s.release()
 	}
 	return nil
+}
+
+func (s *Service) release() {
+	s.h.Delete()
+	if s.logH != 0 {
+		s.logH.Delete()
+	}
 }

@@ -23,6 +23,23 @@ static void gg_on_result(genesis_result *res, void *arg)
     goGenesisOnResult(res, (uintptr_t)arg);
 }
 
+static void gg_on_log(int level, const char *message, void *arg)
+{
+    goGenesisOnLog(level, (char *)message, (uintptr_t)arg);
+}
+
+void gg_coordinator_options_set_log(genesis_coordinator_options *opts, uintptr_t handle)
+{
+    opts->log = gg_on_log;
+    opts->log_arg = (void *)handle;
+}
+
+void gg_service_options_set_log(genesis_service_options *opts, uintptr_t handle)
+{
+    opts->log = gg_on_log;
+    opts->log_arg = (void *)handle;
+}
+
 static genesis_component gg_component(uintptr_t handle, int with_events)
 {
     genesis_component comp = {GENESIS_COMPONENT_VERSION, gg_on_request,

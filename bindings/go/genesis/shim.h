@@ -16,6 +16,8 @@ int gg_coordinator_request_async(genesis_coordinator *c, const char *target, con
 int gg_client_request_async(genesis_client *cl, const char *target, const char *type,
                             const void *data, size_t len, const genesis_call_options *opts,
                             uintptr_t handle);
+void gg_coordinator_options_set_log(genesis_coordinator_options *opts, uintptr_t handle);
+void gg_service_options_set_log(genesis_service_options *opts, uintptr_t handle);
 int gg_client_subscribe(genesis_client *cl, const char *prefix, uintptr_t handle);
 
 #endif /* GENESIS_GO_SHIM_H */
