@@ -147,7 +147,15 @@ static void client_call_done(int status, int reason, const char *why, gn_wire_re
     client_call *cc = arg;
     genesis_client *cl = cc->cl;
     genesis_result *res;
-    if (status != GENESIS_OK) {
+    pthread_mutex_lock(&cl->lock);
+    bool closing = cl->closing;
+    pthread_mutex_unlock(&cl->lock);
+    if (status != GENESIS_OK && closing) {
+        /* genesis_client_free closed the socket under the call; NNG may report the reset
+         * connection before the close itself: either way the call was cancelled. */
+        res = gn_result_errorf(GENESIS_CANCELLED, GENESIS_REASON_SHUTTING_DOWN, "client closed: %s",
+                               why);
+    } else if (status != GENESIS_OK) {
         /* The coordinator itself did not answer (a closing client is not its fault). */
         if (reason != GENESIS_REASON_SHUTTING_DOWN)
             reason = GENESIS_REASON_UNREACHABLE;

@@ -1,0 +1,155 @@
+package genesis
+
+/*
+#include <stdint.h>
+#include <stdlib.h>
+#include <genesis/genesis.h>
+*/
+import "C"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/cgo"
+	"time"
+	"unsafe"
+)
+
+// C holds only runtime/cgo.Handle values (integers) as callback arguments; these functions
+// turn them back into Go values. They run on library worker threads, which cgo attaches to
+// the Go runtime on first use.
+
+type componentEntry struct {
+	id   string
+	comp Component
+}
+
+//export goGenesisOnRequest
+func goGenesisOnRequest(req *C.genesis_request, reply *C.genesis_reply, h C.uintptr_t) {
+	entry := cgo.Handle(h).Value().(*componentEntry)
+	r := requestFromC(req)
+	// Every request has a deadline; 0 ms left means it has already passed (ctx is done).
+	remaining := time.Duration(C.genesis_request_remaining_ms(req)) * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), remaining)
+	defer cancel()
+	out, err := runHandler(ctx, entry, r)
+	if err != nil {
+		replyError(reply, err)
+		return
+	}
+	var ct *C.char
+	if out.ContentType != "" {
+		ct = C.CString(out.ContentType)
+		defer C.free(unsafe.Pointer(ct))
+	}
+	if rv := C.genesis_reply_set(reply, bytesPtr(out.Data), C.size_t(len(out.Data)), ct); rv != 0 {
+		replyError(reply, &Error{Status: Status(rv),
+			Message: fmt.Sprintf("reply of %s refused: %s", entry.id, C.GoString(C.genesis_last_error()))})
+	}
+}
+
+// runHandler calls the Go handler, turning a panic into an error reply.
+func runHandler(ctx context.Context, entry *componentEntry, r *Request) (out Reply, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &Error{Status: Unknown, Message: fmt.Sprintf("handler of %s panicked: %v", entry.id, p)}
+		}
+	}()
+	out, err = entry.comp.OnRequest(ctx, r)
+	if err != nil {
+		var ge *Error
+		var st Status
+		switch {
+		case errors.As(err, &ge):
+		case errors.As(err, &st):
+			err = &Error{Status: st, Message: err.Error()}
+		default:
+			err = &Error{Status: Unknown, Message: fmt.Sprintf("handler of %s failed: %v", entry.id, err)}
+		}
+	}
+	return out, err
+}
+
+func replyError(reply *C.genesis_reply, err error) {
+	var ge *Error
+	errors.As(err, &ge)
+	status := ge.Status
+	msg := ge.Message
+	if status == OK { // the library refuses OK as an error status
+		status, msg = Unknown, "handler returned an error with status OK: "+msg
+	}
+	cmsg := C.CString(msg)
+	defer C.free(unsafe.Pointer(cmsg))
+	C.genesis_reply_error(reply, C.int(status), cmsg)
+}
+
+// eventSink receives events for one handle: a component's OnEvent or a client's router.
+type eventSink interface {
+	deliver(ev *Event)
+}
+
+func (e *componentEntry) deliver(ev *Event) {
+	if e.comp.OnEvent == nil {
+		return
+	}
+	defer func() { _ = recover() }() // an event has nobody to answer to: a panic is dropped
+	e.comp.OnEvent(ev)
+}
+
+//export goGenesisOnEvent
+func goGenesisOnEvent(ev *C.genesis_event, h C.uintptr_t) {
+	cgo.Handle(h).Value().(eventSink).deliver(eventFromC(ev))
+}
+
+// LogFunc receives the library's log lines. It runs on library threads, possibly
+// concurrently, and must not call back into the object that logs.
+type LogFunc func(level LogLevel, message string)
+
+//export goGenesisOnLog
+func goGenesisOnLog(level C.int, message *C.char, h C.uintptr_t) {
+	defer func() { _ = recover() }() // a log sink must not break the library's thread
+	cgo.Handle(h).Value().(LogFunc)(LogLevel(level)+1, C.GoString(message))
+}
+
+// pendingCall is an asynchronous request waiting for its completion callback.
+type pendingCall struct {
+	done chan outcome
+}
+
+type outcome struct {
+	res *Result
+	err error
+}
+
+//export goGenesisOnResult
+func goGenesisOnResult(res *C.genesis_result, h C.uintptr_t) {
+	handle := cgo.Handle(h)
+	p := handle.Value().(*pendingCall)
+	handle.Delete()
+	var o outcome
+	if res == nil {
+		o.err = &Error{Status: ResourceExhausted, Reason: ReasonNoMemory, Message: "out of memory"}
+	} else {
+		o.res, o.err = takeResult(res)
+	}
+	p.done <- o // buffered: never blocks the worker thread
+}
+
+// startAsync starts a request with start(handle) and waits for its outcome or for ctx. When
+// ctx ends first the call keeps running in the library (its deadline bounds it) and its
+// outcome is discarded.
+func startAsync(ctx context.Context, what string, start func(h C.uintptr_t) C.int) (*Result, error) {
+	p := &pendingCall{done: make(chan outcome, 1)}
+	handle := cgo.NewHandle(p)
+	if err := call(what, func() C.int { return start(C.uintptr_t(handle)) }); err != nil {
+		handle.Delete() // the callback never runs when the start fails
+		return nil, err
+	}
+	select {
+	case o := <-p.done:
+		return o.res, o.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}

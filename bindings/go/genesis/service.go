@@ -1,0 +1,196 @@
+package genesis
+
+/*
+#include <stdlib.h>
+#include <genesis/genesis.h>
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"context"
+	"runtime/cgo"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// ServiceOptions configures a service; zero fields take the library's defaults.
+type ServiceOptions struct {
+	MaxConcurrency    uint          // requests served at once (16)
+	MaxMessageSize    uint          // largest request accepted (1 MiB)
+	HeartbeatInterval time.Duration // 0 = what the coordinator asks for (100 ms)
+	EventQueueDepth   uint          // waiting events before drops (50)
+	LogLevel          LogLevel
+	Log               LogFunc // nil: stderr
+}
+
+// Service is a component served from this process to a coordinator elsewhere
+// (genesis_service): it listens on its own URL, which the coordinator dials, registers,
+// heartbeats and serves requests concurrently.
+type Service struct {
+	mu   sync.RWMutex
+	ptr  *C.genesis_service
+	id   string
+	h    cgo.Handle
+	logH cgo.Handle // 0 without a Log option
+}
+
+// NewService creates a service for component id; opts may be nil. Call Listen, then
+// Connect; Close unregisters and stops it.
+func NewService(id string, comp Component, opts *ServiceOptions) (*Service, error) {
+	if comp.OnRequest == nil {
+		return nil, &Error{Status: InvalidArgument, Message: "service " + id + ": OnRequest is required"}
+	}
+	var o C.genesis_service_options
+	if err := call("genesis_service_options_init", func() C.int {
+		return C.genesis_service_options_init(&o, C.GENESIS_SERVICE_OPTIONS_VERSION)
+	}); err != nil {
+		return nil, err
+	}
+	if opts != nil {
+		o.max_concurrency = C.uint(opts.MaxConcurrency)
+		o.max_message_size = C.size_t(opts.MaxMessageSize)
+		hb, err := durationMs(opts.HeartbeatInterval, "HeartbeatInterval")
+		if err != nil {
+			return nil, err
+		}
+		o.heartbeat_interval_ms = hb
+		o.event_queue_depth = C.uint(opts.EventQueueDepth)
+		if opts.LogLevel != LogDefault {
+			o.log_level = C.int(opts.LogLevel.cLevel())
+		}
+	}
+	s := &Service{id: id, h: cgo.NewHandle(&componentEntry{id: id, comp: comp})}
+	if opts != nil && opts.Log != nil {
+		s.logH = cgo.NewHandle(opts.Log)
+		C.gg_service_options_set_log(&o, C.uintptr_t(s.logH))
+	}
+	cid := C.CString(id)
+	defer C.free(unsafe.Pointer(cid))
+	withEvents := C.int(0)
+	if comp.OnEvent != nil {
+		withEvents = 1
+	}
+	if err := call("create service "+id, func() C.int {
+		return C.gg_service_new(&s.ptr, cid, C.uintptr_t(s.h), withEvents, &o)
+	}); err != nil {
+		s.release()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Service) handle() (*C.genesis_service, error) {
+	s.mu.RLock()
+	if s.ptr == nil {
+		s.mu.RUnlock()
+		return nil, &Error{Status: FailedPrecondition, Message: "the service is closed"}
+	}
+	return s.ptr, nil
+}
+
+// Listen listens for the coordinator on url (tcp port 0 allowed) and returns the bound URL.
+func (s *Service) Listen(url string) (string, error) {
+	ptr, err := s.handle()
+	if err != nil {
+		return "", err
+	}
+	cu := C.CString(url)
+	defer C.free(unsafe.Pointer(cu))
+	err = call("listen on "+url, func() C.int { return C.genesis_service_listen(ptr, cu) })
+	s.mu.RUnlock()
+	if err != nil {
+		return "", err
+	}
+	return s.URL()
+}
+
+// URL is the URL this service listens on.
+func (s *Service) URL() (string, error) {
+	ptr, err := s.handle()
+	if err != nil {
+		return "", err
+	}
+	defer s.mu.RUnlock()
+	buf := make([]byte, 512)
+	if err := call("service url", func() C.int {
+		return C.genesis_service_url(ptr, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+	}); err != nil {
+		return "", err
+	}
+	return C.GoString((*C.char)(unsafe.Pointer(&buf[0]))), nil
+}
+
+// Connect registers with the coordinator at frontDoor, waiting at most until ctx's deadline
+// (default 10 s) for the acknowledgement, then heartbeats in the background. With eventBus
+// not "", local events reach the component's OnEvent.
+func (s *Service) Connect(ctx context.Context, frontDoor, eventBus string) error {
+	ms, err := ctxTimeoutMs(ctx)
+	if err != nil {
+		return err
+	}
+	ptr, err := s.handle()
+	if err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	fd := C.CString(frontDoor)
+	defer C.free(unsafe.Pointer(fd))
+	bus := optionalCString(eventBus)
+	defer C.free(unsafe.Pointer(bus))
+	return call("connect "+s.id+" to "+frontDoor, func() C.int {
+		return C.genesis_service_connect(ptr, fd, bus, ms)
+	})
+}
+
+// Emit publishes a local event through the coordinator (source = this service's id).
+func (s *Service) Emit(ctx context.Context, typ string, data []byte, opts ...CallOption) error {
+	o, err := newCallOptions(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer o.free()
+	ptr, err := s.handle()
+	if err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	ctyp := C.CString(typ)
+	defer C.free(unsafe.Pointer(ctyp))
+	_, err = callResult("emit "+typ, func(res **C.genesis_result) C.int {
+		return C.genesis_service_emit(ptr, ctyp, bytesPtr(data), C.size_t(len(data)), &o.opts, res)
+	})
+	return err
+}
+
+// RequestsServed is how many requests this service has served.
+func (s *Service) RequestsServed() uint64 {
+	ptr, err := s.handle()
+	if err != nil {
+		return 0
+	}
+	defer s.mu.RUnlock()
+	return uint64(C.genesis_service_requests_served(ptr))
+}
+
+// Close unregisters (best effort, bounded wait), waits for running handlers and frees the
+// service. Idempotent; must not be called from one of its handlers.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	ptr := s.ptr
+	s.ptr = nil
+	s.mu.Unlock()
+	if ptr != nil {
+		C.genesis_service_free(ptr) // no callback runs after it returns
+		s.release()
+	}
+	return nil
+}
+
+func (s *Service) release() {
+	s.h.Delete()
+	if s.logH != 0 {
+		s.logH.Delete()
+	}
+}

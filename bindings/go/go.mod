@@ -1,0 +1,3 @@
+module genesis.dev/bindings/go
+
+go 1.19
