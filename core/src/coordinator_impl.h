@@ -136,8 +136,8 @@ void gn_component_policy(gn_component *comp, genesis_policy *out);
 int gn_effective_criticality(genesis_coordinator *co, const char *type, int criticality);
 /* Publish a breaker transition (event + log + health) if one happened. */
 void gn_breaker_publish(gn_component *comp, const gn_breaker_transition *t);
-/* Health of one component: remote instance alive, breaker not open, no stuck handler,
- * no injected crash. */
+/* Health of one component: remote instance alive, breaker not open, fewer than half its slots
+ * held by handlers stuck past their per-try timer, no injected crash. */
 bool gn_component_healthy(gn_component *comp);
 /* Run an operator command (admin.c); never NULL except when out of memory. */
 genesis_result *gn_admin_execute(genesis_coordinator *co, const char *command, char **args,

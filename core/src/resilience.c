@@ -84,7 +84,15 @@ bool gn_component_healthy(gn_component *comp)
     if (state == GENESIS_BREAKER_OPEN || state == GENESIS_BREAKER_FORCED_OPEN ||
         state == GENESIS_BREAKER_HALF_OPEN)
         return false;
-    return atomic_load(&comp->stuck) == 0; /* idle is never failure: only stuck handlers */
+    /* Idle is never failure. Stuck handlers are when they hold half its slots or more: one
+     * request stuck past its timer does not make a component that still serves unhealthy. */
+    unsigned int stuck = atomic_load(&comp->stuck);
+    if (stuck == 0)
+        return true;
+    pthread_mutex_lock(&comp->policy_lock);
+    unsigned int slots = comp->policy.max_concurrency;
+    pthread_mutex_unlock(&comp->policy_lock);
+    return stuck * 2 < slots;
 }
 
 static void mode_changed(genesis_coordinator *co, int from, int to, const char *cause,
