@@ -84,6 +84,9 @@ struct genesis_coordinator {
     atomic_uint_fast64_t n_events_published;
     atomic_uint_fast64_t n_front_door_messages, n_malformed;
     atomic_uint_fast64_t n_listener_restarts;
+
+    struct gn_checkpointer *checkpointer; /* checkpoint.h: store, writer thread, interval */
+    struct gn_recovery_hooks *hooks;      /* recovery_hooks.h: admin prefixes, child reports */
 };
 
 /* ---- calls (call.c) -------------------------------------------------------------------- */

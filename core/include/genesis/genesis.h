@@ -18,5 +18,6 @@
 #include "genesis/coordinator.h"
 #include "genesis/client.h"
 #include "genesis/service.h"
+#include "genesis/recovery.h"
 
 #endif /* GENESIS_GENESIS_H */
