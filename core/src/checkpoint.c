@@ -150,7 +150,9 @@ static void record_outcome(gn_checkpointer *cp, const char *id, int status, int 
         if (in != NULL) {
             in->failures++;
             in->last_reason = reason;
-            snprintf(in->last_error, sizeof(in->last_error), "%s", why);
+            /* The reason's name first: what an operator greps for (STORAGE_FULL, ...). */
+            snprintf(in->last_error, sizeof(in->last_error), "%s: %s", genesis_reason_name(reason),
+                     why);
         }
     }
     if (in != NULL)

@@ -54,6 +54,20 @@ void gn_ckpt_store_close(gn_ckpt_store *s)
         s->ops->close(s);
 }
 
+/* The errno of the last failed write: sqlite3_system_errno misses it when the failing file is
+ * the WAL (a write past RLIMIT_FSIZE fails with EFBIG there), so ask the files themselves. */
+static int last_file_errno(sqlite3 *db)
+{
+    int e = 0;
+    sqlite3_file *wal = NULL;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) == SQLITE_OK &&
+        wal != NULL && wal->pMethods != NULL)
+        wal->pMethods->xFileControl(wal, SQLITE_FCNTL_LAST_ERRNO, &e);
+    if (e == 0)
+        sqlite3_file_control(db, "main", SQLITE_FCNTL_LAST_ERRNO, &e);
+    return e;
+}
+
 /* Map a SQLite failure onto a genesis status and reason, with SQLite's own words. */
 static int sql_fail(sqlite_store *s, int rc, const char *what, gn_ckpt_error *err)
 {
@@ -62,7 +76,10 @@ static int sql_fail(sqlite_store *s, int rc, const char *what, gn_ckpt_error *er
     const char *msg = s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
     int status;
     int primary = ext & 0xff;
-    if (primary == SQLITE_FULL || (primary == SQLITE_IOERR && (sys == ENOSPC || sys == EFBIG))) {
+    if (primary == SQLITE_IOERR && sys == 0 && s != NULL && s->db != NULL)
+        sys = last_file_errno(s->db);
+    if (primary == SQLITE_FULL ||
+        (primary == SQLITE_IOERR && (sys == ENOSPC || sys == EFBIG || sys == EDQUOT))) {
         status = GENESIS_RESOURCE_EXHAUSTED;
         err->reason = GENESIS_REASON_STORAGE_FULL;
     } else if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
