@@ -415,6 +415,9 @@ static pid_t launch(supervisor *s, child *c, char *why, size_t size)
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
         signal(SIGXFSZ, SIG_DFL);
+        /* genesisd's stdout carries its one "ready" line for whoever started it: children
+         * write to its log (stderr) instead. */
+        dup2(STDERR_FILENO, STDOUT_FILENO);
         int err = 0;
         if (c->cwd != NULL && chdir(c->cwd) != 0)
             err = errno;

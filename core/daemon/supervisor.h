@@ -11,7 +11,8 @@
  * so a restarted genesisd never finds the previous one's children still serving.
  *
  * Children get GENESIS_FRONT_DOOR, GENESIS_EVENT_BUS and GENESIS_COMPONENT_ID in their
- * environment. */
+ * environment; their stdout and stderr go to genesisd's stderr (its log), so genesisd's stdout
+ * keeps carrying nothing but its "ready" line. */
 #ifndef GENESISD_SUPERVISOR_H
 #define GENESISD_SUPERVISOR_H
 
