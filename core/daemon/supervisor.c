@@ -1,7 +1,9 @@
 /* genesisd's supervisor (see supervisor.h): one thread that forks, reaps and restarts the
  * configured children, checks their health through the coordinator, and answers the
  * "supervisor.restart" Admin command. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 
 #include "supervisor.h"
 

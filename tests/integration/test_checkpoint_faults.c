@@ -657,6 +657,66 @@ static void test_full_disk(void **state)
         assert_int_equal(umount2(store_dir, MNT_DETACH), 0);
 }
 
+/* ---- configuration errors --------------------------------------------------------------- */
+
+static void expect_run(const char *const *argv, int want_code, const char *want_text)
+{
+    int code = -1;
+    char out[4096], err[4096];
+    assert_int_equal(gt_run(argv, GT_WAIT_MS, &code, out, sizeof(out), err, sizeof(err)), 0);
+    if (code != want_code || strstr(err, want_text) == NULL)
+        fail_msg("%s %s: exit %d (want %d), stderr: %s", argv[1], argv[2], code, want_code, err);
+}
+
+static void test_configuration_errors(void **state)
+{
+    fixture *f = *state;
+    const char *a1[] = {GENESISD_PATH, "--restart-intensity", "5", NULL};
+    expect_run(a1, 2, "--restart-intensity");
+    const char *a2[] = {GENESISD_PATH, "--front-door",    f->front, "--events",
+                        f->bus,        "--supervise-env", "x=K=V",  NULL};
+    expect_run(a2, 2, "no --supervise for this id");
+    const char *a3[] = {GENESISD_PATH,
+                        "--front-door",
+                        f->front,
+                        "--events",
+                        f->bus,
+                        "--supervise",
+                        "x=/bin/echo 'unterminated",
+                        NULL};
+    expect_run(a3, 2, "unterminated quote");
+    FILE *fp = fopen(f->db, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 400; i++)
+        fputs("not a database ", fp);
+    fclose(fp);
+    const char *a4[] = {GENESISD_PATH, "--front-door",    f->front, "--events",
+                        f->bus,        "--checkpoint-db", f->db,    NULL};
+    expect_run(a4, 1, f->db);
+}
+
+/* A command that cannot be executed is reported as such and gives up like a crash loop. */
+static void test_unexecutable_command(void **state)
+{
+    fixture *f = *state;
+    const char *extra[] = {"--supervise",
+                           "crasher=/nonexistent/program --flag",
+                           "--restart-intensity",
+                           "2/10",
+                           "--restart-backoff",
+                           "1/5",
+                           NULL};
+    start_daemon(f, extra, 0);
+    f->client = client_for(f->front);
+    sup_wait w = {f->client, "FAILED", 2};
+    assert_true(gt_wait_until(reached, &w, GT_WAIT_MS));
+    json_t *s = supervised(f->client, "crasher");
+    const char *last = json_string_value(json_object_get(s, "last_exit"));
+    assert_non_null(strstr(last, "cannot execute '/nonexistent/program'"));
+    assert_non_null(strstr(last, "No such file"));
+    json_decref(s);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -667,6 +727,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crash_loop_gives_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9_coordinator_during_storm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_configuration_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unexecutable_command, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
