@@ -35,8 +35,9 @@ extern "C" {
 GENESIS_API int genesis_coordinator_checkpoint_mark_dirty(genesis_coordinator *c, const char *id);
 
 /* Snapshot component id now and wait until the state is durable (committed and synced).
- * *generation (may be NULL) receives the stored generation. Must not be called from the
- * component's own snapshot callback. Errors: NOT_FOUND (no such in-process component),
+ * *generation (may be NULL) receives the stored generation. Must not be called from any of
+ * the component's own callbacks (the snapshot runs on the component's request lane, behind
+ * them). Errors: NOT_FOUND (no such in-process component),
  * FAILED_PRECONDITION (no snapshot callback, or no store: reason STORAGE_ERROR),
  * RESOURCE_EXHAUSTED with reason STORAGE_FULL (disk full: the previous generation is kept),
  * UNAVAILABLE with reason STORAGE_ERROR (I/O error), or the snapshot callback's own status. */
