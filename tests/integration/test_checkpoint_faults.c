@@ -47,6 +47,14 @@ static int kills(void)
     return n > 0 ? n : 10;
 }
 
+/* The storm and filler services only hand over state; they answer requests with nothing. */
+static void storm_handler(const genesis_request *req, genesis_reply *reply, void *arg)
+{
+    (void)req;
+    (void)reply;
+    (void)arg;
+}
+
 typedef struct fixture {
     char dir[128];
     char db[300];
@@ -313,13 +321,38 @@ static bool stderr_contains(gt_process *p, char *buf, size_t size, size_t *len, 
     return strstr(buf, text) != NULL;
 }
 
-/* Send an Admin envelope over a raw REQ socket (no client API for it in this layer). */
-static int admin(const char *front, const char *command, const char *arg, char *out, size_t size)
+/* Send an envelope over a raw REQ socket; returns the reply's code, *reason its reason, out
+ * its payload followed by its message. */
+static int send_envelope(const char *front, gn_envelope *env, int *reason, char *out, size_t size)
 {
     nng_socket s;
     assert_int_equal(nng_req0_open(&s), 0);
     nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 5000);
     assert_int_equal(nng_dial(s, front, NULL, 0), 0);
+    nng_msg *msg = NULL;
+    assert_ok(gn_envelope_encode(env, &msg));
+    assert_int_equal(nng_sendmsg(s, msg, 0), 0);
+    assert_int_equal(nng_recvmsg(s, &msg, 0), 0);
+    gn_wire_reply *reply = NULL;
+    int decode_reason = 0;
+    char why[256];
+    assert_ok(gn_reply_decode(nng_msg_body(msg), nng_msg_len(msg), 1 << 20, &reply, &decode_reason,
+                              why, sizeof(why)));
+    int code = (int)reply->code;
+    if (reason != NULL)
+        *reason = (int)reply->reason;
+    size_t len = 0;
+    const uint8_t *data = gn_payload_data(reply->payload, &len);
+    snprintf(out, size, "%.*s%s", (int)len, (const char *)data, reply->message);
+    gn_reply_free(reply);
+    nng_msg_free(msg);
+    nng_close(s);
+    return code;
+}
+
+/* An Admin command (no client API for it in this layer). */
+static int admin(const char *front, const char *command, const char *arg, char *out, size_t size)
+{
     gn_envelope env = GENESIS__V1__ENVELOPE__INIT;
     Genesis__V1__Admin adm = GENESIS__V1__ADMIN__INIT;
     char *args[1] = {(char *)arg};
@@ -328,23 +361,51 @@ static int admin(const char *front, const char *command, const char *arg, char *
     adm.n_args = arg != NULL ? 1 : 0;
     env.body_case = GENESIS__V1__ENVELOPE__BODY_ADMIN;
     env.admin = &adm;
-    nng_msg *msg = NULL;
-    assert_ok(gn_envelope_encode(&env, &msg));
-    assert_int_equal(nng_sendmsg(s, msg, 0), 0);
-    assert_int_equal(nng_recvmsg(s, &msg, 0), 0);
-    gn_wire_reply *reply = NULL;
+    return send_envelope(front, &env, NULL, out, size);
+}
+
+static int checkpoint_envelope(const char *front, const char *id, int *reason)
+{
+    gn_envelope env = GENESIS__V1__ENVELOPE__INIT;
+    Genesis__V1__Checkpoint ck = GENESIS__V1__CHECKPOINT__INIT;
+    ck.component_id = (char *)id;
+    ck.instance_id = (char *)"raw";
+    ck.state.data = (uint8_t *)"state";
+    ck.state.len = 5;
+    env.body_case = GENESIS__V1__ENVELOPE__BODY_CHECKPOINT;
+    env.checkpoint = &ck;
+    char out[512];
+    return send_envelope(front, &env, reason, out, sizeof(out));
+}
+
+/* Checkpoint envelopes that cannot be stored get a clear refusal; the process stays up. */
+static void test_refused_checkpoints(void **state)
+{
+    fixture *f = *state;
+    const char *no_store[] = {"--demo", NULL};
+    start_daemon(f, no_store, 0);
     int reason = 0;
-    char why[256];
-    assert_ok(gn_reply_decode(nng_msg_body(msg), nng_msg_len(msg), 1 << 20, &reply, &reason, why,
-                              sizeof(why)));
-    int code = (int)reply->code;
-    size_t len = 0;
-    const uint8_t *data = gn_payload_data(reply->payload, &len);
-    snprintf(out, size, "%.*s%s", (int)len, (const char *)data, reply->message);
-    gn_reply_free(reply);
-    nng_msg_free(msg);
-    nng_close(s);
-    return code;
+    assert_int_equal(checkpoint_envelope(f->front, "nobody", &reason), GENESIS_NOT_FOUND);
+    assert_int_equal(reason, GENESIS_REASON_NOT_FOUND);
+    assert_int_equal(checkpoint_envelope(f->front, "bad id!", &reason), GENESIS_INVALID_ARGUMENT);
+    assert_int_equal(checkpoint_envelope(f->front, "comp1", &reason),
+                     GENESIS_FAILED_PRECONDITION); /* in-process: not a peer's to overwrite */
+    /* A registered remote component, but this coordinator has no store. */
+    genesis_service *svc = NULL;
+    genesis_component comp = {.version = GENESIS_COMPONENT_VERSION, .on_request = storm_handler};
+    assert_ok(genesis_service_new(&svc, "remote", &comp, NULL));
+    char listen[URL_SIZE];
+    gt_ipc_url(listen, sizeof(listen), f->dir, "remote");
+    assert_ok(genesis_service_listen(svc, listen));
+    assert_ok(genesis_service_connect(svc, f->front, NULL, 5000));
+    uint64_t gen = 7;
+    assert_status(genesis_service_checkpoint(svc, "x", 1, 5000, &gen), GENESIS_FAILED_PRECONDITION);
+    assert_non_null(strstr(genesis_last_error(), "STORAGE_ERROR"));
+    assert_int_equal(gen, 0);
+    genesis_service_free(svc);
+    f->client = client_for(f->front);
+    char out[256];
+    assert_ok(request(f->client, "comp2", "ping", NULL, 5000, out, sizeof(out)));
 }
 
 typedef struct sup_wait {
@@ -451,14 +512,6 @@ static void *storm_writer(void *arg)
         }
     }
     return NULL;
-}
-
-/* The storm and filler services only hand over state; they answer requests with nothing. */
-static void storm_handler(const genesis_request *req, genesis_reply *reply, void *arg)
-{
-    (void)req;
-    (void)reply;
-    (void)arg;
 }
 
 typedef struct found_gen {
@@ -735,6 +788,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kill9_coordinator_during_storm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_configuration_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_checkpoints, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unexecutable_command, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
