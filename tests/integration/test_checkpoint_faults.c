@@ -12,6 +12,7 @@
  *     the previous checkpoint kept, requests still served.
  *
  * N is GENESIS_FAULT_KILLS (default 10, the ctest run); the README gives the 50-kill command. */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -190,19 +191,38 @@ static int count_threads(pid_t pid)
     return threads;
 }
 
-/* Children of pid whose command name is comm. */
+/* Live children of parent whose command name (comm, 15 bytes at most) is comm, from /proc
+ * (no ps: a minimal CI image may lack procps). */
 static int count_children(pid_t parent, const char *comm)
 {
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "ps -o comm= --ppid %ld 2>/dev/null | grep -c '^%.15s$'",
-             (long)parent, comm);
-    FILE *fp = popen(cmd, "r");
-    int n = -1;
-    if (fp != NULL) {
-        if (fscanf(fp, "%d", &n) != 1)
-            n = -1;
-        pclose(fp);
+    DIR *proc = opendir("/proc");
+    if (proc == NULL)
+        return -1;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(proc)) != NULL) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        char path[300], buf[512];
+        snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+        FILE *fp = fopen(path, "r");
+        if (fp == NULL)
+            continue;
+        size_t len = fread(buf, 1, sizeof(buf) - 1, fp);
+        fclose(fp);
+        buf[len] = '\0';
+        /* "pid (comm) state ppid ...": comm may hold spaces, so split at the last ')'. */
+        char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+        char state_char = 0;
+        long ppid = 0;
+        if (open == NULL || close == NULL || close < open ||
+            sscanf(close + 1, " %c %ld", &state_char, &ppid) != 2)
+            continue;
+        *close = '\0';
+        if (ppid == (long)parent && state_char != 'Z' && strncmp(open + 1, comm, 15) == 0)
+            n++;
     }
+    closedir(proc);
     return n;
 }
 
@@ -717,6 +737,62 @@ static void test_full_disk(void **state)
         assert_int_equal(umount2(store_dir, MNT_DETACH), 0);
 }
 
+/* ---- a coordinator restart under a running remote component ---------------------------- */
+
+/* The coordinator dies and comes back on the same store: the running service re-registers by
+ * itself, keeps its (newer) in-memory state, and its next checkpoints continue the
+ * generations; a new incarnation of the service then gets the latest one. */
+static void test_coordinator_restart_keeps_remote_state(void **state)
+{
+    fixture *f = *state;
+    const char *extra[] = {"--checkpoint-db", f->db, NULL};
+    start_daemon(f, extra, 0);
+    const char *svc_argv[] = {CHECKPOINT_SERVICE_PATH, "--id",   "counter",
+                              "--front-door",          f->front, NULL};
+    gt_process svc;
+    assert_int_equal(gt_process_spawn(&svc, svc_argv, GT_CAPTURE_STDOUT), 0);
+    char line[512];
+    assert_true(gt_process_wait_line(&svc, "ready ", line, sizeof(line), GT_WAIT_MS));
+    f->client = client_for(f->front);
+    char out[512];
+    for (int i = 0; i < 3; i++)
+        assert_ok(request(f->client, "counter", "incr", NULL, 5000, out, sizeof(out)));
+    assert_string_equal(out, "count=3 gen=3");
+
+    gt_process_signal(&f->daemon, SIGKILL);
+    assert_true(gt_process_wait(&f->daemon, GT_WAIT_MS));
+    gt_process_kill(&f->daemon);
+    start_daemon(f, extra, 0);
+    /* Until the service has registered again, requests fail; then they succeed with the
+     * state the process kept (not re-restored: restored=0 from its first start). */
+    int64_t give_up = gt_now_ms() + GT_WAIT_MS;
+    int rv;
+    while ((rv = request(f->client, "counter", "incr", NULL, 1000, out, sizeof(out))) !=
+               GENESIS_OK &&
+           gt_now_ms() < give_up)
+        gt_sleep_ms(20);
+    assert_ok(rv);
+    assert_string_equal(out, "count=4 gen=4");
+    assert_ok(request(f->client, "counter", "count", NULL, 5000, out, sizeof(out)));
+    assert_non_null(strstr(out, "count=4 "));
+    assert_non_null(strstr(out, "restored=0"));
+
+    /* A new incarnation of the service starts from generation 4. */
+    gt_process_kill(&svc);
+    assert_int_equal(gt_process_spawn(&svc, svc_argv, GT_CAPTURE_STDOUT), 0);
+    assert_true(gt_process_wait_line(&svc, "ready ", line, sizeof(line), GT_WAIT_MS));
+    give_up = gt_now_ms() + GT_WAIT_MS;
+    while (gt_now_ms() < give_up) {
+        if (request(f->client, "counter", "count", NULL, 1000, out, sizeof(out)) == GENESIS_OK &&
+            strstr(out, "restored=4") != NULL)
+            break;
+        gt_sleep_ms(20);
+    }
+    assert_non_null(strstr(out, "count=4 "));
+    assert_non_null(strstr(out, "restored=4"));
+    gt_process_kill(&svc);
+}
+
 /* ---- configuration errors --------------------------------------------------------------- */
 
 static void expect_run(const char *const *argv, int want_code, const char *want_text)
@@ -786,6 +862,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stopped_component_is_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_loop_gives_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9_coordinator_during_storm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_coordinator_restart_keeps_remote_state, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_configuration_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_checkpoints, setup, teardown),
