@@ -75,8 +75,10 @@ struct genesis_service {
 
     /* Restore from the coordinator's checkpoint before serving (guarded by lock). */
     pthread_cond_t ready_cv;
-    bool ready;           /* requests may be served */
-    bool restore_pending; /* the RegisterAck carried a checkpoint not yet handed over */
+    bool ready;             /* requests may be served */
+    bool restore_pending;   /* the RegisterAck carried a checkpoint not yet handed over */
+    bool restore_scheduled; /* restore_task is queued (registration completed late) */
+    gn_task restore_task;
     uint8_t *restore_data;
     size_t restore_len;
     uint64_t restore_generation;
@@ -464,6 +466,37 @@ static void restore_and_serve(genesis_service *svc)
     set_ready(svc);
 }
 
+static void restore_task_run(gn_task *task)
+{
+    genesis_service *svc =
+        (genesis_service *)((char *)task - offsetof(genesis_service, restore_task));
+    restore_and_serve(svc);
+}
+
+/* The first registration completed after genesis_service_connect gave up (the coordinator
+ * was not up yet): restore (it may block) on a worker, then serve. ack may be NULL (the
+ * registration reply was lost but the heartbeats are accepted: serve without a restore). */
+static void restore_later(genesis_service *svc, const Genesis__V1__RegisterAck *ack)
+{
+    pthread_mutex_lock(&svc->lock);
+    bool go = !svc->ready && !svc->restore_scheduled && !svc->stopping;
+    if (go)
+        svc->restore_scheduled = true;
+    pthread_mutex_unlock(&svc->lock);
+    if (!go)
+        return;
+    if (ack != NULL && ack->has_checkpoint)
+        stash_checkpoint(svc, ack);
+    else if (ack == NULL)
+        gn_log(&svc->log, GENESIS_LOG_WARN,
+               "service %s is registered but its registration reply was lost: serving without "
+               "a restore",
+               svc->id);
+    svc->restore_task.run = restore_task_run;
+    if (gn_pool_submit(svc->pool, &svc->restore_task) != GENESIS_OK)
+        restore_and_serve(svc);
+}
+
 /* Hand a finished exchange to a synchronous waiter as a result. */
 static void to_waiter(genesis_service *svc, int status, int reason, const char *why,
                       gn_wire_reply *reply, void *arg)
@@ -528,10 +561,13 @@ static void reregistered(genesis_service *svc, int status, int reason, const cha
     pthread_mutex_lock(&svc->lock);
     svc->registering = false;
     pthread_mutex_unlock(&svc->lock);
-    if (status == GENESIS_OK && reply->code == GENESIS_OK)
+    if (status == GENESIS_OK && reply->code == GENESIS_OK) {
         gn_log(&svc->log, GENESIS_LOG_INFO, "service %s registered again with the coordinator",
                svc->id);
-    else
+        restore_later(svc, reply->detail_case == GENESIS__V1__REPLY__DETAIL_REGISTER_ACK
+                               ? reply->register_ack
+                               : NULL);
+    } else
         gn_log(&svc->log, GENESIS_LOG_WARN, "service %s: registering again failed: %s", svc->id,
                status != GENESIS_OK ? why : reply->message);
 }
@@ -543,6 +579,13 @@ static void heartbeat_done(genesis_service *svc, int status, int reason, const c
     (void)why;
     (void)reason;
     bool forgotten = status == GENESIS_OK && reply->code == GENESIS_NOT_FOUND;
+    pthread_mutex_lock(&svc->lock);
+    bool registering = svc->registering;
+    pthread_mutex_unlock(&svc->lock);
+    /* Accepted while connect's own registration failed (its reply was lost): serve. Not while
+     * a registration is in flight: its reply carries the checkpoint. No-op once serving. */
+    if (status == GENESIS_OK && reply->code == GENESIS_OK && !registering)
+        restore_later(svc, NULL);
     pthread_mutex_lock(&svc->lock);
     svc->heartbeat_pending = false;
     bool start = forgotten && !svc->registering && !svc->stopping;
@@ -657,9 +700,10 @@ int genesis_service_connect(genesis_service *svc, const char *front_door_url,
         gn_fail(rv, "register '%s' at %s: %s (%s)", svc->id, front_door_url,
                 genesis_result_message(res), genesis_reason_name(genesis_result_reason(res)));
     genesis_result_free(res);
-    /* Serve either way: a failed registration is retried by the heartbeats, and requests only
-     * come once the coordinator knows us. */
-    restore_and_serve(svc);
+    /* Serve once registered (and restored). A failed registration is retried by the heartbeats;
+     * the first one that succeeds restores and opens the gate (restore_later). */
+    if (rv == GENESIS_OK)
+        restore_and_serve(svc);
     /* Heartbeats start either way: after a failed registration (coordinator not up yet) the
      * first NOT_FOUND heartbeat reply registers again on its own. */
     nng_sleep_aio((nng_duration)svc->hb_interval_ms, svc->hb_timer);

@@ -42,9 +42,10 @@ GENESIS_API int genesis_service_options_init(genesis_service_options *opts, unsi
  * Checkpoints: with a version 2 component whose restore callback is set, the latest durable
  * checkpoint the coordinator holds for id is handed to restore during the first successful
  * genesis_service_connect, before the service serves its first request (requests that arrive
- * meanwhile wait). Re-registrations later (coordinator restarted) do not restore again: the
- * running process's state is newer. The snapshot callback is not used by services: they
- * decide when to call genesis_service_checkpoint. */
+ * meanwhile wait); when connect failed because the coordinator was not up yet, on a library
+ * worker thread once the background registration succeeds. Re-registrations later (coordinator
+ * restarted) do not restore again: the running process's state is newer. The snapshot callback is
+ * not used by services: they decide when to call genesis_service_checkpoint. */
 GENESIS_API int genesis_service_new(genesis_service **out, const char *id,
                                     const genesis_component *component,
                                     const genesis_service_options *opts);
