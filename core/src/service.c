@@ -31,6 +31,7 @@
 #define DEFAULT_HEARTBEAT_MS       100u
 #define UNREGISTER_WAIT_MS         1000u
 #define LISTENER_PROBE_INTERVAL_MS 1000u
+#define CHECKPOINT_OVERHEAD        512u /* envelope bytes around a checkpoint's state */
 
 typedef struct svc_ctx {
     gn_task task; /* the handler, on the requests lane */
@@ -778,6 +779,13 @@ int genesis_service_checkpoint(genesis_service *svc, const void *data, size_t le
         *generation = 0;
     if (svc == NULL || (data == NULL && len > 0))
         return gn_fail(GENESIS_INVALID_ARGUMENT, "checkpoint: NULL service or data");
+    /* Room for the envelope around it, so the state also fits the RegisterAck that brings it
+     * back (both bounded by max_message_size). */
+    if (len + CHECKPOINT_OVERHEAD > svc->opts.max_message_size)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED,
+                       "checkpoint: %zu bytes exceed the limit of %zu (max_message_size less %u "
+                       "bytes of envelope) (MESSAGE_TOO_LARGE)",
+                       len, svc->opts.max_message_size - CHECKPOINT_OVERHEAD, CHECKPOINT_OVERHEAD);
     pthread_mutex_lock(&svc->lock);
     bool ok = svc->connected && !svc->stopping;
     pthread_mutex_unlock(&svc->lock);

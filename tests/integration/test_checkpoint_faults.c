@@ -422,6 +422,11 @@ static void test_refused_checkpoints(void **state)
     assert_status(genesis_service_checkpoint(svc, "x", 1, 5000, &gen), GENESIS_FAILED_PRECONDITION);
     assert_non_null(strstr(genesis_last_error(), "STORAGE_ERROR"));
     assert_int_equal(gen, 0);
+    /* Too large to come back in a RegisterAck: refused before sending. */
+    static char huge[1024 * 1024];
+    assert_status(genesis_service_checkpoint(svc, huge, sizeof(huge), 5000, NULL),
+                  GENESIS_RESOURCE_EXHAUSTED);
+    assert_non_null(strstr(genesis_last_error(), "MESSAGE_TOO_LARGE"));
     genesis_service_free(svc);
     f->client = client_for(f->front);
     char out[256];

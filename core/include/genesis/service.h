@@ -74,12 +74,12 @@ GENESIS_API int genesis_service_emit(genesis_service *svc, const char *type, con
 
 /* Hand state to the coordinator and wait until it is durable in the coordinator's checkpoint
  * store (its reply comes only after the commit was synced). data is copied; len at most the
- * max_message_size less a few hundred bytes of envelope. *generation (may be NULL) receives
- * the stored generation. timeout_ms 0 = 10 s. Errors keep the previous checkpoint: NOT_FOUND
- * (the coordinator does not know this service yet: it re-registers by itself, try again),
- * RESOURCE_EXHAUSTED with reason STORAGE_FULL (disk full) or QUEUE_FULL, FAILED_PRECONDITION
- * with reason STORAGE_ERROR (the coordinator has no store), UNAVAILABLE (store I/O error or the
- * coordinator unreachable: the checkpoint may or may not be stored). */
+ * service's max_message_size less 512 bytes of envelope (else RESOURCE_EXHAUSTED). *generation (may
+ * be NULL) receives the stored generation. timeout_ms 0 = 10 s. Errors keep the previous
+ * checkpoint: NOT_FOUND (the coordinator does not know this service yet: it re-registers by itself,
+ * try again), RESOURCE_EXHAUSTED with reason STORAGE_FULL (disk full) or QUEUE_FULL,
+ * FAILED_PRECONDITION with reason STORAGE_ERROR (the coordinator has no store), UNAVAILABLE (store
+ * I/O error or the coordinator unreachable: the checkpoint may or may not be stored). */
 GENESIS_API int genesis_service_checkpoint(genesis_service *svc, const void *data, size_t len,
                                            uint32_t timeout_ms, uint64_t *generation);
 
