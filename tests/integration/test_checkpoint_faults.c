@@ -509,7 +509,8 @@ typedef struct storm {
     atomic_llong acked_seq[STORM_WRITERS];  /* payload "w<k>:<seq>" acknowledged last */
     atomic_ullong acked_gen[STORM_WRITERS]; /* its generation */
     atomic_llong acks;
-    int index;
+    pthread_mutex_t mu; /* guards last_error */
+    char last_error[512];
 } storm;
 
 typedef struct writer_arg {
@@ -533,6 +534,9 @@ static void *storm_writer(void *arg)
             atomic_store(&st->acked_gen[wa->k], gen);
             atomic_fetch_add(&st->acks, 1);
         } else {
+            pthread_mutex_lock(&st->mu);
+            snprintf(st->last_error, sizeof(st->last_error), "%s", genesis_last_error());
+            pthread_mutex_unlock(&st->mu);
             gt_sleep_ms(2); /* the coordinator is away or forgot us: it re-registers */
         }
     }
@@ -563,7 +567,7 @@ static void test_kill9_coordinator_during_storm(void **state)
     char gens[16];
     snprintf(gens, sizeof(gens), "%d", STORM_WRITERS * 4);
     const char *extra[] = {"--checkpoint-db", f->db, "--checkpoint-generations", gens, NULL};
-    storm st = {.stop = false};
+    storm st = {.stop = false, .mu = PTHREAD_MUTEX_INITIALIZER};
     genesis_component comp = {.version = GENESIS_COMPONENT_VERSION, .on_request = storm_handler};
     assert_ok(genesis_service_new(&st.svc, "storm", &comp, NULL));
     char listen[URL_SIZE];
@@ -588,7 +592,11 @@ static void test_kill9_coordinator_during_storm(void **state)
         int64_t give_up = storm_start + GT_WAIT_MS;
         while (atomic_load(&st.acks) < 5 && gt_now_ms() < give_up)
             gt_sleep_ms(1);
-        assert_true(atomic_load(&st.acks) >= 5);
+        if (atomic_load(&st.acks) < 5) {
+            pthread_mutex_lock(&st.mu);
+            fail_msg("kill %d: %lld acknowledgements in %d ms; last error: %s", i,
+                     (long long)atomic_load(&st.acks), GT_WAIT_MS, st.last_error);
+        }
         gt_sleep_ms(5 + rand() % 40);
         gt_process_signal(&f->daemon, SIGKILL);
         storm_ms += gt_now_ms() - storm_start;
