@@ -285,8 +285,9 @@ int genesis_service_new(genesis_service **out, const char *id, const genesis_com
     svc->log = (gn_logger){.level = o.log_level, .fn = o.log, .arg = o.log_arg};
     snprintf(svc->instance_id, sizeof(svc->instance_id), "%s-%ld-%" PRId64, id, (long)getpid(),
              gn_wall_ms());
-    /* Handlers may block: one worker per concurrent request, plus one for events. */
-    svc->pool = gn_pool_new(2, o.max_concurrency + 1);
+    /* Handlers may block: one worker per concurrent request, one for events, and one for a
+     * late restore while requests wait for it. */
+    svc->pool = gn_pool_new(2, o.max_concurrency + 2);
     pthread_mutex_init(&svc->lock, NULL);
     pthread_cond_init(&svc->idle_cv, NULL);
     pthread_cond_init(&svc->ready_cv, NULL);
