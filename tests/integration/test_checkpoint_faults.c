@@ -920,6 +920,10 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     srand((unsigned)getpid());
+    /* GENESIS_TEST_FILTER=test_full_disk runs one test (ctest's RLIMIT_FSIZE variant). */
+    const char *filter = getenv("GENESIS_TEST_FILTER");
+    if (filter != NULL && filter[0] != '\0')
+        cmocka_set_test_filter(filter);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_kill9_component_restores_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stopped_component_is_replaced, setup, teardown),
