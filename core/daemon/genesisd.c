@@ -55,46 +55,50 @@ struct daemon_config {
 
 static void usage(FILE *out)
 {
-    fprintf(
-        out,
-        "Usage: genesisd [OPTIONS]\n"
-        "Run a Genesis coordinator: a front door for requests and an event bus.\n"
-        "\n"
-        "  --front-door URL    front door to listen on (REP); default $GENESIS_FRONT_DOOR\n"
-        "                      or " DEFAULT_FRONT_DOOR "\n"
-        "  --events URL        event bus to listen on (PUB); default $GENESIS_EVENT_BUS\n"
-        "                      or " DEFAULT_EVENT_BUS "\n"
-        "  --demo              register the in-process demo components comp1 and comp2\n"
-        "  --log-level LEVEL   error, warn, info (default) or debug; logs go to stderr\n"
-        "  --workers N         worker threads started up front (default 4; the pool\n"
-        "                      grows while handlers block)\n"
-        "\n"
-        "Checkpoints (durable component state):\n"
-        "  --checkpoint-db PATH          SQLite store (WAL, synchronous=FULL), created if\n"
-        "                                missing; default $GENESIS_CHECKPOINT_DB, else none\n"
-        "                                (Checkpoint messages are refused)\n"
-        "  --checkpoint-interval MS      snapshot changed in-process components (150)\n"
-        "  --checkpoint-generations N    generations kept per component (3)\n"
-        "\n"
-        "Supervision (restart remote components when they exit or stop heartbeating):\n"
-        "  --supervise 'ID=COMMAND ARGS' launch and supervise a component (repeatable);\n"
-        "                                words split on blanks, '...' \"...\" quote, \\ escapes\n"
-        "  --supervise-env ID=KEY=VALUE  environment for that child (repeatable)\n"
-        "  --supervise-cwd ID=DIR        working directory for that child\n"
-        "  --restart-intensity R/T       more than R restarts in T seconds: FAILED (5/10)\n"
-        "  --restart-backoff MIN/MAX     jittered backoff bounds in ms (100/5000)\n"
-        "Children get GENESIS_FRONT_DOOR, GENESIS_EVENT_BUS, GENESIS_COMPONENT_ID. A FAILED\n"
-        "child restarts on the Admin command 'supervisor.restart ID'.\n"
-        "  --version           print the version and exit\n"
-        "  --help              print this help and exit\n"
-        "\n"
-        "URLs are NNG's: tcp://host:port (port 0 picks a free port), ipc:///path.\n"
-        "Once listening, prints one line on stdout:\n"
-        "  ready front_door=<url> event_bus=<url>\n"
-        "SIGINT or SIGTERM stops the daemon cleanly (in-flight requests drain).\n"
-        "\n"
-        "Exit status: 0 clean shutdown, 1 runtime failure (e.g. address in use),\n"
-        "2 usage error (bad flag, malformed URL, unsupported transport).\n");
+    fprintf(out,
+            "Usage: genesisd [OPTIONS]\n"
+            "Run a Genesis coordinator: a front door for requests and an event bus.\n"
+            "\n"
+            "  --front-door URL    front door to listen on (REP); default $GENESIS_FRONT_DOOR\n"
+            "                      or " DEFAULT_FRONT_DOOR "\n"
+            "  --events URL        event bus to listen on (PUB); default $GENESIS_EVENT_BUS\n"
+            "                      or " DEFAULT_EVENT_BUS "\n"
+            "  --demo              register the in-process demo components comp1 and comp2\n"
+            "  --log-level LEVEL   error, warn, info (default) or debug; logs go to stderr\n"
+            "  --workers N         worker threads started up front (default 4; the pool\n"
+            "                      grows while handlers block)\n"
+            "  --version           print the version and exit\n"
+            "  --help              print this help and exit\n"
+            "\n"
+            "URLs are NNG's: tcp://host:port (port 0 picks a free port), ipc:///path.\n"
+            "Once listening, prints one line on stdout:\n"
+            "  ready front_door=<url> event_bus=<url>\n"
+            "SIGINT or SIGTERM stops the daemon cleanly (in-flight requests drain).\n"
+            "\n"
+            "Exit status: 0 clean shutdown, 1 runtime failure (e.g. address in use),\n"
+            "2 usage error (bad flag, malformed URL, unsupported transport).\n"
+            "\n"
+            "Checkpoints (durable component state):\n"
+            "  --checkpoint-db PATH          SQLite store (WAL, synchronous=FULL), created if\n"
+            "                                missing; default $GENESIS_CHECKPOINT_DB, else none\n"
+            "                                (Checkpoint messages are refused)\n"
+            "  --checkpoint-interval MS      snapshot changed in-process components (150)\n"
+            "  --checkpoint-generations N    generations kept per component (3)\n"
+            "\n"
+            "Supervision (restart remote components when they exit or stop heartbeating):\n"
+            "  --supervise 'ID=COMMAND ARGS' launch and supervise a component registering as ID\n"
+            "                                (repeatable); words split on blanks, '...' \"...\"\n"
+            "                                quote, \\ escapes; no other shell syntax\n"
+            "  --supervise-env ID=KEY=VALUE  environment for that child (repeatable)\n"
+            "  --supervise-cwd ID=DIR        working directory for that child\n"
+            "  --restart-intensity R/T       more than R restarts in T seconds: FAILED (5/10)\n"
+            "  --restart-backoff MIN/MAX     jittered backoff bounds in ms (100/5000)\n"
+            "  --supervise-startup-ms MS     a child must register within MS (10000)\n"
+            "  --supervise-hang-ms MS        a registered child DOWN (no heartbeats) this long is\n"
+            "                                killed and restarted (1000)\n"
+            "Children get GENESIS_FRONT_DOOR, GENESIS_EVENT_BUS and GENESIS_COMPONENT_ID; their\n"
+            "output goes to genesisd's stderr. A FAILED child restarts only on the Admin command\n"
+            "'supervisor.restart ID'. SIGTERM stops the children (SIGKILL after 3 s).\n");
 }
 
 /* Parse a worker count in [1, MAX_WORKERS]. Returns 0 on success. */
@@ -172,7 +176,9 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
         OPT_SUPERVISE_ENV,
         OPT_SUPERVISE_CWD,
         OPT_RESTART_INTENSITY,
-        OPT_RESTART_BACKOFF
+        OPT_RESTART_BACKOFF,
+        OPT_SUPERVISE_STARTUP,
+        OPT_SUPERVISE_HANG
     };
     static const struct option long_opts[] = {
         {"front-door", required_argument, NULL, OPT_FRONT_DOOR},
@@ -189,6 +195,8 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
         {"supervise-cwd", required_argument, NULL, OPT_SUPERVISE_CWD},
         {"restart-intensity", required_argument, NULL, OPT_RESTART_INTENSITY},
         {"restart-backoff", required_argument, NULL, OPT_RESTART_BACKOFF},
+        {"supervise-startup-ms", required_argument, NULL, OPT_SUPERVISE_STARTUP},
+        {"supervise-hang-ms", required_argument, NULL, OPT_SUPERVISE_HANG},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -263,6 +271,21 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
             cfg->supervise.spec[cfg->supervise.n] = optarg;
             cfg->supervise.kind[cfg->supervise.n++] = opt - OPT_SUPERVISE;
             break;
+        case OPT_SUPERVISE_STARTUP:
+        case OPT_SUPERVISE_HANG: {
+            unsigned long v = 0;
+            if (parse_count(optarg, 1, 86400000UL, &v) != 0) {
+                fprintf(stderr, "genesisd: invalid --%s '%s' (milliseconds, at least 1)\n",
+                        opt == OPT_SUPERVISE_STARTUP ? "supervise-startup-ms" : "supervise-hang-ms",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            if (opt == OPT_SUPERVISE_STARTUP)
+                cfg->supervise.options.startup_ms = (uint32_t)v;
+            else
+                cfg->supervise.options.hang_ms = (uint32_t)v;
+            break;
+        }
         case OPT_RESTART_INTENSITY:
         case OPT_RESTART_BACKOFF:
             if (parse_pair(opt == OPT_RESTART_INTENSITY, optarg, &cfg->supervise.options) != 0)

@@ -310,7 +310,8 @@ static void test_stopped_component_is_replaced(void **state)
     fixture *f = *state;
     char spec[512];
     snprintf(spec, sizeof(spec), "counter=%s", CHECKPOINT_SERVICE_PATH);
-    const char *extra[] = {"--checkpoint-db", f->db, "--supervise", spec, NULL};
+    const char *extra[] = {"--checkpoint-db",     f->db, "--supervise", spec,
+                           "--supervise-hang-ms", "300", NULL};
     start_daemon(f, extra, 0);
     f->client = client_for(f->front);
     long pid = 0;
