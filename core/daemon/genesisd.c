@@ -139,8 +139,8 @@ static int parse_pair(bool intensity, const char *text, supervisor_options *o)
         memcpy(first, text, len);
         first[len] = '\0';
         b = strtod(slash + 1, &end);
-        ok = parse_count(first, 0, 1000000UL, &a) == 0 && end != slash + 1 && *end == '\0' &&
-             b > 0 && b <= 86400000.0;
+        ok = parse_count(first, 0, intensity ? 10000UL : 1000000UL, &a) == 0 && end != slash + 1 &&
+             *end == '\0' && b > 0 && b <= 86400000.0;
     }
     if (ok && intensity) {
         o->max_restarts = (unsigned int)a;
@@ -154,7 +154,8 @@ static int parse_pair(bool intensity, const char *text, supervisor_options *o)
     if (!ok)
         fprintf(stderr, "genesisd: invalid %s '%s' (%s)\n",
                 intensity ? "--restart-intensity" : "--restart-backoff", text,
-                intensity ? "R/SECONDS, e.g. 5/10" : "MIN_MS/MAX_MS, e.g. 100/5000");
+                intensity ? "R/SECONDS, R at most 10000, e.g. 5/10"
+                          : "MIN_MS/MAX_MS, e.g. 100/5000");
     return ok ? 0 : -1;
 }
 

@@ -55,7 +55,8 @@ typedef struct child {
     char kill_reason[128];      /* set when the supervisor killed it: overrides the wait status */
     int64_t next_start_ms;      /* BACKOFF: when to start */
     unsigned int failed_starts; /* consecutive incarnations that never became healthy */
-    int64_t restart_times[64];  /* ring of recent restart times (intensity window) */
+    int64_t *restart_times;     /* ring of the last max_restarts restart times (intensity) */
+    unsigned int ring_size;
     unsigned int n_restart_times;
     uint64_t restarts;
     char last_exit[300];
@@ -267,8 +268,16 @@ int supervisor_add(supervisor *s, const char *spec, char *why, size_t size)
         return fail(why, size, "%s", "too many supervised children (64 at most)");
     child *c = &s->children[s->n];
     memset(c, 0, sizeof(*c));
-    if (split_words(command, c->argv, MAX_ARGS, why, size) != 0)
+    /* Only the last R restarts matter for "more than R within T". */
+    c->ring_size = s->o.max_restarts > 0 ? s->o.max_restarts : 1;
+    c->restart_times = calloc(c->ring_size, sizeof(*c->restart_times));
+    if (c->restart_times == NULL)
+        return fail(why, size, "%s", "out of memory");
+    if (split_words(command, c->argv, MAX_ARGS, why, size) != 0) {
+        free(c->restart_times);
+        c->restart_times = NULL;
         return -1;
+    }
     snprintf(c->id, sizeof(c->id), "%s", id);
     s->n++;
     return 0;
@@ -479,7 +488,7 @@ static void schedule_restart(supervisor *s, child *c)
     c->failed_starts = was_healthy ? 0 : c->failed_starts + 1;
     /* Restart intensity: restarts within the window so far. */
     unsigned int recent = 0;
-    unsigned int kept = c->n_restart_times < 64 ? c->n_restart_times : 64;
+    unsigned int kept = c->n_restart_times < c->ring_size ? c->n_restart_times : c->ring_size;
     for (unsigned int i = 0; i < kept; i++) {
         if (now - c->restart_times[i] < (int64_t)s->o.window_ms)
             recent++;
@@ -496,7 +505,7 @@ static void schedule_restart(supervisor *s, child *c)
     }
     uint32_t delay = supervisor_backoff_ms(c->failed_starts, s->o.backoff_initial_ms,
                                            s->o.backoff_max_ms, next_random(s));
-    c->restart_times[c->n_restart_times % 64] = now;
+    c->restart_times[c->n_restart_times % c->ring_size] = now;
     c->n_restart_times++;
     c->restarts++;
     c->state = ST_BACKOFF;
@@ -809,6 +818,7 @@ void supervisor_free(supervisor *s)
         for (size_t k = 0; k < c->n_env; k++)
             free(c->env[k]);
         free(c->cwd);
+        free(c->restart_times);
     }
     if (s->sigfd >= 0)
         close(s->sigfd);

@@ -256,8 +256,8 @@ static void test_kill9_component_restores_state(void **state)
     int n = kills();
     char spec[512];
     snprintf(spec, sizeof(spec), "counter=%s", CHECKPOINT_SERVICE_PATH);
-    const char *extra[] = {"--checkpoint-db",     f->db,       "--supervise", spec,
-                           "--restart-intensity", "100000/10", NULL};
+    const char *extra[] = {"--checkpoint-db",     f->db,      "--supervise", spec,
+                           "--restart-intensity", "10000/10", NULL};
     start_daemon(f, extra, 0);
     f->client = client_for(f->front);
     long pid = 0;
