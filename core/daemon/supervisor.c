@@ -785,8 +785,10 @@ int supervisor_start(supervisor *s, const char *front_door_url, const char *even
         report(s, &s->children[i]);
     if (genesis_coordinator_set_admin_handler(s->co, ADMIN_PREFIX, on_admin, s) != GENESIS_OK)
         return fail(why, size, "admin handler: %s", genesis_last_error());
-    if (pthread_create(&s->thread, NULL, supervisor_main, s) != 0)
+    if (pthread_create(&s->thread, NULL, supervisor_main, s) != 0) {
+        genesis_coordinator_set_admin_handler(s->co, ADMIN_PREFIX, NULL, NULL);
         return fail(why, size, "%s", "cannot start the supervisor thread");
+    }
     s->started = true;
     return 0;
 }
