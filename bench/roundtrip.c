@@ -137,7 +137,7 @@ int main(int argc, char **argv)
     snprintf(raw_url, sizeof(raw_url), "ipc://%s/raw.sock", dir);
 
     genesis_coordinator *co = NULL;
-    genesis_component comp = {GENESIS_COMPONENT_VERSION, on_request, NULL, NULL};
+    genesis_component comp = {.version = GENESIS_COMPONENT_VERSION, .on_request = on_request};
     if (genesis_coordinator_new(&co, NULL) != GENESIS_OK ||
         genesis_coordinator_listen(co, fd_url, NULL) != GENESIS_OK ||
         genesis_coordinator_register(co, "bench", &comp) != GENESIS_OK) {

@@ -382,15 +382,36 @@ static const struct column {
     {"id", "ID"},
     {"remote", "REMOTE"},
     {"health", "HEALTH"},
+    {"breaker", "BREAKER"},
     {"in_flight", "IN_FLIGHT"},
     {"queued", "QUEUED"},
     {"requests", "REQUESTS"},
     {"failures", "FAILURES"},
+    {"retries", "RETRIES"},
+    {"latency_us.p99", "P99_US"},
     {"events_delivered", "EV_DELIVERED"},
     {"events_dropped", "EV_DROPPED"},
     {"instances", "INSTANCES"},
+    {"checkpoint.generation", "CKPT_GEN"},
+    {"checkpoint.age_ms", "CKPT_AGE_MS"},
+    {"checkpoint.size", "CKPT_BYTES"},
     {"urls", "URLS"},
 };
+
+/* obj[key], where "a.b" reads obj["a"]["b"]. */
+static const json_t *json_path(const json_t *obj, const char *key)
+{
+    const char *dot = strchr(key, '.');
+    if (dot == NULL)
+        return json_object_get(obj, key);
+    char head[64];
+    size_t len = (size_t)(dot - key);
+    if (len >= sizeof head)
+        return NULL;
+    memcpy(head, key, len);
+    head[len] = '\0';
+    return json_path(json_object_get(obj, head), dot + 1);
+}
 #define NCOLUMNS (sizeof columns / sizeof columns[0])
 
 static void print_cell(const char *text, size_t width, int last)
@@ -417,7 +438,7 @@ static int print_components(const json_t *components)
     for (size_t r = 0; r < rows; r++) {
         const json_t *comp = json_array_get(components, r);
         for (size_t c = 0; c < NCOLUMNS; c++) {
-            char *cell = json_cell(json_object_get(comp, columns[c].key));
+            char *cell = json_cell(json_path(comp, columns[c].key));
             cells[r * NCOLUMNS + c] = cell;
             if (cell != NULL && strlen(cell) > width[c])
                 width[c] = strlen(cell);
@@ -438,6 +459,31 @@ static int print_components(const json_t *components)
     return 0;
 }
 
+/* Checkpoint totals, and the children genesisd supervises with their restarts and why. */
+static void print_recovery(const json_t *root)
+{
+    const json_t *ck = json_object_get(root, "checkpoints");
+    if (json_is_object(ck)) {
+        const char *store = json_string_value(json_object_get(ck, "store"));
+        printf("%-12s %s (written %lld, failures %lld, corrupt skipped %lld)\n",
+               "checkpoints:", store != NULL && store[0] != '\0' ? store : "none (not durable)",
+               json_int(ck, "written"), json_int(ck, "failures"), json_int(ck, "corrupt"));
+    }
+    const json_t *sup = json_object_get(root, "supervised");
+    size_t i;
+    const json_t *child;
+    json_array_foreach(sup, i, child)
+    {
+        const char *id = json_string_value(json_object_get(child, "id"));
+        const char *state = json_string_value(json_object_get(child, "state"));
+        const char *last = json_string_value(json_object_get(child, "last_exit"));
+        printf("%-12s %s %s pid %lld, %lld restarts, up %lld ms%s%s\n", i == 0 ? "supervised:" : "",
+               id ? id : "?", state ? state : "?", json_int(child, "pid"),
+               json_int(child, "restarts"), json_int(child, "uptime_ms"),
+               last != NULL && last[0] != '\0' ? "; last exit: " : "", last ? last : "");
+    }
+}
+
 static int print_status_summary(const json_t *root)
 {
     const json_t *stats = json_object_get(root, "stats");
@@ -453,6 +499,7 @@ static int print_status_summary(const json_t *root)
            "events:", json_int(stats, "events_emitted"), json_int(stats, "events_delivered"),
            json_int(stats, "events_dropped"), json_int(stats, "events_published"));
     printf("%-12s %lld\n", "malformed:", json_int(stats, "malformed"));
+    print_recovery(root);
     return print_components(json_object_get(root, "components"));
 }
 

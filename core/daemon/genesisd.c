@@ -12,6 +12,8 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 
 #include "daemon_log.h"
 #include "demo_components.h"
+#include "supervisor.h"
 
 #define DEFAULT_FRONT_DOOR "tcp://127.0.0.1:7400"
 #define DEFAULT_EVENT_BUS  "tcp://127.0.0.1:7401"
@@ -28,6 +31,15 @@
 #define URL_BUF_SIZE       1024
 
 #define EXIT_USAGE 2
+#define MAX_SPECS  256
+
+/* Supervision flags, kept as given until the coordinator exists. */
+struct supervise_flags {
+    const char *spec[MAX_SPECS];
+    int kind[MAX_SPECS]; /* 0 = --supervise, 1 = --supervise-env, 2 = --supervise-cwd */
+    size_t n;
+    supervisor_options options;
+};
 
 struct daemon_config {
     const char *front_door;
@@ -36,6 +48,10 @@ struct daemon_config {
     int allow_faults;
     int log_level;
     unsigned int workers; /* 0 = library default */
+    const char *checkpoint_db;
+    uint32_t checkpoint_interval_ms;
+    unsigned int checkpoint_generations;
+    struct supervise_flags supervise;
 };
 
 static void usage(FILE *out)
@@ -63,7 +79,29 @@ static void usage(FILE *out)
             "SIGINT or SIGTERM stops the daemon cleanly (in-flight requests drain).\n"
             "\n"
             "Exit status: 0 clean shutdown, 1 runtime failure (e.g. address in use),\n"
-            "2 usage error (bad flag, malformed URL, unsupported transport).\n");
+            "2 usage error (bad flag, malformed URL, unsupported transport).\n"
+            "\n"
+            "Checkpoints (durable component state):\n"
+            "  --checkpoint-db PATH          SQLite store (WAL, synchronous=FULL), created if\n"
+            "                                missing; default $GENESIS_CHECKPOINT_DB, else none\n"
+            "                                (Checkpoint messages are refused)\n"
+            "  --checkpoint-interval MS      snapshot changed in-process components (150)\n"
+            "  --checkpoint-generations N    generations kept per component (3)\n"
+            "\n"
+            "Supervision (restart remote components when they exit or stop heartbeating):\n"
+            "  --supervise 'ID=COMMAND ARGS' launch and supervise a component registering as ID\n"
+            "                                (repeatable); words split on blanks, '...' \"...\"\n"
+            "                                quote, \\ escapes; no other shell syntax\n"
+            "  --supervise-env ID=KEY=VALUE  environment for that child (repeatable)\n"
+            "  --supervise-cwd ID=DIR        working directory for that child\n"
+            "  --restart-intensity R/T       more than R restarts in T seconds: FAILED (5/10)\n"
+            "  --restart-backoff MIN/MAX     jittered backoff bounds in ms (100/5000)\n"
+            "  --supervise-startup-ms MS     a child must register within MS (10000)\n"
+            "  --supervise-hang-ms MS        a registered child DOWN (no heartbeats) this long is\n"
+            "                                killed and restarted (1000)\n"
+            "Children get GENESIS_FRONT_DOOR, GENESIS_EVENT_BUS and GENESIS_COMPONENT_ID; their\n"
+            "output goes to genesisd's stderr. A FAILED child restarts only on the Admin command\n"
+            "'supervisor.restart ID'. SIGTERM stops the children (SIGKILL after 3 s).\n");
 }
 
 /* Parse a worker count in [1, MAX_WORKERS]. Returns 0 on success. */
@@ -78,6 +116,52 @@ static int parse_workers(const char *text, unsigned int *out)
     return 0;
 }
 
+/* Parse an unsigned integer in [min, max]. Returns 0 on success. */
+static int parse_count(const char *text, unsigned long min, unsigned long max, unsigned long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* --restart-intensity R/T (T in seconds, decimals allowed) or --restart-backoff MIN/MAX (ms). */
+static int parse_pair(bool intensity, const char *text, supervisor_options *o)
+{
+    const char *slash = strchr(text, '/');
+    char first[32];
+    size_t len = slash != NULL ? (size_t)(slash - text) : 0;
+    unsigned long a = 0;
+    double b = 0;
+    char *end = NULL;
+    bool ok = len > 0 && len < sizeof(first);
+    if (ok) {
+        memcpy(first, text, len);
+        first[len] = '\0';
+        b = strtod(slash + 1, &end);
+        ok = parse_count(first, 0, intensity ? 10000UL : 1000000UL, &a) == 0 && end != slash + 1 &&
+             *end == '\0' && b > 0 && b <= 86400000.0;
+    }
+    if (ok && intensity) {
+        o->max_restarts = (unsigned int)a;
+        o->window_ms = (uint32_t)(b * 1000.0);
+        ok = o->window_ms > 0;
+    } else if (ok) {
+        o->backoff_initial_ms = (uint32_t)a;
+        o->backoff_max_ms = (uint32_t)b;
+        ok = b >= (double)a;
+    }
+    if (!ok)
+        fprintf(stderr, "genesisd: invalid %s '%s' (%s)\n",
+                intensity ? "--restart-intensity" : "--restart-backoff", text,
+                intensity ? "R/SECONDS, R at most 10000, e.g. 5/10"
+                          : "MIN_MS/MAX_MS, e.g. 100/5000");
+    return ok ? 0 : -1;
+}
+
 /* Fill cfg from the environment and the command line (flags win over the environment).
  * Returns -1 to continue, or an exit code to exit with at once. */
 static int parse_args(int argc, char **argv, struct daemon_config *cfg)
@@ -89,7 +173,17 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
         OPT_LOG_LEVEL,
         OPT_WORKERS,
         OPT_VERSION,
-        OPT_ALLOW_FAULTS
+        OPT_ALLOW_FAULTS,
+        OPT_CHECKPOINT_DB,
+        OPT_CHECKPOINT_INTERVAL,
+        OPT_CHECKPOINT_GENERATIONS,
+        OPT_SUPERVISE,
+        OPT_SUPERVISE_ENV,
+        OPT_SUPERVISE_CWD,
+        OPT_RESTART_INTENSITY,
+        OPT_RESTART_BACKOFF,
+        OPT_SUPERVISE_STARTUP,
+        OPT_SUPERVISE_HANG
     };
     static const struct option long_opts[] = {
         {"front-door", required_argument, NULL, OPT_FRONT_DOOR},
@@ -99,6 +193,16 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"workers", required_argument, NULL, OPT_WORKERS},
         {"version", no_argument, NULL, OPT_VERSION},
+        {"checkpoint-db", required_argument, NULL, OPT_CHECKPOINT_DB},
+        {"checkpoint-interval", required_argument, NULL, OPT_CHECKPOINT_INTERVAL},
+        {"checkpoint-generations", required_argument, NULL, OPT_CHECKPOINT_GENERATIONS},
+        {"supervise", required_argument, NULL, OPT_SUPERVISE},
+        {"supervise-env", required_argument, NULL, OPT_SUPERVISE_ENV},
+        {"supervise-cwd", required_argument, NULL, OPT_SUPERVISE_CWD},
+        {"restart-intensity", required_argument, NULL, OPT_RESTART_INTENSITY},
+        {"restart-backoff", required_argument, NULL, OPT_RESTART_BACKOFF},
+        {"supervise-startup-ms", required_argument, NULL, OPT_SUPERVISE_STARTUP},
+        {"supervise-hang-ms", required_argument, NULL, OPT_SUPERVISE_HANG},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -111,6 +215,12 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
     cfg->allow_faults = 0;
     cfg->log_level = GENESIS_LOG_INFO;
     cfg->workers = 0;
+    env = getenv("GENESIS_CHECKPOINT_DB");
+    cfg->checkpoint_db = (env != NULL && env[0] != '\0') ? env : NULL;
+    cfg->checkpoint_interval_ms = 0;
+    cfg->checkpoint_generations = 0;
+    cfg->supervise.n = 0;
+    supervisor_options_init(&cfg->supervise.options);
 
     int opt;
     while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
@@ -141,6 +251,55 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
                         optarg, MAX_WORKERS);
                 return EXIT_USAGE;
             }
+            break;
+        case OPT_CHECKPOINT_DB:
+            cfg->checkpoint_db = optarg;
+            break;
+        case OPT_CHECKPOINT_INTERVAL:
+        case OPT_CHECKPOINT_GENERATIONS: {
+            unsigned long v = 0;
+            if (parse_count(optarg, 1, 86400000UL, &v) != 0) {
+                fprintf(stderr, "genesisd: invalid --%s '%s' (a positive integer)\n",
+                        opt == OPT_CHECKPOINT_INTERVAL ? "checkpoint-interval"
+                                                       : "checkpoint-generations",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            if (opt == OPT_CHECKPOINT_INTERVAL)
+                cfg->checkpoint_interval_ms = (uint32_t)v;
+            else
+                cfg->checkpoint_generations = (unsigned int)v;
+            break;
+        }
+        case OPT_SUPERVISE:
+        case OPT_SUPERVISE_ENV:
+        case OPT_SUPERVISE_CWD:
+            if (cfg->supervise.n == MAX_SPECS) {
+                fprintf(stderr, "genesisd: too many --supervise* flags (%d at most)\n", MAX_SPECS);
+                return EXIT_USAGE;
+            }
+            cfg->supervise.spec[cfg->supervise.n] = optarg;
+            cfg->supervise.kind[cfg->supervise.n++] = opt - OPT_SUPERVISE;
+            break;
+        case OPT_SUPERVISE_STARTUP:
+        case OPT_SUPERVISE_HANG: {
+            unsigned long v = 0;
+            if (parse_count(optarg, 1, 86400000UL, &v) != 0) {
+                fprintf(stderr, "genesisd: invalid --%s '%s' (milliseconds, at least 1)\n",
+                        opt == OPT_SUPERVISE_STARTUP ? "supervise-startup-ms" : "supervise-hang-ms",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            if (opt == OPT_SUPERVISE_STARTUP)
+                cfg->supervise.options.startup_ms = (uint32_t)v;
+            else
+                cfg->supervise.options.hang_ms = (uint32_t)v;
+            break;
+        }
+        case OPT_RESTART_INTENSITY:
+        case OPT_RESTART_BACKOFF:
+            if (parse_pair(opt == OPT_RESTART_INTENSITY, optarg, &cfg->supervise.options) != 0)
+                return EXIT_USAGE;
             break;
         case OPT_VERSION:
             printf("genesisd %s (libgenesis %s, protocol %d)\n", GENESIS_VERSION_STRING,
@@ -199,6 +358,50 @@ static void log_final_stats(genesis_coordinator *c)
                 (unsigned long long)st.events_published, (unsigned long long)st.malformed);
 }
 
+/* Configure and start the supervisor when --supervise was given. Returns EXIT_SUCCESS, or an
+ * exit code (usage for a bad spec). */
+static int start_supervisor(genesis_coordinator *coord, const struct supervise_flags *flags,
+                            const char *front_door, const char *event_bus, supervisor **out)
+{
+    *out = NULL;
+    if (flags->n == 0)
+        return EXIT_SUCCESS;
+    supervisor *sup = supervisor_new(coord, &flags->options);
+    if (sup == NULL) {
+        fprintf(stderr, "genesisd: cannot create the supervisor: out of memory\n");
+        return EXIT_FAILURE;
+    }
+    char why[512];
+    /* Children first, so --supervise-env / --supervise-cwd may come in any order. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < flags->n; i++) {
+            int kind = flags->kind[i];
+            if ((pass == 0) != (kind == 0))
+                continue;
+            int bad = kind == 0   ? supervisor_add(sup, flags->spec[i], why, sizeof why)
+                      : kind == 1 ? supervisor_add_env(sup, flags->spec[i], why, sizeof why)
+                                  : supervisor_set_cwd(sup, flags->spec[i], why, sizeof why);
+            if (bad != 0) {
+                fprintf(stderr, "genesisd: invalid --supervise%s: %s\n",
+                        kind == 0   ? ""
+                        : kind == 1 ? "-env"
+                                    : "-cwd",
+                        why);
+                supervisor_free(sup);
+                return EXIT_USAGE;
+            }
+        }
+    }
+    if (supervisor_start(sup, front_door, event_bus, why, sizeof why) != 0) {
+        fprintf(stderr, "genesisd: cannot start the supervisor: %s\n", why);
+        supervisor_free(sup);
+        return EXIT_FAILURE;
+    }
+    daemon_logf(GENESIS_LOG_INFO, "supervising %zu component(s)", supervisor_count(sup));
+    *out = sup;
+    return EXIT_SUCCESS;
+}
+
 int main(int argc, char **argv)
 {
     struct daemon_config cfg;
@@ -208,10 +411,13 @@ int main(int argc, char **argv)
     daemon_log_set_level(cfg.log_level);
 
     sigset_t stop_signals;
-    if (block_stop_signals(&stop_signals) != 0) {
-        fprintf(stderr, "genesisd: cannot block SIGINT/SIGTERM\n");
+    if (block_stop_signals(&stop_signals) != 0 || supervisor_block_signals() != 0) {
+        fprintf(stderr, "genesisd: cannot block SIGINT/SIGTERM/SIGCHLD\n");
         return EXIT_FAILURE;
     }
+    /* A file size limit must fail the write (EFBIG: the checkpoint store reports it as full)
+     * rather than kill the daemon. */
+    signal(SIGXFSZ, SIG_IGN);
 
     genesis_coordinator_options opts;
     rc = genesis_coordinator_options_init(&opts, GENESIS_COORDINATOR_OPTIONS_VERSION);
@@ -225,6 +431,9 @@ int main(int argc, char **argv)
     opts.log_level = cfg.log_level;
     opts.log = daemon_log_sink;
     opts.log_arg = NULL;
+    opts.checkpoint_store = cfg.checkpoint_db;
+    opts.checkpoint_interval_ms = cfg.checkpoint_interval_ms;
+    opts.checkpoint_generations = cfg.checkpoint_generations;
 
     genesis_coordinator *coord = NULL;
     rc = genesis_coordinator_new(&coord, &opts);
@@ -269,6 +478,13 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     }
 
+    supervisor *sup = NULL;
+    rc = start_supervisor(coord, &cfg.supervise, front_door, event_bus, &sup);
+    if (rc != EXIT_SUCCESS) {
+        genesis_coordinator_free(coord);
+        return rc;
+    }
+
     daemon_logf(GENESIS_LOG_INFO, "genesisd %s (pid %ld) ready", genesis_version_string(),
                 (long)getpid());
     /* The one line a supervisor or a test waits for; it carries the bound tcp ports. */
@@ -290,6 +506,7 @@ int main(int argc, char **argv)
                 : sig == SIGTERM ? "SIGTERM"
                                  : "a stop request");
 
+    supervisor_free(sup); /* children stop (and unregister) before the coordinator drains */
     rc = genesis_coordinator_stop(coord);
     if (rc != GENESIS_OK)
         daemon_logf(GENESIS_LOG_WARN, "stop: %s (%s)", genesis_last_error(),

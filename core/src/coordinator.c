@@ -8,50 +8,59 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "completion.h"
 #include "coordinator_impl.h"
 #include "listener_guard.h"
+#include "recovery_hooks.h"
 
-#define DEFAULT_WORKERS             4u
-#define DEFAULT_MAX_WORKERS         256u
-#define DEFAULT_FRONT_DOOR_CONTEXTS 1024u
-#define DEFAULT_MAX_CONCURRENCY     16u
-#define DEFAULT_MAX_QUEUED          50u
-#define DEFAULT_EVENT_QUEUE         50u
-#define DEFAULT_HEARTBEAT_MS        100u
-#define DEFAULT_HEARTBEAT_MISSES    3u
-#define DEFAULT_MAX_COMPONENTS      4096u
-#define LISTENER_PROBE_INTERVAL_MS  1000u
+#define DEFAULT_WORKERS                4u
+#define DEFAULT_MAX_WORKERS            256u
+#define DEFAULT_FRONT_DOOR_CONTEXTS    1024u
+#define DEFAULT_MAX_CONCURRENCY        16u
+#define DEFAULT_MAX_QUEUED             50u
+#define DEFAULT_EVENT_QUEUE            50u
+#define DEFAULT_HEARTBEAT_MS           100u
+#define DEFAULT_HEARTBEAT_MISSES       3u
+#define DEFAULT_MAX_COMPONENTS         4096u
+#define LISTENER_PROBE_INTERVAL_MS     1000u
+#define DEFAULT_CHECKPOINT_INTERVAL_MS 150u
+#define DEFAULT_CHECKPOINT_GENERATIONS 3u
 
-/* The size of the options struct a caller of a given version has: older callers' structs
- * are prefixes of the current one. */
+/* Bytes of the options struct as a caller built for that version knows it. */
 static size_t options_size(unsigned int version)
 {
-    return version == 1 ? offsetof(genesis_coordinator_options, default_policy)
-                        : sizeof(genesis_coordinator_options);
+    if (version == 1)
+        return offsetof(genesis_coordinator_options, checkpoint_store);
+    return version == GENESIS_COORDINATOR_OPTIONS_VERSION ? sizeof(genesis_coordinator_options) : 0;
 }
 
 int genesis_coordinator_options_init(genesis_coordinator_options *opts, unsigned int version)
 {
     gn_clear_error();
-    if (opts == NULL || version < 1 || version > GENESIS_COORDINATOR_OPTIONS_VERSION)
+    size_t size = options_size(version);
+    if (opts == NULL || size == 0)
         return gn_fail(GENESIS_INVALID_ARGUMENT,
                        "coordinator options: NULL or unknown version %u (this library knows 1..%u)",
                        version, GENESIS_COORDINATOR_OPTIONS_VERSION);
-    memset(opts, 0, options_size(version));
-    opts->version = version;
-    opts->worker_threads = DEFAULT_WORKERS;
-    opts->max_worker_threads = DEFAULT_MAX_WORKERS;
-    opts->front_door_contexts = DEFAULT_FRONT_DOOR_CONTEXTS;
-    opts->max_message_size = GN_DEFAULT_MAX_MESSAGE;
-    opts->default_timeout_ms = GN_DEFAULT_TIMEOUT_MS;
-    opts->max_concurrency = DEFAULT_MAX_CONCURRENCY;
-    opts->max_queued_requests = DEFAULT_MAX_QUEUED;
-    opts->event_queue_depth = DEFAULT_EVENT_QUEUE;
-    opts->max_components = DEFAULT_MAX_COMPONENTS;
-    opts->heartbeat_interval_ms = DEFAULT_HEARTBEAT_MS;
-    opts->heartbeat_misses = DEFAULT_HEARTBEAT_MISSES;
-    opts->log_level = GENESIS_LOG_WARN; /* a library is quiet unless asked */
+    genesis_coordinator_options o;
+    memset(&o, 0, sizeof(o));
+    o.version = version;
+    o.worker_threads = DEFAULT_WORKERS;
+    o.max_worker_threads = DEFAULT_MAX_WORKERS;
+    o.front_door_contexts = DEFAULT_FRONT_DOOR_CONTEXTS;
+    o.max_message_size = GN_DEFAULT_MAX_MESSAGE;
+    o.default_timeout_ms = GN_DEFAULT_TIMEOUT_MS;
+    o.max_concurrency = DEFAULT_MAX_CONCURRENCY;
+    o.max_queued_requests = DEFAULT_MAX_QUEUED;
+    o.event_queue_depth = DEFAULT_EVENT_QUEUE;
+    o.max_components = DEFAULT_MAX_COMPONENTS;
+    o.heartbeat_interval_ms = DEFAULT_HEARTBEAT_MS;
+    o.heartbeat_misses = DEFAULT_HEARTBEAT_MISSES;
+    o.log_level = GENESIS_LOG_WARN; /* a library is quiet unless asked */
+    o.checkpoint_interval_ms = DEFAULT_CHECKPOINT_INTERVAL_MS;
+    o.checkpoint_generations = DEFAULT_CHECKPOINT_GENERATIONS;
+    memcpy(opts, &o, size); /* a version 1 caller's struct is shorter */
     return GENESIS_OK;
 }
 
@@ -73,6 +82,8 @@ static void apply_defaults(genesis_coordinator_options *o)
     DEFAULT(max_components, DEFAULT_MAX_COMPONENTS);
     DEFAULT(heartbeat_interval_ms, DEFAULT_HEARTBEAT_MS);
     DEFAULT(heartbeat_misses, DEFAULT_HEARTBEAT_MISSES);
+    DEFAULT(checkpoint_interval_ms, DEFAULT_CHECKPOINT_INTERVAL_MS);
+    DEFAULT(checkpoint_generations, DEFAULT_CHECKPOINT_GENERATIONS);
 #undef DEFAULT
     if (o->max_worker_threads < o->worker_threads)
         o->max_worker_threads = o->worker_threads;
@@ -151,11 +162,12 @@ int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator
     genesis_coordinator_options o;
     genesis_coordinator_options_init(&o, GENESIS_COORDINATOR_OPTIONS_VERSION);
     if (opts != NULL) {
-        if (opts->version < 1 || opts->version > GENESIS_COORDINATOR_OPTIONS_VERSION)
+        size_t size = options_size(opts->version);
+        if (size == 0)
             return gn_fail(GENESIS_INVALID_ARGUMENT,
                            "coordinator options version %u is unknown (this library knows 1..%u)",
                            opts->version, GENESIS_COORDINATOR_OPTIONS_VERSION);
-        memcpy(&o, opts, options_size(opts->version));
+        memcpy(&o, opts, size); /* fields a version 1 caller lacks keep their defaults */
         o.version = GENESIS_COORDINATOR_OPTIONS_VERSION;
     }
     apply_defaults(&o);
@@ -182,16 +194,24 @@ int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator
     }
     co->registry = gn_registry_new(gn_component_retain);
     co->pool = gn_pool_new(o.worker_threads, o.max_worker_threads);
-    int err = co->registry != NULL && co->pool != NULL ? 0 : NNG_ENOMEM;
+    co->hooks = gn_recovery_hooks_new();
+    int err = co->registry != NULL && co->pool != NULL && co->hooks != NULL ? 0 : NNG_ENOMEM;
     if (err == 0)
         err = nng_aio_alloc(&co->health_timer, health_tick, co);
-    if (err != 0) {
+    char why[320] = "";
+    if (err == 0)
+        rv = gn_checkpoint_open(co, &co->checkpointer, why, sizeof(why));
+    if (err != 0 || rv != GENESIS_OK) {
+        nng_aio_free(co->health_timer);
+        gn_recovery_hooks_free(co->hooks);
         gn_resilience_free(co);
         gn_pool_free(co->pool);
         gn_registry_free(co->registry);
         pthread_cond_destroy(&co->drained_cv);
         pthread_mutex_destroy(&co->lock);
         free(co);
+        if (rv != GENESIS_OK)
+            return gn_fail(rv, "coordinator_new: %s", why);
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "coordinator_new: cannot allocate (%s)",
                        nng_strerror(err));
     }
@@ -306,7 +326,7 @@ int genesis_coordinator_register(genesis_coordinator *co, const char *id,
     gn_clear_error();
     if (co == NULL || component == NULL)
         return gn_fail(GENESIS_INVALID_ARGUMENT, "register: NULL coordinator or component");
-    if (component->version != GENESIS_COMPONENT_VERSION)
+    if (component->version < 1 || component->version > GENESIS_COMPONENT_VERSION)
         return gn_fail(GENESIS_INVALID_ARGUMENT, "register: component version %u is unknown",
                        component->version);
     if (component->on_request == NULL)
@@ -326,8 +346,16 @@ int genesis_coordinator_register(genesis_coordinator *co, const char *id,
     gn_component *comp = gn_component_new(co, id, GN_INPROC);
     if (comp == NULL)
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "register: out of memory");
-    comp->callbacks = *component;
-    int rv = gn_registry_insert(co->registry, id, comp);
+    gn_component_copy(&comp->callbacks, component);
+    gn_component *taken = gn_registry_lookup(co->registry, id);
+    gn_component_release(taken);
+    /* Restore before the component is visible: its first request sees the restored state. */
+    int rv = taken == NULL ? gn_checkpoint_restore_component(co, comp) : GENESIS_OK;
+    if (rv != GENESIS_OK) {
+        gn_component_release(comp);
+        return rv;
+    }
+    rv = gn_registry_insert(co->registry, id, comp);
     if (rv != GENESIS_OK) {
         gn_component_release(comp);
         if (rv == GENESIS_ALREADY_EXISTS)
@@ -524,6 +552,8 @@ int genesis_coordinator_stop(genesis_coordinator *co)
     co->stopped = true;
     pthread_mutex_unlock(&co->lock);
 
+    /* Last checkpoints and pending acknowledgements go out before the front door closes. */
+    gn_checkpoint_stop(co->checkpointer);
     nng_aio_stop(co->health_timer);
     gn_guard_stop(co->guard); /* before the sockets it watches close */
     if (co->front_door != NULL)
@@ -551,7 +581,9 @@ void genesis_coordinator_free(genesis_coordinator *co)
     if (co == NULL)
         return;
     genesis_coordinator_stop(co);
-    gn_pool_free(co->pool); /* runs pending completion callbacks, joins the workers */
+    gn_pool_free(co->pool);               /* runs pending completion callbacks, joins the workers */
+    gn_checkpoint_free(co->checkpointer); /* after the pool: queued snapshot tasks use it */
+    gn_recovery_hooks_free(co->hooks);
     gn_front_door_free(co->front_door);
     gn_guard_free(co->guard); /* the sockets are closed: no pipe callback can reach it */
     nng_aio_free(co->health_timer);

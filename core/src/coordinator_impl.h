@@ -116,6 +116,9 @@ struct genesis_coordinator {
     gn_mode_config mode_cfg;
     atomic_int mode_now; /* gn_mode_state.current, read lock-free on the request path */
     atomic_uint_fast64_t rng_state;
+
+    struct gn_checkpointer *checkpointer; /* checkpoint.h: store, writer thread, interval */
+    struct gn_recovery_hooks *hooks;      /* recovery_hooks.h: admin prefixes, child reports */
 };
 
 /* ---- resilience (policy.c, resilience.c) ----------------------------------------------- */

@@ -14,8 +14,10 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "checkpoint.h"
 #include "coordinator_impl.h"
 #include "listener_guard.h"
+#include "recovery_hooks.h"
 #include "socket_util.h"
 
 typedef struct fd_ctx {
@@ -23,6 +25,7 @@ typedef struct fd_ctx {
     nng_ctx ctx;
     nng_aio *aio;
     bool sending;
+    uint64_t ckpt_sequence; /* of the Checkpoint being acknowledged */
 } fd_ctx;
 
 #define INITIAL_RECEIVERS  16u
@@ -227,6 +230,36 @@ static void handle_admin(fd_ctx *c, const Genesis__V1__Admin *a)
     send_reply(c, msg);
 }
 
+/* The RegisterAck carries the component's latest checkpoint, read on the checkpoint writer
+ * thread (store I/O stays off NNG threads); this completion sends it from there. */
+static void register_ack(int status, int reason, const char *why, uint64_t generation,
+                         const void *data, size_t len, void *arg)
+{
+    fd_ctx *c = arg;
+    genesis_coordinator *co = c->fd->co;
+    if (status != GENESIS_OK) {
+        /* The instance is registered, but its state cannot be handed back: say so rather
+         * than let it start empty without knowing. */
+        send_error(c, status, reason, why);
+        return;
+    }
+    gn_wire_reply reply = GENESIS__V1__REPLY__INIT;
+    Genesis__V1__RegisterAck ack = GENESIS__V1__REGISTER_ACK__INIT;
+    ack.heartbeat_interval_ms = co->opts.heartbeat_interval_ms;
+    ack.heartbeat_misses = co->opts.heartbeat_misses;
+    if (generation > 0) {
+        ack.has_checkpoint = true;
+        ack.checkpoint_generation = generation;
+        ack.checkpoint_state.data = (uint8_t *)data;
+        ack.checkpoint_state.len = len;
+    }
+    reply.detail_case = GENESIS__V1__REPLY__DETAIL_REGISTER_ACK;
+    reply.register_ack = &ack;
+    nng_msg *msg = NULL;
+    gn_reply_encode(&reply, &msg);
+    send_reply(c, msg);
+}
+
 static void handle_register(fd_ctx *c, const Genesis__V1__Register *reg)
 {
     genesis_coordinator *co = c->fd->co;
@@ -237,12 +270,23 @@ static void handle_register(fd_ctx *c, const Genesis__V1__Register *reg)
         send_error(c, rv, reason, why);
         return;
     }
+    gn_checkpoint_read(co, reg->component_id, register_ack, c);
+}
+
+static void checkpoint_acked(int status, int reason, const char *why, uint64_t generation,
+                             const void *data, size_t len, void *arg)
+{
+    fd_ctx *c = arg;
+    if (status != GENESIS_OK) {
+        send_error(c, status, reason, why);
+        return;
+    }
     gn_wire_reply reply = GENESIS__V1__REPLY__INIT;
-    Genesis__V1__RegisterAck ack = GENESIS__V1__REGISTER_ACK__INIT;
-    ack.heartbeat_interval_ms = co->opts.heartbeat_interval_ms;
-    ack.heartbeat_misses = co->opts.heartbeat_misses;
-    reply.detail_case = GENESIS__V1__REPLY__DETAIL_REGISTER_ACK;
-    reply.register_ack = &ack;
+    Genesis__V1__CheckpointAck ack = GENESIS__V1__CHECKPOINT_ACK__INIT;
+    ack.generation = generation;
+    ack.client_sequence = c->ckpt_sequence;
+    reply.detail_case = GENESIS__V1__REPLY__DETAIL_CHECKPOINT_ACK;
+    reply.checkpoint_ack = &ack;
     nng_msg *msg = NULL;
     gn_reply_encode(&reply, &msg);
     send_reply(c, msg);
@@ -275,9 +319,20 @@ static void dispatch(fd_ctx *c, gn_envelope *env)
         rv = gn_remote_unregister(co, env->unregister, &reason, why, sizeof(why));
         send_error(c, rv, reason, why);
         return;
-    case GENESIS__V1__ENVELOPE__BODY_ADMIN:
+    case GENESIS__V1__ENVELOPE__BODY_CHECKPOINT:
+        c->ckpt_sequence = env->checkpoint->client_sequence;
+        gn_checkpoint_remote(co, env->checkpoint, checkpoint_acked, c);
+        return;
+    case GENESIS__V1__ENVELOPE__BODY_ADMIN: {
+        /* Commands claimed by an embedder's handler (genesisd's "supervisor.*") first. */
+        nng_msg *msg = NULL;
+        if (gn_admin_hook_dispatch(co, env->admin, co->opts.max_message_size, &msg)) {
+            send_reply(c, msg);
+            return;
+        }
         handle_admin(c, env->admin);
         return;
+    }
     default:
         send_error(c, GENESIS_UNIMPLEMENTED, GENESIS_REASON_UNKNOWN_MESSAGE,
                    "unknown envelope body");

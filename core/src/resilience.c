@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "checkpoint.h"
 #include "coordinator_impl.h"
 
 int64_t gn_clock(genesis_coordinator *co)
@@ -276,7 +277,15 @@ int genesis_coordinator_inject_fault(genesis_coordinator *co, const char *id,
         return gn_fail(GENESIS_FAILED_PRECONDITION,
                        "inject_fault: '%s' is remote: inject faults into its service", id);
     }
+    bool was_crashed = gn_fault_crashed(&comp->fault);
     gn_fault_set(&comp->fault, fault);
+    if (was_crashed && !gn_fault_crashed(&comp->fault)) {
+        /* The component "restarts": it comes back with its last durable state. */
+        int rv = gn_checkpoint_restore_component(co, comp);
+        gn_log(&co->log, rv == GENESIS_OK ? GENESIS_LOG_INFO : GENESIS_LOG_WARN,
+               "component %s back from an injected crash: restore from checkpoint %s", id,
+               rv == GENESIS_OK ? "done (or none to restore)" : "failed");
+    }
     if (fault != NULL)
         gn_log(&co->log, GENESIS_LOG_WARN,
                "component %s fault injected: error_rate %.3f, latency %u ms, hang %d, crash %d", id,

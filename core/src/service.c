@@ -14,6 +14,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "checkpoint.h"
 #include "common.h"
 #include "completion.h"
 #include "genesis/service.h"
@@ -31,6 +32,7 @@
 #define DEFAULT_HEARTBEAT_MS       100u
 #define UNREGISTER_WAIT_MS         1000u
 #define LISTENER_PROBE_INTERVAL_MS 1000u
+#define CHECKPOINT_OVERHEAD        512u /* envelope bytes around a checkpoint's state */
 
 typedef struct svc_ctx {
     gn_task task; /* the handler, on the requests lane */
@@ -73,6 +75,17 @@ struct genesis_service {
 
     gn_subscriber *sub; /* local events from the bus, when on_event is set */
 
+    /* Restore from the coordinator's checkpoint before serving (guarded by lock). */
+    pthread_cond_t ready_cv;
+    bool ready;             /* requests may be served */
+    bool restore_pending;   /* the RegisterAck carried a checkpoint not yet handed over */
+    bool restore_scheduled; /* restore_task is queued (registration completed late) */
+    gn_task restore_task;
+    uint8_t *restore_data;
+    size_t restore_len;
+    uint64_t restore_generation;
+    atomic_uint_fast64_t checkpoint_sequence;
+
     atomic_uint_fast64_t served;
     gn_fault_state fault;           /* injected faults (chaos runs) */
     atomic_uint_fast64_t fault_rng; /* draws for the injected error rate */
@@ -114,10 +127,28 @@ static void ctx_error(svc_ctx *c, int code, int reason, const char *message)
     ctx_send(c, msg);
 }
 
+/* Requests that arrive between the registration and the restore wait for the restore. */
+static void wait_ready(genesis_service *svc)
+{
+    pthread_mutex_lock(&svc->lock);
+    while (!svc->ready && !svc->stopping)
+        pthread_cond_wait(&svc->ready_cv, &svc->lock);
+    pthread_mutex_unlock(&svc->lock);
+}
+
+static void set_ready(genesis_service *svc)
+{
+    pthread_mutex_lock(&svc->lock);
+    svc->ready = true;
+    pthread_cond_broadcast(&svc->ready_cv);
+    pthread_mutex_unlock(&svc->lock);
+}
+
 static void serve(gn_task *task)
 {
     svc_ctx *c = (svc_ctx *)task;
     genesis_service *svc = c->svc;
+    wait_ready(svc);
     const Genesis__V1__Request *r = c->env->request;
     size_t len = 0;
     const uint8_t *data = gn_payload_data(r->payload, &len);
@@ -238,7 +269,8 @@ int genesis_service_new(genesis_service **out, const char *id, const genesis_com
     if (out == NULL || component == NULL)
         return gn_fail(GENESIS_INVALID_ARGUMENT, "service_new: NULL out or component");
     *out = NULL;
-    if (component->version != GENESIS_COMPONENT_VERSION || component->on_request == NULL)
+    if (component->version < 1 || component->version > GENESIS_COMPONENT_VERSION ||
+        component->on_request == NULL)
         return gn_fail(GENESIS_INVALID_ARGUMENT,
                        "service_new: unknown component version or no on_request");
     if (!gn_valid_id(id))
@@ -263,17 +295,19 @@ int genesis_service_new(genesis_service **out, const char *id, const genesis_com
     if (svc == NULL)
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "service_new: out of memory");
     svc->id = gn_strdup(id);
-    svc->callbacks = *component;
+    gn_component_copy(&svc->callbacks, component);
     svc->opts = o;
     svc->log = (gn_logger){.level = o.log_level, .fn = o.log, .arg = o.log_arg};
     snprintf(svc->instance_id, sizeof(svc->instance_id), "%s-%ld-%" PRId64, id, (long)getpid(),
              gn_wall_ms());
-    /* Handlers may block: one worker per concurrent request, plus one for events. */
-    svc->pool = gn_pool_new(2, o.max_concurrency + 1);
+    /* Handlers may block: one worker per concurrent request, one for events, and one for a
+     * late restore while requests wait for it. */
+    svc->pool = gn_pool_new(2, o.max_concurrency + 2);
     pthread_mutex_init(&svc->lock, NULL);
     pthread_cond_init(&svc->idle_cv, NULL);
     gn_fault_state_init(&svc->fault);
     atomic_init(&svc->fault_rng, (uint64_t)gn_wall_ms() ^ (uint64_t)getpid() << 32);
+    pthread_cond_init(&svc->ready_cv, NULL);
     if (svc->id == NULL || svc->pool == NULL) {
         genesis_service_free(svc);
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "service_new: out of memory");
@@ -396,6 +430,92 @@ static int svc_rpc_start(genesis_service *svc, gn_envelope *env, uint32_t timeou
     return rv;
 }
 
+/* Keep the checkpoint of the first RegisterAck for genesis_service_connect to restore (the
+ * reply is freed when the exchange ends; restore may block, so not here on an NNG thread). */
+static void stash_checkpoint(genesis_service *svc, const Genesis__V1__RegisterAck *ack)
+{
+    if (svc->callbacks.restore == NULL)
+        return;
+    size_t len = ack->checkpoint_state.len;
+    uint8_t *copy = malloc(len + 1);
+    if (copy == NULL) {
+        gn_log(&svc->log, GENESIS_LOG_ERROR,
+               "service %s: out of memory keeping its checkpoint (generation %llu)", svc->id,
+               (unsigned long long)ack->checkpoint_generation);
+        return;
+    }
+    if (len > 0)
+        memcpy(copy, ack->checkpoint_state.data, len);
+    copy[len] = '\0';
+    pthread_mutex_lock(&svc->lock);
+    if (!svc->ready && !svc->restore_pending) {
+        svc->restore_pending = true;
+        svc->restore_data = copy;
+        svc->restore_len = len;
+        svc->restore_generation = ack->checkpoint_generation;
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&svc->lock);
+    free(copy);
+}
+
+/* Hand the stashed checkpoint to restore, then let requests in. */
+static void restore_and_serve(genesis_service *svc)
+{
+    pthread_mutex_lock(&svc->lock);
+    bool pending = svc->restore_pending;
+    uint8_t *data = svc->restore_data;
+    size_t len = svc->restore_len;
+    uint64_t gen = svc->restore_generation;
+    svc->restore_pending = false;
+    svc->restore_data = NULL;
+    pthread_mutex_unlock(&svc->lock);
+    if (pending) {
+        int rv = svc->callbacks.restore(data, len, gen, svc->callbacks.arg);
+        if (rv == GENESIS_OK)
+            gn_log(&svc->log, GENESIS_LOG_INFO, "service %s restored from generation %llu", svc->id,
+                   (unsigned long long)gen);
+        else
+            gn_log(&svc->log, GENESIS_LOG_ERROR,
+                   "service %s: restore rejected checkpoint generation %llu (%s); serving "
+                   "without it",
+                   svc->id, (unsigned long long)gen, genesis_status_name(rv));
+    }
+    free(data);
+    set_ready(svc);
+}
+
+static void restore_task_run(gn_task *task)
+{
+    genesis_service *svc =
+        (genesis_service *)((char *)task - offsetof(genesis_service, restore_task));
+    restore_and_serve(svc);
+}
+
+/* The first registration completed after genesis_service_connect gave up (the coordinator
+ * was not up yet): restore (it may block) on a worker, then serve. ack may be NULL (the
+ * registration reply was lost but the heartbeats are accepted: serve without a restore). */
+static void restore_later(genesis_service *svc, const Genesis__V1__RegisterAck *ack)
+{
+    pthread_mutex_lock(&svc->lock);
+    bool go = !svc->ready && !svc->restore_scheduled && !svc->stopping;
+    if (go)
+        svc->restore_scheduled = true;
+    pthread_mutex_unlock(&svc->lock);
+    if (!go)
+        return;
+    if (ack != NULL && ack->has_checkpoint)
+        stash_checkpoint(svc, ack);
+    else if (ack == NULL)
+        gn_log(&svc->log, GENESIS_LOG_WARN,
+               "service %s is registered but its registration reply was lost: serving without "
+               "a restore",
+               svc->id);
+    svc->restore_task.run = restore_task_run;
+    if (gn_pool_submit(svc->pool, &svc->restore_task) != GENESIS_OK)
+        restore_and_serve(svc);
+}
+
 /* Hand a finished exchange to a synchronous waiter as a result. */
 static void to_waiter(genesis_service *svc, int status, int reason, const char *why,
                       gn_wire_reply *reply, void *arg)
@@ -414,6 +534,10 @@ static void to_waiter(genesis_service *svc, int status, int reason, const char *
         svc->hb_interval_ms = reply->register_ack->heartbeat_interval_ms;
         pthread_mutex_unlock(&svc->lock);
     }
+    if (status == GENESIS_OK && reply->code == GENESIS_OK &&
+        reply->detail_case == GENESIS__V1__REPLY__DETAIL_REGISTER_ACK &&
+        reply->register_ack->has_checkpoint)
+        stash_checkpoint(svc, reply->register_ack);
     gn_waiter_wake(res, arg);
 }
 
@@ -456,10 +580,13 @@ static void reregistered(genesis_service *svc, int status, int reason, const cha
     pthread_mutex_lock(&svc->lock);
     svc->registering = false;
     pthread_mutex_unlock(&svc->lock);
-    if (status == GENESIS_OK && reply->code == GENESIS_OK)
+    if (status == GENESIS_OK && reply->code == GENESIS_OK) {
         gn_log(&svc->log, GENESIS_LOG_INFO, "service %s registered again with the coordinator",
                svc->id);
-    else
+        restore_later(svc, reply->detail_case == GENESIS__V1__REPLY__DETAIL_REGISTER_ACK
+                               ? reply->register_ack
+                               : NULL);
+    } else
         gn_log(&svc->log, GENESIS_LOG_WARN, "service %s: registering again failed: %s", svc->id,
                status != GENESIS_OK ? why : reply->message);
 }
@@ -471,6 +598,13 @@ static void heartbeat_done(genesis_service *svc, int status, int reason, const c
     (void)why;
     (void)reason;
     bool forgotten = status == GENESIS_OK && reply->code == GENESIS_NOT_FOUND;
+    pthread_mutex_lock(&svc->lock);
+    bool registering = svc->registering;
+    pthread_mutex_unlock(&svc->lock);
+    /* Accepted while connect's own registration failed (its reply was lost): serve. Not while
+     * a registration is in flight: its reply carries the checkpoint. No-op once serving. */
+    if (status == GENESIS_OK && reply->code == GENESIS_OK && !registering)
+        restore_later(svc, NULL);
     pthread_mutex_lock(&svc->lock);
     svc->heartbeat_pending = false;
     bool start = forgotten && !svc->registering && !svc->stopping;
@@ -585,6 +719,10 @@ int genesis_service_connect(genesis_service *svc, const char *front_door_url,
         gn_fail(rv, "register '%s' at %s: %s (%s)", svc->id, front_door_url,
                 genesis_result_message(res), genesis_reason_name(genesis_result_reason(res)));
     genesis_result_free(res);
+    /* Serve once registered (and restored). A failed registration is retried by the heartbeats;
+     * the first one that succeeds restores and opens the gate (restore_later). */
+    if (rv == GENESIS_OK)
+        restore_and_serve(svc);
     /* Heartbeats start either way: after a failed registration (coordinator not up yet) the
      * first NOT_FOUND heartbeat reply registers again on its own. */
     nng_sleep_aio((nng_duration)svc->hb_interval_ms, svc->hb_timer);
@@ -636,6 +774,70 @@ int genesis_service_emit(genesis_service *svc, const char *type, const void *dat
     return rv;
 }
 
+typedef struct checkpoint_call {
+    gn_waiter *waiter;
+    uint64_t generation;
+} checkpoint_call;
+
+static void checkpoint_done(genesis_service *svc, int status, int reason, const char *why,
+                            gn_wire_reply *reply, void *arg)
+{
+    checkpoint_call *cc = arg;
+    if (status == GENESIS_OK && reply->code == GENESIS_OK &&
+        reply->detail_case == GENESIS__V1__REPLY__DETAIL_CHECKPOINT_ACK)
+        cc->generation = reply->checkpoint_ack->generation;
+    to_waiter(svc, status, reason, why, reply, cc->waiter);
+}
+
+int genesis_service_checkpoint(genesis_service *svc, const void *data, size_t len,
+                               uint32_t timeout_ms, uint64_t *generation)
+{
+    gn_clear_error();
+    if (generation != NULL)
+        *generation = 0;
+    if (svc == NULL || (data == NULL && len > 0))
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "checkpoint: NULL service or data");
+    /* Room for the envelope around it, so the state also fits the RegisterAck that brings it
+     * back (both bounded by max_message_size). */
+    if (len + CHECKPOINT_OVERHEAD > svc->opts.max_message_size)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED,
+                       "checkpoint: %zu bytes exceed the limit of %zu (max_message_size less %u "
+                       "bytes of envelope) (MESSAGE_TOO_LARGE)",
+                       len, svc->opts.max_message_size - CHECKPOINT_OVERHEAD, CHECKPOINT_OVERHEAD);
+    pthread_mutex_lock(&svc->lock);
+    bool ok = svc->connected && !svc->stopping;
+    pthread_mutex_unlock(&svc->lock);
+    if (!ok)
+        return gn_fail(GENESIS_FAILED_PRECONDITION, "checkpoint: the service is not connected");
+    gn_envelope env = GENESIS__V1__ENVELOPE__INIT;
+    Genesis__V1__Checkpoint ck = GENESIS__V1__CHECKPOINT__INIT;
+    ck.component_id = svc->id;
+    ck.instance_id = svc->instance_id;
+    ck.state.data = (uint8_t *)data;
+    ck.state.len = len;
+    ck.client_sequence = atomic_fetch_add(&svc->checkpoint_sequence, 1) + 1;
+    env.body_case = GENESIS__V1__ENVELOPE__BODY_CHECKPOINT;
+    env.checkpoint = &ck;
+    checkpoint_call cc = {.waiter = gn_waiter_new()};
+    if (cc.waiter == NULL)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "checkpoint: out of memory");
+    int rv = svc_rpc_start(svc, &env, timeout_ms > 0 ? timeout_ms : GN_DEFAULT_TIMEOUT_MS,
+                           checkpoint_done, &cc);
+    if (rv != GENESIS_OK) {
+        gn_waiter_free(cc.waiter);
+        return gn_fail(rv, "checkpoint: cannot send to the coordinator: %s", genesis_strerror(rv));
+    }
+    genesis_result *res = gn_waiter_wait(cc.waiter);
+    rv = genesis_result_status(res);
+    if (rv != GENESIS_OK)
+        gn_fail(rv, "checkpoint of '%s' (%zu bytes): %s (%s)", svc->id, len,
+                genesis_result_message(res), genesis_reason_name(genesis_result_reason(res)));
+    else if (generation != NULL)
+        *generation = cc.generation;
+    genesis_result_free(res);
+    return rv;
+}
+
 uint64_t genesis_service_requests_served(genesis_service *svc)
 {
     return svc != NULL ? atomic_load(&svc->served) : 0;
@@ -672,6 +874,7 @@ void genesis_service_free(genesis_service *svc)
     pthread_mutex_lock(&svc->lock);
     bool connected = svc->connected;
     svc->stopping = true; /* before Unregister: a heartbeat must not register us again */
+    pthread_cond_broadcast(&svc->ready_cv);
     pthread_mutex_unlock(&svc->lock);
     if (connected)
         nng_aio_stop(svc->hb_timer);
@@ -713,6 +916,8 @@ void genesis_service_free(genesis_service *svc)
         nng_aio_free(svc->ctxs[i].aio);
     }
     free(svc->ctxs);
+    free(svc->restore_data);
+    pthread_cond_destroy(&svc->ready_cv);
     pthread_cond_destroy(&svc->idle_cv);
     pthread_mutex_destroy(&svc->lock);
     gn_fault_state_destroy(&svc->fault);

@@ -39,13 +39,17 @@ static const char *const reason_names[] = {"NONE",
                                            "NO_HANDLER",
                                            "TIMEOUT",
                                            "UNREACHABLE",
-                                           "LIMIT_REACHED"};
+                                           "LIMIT_REACHED",
+                                           "STORAGE_FULL",
+                                           "STORAGE_ERROR",
+                                           "CHECKPOINT_CORRUPT"};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 _Static_assert(COUNT(status_names) == GENESIS_UNAUTHENTICATED + 1, "a status lacks a name");
 _Static_assert(COUNT(status_texts) == GENESIS_UNAUTHENTICATED + 1, "a status lacks a text");
-_Static_assert(COUNT(reason_names) == GENESIS_REASON_LIMIT_REACHED + 1, "a reason lacks a name");
+_Static_assert(COUNT(reason_names) == GENESIS_REASON_CHECKPOINT_CORRUPT + 1,
+               "a reason lacks a name");
 
 const char *genesis_strerror(int status)
 {

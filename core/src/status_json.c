@@ -5,8 +5,11 @@
 
 #include <jansson.h>
 
+#include "checkpoint.h"
+#include "checkpoint_json.h"
 #include "coordinator_impl.h"
 #include "genesis/version.h"
+#include "recovery_hooks.h"
 
 #define MAX_URLS_SHOWN 64u
 
@@ -131,15 +134,20 @@ int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *r
         fill_resilience(comp, cs);
         if (!gn_component_healthy(comp))
             r->unhealthy++;
+        gn_checkpoint_component_status(co, comp->id, cs);
         r->components[r->n_components++] = cs;
         gn_component_release(comp);
     }
     free(comps);
+    gn_checkpoint_report_status(co, r);
+    gn_children_status(co, r);
     return GENESIS_OK;
 }
 
 void gn_status_report_clear(Genesis__V1__StatusReport *r)
 {
+    gn_checkpoint_status_clear(r);
+    gn_children_status_clear(r);
     for (size_t i = 0; i < r->n_components; i++) {
         Genesis__V1__ComponentStatus *cs = r->components[i];
         for (size_t u = 0; u < cs->n_urls; u++)
@@ -240,10 +248,12 @@ genesis_result *gn_status_report_json(const Genesis__V1__StatusReport *r)
         for (size_t u = 0; u < cs->n_urls; u++)
             json_array_append_new(urls, json_string(str(cs->urls[u])));
         json_object_set_new(c, "urls", urls);
+        gn_checkpoint_json_component(cs, c);
         json_array_append_new(comps, c);
     }
 #undef COUNTER
     json_object_set_new(doc, "components", comps);
+    gn_checkpoint_json_report(r, doc);
     char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(doc);
     if (text == NULL)

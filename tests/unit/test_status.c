@@ -97,12 +97,16 @@ static void test_reason_names(void **state)
         {GENESIS_REASON_TIMEOUT, "TIMEOUT"},
         {GENESIS_REASON_UNREACHABLE, "UNREACHABLE"},
         {GENESIS_REASON_LIMIT_REACHED, "LIMIT_REACHED"},
+        {GENESIS_REASON_STORAGE_FULL, "STORAGE_FULL"},
+        {GENESIS_REASON_STORAGE_ERROR, "STORAGE_ERROR"},
+        {GENESIS_REASON_CHECKPOINT_CORRUPT, "CHECKPOINT_CORRUPT"},
     };
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
         assert_int_equal(known[i].reason, (int)i); /* append-only, dense numbering */
         assert_string_equal(genesis_reason_name(known[i].reason), known[i].name);
     }
-    assert_string_equal(genesis_reason_name(GENESIS_REASON_LIMIT_REACHED + 1), "UNKNOWN_REASON");
+    assert_string_equal(genesis_reason_name(GENESIS_REASON_CHECKPOINT_CORRUPT + 1),
+                        "UNKNOWN_REASON");
     assert_string_equal(genesis_reason_name(-1), "UNKNOWN_REASON");
 }
 

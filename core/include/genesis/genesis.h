@@ -19,5 +19,6 @@
 #include "genesis/resilience.h"
 #include "genesis/client.h"
 #include "genesis/service.h"
+#include "genesis/recovery.h"
 
 #endif /* GENESIS_GENESIS_H */

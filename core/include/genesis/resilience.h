@@ -175,7 +175,8 @@ typedef struct genesis_fault {
     uint32_t added_latency_ms; /* before the handler runs (holds its worker, like slowness) */
     int hang;  /* handlers block until the fault is cleared or the component leaves */
     int crash; /* in-process: the component behaves as gone (UNAVAILABLE / COMPONENT_DOWN,
-                  unhealthy) until cleared; a remote service kills its own process */
+                  unhealthy) until cleared, then comes back restored from its last
+                  checkpoint; a remote service kills its own process */
 } genesis_fault;
 
 /* Fill *fault with "no fault". */

@@ -39,7 +39,14 @@ typedef struct genesis_service_options {
 GENESIS_API int genesis_service_options_init(genesis_service_options *opts, unsigned int version);
 
 /* Create a service for component id with its callbacks (copied; component->arg must outlive
- * the service). opts may be NULL. Free with genesis_service_free. */
+ * the service). opts may be NULL. Free with genesis_service_free.
+ * Checkpoints: with a version 2 component whose restore callback is set, the latest durable
+ * checkpoint the coordinator holds for id is handed to restore during the first successful
+ * genesis_service_connect, before the service serves its first request (requests that arrive
+ * meanwhile wait); when connect failed because the coordinator was not up yet, on a library
+ * worker thread once the background registration succeeds. Re-registrations later (coordinator
+ * restarted) do not restore again: the running process's state is newer. The snapshot callback is
+ * not used by services: they decide when to call genesis_service_checkpoint. */
 GENESIS_API int genesis_service_new(genesis_service **out, const char *id,
                                     const genesis_component *component,
                                     const genesis_service_options *opts);
@@ -65,6 +72,17 @@ GENESIS_API int genesis_service_connect(genesis_service *svc, const char *front_
 GENESIS_API int genesis_service_emit(genesis_service *svc, const char *type, const void *data,
                                      size_t len, const genesis_call_options *opts,
                                      genesis_result **out);
+
+/* Hand state to the coordinator and wait until it is durable in the coordinator's checkpoint
+ * store (its reply comes only after the commit was synced). data is copied; len at most the
+ * service's max_message_size less 512 bytes of envelope (else RESOURCE_EXHAUSTED). *generation (may
+ * be NULL) receives the stored generation. timeout_ms 0 = 10 s. Errors keep the previous
+ * checkpoint: NOT_FOUND (the coordinator does not know this service yet: it re-registers by itself,
+ * try again), RESOURCE_EXHAUSTED with reason STORAGE_FULL (disk full) or QUEUE_FULL,
+ * FAILED_PRECONDITION with reason STORAGE_ERROR (the coordinator has no store), UNAVAILABLE (store
+ * I/O error or the coordinator unreachable: the checkpoint may or may not be stored). */
+GENESIS_API int genesis_service_checkpoint(genesis_service *svc, const void *data, size_t len,
+                                           uint32_t timeout_ms, uint64_t *generation);
 
 /* Requests served so far (monotonic). */
 GENESIS_API uint64_t genesis_service_requests_served(genesis_service *svc);

@@ -55,9 +55,13 @@ typedef enum genesis_reason {
     GENESIS_REASON_UNKNOWN_MESSAGE = 18,       /* an envelope kind this coordinator lacks */
     GENESIS_REASON_NO_HANDLER = 19,            /* the component has no handler for this */
     GENESIS_REASON_TIMEOUT = 20,               /* one attempt's timer expired */
-    GENESIS_REASON_UNREACHABLE = 21,  /* no answer from the coordinator itself (connection failed
-                                         or no reply in time): the call may or may not have run */
-    GENESIS_REASON_LIMIT_REACHED = 22 /* a configured capacity (components, instances) is full */
+    GENESIS_REASON_UNREACHABLE = 21,   /* no answer from the coordinator itself (connection failed
+                                          or no reply in time): the call may or may not have run */
+    GENESIS_REASON_LIMIT_REACHED = 22, /* a configured capacity (components, instances) is full */
+    GENESIS_REASON_STORAGE_FULL = 23,  /* the checkpoint store's disk is full; nothing was lost */
+    GENESIS_REASON_STORAGE_ERROR =
+        24, /* the checkpoint store failed (I/O error, none configured) */
+    GENESIS_REASON_CHECKPOINT_CORRUPT = 25 /* a stored checkpoint failed its checksum */
 } genesis_reason;
 
 /* A short English description of a status code, e.g. "deadline exceeded".
