@@ -568,16 +568,9 @@ static void init_call_options(const struct ctl_config *cfg, genesis_call_options
     opts->content_type = data != NULL ? content_type_of(data) : NULL;
 }
 
-static int cmd_request(struct ctl_config *cfg, genesis_client *cl)
+/* Print a call's reply payload, or report its failure; frees res. Returns the exit code. */
+static int print_outcome(struct ctl_config *cfg, int rc, genesis_result *res)
 {
-    const char *target = cfg->args[0];
-    const char *type = cfg->args[1];
-    const char *data = cfg->nargs == 3 ? cfg->args[2] : NULL;
-
-    genesis_call_options opts;
-    init_call_options(cfg, &opts, data);
-    genesis_result *res = NULL;
-    int rc = genesis_client_request(cl, target, type, data, data ? strlen(data) : 0, &opts, &res);
     if (res == NULL) {
         /* Only bad parameters leave no result. */
         fprintf(stderr, "error: %s: %s\n", genesis_status_name(rc), genesis_last_error());
@@ -600,28 +593,26 @@ static int cmd_request(struct ctl_config *cfg, genesis_client *cl)
     return code;
 }
 
+static int cmd_request(struct ctl_config *cfg, genesis_client *cl)
+{
+    const char *target = cfg->args[0];
+    const char *type = cfg->args[1];
+    const char *data = cfg->nargs == 3 ? cfg->args[2] : NULL;
+
+    genesis_call_options opts;
+    init_call_options(cfg, &opts, data);
+    genesis_result *res = NULL;
+    int rc = genesis_client_request(cl, target, type, data, data ? strlen(data) : 0, &opts, &res);
+    return print_outcome(cfg, rc, res);
+}
+
+/* mode / breaker / policy / fault: an Admin envelope; the coordinator answers with JSON. */
 static int cmd_admin(struct ctl_config *cfg, genesis_client *cl)
 {
     genesis_result *res = NULL;
     int rc = genesis_client_admin(cl, cfg->command, (const char *const *)cfg->args,
                                   (size_t)cfg->nargs, cfg->timeout_ms, &res);
-    if (res == NULL) {
-        fprintf(stderr, "error: %s: %s\n", genesis_status_name(rc), genesis_last_error());
-        return rc == GENESIS_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_ERROR_STATUS;
-    }
-    int code = EXIT_OK;
-    if (rc != GENESIS_OK) {
-        code = fail_with_result(cfg, res);
-    } else {
-        size_t len = 0;
-        const void *payload = genesis_result_data(res, &len);
-        fwrite(payload, 1, len, stdout);
-        fputc('\n', stdout);
-        if (fflush(stdout) != 0)
-            code = EXIT_ERROR_STATUS;
-    }
-    genesis_result_free(res);
-    return code;
+    return print_outcome(cfg, rc, res);
 }
 
 static int cmd_emit(struct ctl_config *cfg, genesis_client *cl)
