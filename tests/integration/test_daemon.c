@@ -153,6 +153,38 @@ static void test_request_unknown_target(void **state)
     free(r);
 }
 
+static void test_operator_commands(void **state)
+{
+    daemon_fixture *d = *state;
+    run_result *r = calloc(1, sizeof(*r));
+    assert_non_null(r);
+    ctl(d, r, (const char *const[]){"mode", NULL});
+    expect_exit(r, 0, "mode");
+    assert_non_null(strstr(r->out, "\"mode\":\"NORMAL\""));
+    ctl(d, r, (const char *const[]){"breaker", "comp2", "open", NULL});
+    expect_exit(r, 0, "breaker comp2 open");
+    ctl(d, r, (const char *const[]){"request", "comp2", "echo", "x", NULL});
+    expect_exit(r, 1, "request to a forced-open breaker");
+    assert_non_null(strstr(r->err, "BREAKER_OPEN"));
+    ctl(d, r, (const char *const[]){"breaker", "comp2", "reset", NULL});
+    expect_exit(r, 0, "breaker comp2 reset");
+    ctl(d, r, (const char *const[]){"request", "comp2", "ping", NULL});
+    expect_exit(r, 0, "request after reset");
+    ctl(d, r, (const char *const[]){"policy", "comp2", "max_attempts=2", NULL});
+    expect_exit(r, 0, "policy comp2 max_attempts=2");
+    assert_non_null(strstr(r->out, "\"max_attempts\":2"));
+    ctl(d, r, (const char *const[]){"policy", "comp2", "max_attempts=0", NULL});
+    expect_exit(r, 1, "policy with an invalid value");
+    assert_non_null(strstr(r->err, "max_attempts"));
+    /* genesisd runs without --allow-faults here: fault injection is refused. */
+    ctl(d, r, (const char *const[]){"fault", "comp2", "crash=1", NULL});
+    expect_exit(r, 1, "fault without --allow-faults");
+    assert_non_null(strstr(r->err, "PERMISSION_DENIED"));
+    ctl(d, r, (const char *const[]){"breaker", "comp2", NULL});
+    expect_exit(r, 2, "breaker without an action");
+    free(r);
+}
+
 static void test_usage_and_unreachable(void **state)
 {
     daemon_fixture *d = *state;
@@ -339,10 +371,10 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
 #define T(name) cmocka_unit_test(name)
     const struct CMUnitTest tests[] = {
-        T(test_request_ping),          T(test_request_unknown_target),
-        T(test_usage_and_unreachable), T(test_status_json),
-        T(test_watch_sees_emit),       T(test_garbage_from_nngcat),
-        T(test_sigterm_exits_cleanly),
+        T(test_request_ping),        T(test_request_unknown_target),
+        T(test_operator_commands),   T(test_usage_and_unreachable),
+        T(test_status_json),         T(test_watch_sees_emit),
+        T(test_garbage_from_nngcat), T(test_sigterm_exits_cleanly),
     };
 #undef T
     return cmocka_run_group_tests_name("daemon", tests, group_setup, group_teardown);
