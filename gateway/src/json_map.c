@@ -173,6 +173,11 @@ int gw_parse_request_proto(const void *body, size_t len, gw_parsed_request *out,
     out->criticality = (int)req->criticality;
     out->timeout_ms = req->timeout_ms;
     out->content_type = "application/octet-stream";
+    if (req->payload != NULL && req->payload->content_type != NULL &&
+        req->payload->content_type[0] != '\0') {
+        snprintf(out->ctype, sizeof(out->ctype), "%s", req->payload->content_type);
+        out->content_type = out->ctype;
+    }
     if (req->payload != NULL && req->payload->data.len > 0) {
         out->data = malloc(req->payload->data.len);
         if (out->data != NULL) {

@@ -16,7 +16,8 @@ typedef struct gw_parsed_request {
     char *source;
     unsigned char *data;
     size_t len;
-    const char *content_type; /* static string */
+    const char *content_type; /* static string, or ctype */
+    char ctype[128];          /* a content type given in a proto request */
     int criticality;
     uint32_t timeout_ms; /* 0 = none given */
 } gw_parsed_request;
