@@ -141,7 +141,7 @@ static void start_status_job(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
     gw_item *it = new_call_item(wsi, conn, "", GW_JOB_STATUS);
     if (it != NULL)
         it->call->gw = gw;
-    if (it == NULL || !gw_job_pool_submit(gw->jobs, it)) {
+    if (it == NULL || !gw_job_pool_submit(gw->jobs, it, (uint64_t)(uintptr_t)wsi)) {
         if (it != NULL) {
             conn->call = NULL;
             free(it->call);

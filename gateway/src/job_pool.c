@@ -1,41 +1,49 @@
-/* Worker threads for blocking coordinator calls (see job_pool.h). */
+/* Worker threads for blocking coordinator calls (see job_pool.h). One queue per thread, so
+ * jobs with the same key (one WebSocket client's messages) run in submission order. */
 #include "job_pool.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 
-struct gw_job_pool {
+typedef struct lane {
+    struct gw_job_pool *pool;
     pthread_mutex_t lock;
     pthread_cond_t cv;
     gw_item *head, *tail;
-    size_t queued, max_queued;
+    size_t queued;
     bool stopping;
+    bool started;
+    pthread_t thread;
+} lane;
+
+struct gw_job_pool {
+    size_t max_queued; /* per lane */
     gw_job_fn run;
     void *arg;
-    unsigned int n_threads;
-    pthread_t threads[];
+    unsigned int n_lanes;
+    lane lanes[];
 };
 
 static void *worker(void *p_)
 {
-    gw_job_pool *p = p_;
-    pthread_mutex_lock(&p->lock);
+    lane *l = p_;
+    pthread_mutex_lock(&l->lock);
     for (;;) {
-        while (p->head == NULL && !p->stopping)
-            pthread_cond_wait(&p->cv, &p->lock);
-        if (p->head == NULL)
+        while (l->head == NULL && !l->stopping)
+            pthread_cond_wait(&l->cv, &l->lock);
+        if (l->head == NULL)
             break; /* stopping and drained */
-        gw_item *it = p->head;
-        p->head = it->next;
-        if (p->head == NULL)
-            p->tail = NULL;
-        p->queued--;
-        pthread_mutex_unlock(&p->lock);
+        gw_item *it = l->head;
+        l->head = it->next;
+        if (l->head == NULL)
+            l->tail = NULL;
+        l->queued--;
+        pthread_mutex_unlock(&l->lock);
         it->next = NULL;
-        p->run(p->arg, it);
-        pthread_mutex_lock(&p->lock);
+        l->pool->run(l->pool->arg, it);
+        pthread_mutex_lock(&l->lock);
     }
-    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&l->lock);
     return NULL;
 }
 
@@ -43,41 +51,47 @@ int gw_job_pool_new(gw_job_pool **out, unsigned int threads, size_t max_queued, 
                     void *arg)
 {
     *out = NULL;
-    gw_job_pool *p = calloc(1, sizeof(*p) + threads * sizeof(pthread_t));
+    if (threads == 0)
+        threads = 1;
+    gw_job_pool *p = calloc(1, sizeof(*p) + threads * sizeof(lane));
     if (p == NULL)
         return GENESIS_RESOURCE_EXHAUSTED;
-    pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->cv, NULL);
-    p->max_queued = max_queued;
+    p->max_queued = max_queued / threads + 1;
     p->run = run;
     p->arg = arg;
     for (unsigned int i = 0; i < threads; i++) {
-        if (pthread_create(&p->threads[i], NULL, worker, p) != 0) {
+        lane *l = &p->lanes[i];
+        l->pool = p;
+        pthread_mutex_init(&l->lock, NULL);
+        pthread_cond_init(&l->cv, NULL);
+        p->n_lanes++;
+        if (pthread_create(&l->thread, NULL, worker, l) != 0) {
             gw_job_pool_free(p);
             return GENESIS_RESOURCE_EXHAUSTED;
         }
-        p->n_threads++;
+        l->started = true;
     }
     *out = p;
     return GENESIS_OK;
 }
 
-bool gw_job_pool_submit(gw_job_pool *p, gw_item *item)
+bool gw_job_pool_submit(gw_job_pool *p, gw_item *item, uint64_t key)
 {
-    pthread_mutex_lock(&p->lock);
-    if (p->stopping || p->queued >= p->max_queued) {
-        pthread_mutex_unlock(&p->lock);
+    lane *l = &p->lanes[key % p->n_lanes];
+    pthread_mutex_lock(&l->lock);
+    if (l->stopping || l->queued >= p->max_queued) {
+        pthread_mutex_unlock(&l->lock);
         return false;
     }
     item->next = NULL;
-    if (p->tail != NULL)
-        p->tail->next = item;
+    if (l->tail != NULL)
+        l->tail->next = item;
     else
-        p->head = item;
-    p->tail = item;
-    p->queued++;
-    pthread_cond_signal(&p->cv);
-    pthread_mutex_unlock(&p->lock);
+        l->head = item;
+    l->tail = item;
+    l->queued++;
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->lock);
     return true;
 }
 
@@ -85,13 +99,19 @@ void gw_job_pool_free(gw_job_pool *p)
 {
     if (p == NULL)
         return;
-    pthread_mutex_lock(&p->lock);
-    p->stopping = true;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->lock);
-    for (unsigned int i = 0; i < p->n_threads; i++)
-        pthread_join(p->threads[i], NULL);
-    pthread_cond_destroy(&p->cv);
-    pthread_mutex_destroy(&p->lock);
+    for (unsigned int i = 0; i < p->n_lanes; i++) {
+        lane *l = &p->lanes[i];
+        pthread_mutex_lock(&l->lock);
+        l->stopping = true;
+        pthread_cond_broadcast(&l->cv);
+        pthread_mutex_unlock(&l->lock);
+    }
+    for (unsigned int i = 0; i < p->n_lanes; i++) {
+        lane *l = &p->lanes[i];
+        if (l->started)
+            pthread_join(l->thread, NULL);
+        pthread_cond_destroy(&l->cv);
+        pthread_mutex_destroy(&l->lock);
+    }
     free(p);
 }

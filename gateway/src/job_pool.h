@@ -1,4 +1,4 @@
-/* A few threads for the coordinator calls that block (status, emit): the service thread
+/* A few threads (one queue each) for the coordinator calls that block (status, emit): the service thread
  * never waits on the coordinator. A bounded queue: when it is full the caller answers
  * "overloaded" at once instead of piling work up. */
 #ifndef GW_JOB_POOL_H
@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "xthread_queue.h"
 
@@ -21,8 +22,9 @@ typedef void (*gw_job_fn)(void *arg, gw_item *item);
 
 int gw_job_pool_new(gw_job_pool **out, unsigned int threads, size_t max_queued, gw_job_fn run,
                     void *arg);
-/* Queue a job; false when the queue is full or the pool is stopping (item not taken). */
-bool gw_job_pool_submit(gw_job_pool *p, gw_item *item);
+/* Queue a job; jobs with the same key run one at a time, in order. False when that queue is
+ * full or the pool is stopping (item not taken). */
+bool gw_job_pool_submit(gw_job_pool *p, gw_item *item, uint64_t key);
 /* Run what is queued, join the threads and free. Accepts NULL. */
 void gw_job_pool_free(gw_job_pool *p);
 

@@ -274,7 +274,7 @@ static int message_complete(gw_gateway *gw, gw_conn *conn)
         type = data = NULL;
     }
     if (it == NULL || it->source == NULL || it->target == NULL ||
-        !gw_job_pool_submit(gw->jobs, it)) {
+        !gw_job_pool_submit(gw->jobs, it, conn->id)) {
         gw_item_free(it);
         free(type);
         free(data);
