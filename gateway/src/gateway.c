@@ -9,6 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "gw_internal.h"
 #include "json_map.h"
 
@@ -203,6 +207,36 @@ static void lws_log(int level, const char *line)
         fprintf(stderr, "%s\n", msg);
 }
 
+/* Try the address first: a clear reason ("address already in use") instead of
+ * libwebsockets' generic failure, and its error path (which leaks in 4.1.6) is avoided in the
+ * common case. */
+static int probe_bind(const char *host, int port, char *why, size_t why_size)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    char service[16];
+    snprintf(service, sizeof(service), "%d", port);
+    int err = getaddrinfo(host, service, &hints, &res);
+    if (err != 0) {
+        snprintf(why, why_size, "cannot serve HTTP on %s:%d: %s", host, port, gai_strerror(err));
+        return -1;
+    }
+    int rc = -1;
+    int fd = socket(res->ai_family, SOCK_STREAM, 0);
+    int one = 1;
+    if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+        bind(fd, res->ai_addr, res->ai_addrlen) == 0)
+        rc = 0;
+    else
+        snprintf(why, why_size, "cannot serve HTTP on %s:%d: %s", host, port, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(res);
+    return rc;
+}
+
 static void *service_main(void *arg)
 {
     gw_gateway *gw = arg;
@@ -223,7 +257,8 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
     gw->cfg = *cfg;
     gw_xqueue_init(&gw->inbox, EVENT_BACKLOG);
     int rv = GENESIS_RESOURCE_EXHAUSTED;
-    if (gw_metrics_init(&gw->metrics) != 0) {
+    gw->ws_scratch = malloc(LWS_PRE + GW_WS_BATCH);
+    if (gw->ws_scratch == NULL || gw_metrics_init(&gw->metrics) != 0) {
         snprintf(why, why_size, "out of memory");
         goto fail;
     }
@@ -277,6 +312,10 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
     gw->retry.secs_since_valid_ping = (uint16_t)cfg->ws_ping_s;
     gw->retry.secs_since_valid_hangup = (uint16_t)cfg->ws_idle_s;
 
+    if (probe_bind(cfg->host, cfg->port, why, why_size) != 0) {
+        rv = GENESIS_UNAVAILABLE;
+        goto fail;
+    }
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
     info.port = cfg->port;
@@ -357,5 +396,6 @@ void gw_free(gw_gateway *gw)
     gw_xqueue_destroy(&gw->inbox);
     gw_auth_free(gw->auth);
     gw_metrics_destroy(&gw->metrics);
+    free(gw->ws_scratch);
     free(gw);
 }

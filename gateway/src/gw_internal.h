@@ -18,7 +18,8 @@
 #include "metrics.h"
 #include "xthread_queue.h"
 
-#define GENESIS_ID_MAX 128 /* longest component id (core/src/common.h) */
+#define GENESIS_ID_MAX 128         /* longest component id (core/src/common.h) */
+#define GW_WS_BATCH    (64 * 1024) /* bytes of queued frames written to a session at once */
 
 /* An HTTP transaction waiting for the coordinator. The completion item refers to it; the
  * connection refers to it through its pss. Whichever goes first detaches from the other;
@@ -32,11 +33,16 @@ typedef struct gw_call {
     uint64_t start_ns; /* for the latency histogram */
 } gw_call;
 
-/* One queued outgoing WebSocket message, shared by every session it fans out to. */
+/* One queued outgoing WebSocket message, shared by every session it fans out to: encoded
+ * once as a complete server frame (header + JSON), so a session's queued frames go out in one
+ * write instead of one write (and one poll round) per message. */
 typedef struct gw_frame {
     unsigned int refs;
-    size_t len;
-    unsigned char buf[]; /* LWS_PRE bytes of headroom, then len bytes of JSON */
+    size_t len;          /* JSON bytes */
+    size_t wire_len;     /* header + JSON bytes */
+    unsigned char *wire; /* the whole frame, inside buf */
+    unsigned char *text; /* the JSON, inside buf */
+    unsigned char buf[]; /* LWS_PRE headroom, header, JSON */
 } gw_frame;
 
 gw_frame *gw_frame_new(const char *text, size_t len);
@@ -103,6 +109,7 @@ struct gw_gateway {
     gw_conn *sessions;  /* WebSocket sessions (service thread) */
     unsigned int n_sessions;
     uint64_t next_session_id;
+    unsigned char *ws_scratch;            /* LWS_PRE + GW_WS_BATCH bytes (service thread) */
     atomic_uint_fast64_t events_received; /* from the bus (client worker thread) */
     atomic_uint_fast64_t events_overflow; /* inbox full: events dropped before fan-out */
     lws_retry_bo_t retry;

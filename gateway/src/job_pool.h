@@ -1,5 +1,5 @@
-/* A few threads (one queue each) for the coordinator calls that block (status, emit): the service thread
- * never waits on the coordinator. A bounded queue: when it is full the caller answers
+/* A few threads (one queue each) for the coordinator calls that block (status, emit): the service
+ * thread never waits on the coordinator. A bounded queue: when it is full the caller answers
  * "overloaded" at once instead of piling work up. */
 #ifndef GW_JOB_POOL_H
 #define GW_JOB_POOL_H

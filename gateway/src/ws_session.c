@@ -16,12 +16,30 @@
 
 gw_frame *gw_frame_new(const char *text, size_t len)
 {
-    gw_frame *f = malloc(sizeof(*f) + LWS_PRE + len);
+    unsigned char hdr[10];
+    size_t h = 0;
+    hdr[h++] = 0x81; /* FIN, text */
+    if (len < 126) {
+        hdr[h++] = (unsigned char)len;
+    } else if (len <= 0xffff) {
+        hdr[h++] = 126;
+        hdr[h++] = (unsigned char)(len >> 8);
+        hdr[h++] = (unsigned char)len;
+    } else {
+        hdr[h++] = 127;
+        for (int i = 7; i >= 0; i--)
+            hdr[h++] = (unsigned char)((uint64_t)len >> (8 * i));
+    }
+    gw_frame *f = malloc(sizeof(*f) + LWS_PRE + h + len);
     if (f == NULL)
         return NULL;
     f->refs = 1;
     f->len = len;
-    memcpy(f->buf + LWS_PRE, text, len);
+    f->wire = f->buf + LWS_PRE;
+    f->wire_len = h + len;
+    f->text = f->wire + h;
+    memcpy(f->wire, hdr, h);
+    memcpy(f->text, text, len);
     return f;
 }
 
@@ -315,6 +333,15 @@ static int receive(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const void *i
     return rc;
 }
 
+static void pop(gw_gateway *gw, gw_conn *conn)
+{
+    gw_frame_release(conn->ring[conn->ring_head]);
+    conn->ring[conn->ring_head] = NULL;
+    conn->ring_head = (conn->ring_head + 1) % gw->cfg.ws_queue;
+    conn->ring_count--;
+    gw->metrics.ws_messages_out++;
+}
+
 static int writeable(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
 {
     if (conn->closing) {
@@ -325,14 +352,38 @@ static int writeable(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
     }
     if (conn->ring_count == 0)
         return 0;
-    gw_frame *f = conn->ring[conn->ring_head];
-    if (lws_write(wsi, f->buf + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
-        return -1;
-    conn->ring[conn->ring_head] = NULL;
-    conn->ring_head = (conn->ring_head + 1) % gw->cfg.ws_queue;
-    conn->ring_count--;
-    gw_frame_release(f);
-    gw->metrics.ws_messages_out++;
+    unsigned char *out = gw->ws_scratch + LWS_PRE;
+    if (lws_get_network_wsi(wsi) != wsi) {
+        /* A WebSocket inside an HTTP/2 stream: libwebsockets frames it, one message per
+         * write. */
+        gw_frame *f = conn->ring[conn->ring_head];
+        size_t n = f->len <= GW_WS_BATCH ? f->len : 0;
+        unsigned char *p = n > 0 ? out : f->text; /* big ones: lws may write into headroom */
+        if (n > 0)
+            memcpy(out, f->text, n);
+        if (lws_write(wsi, p, f->len, LWS_WRITE_TEXT) < (int)f->len)
+            return -1;
+        pop(gw, conn);
+    } else {
+        /* Whole pre-encoded frames, as many as fit, in one raw write. */
+        size_t total = 0;
+        while (conn->ring_count > 0) {
+            gw_frame *f = conn->ring[conn->ring_head];
+            if (total + f->wire_len > GW_WS_BATCH)
+                break;
+            memcpy(out + total, f->wire, f->wire_len);
+            total += f->wire_len;
+            pop(gw, conn);
+        }
+        if (total == 0) { /* one frame bigger than the batch: from its own buffer */
+            gw_frame *f = conn->ring[conn->ring_head];
+            if (lws_write(wsi, f->wire, f->wire_len, LWS_WRITE_RAW) < (int)f->wire_len)
+                return -1;
+            pop(gw, conn);
+        } else if (lws_write(wsi, out, total, LWS_WRITE_RAW) < (int)total) {
+            return -1;
+        }
+    }
     if (conn->ring_count > 0)
         lws_callback_on_writable(wsi);
     return 0;

@@ -23,6 +23,15 @@ PATHS = {}  # genesisd, gateway, service: set by main() from the command line
 WAIT_S = 20  # generous bound for anything that should happen "soon" (sanitizer builds)
 
 
+def sanitizer_env():
+    """Child environment: LeakSanitizer learns the libwebsockets suppression (lsan.supp)."""
+    env = dict(os.environ)
+    supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsan.supp")
+    opts = env.get("LSAN_OPTIONS", "")
+    env["LSAN_OPTIONS"] = (opts + ":" if opts else "") + "suppressions=" + supp
+    return env
+
+
 def raise_fd_limit(want=8192):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     target = min(hard, max(soft, want))
@@ -40,7 +49,7 @@ class Process:
         self.err_path = os.path.join(tmp, name + ".stderr")
         self.err = open(self.err_path, "wb")
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.err,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, env=sanitizer_env())
         self.stopped = False
 
     def wait_line(self, prefix, timeout=WAIT_S):

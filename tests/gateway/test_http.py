@@ -365,7 +365,8 @@ class AuthAndTls(gwtest.GatewayCase):
 class CommandLine(gwtest.GatewayCase):
     def test_usage_and_runtime_errors(self):
         def run(argv):
-            return subprocess.run(argv, capture_output=True, timeout=60)
+            return subprocess.run(argv, capture_output=True, timeout=60,
+                                  env=gwtest.sanitizer_env())
         r = run([gwtest.PATHS["gateway"], "--max-body", "lots"])
         self.assertEqual(r.returncode, 2)
         self.assertIn(b"--max-body", r.stderr)
