@@ -312,14 +312,16 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     }
 
-    /* The embedded gateway is a client of this coordinator like any other: it dials the front
-     * door and the event bus we just opened, so it behaves exactly as genesis-gateway does. */
+    /* The embedded gateway is a client of this coordinator like any other (it dials the front
+     * door and the event bus we just opened, so it behaves as genesis-gateway does), except
+     * that requests, the hot path, go to the coordinator directly. */
     gw_gateway *gateway = NULL;
     char http_url[300] = "";
     if (cfg.http) {
         char why[512];
         cfg.gateway.front_door = front_door;
         cfg.gateway.event_bus = event_bus;
+        cfg.gateway.coordinator = coord; /* requests skip the socket hop */
         cfg.gateway.log = daemon_log_sink;
         cfg.gateway.log_arg = NULL;
         cfg.gateway.log_level = cfg.log_level;

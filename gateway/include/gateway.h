@@ -22,6 +22,11 @@ typedef struct gw_config {
     int port;                      /* 0 = pick a free port (read it back with gw_port) */
     const char *front_door;        /* coordinator front door URL (NNG) */
     const char *event_bus;         /* coordinator event bus URL; NULL = no WebSocket events */
+    /* Embedded mode: the coordinator in this process. Requests then go to it directly
+     * (genesis_coordinator_request_async: no socket hop); status, client messages and events
+     * still travel through front_door / event_bus like any client's. NULL = remote. It must
+     * outlive the gateway (gw_free before genesis_coordinator_stop). */
+    genesis_coordinator *coordinator;
     const char *tls_cert;          /* PEM certificate path; NULL = plain HTTP */
     const char *tls_key;           /* PEM private key path (with tls_cert) */
     const char *auth_file;         /* bearer tokens (see auth.h); NULL = no authentication */
