@@ -355,6 +355,11 @@ class AuthAndTls(gwtest.GatewayCase):
         st, _, body = post_json(u + "/v1/components/comp1/request", {"type": "ping"},
                                 insecure=True)
         self.assertEqual((st, json.loads(body)), (200, {"result": "Pong from comp1"}))
+        # HTTP/2 by ALPN
+        r = subprocess.run(["curl", "-sk", "--http2", "-D", "-", "-XPOST", "-d", '{"type":"ping"}',
+                            u + "/v1/components/comp2/request"], capture_output=True, timeout=30)
+        self.assertTrue(r.stdout.startswith(b"HTTP/2 200"), r.stdout)
+        self.assertIn(b'{"result":"Pong from comp2"}', r.stdout)
         # plain HTTP to the TLS port is refused, the gateway keeps serving
         r = subprocess.run(["curl", "-s", "--max-time", "5", u.replace("https", "http", 1) +
                             "/healthz"], capture_output=True, timeout=30)

@@ -166,17 +166,42 @@ class Limits(gwtest.GatewayCase):
         asyncio.run(run())
         self.assertGreaterEqual(metric(self.url, "genesis_gateway_websocket_oversized_total"), 1)
 
-    def test_idle_client_is_disconnected(self):
-        """A raw client that completes the handshake and then never answers pings is closed
-        after --ws-idle seconds."""
-        self.wait_slots()
+    def raw_upgrade(self):
         host, port = self.url[len("http://"):].rsplit(":", 1)
         s = socket.create_connection((host, int(port)), timeout=gwtest.WAIT_S)
         s.sendall(b"GET /ws?id=comp1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
                   b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                   b"Sec-WebSocket-Version: 13\r\n\r\n")
-        start = time.monotonic()
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += s.recv(1)
+        self.assertIn(b" 101 ", head.split(b"\r\n")[0])
+        return s
+
+    def test_invalid_utf8_text_closes_with_1007(self):
+        self.wait_slots()
+        s = self.raw_upgrade()
+        payload, mask = b"\xff\xfe\xfd", b"\x01\x02\x03\x04"
+        s.sendall(bytes([0x81, 0x80 | len(payload)]) + mask +
+                  bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
         data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        close = data.find(b"\x88")  # the server's close frame: code in its first 2 bytes
+        self.assertGreaterEqual(close, 0, data)
+        self.assertEqual(int.from_bytes(data[close + 2:close + 4], "big"), 1007)
+
+    def test_idle_client_is_disconnected(self):
+        """A raw client that completes the handshake and then never answers pings is closed
+        after --ws-idle seconds."""
+        self.wait_slots()
+        s = self.raw_upgrade()
+        start = time.monotonic()
+        data = b"HTTP/1.1 101\r\n"
         while True:
             chunk = s.recv(4096)  # pings arrive; we never pong
             if not chunk:
