@@ -75,7 +75,7 @@ struct genesis_coordinator {
     nng_socket bus;
     nng_listener bus_listener;
     bool bus_open;
-    atomic_uint_fast64_t bus_sequence[2]; /* per scope: local, external */
+    atomic_uint_fast64_t bus_sequence[2];   /* per scope: local, external */
     atomic_uint_fast64_t directed_sequence; /* targeted external events (gn_emit_to) */
     nng_aio *health_timer;
 

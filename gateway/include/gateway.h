@@ -18,10 +18,10 @@
 typedef struct gw_gateway gw_gateway;
 
 typedef struct gw_config {
-    char host[256];                /* interface address to bind, e.g. "127.0.0.1" */
-    int port;                      /* 0 = pick a free port (read it back with gw_port) */
-    const char *front_door;        /* coordinator front door URL (NNG) */
-    const char *event_bus;         /* coordinator event bus URL; NULL = no WebSocket events */
+    char host[256];         /* interface address to bind, e.g. "127.0.0.1" */
+    int port;               /* 0 = pick a free port (read it back with gw_port) */
+    const char *front_door; /* coordinator front door URL (NNG) */
+    const char *event_bus;  /* coordinator event bus URL; NULL = no WebSocket events */
     /* Embedded mode: the coordinator in this process. Requests then go to it directly
      * (genesis_coordinator_request_async: no socket hop); status, client messages and events
      * still travel through front_door / event_bus like any client's. NULL = remote. It must

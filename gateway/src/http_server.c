@@ -194,10 +194,10 @@ static void start_request(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const 
     it->call->proto = conn->route == GW_ROUTE_CONNECT_REQUEST &&
                       strncasecmp(conn->content_type, "application/proto", 17) == 0;
     int rv = gw->cfg.coordinator != NULL
-                 ? genesis_coordinator_request_async(gw->cfg.coordinator, target, r->type,
-                                                     r->data, r->len, &opts, request_done, it)
-                 : genesis_client_request_async(gw->client, target, r->type, r->data, r->len,
-                                                &opts, request_done, it);
+                 ? genesis_coordinator_request_async(gw->cfg.coordinator, target, r->type, r->data,
+                                                     r->len, &opts, request_done, it)
+                 : genesis_client_request_async(gw->client, target, r->type, r->data, r->len, &opts,
+                                                request_done, it);
     if (rv != GENESIS_OK) { /* the callback will never run */
         char msg[512];
         snprintf(msg, sizeof(msg), "%s", genesis_last_error());
