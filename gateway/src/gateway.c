@@ -256,6 +256,8 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
     }
     gw->cfg = *cfg;
     gw_xqueue_init(&gw->inbox, EVENT_BACKLOG);
+    pthread_mutex_init(&gw->calls_lock, NULL);
+    pthread_cond_init(&gw->calls_cv, NULL);
     int rv = GENESIS_RESOURCE_EXHAUSTED;
     gw->ws_scratch = malloc(LWS_PRE + GW_WS_BATCH);
     if (gw->ws_scratch == NULL || gw_metrics_init(&gw->metrics) != 0) {
@@ -387,7 +389,11 @@ void gw_free(gw_gateway *gw)
      * completions; stop them first, then close the connections (which detach their calls),
      * then free whatever completions are left. */
     gw_job_pool_free(gw->jobs);
-    genesis_client_free(gw->client);
+    genesis_client_free(gw->client); /* its calls complete (CANCELLED) before it returns */
+    pthread_mutex_lock(&gw->calls_lock);
+    while (gw->calls_pending > 0) /* direct calls to an embedded coordinator: by deadline */
+        pthread_cond_wait(&gw->calls_cv, &gw->calls_lock);
+    pthread_mutex_unlock(&gw->calls_lock);
     gw_xqueue_set_context(&gw->inbox, NULL);
     if (gw->ctx != NULL) {
         drain(gw); /* answers nobody will read, but frees them in order */
@@ -397,5 +403,7 @@ void gw_free(gw_gateway *gw)
     gw_auth_free(gw->auth);
     gw_metrics_destroy(&gw->metrics);
     free(gw->ws_scratch);
+    pthread_cond_destroy(&gw->calls_cv);
+    pthread_mutex_destroy(&gw->calls_lock);
     free(gw);
 }

@@ -109,7 +109,12 @@ struct gw_gateway {
     gw_conn *sessions;  /* WebSocket sessions (service thread) */
     unsigned int n_sessions;
     uint64_t next_session_id;
-    unsigned char *ws_scratch;            /* LWS_PRE + GW_WS_BATCH bytes (service thread) */
+    unsigned char *ws_scratch; /* LWS_PRE + GW_WS_BATCH bytes (service thread) */
+    /* Requests started and not yet completed: gw_free waits for them, since an embedded
+     * gateway's calls to its coordinator complete on their own schedule (by their deadline). */
+    pthread_mutex_t calls_lock;
+    pthread_cond_t calls_cv;
+    unsigned long calls_pending;
     atomic_uint_fast64_t events_received; /* from the bus (client worker thread) */
     atomic_uint_fast64_t events_overflow; /* inbox full: events dropped before fan-out */
     lws_retry_bo_t retry;

@@ -10,9 +10,7 @@
 #include "json_map.h"
 #include "routes.h"
 
-#define CHUNK 16384 /* body bytes written per writeable callback */
-
-static unsigned char write_buf[LWS_PRE + CHUNK]; /* service thread only */
+#define CHUNK 16384 /* body bytes written per writeable callback (<= GW_WS_BATCH) */
 
 static int method_of(struct lws *wsi)
 {
@@ -134,6 +132,10 @@ static void request_done(genesis_result *res, void *arg)
     it->res = res;
     gw_gateway *gw = it->call->gw;
     gw_xqueue_push(&gw->inbox, it);
+    pthread_mutex_lock(&gw->calls_lock);
+    if (--gw->calls_pending == 0)
+        pthread_cond_broadcast(&gw->calls_cv);
+    pthread_mutex_unlock(&gw->calls_lock);
 }
 
 static void start_status_job(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
@@ -193,12 +195,18 @@ static void start_request(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const 
     it->call->gw = gw;
     it->call->proto = conn->route == GW_ROUTE_CONNECT_REQUEST &&
                       strncasecmp(conn->content_type, "application/proto", 17) == 0;
+    pthread_mutex_lock(&gw->calls_lock);
+    gw->calls_pending++;
+    pthread_mutex_unlock(&gw->calls_lock);
     int rv = gw->cfg.coordinator != NULL
                  ? genesis_coordinator_request_async(gw->cfg.coordinator, target, r->type, r->data,
                                                      r->len, &opts, request_done, it)
                  : genesis_client_request_async(gw->client, target, r->type, r->data, r->len, &opts,
                                                 request_done, it);
     if (rv != GENESIS_OK) { /* the callback will never run */
+        pthread_mutex_lock(&gw->calls_lock);
+        gw->calls_pending--;
+        pthread_mutex_unlock(&gw->calls_lock);
         char msg[512];
         snprintf(msg, sizeof(msg), "%s", genesis_last_error());
         conn->call = NULL;
@@ -332,8 +340,13 @@ static int on_http(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *p
         return refuse(gw, wsi, conn, 415, GENESIS_INVALID_ARGUMENT, "UNSUPPORTED_MEDIA_TYPE", msg);
     }
     char cl[32];
-    if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-        strtoull(cl, NULL, 10) > gw->cfg.max_body) {
+    int has_length = lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+    if (!has_length && lws_get_network_wsi(wsi) == wsi)
+        /* HTTP/1.1 without Content-Length: libwebsockets 4.1 does not decode chunked request
+         * bodies (it would hand us the chunk framing and wait for the connection to close). */
+        return refuse(gw, wsi, conn, 411, GENESIS_INVALID_ARGUMENT, "LENGTH_REQUIRED",
+                      "a request body needs Content-Length (chunked bodies are not supported)");
+    if (has_length && strtoull(cl, NULL, 10) > gw->cfg.max_body) {
         snprintf(msg, sizeof(msg), "request body of %.20s bytes exceeds the limit of %zu bytes", cl,
                  gw->cfg.max_body);
         return refuse(gw, wsi, conn, 413, GENESIS_RESOURCE_EXHAUSTED, "MESSAGE_TOO_LARGE", msg);
@@ -484,9 +497,9 @@ static int write_response(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
      * one in CHUNK pieces, one per writeable callback, so HTTP/2 streams interleave. */
     size_t n = left < CHUNK ? left : CHUNK;
     int last = n == left;
-    memcpy(write_buf + LWS_PRE, conn->resp_body + conn->resp_off, n);
-    if (lws_write(wsi, write_buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) <
-        (int)n)
+    unsigned char *out = gw->ws_scratch + LWS_PRE; /* GW_WS_BATCH >= CHUNK */
+    memcpy(out, conn->resp_body + conn->resp_off, n);
+    if (lws_write(wsi, out, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n)
         return -1;
     conn->resp_off += n;
     if (!last) {
