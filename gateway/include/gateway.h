@@ -35,6 +35,7 @@ typedef struct gw_config {
     size_t max_ws_message;         /* largest WebSocket message from a client; default 64 KiB */
     unsigned int max_ws_clients;   /* WebSocket connections at most (more get 503); 100 */
     unsigned int ws_queue;         /* messages queued per WebSocket client; default 256 */
+    size_t ws_queue_bytes;         /* ... and bytes of them; default 4 MiB */
     unsigned int ws_ping_s;        /* ping an idle WebSocket after this; default 20 s */
     unsigned int ws_idle_s;        /* close a WebSocket silent (no pong) this long; 60 s */
     unsigned int http_keepalive_s; /* close an idle keep-alive HTTP connection; default 5 s */

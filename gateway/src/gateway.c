@@ -16,8 +16,9 @@
 #include "gw_internal.h"
 #include "json_map.h"
 
-#define EVENT_BACKLOG 16384 /* bus events waiting for fan-out at most */
-#define JOB_BACKLOG   4096  /* status queries and client messages waiting at most */
+#define EVENT_BACKLOG       16384       /* bus events waiting for fan-out at most */
+#define EVENT_BACKLOG_BYTES (64u << 20) /* ... and bytes of them */
+#define JOB_BACKLOG         4096        /* status queries and client messages waiting at most */
 
 uint64_t gw_now_ns(void)
 {
@@ -36,6 +37,7 @@ void gw_config_init(gw_config *cfg)
     cfg->max_ws_message = 64 * 1024;
     cfg->max_ws_clients = 100;
     cfg->ws_queue = 256;
+    cfg->ws_queue_bytes = 4u << 20;
     cfg->ws_ping_s = 20;
     cfg->ws_idle_s = 60;
     cfg->http_keepalive_s = 5;
@@ -255,7 +257,7 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
         return GENESIS_RESOURCE_EXHAUSTED;
     }
     gw->cfg = *cfg;
-    gw_xqueue_init(&gw->inbox, EVENT_BACKLOG);
+    gw_xqueue_init(&gw->inbox, EVENT_BACKLOG, EVENT_BACKLOG_BYTES);
     pthread_mutex_init(&gw->calls_lock, NULL);
     pthread_cond_init(&gw->calls_cv, NULL);
     int rv = GENESIS_RESOURCE_EXHAUSTED;

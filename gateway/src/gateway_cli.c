@@ -15,6 +15,7 @@ enum {
     OPT_MAX_WS_MESSAGE,
     OPT_MAX_WS_CLIENTS,
     OPT_WS_QUEUE,
+    OPT_WS_QUEUE_BYTES,
     OPT_WS_PING,
     OPT_WS_IDLE,
     OPT_KEEPALIVE,
@@ -31,6 +32,7 @@ const struct option gw_cli_options[] = {
     {"max-ws-message", required_argument, NULL, OPT_MAX_WS_MESSAGE},
     {"max-ws-clients", required_argument, NULL, OPT_MAX_WS_CLIENTS},
     {"ws-queue", required_argument, NULL, OPT_WS_QUEUE},
+    {"ws-queue-bytes", required_argument, NULL, OPT_WS_QUEUE_BYTES},
     {"ws-ping", required_argument, NULL, OPT_WS_PING},
     {"ws-idle", required_argument, NULL, OPT_WS_IDLE},
     {"http-keepalive", required_argument, NULL, OPT_KEEPALIVE},
@@ -51,6 +53,7 @@ const char gw_cli_help[] =
     "  --ws-queue N           messages queued per WebSocket client (default 256); a client\n"
     "                         whose queue is full loses messages (counted), one that loses\n"
     "                         4 queues' worth in a row is closed (1008)\n"
+    "  --ws-queue-bytes BYTES bytes queued per WebSocket client (default 4194304)\n"
     "  --ws-ping S            ping a quiet WebSocket after S seconds (default 20)\n"
     "  --ws-idle S            close a WebSocket without traffic or pong for S s (default 60)\n"
     "  --http-keepalive S     close idle keep-alive HTTP connections after S s (default 5)\n"
@@ -81,6 +84,7 @@ int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why
         {OPT_MAX_WS_MESSAGE, "--max-ws-message", 1, 16ull << 20},
         {OPT_MAX_WS_CLIENTS, "--max-ws-clients", 1, 100000},
         {OPT_WS_QUEUE, "--ws-queue", 1, 1000000},
+        {OPT_WS_QUEUE_BYTES, "--ws-queue-bytes", 1024, 1ull << 30},
         {OPT_WS_PING, "--ws-ping", 1, 65535},
         {OPT_WS_IDLE, "--ws-idle", 1, 65535},
         {OPT_KEEPALIVE, "--http-keepalive", 1, 3600},
@@ -124,6 +128,9 @@ int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why
             break;
         case OPT_WS_QUEUE:
             cfg->ws_queue = (unsigned int)v;
+            break;
+        case OPT_WS_QUEUE_BYTES:
+            cfg->ws_queue_bytes = (size_t)v;
             break;
         case OPT_WS_PING:
             cfg->ws_ping_s = (unsigned int)v;

@@ -84,6 +84,7 @@ typedef struct gw_conn {
     char topics[256];                   /* comma-separated type prefixes; "" = all */
     gw_frame **ring;
     unsigned int ring_head, ring_count;
+    size_t ring_bytes;
     unsigned int overflow; /* consecutive drops */
     uint64_t dropped;
     unsigned char *rx; /* message being reassembled */

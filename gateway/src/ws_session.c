@@ -172,7 +172,9 @@ static bool enqueue(gw_gateway *gw, gw_conn *s, gw_frame *f)
 {
     if (s->closing)
         return false;
-    if (s->ring_count == gw->cfg.ws_queue) {
+    /* Full by count, or by bytes (an empty queue always takes one message, whatever size). */
+    if (s->ring_count == gw->cfg.ws_queue ||
+        (s->ring_count > 0 && s->ring_bytes + f->wire_len > gw->cfg.ws_queue_bytes)) {
         s->dropped++;
         gw->metrics.ws_dropped++;
         if (++s->overflow >= SLOW_CLOSE_QUEUES * gw->cfg.ws_queue) {
@@ -191,6 +193,7 @@ static bool enqueue(gw_gateway *gw, gw_conn *s, gw_frame *f)
     f->refs++;
     s->ring[(s->ring_head + s->ring_count) % gw->cfg.ws_queue] = f;
     s->ring_count++;
+    s->ring_bytes += f->wire_len;
     if (s->ring_count == 1)
         lws_callback_on_writable(s->wsi);
     return true;
@@ -335,6 +338,7 @@ static int receive(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const void *i
 
 static void pop(gw_gateway *gw, gw_conn *conn)
 {
+    conn->ring_bytes -= conn->ring[conn->ring_head]->wire_len;
     gw_frame_release(conn->ring[conn->ring_head]);
     conn->ring[conn->ring_head] = NULL;
     conn->ring_head = (conn->ring_head + 1) % gw->cfg.ws_queue;

@@ -17,8 +17,10 @@ void gw_item_free(gw_item *item)
     free(item);
 }
 
-void gw_xqueue_init(gw_xqueue *q, size_t event_cap)
+void gw_xqueue_init(gw_xqueue *q, size_t event_cap, size_t event_bytes_cap)
 {
+    q->event_bytes = 0;
+    q->event_bytes_cap = event_bytes_cap;
     pthread_mutex_init(&q->lock, NULL);
     q->head = q->tail = NULL;
     q->count = 0;
@@ -50,9 +52,12 @@ bool gw_xqueue_push(gw_xqueue *q, gw_item *item)
     pthread_mutex_lock(&q->lock);
     /* Completions are never refused (each one frees a waiting call); bus events are, so a
      * burst the service thread cannot keep up with costs memory only up to the cap. */
-    if (item->kind == GW_ITEM_EVENT && q->count >= q->event_cap) {
-        pthread_mutex_unlock(&q->lock);
-        return false;
+    if (item->kind == GW_ITEM_EVENT) {
+        if (q->count >= q->event_cap || q->event_bytes + item->text_len > q->event_bytes_cap) {
+            pthread_mutex_unlock(&q->lock);
+            return false;
+        }
+        q->event_bytes += item->text_len;
     }
     if (q->tail != NULL)
         q->tail->next = item;
@@ -75,6 +80,7 @@ gw_item *gw_xqueue_take_all(gw_xqueue *q)
     gw_item *head = q->head;
     q->head = q->tail = NULL;
     q->count = 0;
+    q->event_bytes = 0;
     pthread_mutex_unlock(&q->lock);
     return head;
 }

@@ -44,16 +44,18 @@ typedef struct gw_xqueue {
     pthread_mutex_t lock;
     gw_item *head, *tail;
     size_t count;
-    size_t event_cap; /* bus events beyond this many waiting are dropped (counted) */
+    size_t event_cap;       /* bus events beyond this many waiting are dropped (counted) */
+    size_t event_bytes;     /* bytes of the bus events waiting */
+    size_t event_bytes_cap; /* ... and beyond this many bytes */
     struct lws_context *ctx;
 } gw_xqueue;
 
-void gw_xqueue_init(gw_xqueue *q, size_t event_cap);
+void gw_xqueue_init(gw_xqueue *q, size_t event_cap, size_t event_bytes_cap);
 void gw_xqueue_destroy(gw_xqueue *q); /* frees the items left */
 /* Set once the libwebsockets context exists; pushes before that only queue. */
 void gw_xqueue_set_context(gw_xqueue *q, struct lws_context *ctx);
 /* Push and wake the service thread. Returns false (item not taken) only for an EVENT item
- * when event_cap events are already waiting. Any thread. */
+ * when event_cap events or event_bytes_cap bytes are already waiting. Any thread. */
 bool gw_xqueue_push(gw_xqueue *q, gw_item *item);
 /* Take every waiting item, in order (service thread). */
 gw_item *gw_xqueue_take_all(gw_xqueue *q);
