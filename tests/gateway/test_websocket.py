@@ -218,7 +218,7 @@ class SlowConsumer(gwtest.GatewayCase):
     daemon_args = ["--ws-queue", "8", "--max-ws-message", "200000"]
 
     def test_slow_client_loses_its_own_messages_only(self):
-        n, size = 150, 100000
+        n, size = 300, 100000
         url = self.ws_url + "/ws?id=comp1"
 
         async def run():
