@@ -11,13 +11,14 @@
 
 struct demo_component {
     const char *id;
+    genesis_coordinator *coordinator;
     genesis_log_fn log;
     void *log_arg;
 };
 
 static struct demo_component demo_components[] = {
-    {"comp1", NULL, NULL},
-    {"comp2", NULL, NULL},
+    {"comp1", NULL, NULL, NULL},
+    {"comp2", NULL, NULL, NULL},
 };
 
 static void demo_on_request(const genesis_request *req, genesis_reply *reply, void *arg)
@@ -56,9 +57,27 @@ static void printable_excerpt(char *out, size_t size, const unsigned char *data,
     out[n] = '\0';
 }
 
+/* An external event (a WebSocket client's message through the gateway) is relayed to every
+ * other external client: a chat room, the sketch's broadcast scenario. */
+static void relay_external(const struct demo_component *dc, const genesis_event *ev)
+{
+    size_t len = 0;
+    const void *data = genesis_event_data(ev, &len);
+    genesis_call_options opts;
+    genesis_call_options_init(&opts, GENESIS_CALL_OPTIONS_VERSION);
+    opts.source = genesis_event_source(ev); /* the sender does not get its own message back */
+    opts.content_type = genesis_event_content_type(ev);
+    if (genesis_coordinator_emit_external(dc->coordinator, genesis_event_type(ev), data, len,
+                                          &opts) != GENESIS_OK &&
+        dc->log != NULL)
+        dc->log(GENESIS_LOG_WARN, genesis_last_error(), dc->log_arg);
+}
+
 static void demo_on_event(const genesis_event *ev, void *arg)
 {
     const struct demo_component *dc = arg;
+    if (genesis_event_is_external(ev))
+        relay_external(dc, ev);
     if (dc->log == NULL)
         return;
     size_t len = 0;
@@ -67,9 +86,9 @@ static void demo_on_event(const genesis_event *ev, void *arg)
     printable_excerpt(excerpt, sizeof excerpt, data, len);
 
     char message[1024];
-    snprintf(message, sizeof message, "%s received event %s from %s: %s%s", dc->id,
-             genesis_event_type(ev), genesis_event_source(ev), excerpt,
-             len > DEMO_EVENT_DATA_MAX ? "..." : "");
+    snprintf(message, sizeof message, "%s received %s event %s from %s: %s%s", dc->id,
+             genesis_event_is_external(ev) ? "external" : "local", genesis_event_type(ev),
+             genesis_event_source(ev), excerpt, len > DEMO_EVENT_DATA_MAX ? "..." : "");
     dc->log(GENESIS_LOG_INFO, message, dc->log_arg);
 }
 
@@ -77,6 +96,7 @@ int demo_components_register(genesis_coordinator *c, genesis_log_fn log, void *l
 {
     for (size_t i = 0; i < sizeof demo_components / sizeof demo_components[0]; i++) {
         struct demo_component *dc = &demo_components[i];
+        dc->coordinator = c;
         dc->log = log;
         dc->log_arg = log_arg;
 

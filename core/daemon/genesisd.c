@@ -24,9 +24,12 @@
 #include "daemon_log.h"
 #include "demo_components.h"
 #include "supervisor.h"
+#include "gateway.h"
+#include "gateway_cli.h"
 
 #define DEFAULT_FRONT_DOOR "tcp://127.0.0.1:7400"
 #define DEFAULT_EVENT_BUS  "tcp://127.0.0.1:7401"
+#define DEFAULT_HTTP       "127.0.0.1:8080"
 #define MAX_WORKERS        1024
 #define URL_BUF_SIZE       1024
 
@@ -52,6 +55,8 @@ struct daemon_config {
     uint32_t checkpoint_interval_ms;
     unsigned int checkpoint_generations;
     struct supervise_flags supervise;
+    int http; /* serve the embedded gateway */
+    gw_config gateway;
 };
 
 static void usage(FILE *out)
@@ -70,12 +75,17 @@ static void usage(FILE *out)
             "  --log-level LEVEL   error, warn, info (default) or debug; logs go to stderr\n"
             "  --workers N         worker threads started up front (default 4; the pool\n"
             "                      grows while handlers block)\n"
+            "  --http HOST:PORT|off  serve the HTTP+JSON / WebSocket gateway in-process on this\n"
+            "                      address; default $GENESIS_HTTP or " DEFAULT_HTTP "\n"
+            "                      (port 0 picks a free port; 'off' disables it)\n"
+            "Gateway flags (with --http):\n"
+            "%s"
             "  --version           print the version and exit\n"
             "  --help              print this help and exit\n"
             "\n"
             "URLs are NNG's: tcp://host:port (port 0 picks a free port), ipc:///path.\n"
             "Once listening, prints one line on stdout:\n"
-            "  ready front_door=<url> event_bus=<url>\n"
+            "  ready front_door=<url> event_bus=<url> [http=<url>]\n"
             "SIGINT or SIGTERM stops the daemon cleanly (in-flight requests drain).\n"
             "\n"
             "Exit status: 0 clean shutdown, 1 runtime failure (e.g. address in use),\n"
@@ -101,7 +111,24 @@ static void usage(FILE *out)
             "                                killed and restarted (1000)\n"
             "Children get GENESIS_FRONT_DOOR, GENESIS_EVENT_BUS and GENESIS_COMPONENT_ID; their\n"
             "output goes to genesisd's stderr. A FAILED child restarts only on the Admin command\n"
-            "'supervisor.restart ID'. SIGTERM stops the children (SIGKILL after 3 s).\n");
+            "'supervisor.restart ID'. SIGTERM stops the children (SIGKILL after 3 s).\n",
+            gw_cli_help);
+}
+
+/* "off" disables the gateway; anything else is HOST:PORT. Returns 0 or -1 (message printed). */
+static int parse_http(struct daemon_config *cfg, const char *spec)
+{
+    char why[256];
+    if (strcmp(spec, "off") == 0) {
+        cfg->http = 0;
+        return 0;
+    }
+    cfg->http = 1;
+    if (gw_config_set_listen(&cfg->gateway, spec, why, sizeof(why)) != 0) {
+        fprintf(stderr, "genesisd: --http: %s\n", why);
+        return -1;
+    }
+    return 0;
 }
 
 /* Parse a worker count in [1, MAX_WORKERS]. Returns 0 on success. */
@@ -183,9 +210,11 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
         OPT_RESTART_INTENSITY,
         OPT_RESTART_BACKOFF,
         OPT_SUPERVISE_STARTUP,
-        OPT_SUPERVISE_HANG
+        OPT_SUPERVISE_HANG,
+        OPT_HTTP
     };
-    static const struct option long_opts[] = {
+    static const struct option own_opts[] = {
+        {"http", required_argument, NULL, OPT_HTTP},
         {"front-door", required_argument, NULL, OPT_FRONT_DOOR},
         {"events", required_argument, NULL, OPT_EVENTS},
         {"demo", no_argument, NULL, OPT_DEMO},
@@ -204,8 +233,20 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
         {"supervise-startup-ms", required_argument, NULL, OPT_SUPERVISE_STARTUP},
         {"supervise-hang-ms", required_argument, NULL, OPT_SUPERVISE_HANG},
         {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
     };
+    struct option long_opts[64];
+    size_t n_opts = 0;
+    for (size_t i = 0; i < sizeof(own_opts) / sizeof(own_opts[0]); i++)
+        long_opts[n_opts++] = own_opts[i];
+    for (size_t i = 0; gw_cli_options[i].name != NULL; i++)
+        long_opts[n_opts++] = gw_cli_options[i];
+    memset(&long_opts[n_opts], 0, sizeof(long_opts[n_opts]));
+
+    gw_config_init(&cfg->gateway);
+    cfg->http = 0;
+    const char *http_env = getenv("GENESIS_HTTP");
+    if (parse_http(cfg, http_env != NULL && http_env[0] != '\0' ? http_env : DEFAULT_HTTP) != 0)
+        return EXIT_USAGE;
 
     const char *env = getenv("GENESIS_FRONT_DOOR");
     cfg->front_door = (env != NULL && env[0] != '\0') ? env : DEFAULT_FRONT_DOOR;
@@ -223,8 +264,20 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
     supervisor_options_init(&cfg->supervise.options);
 
     int opt;
+    char why[512];
     while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+        int gw_opt = gw_cli_apply(&cfg->gateway, opt, optarg, why, sizeof(why));
+        if (gw_opt < 0) {
+            fprintf(stderr, "genesisd: %s\n", why);
+            return EXIT_USAGE;
+        }
+        if (gw_opt > 0)
+            continue;
         switch (opt) {
+        case OPT_HTTP:
+            if (parse_http(cfg, optarg) != 0)
+                return EXIT_USAGE;
+            break;
         case OPT_FRONT_DOOR:
             cfg->front_door = optarg;
             break;
@@ -478,9 +531,35 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     }
 
+    /* The embedded gateway is a client of this coordinator like any other (it dials the front
+     * door and the event bus we just opened, so it behaves as genesis-gateway does), except
+     * that requests, the hot path, go to the coordinator directly. */
+    gw_gateway *gateway = NULL;
+    char http_url[300] = "";
+    if (cfg.http) {
+        char why[512];
+        cfg.gateway.front_door = front_door;
+        cfg.gateway.event_bus = event_bus;
+        cfg.gateway.coordinator = coord; /* requests skip the socket hop */
+        cfg.gateway.log = daemon_log_sink;
+        cfg.gateway.log_arg = NULL;
+        cfg.gateway.log_level = cfg.log_level;
+        rc = gw_new(&gateway, &cfg.gateway, why, sizeof(why));
+        if (rc == GENESIS_OK)
+            rc = gw_start(gateway, why, sizeof(why));
+        if (rc != GENESIS_OK) {
+            fprintf(stderr, "genesisd: cannot start the HTTP gateway: %s\n", why);
+            gw_free(gateway);
+            genesis_coordinator_free(coord);
+            return rc == GENESIS_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_FAILURE;
+        }
+        gw_url(gateway, http_url, sizeof(http_url));
+    }
+
     supervisor *sup = NULL;
     rc = start_supervisor(coord, &cfg.supervise, front_door, event_bus, &sup);
     if (rc != EXIT_SUCCESS) {
+        gw_free(gateway);
         genesis_coordinator_free(coord);
         return rc;
     }
@@ -488,7 +567,10 @@ int main(int argc, char **argv)
     daemon_logf(GENESIS_LOG_INFO, "genesisd %s (pid %ld) ready", genesis_version_string(),
                 (long)getpid());
     /* The one line a supervisor or a test waits for; it carries the bound tcp ports. */
-    printf("ready front_door=%s event_bus=%s\n", front_door, event_bus);
+    if (gateway != NULL)
+        printf("ready front_door=%s event_bus=%s http=%s\n", front_door, event_bus, http_url);
+    else
+        printf("ready front_door=%s event_bus=%s\n", front_door, event_bus);
     fflush(stdout);
 
     int sig = 0;
@@ -506,6 +588,7 @@ int main(int argc, char **argv)
                 : sig == SIGTERM ? "SIGTERM"
                                  : "a stop request");
 
+    gw_free(gateway);     /* first: its requests drain through the coordinator */
     supervisor_free(sup); /* children stop (and unregister) before the coordinator drains */
     rc = genesis_coordinator_stop(coord);
     if (rc != GENESIS_OK)

@@ -308,8 +308,9 @@ int genesis_client_request_async(genesis_client *cl, const char *target, const c
     return client_start(cl, &rp.env, timeout, EXPECT_RESULT, cb, arg, false);
 }
 
-int genesis_client_emit(genesis_client *cl, const char *type, const void *data, size_t len,
-                        const genesis_call_options *opts, genesis_result **out)
+/* An Emit envelope: a local broadcast (target NULL) or an external event for one component. */
+static int client_emit(genesis_client *cl, const char *target, const char *type, const void *data,
+                       size_t len, const genesis_call_options *opts, genesis_result **out)
 {
     gn_clear_error();
     if (out != NULL)
@@ -330,9 +331,32 @@ int genesis_client_emit(genesis_client *cl, const char *type, const void *data, 
     emit.payload = &payload;
     emit.source = (char *)(opts != NULL && opts->source != NULL ? opts->source : cl->name);
     emit.criticality = (Genesis__V1__Criticality)(opts != NULL ? opts->criticality : 0);
+    if (target != NULL) {
+        emit.target = (char *)target;
+        emit.scope = GENESIS__V1__SCOPE__SCOPE_EXTERNAL;
+    }
     env.body_case = GENESIS__V1__ENVELOPE__BODY_EMIT;
     env.emit = &emit;
     return wait_result(cl, &env, opts != NULL ? opts->timeout_ms : 0, EXPECT_EMIT, out);
+}
+
+int genesis_client_emit(genesis_client *cl, const char *type, const void *data, size_t len,
+                        const genesis_call_options *opts, genesis_result **out)
+{
+    return client_emit(cl, NULL, type, data, len, opts, out);
+}
+
+int genesis_client_emit_to(genesis_client *cl, const char *target, const char *type,
+                           const void *data, size_t len, const genesis_call_options *opts,
+                           genesis_result **out)
+{
+    if (target == NULL || target[0] == '\0') {
+        gn_clear_error();
+        if (out != NULL)
+            *out = NULL;
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "emit_to: NULL or empty target");
+    }
+    return client_emit(cl, target, type, data, len, opts, out);
 }
 
 int genesis_client_status(genesis_client *cl, uint32_t timeout_ms, genesis_result **out)

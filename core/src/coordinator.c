@@ -449,9 +449,9 @@ int genesis_coordinator_request_async(genesis_coordinator *co, const char *targe
     return gn_call_route(co, &p, (gn_call_completion){cb, arg, false});
 }
 
-int genesis_coordinator_emit(genesis_coordinator *co, const char *type, const void *data,
-                             size_t len, const genesis_call_options *opts, unsigned int *delivered,
-                             unsigned int *dropped)
+static int coordinator_emit(genesis_coordinator *co, int scope, const char *type, const void *data,
+                            size_t len, const genesis_call_options *opts, unsigned int *delivered,
+                            unsigned int *dropped)
 {
     gn_clear_error();
     if (co == NULL || type == NULL || (data == NULL && len > 0))
@@ -466,10 +466,24 @@ int genesis_coordinator_emit(genesis_coordinator *co, const char *type, const vo
         return gn_fail(GENESIS_UNAVAILABLE, "emit: the coordinator is stopping");
     int reason; /* the public emit reports the reason through genesis_last_error() */
     int rv = gn_emit(co, type, data, len, opts != NULL ? opts->content_type : NULL,
-                     opts != NULL ? opts->source : NULL, GENESIS__V1__SCOPE__SCOPE_LOCAL, delivered,
-                     dropped, NULL, &reason);
+                     opts != NULL ? opts->source : NULL, scope, delivered, dropped, NULL, &reason);
     gn_coordinator_leave(co);
     return rv;
+}
+
+int genesis_coordinator_emit(genesis_coordinator *co, const char *type, const void *data,
+                             size_t len, const genesis_call_options *opts, unsigned int *delivered,
+                             unsigned int *dropped)
+{
+    return coordinator_emit(co, GENESIS__V1__SCOPE__SCOPE_LOCAL, type, data, len, opts, delivered,
+                            dropped);
+}
+
+int genesis_coordinator_emit_external(genesis_coordinator *co, const char *type, const void *data,
+                                      size_t len, const genesis_call_options *opts)
+{
+    return coordinator_emit(co, GENESIS__V1__SCOPE__SCOPE_EXTERNAL, type, data, len, opts, NULL,
+                            NULL);
 }
 
 /* ---- observation ------------------------------------------------------------------------- */

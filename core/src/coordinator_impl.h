@@ -93,7 +93,8 @@ struct genesis_coordinator {
     nng_socket bus;
     nng_listener bus_listener;
     bool bus_open;
-    atomic_uint_fast64_t bus_sequence[2]; /* per scope: local, external */
+    atomic_uint_fast64_t bus_sequence[2];   /* per scope: local, external */
+    atomic_uint_fast64_t directed_sequence; /* targeted external events (gn_emit_to) */
     nng_aio *health_timer;
 
     atomic_uint_fast64_t n_requests, n_succeeded, n_failed, n_timed_out, n_rejected;
@@ -204,6 +205,11 @@ int gn_bus_guard(genesis_coordinator *co, struct gn_guard *guard);
 int gn_emit(genesis_coordinator *co, const char *type, const void *data, size_t len,
             const char *content_type, const char *source, int scope, unsigned int *delivered,
             unsigned int *dropped, uint64_t *sequence, int *reason);
+/* Deliver an external event to the one component target: in-process through on_event
+ * (is_external 1), remote on the bus under "to:<target>:<type>". NOT_FOUND when no such id. */
+int gn_emit_to(genesis_coordinator *co, const char *target, const char *type, const void *data,
+               size_t len, const char *content_type, const char *source, unsigned int *delivered,
+               unsigned int *dropped, uint64_t *sequence, int *reason);
 /* Fail and free the queued (never delivered) events of a closed events lane. */
 void gn_events_discard(gn_task *list);
 

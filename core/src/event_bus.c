@@ -100,6 +100,38 @@ static bool deliver_local(gn_component *comp, const char *type, const void *data
     return true;
 }
 
+/* Publish on the bus. PUB never blocks: slow subscribers lose messages and count the gap
+ * themselves. target non-NULL makes it a directed event ("to:<target>:<type>"). */
+static bool publish(genesis_coordinator *co, const char *type, const void *data, size_t len,
+                    const char *content_type, const char *source, int scope, const char *target,
+                    uint64_t seq)
+{
+    if (!co->bus_open)
+        return false;
+    gn_wire_event ev = GENESIS__V1__EVENT__INIT;
+    Genesis__V1__Payload payload = GENESIS__V1__PAYLOAD__INIT;
+    payload.data.data = (uint8_t *)data;
+    payload.data.len = len;
+    payload.content_type = (char *)content_type;
+    ev.sequence = seq;
+    ev.type = (char *)type;
+    ev.source = (char *)source;
+    ev.payload = &payload;
+    ev.scope = (Genesis__V1__Scope)scope;
+    ev.publisher = co->instance_id;
+    ev.timestamp_ms = gn_wall_ms();
+    ev.target = (char *)(target != NULL ? target : "");
+    nng_msg *msg = NULL;
+    if (gn_event_frame_encode(&ev, &msg) != GENESIS_OK)
+        return false;
+    if (nng_sendmsg(co->bus, msg, NNG_FLAG_NONBLOCK) != 0) {
+        nng_msg_free(msg);
+        return false;
+    }
+    atomic_fetch_add(&co->n_events_published, 1);
+    return true;
+}
+
 int gn_emit(genesis_coordinator *co, const char *type, const void *data, size_t len,
             const char *content_type, const char *source, int scope, unsigned int *delivered,
             unsigned int *dropped, uint64_t *sequence, int *reason)
@@ -150,28 +182,65 @@ int gn_emit(genesis_coordinator *co, const char *type, const void *data, size_t 
                    type, source, lost);
     }
 
-    if (co->bus_open) {
-        gn_wire_event ev = GENESIS__V1__EVENT__INIT;
-        Genesis__V1__Payload payload = GENESIS__V1__PAYLOAD__INIT;
-        payload.data.data = (uint8_t *)data;
-        payload.data.len = len;
-        payload.content_type = (char *)content_type;
-        ev.sequence = seq;
-        ev.type = (char *)type;
-        ev.source = (char *)source;
-        ev.payload = &payload;
-        ev.scope = (Genesis__V1__Scope)scope;
-        ev.publisher = co->instance_id;
-        ev.timestamp_ms = gn_wall_ms();
-        nng_msg *msg = NULL;
-        /* PUB never blocks: slow subscribers lose messages and count the gap themselves. */
-        if (gn_event_frame_encode(&ev, &msg) == GENESIS_OK) {
-            if (nng_sendmsg(co->bus, msg, NNG_FLAG_NONBLOCK) == 0)
-                atomic_fetch_add(&co->n_events_published, 1);
-            else
-                nng_msg_free(msg);
+    publish(co, type, data, len, content_type, source, scope, NULL, seq);
+    if (delivered != NULL)
+        *delivered = ok;
+    if (dropped != NULL)
+        *dropped = lost;
+    if (sequence != NULL)
+        *sequence = seq;
+    *reason = GENESIS_REASON_NONE;
+    return GENESIS_OK;
+}
+
+int gn_emit_to(genesis_coordinator *co, const char *target, const char *type, const void *data,
+               size_t len, const char *content_type, const char *source, unsigned int *delivered,
+               unsigned int *dropped, uint64_t *sequence, int *reason)
+{
+    *reason = GENESIS_REASON_INVALID_ARGUMENT;
+    if (!gn_valid_type(type))
+        return gn_fail(GENESIS_INVALID_ARGUMENT,
+                       "emit: invalid event type (1..%u printable bytes, no spaces)",
+                       GN_MAX_TYPE_LEN);
+    if (!gn_valid_id(target))
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "emit: invalid target component id");
+    *reason = GENESIS_REASON_MESSAGE_TOO_LARGE;
+    if (len > co->opts.max_message_size)
+        return gn_fail(GENESIS_RESOURCE_EXHAUSTED,
+                       "emit: payload of %zu bytes exceeds the limit of %zu bytes", len,
+                       co->opts.max_message_size);
+    gn_component *comp = gn_registry_lookup(co->registry, target);
+    *reason = GENESIS_REASON_NOT_FOUND;
+    if (comp == NULL)
+        return gn_fail(GENESIS_NOT_FOUND, "emit: no component '%s' is registered", target);
+    source = source != NULL ? source : "";
+    content_type = content_type != NULL ? content_type : "";
+    uint64_t seq = atomic_fetch_add(&co->directed_sequence, 1) + 1;
+    atomic_fetch_add(&co->n_events_emitted, 1);
+    unsigned int ok = 0, lost = 0;
+    int rv = GENESIS_OK;
+    if (comp->kind == GN_INPROC) {
+        if (comp->callbacks.on_event == NULL) {
+            *reason = GENESIS_REASON_NO_HANDLER;
+            rv = gn_fail(GENESIS_FAILED_PRECONDITION,
+                         "emit: component '%s' takes no events (no on_event)", target);
+        } else if (deliver_local(comp, type, data, len, content_type, source, seq, 1)) {
+            ok = 1;
+            atomic_fetch_add(&co->n_events_delivered, 1);
+        } else {
+            lost = 1;
+            atomic_fetch_add(&comp->n_events_dropped, 1);
+            atomic_fetch_add(&co->n_events_dropped, 1);
         }
+    } else if (!publish(co, type, data, len, content_type, source,
+                        GENESIS__V1__SCOPE__SCOPE_EXTERNAL, target, seq)) {
+        *reason = GENESIS_REASON_TRANSPORT_ERROR;
+        rv = gn_fail(GENESIS_UNAVAILABLE, "emit: cannot publish to remote component '%s' (%s)",
+                     target, co->bus_open ? "bus send failed" : "no event bus");
     }
+    gn_component_release(comp);
+    if (rv != GENESIS_OK)
+        return rv;
     if (delivered != NULL)
         *delivered = ok;
     if (dropped != NULL)

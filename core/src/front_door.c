@@ -166,8 +166,12 @@ static void handle_emit(fd_ctx *c, const Genesis__V1__Emit *e)
     unsigned int delivered = 0, dropped = 0;
     uint64_t seq = 0;
     int reason = GENESIS_REASON_NONE;
-    int rv = gn_emit(co, e->type, data, len, gn_payload_content_type(e->payload), e->source,
-                     (int)e->scope, &delivered, &dropped, &seq, &reason);
+    int rv =
+        e->target != NULL && e->target[0] != '\0'
+            ? gn_emit_to(co, e->target, e->type, data, len, gn_payload_content_type(e->payload),
+                         e->source, &delivered, &dropped, &seq, &reason)
+            : gn_emit(co, e->type, data, len, gn_payload_content_type(e->payload), e->source,
+                      (int)e->scope, &delivered, &dropped, &seq, &reason);
     gn_coordinator_leave(co);
     if (rv != GENESIS_OK) {
         send_error(c, rv, reason, genesis_last_error());

@@ -678,6 +678,11 @@ static int open_sockets(genesis_service *svc, const char *front_door_url, const 
                                 svc->opts.max_message_size, &hooks);
     if (rv == GENESIS_OK)
         rv = gn_subscriber_subscribe(svc->sub, GN_TOPIC_LOCAL);
+    if (rv == GENESIS_OK) { /* external events directed at this component (WebSocket clients) */
+        char directed[GN_MAX_ID_LEN + 8];
+        snprintf(directed, sizeof(directed), GN_TOPIC_DIRECTED "%s:", svc->id);
+        rv = gn_subscriber_subscribe(svc->sub, directed);
+    }
     if (rv != GENESIS_OK) {
         gn_subscriber_free(svc->sub);
         svc->sub = NULL;

@@ -156,19 +156,37 @@ static const char *scope_prefix(int scope)
     return scope == GENESIS__V1__SCOPE__SCOPE_EXTERNAL ? GN_TOPIC_EXTERNAL : GN_TOPIC_LOCAL;
 }
 
+/* The topic of an event: "<scope>:<type>", or "to:<target>:<type>" for a directed event.
+ * Written into stack when it fits, else into a new buffer; *len excludes the NUL. */
+static char *event_topic(const gn_wire_event *ev, char *stack, size_t size, size_t *len)
+{
+    const char *type = ev->type != NULL ? ev->type : "";
+    const char *target = ev->target != NULL ? ev->target : "";
+    const char *prefix = target[0] != '\0' ? GN_TOPIC_DIRECTED : scope_prefix(ev->scope);
+    size_t pl = strlen(prefix), gl = strlen(target), tl = strlen(type);
+    size_t n = pl + (gl > 0 ? gl + 1 : 0) + tl;
+    char *topic = n + 1 <= size ? stack : malloc(n + 1);
+    if (topic == NULL)
+        return NULL;
+    memcpy(topic, prefix, pl);
+    if (gl > 0) {
+        memcpy(topic + pl, target, gl);
+        topic[pl + gl] = ':';
+    }
+    memcpy(topic + n - tl, type, tl);
+    topic[n] = '\0';
+    *len = n;
+    return topic;
+}
+
 int gn_event_frame_encode(gn_wire_event *ev, nng_msg **out)
 {
-    const char *prefix = scope_prefix(ev->scope);
-    const char *type = ev->type != NULL ? ev->type : "";
-    size_t pl = strlen(prefix), tl = strlen(type);
-    char stack[GN_MAX_TYPE_LEN + 16];
-    char *topic = pl + tl + 1 <= sizeof(stack) ? stack : malloc(pl + tl + 1);
+    char stack[GN_MAX_TYPE_LEN + 160];
+    size_t n = 0;
+    char *topic = event_topic(ev, stack, sizeof(stack), &n);
     if (topic == NULL)
         return GENESIS_RESOURCE_EXHAUSTED;
-    memcpy(topic, prefix, pl);
-    memcpy(topic + pl, type, tl);
-    topic[pl + tl] = '\0';
-    int rv = pack_into_msg(&ev->base, pl + tl + 1, topic, out);
+    int rv = pack_into_msg(&ev->base, n + 1, topic, out);
     if (topic != stack)
         free(topic);
     return rv;
@@ -192,10 +210,13 @@ int gn_event_frame_decode(const void *buf, size_t len, size_t max_size, gn_wire_
     if (ev == NULL)
         return reject(GENESIS_INVALID_ARGUMENT, GENESIS_REASON_MALFORMED_MESSAGE, NULL, why,
                       why_size, "event frame does not decode as a genesis.v1.Event");
-    const char *prefix = scope_prefix(ev->scope);
-    size_t pl = strlen(prefix);
-    if (topic_len != pl + strlen(ev->type) || memcmp(p, prefix, pl) != 0 ||
-        memcmp(p + pl, ev->type, topic_len - pl) != 0) {
+    char stack[GN_MAX_TYPE_LEN + 160];
+    size_t n = 0;
+    char *expected = event_topic(ev, stack, sizeof(stack), &n);
+    bool match = expected != NULL && n == topic_len && memcmp(p, expected, n) == 0;
+    if (expected != stack)
+        free(expected);
+    if (!match) {
         genesis__v1__event__free_unpacked(ev, NULL);
         return reject(GENESIS_INVALID_ARGUMENT, GENESIS_REASON_MALFORMED_MESSAGE, NULL, why,
                       why_size, "event frame topic does not match the event's scope and type");

@@ -44,6 +44,7 @@ int gn_reply_msg(nng_msg **out, int code, int reason, const char *message, const
  * the topic prefix with NNG's byte-prefix subscription. */
 #define GN_TOPIC_LOCAL    "local:"
 #define GN_TOPIC_EXTERNAL "external:"
+#define GN_TOPIC_DIRECTED "to:" /* "to:<target>:<type>": an event for one component */
 
 int gn_event_frame_encode(gn_wire_event *ev, nng_msg **out);
 /* Decode a frame; checks that the topic matches the event inside. */

@@ -36,8 +36,9 @@ static bool start_daemon(daemon_fixture *d)
     char front[URL_SIZE], bus[URL_SIZE];
     gt_ipc_url(front, sizeof(front), d->dir, "front");
     gt_ipc_url(bus, sizeof(bus), d->dir, "bus");
-    const char *argv[] = {GENESISD_PATH, "--front-door", front,  "--events", bus,
-                          "--demo",      "--log-level",  "warn", NULL};
+    /* --http off: this test is about the coordinator; a fixed HTTP port could collide. */
+    const char *argv[] = {GENESISD_PATH, "--front-door", front,    "--events", bus, "--demo",
+                          "--log-level", "warn",         "--http", "off",      NULL};
     if (gt_process_spawn(&d->proc, argv, GT_CAPTURE_STDOUT) != 0) {
         print_error("cannot start %s: %s\n", GENESISD_PATH, strerror(errno));
         return false;

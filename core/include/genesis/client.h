@@ -63,6 +63,17 @@ GENESIS_API int genesis_client_emit(genesis_client *cl, const char *type, const 
                                     size_t len, const genesis_call_options *opts,
                                     genesis_result **out);
 
+/* Send an external event to one component, as the gateway does with a WebSocket client's
+ * message: an in-process target receives it through its on_event callback with
+ * genesis_event_is_external() non-zero, a remote target through its service's on_event. Other
+ * components and bus subscribers do not see it. Waits for the coordinator's acknowledgement;
+ * returns the status (NOT_FOUND when target is not registered, FAILED_PRECONDITION when it
+ * takes no events) and fills *out (may be NULL) as genesis_client_emit does. opts->source
+ * names the sender (the gateway uses the WebSocket connection's name). */
+GENESIS_API int genesis_client_emit_to(genesis_client *cl, const char *target, const char *type,
+                                       const void *data, size_t len,
+                                       const genesis_call_options *opts, genesis_result **out);
+
 /* Ask the coordinator for its status report; *out receives a result whose payload is the
  * JSON document described at genesis_coordinator_status. timeout_ms 0 = default. */
 GENESIS_API int genesis_client_status(genesis_client *cl, uint32_t timeout_ms,

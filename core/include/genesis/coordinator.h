@@ -128,7 +128,9 @@ typedef int (*genesis_restore_fn)(const void *data, size_t len, uint64_t generat
 typedef struct genesis_component {
     unsigned int version;          /* GENESIS_COMPONENT_VERSION (1 or 2) */
     genesis_request_fn on_request; /* required */
-    genesis_event_fn on_event;     /* local events from other components; may be NULL */
+    genesis_event_fn on_event;     /* local events from other components, and external events
+                                      sent to this component (genesis_event_is_external);
+                                      may be NULL */
     void *arg;                     /* passed last to every callback; owned by the caller */
     /* ---- version 2 ---- */
     genesis_snapshot_fn snapshot; /* may be NULL: the component keeps no durable state */
@@ -171,6 +173,15 @@ GENESIS_API int genesis_coordinator_request_async(genesis_coordinator *c, const 
 GENESIS_API int genesis_coordinator_emit(genesis_coordinator *c, const char *type, const void *data,
                                          size_t len, const genesis_call_options *opts,
                                          unsigned int *delivered, unsigned int *dropped);
+
+/* Emit an external event: published on the event bus under "external:<type>" for external
+ * clients (the gateway pushes it to every WebSocket client but opts->source, so a component
+ * relaying a client's message names that client as the source). In-process components do not
+ * receive it. Never blocks. Returns GENESIS_OK once published (or when no bus is listening:
+ * there is then nobody to lose it). */
+GENESIS_API int genesis_coordinator_emit_external(genesis_coordinator *c, const char *type,
+                                                  const void *data, size_t len,
+                                                  const genesis_call_options *opts);
 
 #define GENESIS_COORDINATOR_STATS_VERSION 1
 

@@ -1,0 +1,22 @@
+/* Command-line flags of the gateway, shared by genesis-gateway and genesisd (which embeds
+ * the gateway): one table, one help text, one parser. */
+#ifndef GW_GATEWAY_CLI_H
+#define GW_GATEWAY_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include "gateway.h"
+
+/* getopt_long entries (values from GW_CLI_FIRST up), terminated by a zero entry. */
+#define GW_CLI_FIRST 1000
+extern const struct option gw_cli_options[];
+
+/* Help lines for those flags. */
+extern const char gw_cli_help[];
+
+/* Apply one parsed option. Returns 1 when it was a gateway flag, 0 when not, -1 when its
+ * value is invalid (why says which and why). */
+int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why_size);
+
+#endif /* GW_GATEWAY_CLI_H */

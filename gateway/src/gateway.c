@@ -1,0 +1,411 @@
+/* The gateway object: configuration, the libwebsockets context and its one service thread,
+ * the client that dials the coordinator, the bus subscription for external events, the job
+ * threads for blocking calls, and the drain of the cross-thread queue. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "gw_internal.h"
+#include "json_map.h"
+
+#define EVENT_BACKLOG       16384       /* bus events waiting for fan-out at most */
+#define EVENT_BACKLOG_BYTES (64u << 20) /* ... and bytes of them */
+#define JOB_BACKLOG         4096        /* status queries and client messages waiting at most */
+
+uint64_t gw_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void gw_config_init(gw_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->host, sizeof(cfg->host), "127.0.0.1");
+    cfg->port = 8080;
+    cfg->max_body = 1024 * 1024;
+    cfg->max_header = 8192;
+    cfg->max_ws_message = 64 * 1024;
+    cfg->max_ws_clients = 100;
+    cfg->ws_queue = 256;
+    cfg->ws_queue_bytes = 4u << 20;
+    cfg->ws_ping_s = 20;
+    cfg->ws_idle_s = 60;
+    cfg->http_keepalive_s = 5;
+    cfg->header_timeout_s = 10;
+    cfg->default_timeout_ms = 10000;
+    cfg->job_threads = 2;
+    cfg->log_level = GENESIS_LOG_INFO;
+}
+
+int gw_config_set_listen(gw_config *cfg, const char *spec, char *why, size_t why_size)
+{
+    const char *colon = strrchr(spec, ':');
+    const char *port = colon != NULL ? colon + 1 : spec;
+    size_t host_len = colon != NULL ? (size_t)(colon - spec) : 0;
+    char *end = NULL;
+    errno = 0;
+    long p = strtol(port, &end, 10);
+    if (port[0] == '\0' || *end != '\0' || errno != 0 || p < 0 || p > 65535 ||
+        host_len >= sizeof(cfg->host)) {
+        snprintf(why, why_size, "'%s' is not HOST:PORT (port 0..65535), PORT or 'off'", spec);
+        return -1;
+    }
+    if (host_len > 0) {
+        memcpy(cfg->host, spec, host_len);
+        cfg->host[host_len] = '\0';
+        /* [::1]:8080 */
+        if (cfg->host[0] == '[' && cfg->host[host_len - 1] == ']') {
+            memmove(cfg->host, cfg->host + 1, host_len - 2);
+            cfg->host[host_len - 2] = '\0';
+        }
+    }
+    cfg->port = (int)p;
+    return 0;
+}
+
+void gw_log(gw_gateway *gw, int level, const char *fmt, ...)
+{
+    if (level > gw->cfg.log_level)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (gw->cfg.log != NULL)
+        gw->cfg.log(level, msg, gw->cfg.log_arg);
+    else
+        fprintf(stderr, "genesis-gateway: %s\n", msg);
+}
+
+/* ---- cross-thread work ---------------------------------------------------------------------- */
+
+/* On a job thread: the blocking coordinator calls. */
+static void run_job(void *arg, gw_item *it)
+{
+    gw_gateway *gw = arg;
+    if (it->job == GW_JOB_STATUS) {
+        int rv = genesis_client_status(gw->client, 2000, &it->res);
+        if (rv != GENESIS_OK && it->res == NULL)
+            snprintf(it->error, sizeof(it->error), "%s", genesis_last_error());
+    } else {
+        genesis_call_options opts;
+        genesis_call_options_init(&opts, GENESIS_CALL_OPTIONS_VERSION);
+        opts.source = it->source;
+        opts.content_type = it->content_type;
+        opts.timeout_ms = 5000;
+        it->status = genesis_client_emit_to(gw->client, it->target, it->type, it->text,
+                                            it->text_len, &opts, &it->res);
+        if (it->status == GENESIS_OK) { /* nothing to tell the client */
+            gw_item_free(it);
+            return;
+        }
+        if (it->res == NULL)
+            snprintf(it->error, sizeof(it->error), "%s", genesis_last_error());
+    }
+    gw_xqueue_push(&gw->inbox, it);
+}
+
+/* On a client worker thread: an external event from the bus. The JSON frame is built here,
+ * off the service thread, once for all sessions. */
+static void on_bus_event(const genesis_event *ev, void *arg)
+{
+    gw_gateway *gw = arg;
+    atomic_fetch_add(&gw->events_received, 1);
+    size_t len = 0;
+    const void *data = genesis_event_data(ev, &len);
+    gw_item *it = calloc(1, sizeof(*it));
+    if (it == NULL) {
+        atomic_fetch_add(&gw->events_overflow, 1);
+        return;
+    }
+    it->kind = GW_ITEM_EVENT;
+    it->text = gw_event_json(genesis_event_type(ev), data, len, genesis_event_content_type(ev),
+                             genesis_event_source(ev), genesis_event_sequence(ev), &it->text_len);
+    it->source = strdup(genesis_event_source(ev));
+    it->type = strdup(genesis_event_type(ev));
+    if (it->text == NULL || it->source == NULL || it->type == NULL ||
+        !gw_xqueue_push(&gw->inbox, it)) {
+        gw_item_free(it);
+        atomic_fetch_add(&gw->events_overflow, 1);
+    }
+}
+
+/* On the service thread: everything other threads handed over. */
+static void drain(gw_gateway *gw)
+{
+    gw_item *it = gw_xqueue_take_all(&gw->inbox);
+    while (it != NULL) {
+        gw_item *next = it->next;
+        switch (it->kind) {
+        case GW_ITEM_HTTP_RESULT:
+            gw_http_complete(gw, it);
+            break;
+        case GW_ITEM_EVENT:
+            gw_ws_broadcast(gw, it);
+            break;
+        case GW_ITEM_WS_EMIT:
+            gw_ws_emit_failed(gw, it);
+            break;
+        default:
+            break;
+        }
+        gw_item_free(it);
+        it = next;
+    }
+}
+
+/* ---- libwebsockets -------------------------------------------------------------------------- */
+
+static int protocol_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                             void *in, size_t len)
+{
+    switch (reason) {
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        drain(lws_context_user(lws_get_context(wsi)));
+        return 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+    case LWS_CALLBACK_CLOSED:
+        return gw_ws_callback(wsi, reason, user, in, len);
+    default:
+        return gw_http_callback(wsi, reason, user, in, len);
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {"genesis", protocol_callback, sizeof(gw_conn), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static genesis_log_fn lws_log_sink;
+static void *lws_log_arg;
+
+/* libwebsockets' own errors and warnings go to the gateway's log (they name sockets and
+ * protocol states, never request contents). */
+static void lws_log(int level, const char *line)
+{
+    char msg[512];
+    snprintf(msg, sizeof(msg), "libwebsockets: %s", line);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    int lvl = (level & LLL_ERR) != 0 ? GENESIS_LOG_ERROR : GENESIS_LOG_WARN;
+    if (lws_log_sink != NULL)
+        lws_log_sink(lvl, msg, lws_log_arg);
+    else
+        fprintf(stderr, "%s\n", msg);
+}
+
+/* Try the address first: a clear reason ("address already in use") instead of
+ * libwebsockets' generic failure, and its error path (which leaks in 4.1.6) is avoided in the
+ * common case. */
+static int probe_bind(const char *host, int port, char *why, size_t why_size)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    char service[16];
+    snprintf(service, sizeof(service), "%d", port);
+    int err = getaddrinfo(host, service, &hints, &res);
+    if (err != 0) {
+        snprintf(why, why_size, "cannot serve HTTP on %s:%d: %s", host, port, gai_strerror(err));
+        return -1;
+    }
+    int rc = -1;
+    int fd = socket(res->ai_family, SOCK_STREAM, 0);
+    int one = 1;
+    if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+        bind(fd, res->ai_addr, res->ai_addrlen) == 0)
+        rc = 0;
+    else
+        snprintf(why, why_size, "cannot serve HTTP on %s:%d: %s", host, port, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(res);
+    return rc;
+}
+
+static void *service_main(void *arg)
+{
+    gw_gateway *gw = arg;
+    while (!atomic_load(&gw->stopping))
+        if (lws_service(gw->ctx, 0) < 0)
+            break;
+    return NULL;
+}
+
+int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
+{
+    *out = NULL;
+    gw_gateway *gw = calloc(1, sizeof(*gw));
+    if (gw == NULL) {
+        snprintf(why, why_size, "out of memory");
+        return GENESIS_RESOURCE_EXHAUSTED;
+    }
+    gw->cfg = *cfg;
+    gw_xqueue_init(&gw->inbox, EVENT_BACKLOG, EVENT_BACKLOG_BYTES);
+    pthread_mutex_init(&gw->calls_lock, NULL);
+    pthread_cond_init(&gw->calls_cv, NULL);
+    int rv = GENESIS_RESOURCE_EXHAUSTED;
+    gw->ws_scratch = malloc(LWS_PRE + GW_WS_BATCH);
+    if (gw->ws_scratch == NULL || gw_metrics_init(&gw->metrics) != 0) {
+        snprintf(why, why_size, "out of memory");
+        goto fail;
+    }
+    if (cfg->max_ws_clients == 0 || cfg->ws_queue == 0 || cfg->max_body == 0 ||
+        cfg->max_ws_message == 0 || cfg->front_door == NULL || cfg->max_header < 256 ||
+        cfg->max_header > 65535) {
+        snprintf(why, why_size,
+                 "invalid gateway limits (caps and queues at least 1, header limit 256..65535, "
+                 "a front door URL)");
+        rv = GENESIS_INVALID_ARGUMENT;
+        goto fail;
+    }
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+        snprintf(why, why_size, "TLS needs both a certificate and a key path");
+        rv = GENESIS_INVALID_ARGUMENT;
+        goto fail;
+    }
+    gw->tls = cfg->tls_cert != NULL;
+    if (cfg->auth_file != NULL && gw_auth_load(&gw->auth, cfg->auth_file, why, why_size) != 0) {
+        rv = GENESIS_INVALID_ARGUMENT;
+        goto fail;
+    }
+
+    genesis_client_options copts;
+    genesis_client_options_init(&copts, GENESIS_CLIENT_OPTIONS_VERSION);
+    copts.name = "gateway";
+    copts.default_timeout_ms = cfg->default_timeout_ms;
+    copts.max_message_size = cfg->max_body + 64 * 1024; /* the request plus its envelope */
+    rv = genesis_client_new(&gw->client, &copts);
+    if (rv == GENESIS_OK)
+        rv = genesis_client_dial(gw->client, cfg->front_door, cfg->event_bus);
+    if (rv == GENESIS_OK && cfg->event_bus != NULL)
+        rv = genesis_client_subscribe(gw->client, "external:", on_bus_event, gw);
+    if (rv != GENESIS_OK) {
+        snprintf(why, why_size, "cannot dial the coordinator at %s: %s", cfg->front_door,
+                 genesis_last_error());
+        goto fail;
+    }
+    rv = gw_job_pool_new(&gw->jobs, cfg->job_threads > 0 ? cfg->job_threads : 2, JOB_BACKLOG,
+                         run_job, gw);
+    if (rv != GENESIS_OK) {
+        snprintf(why, why_size, "cannot start the job threads");
+        goto fail;
+    }
+
+    lws_log_sink = cfg->log;
+    lws_log_arg = cfg->log_arg;
+    /* Errors only: its warnings include one line per refused upgrade, which a client could
+     * use to flood the log. */
+    lws_set_log_level(LLL_ERR, lws_log);
+    gw->retry.secs_since_valid_ping = (uint16_t)cfg->ws_ping_s;
+    gw->retry.secs_since_valid_hangup = (uint16_t)cfg->ws_idle_s;
+
+    if (probe_bind(cfg->host, cfg->port, why, why_size) != 0) {
+        rv = GENESIS_UNAVAILABLE;
+        goto fail;
+    }
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.port = cfg->port;
+    info.iface = cfg->host;
+    info.protocols = protocols;
+    info.user = gw;
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.max_http_header_data = (unsigned short)cfg->max_header;
+    info.keepalive_timeout = (int)cfg->http_keepalive_s;
+    info.timeout_secs = cfg->header_timeout_s;
+    info.retry_and_idle_policy = &gw->retry;
+    info.pt_serv_buf_size = 16384;
+    if (gw->tls) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = cfg->tls_cert;
+        info.ssl_private_key_filepath = cfg->tls_key;
+    }
+    gw->ctx = lws_create_context(&info);
+    if (gw->ctx == NULL) {
+        snprintf(why, why_size, "cannot serve HTTP on %s:%d (address in use, bad interface%s)",
+                 cfg->host, cfg->port, gw->tls ? ", or unreadable certificate/key" : "");
+        rv = GENESIS_UNAVAILABLE;
+        goto fail;
+    }
+    gw->vhost = lws_get_vhost_by_name(gw->ctx, "default");
+    gw->port = gw->vhost != NULL ? lws_get_vhost_listen_port(gw->vhost) : cfg->port;
+    gw_xqueue_set_context(&gw->inbox, gw->ctx);
+    *out = gw;
+    return GENESIS_OK;
+fail:
+    gw_free(gw);
+    return rv;
+}
+
+int gw_start(gw_gateway *gw, char *why, size_t why_size)
+{
+    if (pthread_create(&gw->thread, NULL, service_main, gw) != 0) {
+        snprintf(why, why_size, "cannot start the service thread");
+        return GENESIS_RESOURCE_EXHAUSTED;
+    }
+    gw->thread_started = true;
+    gw_log(gw, GENESIS_LOG_INFO, "gateway serving %s://%s:%d (coordinator %s)",
+           gw->tls ? "https" : "http", gw->cfg.host, gw->port, gw->cfg.front_door);
+    return GENESIS_OK;
+}
+
+int gw_port(const gw_gateway *gw)
+{
+    return gw->port;
+}
+
+void gw_url(const gw_gateway *gw, char *buf, size_t size)
+{
+    int v6 = strchr(gw->cfg.host, ':') != NULL;
+    snprintf(buf, size, "%s://%s%s%s:%d", gw->tls ? "https" : "http", v6 ? "[" : "", gw->cfg.host,
+             v6 ? "]" : "", gw->port);
+}
+
+void gw_free(gw_gateway *gw)
+{
+    if (gw == NULL)
+        return;
+    if (gw->thread_started) {
+        atomic_store(&gw->stopping, true);
+        lws_cancel_service(gw->ctx);
+        pthread_join(gw->thread, NULL);
+    }
+    /* No more service thread: the job threads and the client's callbacks may still push
+     * completions; stop them first, then close the connections (which detach their calls),
+     * then free whatever completions are left. */
+    gw_job_pool_free(gw->jobs);
+    genesis_client_free(gw->client); /* its calls complete (CANCELLED) before it returns */
+    pthread_mutex_lock(&gw->calls_lock);
+    while (gw->calls_pending > 0) /* direct calls to an embedded coordinator: by deadline */
+        pthread_cond_wait(&gw->calls_cv, &gw->calls_lock);
+    pthread_mutex_unlock(&gw->calls_lock);
+    gw_xqueue_set_context(&gw->inbox, NULL);
+    if (gw->ctx != NULL) {
+        drain(gw); /* answers nobody will read, but frees them in order */
+        lws_context_destroy(gw->ctx);
+    }
+    gw_xqueue_destroy(&gw->inbox);
+    gw_auth_free(gw->auth);
+    gw_metrics_destroy(&gw->metrics);
+    free(gw->ws_scratch);
+    pthread_cond_destroy(&gw->calls_cv);
+    pthread_mutex_destroy(&gw->calls_lock);
+    free(gw);
+}

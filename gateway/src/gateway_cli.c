@@ -1,0 +1,154 @@
+/* Gateway flags shared by genesis-gateway and genesisd (see gateway_cli.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "gateway_cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+enum {
+    OPT_TLS_CERT = GW_CLI_FIRST,
+    OPT_TLS_KEY,
+    OPT_AUTH_FILE,
+    OPT_MAX_BODY,
+    OPT_MAX_HEADER,
+    OPT_MAX_WS_MESSAGE,
+    OPT_MAX_WS_CLIENTS,
+    OPT_WS_QUEUE,
+    OPT_WS_QUEUE_BYTES,
+    OPT_WS_PING,
+    OPT_WS_IDLE,
+    OPT_KEEPALIVE,
+    OPT_HEADER_TIMEOUT,
+    OPT_REQUEST_TIMEOUT,
+};
+
+const struct option gw_cli_options[] = {
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"auth-file", required_argument, NULL, OPT_AUTH_FILE},
+    {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"max-header", required_argument, NULL, OPT_MAX_HEADER},
+    {"max-ws-message", required_argument, NULL, OPT_MAX_WS_MESSAGE},
+    {"max-ws-clients", required_argument, NULL, OPT_MAX_WS_CLIENTS},
+    {"ws-queue", required_argument, NULL, OPT_WS_QUEUE},
+    {"ws-queue-bytes", required_argument, NULL, OPT_WS_QUEUE_BYTES},
+    {"ws-ping", required_argument, NULL, OPT_WS_PING},
+    {"ws-idle", required_argument, NULL, OPT_WS_IDLE},
+    {"http-keepalive", required_argument, NULL, OPT_KEEPALIVE},
+    {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
+    {"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
+    {NULL, 0, NULL, 0},
+};
+
+const char gw_cli_help[] =
+    "  --tls-cert PATH        serve HTTPS/WSS with this PEM certificate (needs --tls-key)\n"
+    "  --tls-key PATH         PEM private key of --tls-cert\n"
+    "  --auth-file PATH       require bearer tokens: lines '<token> <scope>[,<scope>]',\n"
+    "                         scope = component id, '*' (all) or 'admin'\n"
+    "  --max-body BYTES       largest request body (default 1048576; more: 413)\n"
+    "  --max-header BYTES     largest request header block (default 8192)\n"
+    "  --max-ws-message BYTES largest WebSocket message (default 65536; more: close 1009)\n"
+    "  --max-ws-clients N     WebSocket connections at most (default 100; more: 503)\n"
+    "  --ws-queue N           messages queued per WebSocket client (default 256); a client\n"
+    "                         whose queue is full loses messages (counted), one that loses\n"
+    "                         4 queues' worth in a row is closed (1008)\n"
+    "  --ws-queue-bytes BYTES bytes queued per WebSocket client (default 4194304)\n"
+    "  --ws-ping S            ping a quiet WebSocket after S seconds (default 20)\n"
+    "  --ws-idle S            close a WebSocket without traffic or pong for S s (default 60)\n"
+    "  --http-keepalive S     close idle keep-alive HTTP connections after S s (default 5)\n"
+    "  --header-timeout S     a request's headers and body must arrive within S s (10)\n"
+    "  --request-timeout MS   deadline of requests that set none (default 10000)\n";
+
+static int parse_u64(const char *arg, unsigned long long lo, unsigned long long hi,
+                     unsigned long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (arg[0] == '\0' || arg[0] == '-' || *end != '\0' || errno != 0 || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why_size)
+{
+    static const struct {
+        int opt;
+        const char *name;
+        unsigned long long lo, hi;
+    } ranges[] = {
+        {OPT_MAX_BODY, "--max-body", 1, 64ull << 20},
+        {OPT_MAX_HEADER, "--max-header", 256, 65535},
+        {OPT_MAX_WS_MESSAGE, "--max-ws-message", 1, 16ull << 20},
+        {OPT_MAX_WS_CLIENTS, "--max-ws-clients", 1, 100000},
+        {OPT_WS_QUEUE, "--ws-queue", 1, 1000000},
+        {OPT_WS_QUEUE_BYTES, "--ws-queue-bytes", 1024, 1ull << 30},
+        {OPT_WS_PING, "--ws-ping", 1, 65535},
+        {OPT_WS_IDLE, "--ws-idle", 1, 65535},
+        {OPT_KEEPALIVE, "--http-keepalive", 1, 3600},
+        {OPT_HEADER_TIMEOUT, "--header-timeout", 1, 3600},
+        {OPT_REQUEST_TIMEOUT, "--request-timeout", 1, 3600000},
+    };
+    switch (opt) {
+    case OPT_TLS_CERT:
+        cfg->tls_cert = arg;
+        return 1;
+    case OPT_TLS_KEY:
+        cfg->tls_key = arg;
+        return 1;
+    case OPT_AUTH_FILE:
+        cfg->auth_file = arg;
+        return 1;
+    default:
+        break;
+    }
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+        if (ranges[i].opt != opt)
+            continue;
+        unsigned long long v = 0;
+        if (parse_u64(arg, ranges[i].lo, ranges[i].hi, &v) != 0) {
+            snprintf(why, why_size, "invalid %s '%s' (an integer from %llu to %llu)",
+                     ranges[i].name, arg, ranges[i].lo, ranges[i].hi);
+            return -1;
+        }
+        switch (opt) {
+        case OPT_MAX_BODY:
+            cfg->max_body = (size_t)v;
+            break;
+        case OPT_MAX_HEADER:
+            cfg->max_header = (unsigned int)v;
+            break;
+        case OPT_MAX_WS_MESSAGE:
+            cfg->max_ws_message = (size_t)v;
+            break;
+        case OPT_MAX_WS_CLIENTS:
+            cfg->max_ws_clients = (unsigned int)v;
+            break;
+        case OPT_WS_QUEUE:
+            cfg->ws_queue = (unsigned int)v;
+            break;
+        case OPT_WS_QUEUE_BYTES:
+            cfg->ws_queue_bytes = (size_t)v;
+            break;
+        case OPT_WS_PING:
+            cfg->ws_ping_s = (unsigned int)v;
+            break;
+        case OPT_WS_IDLE:
+            cfg->ws_idle_s = (unsigned int)v;
+            break;
+        case OPT_KEEPALIVE:
+            cfg->http_keepalive_s = (unsigned int)v;
+            break;
+        case OPT_HEADER_TIMEOUT:
+            cfg->header_timeout_s = (unsigned int)v;
+            break;
+        default:
+            cfg->default_timeout_ms = (uint32_t)v;
+            break;
+        }
+        return 1;
+    }
+    return 0;
+}

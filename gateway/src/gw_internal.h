@@ -1,0 +1,152 @@
+/* Internals shared by the gateway's files: the gateway object, the per-connection state, the
+ * cross-thread items. Everything touching a struct lws runs on the service thread (or on the
+ * thread that tears the gateway down, once the service thread has been joined). */
+#ifndef GW_INTERNAL_H
+#define GW_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libwebsockets.h>
+
+#include "auth.h"
+#include "gateway.h"
+#include "job_pool.h"
+#include "metrics.h"
+#include "xthread_queue.h"
+
+#define GENESIS_ID_MAX 128         /* longest component id (core/src/common.h) */
+#define GW_WS_BATCH    (64 * 1024) /* bytes of queued frames written to a session at once */
+
+/* An HTTP transaction waiting for the coordinator. The completion item refers to it; the
+ * connection refers to it through its pss. Whichever goes first detaches from the other;
+ * the call is freed when its completion is consumed. */
+typedef struct gw_call {
+    struct gw_gateway *gw;
+    struct lws *wsi; /* NULL once the connection closed */
+    int route;       /* gw_route */
+    int proto;       /* Connect route answering application/proto */
+    char component[GENESIS_ID_MAX + 1];
+    uint64_t start_ns; /* for the latency histogram */
+} gw_call;
+
+/* One queued outgoing WebSocket message, shared by every session it fans out to: encoded
+ * once as a complete server frame (header + JSON), so a session's queued frames go out in one
+ * write instead of one write (and one poll round) per message. */
+typedef struct gw_frame {
+    unsigned int refs;
+    size_t len;          /* JSON bytes */
+    size_t wire_len;     /* header + JSON bytes */
+    unsigned char *wire; /* the whole frame, inside buf */
+    unsigned char *text; /* the JSON, inside buf */
+    unsigned char buf[]; /* LWS_PRE headroom, header, JSON */
+} gw_frame;
+
+gw_frame *gw_frame_new(const char *text, size_t len);
+void gw_frame_release(gw_frame *f);
+
+enum gw_conn_kind { GW_CONN_HTTP = 0, GW_CONN_WS = 1 };
+
+/* Per-connection state (libwebsockets "per session data"): an HTTP transaction or, after the
+ * upgrade, a WebSocket session. Zeroed by libwebsockets. */
+typedef struct gw_conn {
+    int kind;
+    /* ---- HTTP ---- */
+    int route;
+    int method;
+    char path_id[GENESIS_ID_MAX + 1]; /* {id} of the path */
+    gw_call *call;                    /* waiting for the coordinator */
+    unsigned char *body;              /* request body received so far */
+    size_t body_len, body_cap;
+    int refuse; /* a response was chosen before the body arrived: ignore the body */
+    /* the response, once known */
+    int resp_ready;
+    int resp_status;
+    int resp_close; /* close the connection after the response */
+    int resp_headers_sent;
+    char resp_type[64];
+    char resp_allow[32];
+    char *resp_body;
+    size_t resp_len, resp_off;
+    uint64_t start_ns;
+    char timeout_hdr[32]; /* Connect-Timeout-Ms */
+    char content_type[128];
+    const gw_token *token; /* authenticated caller, or NULL */
+    /* ---- WebSocket ---- */
+    struct gw_conn *ws_prev, *ws_next; /* in gw->sessions */
+    struct lws *wsi;
+    uint64_t id;
+    char name[32];                      /* source name of this client's events */
+    char component[GENESIS_ID_MAX + 1]; /* where its messages go */
+    char topics[256];                   /* comma-separated type prefixes; "" = all */
+    gw_frame **ring;
+    unsigned int ring_head, ring_count;
+    size_t ring_bytes;
+    unsigned int overflow; /* consecutive drops */
+    uint64_t dropped;
+    unsigned char *rx; /* message being reassembled */
+    size_t rx_len;
+    int closing;
+} gw_conn;
+
+struct gw_gateway {
+    gw_config cfg;
+    char host[256];
+    int port;
+    int tls;
+    genesis_client *client;
+    gw_auth *auth;
+    struct lws_context *ctx;
+    struct lws_vhost *vhost;
+    pthread_t thread;
+    bool thread_started;
+    atomic_bool stopping;
+    gw_xqueue inbox; /* completions and events for the service thread */
+    gw_job_pool *jobs;
+    gw_metrics metrics; /* touched on the service thread only, except the atomics */
+    gw_conn *sessions;  /* WebSocket sessions (service thread) */
+    unsigned int n_sessions;
+    uint64_t next_session_id;
+    unsigned char *ws_scratch; /* LWS_PRE + GW_WS_BATCH bytes (service thread) */
+    /* Requests started and not yet completed: gw_free waits for them, since an embedded
+     * gateway's calls to its coordinator complete on their own schedule (by their deadline). */
+    pthread_mutex_t calls_lock;
+    pthread_cond_t calls_cv;
+    unsigned long calls_pending;
+    atomic_uint_fast64_t events_received; /* from the bus (client worker thread) */
+    atomic_uint_fast64_t events_overflow; /* inbox full: events dropped before fan-out */
+    lws_retry_bo_t retry;
+};
+
+/* ---- logging (gateway.c) ---- */
+void gw_log(gw_gateway *gw, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- HTTP (http_server.c) ---- */
+int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                     size_t len);
+/* Consume a finished coordinator call for an HTTP transaction. */
+void gw_http_complete(gw_gateway *gw, gw_item *item);
+/* Set the response of conn and ask for a writeable callback. body is copied. */
+void gw_http_respond(struct lws *wsi, gw_conn *conn, int status, const char *content_type,
+                     const char *body, size_t len);
+/* Respond with a JSON error {"code","message","reason","details"}. */
+void gw_http_error(gw_gateway *gw, struct lws *wsi, gw_conn *conn, int http_status, int grpc_code,
+                   const char *reason, const char *message);
+
+/* ---- WebSocket (ws_session.c) ---- */
+int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                   size_t len);
+/* Fan an external event out to every session but its source. */
+void gw_ws_broadcast(gw_gateway *gw, gw_item *item);
+/* A client's message could not be delivered: tell that client. */
+void gw_ws_emit_failed(gw_gateway *gw, gw_item *item);
+/* Close every session (shutdown). */
+void gw_ws_close_all(gw_gateway *gw);
+
+/* Nanoseconds on a monotonic clock. */
+uint64_t gw_now_ns(void);
+
+#endif /* GW_INTERNAL_H */

@@ -1,0 +1,541 @@
+/* HTTP routes: request parsing, limits, authentication, dispatch to the coordinator and the
+ * response writer. Runs on the libwebsockets service thread. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gw_internal.h"
+#include "json_map.h"
+#include "routes.h"
+
+#define CHUNK 16384 /* body bytes written per writeable callback (<= GW_WS_BATCH) */
+
+static int method_of(struct lws *wsi)
+{
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0)
+        return GW_METHOD_GET;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0)
+        return GW_METHOD_POST;
+#if defined(LWS_WITH_HTTP_UNCOMMON_HEADERS)
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0)
+        return GW_METHOD_HEAD;
+#endif
+#if defined(LWS_WITH_HTTP2)
+    char m[16];
+    if (lws_hdr_copy(wsi, m, sizeof(m), WSI_TOKEN_HTTP_COLON_METHOD) > 0) {
+        if (strcmp(m, "GET") == 0)
+            return GW_METHOD_GET;
+        if (strcmp(m, "POST") == 0)
+            return GW_METHOD_POST;
+    }
+#endif
+    return GW_METHOD_OTHER;
+}
+
+static const char *method_name(int m)
+{
+    return m == GW_METHOD_GET    ? "GET"
+           : m == GW_METHOD_POST ? "POST"
+           : m == GW_METHOD_HEAD ? "HEAD"
+                                 : "this method";
+}
+
+static void conn_reset(gw_conn *conn)
+{
+    if (conn->call != NULL) { /* the completion will find the connection gone */
+        conn->call->wsi = NULL;
+        conn->call = NULL;
+    }
+    free(conn->body);
+    free(conn->resp_body);
+    conn->body = NULL;
+    conn->resp_body = NULL;
+    conn->body_len = conn->body_cap = conn->resp_len = conn->resp_off = 0;
+    conn->resp_ready = conn->resp_headers_sent = conn->resp_close = conn->refuse = 0;
+    conn->resp_allow[0] = '\0';
+    conn->token = NULL;
+}
+
+void gw_http_respond(struct lws *wsi, gw_conn *conn, int status, const char *content_type,
+                     const char *body, size_t len)
+{
+    free(conn->resp_body);
+    conn->resp_body = malloc(len > 0 ? len : 1);
+    if (conn->resp_body == NULL) { /* out of memory: an empty 500 and close */
+        len = 0;
+        status = 500;
+        conn->resp_close = 1;
+    } else if (len > 0) {
+        memcpy(conn->resp_body, body, len);
+    }
+    conn->resp_len = len;
+    conn->resp_off = 0;
+    conn->resp_status = status;
+    snprintf(conn->resp_type, sizeof(conn->resp_type), "%s", content_type);
+    conn->resp_ready = 1;
+    lws_callback_on_writable(wsi);
+}
+
+void gw_http_error(gw_gateway *gw, struct lws *wsi, gw_conn *conn, int http_status, int grpc_code,
+                   const char *reason, const char *message)
+{
+    size_t len = 0;
+    char *body = conn->route == GW_ROUTE_CONNECT_REQUEST
+                     ? gw_connect_error_json(grpc_code, message, &len)
+                     : gw_error_json(grpc_code, reason, message, &len);
+    gw_http_respond(wsi, conn, http_status, "application/json", body != NULL ? body : "", len);
+    free(body);
+    if (http_status >= 500)
+        gw_log(gw, GENESIS_LOG_DEBUG, "%s: %d %s", gw_route_name(conn->route), http_status,
+               message);
+}
+
+/* Refuse a request before its body was read: answer, then close (the unread body would
+ * otherwise be taken for the next request). */
+static int refuse(gw_gateway *gw, struct lws *wsi, gw_conn *conn, int http_status, int code,
+                  const char *reason, const char *message)
+{
+    conn->refuse = 1;
+    conn->resp_close = 1;
+    gw_http_error(gw, wsi, conn, http_status, code, reason, message);
+    return 0;
+}
+
+/* ---- starting coordinator calls ---------------------------------------------------------- */
+
+static gw_item *new_call_item(struct lws *wsi, gw_conn *conn, const char *component, int job)
+{
+    gw_item *it = calloc(1, sizeof(*it));
+    gw_call *call = calloc(1, sizeof(*call));
+    if (it == NULL || call == NULL) {
+        free(it);
+        free(call);
+        return NULL;
+    }
+    call->wsi = wsi;
+    call->route = conn->route;
+    call->proto = 0;
+    call->start_ns = conn->start_ns;
+    snprintf(call->component, sizeof(call->component), "%s", component);
+    it->kind = GW_ITEM_HTTP_RESULT;
+    it->call = call;
+    it->job = job;
+    conn->call = call;
+    return it;
+}
+
+static void request_done(genesis_result *res, void *arg)
+{
+    gw_item *it = arg;
+    it->res = res;
+    gw_gateway *gw = it->call->gw;
+    gw_xqueue_push(&gw->inbox, it);
+    pthread_mutex_lock(&gw->calls_lock);
+    if (--gw->calls_pending == 0)
+        pthread_cond_broadcast(&gw->calls_cv);
+    pthread_mutex_unlock(&gw->calls_lock);
+}
+
+static void start_status_job(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
+{
+    gw_item *it = new_call_item(wsi, conn, "", GW_JOB_STATUS);
+    if (it != NULL)
+        it->call->gw = gw;
+    if (it == NULL || !gw_job_pool_submit(gw->jobs, it, (uint64_t)(uintptr_t)wsi)) {
+        if (it != NULL) {
+            conn->call = NULL;
+            free(it->call);
+            free(it);
+        }
+        gw->metrics.jobs_refused++;
+        gw_http_error(gw, wsi, conn, 503, GENESIS_UNAVAILABLE, "OVERLOADED",
+                      "the gateway has too many status queries in flight");
+    }
+}
+
+static uint32_t header_timeout(gw_conn *conn, int *bad)
+{
+    if (conn->timeout_hdr[0] == '\0')
+        return 0;
+    char *end = NULL;
+    unsigned long v = strtoul(conn->timeout_hdr, &end, 10);
+    if (end == conn->timeout_hdr || *end != '\0' || v < 1 || v > GW_MAX_TIMEOUT_MS) {
+        *bad = 1;
+        return 0;
+    }
+    return (uint32_t)v;
+}
+
+static void start_request(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *target,
+                          gw_parsed_request *r)
+{
+    int bad = 0;
+    uint32_t hdr_timeout = header_timeout(conn, &bad);
+    if (bad) {
+        gw_http_error(gw, wsi, conn, 400, GENESIS_INVALID_ARGUMENT, "INVALID_ARGUMENT",
+                      "Connect-Timeout-Ms must be an integer from 1 to 3600000");
+        return;
+    }
+    genesis_call_options opts;
+    genesis_call_options_init(&opts, GENESIS_CALL_OPTIONS_VERSION);
+    /* The body's timeout_ms wins over the header; the gateway's default applies otherwise. */
+    opts.timeout_ms = r->timeout_ms > 0 ? r->timeout_ms
+                      : hdr_timeout > 0 ? hdr_timeout
+                                        : gw->cfg.default_timeout_ms;
+    opts.criticality = r->criticality;
+    opts.source = r->source != NULL ? r->source : "gateway";
+    opts.content_type = r->content_type;
+    gw_item *it = new_call_item(wsi, conn, target, 0);
+    if (it == NULL) {
+        gw_http_error(gw, wsi, conn, 500, GENESIS_RESOURCE_EXHAUSTED, "NO_MEMORY", "out of memory");
+        return;
+    }
+    it->call->gw = gw;
+    it->call->proto = conn->route == GW_ROUTE_CONNECT_REQUEST &&
+                      strncasecmp(conn->content_type, "application/proto", 17) == 0;
+    pthread_mutex_lock(&gw->calls_lock);
+    gw->calls_pending++;
+    pthread_mutex_unlock(&gw->calls_lock);
+    int rv = gw->cfg.coordinator != NULL
+                 ? genesis_coordinator_request_async(gw->cfg.coordinator, target, r->type, r->data,
+                                                     r->len, &opts, request_done, it)
+                 : genesis_client_request_async(gw->client, target, r->type, r->data, r->len, &opts,
+                                                request_done, it);
+    if (rv != GENESIS_OK) { /* the callback will never run */
+        pthread_mutex_lock(&gw->calls_lock);
+        gw->calls_pending--;
+        pthread_mutex_unlock(&gw->calls_lock);
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s", genesis_last_error());
+        conn->call = NULL;
+        free(it->call);
+        free(it);
+        gw_http_error(gw, wsi, conn, gw_http_status(rv, 0), rv, genesis_status_name(rv), msg);
+    }
+}
+
+/* ---- dispatch once the request is complete ------------------------------------------------ */
+
+static int allowed_component(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *id)
+{
+    if (gw->auth == NULL || gw_token_allows(conn->token, id))
+        return 1;
+    char msg[256];
+    snprintf(msg, sizeof(msg), "this token may not call component '%s'", id);
+    gw_http_error(gw, wsi, conn, 403, GENESIS_PERMISSION_DENIED, "PERMISSION_DENIED", msg);
+    return 0;
+}
+
+static void dispatch_post(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *path_id)
+{
+    char why[512];
+    gw_parsed_request r;
+    if (conn->route == GW_ROUTE_ADMIN) {
+        gw_http_error(gw, wsi, conn, 501, GENESIS_UNIMPLEMENTED, "UNIMPLEMENTED",
+                      "admin commands are not available in this version");
+        return;
+    }
+    int proto = conn->route == GW_ROUTE_CONNECT_REQUEST &&
+                strncasecmp(conn->content_type, "application/proto", 17) == 0;
+    int rc = proto ? gw_parse_request_proto(conn->body, conn->body_len, &r, why, sizeof(why))
+                   : gw_parse_request_json(conn->body, conn->body_len,
+                                           conn->route == GW_ROUTE_CONNECT_REQUEST, &r, why,
+                                           sizeof(why));
+    if (rc != 0) {
+        gw_http_error(gw, wsi, conn, 400, GENESIS_INVALID_ARGUMENT, "INVALID_ARGUMENT", why);
+        return;
+    }
+    const char *target = r.target != NULL ? r.target : path_id;
+    if (allowed_component(gw, wsi, conn, target))
+        start_request(gw, wsi, conn, target, &r);
+    gw_parsed_request_clear(&r);
+}
+
+static void dispatch_get(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
+{
+    switch (conn->route) {
+    case GW_ROUTE_HEALTHZ: {
+        static const char ok[] = "{\"status\":\"ok\"}";
+        gw_http_respond(wsi, conn, 200, "application/json", ok, sizeof(ok) - 1);
+        break;
+    }
+    case GW_ROUTE_STATUS:
+    case GW_ROUTE_READYZ:
+    case GW_ROUTE_METRICS:
+        start_status_job(gw, wsi, conn);
+        break;
+    default:
+        gw_http_error(gw, wsi, conn, 400, GENESIS_INVALID_ARGUMENT, "INVALID_ARGUMENT",
+                      "/ws takes a WebSocket upgrade (GET with Upgrade: websocket)");
+    }
+}
+
+/* Content types a request route accepts: JSON, and what curl -d sends by default (its body
+ * is our JSON too). The Connect route also takes application/proto. */
+static int acceptable_type(const gw_conn *conn)
+{
+    const char *ct = conn->content_type;
+    if (ct[0] == '\0' || strncasecmp(ct, "application/json", 16) == 0 ||
+        strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0 ||
+        strncasecmp(ct, "text/plain", 10) == 0)
+        return 1;
+    return conn->route == GW_ROUTE_CONNECT_REQUEST && strncasecmp(ct, "application/proto", 17) == 0;
+}
+
+static int on_http(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *path)
+{
+    conn_reset(conn);
+    conn->kind = GW_CONN_HTTP;
+    conn->start_ns = gw_now_ns();
+    conn->method = method_of(wsi);
+    char id[GENESIS_ID_MAX + 1];
+    int allowed = GW_METHOD_OTHER;
+    conn->route = gw_route_match(path, id, &allowed);
+    snprintf(conn->path_id, sizeof(conn->path_id), "%s", id);
+    conn->content_type[0] = conn->timeout_hdr[0] = '\0';
+    lws_hdr_copy(wsi, conn->content_type, sizeof(conn->content_type), WSI_TOKEN_HTTP_CONTENT_TYPE);
+    lws_hdr_custom_copy(wsi, conn->timeout_hdr, sizeof(conn->timeout_hdr),
+                        "connect-timeout-ms:", 19);
+    int post = conn->method == GW_METHOD_POST;
+    char msg[512];
+
+    if (conn->route == GW_ROUTE_UNKNOWN) {
+        snprintf(msg, sizeof(msg), "no route for %s %.300s", method_name(conn->method), path);
+        return post ? refuse(gw, wsi, conn, 404, GENESIS_NOT_FOUND, "NO_ROUTE", msg)
+                    : (gw_http_error(gw, wsi, conn, 404, GENESIS_NOT_FOUND, "NO_ROUTE", msg), 0);
+    }
+    if (conn->method != allowed) {
+        snprintf(msg, sizeof(msg), "%s takes %s, not %s", path, method_name(allowed),
+                 method_name(conn->method));
+        snprintf(conn->resp_allow, sizeof(conn->resp_allow), "%s", method_name(allowed));
+        return refuse(gw, wsi, conn, 405, GENESIS_UNIMPLEMENTED, "METHOD_NOT_ALLOWED", msg);
+    }
+    if (gw->auth != NULL && conn->route != GW_ROUTE_HEALTHZ && conn->route != GW_ROUTE_READYZ) {
+        char cred[600];
+        cred[0] = '\0';
+        lws_hdr_copy(wsi, cred, sizeof(cred), WSI_TOKEN_HTTP_AUTHORIZATION);
+        conn->token = gw_auth_check(gw->auth, cred);
+        memset(cred, 0, sizeof(cred));
+        if (conn->token == NULL)
+            return refuse(gw, wsi, conn, 401, GENESIS_UNAUTHENTICATED, "UNAUTHENTICATED",
+                          "a valid bearer token is required (Authorization: Bearer <token>)");
+        if (conn->route == GW_ROUTE_ADMIN && !gw_token_is_admin(conn->token))
+            return refuse(gw, wsi, conn, 403, GENESIS_PERMISSION_DENIED, "PERMISSION_DENIED",
+                          "admin routes need a token with the admin scope");
+        if (id[0] != '\0' && !gw_token_allows(conn->token, id)) {
+            snprintf(msg, sizeof(msg), "this token may not call component '%s'", id);
+            return refuse(gw, wsi, conn, 403, GENESIS_PERMISSION_DENIED, "PERMISSION_DENIED", msg);
+        }
+    }
+    if (!post) {
+        dispatch_get(gw, wsi, conn);
+        return 0;
+    }
+    if (!acceptable_type(conn)) {
+        snprintf(msg, sizeof(msg), "unsupported content type '%.100s': send application/json%s",
+                 conn->content_type,
+                 conn->route == GW_ROUTE_CONNECT_REQUEST ? " or application/proto" : "");
+        return refuse(gw, wsi, conn, 415, GENESIS_INVALID_ARGUMENT, "UNSUPPORTED_MEDIA_TYPE", msg);
+    }
+    char cl[32];
+    int has_length = lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+    if (!has_length && lws_get_network_wsi(wsi) == wsi)
+        /* HTTP/1.1 without Content-Length: libwebsockets 4.1 does not decode chunked request
+         * bodies (it would hand us the chunk framing and wait for the connection to close). */
+        return refuse(gw, wsi, conn, 411, GENESIS_INVALID_ARGUMENT, "LENGTH_REQUIRED",
+                      "a request body needs Content-Length (chunked bodies are not supported)");
+    if (has_length && strtoull(cl, NULL, 10) > gw->cfg.max_body) {
+        snprintf(msg, sizeof(msg), "request body of %.20s bytes exceeds the limit of %zu bytes", cl,
+                 gw->cfg.max_body);
+        return refuse(gw, wsi, conn, 413, GENESIS_RESOURCE_EXHAUSTED, "MESSAGE_TOO_LARGE", msg);
+    }
+    return 0; /* the body follows: LWS_CALLBACK_HTTP_BODY, then _COMPLETION */
+}
+
+static int on_body(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const void *in, size_t len)
+{
+    if (conn->refuse)
+        return 0; /* answered already; the connection closes after the answer */
+    if (conn->body_len + len > gw->cfg.max_body) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "request body exceeds the limit of %zu bytes", gw->cfg.max_body);
+        return refuse(gw, wsi, conn, 413, GENESIS_RESOURCE_EXHAUSTED, "MESSAGE_TOO_LARGE", msg);
+    }
+    if (conn->body_len + len > conn->body_cap) {
+        size_t cap = conn->body_cap > 0 ? conn->body_cap : 1024;
+        while (cap < conn->body_len + len)
+            cap *= 2;
+        unsigned char *b = realloc(conn->body, cap);
+        if (b == NULL)
+            return refuse(gw, wsi, conn, 500, GENESIS_RESOURCE_EXHAUSTED, "NO_MEMORY",
+                          "out of memory");
+        conn->body = b;
+        conn->body_cap = cap;
+    }
+    memcpy(conn->body + conn->body_len, in, len);
+    conn->body_len += len;
+    return 0;
+}
+
+/* ---- completions ---------------------------------------------------------------------------- */
+
+static void complete_status(gw_gateway *gw, struct lws *wsi, gw_conn *conn, gw_item *it)
+{
+    int ok = it->res != NULL && genesis_result_status(it->res) == GENESIS_OK;
+    size_t n = 0;
+    const char *doc = ok ? genesis_result_data(it->res, &n) : NULL;
+    const char *why = it->res != NULL ? genesis_result_message(it->res) : "out of memory";
+    if (conn->route == GW_ROUTE_STATUS) {
+        if (ok)
+            gw_http_respond(wsi, conn, 200, "application/json", doc, n);
+        else
+            gw_http_error(gw, wsi, conn, 503, GENESIS_UNAVAILABLE, "UNREACHABLE", why);
+    } else if (conn->route == GW_ROUTE_READYZ) {
+        if (ok) {
+            static const char ready[] = "{\"status\":\"ready\"}";
+            gw_http_respond(wsi, conn, 200, "application/json", ready, sizeof(ready) - 1);
+        } else {
+            gw_http_error(gw, wsi, conn, 503, GENESIS_UNAVAILABLE, "UNREACHABLE", why);
+        }
+    } else {
+        gw_metrics_extra x = {.ws_sessions = gw->n_sessions,
+                              .events_received = atomic_load(&gw->events_received),
+                              .events_overflow = atomic_load(&gw->events_overflow),
+                              .bus_events_lost = genesis_client_events_lost(gw->client),
+                              .status_json = doc,
+                              .status_len = n};
+        char *text = NULL;
+        size_t len = 0;
+        if (gw_metrics_render(&gw->metrics, &x, &text, &len) == 0)
+            gw_http_respond(wsi, conn, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+        else
+            gw_http_error(gw, wsi, conn, 500, GENESIS_RESOURCE_EXHAUSTED, "NO_MEMORY",
+                          "out of memory");
+        free(text);
+    }
+}
+
+static void complete_request(gw_gateway *gw, struct lws *wsi, gw_conn *conn, gw_item *it, int proto)
+{
+    const genesis_result *res = it->res;
+    int code = genesis_result_status(res);
+    if (code == GENESIS_OK) {
+        size_t len = 0;
+        if (proto) {
+            unsigned char *body = gw_result_proto(res, &len);
+            gw_http_respond(wsi, conn, body != NULL ? 200 : 500, "application/proto",
+                            (const char *)body, body != NULL ? len : 0);
+            free(body);
+            return;
+        }
+        char *body = gw_result_json(res, &len);
+        if (body != NULL)
+            gw_http_respond(wsi, conn, 200, "application/json", body, len);
+        else
+            gw_http_error(gw, wsi, conn, 500, GENESIS_RESOURCE_EXHAUSTED, "NO_MEMORY",
+                          "out of memory");
+        free(body);
+        return;
+    }
+    int reason = genesis_result_reason(res);
+    gw_http_error(gw, wsi, conn, gw_http_status(code, reason), code, genesis_reason_name(reason),
+                  genesis_result_message(res));
+}
+
+void gw_http_complete(gw_gateway *gw, gw_item *it)
+{
+    gw_call *call = it->call;
+    if (it->job == 0)
+        gw_metrics_observe(&gw->metrics, call->component,
+                           (double)(gw_now_ns() - call->start_ns) / 1e9);
+    struct lws *wsi = call->wsi;
+    if (wsi != NULL) {
+        gw_conn *conn = lws_wsi_user(wsi);
+        conn->call = NULL;
+        if (it->job == GW_JOB_STATUS)
+            complete_status(gw, wsi, conn, it);
+        else
+            complete_request(gw, wsi, conn, it, call->proto);
+    }
+    free(call);
+    it->call = NULL;
+}
+
+/* ---- the response writer ------------------------------------------------------------------ */
+
+static int write_response(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
+{
+    if (!conn->resp_ready)
+        return 0;
+    size_t left = conn->resp_len - conn->resp_off;
+    if (!conn->resp_headers_sent) {
+        unsigned char hdr[LWS_PRE + 1024];
+        unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
+        if (lws_add_http_common_headers(wsi, (unsigned int)conn->resp_status, conn->resp_type,
+                                        conn->resp_len, &p, end) != 0)
+            return -1;
+        if (conn->resp_allow[0] != '\0' &&
+            lws_add_http_header_by_name(
+                wsi, (const unsigned char *)"allow:", (const unsigned char *)conn->resp_allow,
+                (int)strlen(conn->resp_allow), &p, end) != 0)
+            return -1;
+        if (conn->resp_status == 401 &&
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
+                                        (const unsigned char *)"Bearer", 6, &p, end) != 0)
+            return -1;
+        if (conn->resp_close &&
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close",
+                                         5, &p, end) != 0)
+            return -1;
+        if (lws_finalize_write_http_header(wsi, start, &p, end) != 0)
+            return -1;
+        conn->resp_headers_sent = 1;
+    }
+    /* Small bodies go out in the same callback as the headers (one round trip less); a big
+     * one in CHUNK pieces, one per writeable callback, so HTTP/2 streams interleave. */
+    size_t n = left < CHUNK ? left : CHUNK;
+    int last = n == left;
+    unsigned char *out = gw->ws_scratch + LWS_PRE; /* GW_WS_BATCH >= CHUNK */
+    memcpy(out, conn->resp_body + conn->resp_off, n);
+    if (lws_write(wsi, out, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n)
+        return -1;
+    conn->resp_off += n;
+    if (!last) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    gw_metrics_count_http(&gw->metrics, conn->route, conn->resp_status);
+    int close = conn->resp_close;
+    conn_reset(conn);
+    if (close)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                     size_t len)
+{
+    gw_gateway *gw = lws_context_user(lws_get_context(wsi));
+    gw_conn *conn = user;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return on_http(gw, wsi, conn, in != NULL ? (const char *)in : "/");
+    case LWS_CALLBACK_HTTP_BODY:
+        return on_body(gw, wsi, conn, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (!conn->refuse)
+            dispatch_post(gw, wsi, conn, conn->path_id);
+        return 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return write_response(gw, wsi, conn);
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (conn != NULL && conn->kind == GW_CONN_HTTP)
+            conn_reset(conn);
+        return 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}

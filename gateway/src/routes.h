@@ -1,0 +1,28 @@
+/* The gateway's routes (one port): names for metrics labels and the router's table. */
+#ifndef GW_ROUTES_H
+#define GW_ROUTES_H
+
+enum gw_route {
+    GW_ROUTE_UNKNOWN = 0,
+    GW_ROUTE_COMPONENT_REQUEST, /* POST /v1/components/{id}/request */
+    GW_ROUTE_LEGACY_REQUEST,    /* POST /request/{id} (the sketch's route) */
+    GW_ROUTE_CONNECT_REQUEST,   /* POST /genesis.v1.Coordinator/Request (Connect unary) */
+    GW_ROUTE_STATUS,            /* GET /v1/status */
+    GW_ROUTE_HEALTHZ,           /* GET /healthz */
+    GW_ROUTE_READYZ,            /* GET /readyz */
+    GW_ROUTE_METRICS,           /* GET /metrics */
+    GW_ROUTE_ADMIN,             /* POST /v1/admin/... (added with the resilience engine) */
+    GW_ROUTE_WS,                /* GET /ws?id={component} (WebSocket upgrade) */
+    GW_ROUTE_COUNT
+};
+
+enum gw_method { GW_METHOD_OTHER = 0, GW_METHOD_GET, GW_METHOD_POST, GW_METHOD_HEAD };
+
+/* Label value of a route, e.g. "component_request". */
+const char *gw_route_name(int route);
+
+/* Match a path; copies {id} into id (size >= 129) when the route has one. Returns the route
+ * (GW_ROUTE_UNKNOWN when no route has this path); *allowed receives the method it takes. */
+int gw_route_match(const char *path, char *id, int *allowed);
+
+#endif /* GW_ROUTES_H */

@@ -1,0 +1,86 @@
+/* Cross-thread queue into the service thread (see xthread_queue.h). */
+#include "xthread_queue.h"
+
+#include <stdlib.h>
+
+#include <libwebsockets.h>
+
+void gw_item_free(gw_item *item)
+{
+    if (item == NULL)
+        return;
+    genesis_result_free(item->res);
+    free(item->text);
+    free(item->source);
+    free(item->type);
+    free(item->target);
+    free(item);
+}
+
+void gw_xqueue_init(gw_xqueue *q, size_t event_cap, size_t event_bytes_cap)
+{
+    q->event_bytes = 0;
+    q->event_bytes_cap = event_bytes_cap;
+    pthread_mutex_init(&q->lock, NULL);
+    q->head = q->tail = NULL;
+    q->count = 0;
+    q->event_cap = event_cap;
+    q->ctx = NULL;
+}
+
+void gw_xqueue_destroy(gw_xqueue *q)
+{
+    gw_item *it = gw_xqueue_take_all(q);
+    while (it != NULL) {
+        gw_item *next = it->next;
+        gw_item_free(it);
+        it = next;
+    }
+    pthread_mutex_destroy(&q->lock);
+}
+
+void gw_xqueue_set_context(gw_xqueue *q, struct lws_context *ctx)
+{
+    pthread_mutex_lock(&q->lock);
+    q->ctx = ctx;
+    pthread_mutex_unlock(&q->lock);
+}
+
+bool gw_xqueue_push(gw_xqueue *q, gw_item *item)
+{
+    item->next = NULL;
+    pthread_mutex_lock(&q->lock);
+    /* Completions are never refused (each one frees a waiting call); bus events are, so a
+     * burst the service thread cannot keep up with costs memory only up to the cap. */
+    if (item->kind == GW_ITEM_EVENT) {
+        if (q->count >= q->event_cap || q->event_bytes + item->text_len > q->event_bytes_cap) {
+            pthread_mutex_unlock(&q->lock);
+            return false;
+        }
+        q->event_bytes += item->text_len;
+    }
+    if (q->tail != NULL)
+        q->tail->next = item;
+    else
+        q->head = item;
+    q->tail = item;
+    q->count++;
+    bool wake = q->count == 1;
+    struct lws_context *ctx = q->ctx;
+    /* Under the lock, so the context cannot be cleared (teardown) between read and use. */
+    if (wake && ctx != NULL)
+        lws_cancel_service(ctx);
+    pthread_mutex_unlock(&q->lock);
+    return true;
+}
+
+gw_item *gw_xqueue_take_all(gw_xqueue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    gw_item *head = q->head;
+    q->head = q->tail = NULL;
+    q->count = 0;
+    q->event_bytes = 0;
+    pthread_mutex_unlock(&q->lock);
+    return head;
+}

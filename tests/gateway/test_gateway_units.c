@@ -1,0 +1,252 @@
+/* The gateway's pure pieces: the gRPC -> HTTP mapping, the route table, request JSON parsing,
+ * token files, and the Prometheus rendering of a status report (mode and breaker gauges when
+ * present, absent when not). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "gt_assert.h"
+#include "gt_tempdir.h"
+#include "json_map.h"
+#include "metrics.h"
+#include "routes.h"
+
+static void test_http_status_mapping(void **state)
+{
+    static const int want[][2] = {
+        {GENESIS_OK, 200},
+        {GENESIS_CANCELLED, 499},
+        {GENESIS_UNKNOWN, 500},
+        {GENESIS_INVALID_ARGUMENT, 400},
+        {GENESIS_DEADLINE_EXCEEDED, 504},
+        {GENESIS_NOT_FOUND, 404},
+        {GENESIS_ALREADY_EXISTS, 409},
+        {GENESIS_PERMISSION_DENIED, 403},
+        {GENESIS_RESOURCE_EXHAUSTED, 429},
+        {GENESIS_FAILED_PRECONDITION, 400},
+        {GENESIS_ABORTED, 409},
+        {GENESIS_OUT_OF_RANGE, 400},
+        {GENESIS_UNIMPLEMENTED, 501},
+        {GENESIS_INTERNAL, 500},
+        {GENESIS_UNAVAILABLE, 503},
+        {GENESIS_DATA_LOSS, 500},
+        {GENESIS_UNAUTHENTICATED, 401},
+        {99, 500},
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        assert_int_equal(gw_http_status(want[i][0], GENESIS_REASON_NONE), want[i][1]);
+    assert_int_equal(gw_http_status(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_MESSAGE_TOO_LARGE),
+                     413);
+    assert_int_equal(gw_http_status(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_BULKHEAD_FULL), 429);
+    assert_string_equal(gw_connect_code(GENESIS_NOT_FOUND), "not_found");
+    assert_string_equal(gw_connect_code(GENESIS_CANCELLED), "canceled");
+    assert_string_equal(gw_connect_code(-1), "unknown");
+}
+
+static void test_routes(void **state)
+{
+    char id[129];
+    int allowed = 0;
+    assert_int_equal(gw_route_match("/v1/components/comp1/request", id, &allowed),
+                     GW_ROUTE_COMPONENT_REQUEST);
+    assert_string_equal(id, "comp1");
+    assert_int_equal(allowed, GW_METHOD_POST);
+    assert_int_equal(gw_route_match("/request/comp2", id, &allowed), GW_ROUTE_LEGACY_REQUEST);
+    assert_string_equal(id, "comp2");
+    assert_int_equal(gw_route_match("/metrics", id, &allowed), GW_ROUTE_METRICS);
+    assert_int_equal(allowed, GW_METHOD_GET);
+    assert_int_equal(gw_route_match("/v1/admin/breaker", id, &allowed), GW_ROUTE_ADMIN);
+    assert_int_equal(gw_route_match("/v1/components//request", id, &allowed), GW_ROUTE_UNKNOWN);
+    assert_int_equal(gw_route_match("/v1/components/a/b/request", id, &allowed), GW_ROUTE_UNKNOWN);
+    assert_int_equal(gw_route_match("/request/", id, &allowed), GW_ROUTE_UNKNOWN);
+    assert_int_equal(gw_route_match("/", id, &allowed), GW_ROUTE_UNKNOWN);
+    char longpath[400];
+    snprintf(longpath, sizeof(longpath), "/request/%0200d", 7);
+    assert_int_equal(gw_route_match(longpath, id, &allowed), GW_ROUTE_UNKNOWN);
+}
+
+static void test_request_json(void **state)
+{
+    gw_parsed_request r;
+    char why[256];
+    const char *ok = "{\"type\":\"ping\",\"data\":{\"a\":1},\"source\":\"me\","
+                     "\"criticality\":\"sheddable\",\"timeout_ms\":250}";
+    assert_int_equal(gw_parse_request_json(ok, strlen(ok), 0, &r, why, sizeof(why)), 0);
+    assert_string_equal(r.type, "ping");
+    assert_string_equal(r.source, "me");
+    assert_int_equal(r.criticality, GENESIS_CRITICALITY_SHEDDABLE);
+    assert_int_equal(r.timeout_ms, 250);
+    assert_int_equal(r.len, strlen("{\"a\":1}"));
+    assert_memory_equal(r.data, "{\"a\":1}", r.len);
+    assert_string_equal(r.content_type, "application/json");
+    gw_parsed_request_clear(&r);
+
+    static const char *const bad[] = {
+        "",
+        "{",
+        "[]",
+        "{\"type\":1}",
+        "{\"type\":\"\"}",
+        "{\"type\":\"x\",\"timeout_ms\":0}",
+        "{\"type\":\"x\",\"timeout_ms\":1.5}",
+        "{\"type\":\"x\",\"criticality\":7}",
+        "{\"type\":\"x\",\"type\":\"y\"}",
+        "{\"type\":\"x\",\"source\":[]}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        why[0] = '\0';
+        assert_int_equal(gw_parse_request_json(bad[i], strlen(bad[i]), 0, &r, why, sizeof(why)),
+                         -1);
+        assert_true(why[0] != '\0');
+        assert_null(r.type);
+    }
+    const char *no_target = "{\"type\":\"ping\"}";
+    assert_int_equal(gw_parse_request_json(no_target, strlen(no_target), 1, &r, why, sizeof(why)),
+                     -1);
+    assert_non_null(strstr(why, "target"));
+}
+
+static void test_ws_message(void **state)
+{
+    char *type = NULL, *data = NULL;
+    size_t len = 0;
+    const char *ct = NULL;
+    char why[64];
+    const char *js = "{\"type\":\"chat\",\"data\":\"hi\"}";
+    assert_int_equal(gw_parse_ws_message(js, strlen(js), &type, &data, &len, &ct, why, 64), 0);
+    assert_string_equal(type, "chat");
+    assert_int_equal(len, 2);
+    assert_memory_equal(data, "hi", 2);
+    assert_string_equal(ct, "text/plain");
+    free(type);
+    free(data);
+    assert_int_equal(gw_parse_ws_message("hello", 5, &type, &data, &len, &ct, why, 64), 0);
+    assert_string_equal(type, "message");
+    assert_memory_equal(data, "hello", 5);
+    free(type);
+    free(data);
+}
+
+static void test_event_json(void **state)
+{
+    size_t len = 0;
+    char *j = gw_event_json("t", "{\"x\":1}", 7, "application/json", "comp1", 42, &len);
+    assert_string_equal(j, "{\"type\":\"t\",\"data\":{\"x\":1},\"source\":\"comp1\",\"seq\":42}");
+    free(j);
+    j = gw_event_json("t", "\xff\x00", 2, "", "s", 1, &len);
+    assert_non_null(strstr(j, "\"encoding\":\"base64\""));
+    assert_non_null(strstr(j, "\"data\":\"/wA=\""));
+    free(j);
+}
+
+static void test_tokens(void **state)
+{
+    char dir[256], path[300], why[256];
+    assert_int_equal(gt_tempdir_make(dir, sizeof(dir)), 0);
+    snprintf(path, sizeof(path), "%s/tokens", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("# comment\n\nsecret-a comp1,comp2\nsecret-b *  # all\nsecret-c admin\n", f);
+    fclose(f);
+    gw_auth *a = NULL;
+    assert_int_equal(gw_auth_load(&a, path, why, sizeof(why)), 0);
+    const gw_token *t = gw_auth_check(a, "Bearer secret-a");
+    assert_non_null(t);
+    assert_true(gw_token_allows(t, "comp2"));
+    assert_false(gw_token_allows(t, "comp3"));
+    assert_false(gw_token_is_admin(t));
+    assert_true(gw_token_allows(gw_auth_check(a, "secret-b"), "anything"));
+    assert_true(gw_token_is_admin(gw_auth_check(a, "bearer  secret-c ")));
+    assert_null(gw_auth_check(a, "Bearer secret"));
+    assert_null(gw_auth_check(a, "Bearer secret-aa"));
+    assert_null(gw_auth_check(a, ""));
+    assert_null(gw_auth_check(a, NULL));
+    gw_auth_free(a);
+
+    f = fopen(path, "w");
+    fputs("only-a-token\n", f);
+    fclose(f);
+    assert_int_equal(gw_auth_load(&a, path, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "line 1"));
+    assert_null(strstr(why, "only-a-token")); /* never echo a secret */
+    gt_tempdir_remove(dir);
+}
+
+static char *render(const char *status)
+{
+    gw_metrics m;
+    assert_int_equal(gw_metrics_init(&m), 0);
+    gw_metrics_count_http(&m, GW_ROUTE_COMPONENT_REQUEST, 200);
+    gw_metrics_observe(&m, "comp1", 0.0003);
+    gw_metrics_observe(&m, "comp1", 20.0);
+    gw_metrics_extra x = {
+        .ws_sessions = 2, .status_json = status, .status_len = status != NULL ? strlen(status) : 0};
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(gw_metrics_render(&m, &x, &text, &len), 0);
+    gw_metrics_destroy(&m);
+    return text;
+}
+
+static void test_metrics(void **state)
+{
+    const char *with_breakers =
+        "{\"mode\":\"SAFE\",\"uptime_ms\":1500,\"stats\":{\"requests\":7},\"components\":["
+        "{\"id\":\"comp1\",\"health\":\"UP\",\"in_flight\":1,\"queued\":0,\"requests\":5,"
+        "\"failures\":1,\"breaker\":\"OPEN\"},"
+        "{\"id\":\"comp2\",\"health\":\"DOWN\",\"breaker\":\"HALF_OPEN\"}]}";
+    char *t = render(with_breakers);
+    static const char *const lines[] = {
+        "genesis_up 1\n",
+        "genesis_mode{mode=\"SAFE\"} 1\n",
+        "genesis_mode{mode=\"NORMAL\"} 0\n",
+        "genesis_uptime_seconds 1.500\n",
+        "genesis_coordinator_requests_total 7\n",
+        "genesis_component_up{component=\"comp1\"} 1\n",
+        "genesis_component_up{component=\"comp2\"} 0\n",
+        "genesis_component_breaker_state{component=\"comp1\",state=\"OPEN\"} 1\n",
+        "genesis_component_breaker_state{component=\"comp1\",state=\"CLOSED\"} 0\n",
+        "genesis_component_breaker_state{component=\"comp2\",state=\"HALF_OPEN\"} 1\n",
+        "genesis_component_failures_total{component=\"comp1\"} 1\n",
+        "genesis_gateway_request_duration_seconds_bucket{component=\"comp1\",le=\"0.0005\"} 1\n",
+        "genesis_gateway_request_duration_seconds_bucket{component=\"comp1\",le=\"10\"} 1\n",
+        "genesis_gateway_request_duration_seconds_bucket{component=\"comp1\",le=\"+Inf\"} 2\n",
+        "genesis_gateway_request_duration_seconds_count{component=\"comp1\"} 2\n",
+        "genesis_gateway_http_responses_total{route=\"component_request\",code=\"200\"} 1\n",
+        "genesis_gateway_websocket_connections 2\n",
+    };
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        if (strstr(t, lines[i]) == NULL)
+            fail_msg("missing line %s in:\n%s", lines[i], t);
+    free(t);
+
+    /* Today's status report: no breaker field, so no breaker series. */
+    t = render("{\"mode\":\"NORMAL\",\"components\":[{\"id\":\"comp1\",\"health\":\"UP\"}]}");
+    assert_null(strstr(t, "breaker"));
+    assert_non_null(strstr(t, "genesis_mode{mode=\"NORMAL\"} 1\n"));
+    free(t);
+    /* The coordinator did not answer. */
+    t = render(NULL);
+    assert_non_null(strstr(t, "genesis_up 0\n"));
+    assert_null(strstr(t, "genesis_mode"));
+    free(t);
+    t = render("not json");
+    assert_non_null(strstr(t, "genesis_up 0\n"));
+    free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_http_status_mapping),
+        cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_request_json),
+        cmocka_unit_test(test_ws_message),
+        cmocka_unit_test(test_event_json),
+        cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_metrics),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
