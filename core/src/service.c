@@ -69,6 +69,9 @@ struct genesis_service {
     bool registering;
     bool heartbeat_pending;
     nng_socket req;
+    nng_dialer dialer;        /* to the front door */
+    char front_door_url[256]; /* for dialing again */
+    unsigned int unsent;      /* heartbeats in a row that no pipe took (see redial_if_wedged) */
     nng_aio *hb_timer;
     uint32_t hb_interval_ms;
     uint64_t hb_sequence;
@@ -599,6 +602,8 @@ static void heartbeat_done(genesis_service *svc, int status, int reason, const c
     (void)reason;
     bool forgotten = status == GENESIS_OK && reply->code == GENESIS_NOT_FOUND;
     pthread_mutex_lock(&svc->lock);
+    svc->unsent =
+        status != GENESIS_OK && reason == GENESIS_REASON_UNREACHABLE ? svc->unsent + 1 : 0;
     bool registering = svc->registering;
     pthread_mutex_unlock(&svc->lock);
     /* Accepted while connect's own registration failed (its reply was lost): serve. Not while
@@ -625,11 +630,36 @@ static void heartbeat_done(genesis_service *svc, int status, int reason, const c
     }
 }
 
+/* NNG 1.5.2's REQ socket can stop sending after its peer restarted: requests wait for a pipe
+ * that is connected but never marked ready again (the same race mangos fixed in its #201),
+ * until another pipe attaches. When several heartbeats in a row found no pipe to take them,
+ * dial again: the new pipe unwedges the socket, and an honest outage costs one redial. */
+#define REDIAL_AFTER_UNSENT 5u
+
+static void redial_if_wedged(genesis_service *svc)
+{
+    pthread_mutex_lock(&svc->lock);
+    bool redial = svc->unsent >= REDIAL_AFTER_UNSENT && !svc->stopping;
+    if (redial)
+        svc->unsent = 0;
+    pthread_mutex_unlock(&svc->lock);
+    if (!redial)
+        return;
+    gn_log(&svc->log, GENESIS_LOG_WARN,
+           "service %s: %u heartbeats in a row found no connection to %s: dialing again", svc->id,
+           REDIAL_AFTER_UNSENT, svc->front_door_url);
+    nng_dialer_close(svc->dialer);
+    if (nng_dial(svc->req, svc->front_door_url, &svc->dialer, NNG_FLAG_NONBLOCK) != 0)
+        gn_log(&svc->log, GENESIS_LOG_WARN, "service %s: dialing %s again failed", svc->id,
+               svc->front_door_url);
+}
+
 static void heartbeat_tick(void *arg)
 {
     genesis_service *svc = arg;
     if (nng_aio_result(svc->hb_timer) != 0)
         return; /* stopped */
+    redial_if_wedged(svc);
     pthread_mutex_lock(&svc->lock);
     bool send = !svc->heartbeat_pending && !svc->stopping;
     if (send)
@@ -663,7 +693,10 @@ static int open_sockets(genesis_service *svc, const char *front_door_url, const 
     gn_rpc_configure(svc->req, svc->opts.max_message_size);
     nng_socket_set_ms(svc->req, NNG_OPT_RECONNMINT, 10);
     nng_socket_set_ms(svc->req, NNG_OPT_RECONNMAXT, 200);
-    err = nng_dial(svc->req, front_door_url, NULL, NNG_FLAG_NONBLOCK);
+    snprintf(svc->front_door_url, sizeof(svc->front_door_url), "%s", front_door_url);
+    err = strlen(front_door_url) < sizeof(svc->front_door_url)
+              ? nng_dial(svc->req, front_door_url, &svc->dialer, NNG_FLAG_NONBLOCK)
+              : NNG_EINVAL;
     if (err == 0)
         err = nng_aio_alloc(&svc->hb_timer, heartbeat_tick, svc);
     if (err != 0) {
