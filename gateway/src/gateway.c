@@ -98,6 +98,16 @@ static void run_job(void *arg, gw_item *it)
         int rv = genesis_client_status(gw->client, 2000, &it->res);
         if (rv != GENESIS_OK && it->res == NULL)
             snprintf(it->error, sizeof(it->error), "%s", genesis_last_error());
+    } else if (it->job == GW_JOB_ADMIN) {
+        const char *const *args = (const char *const *)it->admin_args;
+        int rv = gw->cfg.coordinator != NULL
+                     ? genesis_coordinator_admin(gw->cfg.coordinator, it->type, args,
+                                                 it->n_admin_args, &it->res)
+                     : genesis_client_admin(gw->client, it->type, args, it->n_admin_args, 5000,
+                                            &it->res);
+        it->status = rv;
+        if (it->res == NULL)
+            snprintf(it->error, sizeof(it->error), "%s", genesis_last_error());
     } else {
         genesis_call_options opts;
         genesis_call_options_init(&opts, GENESIS_CALL_OPTIONS_VERSION);

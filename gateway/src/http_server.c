@@ -155,6 +155,40 @@ static void start_status_job(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
     }
 }
 
+/* An operator command runs on a job thread (it is a blocking coordinator call). */
+static void start_admin_job(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *path_id)
+{
+    const char *command = gw_admin_command(conn->route);
+    gw_item *it = new_call_item(wsi, conn, "", GW_JOB_ADMIN);
+    char why[256] = "out of memory";
+    if (it != NULL) {
+        it->call->gw = gw;
+        it->type = strdup(command);
+        size_t max = sizeof(it->admin_args) / sizeof(it->admin_args[0]);
+        if (it->type == NULL ||
+            gw_parse_admin_args(command, path_id, conn->body, conn->body_len, it->admin_args, max,
+                                &it->n_admin_args, why, sizeof(why)) != 0) {
+            conn->call = NULL;
+            free(it->call);
+            it->call = NULL;
+            gw_item_free(it);
+            gw_http_error(gw, wsi, conn, 400, GENESIS_INVALID_ARGUMENT, "INVALID_ARGUMENT", why);
+            return;
+        }
+    }
+    if (it == NULL || !gw_job_pool_submit(gw->jobs, it, (uint64_t)(uintptr_t)wsi)) {
+        if (it != NULL) {
+            conn->call = NULL;
+            free(it->call);
+            it->call = NULL;
+            gw_item_free(it);
+        }
+        gw->metrics.jobs_refused++;
+        gw_http_error(gw, wsi, conn, 503, GENESIS_UNAVAILABLE, "OVERLOADED",
+                      "the gateway has too many coordinator calls in flight");
+    }
+}
+
 static uint32_t header_timeout(gw_conn *conn, int *bad)
 {
     if (conn->timeout_hdr[0] == '\0')
@@ -232,9 +266,8 @@ static void dispatch_post(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const 
 {
     char why[512];
     gw_parsed_request r;
-    if (conn->route == GW_ROUTE_ADMIN) {
-        gw_http_error(gw, wsi, conn, 501, GENESIS_UNIMPLEMENTED, "UNIMPLEMENTED",
-                      "admin commands are not available in this version");
+    if (gw_route_is_admin(conn->route)) {
+        start_admin_job(gw, wsi, conn, path_id);
         return;
     }
     int proto = conn->route == GW_ROUTE_CONNECT_REQUEST &&
@@ -321,7 +354,7 @@ static int on_http(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *p
         if (conn->token == NULL)
             return refuse(gw, wsi, conn, 401, GENESIS_UNAUTHENTICATED, "UNAUTHENTICATED",
                           "a valid bearer token is required (Authorization: Bearer <token>)");
-        if (conn->route == GW_ROUTE_ADMIN && !gw_token_is_admin(conn->token))
+        if (gw_route_is_admin(conn->route) && !gw_token_is_admin(conn->token))
             return refuse(gw, wsi, conn, 403, GENESIS_PERMISSION_DENIED, "PERMISSION_DENIED",
                           "admin routes need a token with the admin scope");
         if (id[0] != '\0' && !gw_token_allows(conn->token, id)) {
@@ -417,6 +450,27 @@ static void complete_status(gw_gateway *gw, struct lws *wsi, gw_conn *conn, gw_i
     }
 }
 
+/* The coordinator answers an operator command with a JSON document of the new state. */
+static void complete_admin(gw_gateway *gw, struct lws *wsi, gw_conn *conn, gw_item *it)
+{
+    const genesis_result *res = it->res;
+    if (res == NULL) {
+        gw_http_error(gw, wsi, conn, gw_http_status(it->status, 0), it->status,
+                      genesis_status_name(it->status), it->error);
+        return;
+    }
+    int code = genesis_result_status(res);
+    if (code == GENESIS_OK) {
+        size_t len = 0;
+        const void *doc = genesis_result_data(res, &len);
+        gw_http_respond(wsi, conn, 200, "application/json", doc, len);
+        return;
+    }
+    int reason = genesis_result_reason(res);
+    gw_http_error(gw, wsi, conn, gw_http_status(code, reason), code, genesis_reason_name(reason),
+                  genesis_result_message(res));
+}
+
 static void complete_request(gw_gateway *gw, struct lws *wsi, gw_conn *conn, gw_item *it, int proto)
 {
     const genesis_result *res = it->res;
@@ -456,6 +510,8 @@ void gw_http_complete(gw_gateway *gw, gw_item *it)
         conn->call = NULL;
         if (it->job == GW_JOB_STATUS)
             complete_status(gw, wsi, conn, it);
+        else if (it->job == GW_JOB_ADMIN)
+            complete_admin(gw, wsi, conn, it);
         else
             complete_request(gw, wsi, conn, it, call->proto);
     }

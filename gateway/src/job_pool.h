@@ -11,8 +11,9 @@
 #include "xthread_queue.h"
 
 enum gw_job_kind {
-    GW_JOB_STATUS = 1, /* genesis_client_status for /v1/status, /metrics, /readyz */
-    GW_JOB_EMIT_TO = 2 /* genesis_client_emit_to for a WebSocket client's message */
+    GW_JOB_STATUS = 1,  /* genesis_client_status for /v1/status, /metrics, /readyz */
+    GW_JOB_EMIT_TO = 2, /* genesis_client_emit_to for a WebSocket client's message */
+    GW_JOB_ADMIN = 3    /* an operator command (genesis_*_admin) for /v1/admin/... */
 };
 
 typedef struct gw_job_pool gw_job_pool;

@@ -91,6 +91,83 @@ static char *dup_string_field(json_t *root, const char *key, int *bad)
     return s;
 }
 
+static char *dup_text(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    return d != NULL ? memcpy(d, s, n) : NULL;
+}
+
+int gw_parse_admin_args(const char *command, const char *component, const void *body, size_t len,
+                        char **args, size_t max, size_t *nargs, char *why, size_t why_size)
+{
+    *nargs = 0;
+    json_error_t err;
+    json_t *doc = len > 0 ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &err) : json_object();
+    if (doc == NULL || !json_is_object(doc)) {
+        if (doc == NULL)
+            snprintf(why, why_size, "invalid JSON at line %d, column %d: %s", err.line, err.column,
+                     err.text);
+        else
+            snprintf(why, why_size, "the body must be a JSON object");
+        json_decref(doc);
+        return -1;
+    }
+    int rc = 0;
+    if (component[0] != '\0')
+        args[(*nargs)++] = dup_text(component);
+    if (strcmp(command, "mode") == 0 || strcmp(command, "breaker") == 0) {
+        const char *key = command[0] == 'm' ? "mode" : "state";
+        json_t *v = json_object_get(doc, key);
+        if (v != NULL && !json_is_string(v)) {
+            snprintf(why, why_size, "\"%s\" must be a string", key);
+            rc = -1;
+        } else if (v == NULL && command[0] == 'b') {
+            snprintf(why, why_size, "\"state\" is required: open, close, reset or disable");
+            rc = -1;
+        } else if (v != NULL) {
+            args[(*nargs)++] = dup_text(json_string_value(v));
+        }
+    } else {
+        json_t *clear = json_object_get(doc, "clear");
+        if (strcmp(command, "fault") == 0 && json_is_true(clear)) {
+            args[(*nargs)++] = dup_text("clear");
+        } else {
+            const char *key;
+            json_t *v;
+            json_object_foreach(doc, key, v)
+            {
+                char kv[160];
+                if (json_is_integer(v))
+                    snprintf(kv, sizeof(kv), "%s=%" JSON_INTEGER_FORMAT, key,
+                             json_integer_value(v));
+                else if (json_is_real(v))
+                    snprintf(kv, sizeof(kv), "%s=%.17g", key, json_real_value(v));
+                else if (json_is_boolean(v))
+                    snprintf(kv, sizeof(kv), "%s=%d", key, json_is_true(v) ? 1 : 0);
+                else {
+                    snprintf(why, why_size, "\"%s\" must be a number or a boolean", key);
+                    rc = -1;
+                    break;
+                }
+                if (*nargs == max) {
+                    snprintf(why, why_size, "too many fields (at most %zu)", max - 1);
+                    rc = -1;
+                    break;
+                }
+                args[(*nargs)++] = dup_text(kv);
+            }
+        }
+    }
+    for (size_t i = 0; i < *nargs; i++)
+        if (args[i] == NULL && rc == 0) {
+            snprintf(why, why_size, "out of memory");
+            rc = -1;
+        }
+    json_decref(doc);
+    return rc;
+}
+
 int gw_parse_request_json(const void *body, size_t len, int want_target, gw_parsed_request *out,
                           char *why, size_t why_size)
 {

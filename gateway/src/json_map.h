@@ -26,6 +26,14 @@ void gw_parsed_request_clear(gw_parsed_request *r);
 
 #define GW_MAX_TIMEOUT_MS 3600000u /* an hour: longer deadlines are a client's mistake */
 
+/* The arguments of an operator command from an admin route's JSON body (an empty body is
+ * {}): mode {"mode": "SAFE"} (none: show it); breaker {"state": "open|close|reset|disable"};
+ * policy and fault {"<field>": <number or boolean>, ...} (fault {"clear": true} clears it).
+ * component is the route's {id} ("" for mode). Fills args (strings the caller frees) and
+ * *nargs (at most max); returns 0, or -1 with a message. */
+int gw_parse_admin_args(const char *command, const char *component, const void *body, size_t len,
+                        char **args, size_t max, size_t *nargs, char *why, size_t why_size);
+
 /* Parse {"type","data","source","criticality","timeout_ms"} (and "target" when want_target).
  * Returns 0, or -1 with a message naming the problem (bad JSON with line/column, invalid
  * UTF-8, missing or mistyped field). */

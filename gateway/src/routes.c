@@ -16,7 +16,32 @@ static const char *const route_names[GW_ROUTE_COUNT] = {
     [GW_ROUTE_METRICS] = "metrics",
     [GW_ROUTE_ADMIN] = "admin",
     [GW_ROUTE_WS] = "ws",
+    [GW_ROUTE_ADMIN_BREAKER] = "admin_breaker",
+    [GW_ROUTE_ADMIN_POLICY] = "admin_policy",
+    [GW_ROUTE_ADMIN_FAULT] = "admin_fault",
 };
+
+int gw_route_is_admin(int route)
+{
+    return route == GW_ROUTE_ADMIN || route == GW_ROUTE_ADMIN_BREAKER ||
+           route == GW_ROUTE_ADMIN_POLICY || route == GW_ROUTE_ADMIN_FAULT;
+}
+
+const char *gw_admin_command(int route)
+{
+    switch (route) {
+    case GW_ROUTE_ADMIN:
+        return "mode";
+    case GW_ROUTE_ADMIN_BREAKER:
+        return "breaker";
+    case GW_ROUTE_ADMIN_POLICY:
+        return "policy";
+    case GW_ROUTE_ADMIN_FAULT:
+        return "fault";
+    default:
+        return NULL;
+    }
+}
 
 const char *gw_route_name(int route)
 {
@@ -70,12 +95,26 @@ int gw_route_match(const char *path, char *id, int *allowed)
         *allowed = GW_METHOD_POST;
         return GW_ROUTE_LEGACY_REQUEST;
     }
-    /* Admin routes (mode, breaker) arrive with the resilience engine; until then every
-     * /v1/admin/ path is known (so auth applies) and answers 501. */
-    static const char admin[] = "/v1/admin/";
-    if (strncmp(path, admin, sizeof(admin) - 1) == 0) {
+    /* Operator routes: /v1/admin/mode and /v1/admin/components/{id}/<verb>. */
+    if (strcmp(path, "/v1/admin/mode") == 0) {
         *allowed = GW_METHOD_POST;
         return GW_ROUTE_ADMIN;
+    }
+    static const char admin[] = "/v1/admin/components/";
+    static const struct {
+        const char *suffix;
+        int route;
+    } verbs[] = {{"/breaker", GW_ROUTE_ADMIN_BREAKER},
+                 {"/policy", GW_ROUTE_ADMIN_POLICY},
+                 {"/fault", GW_ROUTE_ADMIN_FAULT}};
+    for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
+        size_t sl = strlen(verbs[v].suffix);
+        if (strncmp(path, admin, sizeof(admin) - 1) == 0 && n > sizeof(admin) - 1 + sl &&
+            strcmp(path + n - sl, verbs[v].suffix) == 0 &&
+            copy_id(path + sizeof(admin) - 1, n - sl - (sizeof(admin) - 1), id)) {
+            *allowed = GW_METHOD_POST;
+            return verbs[v].route;
+        }
     }
     *allowed = GW_METHOD_OTHER;
     return GW_ROUTE_UNKNOWN;

@@ -11,12 +11,21 @@ enum gw_route {
     GW_ROUTE_HEALTHZ,           /* GET /healthz */
     GW_ROUTE_READYZ,            /* GET /readyz */
     GW_ROUTE_METRICS,           /* GET /metrics */
-    GW_ROUTE_ADMIN,             /* POST /v1/admin/... (added with the resilience engine) */
+    GW_ROUTE_ADMIN,             /* POST /v1/admin/mode (show or force the degradation mode) */
     GW_ROUTE_WS,                /* GET /ws?id={component} (WebSocket upgrade) */
+    GW_ROUTE_ADMIN_BREAKER,     /* POST /v1/admin/components/{id}/breaker */
+    GW_ROUTE_ADMIN_POLICY,      /* POST /v1/admin/components/{id}/policy */
+    GW_ROUTE_ADMIN_FAULT,       /* POST /v1/admin/components/{id}/fault */
     GW_ROUTE_COUNT
 };
 
 enum gw_method { GW_METHOD_OTHER = 0, GW_METHOD_GET, GW_METHOD_POST, GW_METHOD_HEAD };
+
+/* True for the operator routes (they need a token with the admin scope). */
+int gw_route_is_admin(int route);
+
+/* The coordinator's admin command of an admin route ("mode", "breaker", ...). */
+const char *gw_admin_command(int route);
 
 /* Label value of a route, e.g. "component_request". */
 const char *gw_route_name(int route);

@@ -14,6 +14,8 @@ void gw_item_free(gw_item *item)
     free(item->source);
     free(item->type);
     free(item->target);
+    for (size_t i = 0; i < item->n_admin_args; i++)
+        free(item->admin_args[i]);
     free(item);
 }
 

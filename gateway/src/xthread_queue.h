@@ -36,6 +36,8 @@ typedef struct gw_item {
     char content_type[32]; /* WS_EMIT */
     int status;            /* WS_EMIT: the call's status when res is NULL */
     char error[256];       /* WS_EMIT: its message then */
+    char *admin_args[8];   /* GW_JOB_ADMIN: the command's arguments (type is the command) */
+    size_t n_admin_args;
 } gw_item;
 
 void gw_item_free(gw_item *item);

@@ -57,7 +57,18 @@ static void test_routes(void **state)
     assert_string_equal(id, "comp2");
     assert_int_equal(gw_route_match("/metrics", id, &allowed), GW_ROUTE_METRICS);
     assert_int_equal(allowed, GW_METHOD_GET);
-    assert_int_equal(gw_route_match("/v1/admin/breaker", id, &allowed), GW_ROUTE_ADMIN);
+    assert_int_equal(gw_route_match("/v1/admin/mode", id, &allowed), GW_ROUTE_ADMIN);
+    assert_int_equal(gw_route_match("/v1/admin/components/comp1/breaker", id, &allowed),
+                     GW_ROUTE_ADMIN_BREAKER);
+    assert_string_equal(id, "comp1");
+    assert_int_equal(gw_route_match("/v1/admin/components/c/policy", id, &allowed),
+                     GW_ROUTE_ADMIN_POLICY);
+    assert_int_equal(gw_route_match("/v1/admin/components/c/fault", id, &allowed),
+                     GW_ROUTE_ADMIN_FAULT);
+    assert_int_equal(gw_route_match("/v1/admin/components//fault", id, &allowed), GW_ROUTE_UNKNOWN);
+    assert_int_equal(gw_route_match("/v1/admin/breaker", id, &allowed), GW_ROUTE_UNKNOWN);
+    assert_true(gw_route_is_admin(GW_ROUTE_ADMIN_FAULT));
+    assert_false(gw_route_is_admin(GW_ROUTE_STATUS));
     assert_int_equal(gw_route_match("/v1/components//request", id, &allowed), GW_ROUTE_UNKNOWN);
     assert_int_equal(gw_route_match("/v1/components/a/b/request", id, &allowed), GW_ROUTE_UNKNOWN);
     assert_int_equal(gw_route_match("/request/", id, &allowed), GW_ROUTE_UNKNOWN);

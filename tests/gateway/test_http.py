@@ -177,9 +177,39 @@ class HttpRoutes(gwtest.GatewayCase):
                               "HANDLER_ERROR")
         self.assertIn("dance", d["message"])
         self.assert_error(curl(self.url + "/ws"), 400, 3, "INVALID_ARGUMENT")
-        self.assert_error(post_json(self.url + "/v1/admin/mode", {"mode": "SAFE"}), 501, 12,
-                          "UNIMPLEMENTED")
+        self.assert_error(post_json(self.url + "/v1/admin/mode", {"mode": "SIDEWAYS"}), 400, 3,
+                          "INVALID_ARGUMENT")
+        self.assert_error(post_json(self.url + "/v1/admin/components/comp1/breaker", {}), 400, 3,
+                          "INVALID_ARGUMENT")
+        self.assert_error(post_json(self.url + "/v1/admin/components/nope/breaker",
+                                    {"state": "open"}), 404, 5, "NOT_FOUND")
+        self.assert_error(post_json(self.url + "/v1/admin/nothing", {}), 404, 5, "NO_ROUTE")
         self.assert_error(self.request("bad%20id", {"type": "ping"}), 400, 3, "INVALID_ARGUMENT")
+
+    def test_admin_mode_breaker_policy(self):
+        u = self.url + "/v1/admin"
+        st, _, body = post_json(u + "/mode", {})
+        self.assertEqual((st, json.loads(body)["mode"]), (200, "NORMAL"))
+        st, _, body = post_json(u + "/components/comp2/breaker", {"state": "open"})
+        self.assertEqual((st, json.loads(body)["breaker"]), (200, "FORCED_OPEN"))
+        self.assert_error(self.request("comp2", {"type": "ping"}), 503, 14, "BREAKER_OPEN")
+        st, _, body = curl(self.url + "/v1/status")
+        comps = {c["id"]: c for c in json.loads(body)["components"]}
+        self.assertEqual(comps["comp2"]["breaker"], "FORCED_OPEN")
+        st, _, body = curl(self.url + "/metrics")
+        self.assertIn('genesis_component_breaker_state{component="comp2",state="FORCED_OPEN"} 1',
+                      body.decode())
+        self.assertEqual(post_json(u + "/components/comp2/breaker", {"state": "reset"})[0], 200)
+        self.assertEqual(self.request("comp2", {"type": "ping"})[0], 200)
+        st, _, body = post_json(u + "/components/comp2/policy", {"max_attempts": 2})
+        self.assertEqual((st, json.loads(body)["policy"]["max_attempts"]), (200, 2))
+        self.assert_error(post_json(u + "/components/comp2/policy", {"max_attempts": 0}), 400, 3,
+                          "INVALID_ARGUMENT")
+        self.assert_error(post_json(u + "/components/comp2/policy", {"max_attempts": "x"}), 400,
+                          3, "INVALID_ARGUMENT")
+        # genesisd refuses fault injection unless started with --allow-faults
+        self.assert_error(post_json(u + "/components/comp2/fault", {"crash": True}), 403, 7,
+                          "INVALID_ARGUMENT")
 
     def test_status_health_metrics(self):
         self.request("comp1", {"type": "ping"})
@@ -329,7 +359,10 @@ class AuthAndTls(gwtest.GatewayCase):
                                             "Authorization: Bearer t-all"])[0], 403)
         self.assertEqual(post_json(u + "/v1/admin/mode", {"mode": "SAFE"},
                                    headers=["Content-Type: application/json",
-                                            "Authorization: Bearer t-admin"])[0], 501)
+                                            "Authorization: Bearer t-admin"])[0], 200)
+        self.assertEqual(post_json(u + "/v1/admin/mode", {"mode": "AUTO"},
+                                   headers=["Content-Type: application/json",
+                                            "Authorization: Bearer t-admin"])[0], 200)
         # no secret in the logs
         self.assertNotIn("t-comp1", self.auth_gw.stderr())
 
