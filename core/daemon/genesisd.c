@@ -235,12 +235,11 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
         {"help", no_argument, NULL, 'h'},
     };
     struct option long_opts[64];
-    size_t n_opts = 0;
-    for (size_t i = 0; i < sizeof(own_opts) / sizeof(own_opts[0]); i++)
-        long_opts[n_opts++] = own_opts[i];
-    for (size_t i = 0; gw_cli_options[i].name != NULL; i++)
-        long_opts[n_opts++] = gw_cli_options[i];
-    memset(&long_opts[n_opts], 0, sizeof(long_opts[n_opts]));
+    if (gw_cli_merge_options(own_opts, sizeof(own_opts) / sizeof(own_opts[0]), long_opts, 64) !=
+        0) {
+        fprintf(stderr, "genesisd: too many command-line options for the table\n");
+        return EXIT_FAILURE;
+    }
 
     gw_config_init(&cfg->gateway);
     cfg->http = 0;

@@ -148,6 +148,8 @@ genesis_result *gn_admin_execute(genesis_coordinator *co, const char *command, c
                                  size_t nargs);
 /* EMERGENCY drops non-critical events (counted as dropped). */
 bool gn_mode_admits_event(genesis_coordinator *co, int criticality);
+/* Fill *s (version set by the caller) from a component the caller holds. */
+void gn_component_stats_fill(gn_component *comp, genesis_component_stats *s);
 /* Periodic: re-evaluate the mode from component health (called by the health tick). */
 void gn_mode_tick(genesis_coordinator *co);
 

@@ -37,7 +37,8 @@ void gn_latency_record(gn_latency *h, uint64_t us)
     }
 }
 
-uint64_t gn_latency_quantile(const gn_latency *h, double q, uint64_t *count)
+void gn_latency_quantiles(const gn_latency *h, const double *qs, unsigned int n, uint64_t *out,
+                          uint64_t *count)
 {
     uint64_t counts[GN_LATENCY_BUCKETS], total = 0;
     for (unsigned int i = 0; i < GN_LATENCY_BUCKETS; i++) {
@@ -46,19 +47,27 @@ uint64_t gn_latency_quantile(const gn_latency *h, double q, uint64_t *count)
     }
     if (count != NULL)
         *count = total;
-    if (total == 0)
-        return 0;
-    uint64_t rank = (uint64_t)(q * (double)total + 0.999999);
-    if (rank == 0)
-        rank = 1;
-    uint64_t seen = 0;
     uint64_t max = atomic_load_explicit(&h->max_us, memory_order_relaxed);
-    for (unsigned int i = 0; i < GN_LATENCY_BUCKETS; i++) {
-        seen += counts[i];
-        if (seen >= rank) {
-            uint64_t upper = gn_latency_bucket_upper(i);
-            return upper < max ? upper : max;
+    uint64_t seen = 0;
+    unsigned int b = 0;
+    for (unsigned int k = 0; k < n; k++) {
+        if (total == 0) {
+            out[k] = 0;
+            continue;
         }
+        uint64_t rank = (uint64_t)(qs[k] * (double)total + 0.999999);
+        if (rank == 0)
+            rank = 1;
+        while (b < GN_LATENCY_BUCKETS && seen + counts[b] < rank)
+            seen += counts[b++];
+        uint64_t upper = b < GN_LATENCY_BUCKETS ? gn_latency_bucket_upper(b) : max;
+        out[k] = upper < max ? upper : max;
     }
-    return max;
+}
+
+uint64_t gn_latency_quantile(const gn_latency *h, double q, uint64_t *count)
+{
+    uint64_t v;
+    gn_latency_quantiles(h, &q, 1, &v, count);
+    return v;
 }

@@ -18,6 +18,9 @@ void gn_latency_init(gn_latency *h);
 void gn_latency_record(gn_latency *h, uint64_t us);
 /* The q-quantile (0 < q <= 1) as the upper bound of its bucket; 0 when empty. */
 uint64_t gn_latency_quantile(const gn_latency *h, double q, uint64_t *count);
+/* Several quantiles (qs ascending) from one snapshot of the buckets. */
+void gn_latency_quantiles(const gn_latency *h, const double *qs, unsigned int n, uint64_t *out,
+                          uint64_t *count);
 /* Bucket helpers (exposed for tests and Prometheus-style exports). */
 unsigned int gn_latency_bucket_of(uint64_t us);
 uint64_t gn_latency_bucket_upper(unsigned int bucket);

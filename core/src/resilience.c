@@ -207,15 +207,8 @@ int genesis_coordinator_breaker_set(genesis_coordinator *co, const char *id, int
 
 /* ---- statistics ----------------------------------------------------------------------- */
 
-int genesis_coordinator_component_stats(genesis_coordinator *co, const char *id,
-                                        genesis_component_stats *s)
+void gn_component_stats_fill(gn_component *comp, genesis_component_stats *s)
 {
-    gn_clear_error();
-    if (co == NULL || id == NULL || s == NULL || s->version != GENESIS_COMPONENT_STATS_VERSION)
-        return gn_fail(GENESIS_INVALID_ARGUMENT, "component_stats: NULL argument or version");
-    gn_component *comp = gn_registry_lookup(co->registry, id);
-    if (comp == NULL)
-        return gn_fail(GENESIS_NOT_FOUND, "component_stats: no component '%s'", id);
     unsigned int version = s->version;
     memset(s, 0, sizeof(*s));
     s->version = version;
@@ -242,10 +235,25 @@ int genesis_coordinator_component_stats(genesis_coordinator *co, const char *id,
         s->in_flight = running;
         s->queued = queued;
     }
-    s->latency_p50_us = (uint32_t)gn_latency_quantile(&comp->latency, 0.50, &s->latency_count);
-    s->latency_p90_us = (uint32_t)gn_latency_quantile(&comp->latency, 0.90, NULL);
-    s->latency_p99_us = (uint32_t)gn_latency_quantile(&comp->latency, 0.99, NULL);
+    static const double qs[3] = {0.50, 0.90, 0.99};
+    uint64_t at[3];
+    gn_latency_quantiles(&comp->latency, qs, 3, at, &s->latency_count);
+    s->latency_p50_us = (uint32_t)at[0];
+    s->latency_p90_us = (uint32_t)at[1];
+    s->latency_p99_us = (uint32_t)at[2];
     s->latency_max_us = (uint32_t)atomic_load(&comp->latency.max_us);
+}
+
+int genesis_coordinator_component_stats(genesis_coordinator *co, const char *id,
+                                        genesis_component_stats *s)
+{
+    gn_clear_error();
+    if (co == NULL || id == NULL || s == NULL || s->version != GENESIS_COMPONENT_STATS_VERSION)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "component_stats: NULL argument or version");
+    gn_component *comp = gn_registry_lookup(co->registry, id);
+    if (comp == NULL)
+        return gn_fail(GENESIS_NOT_FOUND, "component_stats: no component '%s'", id);
+    gn_component_stats_fill(comp, s);
     gn_component_release(comp);
     return GENESIS_OK;
 }

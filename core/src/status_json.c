@@ -51,8 +51,7 @@ static void fill_reasons(gn_component *comp, Genesis__V1__ComponentStatus *cs)
 static void fill_resilience(gn_component *comp, Genesis__V1__ComponentStatus *cs)
 {
     genesis_component_stats s = {.version = GENESIS_COMPONENT_STATS_VERSION};
-    if (genesis_coordinator_component_stats(comp->co, comp->id, &s) != GENESIS_OK)
-        return; /* unregistered meanwhile */
+    gn_component_stats_fill(comp, &s);
     cs->health = (char *)(s.healthy ? "UP" : "DOWN");
     cs->ready = s.ready != 0;
     cs->breaker = (char *)genesis_breaker_state_name(s.breaker_state);
@@ -132,7 +131,7 @@ int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *r
             cs->instances = (uint32_t)cs->n_urls;
         }
         fill_resilience(comp, cs);
-        if (!gn_component_healthy(comp))
+        if (strcmp(cs->health, "UP") != 0)
             r->unhealthy++;
         gn_checkpoint_component_status(co, comp->id, cs);
         r->components[r->n_components++] = cs;

@@ -12,6 +12,10 @@
 #define GW_CLI_FIRST 1000
 extern const struct option gw_cli_options[];
 
+/* Build a program's getopt_long table: its own n_own entries, then the gateway's, then the
+ * zero terminator, into out (cap entries). Returns 0, or -1 when cap is too small. */
+int gw_cli_merge_options(const struct option *own, size_t n_own, struct option *out, size_t cap);
+
 /* Help lines for those flags. */
 extern const char gw_cli_help[];
 

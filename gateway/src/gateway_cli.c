@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum {
     OPT_TLS_CERT = GW_CLI_FIRST,
@@ -150,5 +151,22 @@ int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why
         }
         return 1;
     }
+    return 0;
+}
+
+int gw_cli_merge_options(const struct option *own, size_t n_own, struct option *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < n_own; i++) {
+        if (n + 1 >= cap)
+            return -1;
+        out[n++] = own[i];
+    }
+    for (size_t i = 0; gw_cli_options[i].name != NULL; i++) {
+        if (n + 1 >= cap)
+            return -1;
+        out[n++] = gw_cli_options[i];
+    }
+    memset(&out[n], 0, sizeof(out[n]));
     return 0;
 }

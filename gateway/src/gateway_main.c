@@ -77,12 +77,10 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
     };
     struct option opts[64];
-    size_t n = 0;
-    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
-        opts[n++] = own[i];
-    for (size_t i = 0; gw_cli_options[i].name != NULL; i++)
-        opts[n++] = gw_cli_options[i];
-    memset(&opts[n], 0, sizeof(opts[n]));
+    if (gw_cli_merge_options(own, sizeof(own) / sizeof(own[0]), opts, 64) != 0) {
+        fprintf(stderr, "genesis-gateway: too many command-line options for the table\n");
+        return EXIT_FAILURE;
+    }
 
     gw_config cfg;
     gw_config_init(&cfg);
