@@ -363,14 +363,17 @@ def test_client_close_cancels_requests_in_other_threads():
 
         t = threading.Thread(target=call)
         t.start()
-        while co.stats()["in_flight"] == 0:
-            threading.Event().wait(0.01)
-        cl.close()  # does not wait for the request's 10 s deadline
-        t.join(WAIT)
-        assert not t.is_alive()
-        assert len(errors) == 1, errors
-        assert (errors[0].status, errors[0].reason) == (Status.CANCELLED, Reason.SHUTTING_DOWN)
-        release.set()
+        try:
+            while co.stats()["in_flight"] == 0:
+                threading.Event().wait(0.01)
+            cl.close()  # does not wait for the request's 10 s deadline
+            t.join(WAIT)
+            assert not t.is_alive()
+            assert len(errors) == 1, errors
+            assert (errors[0].status, errors[0].reason) == (Status.CANCELLED,
+                                                             Reason.SHUTTING_DOWN)
+        finally:
+            release.set()  # also when an assertion failed: the handler must not outlive co
 
 
 def test_library_logs_reach_a_python_sink():
