@@ -140,6 +140,7 @@ static void on_bus_event(const genesis_event *ev, void *arg)
         return;
     }
     it->kind = GW_ITEM_EVENT;
+    it->system = !genesis_event_is_external(ev);
     it->text = gw_event_json(genesis_event_type(ev), data, len, genesis_event_content_type(ev),
                              genesis_event_source(ev), genesis_event_sequence(ev), &it->text_len);
     it->source = strdup(genesis_event_source(ev));
@@ -306,6 +307,11 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
         rv = genesis_client_dial(gw->client, cfg->front_door, cfg->event_bus);
     if (rv == GENESIS_OK && cfg->event_bus != NULL)
         rv = genesis_client_subscribe(gw->client, "external:", on_bus_event, gw);
+    /* Breaker and mode transitions, for the sessions that ask for them (the dashboard). */
+    if (rv == GENESIS_OK && cfg->event_bus != NULL)
+        rv = genesis_client_subscribe(gw->client, "local:genesis.breaker", on_bus_event, gw);
+    if (rv == GENESIS_OK && cfg->event_bus != NULL)
+        rv = genesis_client_subscribe(gw->client, "local:genesis.mode", on_bus_event, gw);
     if (rv != GENESIS_OK) {
         snprintf(why, why_size, "cannot dial the coordinator at %s: %s", cfg->front_door,
                  genesis_last_error());

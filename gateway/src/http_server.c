@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dashboard.h"
 #include "gw_internal.h"
 #include "json_map.h"
 #include "routes.h"
@@ -299,6 +300,9 @@ static void dispatch_get(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
     case GW_ROUTE_METRICS:
         start_status_job(gw, wsi, conn);
         break;
+    case GW_ROUTE_DASHBOARD:
+        gw_dashboard_serve(gw, wsi, conn);
+        break;
     default:
         gw_http_error(gw, wsi, conn, 400, GENESIS_INVALID_ARGUMENT, "INVALID_ARGUMENT",
                       "/ws takes a WebSocket upgrade (GET with Upgrade: websocket)");
@@ -345,7 +349,8 @@ static int on_http(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *p
         snprintf(conn->resp_allow, sizeof(conn->resp_allow), "%s", method_name(allowed));
         return refuse(gw, wsi, conn, 405, GENESIS_UNIMPLEMENTED, "METHOD_NOT_ALLOWED", msg);
     }
-    if (gw->auth != NULL && conn->route != GW_ROUTE_HEALTHZ && conn->route != GW_ROUTE_READYZ) {
+    if (gw->auth != NULL && conn->route != GW_ROUTE_HEALTHZ && conn->route != GW_ROUTE_READYZ &&
+        conn->route != GW_ROUTE_DASHBOARD) { /* the page holds no data: it asks for a token */
         char cred[600];
         cred[0] = '\0';
         lws_hdr_copy(wsi, cred, sizeof(cred), WSI_TOKEN_HTTP_AUTHORIZATION);
@@ -536,6 +541,8 @@ static int write_response(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
             lws_add_http_header_by_name(
                 wsi, (const unsigned char *)"allow:", (const unsigned char *)conn->resp_allow,
                 (int)strlen(conn->resp_allow), &p, end) != 0)
+            return -1;
+        if (conn->route == GW_ROUTE_DASHBOARD && gw_dashboard_headers(wsi, conn, &p, end) != 0)
             return -1;
         if (conn->resp_status == 401 &&
             lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",

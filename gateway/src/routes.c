@@ -19,6 +19,7 @@ static const char *const route_names[GW_ROUTE_COUNT] = {
     [GW_ROUTE_ADMIN_BREAKER] = "admin_breaker",
     [GW_ROUTE_ADMIN_POLICY] = "admin_policy",
     [GW_ROUTE_ADMIN_FAULT] = "admin_fault",
+    [GW_ROUTE_DASHBOARD] = "dashboard",
 };
 
 int gw_route_is_admin(int route)
@@ -115,6 +116,13 @@ int gw_route_match(const char *path, char *id, int *allowed)
             *allowed = GW_METHOD_POST;
             return verbs[v].route;
         }
+    }
+    /* The dashboard: / is its page, /ui/{name} its files ({name} is the file name). */
+    static const char ui[] = "/ui/";
+    if (strcmp(path, "/") == 0 || (strncmp(path, ui, sizeof(ui) - 1) == 0 &&
+                                   copy_id(path + sizeof(ui) - 1, n - (sizeof(ui) - 1), id))) {
+        *allowed = GW_METHOD_GET;
+        return GW_ROUTE_DASHBOARD;
     }
     *allowed = GW_METHOD_OTHER;
     return GW_ROUTE_UNKNOWN;

@@ -199,15 +199,17 @@ static bool enqueue(gw_gateway *gw, gw_conn *s, gw_frame *f)
     return true;
 }
 
-static bool wants(const gw_conn *s, const char *type)
+/* Sessions without a topic filter get every external event; the coordinator's own events
+ * only go to sessions whose filter names them (or is "*", every event). */
+static bool wants(const gw_conn *s, const char *type, bool system)
 {
     if (s->topics[0] == '\0')
-        return true;
+        return !system;
     const char *p = s->topics;
     while (*p != '\0') {
         const char *comma = strchr(p, ',');
         size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
-        if (n > 0 && strncmp(type, p, n) == 0)
+        if ((n > 0 && strncmp(type, p, n) == 0) || (n == 1 && p[0] == '*'))
             return true;
         if (comma == NULL)
             break;
@@ -225,7 +227,7 @@ void gw_ws_broadcast(gw_gateway *gw, gw_item *it)
         return;
     const char *source = it->source != NULL ? it->source : "";
     for (gw_conn *s = gw->sessions; s != NULL; s = s->ws_next)
-        if (strcmp(s->name, source) != 0 && wants(s, it->type != NULL ? it->type : ""))
+        if (strcmp(s->name, source) != 0 && wants(s, it->type != NULL ? it->type : "", it->system))
             enqueue(gw, s, f);
     gw_frame_release(f);
 }

@@ -32,6 +32,7 @@ typedef struct gw_item {
     size_t text_len;
     char *source;          /* EVENT: excluded client; WS_EMIT: the client's name */
     char *type;            /* EVENT: event type (topic filters); WS_EMIT: event type */
+    bool system;           /* EVENT: the coordinator's own (genesis.breaker, genesis.mode) */
     char *target;          /* WS_EMIT: component */
     char content_type[32]; /* WS_EMIT */
     int status;            /* WS_EMIT: the call's status when res is NULL */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "dashboard.h"
 #include "gt_assert.h"
 #include "gt_tempdir.h"
 #include "json_map.h"
@@ -72,10 +73,45 @@ static void test_routes(void **state)
     assert_int_equal(gw_route_match("/v1/components//request", id, &allowed), GW_ROUTE_UNKNOWN);
     assert_int_equal(gw_route_match("/v1/components/a/b/request", id, &allowed), GW_ROUTE_UNKNOWN);
     assert_int_equal(gw_route_match("/request/", id, &allowed), GW_ROUTE_UNKNOWN);
-    assert_int_equal(gw_route_match("/", id, &allowed), GW_ROUTE_UNKNOWN);
+    assert_int_equal(gw_route_match("/", id, &allowed), GW_ROUTE_DASHBOARD);
+    assert_string_equal(id, "");
+    assert_int_equal(allowed, GW_METHOD_GET);
+    assert_int_equal(gw_route_match("/ui/app.js", id, &allowed), GW_ROUTE_DASHBOARD);
+    assert_string_equal(id, "app.js");
+    assert_int_equal(gw_route_match("/ui/", id, &allowed), GW_ROUTE_UNKNOWN);
+    assert_int_equal(gw_route_match("/ui/a/b.js", id, &allowed), GW_ROUTE_UNKNOWN);
+    assert_int_equal(gw_route_match("/index.html", id, &allowed), GW_ROUTE_UNKNOWN);
     char longpath[400];
     snprintf(longpath, sizeof(longpath), "/request/%0200d", 7);
     assert_int_equal(gw_route_match(longpath, id, &allowed), GW_ROUTE_UNKNOWN);
+}
+
+/* The dashboard's files are embedded with their ETags and served with their content types. */
+static void test_dashboard_assets(void **state)
+{
+    (void)state;
+    const gw_asset *page = gw_dashboard_find("");
+    assert_non_null(page);
+    assert_string_equal(page->name, "index.html");
+    assert_ptr_equal(gw_dashboard_find("index.html"), page);
+    assert_true(page->len > 100);
+    assert_non_null(strstr((const char *)page->data, "/ui/app.js"));
+    assert_int_equal(page->data[page->len], '\0'); /* one terminating byte past the file */
+    assert_int_equal(strlen(page->etag), 18);      /* "<16 hex digits>" */
+    static const char *const names[] = {"app.js", "style.css", "favicon.svg"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const gw_asset *a = gw_dashboard_find(names[i]);
+        assert_non_null(a);
+        assert_true(a->len > 0);
+        assert_string_not_equal(a->etag, page->etag);
+    }
+    assert_null(gw_dashboard_find("missing.js"));
+    assert_null(gw_dashboard_find("../index.html"));
+    assert_string_equal(gw_dashboard_content_type("index.html"), "text/html; charset=utf-8");
+    assert_string_equal(gw_dashboard_content_type("app.js"), "text/javascript; charset=utf-8");
+    assert_string_equal(gw_dashboard_content_type("style.css"), "text/css; charset=utf-8");
+    assert_string_equal(gw_dashboard_content_type("favicon.svg"), "image/svg+xml");
+    assert_string_equal(gw_dashboard_content_type("README"), "application/octet-stream");
 }
 
 static void test_request_json(void **state)
@@ -253,6 +289,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_http_status_mapping),
         cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_dashboard_assets),
         cmocka_unit_test(test_request_json),
         cmocka_unit_test(test_ws_message),
         cmocka_unit_test(test_event_json),

@@ -69,6 +69,35 @@ class Flow(gwtest.GatewayCase):
                 await expect_silence(t)
         asyncio.run(run())
 
+    def test_transitions_only_for_sessions_that_ask(self):
+        """Breaker and mode transitions (the coordinator's genesis.* events) reach sessions whose
+        topic filter names them or is "*" (the dashboard); unfiltered sessions never see them."""
+        breaker = self.url + "/v1/admin/components/comp2/breaker"
+
+        async def next_breaker(ws):
+            while True:  # mode transitions may come first
+                m = await recv_json(ws)
+                if m["type"] == "genesis.breaker":
+                    return m
+
+        async def run():
+            async with websockets.connect(self.ws_url + "/ws?id=x&topic=genesis.") as t, \
+                    websockets.connect(self.ws_url + "/ws?id=x&topic=*") as a, \
+                    websockets.connect(self.ws_url + "/ws?id=comp1") as s, \
+                    websockets.connect(self.ws_url + "/ws?id=comp1&topic=alert") as f:
+                self.assertEqual(post_json(breaker, {"state": "open"})[0], 200)
+                for ws in (t, a):
+                    m = await next_breaker(ws)
+                    self.assertEqual(m["source"], "genesis")
+                    self.assertEqual((m["data"]["component"], m["data"]["from"], m["data"]["to"]),
+                                     ("comp2", "CLOSED", "FORCED_OPEN"))
+                self.assertEqual(post_json(breaker, {"state": "close"})[0], 200)
+                for ws in (t, a):
+                    self.assertEqual((await next_breaker(ws))["data"]["to"], "CLOSED")
+                await expect_silence(s)
+                await expect_silence(f)
+        asyncio.run(run())
+
     def test_unknown_component_gets_an_error_frame(self):
         async def run():
             async with websockets.connect(self.ws_url + "/ws?id=nobody") as c:

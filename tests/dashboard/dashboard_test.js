@@ -1,0 +1,283 @@
+// End-to-end test of the gateway's dashboard in a real headless Chromium (Debian's
+// /usr/bin/chromium driven by playwright-core; no browser download).
+//
+// Starts genesisd --demo with its embedded gateway on a free port and a token file, opens
+// the page, enters the token, checks the demo components show, forces comp1's breaker open
+// through the admin route and checks the page reflects it (live over the WebSocket), sends
+// an external event from a second page and sees it stream in, forces a mode and closes the
+// breaker from the page's own controls, and saves a screenshot. The daemon and the browser
+// are always stopped; the daemon must exit cleanly (sanitizer builds fail on a report).
+//
+//   node dashboard_test.js --genesisd PATH --chromium PATH --screenshot FILE
+//        [--lsan-supp FILE] [--reflect-ms N]
+"use strict";
+
+const assert = require("assert");
+const { spawn } = require("child_process");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const { chromium } = require("playwright-core");
+
+const WAIT_MS = 20000; // generous bound for "soon" (sanitizer builds, loaded CI machines)
+const ADMIN_TOKEN = "dashboard-test-admin-" + process.pid;
+
+function parseArgs(argv) {
+  const args = { reflectMs: 1000 };
+  for (let i = 2; i < argv.length; i += 2) {
+    const key = argv[i], value = argv[i + 1];
+    if (value === undefined) throw new Error("missing value for " + key);
+    if (key === "--genesisd") args.genesisd = value;
+    else if (key === "--chromium") args.chromium = value;
+    else if (key === "--screenshot") args.screenshot = value;
+    else if (key === "--lsan-supp") args.lsanSupp = value;
+    else if (key === "--reflect-ms") args.reflectMs = Number(value);
+    else throw new Error("unknown argument " + key);
+  }
+  if (!args.genesisd || !args.chromium || !args.screenshot)
+    throw new Error("usage: dashboard_test.js --genesisd PATH --chromium PATH --screenshot FILE");
+  return args;
+}
+
+function step(text) {
+  console.log("dashboard: " + text);
+}
+
+// ---- the daemon ---------------------------------------------------------------------------
+
+class Daemon {
+  constructor(argv, tmp, lsanSupp) {
+    const env = Object.assign({}, process.env);
+    if (lsanSupp)
+      env.LSAN_OPTIONS = (env.LSAN_OPTIONS ? env.LSAN_OPTIONS + ":" : "") + "suppressions=" + lsanSupp;
+    this.errPath = path.join(tmp, "genesisd.stderr");
+    this.errFd = fs.openSync(this.errPath, "w");
+    this.proc = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", this.errFd], env });
+    this.exit = new Promise((resolve) => this.proc.on("exit", (code, signal) => resolve({ code, signal })));
+    this.out = "";
+    this.proc.stdout.on("data", (d) => { this.out += d.toString(); });
+  }
+
+  stderr() {
+    try { return fs.readFileSync(this.errPath, "utf8").slice(-6000); } catch (e) { return ""; }
+  }
+
+  async ready() {
+    const deadline = Date.now() + WAIT_MS;
+    while (Date.now() < deadline) {
+      const m = /^ready front_door=(\S+) event_bus=(\S+) http=(\S+)$/m.exec(this.out);
+      if (m) return m[3];
+      if (this.proc.exitCode !== null) break;
+      await sleep(50);
+    }
+    throw new Error("genesisd never printed its ready line; stderr:\n" + this.stderr());
+  }
+
+  // SIGTERM and wait; returns the exit status (SIGKILL after WAIT_MS).
+  async stop() {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGTERM");
+    let timer;
+    const killed = new Promise((resolve) => {
+      timer = setTimeout(() => { this.proc.kill("SIGKILL"); resolve({ code: null, signal: "timeout" }); }, WAIT_MS);
+    });
+    const r = await Promise.race([this.exit, killed]);
+    clearTimeout(timer);
+    fs.closeSync(this.errFd);
+    return r;
+  }
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// ---- HTTP helpers ---------------------------------------------------------------------------
+
+async function api(base, method, route, body, token) {
+  const headers = {};
+  if (token) headers["Authorization"] = "Bearer " + token;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const r = await fetch(base + route, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch (e) { /* not JSON */ }
+  return { status: r.status, headers: r.headers, text, json };
+}
+
+async function statusOf(base) {
+  const r = await api(base, "GET", "/v1/status", undefined, ADMIN_TOKEN);
+  assert.strictEqual(r.status, 200, "GET /v1/status: " + r.text);
+  return r.json;
+}
+
+async function until(what, fn) {
+  const deadline = Date.now() + WAIT_MS;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last) return last;
+    await sleep(50);
+  }
+  throw new Error("timed out waiting for " + what);
+}
+
+// ---- the test -------------------------------------------------------------------------------
+
+async function checkAssets(base) {
+  const page = await api(base, "GET", "/");
+  assert.strictEqual(page.status, 200);
+  assert.match(page.headers.get("content-type"), /^text\/html; charset=utf-8$/);
+  assert.match(page.headers.get("content-security-policy"), /default-src 'none'.*script-src 'self'/);
+  assert.strictEqual(page.headers.get("x-content-type-options"), "nosniff");
+  const etag = page.headers.get("etag");
+  assert.match(etag, /^"[0-9a-f]{16}"$/);
+  const again = await fetch(base + "/", { headers: { "If-None-Match": etag } });
+  assert.strictEqual(again.status, 304, "If-None-Match with the current ETag gives 304");
+  const js = await api(base, "GET", "/ui/app.js");
+  assert.strictEqual(js.status, 200);
+  assert.match(js.headers.get("content-type"), /^text\/javascript/);
+  assert.strictEqual((await api(base, "GET", "/ui/missing.js")).status, 404);
+  assert.strictEqual((await api(base, "GET", "/v1/status")).status, 401, "the gateway runs with --auth-file");
+}
+
+async function run(args, tmp, cleanups) {
+  const tokens = path.join(tmp, "tokens");
+  fs.writeFileSync(tokens, ADMIN_TOKEN + " *,admin\n", { mode: 0o600 });
+  const daemon = new Daemon([args.genesisd, "--demo", "--front-door", "tcp://127.0.0.1:0",
+    "--events", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0", "--auth-file", tokens,
+    "--log-level", "warn"], tmp, args.lsanSupp);
+  let daemonStopped = false;
+  cleanups.push(async () => {
+    if (daemonStopped) return;
+    daemonStopped = true;
+    const r = await daemon.stop();
+    if (r.code !== 0) throw new Error("genesisd exited " + JSON.stringify(r) + "; stderr:\n" + daemon.stderr());
+  });
+  const base = await daemon.ready();
+  step("genesisd serves " + base);
+  await checkAssets(base);
+  step("assets: content types, ETag/304, CSP, auth on data routes");
+
+  const launchArgs = ["--disable-gpu", "--disable-dev-shm-usage"];
+  if (process.getuid && process.getuid() === 0) launchArgs.push("--no-sandbox"); // root has no sandbox
+  const browser = await chromium.launch({ executablePath: args.chromium, headless: true, args: launchArgs });
+  cleanups.push(() => browser.close());
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push("page error: " + e.message));
+  page.on("console", (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) problems.push("console: " + m.text());
+  });
+
+  await page.goto(base + "/");
+  await page.waitForFunction(() => document.getElementById("status-state").textContent.includes("token required"),
+    null, { timeout: WAIT_MS });
+  step("without a token the page asks for one");
+
+  await page.fill("#token", ADMIN_TOKEN);
+  await page.click("#auth-form button[type=submit]");
+  for (const id of ["comp1", "comp2"])
+    await page.waitForSelector(`tr[data-component="${id}"] .health[data-health="UP"]`, { timeout: WAIT_MS });
+  await page.waitForSelector('#live[data-live="on"]', { timeout: WAIT_MS });
+  assert.strictEqual(await page.inputValue("#token"), "", "the token field is cleared");
+  const stored = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie }));
+  assert.deepStrictEqual(stored, { local: 0, session: 0, cookie: "" }, "the token stays in memory");
+  step("with the token: comp1 and comp2 UP, events live");
+
+  // Some traffic, so the table shows success rates and latencies.
+  for (let i = 0; i < 20; i++)
+    for (const id of ["comp1", "comp2"]) {
+      const r = await api(base, "POST", `/v1/components/${id}/request`, { type: "ping" }, ADMIN_TOKEN);
+      assert.strictEqual(r.status, 200, r.text);
+    }
+
+  // A breaker forced open by another operator (the admin route): the page shows it at once.
+  const opened = await api(base, "POST", "/v1/admin/components/comp1/breaker", { state: "open" }, ADMIN_TOKEN);
+  assert.strictEqual(opened.status, 200, opened.text);
+  const t0 = Date.now();
+  await page.waitForSelector('tr[data-component="comp1"] .breaker[data-state$="OPEN"]', { timeout: args.reflectMs });
+  await page.waitForFunction(() => Array.from(document.querySelectorAll("#transitions li"))
+    .some((li) => li.textContent.includes("comp1") && li.textContent.includes("OPEN")), null, { timeout: args.reflectMs });
+  step(`breaker opened by the admin route: shown after ${Date.now() - t0} ms, with its transition (limit ${args.reflectMs} ms)`);
+  const state = await page.textContent('tr[data-component="comp1"] .breaker');
+  assert.strictEqual(state, (await statusOf(base)).components.find((c) => c.id === "comp1").breaker);
+  const failFast = await api(base, "POST", "/v1/components/comp1/request", { type: "ping" }, ADMIN_TOKEN);
+  assert.strictEqual(failFast.status, 503, "an open breaker fails fast: " + failFast.text);
+
+  // An external event from another WebSocket client streams into the page's event list.
+  const sender = await context.newPage();
+  const wsUrl = base.replace(/^http/, "ws") + "/ws?id=comp2&access_token=" + encodeURIComponent(ADMIN_TOKEN);
+  await sender.evaluate((url) => new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.onopen = () => { ws.send(JSON.stringify({ type: "chat", data: "hello from the test" })); setTimeout(resolve, 100); };
+    ws.onerror = () => reject(new Error("sender websocket failed"));
+  }), wsUrl);
+  await page.waitForFunction(() => Array.from(document.querySelectorAll("#events li"))
+    .some((li) => li.textContent.includes("hello from the test")), null, { timeout: WAIT_MS });
+  await sender.close();
+  step("an external event streamed into the page");
+
+  // Operator actions from the page's own controls: force SAFE, then close comp1's breaker.
+  await page.selectOption("#mode-select", "SAFE");
+  await page.click("#mode-apply");
+  await until("mode SAFE (forced) after the page's action", async () => {
+    const s = await statusOf(base);
+    return s.mode === "SAFE" && s.mode_forced;
+  });
+  await page.waitForSelector('#mode[data-mode="SAFE"]', { timeout: WAIT_MS });
+  await page.waitForSelector('#action-result[data-ok="true"]', { timeout: WAIT_MS });
+  await page.waitForFunction(() => Array.from(document.querySelectorAll("#transitions li"))
+    .some((li) => li.dataset.to === "SAFE"), null, { timeout: WAIT_MS });
+  step("mode SAFE forced from the page (coordinator agrees, transition shown)");
+
+  await page.screenshot({ path: args.screenshot, fullPage: true });
+  step("screenshot: " + args.screenshot);
+
+  await page.click('tr[data-component="comp1"] button[data-action="close"]');
+  await until("comp1's breaker CLOSED after the page's action", async () =>
+    (await statusOf(base)).components.find((c) => c.id === "comp1").breaker === "CLOSED");
+  await page.waitForSelector('tr[data-component="comp1"] .breaker[data-state="CLOSED"]', { timeout: WAIT_MS });
+  step("comp1's breaker closed from the page");
+
+  // A refused action shows its reason instead of failing silently.
+  await page.fill("#token", "not-a-token");
+  await page.click("#auth-form button[type=submit]");
+  await page.selectOption("#mode-select", "AUTO");
+  await page.click("#mode-apply");
+  await page.waitForFunction(() => {
+    const el = document.getElementById("action-result");
+    return el.dataset.ok === "false" && el.textContent.includes("401");
+  }, null, { timeout: WAIT_MS });
+  assert.strictEqual((await statusOf(base)).mode, "SAFE", "a refused action changes nothing");
+  step("an action with a bad token is refused and says why");
+
+  assert.deepStrictEqual(problems, [], "no page errors or CSP violations");
+}
+
+async function main() {
+  const args = parseArgs(process.argv);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "genesis-dashboard-"));
+  const cleanups = [];
+  let failed = false;
+  const cleanup = async () => {
+    while (cleanups.length > 0) {
+      const fn = cleanups.pop();
+      try { await fn(); } catch (e) { failed = true; console.error("dashboard: cleanup: " + e.message); }
+    }
+    fs.rmSync(tmp, { recursive: true, force: true });
+  };
+  for (const sig of ["SIGINT", "SIGTERM"])
+    process.on(sig, () => { cleanup().finally(() => process.exit(1)); });
+  try {
+    await run(args, tmp, cleanups);
+  } catch (e) {
+    failed = true;
+    console.error("dashboard: FAILED: " + (e.stack || e));
+  }
+  await cleanup();
+  console.log(failed ? "dashboard: FAILED" : "dashboard: OK");
+  process.exit(failed ? 1 : 0);
+}
+
+main();
