@@ -162,7 +162,7 @@ async function run(args, tmp, cleanups) {
   if (process.getuid && process.getuid() === 0) launchArgs.push("--no-sandbox"); // root has no sandbox
   const browser = await chromium.launch({ executablePath: args.chromium, headless: true, args: launchArgs });
   cleanups.push(() => browser.close());
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 600 } });
   const page = await context.newPage();
   const problems = [];
   page.on("pageerror", (e) => problems.push("page error: " + e.message));
