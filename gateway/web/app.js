@@ -189,13 +189,14 @@
 
   function onEvent(msg) {
     const d = msg.data && typeof msg.data === "object" ? msg.data : {};
-    if (msg.type === "genesis.breaker") {
+    const system = msg.source === "genesis"; // the coordinator's own, not a component's
+    if (system && msg.type === "genesis.breaker") {
       const tr = $("component-rows").querySelector('tr[data-component="' + CSS.escape(String(d.component)) + '"]');
       if (tr) setBreaker(tr, d.to);
       appendLog("transitions", "breaker", d.component + ": " + d.from + " → " + d.to +
                 (d.cause ? " (" + d.cause + ")" : ""), d.to);
       poll(); // health, counters and mode follow a breaker change
-    } else if (msg.type === "genesis.mode") {
+    } else if (system && msg.type === "genesis.mode") {
       setMode(d.to);
       appendLog("transitions", "mode", d.from + " → " + d.to + (d.cause ? " (" + d.cause + ")" : "") +
                 (typeof d.unhealthy === "number" ? ", " + d.unhealthy + "/" + d.components + " unhealthy" : ""), d.to);

@@ -210,6 +210,12 @@ class HttpRoutes(gwtest.GatewayCase):
         # genesisd refuses fault injection unless started with --allow-faults
         self.assert_error(post_json(u + "/components/comp2/fault", {"crash": True}), 403, 7,
                           "INVALID_ARGUMENT")
+        # If a mode tick saw comp2's breaker open, the mode went SAFE and steps back down only
+        # after the hold time: leave NORMAL behind for the tests that share this daemon.
+        deadline = time.monotonic() + gwtest.WAIT_S
+        while json.loads(curl(self.url + "/v1/status")[2])["mode"] != "NORMAL":
+            self.assertLess(time.monotonic(), deadline, "the mode never went back to NORMAL")
+            time.sleep(0.05)
 
     def test_status_health_metrics(self):
         self.request("comp1", {"type": "ping"})
