@@ -14,6 +14,15 @@
   let wsRetryMs = 500;
   let pollTimer = null;
   let polling = false;
+  let pollAgain = false;
+  // Bumped by every transition event: a status answer started before one is stale.
+  let eventGen = 0;
+  // Last known breaker state per component and mode, to list the transitions that polling
+  // sees but no event reported (the event bus is best effort: an event can be lost).
+  const known = { mode: null, breakers: new Map() };
+  // subject ("breaker:<id>" or "mode") -> the transition entry inferred from status, which a
+  // late event for the same change completes instead of adding a second entry.
+  const inferred = new Map();
 
   const $ = (id) => document.getElementById(id);
 
@@ -100,6 +109,7 @@
       const health = tr.querySelector(".health");
       health.dataset.health = c.health;
       setText(health, c.health + (c.remote ? " (remote" + (c.instances ? ", " + c.instances : "") + ")" : ""));
+      noteBreaker(c.id, c.breaker);
       setBreaker(tr, c.breaker);
       setText(tr.querySelector(".in_flight"), fmtInt(c.in_flight));
       setText(tr.querySelector(".queued"), fmtInt(c.queued));
@@ -125,7 +135,37 @@
     if (forced !== undefined) $("mode-forced").hidden = !forced;
   }
 
+  function noteBreaker(id, state) {
+    const before = known.breakers.get(id);
+    if (before !== undefined && before !== state)
+      inferTransition("breaker:" + id, "breaker", id + ": " + before + " → " + state, state);
+    known.breakers.set(id, state);
+  }
+
+  function noteMode(mode) {
+    if (known.mode !== null && known.mode !== mode)
+      inferTransition("mode", "mode", known.mode + " → " + mode, mode);
+    known.mode = mode;
+  }
+
+  function inferTransition(subject, kind, text, to) {
+    inferred.set(subject, appendLog("transitions", kind, text + " (seen in status)", to, "status"));
+  }
+
+  // A transition event: complete the entry polling inferred for it, or add one.
+  function eventTransition(subject, kind, text, to) {
+    const li = inferred.get(subject);
+    inferred.delete(subject);
+    if (li && li.dataset.to === to && li.isConnected) {
+      li.lastChild.textContent = text;
+      li.dataset.via = "event";
+    } else {
+      appendLog("transitions", kind, text, to, "event");
+    }
+  }
+
   function render(doc) {
+    noteMode(doc.mode);
     setMode(doc.mode, doc.mode_forced);
     setText($("unhealthy"), fmtInt(doc.unhealthy));
     setText($("requests"), fmtInt(doc.stats ? doc.stats.requests : undefined));
@@ -135,12 +175,19 @@
   }
 
   async function poll() {
-    if (polling) return;
+    if (polling) {
+      pollAgain = true; // the answer in flight may predate what asked for this poll
+      return;
+    }
     polling = true;
+    pollAgain = false;
     clearTimeout(pollTimer);
+    const gen = eventGen;
     try {
       const r = await fetch("/v1/status", { headers: authHeaders(), cache: "no-store" });
-      if (r.status === 401) {
+      if (gen !== eventGen) {
+        pollAgain = true; // a transition arrived meanwhile: this answer may be older
+      } else if (r.status === 401) {
         showStatusState(false, token ? "token refused" : "token required");
         setAuthState(token ? "the gateway refused this token" : "this gateway needs a token");
       } else if (!r.ok) {
@@ -154,7 +201,7 @@
       showStatusState(false, "gateway unreachable");
     } finally {
       polling = false;
-      pollTimer = setTimeout(poll, POLL_MS);
+      pollTimer = setTimeout(poll, pollAgain ? 0 : POLL_MS);
     }
   }
 
@@ -168,10 +215,11 @@
     return t;
   }
 
-  function appendLog(listId, kind, text, to) {
+  function appendLog(listId, kind, text, to, via) {
     const list = $(listId);
     const li = document.createElement("li");
     if (to) li.dataset.to = to;
+    if (via) li.dataset.via = via;
     li.appendChild(now());
     const k = document.createElement("span");
     k.className = "kind";
@@ -180,6 +228,7 @@
     li.appendChild(document.createTextNode(text));
     list.insertBefore(li, list.firstChild);
     while (list.childElementCount > LOG_MAX) list.lastElementChild.remove();
+    return li;
   }
 
   function describe(data) {
@@ -191,15 +240,20 @@
     const d = msg.data && typeof msg.data === "object" ? msg.data : {};
     const system = msg.source === "genesis"; // the coordinator's own, not a component's
     if (system && msg.type === "genesis.breaker") {
-      const tr = $("component-rows").querySelector('tr[data-component="' + CSS.escape(String(d.component)) + '"]');
+      eventGen++;
+      const id = String(d.component);
+      const tr = $("component-rows").querySelector('tr[data-component="' + CSS.escape(id) + '"]');
       if (tr) setBreaker(tr, d.to);
-      appendLog("transitions", "breaker", d.component + ": " + d.from + " → " + d.to +
-                (d.cause ? " (" + d.cause + ")" : ""), d.to);
+      if (known.breakers.has(id)) known.breakers.set(id, d.to);
+      eventTransition("breaker:" + id, "breaker", id + ": " + d.from + " → " + d.to +
+                      (d.cause ? " (" + d.cause + ")" : ""), d.to);
       poll(); // health, counters and mode follow a breaker change
     } else if (system && msg.type === "genesis.mode") {
+      eventGen++;
       setMode(d.to);
-      appendLog("transitions", "mode", d.from + " → " + d.to + (d.cause ? " (" + d.cause + ")" : "") +
-                (typeof d.unhealthy === "number" ? ", " + d.unhealthy + "/" + d.components + " unhealthy" : ""), d.to);
+      if (known.mode !== null) known.mode = d.to;
+      eventTransition("mode", "mode", d.from + " → " + d.to + (d.cause ? " (" + d.cause + ")" : "") +
+                      (typeof d.unhealthy === "number" ? ", " + d.unhealthy + "/" + d.components + " unhealthy" : ""), d.to);
       poll();
     } else if (msg.type === "error") {
       appendLog("events", "error", describe(msg.data));
