@@ -17,6 +17,7 @@
   let pollAgain = false;
   // Bumped by every transition event: a status answer started before one is stale.
   let eventGen = 0;
+  let staleAnswers = 0; // in a row; a flapping breaker must not starve the display
   // Last known breaker state per component and mode, to list the transitions that polling
   // sees but no event reported (the event bus is best effort: an event can be lost).
   const known = { mode: null, breakers: new Map() };
@@ -185,7 +186,9 @@
     const gen = eventGen;
     try {
       const r = await fetch("/v1/status", { headers: authHeaders(), cache: "no-store" });
-      if (gen !== eventGen) {
+      const stale = gen !== eventGen && ++staleAnswers < 3;
+      if (!stale) staleAnswers = 0;
+      if (stale) {
         pollAgain = true; // a transition arrived meanwhile: this answer may be older
       } else if (r.status === 401) {
         showStatusState(false, token ? "token refused" : "token required");
@@ -201,7 +204,7 @@
       showStatusState(false, "gateway unreachable");
     } finally {
       polling = false;
-      pollTimer = setTimeout(poll, pollAgain ? 0 : POLL_MS);
+      pollTimer = setTimeout(poll, pollAgain ? 100 : POLL_MS);
     }
   }
 
