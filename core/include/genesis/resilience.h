@@ -80,6 +80,11 @@ typedef struct genesis_policy {
  * or the version is unknown. */
 GENESIS_API int genesis_policy_init(genesis_policy *policy, unsigned int version);
 
+/* Check every field as genesis_coordinator_set_policy would, without applying anything (a
+ * daemon validates a whole new configuration before it changes one component).
+ * GENESIS_INVALID_ARGUMENT names the bad field in genesis_last_error(). */
+GENESIS_API int genesis_policy_validate(const genesis_policy *policy);
+
 /* Set the policy of component id (which need not be registered yet), or with id NULL the
  * default of every component without its own. policy NULL removes id's own policy (it falls
  * back to the default). Validates every field (GENESIS_INVALID_ARGUMENT names the bad one).
