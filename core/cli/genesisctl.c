@@ -44,6 +44,7 @@ struct ctl_config {
     int json;            /* status --json */
     unsigned long count; /* watch --count; 0 = until a signal */
     int have_count;
+    uint64_t request_id;       /* --request-id; 0 = the coordinator assigns one */
     const char *type_filter;   /* watch --type: event types starting with this */
     const char *source_filter; /* watch --source: events from this source only */
     const char *command;
@@ -105,6 +106,8 @@ static void usage(FILE *out)
             "  --events URL    event bus (default $GENESIS_EVENTS or " DEFAULT_EVENTS ")\n"
             "  --timeout MS    deadline of each call in milliseconds (default 5000)\n"
             "  --source NAME   caller identity sent with requests and emits (default client)\n"
+            "  --request-id N  correlation id of the request (default: the coordinator picks\n"
+            "                  one); handlers and logs see it\n"
             "  -v, --verbose   say more (emit prints \"emitted\")\n"
             "  --version       print the version and exit\n"
             "  -h, --help      print this help and exit\n"
@@ -153,7 +156,8 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
         OPT_COUNT,
         OPT_VERSION,
         OPT_TYPE,
-        OPT_FROM
+        OPT_FROM,
+        OPT_REQUEST_ID
     };
     static const struct option long_opts[] = {
         {"url", required_argument, NULL, OPT_URL},
@@ -164,6 +168,7 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
         {"count", required_argument, NULL, OPT_COUNT},
         {"type", required_argument, NULL, OPT_TYPE},
         {"from", required_argument, NULL, OPT_FROM},
+        {"request-id", required_argument, NULL, OPT_REQUEST_ID},
         {"verbose", no_argument, NULL, 'v'},
         {"version", no_argument, NULL, OPT_VERSION},
         {"help", no_argument, NULL, 'h'},
@@ -209,6 +214,11 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
             break;
         case OPT_FROM:
             cfg->source_filter = optarg;
+            break;
+        case OPT_REQUEST_ID:
+            if (parse_ulong(optarg, ULONG_MAX, &v) != 0 || v == 0)
+                return usage_error("invalid --request-id '%s' (a positive integer)", optarg);
+            cfg->request_id = (uint64_t)v;
             break;
         case 'v':
             cfg->verbose = 1;
@@ -614,6 +624,7 @@ static void init_call_options(const struct ctl_config *cfg, genesis_call_options
     opts->timeout_ms = cfg->timeout_ms;
     opts->source = cfg->source;
     opts->content_type = data != NULL ? content_type_of(data) : NULL;
+    opts->request_id = cfg->request_id;
 }
 
 /* Print a call's reply payload, or report its failure; frees res. Returns the exit code. */

@@ -20,6 +20,15 @@ struct demo_component {
     atomic_uint_fast64_t served; /* requests answered: the state its checkpoints carry */
 };
 
+/* Non-zero: every request is logged at debug level with its request id (genesisd sets it with
+ * the log level, so the line costs nothing otherwise). */
+static atomic_int demo_debug;
+
+void demo_components_set_debug(int on)
+{
+    atomic_store(&demo_debug, on);
+}
+
 static struct demo_component demo_components[] = {
     {"comp1", NULL, NULL, NULL, 0},
     {"comp2", NULL, NULL, NULL, 0},
@@ -30,6 +39,12 @@ static void demo_on_request(const genesis_request *req, genesis_reply *reply, vo
     struct demo_component *dc = arg;
     const char *type = genesis_request_type(req);
     int rc;
+    if (atomic_load(&demo_debug) && dc->log != NULL) {
+        char line[400];
+        snprintf(line, sizeof line, "%s serves %.128s from %.64s request_id=%" PRIu64, dc->id, type,
+                 genesis_request_source(req), genesis_request_id(req));
+        dc->log(GENESIS_LOG_DEBUG, line, dc->log_arg);
+    }
 
     if (strcmp(type, "count") == 0) {
         char text[32];

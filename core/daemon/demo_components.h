@@ -15,4 +15,8 @@
  * genesis_status (the first failure; genesis_last_error() explains it). */
 int demo_components_register(genesis_coordinator *c, genesis_log_fn log, void *log_arg);
 
+/* On: log every request at debug level with its request id ("comp1 serves ping from client
+ * request_id=42"). Any thread, any time. */
+void demo_components_set_debug(int on);
+
 #endif /* GENESISD_DEMO_COMPONENTS_H */

@@ -1010,6 +1010,7 @@ static int daemon_reload(struct daemon_state *st, char **report)
     if (next.log_level != st->cfg.log_level || next.log_format != st->cfg.log_format ||
         next.log_rate != st->cfg.log_rate) {
         daemon_log_set_level(next.log_level);
+        demo_components_set_debug(next.log_level >= GENESIS_LOG_DEBUG);
         daemon_log_set_format(next.log_format);
         daemon_log_set_rate_limit(next.log_rate);
         json_add(applied, "%s", "log");
@@ -1090,6 +1091,7 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     daemon_log_set_level(cfg.log_level);
+    demo_components_set_debug(cfg.log_level >= GENESIS_LOG_DEBUG);
     daemon_log_set_format(cfg.log_format);
     daemon_log_set_rate_limit(cfg.log_rate);
 

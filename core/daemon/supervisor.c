@@ -858,7 +858,7 @@ static void on_admin(const char *command, const char *const *args, size_t nargs,
         return;
     }
     pthread_mutex_lock(&s->lock); /* a reload may add or drop children meanwhile */
-    child *c = NULL; /* a child a reload removed (still stopping) no longer counts */
+    child *c = NULL;              /* a child a reload removed (still stopping) no longer counts */
     for (size_t i = 0; i < s->n && c == NULL; i++)
         if (strcmp(s->children[i].id, args[0]) == 0 && !s->children[i].retire)
             c = &s->children[i];

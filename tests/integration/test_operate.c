@@ -577,6 +577,80 @@ static void test_json_logs_are_rate_limited(void **state)
     free(copy);
 }
 
+/* ---- request ids -------------------------------------------------------------------------- */
+
+/* The JSON log lines of the demo components name the request ids that reached them. */
+static bool log_has_request_id(const char *log_path, unsigned long long id)
+{
+    FILE *in = fopen(log_path, "r");
+    if (in == NULL)
+        return false;
+    char line[4096];
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), in) != NULL) {
+        json_t *doc = json_loads(line, 0, NULL);
+        json_t *rid = doc != NULL ? json_object_get(doc, "request_id") : NULL;
+        const char *component =
+            doc != NULL ? json_string_value(json_object_get(doc, "component")) : NULL;
+        found = json_is_integer(rid) && (unsigned long long)json_integer_value(rid) == id &&
+                component != NULL && strcmp(component, "demo") == 0;
+        json_decref(doc);
+    }
+    fclose(in);
+    return found;
+}
+
+static void test_request_ids_reach_components(void **state)
+{
+    fixture *f = *state;
+    char curl[512];
+    if (!gt_find_in_path("curl", curl, sizeof(curl)))
+        skip();
+    char extra[256], log_path[300];
+    snprintf(extra, sizeof(extra), "log:\n  level: debug\n  format: json\n  rate_limit: 0\n");
+    write_config(f, extra);
+    /* listen.http in the fixture is "off": the flag turns the embedded gateway on (port 0). */
+    snprintf(log_path, sizeof(log_path), "%s/genesisd.log", f->dir);
+    const char *argv[] = {
+        "/bin/sh",     "-c",    "exec \"$0\" --config \"$1\" --http 127.0.0.1:0 2>\"$2\"",
+        GENESISD_PATH, f->conf, log_path,
+        NULL};
+    assert_int_equal(gt_process_spawn(&f->proc, argv, GT_CAPTURE_STDOUT), 0);
+    char line[1024], http[256] = "";
+    assert_true(gt_process_wait_line(&f->proc, "ready ", line, sizeof(line), GT_WAIT_MS));
+    const char *at = strstr(line, "http=");
+    assert_non_null(at);
+    snprintf(http, sizeof(http), "%s", at + 5);
+
+    /* genesisctl -> front door -> coordinator -> component */
+    run_result *r =
+        ctl(f, (const char *const[]){"--request-id", "4242", "request", "comp1", "ping", NULL});
+    expect_exit(r, 0, "request with --request-id");
+
+    /* HTTP client -> gateway -> coordinator -> component, with the id echoed back */
+    char url[400];
+    snprintf(url, sizeof(url), "%s/v1/components/comp2/request", http);
+    run(r, (const char *const[]){curl, "-sS", "-D", "-", "-H", "X-Request-Id: 777", "-H",
+                                 "Content-Type: application/json", "-d", "{\"type\":\"ping\"}", url,
+                                 NULL});
+    expect_exit(r, 0, "curl with X-Request-Id");
+    assert_non_null(strstr(r->out, "x-request-id: 777"));
+    run(r, (const char *const[]){curl, "-sS", "-D", "-", "-H", "Content-Type: application/json",
+                                 "-d", "{\"type\":\"ping\"}", url, NULL});
+    expect_exit(r, 0, "curl without X-Request-Id");
+    unsigned long long made = 0;
+    const char *hdr = strstr(r->out, "x-request-id: ");
+    assert_non_null(hdr);
+    assert_int_equal(sscanf(hdr, "x-request-id: %llu", &made), 1);
+    assert_true(made != 0);
+
+    assert_int_equal(gt_process_signal(&f->proc, SIGTERM), 0);
+    assert_true(gt_process_wait(&f->proc, GT_WAIT_MS));
+    assert_true(log_has_request_id(log_path, 4242));
+    assert_true(log_has_request_id(log_path, 777));
+    assert_true(log_has_request_id(log_path, made));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +666,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ctl_checkpoint_mode_breaker_watch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bash_completion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_logs_are_rate_limited, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_ids_reach_components, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
