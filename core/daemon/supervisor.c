@@ -62,6 +62,7 @@ typedef struct child {
     char last_exit[300];
     bool operator_restart; /* Admin asked for a restart */
     bool retire;           /* a reload removed it: stop it and drop it, never restart */
+    int64_t retire_ms;     /* when it was sent SIGTERM for that (SIGKILL after grace_ms) */
 } child;
 
 struct supervisor {
@@ -653,6 +654,10 @@ static void child_free_strings(child *c)
  * Children it added: start them. Runs on the supervisor thread. */
 static void apply_reload_changes(supervisor *s)
 {
+    /* Reports go out after the lock is released: report() takes the coordinator's admin-hook
+     * lock, which on_admin holds while it takes ours. */
+    child *dropped = NULL;
+    size_t n_dropped = 0;
     pthread_mutex_lock(&s->lock);
     for (size_t i = 0; i < s->n;) {
         child *c = &s->children[i];
@@ -661,20 +666,30 @@ static void apply_reload_changes(supervisor *s)
             continue;
         }
         if (c->pid > 0) {
-            if (c->kill_reason[0] == '\0') {
+            if (c->retire_ms > 0 && now_ms() - c->retire_ms >= (int64_t)s->o.grace_ms) {
+                daemon_logf(GENESIS_LOG_WARN, "supervisor: %s did not stop within %u ms: SIGKILL",
+                            c->id, s->o.grace_ms);
+                kill(-c->pid, SIGKILL);
+                c->retire_ms = -1; /* once */
+            } else if (c->kill_reason[0] == '\0') {
                 daemon_logf(GENESIS_LOG_INFO,
                             "supervisor: stopping %s (pid %ld): removed from "
                             "the configuration",
                             c->id, (long)c->pid);
                 snprintf(c->kill_reason, sizeof(c->kill_reason), "removed from the configuration");
                 kill(-c->pid, SIGTERM);
+                c->retire_ms = now_ms();
             }
             i++;
             continue;
         }
         c->state = ST_STOPPED;
-        report(s, c);
-        child_free_strings(c);
+        if (dropped == NULL)
+            dropped = malloc(s->n * sizeof(*dropped));
+        if (dropped != NULL)
+            dropped[n_dropped++] = *c;
+        else
+            child_free_strings(c); /* out of memory: dropped without a last report */
         s->children[i] = s->children[--s->n];
     }
     size_t first_new = s->n;
@@ -684,6 +699,11 @@ static void apply_reload_changes(supervisor *s)
     }
     s->n_pending = 0;
     pthread_mutex_unlock(&s->lock);
+    for (size_t k = 0; k < n_dropped; k++) {
+        report(s, &dropped[k]);
+        child_free_strings(&dropped[k]);
+    }
+    free(dropped);
     for (size_t i = first_new; i < s->n; i++) {
         report(s, &s->children[i]);
         start_child(s, &s->children[i]);

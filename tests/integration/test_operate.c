@@ -85,7 +85,7 @@ static void write_config(fixture *f, const char *extra)
              "# test configuration\n"
              "listen:\n  front_door: \"%s\"\n  event_bus: \"%s\"\n  http: \"off\"\n"
              "demo: true\nallow_faults: true\n"
-             "checkpoint:\n  db: \"%s/ckpt.db\"\n  interval_ms: 20\n"
+             "checkpoint:\n  db: \"%s/ckpt.db\"\n  interval_ms: 20\n  generations: 50\n"
              "%s",
              f->front, f->bus, f->dir, extra);
     write_file(f->conf, text);
