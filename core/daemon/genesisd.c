@@ -670,7 +670,20 @@ static int load_config_file(const char *path, int argc, char **argv, struct conf
         return rc;
     }
     if (validate_config(out, NULL, msg, sizeof msg) != 0) {
-        snprintf(why, size, "%s: %s", path, msg);
+        /* The message starts with the section it is about ("components.c1.resilience: ...");
+         * point at the first line of that section the file has. */
+        const char *colon = strchr(msg, ':');
+        size_t plen = colon != NULL ? (size_t)(colon - msg) : 0;
+        if (strncmp(msg, "resilience (", 12) == 0)
+            plen = 10;
+        unsigned int line = 0;
+        for (size_t i = 0; i < args->file.n && line == 0 && plen > 0; i++)
+            if (strncmp(args->file.settings[i].key, msg, plen) == 0)
+                line = args->file.settings[i].line;
+        if (line > 0)
+            snprintf(why, size, "%s:%u: %s", path, line, msg);
+        else
+            snprintf(why, size, "%s: %s", path, msg);
         return EXIT_USAGE;
     }
     return -1;

@@ -212,9 +212,12 @@ static void test_config_errors_name_file_and_line(void **state)
         {"components:\n  c1:\n    resilience:\n      max_attempts: -1\n",
          "4: components.c1.resilience.max_attempts"},
         {"supervisor:\n  restart_backoff: 9/x\n", "2: supervisor.restart_backoff: invalid"},
-        {"resilience:\n  max_attempts: 0\n", " resilience (the default policy): policy: "
+        {"resilience:\n  max_attempts: 0\n", "2: resilience (the default policy): policy: "
                                              "max_attempts must be 1..100"},
         {"components:\n  w:\n    env: [A=1]\n", " supervised component: 'w=A=1': no --supervise"},
+        {"workers: 2\ncomponents:\n  c1:\n    resilience:\n      backoff_initial_ms: 900\n"
+         "      backoff_max_ms: 100\n",
+         "5: components.c1.resilience: policy: backoff_initial_ms must not exceed backoff_max_ms"},
     };
     run_result *r = &f->r;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
