@@ -647,6 +647,13 @@ static void test_request_ids_reach_components(void **state)
     assert_int_equal(sscanf(hdr, "x-request-id: %llu", &made), 1);
     assert_true(made != 0);
 
+    /* The gateway's operator route for reload reaches genesisd's handler too. */
+    snprintf(url, sizeof(url), "%s/v1/admin/reload", http);
+    run(r, (const char *const[]){curl, "-sS", "-w", "\n%{http_code}", "-d", "{}", url, NULL});
+    expect_exit(r, 0, "curl POST /v1/admin/reload");
+    assert_non_null(strstr(r->out, "\"reloaded\":true"));
+    assert_non_null(strstr(r->out, "\n200"));
+
     assert_int_equal(gt_process_signal(&f->proc, SIGTERM), 0);
     assert_true(gt_process_wait(&f->proc, GT_WAIT_MS));
     assert_true(log_has_request_id(log_path, 4242));
