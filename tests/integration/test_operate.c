@@ -235,6 +235,23 @@ static void test_config_errors_name_file_and_line(void **state)
     assert_non_null(strstr(r->err, "/nonexistent/genesis.yaml: cannot open"));
 }
 
+/* genesis-gateway reads the same file: its own keys, flags over them, errors with lines. */
+static void test_gateway_reads_the_same_file(void **state)
+{
+    fixture *f = *state;
+    run_result *r = &f->r;
+    run(r, (const char *const[]){GATEWAY_PATH, "--config", SOURCE_DIR "/examples/genesis.yaml",
+                                 "--listen", "127.0.0.1:0", "--check-config", NULL});
+    expect_exit(r, 0, "genesis-gateway --check-config examples/genesis.yaml");
+    assert_non_null(strstr(r->out, "listen 127.0.0.1:0, front door tcp://127.0.0.1:7400"));
+    write_file(f->conf, "listen:\n  http: \"off\"\ngateway:\n  max_body: 0\n");
+    run(r, (const char *const[]){GATEWAY_PATH, "--config", f->conf, "--check-config", NULL});
+    expect_exit(r, 2, "genesis-gateway with a bad max_body");
+    char want[400];
+    snprintf(want, sizeof(want), "%s:4: gateway.max_body: '0' is not an integer", f->conf);
+    assert_non_null(strstr(r->err, want));
+}
+
 /* Every key of the table is in the README's reference, with the flag it sets. */
 static void test_every_key_is_documented(void **state)
 {
@@ -669,6 +686,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flags_override_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_errors_name_file_and_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_key_is_documented, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gateway_reads_the_same_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_keeps_breaker_state_and_counters, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reload_adds_and_removes_supervised_components, setup,
