@@ -71,6 +71,19 @@ static void log_sink(int level, const char *message, void *arg)
         fprintf(stderr, "genesis-gateway: %s: %s\n", names[level & 3], message);
 }
 
+/* The argv built from a configuration file and the file's settings: freed at exit. */
+static char **config_argv;
+static size_t config_argv_owned; /* entries 1..owned are ours */
+static conf_file config;
+
+static void free_config(void)
+{
+    for (size_t i = 1; config_argv != NULL && i <= config_argv_owned; i++)
+        free(config_argv[i]);
+    free(config_argv);
+    conf_free(&config);
+}
+
 /* --config FILE: argv with the file's flags (those this program has) in front of the command
  * line, so the command line wins. Returns 0 (new argv in *out, or argv itself without
  * --config), or -1 with the message printed. */
@@ -96,6 +109,8 @@ static int with_config_file(int argc, char **argv, const struct option *known, i
     char **v = calloc(file->n + (size_t)argc + 1, sizeof(char *));
     if (v == NULL)
         return -1;
+    config_argv = v;
+    atexit(free_config);
     int n = 0;
     v[n++] = argv[0];
     for (size_t i = 0; i < file->n; i++) {
@@ -111,14 +126,12 @@ static int with_config_file(int argc, char **argv, const struct option *known, i
         if (v[n] == NULL)
             return -1;
         snprintf(v[n], len, "--%s%s%s", st->flag, st->arg ? "=" : "", st->arg ? st->arg : "");
-        n++;
+        config_argv_owned = (size_t)n++;
     }
     for (int i = 1; i < argc; i++)
         v[n++] = argv[i];
-    static char **keep; /* reachable until exit, like the strings cfg points into */
-    keep = v;
     *out_argc = n;
-    *out_argv = keep;
+    *out_argv = v;
     return 0;
 }
 
@@ -158,10 +171,8 @@ int main(int argc, char **argv)
     cfg.event_bus = env != NULL && env[0] != '\0' ? env : "tcp://127.0.0.1:7401";
     char why[512];
     int opt;
-    /* Static: reachable until exit (the configuration's strings are used to the end). */
-    static conf_file file;
     int check_only = 0;
-    if (with_config_file(argc, argv, opts, &argc, &argv, &file) != 0)
+    if (with_config_file(argc, argv, opts, &argc, &argv, &config) != 0)
         return EXIT_USAGE;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int r = gw_cli_apply(&cfg, opt, optarg, why, sizeof(why));
