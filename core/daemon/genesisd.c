@@ -2,6 +2,8 @@
  * (PUB), optionally registers the demo components, announces itself with one "ready" line on
  * stdout and runs until SIGINT or SIGTERM, then drains and exits 0.
  *
+ * SIGHUP (or the admin command "reload") re-reads the --config file.
+ *
  * Exit codes: 0 clean shutdown (or --help / --version), 1 runtime failure (cannot create the
  * coordinator, cannot listen, cannot register the demo components), 2 usage error (bad flag,
  * malformed URL or unsupported transport). */
@@ -115,7 +117,9 @@ static void usage(FILE *out)
             "URLs are NNG's: tcp://host:port (port 0 picks a free port), ipc:///path.\n"
             "Once listening, prints one line on stdout:\n"
             "  ready front_door=<url> event_bus=<url> [http=<url>]\n"
-            "SIGINT or SIGTERM stops the daemon cleanly (in-flight requests drain).\n"
+            "SIGINT or SIGTERM stops the daemon cleanly (in-flight requests drain);\n"
+            "SIGHUP reloads the --config file (resilience, supervised components and logs\n"
+            "change live, breakers and counters keep their state).\n"
             "\n"
             "Exit status: 0 clean shutdown, 1 runtime failure (e.g. address in use),\n"
             "2 usage error (bad flag, malformed URL, unsupported transport).\n"
