@@ -4,7 +4,8 @@
  *   genesisctl [OPTIONS] status [--json]
  *   genesisctl [OPTIONS] request TARGET TYPE [DATA]
  *   genesisctl [OPTIONS] emit TYPE [DATA]
- *   genesisctl [OPTIONS] watch [--count N] [TOPIC_PREFIX]
+ *   genesisctl [OPTIONS] watch [--count N] [--type PREFIX] [--from SOURCE] [TOPIC_PREFIX]
+ *   genesisctl [OPTIONS] mode | breaker | policy | fault | checkpoint | supervisor | reload ...
  *
  * Exit codes:
  *   0  success
@@ -43,6 +44,9 @@ struct ctl_config {
     int json;            /* status --json */
     unsigned long count; /* watch --count; 0 = until a signal */
     int have_count;
+    uint64_t request_id;       /* --request-id; 0 = the coordinator assigns one */
+    const char *type_filter;   /* watch --type: event types starting with this */
+    const char *source_filter; /* watch --source: events from this source only */
     const char *command;
     char **args; /* the command's positional arguments */
     int nargs;
@@ -52,7 +56,9 @@ struct ctl_config {
 static int is_admin_command(const char *command)
 {
     return strcmp(command, "mode") == 0 || strcmp(command, "breaker") == 0 ||
-           strcmp(command, "policy") == 0 || strcmp(command, "fault") == 0;
+           strcmp(command, "policy") == 0 || strcmp(command, "fault") == 0 ||
+           strcmp(command, "checkpoint") == 0 || strcmp(command, "supervisor") == 0 ||
+           strcmp(command, "reload") == 0;
 }
 
 static void usage(FILE *out)
@@ -65,8 +71,10 @@ static void usage(FILE *out)
             "  status [--json]             mode, counters and components (--json: raw report)\n"
             "  request TARGET TYPE [DATA]  send a request; print the reply payload\n"
             "  emit TYPE [DATA]            emit a local event\n"
-            "  watch [--count N] [PREFIX]  print bus events whose topic starts with PREFIX\n"
-            "                              (topics are local:<type> and external:<type>)\n"
+            "  watch [--count N] [--type T] [--from S] [PREFIX]\n"
+            "                              print bus events whose topic starts with PREFIX\n"
+            "                              (topics are local:<type> and external:<type>),\n"
+            "                              whose type starts with T, from source S,\n"
             "                              until SIGINT/SIGTERM, or N events with --count;\n"
             "                              it keeps reconnecting while the bus is away, and\n"
             "                              reports lost events on stderr at exit\n"
@@ -82,6 +90,13 @@ static void usage(FILE *out)
             "  fault ID clear|error_rate=R latency_ms=N hang=0|1 crash=0|1\n"
             "                              inject a fault (coordinators started with\n"
             "                              --allow-faults only)\n"
+            "  checkpoint list [ID]        stored checkpoint generations (of one component)\n"
+            "  checkpoint show ID [GEN]    one generation (default: the newest good one)\n"
+            "  checkpoint restore ID [GEN] hand that generation back to an in-process\n"
+            "                              component through its restore callback\n"
+            "  supervisor restart ID       restart a supervised component (also a FAILED one)\n"
+            "  reload                      make genesisd re-read its --config file; prints what\n"
+            "                              was applied and what needs a restart\n"
             "\n"
             "DATA is sent as application/json if it parses as JSON, else as text/plain.\n"
             "Use -- before a DATA that starts with '-'.\n"
@@ -91,6 +106,8 @@ static void usage(FILE *out)
             "  --events URL    event bus (default $GENESIS_EVENTS or " DEFAULT_EVENTS ")\n"
             "  --timeout MS    deadline of each call in milliseconds (default 5000)\n"
             "  --source NAME   caller identity sent with requests and emits (default client)\n"
+            "  --request-id N  correlation id of the request (default: the coordinator picks\n"
+            "                  one); handlers and logs see it\n"
             "  -v, --verbose   say more (emit prints \"emitted\")\n"
             "  --version       print the version and exit\n"
             "  -h, --help      print this help and exit\n"
@@ -130,7 +147,18 @@ static int parse_ulong(const char *text, unsigned long max, unsigned long *out)
  * go on, or an exit code. */
 static int parse_args(int argc, char **argv, struct ctl_config *cfg)
 {
-    enum { OPT_URL = 256, OPT_EVENTS, OPT_TIMEOUT, OPT_SOURCE, OPT_JSON, OPT_COUNT, OPT_VERSION };
+    enum {
+        OPT_URL = 256,
+        OPT_EVENTS,
+        OPT_TIMEOUT,
+        OPT_SOURCE,
+        OPT_JSON,
+        OPT_COUNT,
+        OPT_VERSION,
+        OPT_TYPE,
+        OPT_FROM,
+        OPT_REQUEST_ID
+    };
     static const struct option long_opts[] = {
         {"url", required_argument, NULL, OPT_URL},
         {"events", required_argument, NULL, OPT_EVENTS},
@@ -138,6 +166,9 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
         {"source", required_argument, NULL, OPT_SOURCE},
         {"json", no_argument, NULL, OPT_JSON},
         {"count", required_argument, NULL, OPT_COUNT},
+        {"type", required_argument, NULL, OPT_TYPE},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"request-id", required_argument, NULL, OPT_REQUEST_ID},
         {"verbose", no_argument, NULL, 'v'},
         {"version", no_argument, NULL, OPT_VERSION},
         {"help", no_argument, NULL, 'h'},
@@ -178,6 +209,17 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
             cfg->count = v;
             cfg->have_count = 1;
             break;
+        case OPT_TYPE:
+            cfg->type_filter = optarg;
+            break;
+        case OPT_FROM:
+            cfg->source_filter = optarg;
+            break;
+        case OPT_REQUEST_ID:
+            if (parse_ulong(optarg, ULONG_MAX, &v) != 0 || v == 0)
+                return usage_error("invalid --request-id '%s' (a positive integer)", optarg);
+            cfg->request_id = (uint64_t)v;
+            break;
         case 'v':
             cfg->verbose = 1;
             break;
@@ -195,7 +237,7 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
     }
     if (optind >= argc)
         return usage_error("%s", "missing COMMAND (status, request, emit, watch, mode, breaker, "
-                                 "policy or fault)");
+                                 "policy, fault, checkpoint, supervisor or reload)");
     cfg->command = argv[optind];
     cfg->args = argv + optind + 1;
     cfg->nargs = argc - optind - 1;
@@ -208,7 +250,7 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
     if (!is_status && strcmp(cfg->command, "request") != 0 && strcmp(cfg->command, "emit") != 0 &&
         !is_watch && !is_admin)
         return usage_error("unknown command '%s' (status, request, emit, watch, mode, breaker, "
-                           "policy or fault)",
+                           "policy, fault, checkpoint, supervisor or reload)",
                            cfg->command);
     if (is_admin && strcmp(cfg->command, "mode") == 0 && cfg->nargs > 1)
         return usage_error("mode takes at most one MODE; unexpected '%s'", cfg->args[1]);
@@ -222,6 +264,22 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
         return usage_error("%s", "--json applies to the status command only");
     if (cfg->have_count && !is_watch)
         return usage_error("%s", "--count applies to the watch command only");
+    if ((cfg->type_filter != NULL || cfg->source_filter != NULL) && !is_watch)
+        return usage_error("%s", "--type and --from apply to the watch command only");
+    if (strcmp(cfg->command, "reload") == 0 && cfg->nargs != 0)
+        return usage_error("reload takes no argument, got '%s'", cfg->args[0]);
+    if (strcmp(cfg->command, "supervisor") == 0 &&
+        (cfg->nargs != 2 || strcmp(cfg->args[0], "restart") != 0))
+        return usage_error("%s", "supervisor needs: restart ID");
+    if (strcmp(cfg->command, "checkpoint") == 0) {
+        const char *sub = cfg->nargs > 0 ? cfg->args[0] : "";
+        int list = strcmp(sub, "list") == 0;
+        int one = strcmp(sub, "show") == 0 || strcmp(sub, "restore") == 0;
+        if ((!list && !one) || (list && cfg->nargs > 2) ||
+            (one && (cfg->nargs < 2 || cfg->nargs > 3)))
+            return usage_error("%s",
+                               "checkpoint needs: list [ID] | show ID [GEN] | restore ID [GEN]");
+    }
 
     /* Every argument is checked before anything dials the coordinator: a usage error never
      * opens (and at once drops) a connection. */
@@ -566,6 +624,7 @@ static void init_call_options(const struct ctl_config *cfg, genesis_call_options
     opts->timeout_ms = cfg->timeout_ms;
     opts->source = cfg->source;
     opts->content_type = data != NULL ? content_type_of(data) : NULL;
+    opts->request_id = cfg->request_id;
 }
 
 /* Print a call's reply payload, or report its failure; frees res. Returns the exit code. */
@@ -610,8 +669,13 @@ static int cmd_request(struct ctl_config *cfg, genesis_client *cl)
 static int cmd_admin(struct ctl_config *cfg, genesis_client *cl)
 {
     genesis_result *res = NULL;
-    int rc = genesis_client_admin(cl, cfg->command, (const char *const *)cfg->args,
-                                  (size_t)cfg->nargs, cfg->timeout_ms, &res);
+    /* "supervisor restart ID" is genesisd's admin command "supervisor.restart ID". */
+    int supervisor = strcmp(cfg->command, "supervisor") == 0;
+    const char *command = supervisor ? "supervisor.restart" : cfg->command;
+    char **args = supervisor ? cfg->args + 1 : cfg->args;
+    size_t nargs = (size_t)cfg->nargs - (supervisor ? 1 : 0);
+    int rc =
+        genesis_client_admin(cl, command, (const char *const *)args, nargs, cfg->timeout_ms, &res);
     return print_outcome(cfg, rc, res);
 }
 
@@ -641,7 +705,9 @@ struct watch_state {
     int stop;            /* set by the signal thread or when count events were printed */
     int signal_received; /* which signal stopped us, 0 if none */
     unsigned long printed;
-    unsigned long count; /* 0 = unlimited */
+    unsigned long count;       /* 0 = unlimited */
+    const char *type_filter;   /* NULL = every type */
+    const char *source_filter; /* NULL = every source */
 };
 
 /* Print bytes so that an event stays one line: printable ASCII as is, the rest escaped. */
@@ -668,7 +734,10 @@ static void watch_on_event(const genesis_event *ev, void *arg)
 {
     struct watch_state *ws = arg;
     pthread_mutex_lock(&ws->lock);
-    if (ws->stop) {
+    if (ws->stop ||
+        (ws->type_filter != NULL &&
+         strncmp(genesis_event_type(ev), ws->type_filter, strlen(ws->type_filter)) != 0) ||
+        (ws->source_filter != NULL && strcmp(genesis_event_source(ev), ws->source_filter) != 0)) {
         pthread_mutex_unlock(&ws->lock);
         return;
     }
@@ -715,6 +784,8 @@ static int cmd_watch(struct ctl_config *cfg, genesis_client *cl, struct signal_w
     const char *prefix = cfg->nargs == 1 ? cfg->args[0] : "";
     struct watch_state *ws = sw->ws;
     ws->count = cfg->count;
+    ws->type_filter = cfg->type_filter;
+    ws->source_filter = cfg->source_filter;
 
     int rc = genesis_client_subscribe(cl, prefix, watch_on_event, ws);
     if (rc != GENESIS_OK) {

@@ -3,7 +3,10 @@
 
 #include "demo_components.h"
 
+#include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Longest payload excerpt written to an event log line. */
@@ -14,24 +17,46 @@ struct demo_component {
     genesis_coordinator *coordinator;
     genesis_log_fn log;
     void *log_arg;
+    atomic_uint_fast64_t served; /* requests answered: the state its checkpoints carry */
 };
 
+/* Non-zero: every request is logged at debug level with its request id (genesisd sets it with
+ * the log level, so the line costs nothing otherwise). */
+static atomic_int demo_debug;
+
+void demo_components_set_debug(int on)
+{
+    atomic_store(&demo_debug, on);
+}
+
 static struct demo_component demo_components[] = {
-    {"comp1", NULL, NULL, NULL},
-    {"comp2", NULL, NULL, NULL},
+    {"comp1", NULL, NULL, NULL, 0},
+    {"comp2", NULL, NULL, NULL, 0},
 };
 
 static void demo_on_request(const genesis_request *req, genesis_reply *reply, void *arg)
 {
-    const struct demo_component *dc = arg;
+    struct demo_component *dc = arg;
     const char *type = genesis_request_type(req);
     int rc;
+    if (atomic_load(&demo_debug) && dc->log != NULL) {
+        char line[400];
+        snprintf(line, sizeof line, "%s serves %.128s from %.64s request_id=%" PRIu64, dc->id, type,
+                 genesis_request_source(req), genesis_request_id(req));
+        dc->log(GENESIS_LOG_DEBUG, line, dc->log_arg);
+    }
 
-    if (strcmp(type, "ping") == 0) {
+    if (strcmp(type, "count") == 0) {
+        char text[32];
+        int n = snprintf(text, sizeof text, "%" PRIuFAST64, atomic_load(&dc->served));
+        rc = genesis_reply_set(reply, text, (size_t)n, "text/plain");
+    } else if (strcmp(type, "ping") == 0) {
+        atomic_fetch_add(&dc->served, 1);
         char text[160];
         int n = snprintf(text, sizeof text, "Pong from %s", dc->id);
         rc = genesis_reply_set(reply, text, (size_t)n, "text/plain");
     } else if (strcmp(type, "echo") == 0) {
+        atomic_fetch_add(&dc->served, 1);
         size_t len = 0;
         const void *data = genesis_request_data(req, &len);
         const char *content_type = genesis_request_content_type(req);
@@ -92,6 +117,34 @@ static void demo_on_event(const genesis_event *ev, void *arg)
     dc->log(GENESIS_LOG_INFO, message, dc->log_arg);
 }
 
+/* State checkpoints: "served=N". */
+static int demo_snapshot(genesis_snapshot *snap, void *arg)
+{
+    struct demo_component *dc = arg;
+    char text[48];
+    int n = snprintf(text, sizeof text, "served=%" PRIuFAST64, atomic_load(&dc->served));
+    return genesis_snapshot_set(snap, text, (size_t)n);
+}
+
+static int demo_restore(const void *data, size_t len, uint64_t generation, void *arg)
+{
+    struct demo_component *dc = arg;
+    (void)generation;
+    char text[48];
+    if (len == 0 || len >= sizeof text)
+        return GENESIS_INVALID_ARGUMENT;
+    memcpy(text, data, len);
+    text[len] = '\0';
+    char *end = NULL;
+    if (strncmp(text, "served=", 7) != 0)
+        return GENESIS_INVALID_ARGUMENT;
+    unsigned long long v = strtoull(text + 7, &end, 10);
+    if (end == text + 7 || *end != '\0')
+        return GENESIS_INVALID_ARGUMENT;
+    atomic_store(&dc->served, (uint_fast64_t)v);
+    return GENESIS_OK;
+}
+
 int demo_components_register(genesis_coordinator *c, genesis_log_fn log, void *log_arg)
 {
     for (size_t i = 0; i < sizeof demo_components / sizeof demo_components[0]; i++) {
@@ -106,6 +159,8 @@ int demo_components_register(genesis_coordinator *c, genesis_log_fn log, void *l
         component.on_request = demo_on_request;
         component.on_event = demo_on_event;
         component.arg = dc;
+        component.snapshot = demo_snapshot;
+        component.restore = demo_restore;
 
         int rc = genesis_coordinator_register(c, dc->id, &component);
         if (rc != GENESIS_OK)

@@ -61,6 +61,8 @@ typedef struct child {
     uint64_t restarts;
     char last_exit[300];
     bool operator_restart; /* Admin asked for a restart */
+    bool retire;           /* a reload removed it: stop it and drop it, never restart */
+    int64_t retire_ms;     /* when it was sent SIGTERM for that (SIGKILL after grace_ms) */
 } child;
 
 struct supervisor {
@@ -71,7 +73,11 @@ struct supervisor {
     char front_door[512];
     char event_bus[512];
 
-    pthread_mutex_t lock; /* guards operator_restart flags and stopping */
+    pthread_mutex_t lock; /* guards operator_restart and retire flags, pending, stopping, and
+                             changes to children/n (the thread still reads them unlocked: it is
+                             the only writer) */
+    child *pending[MAX_CHILDREN]; /* added by a reload, started by the thread */
+    size_t n_pending;
     bool stopping;
     bool started;
     bool joined;
@@ -569,6 +575,11 @@ static void reap(supervisor *s)
         else
             snprintf(c->last_exit, sizeof(c->last_exit), "%s", how);
         c->state = ST_STOPPED;
+        if (c->retire) {
+            daemon_logf(GENESIS_LOG_INFO, "supervisor: %s stopped (%s)", c->id, c->last_exit);
+            report(s, c);
+            continue;
+        }
         schedule_restart(s, c);
     }
 }
@@ -627,6 +638,122 @@ static void handle_operator_requests(supervisor *s)
             start_child(s, c);
         }
     }
+}
+
+static void child_free_strings(child *c)
+{
+    for (size_t k = 0; c->argv[k] != NULL; k++)
+        free(c->argv[k]);
+    for (size_t k = 0; k < c->n_env; k++)
+        free(c->env[k]);
+    free(c->cwd);
+    free(c->restart_times);
+}
+
+/* Children a reload removed: kill the running ones (reap reports them), drop the stopped ones.
+ * Children it added: start them. Runs on the supervisor thread. */
+static void apply_reload_changes(supervisor *s)
+{
+    /* Reports go out after the lock is released: report() takes the coordinator's admin-hook
+     * lock, which on_admin holds while it takes ours. */
+    child *dropped = NULL;
+    size_t n_dropped = 0;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n;) {
+        child *c = &s->children[i];
+        if (!c->retire) {
+            i++;
+            continue;
+        }
+        if (c->pid > 0) {
+            if (c->retire_ms > 0 && now_ms() - c->retire_ms >= (int64_t)s->o.grace_ms) {
+                daemon_logf(GENESIS_LOG_WARN, "supervisor: %s did not stop within %u ms: SIGKILL",
+                            c->id, s->o.grace_ms);
+                kill(-c->pid, SIGKILL);
+                c->retire_ms = -1; /* once */
+            } else if (c->kill_reason[0] == '\0') {
+                daemon_logf(GENESIS_LOG_INFO,
+                            "supervisor: stopping %s (pid %ld): removed from "
+                            "the configuration",
+                            c->id, (long)c->pid);
+                snprintf(c->kill_reason, sizeof(c->kill_reason), "removed from the configuration");
+                kill(-c->pid, SIGTERM);
+                c->retire_ms = now_ms();
+            }
+            i++;
+            continue;
+        }
+        c->state = ST_STOPPED;
+        if (dropped == NULL)
+            dropped = malloc(s->n * sizeof(*dropped));
+        if (dropped != NULL)
+            dropped[n_dropped++] = *c;
+        else
+            child_free_strings(c); /* out of memory: dropped without a last report */
+        s->children[i] = s->children[--s->n];
+    }
+    size_t first_new = s->n;
+    for (size_t k = 0; k < s->n_pending && s->n < MAX_CHILDREN; k++) {
+        s->children[s->n++] = *s->pending[k];
+        free(s->pending[k]);
+    }
+    s->n_pending = 0;
+    pthread_mutex_unlock(&s->lock);
+    for (size_t k = 0; k < n_dropped; k++) {
+        report(s, &dropped[k]);
+        child_free_strings(&dropped[k]);
+    }
+    free(dropped);
+    for (size_t i = first_new; i < s->n; i++) {
+        report(s, &s->children[i]);
+        start_child(s, &s->children[i]);
+    }
+}
+
+int supervisor_adopt(supervisor *s, supervisor *staged, const char *id, char *why, size_t size)
+{
+    child *c = find_child(staged, id);
+    if (c == NULL)
+        return fail(why, size, "'%s' is not in the new configuration", id);
+    child *copy = malloc(sizeof(*copy));
+    if (copy == NULL)
+        return fail(why, size, "%s", "out of memory");
+    pthread_mutex_lock(&s->lock);
+    bool taken = find_child(s, id) != NULL && !find_child(s, id)->retire;
+    for (size_t k = 0; k < s->n_pending; k++)
+        taken = taken || strcmp(s->pending[k]->id, id) == 0;
+    bool full = s->n + s->n_pending >= MAX_CHILDREN;
+    if (!taken && !full) {
+        *copy = *c;
+        s->pending[s->n_pending++] = copy;
+        /* The staged supervisor no longer owns the strings. */
+        *c = staged->children[--staged->n];
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (taken || full) {
+        free(copy);
+        return fail(why, size, taken ? "'%s' is supervised already" : "too many children for '%s'",
+                    id);
+    }
+    uint64_t one = 1;
+    ssize_t ignored = write(s->wakefd, &one, sizeof(one));
+    (void)ignored;
+    return 0;
+}
+
+int supervisor_retire(supervisor *s, const char *id)
+{
+    pthread_mutex_lock(&s->lock);
+    child *c = find_child(s, id);
+    if (c != NULL)
+        c->retire = true;
+    pthread_mutex_unlock(&s->lock);
+    if (c == NULL)
+        return -1;
+    uint64_t one = 1;
+    ssize_t ignored = write(s->wakefd, &one, sizeof(one));
+    (void)ignored;
+    return 0;
 }
 
 static int next_timeout(supervisor *s)
@@ -720,6 +847,7 @@ static void *supervisor_main(void *arg)
         if (stopping)
             break;
         reap(s);
+        apply_reload_changes(s);
         handle_operator_requests(s);
         int64_t now = now_ms();
         for (size_t i = 0; i < s->n; i++) {
@@ -749,21 +877,24 @@ static void on_admin(const char *command, const char *const *args, size_t nargs,
                             "supervisor.restart takes one argument: the component id");
         return;
     }
-    child *c = find_child(s, args[0]); /* the set of children is fixed after start */
+    pthread_mutex_lock(&s->lock); /* a reload may add or drop children meanwhile */
+    child *c = NULL;              /* a child a reload removed (still stopping) no longer counts */
+    for (size_t i = 0; i < s->n && c == NULL; i++)
+        if (strcmp(s->children[i].id, args[0]) == 0 && !s->children[i].retire)
+            c = &s->children[i];
+    if (c != NULL)
+        c->operator_restart = true;
+    char text[256];
+    snprintf(text, sizeof(text), "restarting %.128s", args[0]);
+    pthread_mutex_unlock(&s->lock);
     if (c == NULL) {
-        char text[256];
         snprintf(text, sizeof(text), "no supervised component '%.128s'", args[0]);
         genesis_reply_error(reply, GENESIS_NOT_FOUND, text);
         return;
     }
-    pthread_mutex_lock(&s->lock);
-    c->operator_restart = true;
-    pthread_mutex_unlock(&s->lock);
     uint64_t one = 1;
     ssize_t ignored = write(s->wakefd, &one, sizeof(one));
     (void)ignored;
-    char text[192];
-    snprintf(text, sizeof(text), "restarting %s", c->id);
     genesis_reply_set(reply, text, strlen(text), "text/plain");
 }
 
@@ -813,14 +944,11 @@ void supervisor_free(supervisor *s)
     if (s == NULL)
         return;
     supervisor_stop(s);
-    for (size_t i = 0; i < s->n; i++) {
-        child *c = &s->children[i];
-        for (size_t k = 0; c->argv[k] != NULL; k++)
-            free(c->argv[k]);
-        for (size_t k = 0; k < c->n_env; k++)
-            free(c->env[k]);
-        free(c->cwd);
-        free(c->restart_times);
+    for (size_t i = 0; i < s->n; i++)
+        child_free_strings(&s->children[i]);
+    for (size_t k = 0; k < s->n_pending; k++) {
+        child_free_strings(s->pending[k]);
+        free(s->pending[k]);
     }
     if (s->sigfd >= 0)
         close(s->sigfd);

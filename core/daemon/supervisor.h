@@ -58,6 +58,14 @@ size_t supervisor_count(const supervisor *s);
 int supervisor_start(supervisor *s, const char *front_door_url, const char *event_bus_url,
                      char *why, size_t why_size);
 
+/* Live changes by a configuration reload, after supervisor_start, from any thread (one
+ * reloader at a time). supervisor_adopt moves child id, configured and validated on staged
+ * (a supervisor that was never started), into s: the supervisor thread starts it. Fails when s
+ * supervises id already (retire it first) or is full. supervisor_retire stops child id for
+ * good (SIGTERM; it is not restarted) and drops it; -1 when s has no such child. */
+int supervisor_adopt(supervisor *s, supervisor *staged, const char *id, char *why, size_t why_size);
+int supervisor_retire(supervisor *s, const char *id);
+
 /* Terminate every child (SIGTERM, SIGKILL after the grace period), reap them and join the
  * thread. Idempotent. */
 void supervisor_stop(supervisor *s);

@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "checkpoint.h"
+#include "recovery_hooks.h"
 #include "coordinator_impl.h"
 
 static genesis_result *json_result(json_t *doc)
@@ -241,8 +243,11 @@ genesis_result *gn_admin_execute(genesis_coordinator *co, const char *command, c
         return cmd_policy(co, args, n);
     if (strcmp(command, "fault") == 0)
         return cmd_fault(co, args, n);
+    if (strcmp(command, "checkpoint") == 0)
+        return gn_checkpoint_admin(co, args, n);
     return gn_result_errorf(GENESIS_UNIMPLEMENTED, GENESIS_REASON_UNKNOWN_MESSAGE,
-                            "admin: unknown command '%.64s' (mode, breaker, policy, fault)",
+                            "admin: unknown command '%.64s' (mode, breaker, policy, fault, "
+                            "checkpoint)",
                             command);
 }
 
@@ -254,7 +259,11 @@ int genesis_coordinator_admin(genesis_coordinator *co, const char *command, cons
         *out = NULL;
     if (co == NULL || command == NULL || (args == NULL && nargs > 0))
         return gn_fail(GENESIS_INVALID_ARGUMENT, "admin: NULL coordinator, command or args");
-    genesis_result *res = gn_admin_execute(co, command, (char **)args, nargs);
+    /* Commands claimed by an embedder's handler (genesisd's "reload", "supervisor.*") first,
+     * as on the front door. */
+    genesis_result *res = gn_admin_hook_result(co, command, args, nargs);
+    if (res == NULL)
+        res = gn_admin_execute(co, command, (char **)args, nargs);
     int rv = genesis_result_status(res);
     if (rv != GENESIS_OK)
         gn_fail(rv, "%s", genesis_result_message(res));

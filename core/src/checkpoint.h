@@ -67,4 +67,9 @@ void gn_checkpoint_component_status(struct genesis_coordinator *co, const char *
 void gn_checkpoint_report_status(struct genesis_coordinator *co, Genesis__V1__StatusReport *r);
 void gn_checkpoint_status_clear(Genesis__V1__StatusReport *r);
 
+/* The admin command "checkpoint list [ID] | show ID [GEN] | restore ID [GEN]": a JSON result
+ * or an error naming what was wrong. Reads the store on the calling thread (an operator
+ * command, rare); restore runs the component's restore callback there too. */
+struct genesis_result *gn_checkpoint_admin(struct genesis_coordinator *co, char **args, size_t n);
+
 #endif /* GN_CHECKPOINT_H */

@@ -250,7 +250,7 @@ static int build_request(genesis_client *cl, request_parts *rp, const char *targ
 {
     if (cl == NULL || target == NULL || type == NULL || (data == NULL && len > 0))
         return gn_fail(GENESIS_INVALID_ARGUMENT, "request: NULL client, target, type or data");
-    if (opts != NULL && opts->version != GENESIS_CALL_OPTIONS_VERSION)
+    if (opts != NULL && !gn_call_options_version_ok(opts->version))
         return gn_fail(GENESIS_INVALID_ARGUMENT, "call options version %u is unknown",
                        opts->version);
     if (len > cl->opts.max_message_size)
@@ -273,6 +273,7 @@ static int build_request(genesis_client *cl, request_parts *rp, const char *targ
         opts != NULL && opts->timeout_ms > 0 ? opts->timeout_ms : cl->opts.default_timeout_ms;
     rp->req.timeout_ms = *timeout;
     rp->req.idempotent = opts != NULL && opts->idempotent;
+    rp->req.request_id = opts != NULL && opts->version >= 2 ? opts->request_id : 0;
     rp->env.body_case = GENESIS__V1__ENVELOPE__BODY_REQUEST;
     rp->env.request = &rp->req;
     return GENESIS_OK;
@@ -317,7 +318,7 @@ static int client_emit(genesis_client *cl, const char *target, const char *type,
         *out = NULL;
     if (cl == NULL || type == NULL || (data == NULL && len > 0))
         return gn_fail(GENESIS_INVALID_ARGUMENT, "emit: NULL client, type or data");
-    if (opts != NULL && opts->version != GENESIS_CALL_OPTIONS_VERSION)
+    if (opts != NULL && !gn_call_options_version_ok(opts->version))
         return gn_fail(GENESIS_INVALID_ARGUMENT, "call options version %u is unknown",
                        opts->version);
     gn_envelope env = GENESIS__V1__ENVELOPE__INIT;

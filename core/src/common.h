@@ -16,6 +16,9 @@
 #define GN_MAX_ID_LEN          128u
 #define GN_MAX_TYPE_LEN        256u
 
+/* genesis_call_options versions this library reads (version 1 has no request_id). */
+#define gn_call_options_version_ok(v) ((v) == 1 || (v) == GENESIS_CALL_OPTIONS_VERSION)
+
 /* Record a thread-local explanation for genesis_last_error() and return status, so error
  * paths read `return gn_fail(GENESIS_NOT_FOUND, "no component '%s'", id);`. */
 int gn_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

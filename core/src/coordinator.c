@@ -385,7 +385,7 @@ int genesis_coordinator_unregister(genesis_coordinator *co, const char *id)
 static int fill_params(gn_call_params *p, const char *target, const char *type, const void *data,
                        size_t len, const genesis_call_options *opts)
 {
-    if (opts != NULL && opts->version != GENESIS_CALL_OPTIONS_VERSION)
+    if (opts != NULL && !gn_call_options_version_ok(opts->version))
         return gn_fail(GENESIS_INVALID_ARGUMENT, "call options version %u is unknown",
                        opts->version);
     if (target == NULL || type == NULL || (data == NULL && len > 0))
@@ -397,6 +397,7 @@ static int fill_params(gn_call_params *p, const char *target, const char *type, 
         p->criticality = opts->criticality;
         p->timeout_ms = opts->timeout_ms;
         p->idempotent = opts->idempotent != 0;
+        p->request_id = opts->version >= 2 ? opts->request_id : 0;
     }
     return GENESIS_OK;
 }
@@ -456,7 +457,7 @@ static int coordinator_emit(genesis_coordinator *co, int scope, const char *type
     gn_clear_error();
     if (co == NULL || type == NULL || (data == NULL && len > 0))
         return gn_fail(GENESIS_INVALID_ARGUMENT, "emit: NULL coordinator, type or data");
-    if (opts != NULL && opts->version != GENESIS_CALL_OPTIONS_VERSION)
+    if (opts != NULL && !gn_call_options_version_ok(opts->version))
         return gn_fail(GENESIS_INVALID_ARGUMENT, "call options version %u is unknown",
                        opts->version);
     int crit = opts != NULL ? opts->criticality : GENESIS_CRITICALITY_DEFAULT;

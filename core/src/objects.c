@@ -14,10 +14,10 @@ static const char empty[1] = "";
 int genesis_call_options_init(genesis_call_options *opts, unsigned int version)
 {
     gn_clear_error();
-    if (opts == NULL || version != GENESIS_CALL_OPTIONS_VERSION)
+    if (opts == NULL || !gn_call_options_version_ok(version))
         return gn_fail(GENESIS_INVALID_ARGUMENT, "call options: NULL or unknown version %u",
                        version);
-    memset(opts, 0, sizeof(*opts));
+    memset(opts, 0, version == 1 ? offsetof(genesis_call_options, request_id) : sizeof(*opts));
     opts->version = version;
     opts->criticality = GENESIS_CRITICALITY_DEFAULT;
     return GENESIS_OK;

@@ -74,6 +74,14 @@ static int policy_validate(const genesis_policy *p)
     return GENESIS_OK;
 }
 
+int genesis_policy_validate(const genesis_policy *p)
+{
+    gn_clear_error();
+    if (p == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "policy: NULL");
+    return policy_validate(p);
+}
+
 /* Under co->policy_lock. */
 static gn_policy_entry *find_entry(genesis_coordinator *co, const char *id)
 {

@@ -95,6 +95,34 @@ int genesis_coordinator_set_admin_handler(genesis_coordinator *co, const char *p
     return GENESIS_OK;
 }
 
+genesis_result *gn_admin_hook_result(genesis_coordinator *co, const char *command,
+                                     const char *const *args, size_t nargs)
+{
+    gn_recovery_hooks *h = co->hooks;
+    if (h == NULL || command == NULL)
+        return NULL;
+    pthread_mutex_lock(&h->lock);
+    admin_handler *found = NULL;
+    for (unsigned int i = 0; i < h->n_handlers; i++) {
+        if (strncmp(command, h->handlers[i].prefix, strlen(h->handlers[i].prefix)) == 0)
+            found = &h->handlers[i];
+    }
+    if (found == NULL) {
+        pthread_mutex_unlock(&h->lock);
+        return NULL;
+    }
+    genesis_reply reply;
+    gn_reply_init(&reply, co->opts.max_message_size);
+    found->fn(command, args, nargs, &reply, found->arg);
+    pthread_mutex_unlock(&h->lock);
+    genesis_result *res = gn_result_new(reply.status, reply.reason, reply.message, reply.data,
+                                        reply.len, reply.content_type);
+    gn_reply_clear(&reply);
+    return res != NULL ? res
+                       : gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY,
+                                          "admin: out of memory");
+}
+
 bool gn_admin_hook_dispatch(genesis_coordinator *co, const Genesis__V1__Admin *admin,
                             size_t max_message_size, nng_msg **out)
 {

@@ -22,6 +22,11 @@ void gn_recovery_hooks_free(gn_recovery_hooks *h);
 bool gn_admin_hook_dispatch(struct genesis_coordinator *co, const Genesis__V1__Admin *admin,
                             size_t max_message_size, nng_msg **reply);
 
+/* The same for genesis_coordinator_admin (an embedder's own call, e.g. the gateway in
+ * genesisd): the handler's reply as a new result, or NULL when no handler claims command. */
+struct genesis_result *gn_admin_hook_result(struct genesis_coordinator *co, const char *command,
+                                            const char *const *args, size_t nargs);
+
 /* Fill r->supervised from the reports (freed by gn_children_status_clear). */
 void gn_children_status(struct genesis_coordinator *co, Genesis__V1__StatusReport *r);
 void gn_children_status_clear(Genesis__V1__StatusReport *r);

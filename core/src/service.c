@@ -778,7 +778,7 @@ int genesis_service_emit(genesis_service *svc, const char *type, const void *dat
         *out = NULL;
     if (svc == NULL || type == NULL || (data == NULL && len > 0))
         return gn_fail(GENESIS_INVALID_ARGUMENT, "emit: NULL service, type or data");
-    if (opts != NULL && opts->version != GENESIS_CALL_OPTIONS_VERSION)
+    if (opts != NULL && !gn_call_options_version_ok(opts->version))
         return gn_fail(GENESIS_INVALID_ARGUMENT, "call options version %u is unknown",
                        opts->version);
     pthread_mutex_lock(&svc->lock);

@@ -268,6 +268,10 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
         return GENESIS_RESOURCE_EXHAUSTED;
     }
     gw->cfg = *cfg;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    gw->request_id_seed = ((uint64_t)now.tv_sec << 32) ^ (uint64_t)now.tv_nsec ^
+                          ((uint64_t)getpid() << 16) ^ (uint64_t)(uintptr_t)gw;
     gw_xqueue_init(&gw->inbox, EVENT_BACKLOG, EVENT_BACKLOG_BYTES);
     pthread_mutex_init(&gw->calls_lock, NULL);
     pthread_cond_init(&gw->calls_cv, NULL);

@@ -17,6 +17,8 @@
 
 #include <genesis/genesis.h>
 
+#include "config_file.h"
+#include "daemon_config_keys.h"
 #include "gateway.h"
 #include "gateway_cli.h"
 
@@ -36,6 +38,11 @@ static void usage(FILE *out)
             "                         $GENESIS_EVENTS or tcp://127.0.0.1:7401; 'none' = off)\n"
             "%s"
             "  --log-level LEVEL      error, warn, info (default) or debug; logs go to stderr\n"
+            "  --config FILE          read settings from genesisd's YAML configuration file\n"
+            "                         (listen.http, listen.front_door, listen.event_bus,\n"
+            "                         log.level, gateway.*, auth.file; genesisd's other keys are\n"
+            "                         checked and ignored); flags given too override it\n"
+            "  --check-config         validate the settings and exit (0 valid, 2 invalid)\n"
             "  --version              print the version and exit\n"
             "  --help                 print this help and exit\n"
             "\n"
@@ -64,9 +71,81 @@ static void log_sink(int level, const char *message, void *arg)
         fprintf(stderr, "genesis-gateway: %s: %s\n", names[level & 3], message);
 }
 
+/* The argv built from a configuration file and the file's settings: freed at exit. */
+static char **config_argv;
+static size_t config_argv_owned; /* entries 1..owned are ours */
+static conf_file config;
+
+static void free_config(void)
+{
+    for (size_t i = 1; config_argv != NULL && i <= config_argv_owned; i++)
+        free(config_argv[i]);
+    free(config_argv);
+    conf_free(&config);
+}
+
+/* --config FILE: argv with the file's flags (those this program has) in front of the command
+ * line, so the command line wins. Returns 0 (new argv in *out, or argv itself without
+ * --config), or -1 with the message printed. */
+static int with_config_file(int argc, char **argv, const struct option *known, int *out_argc,
+                            char ***out_argv, conf_file *file)
+{
+    const char *path = NULL;
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            path = argv[i + 1];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            path = argv[i] + 9;
+    }
+    *out_argc = argc;
+    *out_argv = argv;
+    if (path == NULL)
+        return 0;
+    char why[1024];
+    if (conf_load(path, daemon_conf_keys, daemon_conf_keys_count, file, why, sizeof(why)) != 0) {
+        fprintf(stderr, "genesis-gateway: %s\n", why);
+        return -1;
+    }
+    char **v = calloc(file->n + (size_t)argc + 1, sizeof(char *));
+    if (v == NULL)
+        return -1;
+    config_argv = v;
+    atexit(free_config);
+    int n = 0;
+    v[n++] = argv[0];
+    for (size_t i = 0; i < file->n; i++) {
+        const conf_setting *st = &file->settings[i];
+        /* listen.http is genesisd's --http, the gateway's --listen (an alias here). */
+        int ours = 0;
+        for (size_t k = 0; known[k].name != NULL && !ours; k++)
+            ours = strcmp(known[k].name, st->flag) == 0;
+        if (!ours || (strcmp(st->flag, "http") == 0 && strcmp(st->arg, "off") == 0))
+            continue; /* genesisd's alone (also "no embedded gateway"): checked, not used */
+        size_t len = strlen(st->flag) + (st->arg ? strlen(st->arg) : 0) + 4;
+        v[n] = malloc(len);
+        if (v[n] == NULL)
+            return -1;
+        snprintf(v[n], len, "--%s%s%s", st->flag, st->arg ? "=" : "", st->arg ? st->arg : "");
+        config_argv_owned = (size_t)n++;
+    }
+    for (int i = 1; i < argc; i++)
+        v[n++] = argv[i];
+    *out_argc = n;
+    *out_argv = v;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    enum { OPT_LISTEN = 1, OPT_FRONT_DOOR, OPT_EVENTS, OPT_LOG_LEVEL, OPT_VERSION };
+    enum {
+        OPT_LISTEN = 1,
+        OPT_FRONT_DOOR,
+        OPT_EVENTS,
+        OPT_LOG_LEVEL,
+        OPT_VERSION,
+        OPT_CONFIG,
+        OPT_CHECK_CONFIG
+    };
     static const struct option own[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"http", required_argument, NULL, OPT_LISTEN},
@@ -75,6 +154,8 @@ int main(int argc, char **argv)
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"version", no_argument, NULL, OPT_VERSION},
         {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
     };
     struct option opts[64];
     if (gw_cli_merge_options(own, sizeof(own) / sizeof(own[0]), opts, 64) != 0) {
@@ -90,6 +171,9 @@ int main(int argc, char **argv)
     cfg.event_bus = env != NULL && env[0] != '\0' ? env : "tcp://127.0.0.1:7401";
     char why[512];
     int opt;
+    int check_only = 0;
+    if (with_config_file(argc, argv, opts, &argc, &argv, &config) != 0)
+        return EXIT_USAGE;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int r = gw_cli_apply(&cfg, opt, optarg, why, sizeof(why));
         if (r == 1)
@@ -117,6 +201,11 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
+        case OPT_CONFIG: /* read by with_config_file */
+            break;
+        case OPT_CHECK_CONFIG:
+            check_only = 1;
+            break;
         case OPT_VERSION:
             printf("genesis-gateway %s (libgenesis %s)\n", GENESIS_VERSION_STRING,
                    genesis_version_string());
@@ -135,6 +224,11 @@ int main(int argc, char **argv)
     }
     cfg.log = log_sink;
     cfg.log_level = log_level;
+    if (check_only) {
+        printf("# configuration is valid: listen %s:%d, front door %s, events %s\n", cfg.host,
+               cfg.port, cfg.front_door, cfg.event_bus != NULL ? cfg.event_bus : "none");
+        return EXIT_SUCCESS;
+    }
 
     sigset_t stop;
     sigemptyset(&stop);

@@ -72,7 +72,9 @@ typedef struct gw_conn {
     char *resp_body;
     size_t resp_len, resp_off;
     uint64_t start_ns;
-    char timeout_hdr[32]; /* Connect-Timeout-Ms */
+    char timeout_hdr[32];    /* Connect-Timeout-Ms */
+    char request_id_hdr[64]; /* X-Request-Id as received (echoed back), or the one we made */
+    uint64_t request_id;     /* what the coordinator and the component see (never 0) */
     char content_type[128];
     const gw_token *token; /* authenticated caller, or NULL */
     /* ---- WebSocket ---- */
@@ -110,6 +112,7 @@ struct gw_gateway {
     gw_conn *sessions;  /* WebSocket sessions (service thread) */
     unsigned int n_sessions;
     uint64_t next_session_id;
+    uint64_t request_id_seed;  /* X-Request-Id for requests that bring none */
     unsigned char *ws_scratch; /* LWS_PRE + GW_WS_BATCH bytes (service thread) */
     /* Requests started and not yet completed: gw_free waits for them, since an embedded
      * gateway's calls to its coordinator complete on their own schedule (by their deadline). */

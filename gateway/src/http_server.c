@@ -1,6 +1,7 @@
 /* HTTP routes: request parsing, limits, authentication, dispatch to the coordinator and the
  * response writer. Runs on the libwebsockets service thread. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,42 @@ static const char *method_name(int m)
            : m == GW_METHOD_POST ? "POST"
            : m == GW_METHOD_HEAD ? "HEAD"
                                  : "this method";
+}
+
+/* X-Request-Id: a decimal id is used as is; any other text is hashed (FNV-1a) into the
+ * numeric id the coordinator and the component see, and echoed back as it came; a request
+ * without one gets a fresh id. Either way the response carries X-Request-Id. */
+static void conn_request_id(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
+{
+    conn->request_id_hdr[0] = '\0';
+    int n = lws_hdr_custom_copy(wsi, conn->request_id_hdr, sizeof(conn->request_id_hdr),
+                                "x-request-id:", 13);
+    if (n <= 0 || conn->request_id_hdr[0] == '\0') {
+        /* splitmix64 of a counter: unique per gateway, not guessable from the previous one */
+        uint64_t z = (gw->request_id_seed += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        conn->request_id = (z ^ (z >> 31)) >> 1; /* fits a JSON number exactly up to 2^63 */
+        conn->request_id += conn->request_id == 0;
+        snprintf(conn->request_id_hdr, sizeof(conn->request_id_hdr), "%llu",
+                 (unsigned long long)conn->request_id);
+        return;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(conn->request_id_hdr, &end, 10);
+    if (errno == 0 && *end == '\0' && v != 0 && conn->request_id_hdr[0] != '-') {
+        conn->request_id = v;
+        return;
+    }
+    uint64_t h = 1469598103934665603ull;
+    for (char *p = conn->request_id_hdr; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c >= 0x7f) /* never echo control bytes into a header */
+            *p = '_';
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    }
+    conn->request_id = (h >> 1) + ((h >> 1) == 0);
 }
 
 static void conn_reset(gw_conn *conn)
@@ -222,6 +259,7 @@ static void start_request(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const 
     opts.criticality = r->criticality;
     opts.source = r->source != NULL ? r->source : "gateway";
     opts.content_type = r->content_type;
+    opts.request_id = conn->request_id;
     gw_item *it = new_call_item(wsi, conn, target, 0);
     if (it == NULL) {
         gw_http_error(gw, wsi, conn, 500, GENESIS_RESOURCE_EXHAUSTED, "NO_MEMORY", "out of memory");
@@ -335,6 +373,7 @@ static int on_http(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *p
     lws_hdr_copy(wsi, conn->content_type, sizeof(conn->content_type), WSI_TOKEN_HTTP_CONTENT_TYPE);
     lws_hdr_custom_copy(wsi, conn->timeout_hdr, sizeof(conn->timeout_hdr),
                         "connect-timeout-ms:", 19);
+    conn_request_id(gw, wsi, conn);
     int post = conn->method == GW_METHOD_POST;
     char msg[512];
 
@@ -543,6 +582,11 @@ static int write_response(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
                 (int)strlen(conn->resp_allow), &p, end) != 0)
             return -1;
         if (conn->route == GW_ROUTE_DASHBOARD && gw_dashboard_headers(wsi, conn, &p, end) != 0)
+            return -1;
+        if (conn->request_id_hdr[0] != '\0' &&
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"x-request-id:",
+                                        (const unsigned char *)conn->request_id_hdr,
+                                        (int)strlen(conn->request_id_hdr), &p, end) != 0)
             return -1;
         if (conn->resp_status == 401 &&
             lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",

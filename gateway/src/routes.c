@@ -20,12 +20,14 @@ static const char *const route_names[GW_ROUTE_COUNT] = {
     [GW_ROUTE_ADMIN_POLICY] = "admin_policy",
     [GW_ROUTE_ADMIN_FAULT] = "admin_fault",
     [GW_ROUTE_DASHBOARD] = "dashboard",
+    [GW_ROUTE_ADMIN_RELOAD] = "admin_reload",
 };
 
 int gw_route_is_admin(int route)
 {
     return route == GW_ROUTE_ADMIN || route == GW_ROUTE_ADMIN_BREAKER ||
-           route == GW_ROUTE_ADMIN_POLICY || route == GW_ROUTE_ADMIN_FAULT;
+           route == GW_ROUTE_ADMIN_POLICY || route == GW_ROUTE_ADMIN_FAULT ||
+           route == GW_ROUTE_ADMIN_RELOAD;
 }
 
 const char *gw_admin_command(int route)
@@ -39,6 +41,8 @@ const char *gw_admin_command(int route)
         return "policy";
     case GW_ROUTE_ADMIN_FAULT:
         return "fault";
+    case GW_ROUTE_ADMIN_RELOAD:
+        return "reload";
     default:
         return NULL;
     }
@@ -73,6 +77,7 @@ int gw_route_match(const char *path, char *id, int *allowed)
         {"/metrics", GW_ROUTE_METRICS, GW_METHOD_GET},
         {"/ws", GW_ROUTE_WS, GW_METHOD_GET},
         {"/genesis.v1.Coordinator/Request", GW_ROUTE_CONNECT_REQUEST, GW_METHOD_POST},
+        {"/v1/admin/reload", GW_ROUTE_ADMIN_RELOAD, GW_METHOD_POST},
     };
     id[0] = '\0';
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)

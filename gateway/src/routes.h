@@ -17,6 +17,7 @@ enum gw_route {
     GW_ROUTE_ADMIN_POLICY,      /* POST /v1/admin/components/{id}/policy */
     GW_ROUTE_ADMIN_FAULT,       /* POST /v1/admin/components/{id}/fault */
     GW_ROUTE_DASHBOARD,         /* GET / and /ui/{name} (the operator dashboard, dashboard.c) */
+    GW_ROUTE_ADMIN_RELOAD,      /* POST /v1/admin/reload (genesisd re-reads its --config) */
     GW_ROUTE_COUNT
 };
 

@@ -25,7 +25,8 @@ typedef enum genesis_criticality {
 /* ---------------------------------------------------------------------------------------- */
 /* Call options: how one request or emit is made. Versioned so fields can be appended.      */
 
-#define GENESIS_CALL_OPTIONS_VERSION 1
+/* Version 2 appended request_id; a struct filled for version 1 keeps working. */
+#define GENESIS_CALL_OPTIONS_VERSION 2
 
 typedef struct genesis_call_options {
     unsigned int version;     /* GENESIS_CALL_OPTIONS_VERSION */
@@ -34,10 +35,16 @@ typedef struct genesis_call_options {
     int idempotent;           /* non-zero: safe to retry after it reached a handler */
     const char *source;       /* caller identity (component id or client name); may be NULL */
     const char *content_type; /* media type of the payload; NULL = "application/octet-stream" */
+    /* ---- version 2 ---- */
+    /* End-to-end correlation id (an HTTP X-Request-Id): handlers read it with
+     * genesis_request_id, remote components receive it, logs name it. 0 = the coordinator
+     * assigns one. */
+    uint64_t request_id;
 } genesis_call_options;
 
-/* Fill *opts with defaults for the given version. Returns GENESIS_INVALID_ARGUMENT when opts
- * is NULL or the version is not one this library knows. */
+/* Fill *opts with defaults for the given version (1 or GENESIS_CALL_OPTIONS_VERSION: only the
+ * fields that version has are written). Returns GENESIS_INVALID_ARGUMENT when opts is NULL or
+ * the version is not one this library knows. */
 GENESIS_API int genesis_call_options_init(genesis_call_options *opts, unsigned int version);
 
 /* ---------------------------------------------------------------------------------------- */

@@ -80,6 +80,11 @@ typedef struct genesis_policy {
  * or the version is unknown. */
 GENESIS_API int genesis_policy_init(genesis_policy *policy, unsigned int version);
 
+/* Check every field as genesis_coordinator_set_policy would, without applying anything (a
+ * daemon validates a whole new configuration before it changes one component).
+ * GENESIS_INVALID_ARGUMENT names the bad field in genesis_last_error(). */
+GENESIS_API int genesis_policy_validate(const genesis_policy *policy);
+
 /* Set the policy of component id (which need not be registered yet), or with id NULL the
  * default of every component without its own. policy NULL removes id's own policy (it falls
  * back to the default). Validates every field (GENESIS_INVALID_ARGUMENT names the bad one).
@@ -194,6 +199,10 @@ GENESIS_API int genesis_coordinator_inject_fault(genesis_coordinator *c, const c
 /*   breaker <id> open|close|reset|disable       FORCED_OPEN, CLOSED (reset), DISABLED       */
 /*   policy <id|*> [<field>=<value> ...]         show or change a policy (* = the default)   */
 /*   fault <id> clear | error_rate=R latency_ms=N hang=0|1 crash=0|1   (admin_faults only)   */
+/*   checkpoint list [<id>] | show <id> [<gen>] | restore <id> [<gen>]   (stored generations;  */
+/*                                               restore: in-process components only)        */
+/* Commands an embedder registered with genesis_coordinator_set_admin_handler (genesisd:     */
+/* "reload", "supervisor.restart <id>") are routed to it first, as on the front door.        */
 /* On success *out (if not NULL) holds a JSON document of the resulting state; on failure a  */
 /* result naming what was wrong. Free it with genesis_result_free. Returns its status.       */
 GENESIS_API int genesis_coordinator_admin(genesis_coordinator *c, const char *command,
