@@ -47,7 +47,7 @@ typedef struct genesis_policy {
      * while tokens > max/2. The defaults let retries absorb up to ~50 % random attempt
      * failures (at 30 % the tokens never fall to half in practice: 20 would, within a minute
      * of load), and stop retrying a component that fails every call after max/2 retries. */
-    unsigned int budget_max_tokens;  /* default 20; 0 = no budget (retries unbounded) */
+    unsigned int budget_max_tokens;  /* default 60; 0 = no budget (retries unbounded) */
     uint32_t budget_token_ratio_pct; /* default 100 */
 
     /* Circuit breaker. Two triggers, each off at 0: the failure rate of the last
