@@ -83,7 +83,7 @@ typedef struct gw_conn {
     char component[GENESIS_ID_MAX + 1]; /* where its messages go */
     char topics[256];                   /* comma-separated type prefixes; "" = all */
     gw_frame **ring;
-    unsigned int ring_head, ring_count;
+    unsigned int ring_head, ring_count, ring_cap; /* ring_cap grows up to cfg.ws_queue */
     size_t ring_bytes;
     unsigned int overflow; /* consecutive drops */
     uint64_t dropped;
