@@ -86,6 +86,7 @@ static int run_remote(const char *front_door, const char *dir, int n)
     genesis_service_options_init(&opts, GENESIS_SERVICE_OPTIONS_VERSION);
     opts.heartbeat_interval_ms = 1000;
     opts.max_concurrency = 1;
+    opts.log_level = GENESIS_LOG_ERROR; /* listener re-creation warnings under load: noise here */
     genesis_component comp = {.version = GENESIS_COMPONENT_VERSION, .on_request = on_request};
     for (int i = 0; i < n; i++) {
         char id[32], url[512];
