@@ -115,7 +115,7 @@ struct gw_gateway {
      * gateway's calls to its coordinator complete on their own schedule (by their deadline). */
     pthread_mutex_t calls_lock;
     pthread_cond_t calls_cv;
-    atomic_ulong calls_pending;           /* the lock and cv only for gw_free's wait for zero */
+    atomic_ulong calls_pending;           /* lock-free but the last decrement, under calls_lock */
     atomic_uint_fast64_t events_received; /* from the bus (client worker thread) */
     atomic_uint_fast64_t events_overflow; /* inbox full: events dropped before fan-out */
     lws_retry_bo_t retry;

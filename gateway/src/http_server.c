@@ -140,15 +140,19 @@ static gw_item *new_call_item(struct lws *wsi, gw_conn *conn, const char *compon
     return it;
 }
 
-/* One started call fewer; the last one wakes gw_free (which waits under calls_lock, so the
- * broadcast cannot slip in between its check and its wait). */
+/* One started call fewer. While others remain, a lock-free decrement; what may be the last
+ * one is taken under calls_lock, where gw_free waits for zero: gw_free cannot see zero and
+ * free the gateway while this thread still has to touch it. */
 static void call_finished(gw_gateway *gw)
 {
-    if (atomic_fetch_sub(&gw->calls_pending, 1) == 1) {
-        pthread_mutex_lock(&gw->calls_lock);
+    unsigned long n = atomic_load(&gw->calls_pending);
+    while (n > 1)
+        if (atomic_compare_exchange_weak(&gw->calls_pending, &n, n - 1))
+            return;
+    pthread_mutex_lock(&gw->calls_lock);
+    if (atomic_fetch_sub(&gw->calls_pending, 1) == 1)
         pthread_cond_broadcast(&gw->calls_cv);
-        pthread_mutex_unlock(&gw->calls_lock);
-    }
+    pthread_mutex_unlock(&gw->calls_lock);
 }
 
 static void request_done(genesis_result *res, void *arg)
