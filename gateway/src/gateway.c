@@ -1,7 +1,7 @@
 /* The gateway object: configuration, the libwebsockets context and its one service thread,
  * the client that dials the coordinator, the bus subscription for external events, the job
  * threads for blocking calls, and the drain of the cross-thread queue. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +19,19 @@
 #define EVENT_BACKLOG       16384       /* bus events waiting for fan-out at most */
 #define EVENT_BACKLOG_BYTES (64u << 20) /* ... and bytes of them */
 #define JOB_BACKLOG         4096        /* status queries and client messages waiting at most */
+
+int gw_thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const char *name)
+{
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0)
+        return -1;
+    pthread_attr_setstacksize(&attr, GW_THREAD_STACK);
+    int rc = pthread_create(t, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    if (rc == 0)
+        pthread_setname_np(*t, name); /* at most 15 characters */
+    return rc;
+}
 
 uint64_t gw_now_ns(void)
 {
@@ -376,7 +389,7 @@ fail:
 
 int gw_start(gw_gateway *gw, char *why, size_t why_size)
 {
-    if (pthread_create(&gw->thread, NULL, service_main, gw) != 0) {
+    if (gw_thread_start(&gw->thread, service_main, gw, "gw:service") != 0) {
         snprintf(why, why_size, "cannot start the service thread");
         return GENESIS_RESOURCE_EXHAUSTED;
     }
@@ -413,7 +426,7 @@ void gw_free(gw_gateway *gw)
     gw_job_pool_free(gw->jobs);
     genesis_client_free(gw->client); /* its calls complete (CANCELLED) before it returns */
     pthread_mutex_lock(&gw->calls_lock);
-    while (gw->calls_pending > 0) /* direct calls to an embedded coordinator: by deadline */
+    while (atomic_load(&gw->calls_pending) > 0) /* calls to an embedded coordinator: by deadline */
         pthread_cond_wait(&gw->calls_cv, &gw->calls_lock);
     pthread_mutex_unlock(&gw->calls_lock);
     gw_xqueue_set_context(&gw->inbox, NULL);

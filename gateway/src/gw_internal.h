@@ -85,7 +85,7 @@ typedef struct gw_conn {
     char component[GENESIS_ID_MAX + 1]; /* where its messages go */
     char topics[256];                   /* comma-separated type prefixes; "" = all */
     gw_frame **ring;
-    unsigned int ring_head, ring_count;
+    unsigned int ring_head, ring_count, ring_cap; /* ring_cap grows up to cfg.ws_queue */
     size_t ring_bytes;
     unsigned int overflow; /* consecutive drops */
     uint64_t dropped;
@@ -118,7 +118,7 @@ struct gw_gateway {
      * gateway's calls to its coordinator complete on their own schedule (by their deadline). */
     pthread_mutex_t calls_lock;
     pthread_cond_t calls_cv;
-    unsigned long calls_pending;
+    atomic_ulong calls_pending;           /* lock-free but the last decrement, under calls_lock */
     atomic_uint_fast64_t events_received; /* from the bus (client worker thread) */
     atomic_uint_fast64_t events_overflow; /* inbox full: events dropped before fan-out */
     lws_retry_bo_t retry;
@@ -148,6 +148,12 @@ void gw_ws_broadcast(gw_gateway *gw, gw_item *item);
 void gw_ws_emit_failed(gw_gateway *gw, gw_item *item);
 /* Close every session (shutdown). */
 void gw_ws_close_all(gw_gateway *gw);
+
+/* Stack of the gateway's own threads (service, jobs): they run libwebsockets callbacks and
+ * client calls with small frames; the 8 MiB default only costs address space. */
+#define GW_THREAD_STACK (256 * 1024)
+/* pthread_create with GW_THREAD_STACK and a name (for top -H, perf, gdb). */
+int gw_thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const char *name);
 
 /* Nanoseconds on a monotonic clock. */
 uint64_t gw_now_ns(void);

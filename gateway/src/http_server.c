@@ -116,6 +116,20 @@ void gw_http_respond(struct lws *wsi, gw_conn *conn, int status, const char *con
     lws_callback_on_writable(wsi);
 }
 
+/* gw_http_respond for a body already in its own malloc'd buffer: taken over, not copied. */
+static void respond_owned(struct lws *wsi, gw_conn *conn, int status, const char *content_type,
+                          char *body, size_t len)
+{
+    free(conn->resp_body);
+    conn->resp_body = body;
+    conn->resp_len = len;
+    conn->resp_off = 0;
+    conn->resp_status = status;
+    snprintf(conn->resp_type, sizeof(conn->resp_type), "%s", content_type);
+    conn->resp_ready = 1;
+    lws_callback_on_writable(wsi);
+}
+
 void gw_http_error(gw_gateway *gw, struct lws *wsi, gw_conn *conn, int http_status, int grpc_code,
                    const char *reason, const char *message)
 {
@@ -164,16 +178,28 @@ static gw_item *new_call_item(struct lws *wsi, gw_conn *conn, const char *compon
     return it;
 }
 
+/* One started call fewer. While others remain, a lock-free decrement; what may be the last
+ * one is taken under calls_lock, where gw_free waits for zero: gw_free cannot see zero and
+ * free the gateway while this thread still has to touch it. */
+static void call_finished(gw_gateway *gw)
+{
+    unsigned long n = atomic_load(&gw->calls_pending);
+    while (n > 1)
+        if (atomic_compare_exchange_weak(&gw->calls_pending, &n, n - 1))
+            return;
+    pthread_mutex_lock(&gw->calls_lock);
+    if (atomic_fetch_sub(&gw->calls_pending, 1) == 1)
+        pthread_cond_broadcast(&gw->calls_cv);
+    pthread_mutex_unlock(&gw->calls_lock);
+}
+
 static void request_done(genesis_result *res, void *arg)
 {
     gw_item *it = arg;
     it->res = res;
     gw_gateway *gw = it->call->gw;
     gw_xqueue_push(&gw->inbox, it);
-    pthread_mutex_lock(&gw->calls_lock);
-    if (--gw->calls_pending == 0)
-        pthread_cond_broadcast(&gw->calls_cv);
-    pthread_mutex_unlock(&gw->calls_lock);
+    call_finished(gw);
 }
 
 static void start_status_job(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
@@ -268,18 +294,14 @@ static void start_request(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const 
     it->call->gw = gw;
     it->call->proto = conn->route == GW_ROUTE_CONNECT_REQUEST &&
                       strncasecmp(conn->content_type, "application/proto", 17) == 0;
-    pthread_mutex_lock(&gw->calls_lock);
-    gw->calls_pending++;
-    pthread_mutex_unlock(&gw->calls_lock);
+    atomic_fetch_add(&gw->calls_pending, 1);
     int rv = gw->cfg.coordinator != NULL
                  ? genesis_coordinator_request_async(gw->cfg.coordinator, target, r->type, r->data,
                                                      r->len, &opts, request_done, it)
                  : genesis_client_request_async(gw->client, target, r->type, r->data, r->len, &opts,
                                                 request_done, it);
     if (rv != GENESIS_OK) { /* the callback will never run */
-        pthread_mutex_lock(&gw->calls_lock);
-        gw->calls_pending--;
-        pthread_mutex_unlock(&gw->calls_lock);
+        call_finished(gw);
         char msg[512];
         snprintf(msg, sizeof(msg), "%s", genesis_last_error());
         conn->call = NULL;
@@ -530,11 +552,10 @@ static void complete_request(gw_gateway *gw, struct lws *wsi, gw_conn *conn, gw_
         }
         char *body = gw_result_json(res, &len);
         if (body != NULL)
-            gw_http_respond(wsi, conn, 200, "application/json", body, len);
+            respond_owned(wsi, conn, 200, "application/json", body, len);
         else
             gw_http_error(gw, wsi, conn, 500, GENESIS_RESOURCE_EXHAUSTED, "NO_MEMORY",
                           "out of memory");
-        free(body);
         return;
     }
     int reason = genesis_result_reason(res);

@@ -1,6 +1,7 @@
 /* Worker threads for blocking coordinator calls (see job_pool.h). One queue per thread, so
  * jobs with the same key (one WebSocket client's messages) run in submission order. */
 #include "job_pool.h"
+#include "gw_internal.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -65,7 +66,7 @@ int gw_job_pool_new(gw_job_pool **out, unsigned int threads, size_t max_queued, 
         pthread_mutex_init(&l->lock, NULL);
         pthread_cond_init(&l->cv, NULL);
         p->n_lanes++;
-        if (pthread_create(&l->thread, NULL, worker, l) != 0) {
+        if (gw_thread_start(&l->thread, worker, l, "gw:job") != 0) {
             gw_job_pool_free(p);
             return GENESIS_RESOURCE_EXHAUSTED;
         }

@@ -1,6 +1,7 @@
 /* JSON / Connect mapping (see json_map.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "json_map.h"
+#include "json_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,8 +389,17 @@ char *gw_result_json(const genesis_result *res, size_t *len)
 {
     size_t n = 0;
     const void *data = genesis_result_data(res, &n);
+    const char *ct = genesis_result_content_type(res);
+    /* Text, the common reply, is written directly (a tenth of the instructions of a jansson
+     * tree and dump); JSON, empty and non-UTF-8 payloads take set_payload's path below. */
+    int empty = n == 0 && (ct == NULL || ct[0] == '\0');
+    if (!empty && (ct == NULL || strncmp(ct, "application/json", 16) != 0)) {
+        char *text = gw_json_text_object("result", data, n, len);
+        if (text != NULL)
+            return text;
+    }
     json_t *obj = json_object();
-    if (obj == NULL || set_payload(obj, "result", data, n, genesis_result_content_type(res)) != 0) {
+    if (obj == NULL || set_payload(obj, "result", data, n, ct) != 0) {
         json_decref(obj);
         return NULL;
     }

@@ -13,6 +13,9 @@
 /* A session that loses this many queues' worth of messages in a row, without draining one,
  * is not reading at all: it is disconnected (1008) instead of being fed forever. */
 #define SLOW_CLOSE_QUEUES 4
+/* A session's queue starts this small and doubles up to --ws-queue: idle sessions (most of
+ * them) then cost 64 bytes of queue instead of ws_queue pointers. */
+#define RING_START 8
 
 gw_frame *gw_frame_new(const char *text, size_t len)
 {
@@ -126,7 +129,8 @@ static int filter_upgrade(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
 
 static int established(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
 {
-    conn->ring = calloc(gw->cfg.ws_queue, sizeof(gw_frame *));
+    conn->ring_cap = gw->cfg.ws_queue < RING_START ? gw->cfg.ws_queue : RING_START;
+    conn->ring = calloc(conn->ring_cap, sizeof(gw_frame *));
     if (conn->ring == NULL)
         return -1;
     conn->kind = GW_CONN_WS;
@@ -156,7 +160,7 @@ static void session_closed(gw_gateway *gw, gw_conn *conn)
     gw->n_sessions--;
     while (conn->ring_count > 0) {
         gw_frame_release(conn->ring[conn->ring_head]);
-        conn->ring_head = (conn->ring_head + 1) % gw->cfg.ws_queue;
+        conn->ring_head = (conn->ring_head + 1) % conn->ring_cap;
         conn->ring_count--;
     }
     free(conn->ring);
@@ -164,6 +168,23 @@ static void session_closed(gw_gateway *gw, gw_conn *conn)
     conn->ring = NULL;
     conn->rx = NULL;
     conn->wsi = NULL;
+}
+
+/* Double a full session queue (up to --ws-queue entries), unwrapping it. False when out of
+ * memory: the message is then lost for this session, as when the queue is full. */
+static bool grow_ring(gw_gateway *gw, gw_conn *s)
+{
+    unsigned int cap = s->ring_cap * 2 < gw->cfg.ws_queue ? s->ring_cap * 2 : gw->cfg.ws_queue;
+    gw_frame **ring = malloc(cap * sizeof(*ring));
+    if (ring == NULL)
+        return false;
+    for (unsigned int i = 0; i < s->ring_count; i++)
+        ring[i] = s->ring[(s->ring_head + i) % s->ring_cap];
+    free(s->ring);
+    s->ring = ring;
+    s->ring_cap = cap;
+    s->ring_head = 0;
+    return true;
 }
 
 /* Queue a frame for one session; false when its queue is full (the message is lost for
@@ -189,9 +210,14 @@ static bool enqueue(gw_gateway *gw, gw_conn *s, gw_frame *f)
         }
         return false;
     }
+    if (s->ring_count == s->ring_cap && !grow_ring(gw, s)) {
+        s->dropped++;
+        gw->metrics.ws_dropped++;
+        return false;
+    }
     s->overflow = 0;
     f->refs++;
-    s->ring[(s->ring_head + s->ring_count) % gw->cfg.ws_queue] = f;
+    s->ring[(s->ring_head + s->ring_count) % s->ring_cap] = f;
     s->ring_count++;
     s->ring_bytes += f->wire_len;
     if (s->ring_count == 1)
@@ -343,7 +369,7 @@ static void pop(gw_gateway *gw, gw_conn *conn)
     conn->ring_bytes -= conn->ring[conn->ring_head]->wire_len;
     gw_frame_release(conn->ring[conn->ring_head]);
     conn->ring[conn->ring_head] = NULL;
-    conn->ring_head = (conn->ring_head + 1) % gw->cfg.ws_queue;
+    conn->ring_head = (conn->ring_head + 1) % conn->ring_cap;
     conn->ring_count--;
     gw->metrics.ws_messages_out++;
 }
