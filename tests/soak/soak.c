@@ -15,9 +15,10 @@
  *            the sum of failures by reason, and the coordinator counted exactly what the
  *            client sent and saw succeed.
  *
- * The baseline is taken after a warm-up that ran every fault once, with the load paused and
- * everything healthy again: the worker pool keeps the threads it grew for hung handlers (by
- * design, bounded by max_worker_threads), so the question is whether the soak keeps growing.
+ * The baseline is taken after a warm-up that ran every fault once and filled a component's
+ * concurrency limit with hung handlers, with the load paused and everything idle again: the
+ * worker pool keeps the threads it grew for blocked handlers (by design, bounded by
+ * max_worker_threads), so the question is whether the soak grows beyond that.
  *
  * GENESIS_SOAK_SECONDS sets the length of the soak phase (default 45: with the warm-up the
  * ctest run takes about a minute); GENESIS_SOAK_RSS_GROWTH_KB the RSS bound (default 8192). */
@@ -105,6 +106,25 @@ static proc_figures read_proc(pid_t pid)
         f.fds += e->d_name[0] != '.';
     closedir(d);
     return f;
+}
+
+/* Print what each fd of pid is (sockets, pipes, files): the evidence when fds leak. */
+static void print_fds(pid_t pid)
+{
+    char path[64], link[400], target[256];
+    snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return;
+    for (struct dirent *e = readdir(d); e != NULL; e = readdir(d)) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(link, sizeof(link), "%s/%s", path, e->d_name);
+        ssize_t n = readlink(link, target, sizeof(target) - 1);
+        target[n > 0 ? n : 0] = '\0';
+        printf("soak:   fd %s -> %s\n", e->d_name, target);
+    }
+    closedir(d);
 }
 
 /* ---- load --------------------------------------------------------------------------------- */
@@ -268,6 +288,39 @@ static void inject(unsigned k, unsigned round)
         admin_fault("comp1", "clear", NULL);
         break;
     }
+}
+
+/* Fill the worker pool to the most the soak can need at once: the in-process components'
+ * handlers blocked in a hang, up to each one's concurrency limit (16). The pool keeps its
+ * threads, so the baseline taken afterwards includes them. */
+#define SATURATE 24
+
+static gt_counter saturated;
+
+static void saturate_done(genesis_result *res, void *arg)
+{
+    (void)arg;
+    tally(genesis_result_status(res), res);
+    genesis_result_free(res);
+    gt_counter_add(&saturated, 1);
+}
+
+static void saturate(void)
+{
+    gt_counter_init(&saturated);
+    admin_fault("comp2", "hang=1", NULL);
+    genesis_call_options o;
+    genesis_call_options_init(&o, GENESIS_CALL_OPTIONS_VERSION);
+    o.timeout_ms = 2500;
+    int started = 0;
+    for (int i = 0; i < SATURATE; i++)
+        started += genesis_client_request_async(s.cl, "comp2", "ping", "", 0, &o, saturate_done,
+                                                NULL) == GENESIS_OK;
+    gt_sleep_ms(3000); /* past the deadline: every slot held by a stuck handler meanwhile */
+    admin_fault("comp2", "clear", NULL);
+    if (!gt_counter_wait(&saturated, started, GT_WAIT_MS))
+        fail_msg("saturating requests did not complete");
+    gt_counter_destroy(&saturated);
 }
 
 /* ---- status ------------------------------------------------------------------------------- */
@@ -475,6 +528,7 @@ static void test_soak(void **state)
     /* Warm-up: every fault once, then pause and settle for the baseline. */
     for (unsigned k = 0; k < 5; k++)
         inject(k, k);
+    saturate();
     atomic_store(&s.paused, true);
     if (!gt_wait_until(settled, NULL, 30000))
         fail_msg("did not settle after the warm-up");
@@ -509,6 +563,8 @@ static void test_soak(void **state)
            "%ld), %ld fds (baseline %ld)\n",
            after.rss_kb, after.rss_kb - base.rss_kb, rss_bound_kb, peak_rss, after.threads,
            base.threads, after.fds, base.fds);
+    if (after.fds > base.fds)
+        print_fds(s.daemon.pid);
     json_t *doc = status();
     assert_non_null(doc);
     check_counters(doc);
