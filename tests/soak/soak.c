@@ -21,7 +21,9 @@
  * max_worker_threads), so the question is whether the soak grows beyond that.
  *
  * GENESIS_SOAK_SECONDS sets the length of the soak phase (default 45: with the warm-up the
- * ctest run takes about a minute); GENESIS_SOAK_RSS_GROWTH_KB the RSS bound (default 8192). */
+ * ctest run takes about a minute); GENESIS_SOAK_RSS_GROWTH_KB the RSS bound (default 8192);
+ * GENESIS_SOAK_GENESISD / GENESIS_SOAK_SERVICE other genesisd / checkpoint_service binaries
+ * (an installed or an older build, to compare). */
 #include <dirent.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -108,6 +110,36 @@ static proc_figures read_proc(pid_t pid)
     return f;
 }
 
+/* The line of /proc/<pid>/net/{unix,tcp,tcp6} that holds socket inode (what it is: an ipc
+ * path, tcp ports and state), or "" when none does. */
+static void socket_detail(pid_t pid, unsigned long inode, char *out, size_t size)
+{
+    static const char *const tables[] = {"unix", "tcp", "tcp6"};
+    out[0] = '\0';
+    for (unsigned t = 0; t < 3 && out[0] == '\0'; t++) {
+        char path[64], line[512];
+        snprintf(path, sizeof(path), "/proc/%ld/net/%s", (long)pid, tables[t]);
+        FILE *fp = fopen(path, "r");
+        if (fp == NULL)
+            continue;
+        while (fgets(line, sizeof(line), fp) != NULL) {
+            char needle[32];
+            snprintf(needle, sizeof(needle), " %lu ", inode);
+            char want[32];
+            snprintf(want, sizeof(want), " %lu", inode);
+            size_t n = strlen(line);
+            if (n > 0 && line[n - 1] == '\n')
+                line[--n] = '\0';
+            if (strstr(line, needle) != NULL ||
+                (n >= strlen(want) && strcmp(line + n - strlen(want), want) == 0)) {
+                snprintf(out, size, "%s: %s", tables[t], line);
+                break;
+            }
+        }
+        fclose(fp);
+    }
+}
+
 /* Print what each fd of pid is (sockets, pipes, files): the evidence when fds leak. */
 static void print_fds(pid_t pid)
 {
@@ -122,7 +154,11 @@ static void print_fds(pid_t pid)
         snprintf(link, sizeof(link), "%s/%s", path, e->d_name);
         ssize_t n = readlink(link, target, sizeof(target) - 1);
         target[n > 0 ? n : 0] = '\0';
-        printf("soak:   fd %s -> %s\n", e->d_name, target);
+        char detail[600] = "";
+        unsigned long inode = 0;
+        if (sscanf(target, "socket:[%lu]", &inode) == 1)
+            socket_detail(pid, inode, detail, sizeof(detail));
+        printf("soak:   fd %s -> %s %s\n", e->d_name, target, detail);
     }
     closedir(d);
 }
@@ -390,7 +426,11 @@ static void start_daemon(void)
     snprintf(s.db, sizeof(s.db), "%s/checkpoints.db", s.dir);
     gt_ipc_url(fd_url, sizeof(fd_url), s.dir, "front");
     gt_ipc_url(bus_url, sizeof(bus_url), s.dir, "bus");
-    const char *argv[40] = {GENESISD_PATH,
+    const char *daemon = getenv("GENESIS_SOAK_GENESISD");
+    const char *service = getenv("GENESIS_SOAK_SERVICE");
+    daemon = daemon != NULL && daemon[0] != '\0' ? daemon : GENESISD_PATH;
+    service = service != NULL && service[0] != '\0' ? service : CHECKPOINT_SERVICE_PATH;
+    const char *argv[40] = {daemon,
                             "--front-door",
                             fd_url,
                             "--events",
@@ -413,7 +453,7 @@ static void start_daemon(void)
                             "50/500"};
     int n = 21;
     for (unsigned i = 0; i < N_REMOTE; i++) {
-        snprintf(specs[i], sizeof(specs[i]), "%s=%s", remote_ids[i], CHECKPOINT_SERVICE_PATH);
+        snprintf(specs[i], sizeof(specs[i]), "%s=%s", remote_ids[i], service);
         argv[n++] = "--supervise";
         argv[n++] = specs[i];
     }
