@@ -23,7 +23,7 @@
 
 #define CLIENT_EVENT_QUEUE 1024u
 #define VERDICT_GRACE_MS   250u
-#define TLS_PROBE_MS       2000u /* genesis_client_dial's one handshake attempt */
+#define TLS_PROBE_MS       5000u /* genesis_client_dial's one handshake attempt, at most */
 
 struct genesis_client {
     genesis_client_options opts;

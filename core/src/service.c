@@ -33,8 +33,8 @@
 #define DEFAULT_HEARTBEAT_MS       100u
 #define UNREGISTER_WAIT_MS         1000u
 #define LISTENER_PROBE_INTERVAL_MS 1000u
-#define CHECKPOINT_OVERHEAD        512u  /* envelope bytes around a checkpoint's state */
-#define TLS_PROBE_MS               2000u /* connect's one handshake attempt, at most */
+#define CHECKPOINT_OVERHEAD        512u   /* envelope bytes around a checkpoint's state */
+#define TLS_PROBE_MS               10000u /* connect's one handshake attempt, at most */
 
 typedef struct svc_ctx {
     gn_task task; /* the handler, on the requests lane */
@@ -765,11 +765,13 @@ int genesis_service_connect(genesis_service *svc, const char *front_door_url,
     if (again)
         return gn_fail(GENESIS_FAILED_PRECONDITION, "connect: already connected");
     int rv = GENESIS_OK;
+    uint32_t budget_ms = timeout_ms > 0 ? timeout_ms : GN_DEFAULT_TIMEOUT_MS;
+    int64_t started_ms = gn_now_ms();
     if (gn_url_is_tls(front_door_url)) {
         /* One handshake first: a refused certificate is an error now, not a silent retry loop
          * in the background; a coordinator that is not up yet is not an error. */
         char why[400];
-        uint32_t probe_ms = timeout_ms > 0 && timeout_ms < TLS_PROBE_MS ? timeout_ms : TLS_PROBE_MS;
+        uint32_t probe_ms = budget_ms < TLS_PROBE_MS ? budget_ms : TLS_PROBE_MS;
         int probe =
             gn_tls_probe(front_door_url, svc->tls, nng_req0_open, probe_ms, why, sizeof(why));
         if (svc->tls == NULL || gn_tls_refused(probe)) {
@@ -788,7 +790,10 @@ int genesis_service_connect(genesis_service *svc, const char *front_door_url,
     gn_envelope env;
     Genesis__V1__Register reg;
     build_register(svc, &env, &reg);
-    genesis_result *res = svc_call(svc, &env, timeout_ms > 0 ? timeout_ms : GN_DEFAULT_TIMEOUT_MS);
+    /* The probe's time comes out of the same budget (at least a second is left to register). */
+    int64_t spent_ms = gn_now_ms() - started_ms;
+    uint32_t left_ms = spent_ms + 1000 < (int64_t)budget_ms ? budget_ms - (uint32_t)spent_ms : 1000;
+    genesis_result *res = svc_call(svc, &env, left_ms);
     rv = genesis_result_status(res);
     if (rv != GENESIS_OK)
         gn_fail(rv, "register '%s' at %s: %s (%s)", svc->id, front_door_url,

@@ -47,7 +47,7 @@ GENESIS_API int genesis_client_new(genesis_client **out, const genesis_client_op
 /* Dial a coordinator: front_door_url for requests and emits; event_bus_url (may be NULL) for
  * subscriptions. Dialing happens in the background and reconnects after failures, so this
  * succeeds before the coordinator is up; requests wait for the connection within their
- * deadline. A tls+tcp:// front door is first tried once (at most 2 s): when its TLS handshake
+ * deadline. A tls+tcp:// front door is first tried once (at most 5 s): when its TLS handshake
  * fails (the coordinator refused this client's certificate or presented one not signed by our
  * CA), or the client has no TLS files, returns UNAUTHENTICATED with a message naming the
  * cause; a coordinator not up yet is not an error. */
