@@ -103,7 +103,7 @@ static genesis_client *client_with(const char *ca, const char *cert, const char 
     o.tls_ca_file = ca;
     o.tls_cert_file = cert;
     o.tls_key_file = key;
-    o.default_timeout_ms = 3000;
+    o.default_timeout_ms = GT_WAIT_MS; /* generous: valgrind slows every handshake */
     genesis_client *cl = NULL;
     assert_ok(genesis_client_new(&cl, &o));
     *rv = genesis_client_dial(cl, g.front, NULL);
@@ -170,7 +170,7 @@ static void assert_still_serving(void)
 {
     genesis_client *cl = good_client();
     genesis_result *res = NULL;
-    assert_ok(genesis_client_status(cl, 3000, &res));
+    assert_ok(genesis_client_status(cl, GT_WAIT_MS, &res));
     genesis_result_free(res);
     genesis_client_free(cl);
 }
