@@ -50,8 +50,8 @@ const conf_key daemon_conf_keys[] = {
     {"supervisor.hang_ms", "supervise-hang-ms", NULL, CONF_UINT, 1, MS_MAX, NULL,
      "a registered child DOWN this long is restarted"},
     /* the embedded gateway */
-    {"gateway.tls_cert", "tls-cert", NULL, CONF_TEXT, 0, 0, NULL, "HTTPS/WSS PEM certificate"},
-    {"gateway.tls_key", "tls-key", NULL, CONF_TEXT, 0, 0, NULL, "its PEM private key"},
+    {"gateway.tls_cert", "http-tls-cert", NULL, CONF_TEXT, 0, 0, NULL, "HTTPS/WSS PEM certificate"},
+    {"gateway.tls_key", "http-tls-key", NULL, CONF_TEXT, 0, 0, NULL, "its PEM private key"},
     {"gateway.max_body", "max-body", NULL, CONF_UINT, 1, 64ull << 20, NULL,
      "largest request body in bytes"},
     {"gateway.max_header", "max-header", NULL, CONF_UINT, 256, 65535, NULL,
@@ -77,8 +77,11 @@ const conf_key daemon_conf_keys[] = {
     /* auth */
     {"auth.file", "auth-file", NULL, CONF_TEXT, 0, 0, NULL,
      "bearer tokens: lines '<token> <scope>[,<scope>]'"},
-    /* tls (mutual TLS of the front door and bus): rows for tls.ca, tls.cert and tls.key are
-     * added with genesisd's --tls-ca/--tls-cert/--tls-key flags (issue 8b). */
+    /* tls: mutual TLS of the front door, the bus and every core connection (tls+tcp://) */
+    {"tls.ca", "tls-ca", NULL, CONF_TEXT, 0, 0, NULL,
+     "PEM CA: only peers holding a certificate it signed connect"},
+    {"tls.cert", "tls-cert", NULL, CONF_TEXT, 0, 0, NULL, "PEM certificate of this daemon"},
+    {"tls.key", "tls-key", NULL, CONF_TEXT, 0, 0, NULL, "its PEM private key"},
 };
 
 const size_t daemon_conf_keys_count = sizeof(daemon_conf_keys) / sizeof(daemon_conf_keys[0]);

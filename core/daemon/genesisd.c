@@ -62,6 +62,10 @@ struct daemon_config {
     unsigned int checkpoint_generations;
     struct supervise_flags supervise;
     int http; /* serve the embedded gateway */
+    /* Mutual TLS for tls+tcp:// URLs: all three or none. */
+    const char *tls_ca;
+    const char *tls_cert;
+    const char *tls_key;
     gw_config gateway;
     /* Configuration file, resilience settings and log format (issue 9). */
     const char *config_path; /* --config */
@@ -114,7 +118,16 @@ static void usage(FILE *out)
             "  --version           print the version and exit\n"
             "  --help              print this help and exit\n"
             "\n"
-            "URLs are NNG's: tcp://host:port (port 0 picks a free port), ipc:///path.\n"
+            "Mutual TLS (for tls+tcp://host:port front door and event bus URLs):\n"
+            "  --tls-ca FILE       PEM CA: only peers (components, clients, subscribers)\n"
+            "                      holding a certificate it signed can connect\n"
+            "  --tls-cert FILE     PEM certificate of this daemon, signed by that CA\n"
+            "  --tls-key FILE      its PEM private key (unencrypted)\n"
+            "                      defaults: $GENESIS_TLS_CA, $GENESIS_TLS_CERT, ..._KEY\n"
+            "\n"
+            "URLs are NNG's: tcp://host:port (port 0 picks a free port), ipc:///path,\n"
+            "tls+tcp://host:port (needs the --tls-* files). A plain tcp:// address that is\n"
+            "not loopback is logged as a security warning at start.\n"
             "Once listening, prints one line on stdout:\n"
             "  ready front_door=<url> event_bus=<url> [http=<url>]\n"
             "SIGINT or SIGTERM stops the daemon cleanly (in-flight requests drain);\n"
@@ -250,7 +263,10 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
         OPT_POLICY,
         OPT_COMPONENT_POLICY,
         OPT_LOG_FORMAT,
-        OPT_LOG_RATE_LIMIT
+        OPT_LOG_RATE_LIMIT,
+        OPT_TLS_CA,
+        OPT_TLS_CERT,
+        OPT_TLS_KEY
     };
     static const struct option own_opts[] = {
         {"http", required_argument, NULL, OPT_HTTP},
@@ -271,6 +287,9 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
         {"restart-backoff", required_argument, NULL, OPT_RESTART_BACKOFF},
         {"supervise-startup-ms", required_argument, NULL, OPT_SUPERVISE_STARTUP},
         {"supervise-hang-ms", required_argument, NULL, OPT_SUPERVISE_HANG},
+        {"tls-ca", required_argument, NULL, OPT_TLS_CA},
+        {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+        {"tls-key", required_argument, NULL, OPT_TLS_KEY},
         {"help", no_argument, NULL, 'h'},
         {"config", required_argument, NULL, OPT_CONFIG},
         {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
@@ -311,6 +330,9 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
     daemon_policies_init(&cfg->policies);
     cfg->log_format = DAEMON_LOG_TEXT;
     cfg->log_rate = 20;
+    cfg->tls_ca = getenv("GENESIS_TLS_CA");
+    cfg->tls_cert = getenv("GENESIS_TLS_CERT");
+    cfg->tls_key = getenv("GENESIS_TLS_KEY");
 
     int opt;
     char why[512];
@@ -437,6 +459,15 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
             cfg->log_rate = (unsigned int)v;
             break;
         }
+        case OPT_TLS_CA:
+            cfg->tls_ca = optarg;
+            break;
+        case OPT_TLS_CERT:
+            cfg->tls_cert = optarg;
+            break;
+        case OPT_TLS_KEY:
+            cfg->tls_key = optarg;
+            break;
         case OPT_VERSION:
             printf("genesisd %s (libgenesis %s, protocol %d)\n", GENESIS_VERSION_STRING,
                    genesis_version_string(), GENESIS_PROTOCOL_VERSION);
@@ -1146,6 +1177,9 @@ int main(int argc, char **argv)
     opts.checkpoint_store = cfg.checkpoint_db;
     opts.checkpoint_interval_ms = cfg.checkpoint_interval_ms;
     opts.checkpoint_generations = cfg.checkpoint_generations;
+    opts.tls_ca_file = cfg.tls_ca;
+    opts.tls_cert_file = cfg.tls_cert;
+    opts.tls_key_file = cfg.tls_key;
 
     genesis_coordinator *coord = NULL;
     rc = genesis_coordinator_new(&coord, &opts);
@@ -1210,6 +1244,9 @@ int main(int argc, char **argv)
         cfg.gateway.log = daemon_log_sink;
         cfg.gateway.log_arg = (void *)"gateway";
         cfg.gateway.log_level = cfg.log_level;
+        cfg.gateway.core_tls_ca = cfg.tls_ca;
+        cfg.gateway.core_tls_cert = cfg.tls_cert;
+        cfg.gateway.core_tls_key = cfg.tls_key;
         rc = gw_new(&gateway, &cfg.gateway, why, sizeof(why));
         if (rc == GENESIS_OK)
             rc = gw_start(gateway, why, sizeof(why));

@@ -2,6 +2,7 @@
  * front door, and event subscriptions over a SUB socket to its event bus. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,13 @@
 #include "genesis/client.h"
 #include "objects.h"
 #include "rpc.h"
+#include "socket_util.h"
 #include "wire.h"
 #include "worker_pool.h"
 
 #define CLIENT_EVENT_QUEUE 1024u
 #define VERDICT_GRACE_MS   250u
+#define TLS_PROBE_MS       5000u /* genesis_client_dial's one handshake attempt, at most */
 
 struct genesis_client {
     genesis_client_options opts;
@@ -34,6 +37,7 @@ struct genesis_client {
     bool closing;
     nng_socket req;
     char *event_bus_url;
+    gn_tls *tls; /* for tls+tcp:// URLs; NULL = none */
 
     /* subscriptions */
     gn_subscriber *sub; /* opened by the first subscribe */
@@ -45,13 +49,21 @@ struct genesis_client {
     atomic_uint_fast64_t gaps; /* events missing from publishers' sequences */
 };
 
+/* Bytes of the options struct as a caller built for that version knows it. */
+static size_t options_size(unsigned int version)
+{
+    if (version == 1)
+        return offsetof(genesis_client_options, tls_ca_file);
+    return version == GENESIS_CLIENT_OPTIONS_VERSION ? sizeof(genesis_client_options) : 0;
+}
+
 int genesis_client_options_init(genesis_client_options *opts, unsigned int version)
 {
     gn_clear_error();
-    if (opts == NULL || version != GENESIS_CLIENT_OPTIONS_VERSION)
+    if (opts == NULL || options_size(version) == 0)
         return gn_fail(GENESIS_INVALID_ARGUMENT, "client options: NULL or unknown version %u",
                        version);
-    memset(opts, 0, sizeof(*opts));
+    memset(opts, 0, options_size(version)); /* a version 1 caller's struct is shorter */
     opts->version = version;
     opts->max_message_size = GN_DEFAULT_MAX_MESSAGE;
     opts->default_timeout_ms = GN_DEFAULT_TIMEOUT_MS;
@@ -68,11 +80,18 @@ int genesis_client_new(genesis_client **out, const genesis_client_options *opts)
     genesis_client_options o;
     genesis_client_options_init(&o, GENESIS_CLIENT_OPTIONS_VERSION);
     if (opts != NULL) {
-        if (opts->version != GENESIS_CLIENT_OPTIONS_VERSION)
+        if (options_size(opts->version) == 0)
             return gn_fail(GENESIS_INVALID_ARGUMENT, "client options version %u is unknown",
                            opts->version);
-        o = *opts;
+        memcpy(&o, opts, options_size(opts->version)); /* newer fields keep their defaults */
+        o.version = GENESIS_CLIENT_OPTIONS_VERSION;
     }
+    gn_tls *tls = NULL;
+    int tls_rv = gn_tls_new(&tls, o.tls_ca_file, o.tls_cert_file, o.tls_key_file, o.tls_server_name,
+                            "client");
+    if (tls_rv != GENESIS_OK)
+        return tls_rv; /* the message names the file and the reason */
+    o.tls_ca_file = o.tls_cert_file = o.tls_key_file = o.tls_server_name = NULL;
     if (o.max_message_size == 0)
         o.max_message_size = GN_DEFAULT_MAX_MESSAGE;
     if (o.default_timeout_ms == 0)
@@ -80,15 +99,19 @@ int genesis_client_new(genesis_client **out, const genesis_client_options *opts)
     if (o.worker_threads == 0)
         o.worker_threads = 2;
     genesis_client *cl = calloc(1, sizeof(*cl));
-    if (cl == NULL)
+    if (cl == NULL) {
+        gn_tls_free(tls);
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "client_new: out of memory");
+    }
     cl->opts = o;
+    cl->tls = tls;
     cl->name = gn_strdup(o.name != NULL ? o.name : "client");
     cl->opts.name = NULL;
     cl->pool = gn_pool_new(o.worker_threads, o.worker_threads);
     int err = cl->name != NULL && cl->pool != NULL ? nng_req0_open(&cl->req) : NNG_ENOMEM;
     if (err != 0) {
         gn_pool_free(cl->pool);
+        gn_tls_free(cl->tls);
         free(cl->name);
         free(cl);
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "client_new: %s", nng_strerror(err));
@@ -113,11 +136,26 @@ int genesis_client_dial(genesis_client *cl, const char *front_door_url, const ch
     pthread_mutex_unlock(&cl->lock);
     if (again)
         return gn_fail(GENESIS_FAILED_PRECONDITION, "dial: the client already dialed");
-    int err = nng_dial(cl->req, front_door_url, NULL, NNG_FLAG_NONBLOCK);
+    int err = 0;
+    char why[400] = "";
+    if (gn_url_is_tls(front_door_url)) {
+        /* One attempt first, so a refused certificate is an error now, not a timeout later;
+         * a coordinator that is not up yet is not an error. */
+        int probe =
+            gn_tls_probe(front_door_url, cl->tls, nng_req0_open, TLS_PROBE_MS, why, sizeof(why));
+        if (cl->tls == NULL || gn_tls_refused(probe))
+            err = NNG_EPEERAUTH;
+        else
+            why[0] = '\0';
+    }
+    if (err == 0)
+        err = gn_dial_url(cl->req, front_door_url, cl->tls, NULL);
     if (err != 0) {
         pthread_mutex_lock(&cl->lock);
         cl->dialed = false;
         pthread_mutex_unlock(&cl->lock);
+        if (why[0] != '\0')
+            return gn_fail(GENESIS_UNAUTHENTICATED, "dial: %s", why);
         return gn_fail(gn_status_from_nng(err, NULL), "dial %s: %s", front_door_url,
                        nng_strerror(err));
     }
@@ -433,7 +471,7 @@ int genesis_client_subscribe(genesis_client *cl, const char *prefix, genesis_eve
         rv = gn_fail(GENESIS_FAILED_PRECONDITION, "subscribe: dial with an event bus URL first");
     } else if (cl->sub == NULL) {
         gn_subscriber_hooks hooks = {.accept = track_sequence, .deliver = deliver_event, .arg = cl};
-        rv = gn_subscriber_open(&cl->sub, cl->event_bus_url, cl->pool, CLIENT_EVENT_QUEUE,
+        rv = gn_subscriber_open(&cl->sub, cl->event_bus_url, cl->tls, cl->pool, CLIENT_EVENT_QUEUE,
                                 cl->opts.max_message_size, &hooks);
     }
     if (rv == GENESIS_OK) {
@@ -482,5 +520,6 @@ void genesis_client_free(genesis_client *cl)
     pthread_mutex_destroy(&cl->lock);
     free(cl->event_bus_url);
     free(cl->name);
+    gn_tls_free(cl->tls);
     free(cl);
 }

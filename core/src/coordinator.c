@@ -13,6 +13,7 @@
 #include "coordinator_impl.h"
 #include "listener_guard.h"
 #include "recovery_hooks.h"
+#include "tls.h"
 
 #define DEFAULT_WORKERS                4u
 #define DEFAULT_MAX_WORKERS            256u
@@ -32,6 +33,8 @@ static size_t options_size(unsigned int version)
 {
     if (version == 1)
         return offsetof(genesis_coordinator_options, checkpoint_store);
+    if (version == 2)
+        return offsetof(genesis_coordinator_options, tls_ca_file);
     return version == GENESIS_COORDINATOR_OPTIONS_VERSION ? sizeof(genesis_coordinator_options) : 0;
 }
 
@@ -167,15 +170,25 @@ int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator
             return gn_fail(GENESIS_INVALID_ARGUMENT,
                            "coordinator options version %u is unknown (this library knows 1..%u)",
                            opts->version, GENESIS_COORDINATOR_OPTIONS_VERSION);
-        memcpy(&o, opts, size); /* fields a version 1 caller lacks keep their defaults */
+        memcpy(&o, opts, size); /* fields an older caller lacks keep their defaults */
         o.version = GENESIS_COORDINATOR_OPTIONS_VERSION;
     }
     apply_defaults(&o);
+    gn_tls *tls = NULL;
+    int tls_rv = gn_tls_new(&tls, o.tls_ca_file, o.tls_cert_file, o.tls_key_file, o.tls_server_name,
+                            "coordinator");
+    if (tls_rv != GENESIS_OK)
+        return tls_rv; /* the message names the file and the reason */
+    /* Loaded: the caller's strings are not kept. */
+    o.tls_ca_file = o.tls_cert_file = o.tls_key_file = o.tls_server_name = NULL;
 
     genesis_coordinator *co = calloc(1, sizeof(*co));
-    if (co == NULL)
+    if (co == NULL) {
+        gn_tls_free(tls);
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "coordinator_new: out of memory");
+    }
     co->opts = o;
+    co->tls = tls;
     co->log = (gn_logger){.level = o.log_level, .fn = o.log, .arg = o.log_arg};
     co->started_ms = gn_now_ms();
     snprintf(co->instance_id, sizeof(co->instance_id), "%ld-%" PRId64, (long)getpid(),
@@ -187,6 +200,7 @@ int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator
         char why[256];
         snprintf(why, sizeof(why), "%s", genesis_last_error());
         gn_resilience_free(co);
+        gn_tls_free(co->tls);
         pthread_cond_destroy(&co->drained_cv);
         pthread_mutex_destroy(&co->lock);
         free(co);
@@ -207,6 +221,7 @@ int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator
         gn_resilience_free(co);
         gn_pool_free(co->pool);
         gn_registry_free(co->registry);
+        gn_tls_free(co->tls);
         pthread_cond_destroy(&co->drained_cv);
         pthread_mutex_destroy(&co->lock);
         free(co);
@@ -604,6 +619,7 @@ void genesis_coordinator_free(genesis_coordinator *co)
     nng_aio_free(co->health_timer);
     gn_registry_free(co->registry);
     gn_resilience_free(co);
+    gn_tls_free(co->tls); /* after the sockets: NNG held its own references meanwhile */
     pthread_cond_destroy(&co->drained_cv);
     pthread_mutex_destroy(&co->lock);
     free(co);

@@ -120,6 +120,7 @@ struct genesis_coordinator {
 
     struct gn_checkpointer *checkpointer; /* checkpoint.h: store, writer thread, interval */
     struct gn_recovery_hooks *hooks;      /* recovery_hooks.h: admin prefixes, child reports */
+    struct gn_tls *tls; /* tls.h: mutual TLS for tls+tcp:// listeners and dialers; NULL = none */
 };
 
 /* ---- resilience (policy.c, resilience.c) ----------------------------------------------- */

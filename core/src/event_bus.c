@@ -51,8 +51,8 @@ int gn_bus_listen(genesis_coordinator *co, const char *url)
     int err = nng_pub0_open(&co->bus);
     if (err != 0)
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "event bus: %s", nng_strerror(err));
-    int rv = gn_listen_url(co->bus, url, &co->bus_listener, co->event_bus_url,
-                           sizeof(co->event_bus_url));
+    int rv = gn_listen_url(co->bus, url, co->tls, &co->log, "the coordinator's event bus",
+                           &co->bus_listener, co->event_bus_url, sizeof(co->event_bus_url));
     if (rv != GENESIS_OK) {
         nng_close(co->bus);
         co->event_bus_url[0] = '\0';

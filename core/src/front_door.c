@@ -404,8 +404,8 @@ int gn_front_door_listen(genesis_coordinator *co, const char *url, gn_front_door
     /* Up to twice the limit is read so the sender gets a MESSAGE_TOO_LARGE reply; beyond that
      * NNG drops the connection, which bounds memory per peer. */
     nng_socket_set_size(fd->sock, NNG_OPT_RECVMAXSZ, co->opts.max_message_size * 2 + 1024);
-    int rv =
-        gn_listen_url(fd->sock, url, &fd->listener, co->front_door_url, sizeof(co->front_door_url));
+    int rv = gn_listen_url(fd->sock, url, co->tls, &co->log, "the coordinator's front door",
+                           &fd->listener, co->front_door_url, sizeof(co->front_door_url));
     if (rv == GENESIS_OK) {
         fd->open = true;
         unsigned int want = fd->max < INITIAL_RECEIVERS ? fd->max : INITIAL_RECEIVERS;

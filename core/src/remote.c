@@ -11,6 +11,7 @@
 
 #include "coordinator_impl.h"
 #include "rpc.h"
+#include "socket_util.h"
 
 #define MAX_INSTANCES 64u
 #define MAX_URL_LEN   255u
@@ -172,14 +173,16 @@ int gn_remote_register(genesis_coordinator *co, const Genesis__V1__Register *reg
             in->instance_id = gn_strdup(reg->instance_id);
             in->url = gn_strdup(reg->url);
             int err = in->instance_id != NULL && in->url != NULL
-                          ? nng_dial(r->req, reg->url, &in->dialer, NNG_FLAG_NONBLOCK)
+                          ? gn_dial_url(r->req, reg->url, co->tls, &in->dialer)
                           : NNG_ENOMEM;
             if (err != 0) {
                 free(in->instance_id);
                 free(in->url);
                 char text[320];
                 snprintf(text, sizeof(text), "register: cannot dial '%s': %s", reg->url,
-                         nng_strerror(err));
+                         gn_url_is_tls(reg->url) && co->tls == NULL
+                             ? "this coordinator " GN_TLS_MISSING
+                             : nng_strerror(err));
                 status = refuse(GENESIS_INVALID_ARGUMENT, GENESIS_REASON_INVALID_ARGUMENT, reason,
                                 why, size, text);
             } else {

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,8 @@
 #define DEFAULT_HEARTBEAT_MS       100u
 #define UNREGISTER_WAIT_MS         1000u
 #define LISTENER_PROBE_INTERVAL_MS 1000u
-#define CHECKPOINT_OVERHEAD        512u /* envelope bytes around a checkpoint's state */
+#define CHECKPOINT_OVERHEAD        512u   /* envelope bytes around a checkpoint's state */
+#define TLS_PROBE_MS               10000u /* connect's one handshake attempt, at most */
 
 typedef struct svc_ctx {
     gn_task task; /* the handler, on the requests lane */
@@ -55,6 +57,7 @@ struct genesis_service {
 
     nng_socket rep;
     nng_listener listener;
+    gn_tls *tls;     /* for tls+tcp:// URLs; NULL = none */
     gn_guard *guard; /* re-creates the listener if NNG 1.5.2 wedges it */
     atomic_uint_fast64_t listener_restarts;
     bool listening;
@@ -94,13 +97,21 @@ struct genesis_service {
     atomic_uint_fast64_t fault_rng; /* draws for the injected error rate */
 };
 
+/* Bytes of the options struct as a caller built for that version knows it. */
+static size_t options_size(unsigned int version)
+{
+    if (version == 1)
+        return offsetof(genesis_service_options, tls_ca_file);
+    return version == GENESIS_SERVICE_OPTIONS_VERSION ? sizeof(genesis_service_options) : 0;
+}
+
 int genesis_service_options_init(genesis_service_options *opts, unsigned int version)
 {
     gn_clear_error();
-    if (opts == NULL || version != GENESIS_SERVICE_OPTIONS_VERSION)
+    if (opts == NULL || options_size(version) == 0)
         return gn_fail(GENESIS_INVALID_ARGUMENT, "service options: NULL or unknown version %u",
                        version);
-    memset(opts, 0, sizeof(*opts));
+    memset(opts, 0, options_size(version)); /* a version 1 caller's struct is shorter */
     opts->version = version;
     opts->max_concurrency = DEFAULT_CONCURRENCY;
     opts->max_message_size = GN_DEFAULT_MAX_MESSAGE;
@@ -282,11 +293,18 @@ int genesis_service_new(genesis_service **out, const char *id, const genesis_com
     genesis_service_options o;
     genesis_service_options_init(&o, GENESIS_SERVICE_OPTIONS_VERSION);
     if (opts != NULL) {
-        if (opts->version != GENESIS_SERVICE_OPTIONS_VERSION)
+        if (options_size(opts->version) == 0)
             return gn_fail(GENESIS_INVALID_ARGUMENT, "service options version %u is unknown",
                            opts->version);
-        o = *opts;
+        memcpy(&o, opts, options_size(opts->version)); /* newer fields keep their defaults */
+        o.version = GENESIS_SERVICE_OPTIONS_VERSION;
     }
+    gn_tls *tls = NULL;
+    int tls_rv = gn_tls_new(&tls, o.tls_ca_file, o.tls_cert_file, o.tls_key_file, o.tls_server_name,
+                            "service");
+    if (tls_rv != GENESIS_OK)
+        return tls_rv; /* the message names the file and the reason */
+    o.tls_ca_file = o.tls_cert_file = o.tls_key_file = o.tls_server_name = NULL;
     if (o.max_concurrency == 0)
         o.max_concurrency = DEFAULT_CONCURRENCY;
     if (o.max_message_size == 0)
@@ -295,8 +313,11 @@ int genesis_service_new(genesis_service **out, const char *id, const genesis_com
         o.event_queue_depth = DEFAULT_EVENT_QUEUE;
 
     genesis_service *svc = calloc(1, sizeof(*svc));
-    if (svc == NULL)
+    if (svc == NULL) {
+        gn_tls_free(tls);
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "service_new: out of memory");
+    }
+    svc->tls = tls;
     svc->id = gn_strdup(id);
     gn_component_copy(&svc->callbacks, component);
     svc->opts = o;
@@ -353,7 +374,8 @@ int genesis_service_listen(genesis_service *svc, const char *url)
         }
     }
     int rv = svc->nctx > 0
-                 ? gn_listen_url(svc->rep, url, &svc->listener, svc->url, sizeof(svc->url))
+                 ? gn_listen_url(svc->rep, url, svc->tls, &svc->log, "a service's request listener",
+                                 &svc->listener, svc->url, sizeof(svc->url))
                  : gn_fail(GENESIS_RESOURCE_EXHAUSTED, "service_listen: no contexts");
     if (rv != GENESIS_OK) {
         nng_close(svc->rep);
@@ -649,7 +671,7 @@ static void redial_if_wedged(genesis_service *svc)
            "service %s: %u heartbeats in a row found no connection to %s: dialing again", svc->id,
            REDIAL_AFTER_UNSENT, svc->front_door_url);
     nng_dialer_close(svc->dialer);
-    if (nng_dial(svc->req, svc->front_door_url, &svc->dialer, NNG_FLAG_NONBLOCK) != 0)
+    if (gn_dial_url(svc->req, svc->front_door_url, svc->tls, &svc->dialer) != 0)
         gn_log(&svc->log, GENESIS_LOG_WARN, "service %s: dialing %s again failed", svc->id,
                svc->front_door_url);
 }
@@ -695,20 +717,21 @@ static int open_sockets(genesis_service *svc, const char *front_door_url, const 
     nng_socket_set_ms(svc->req, NNG_OPT_RECONNMAXT, 200);
     snprintf(svc->front_door_url, sizeof(svc->front_door_url), "%s", front_door_url);
     err = strlen(front_door_url) < sizeof(svc->front_door_url)
-              ? nng_dial(svc->req, front_door_url, &svc->dialer, NNG_FLAG_NONBLOCK)
+              ? gn_dial_url(svc->req, front_door_url, svc->tls, &svc->dialer)
               : NNG_EINVAL;
     if (err == 0)
         err = nng_aio_alloc(&svc->hb_timer, heartbeat_tick, svc);
     if (err != 0) {
         nng_close(svc->req);
         return gn_fail(gn_status_from_nng(err, NULL), "connect: dial %s: %s", front_door_url,
-                       nng_strerror(err));
+                       gn_url_is_tls(front_door_url) && svc->tls == NULL ? GN_TLS_MISSING
+                                                                         : nng_strerror(err));
     }
     if (event_bus_url == NULL || svc->callbacks.on_event == NULL)
         return GENESIS_OK;
     gn_subscriber_hooks hooks = {.accept = not_own_event, .deliver = deliver_event, .arg = svc};
-    int rv = gn_subscriber_open(&svc->sub, event_bus_url, svc->pool, svc->opts.event_queue_depth,
-                                svc->opts.max_message_size, &hooks);
+    int rv = gn_subscriber_open(&svc->sub, event_bus_url, svc->tls, svc->pool,
+                                svc->opts.event_queue_depth, svc->opts.max_message_size, &hooks);
     if (rv == GENESIS_OK)
         rv = gn_subscriber_subscribe(svc->sub, GN_TOPIC_LOCAL);
     if (rv == GENESIS_OK) { /* external events directed at this component (WebSocket clients) */
@@ -741,7 +764,23 @@ int genesis_service_connect(genesis_service *svc, const char *front_door_url,
     pthread_mutex_unlock(&svc->lock);
     if (again)
         return gn_fail(GENESIS_FAILED_PRECONDITION, "connect: already connected");
-    int rv = open_sockets(svc, front_door_url, event_bus_url);
+    int rv = GENESIS_OK;
+    uint32_t budget_ms = timeout_ms > 0 ? timeout_ms : GN_DEFAULT_TIMEOUT_MS;
+    int64_t started_ms = gn_now_ms();
+    if (gn_url_is_tls(front_door_url)) {
+        /* One handshake first: a refused certificate is an error now, not a silent retry loop
+         * in the background; a coordinator that is not up yet is not an error. */
+        char why[400];
+        uint32_t probe_ms = budget_ms < TLS_PROBE_MS ? budget_ms : TLS_PROBE_MS;
+        int probe =
+            gn_tls_probe(front_door_url, svc->tls, nng_req0_open, probe_ms, why, sizeof(why));
+        if (svc->tls == NULL || gn_tls_refused(probe)) {
+            gn_log(&svc->log, GENESIS_LOG_ERROR, "service %s: %s", svc->id, why);
+            rv = gn_fail(GENESIS_UNAUTHENTICATED, "connect: %s", why);
+        }
+    }
+    if (rv == GENESIS_OK)
+        rv = open_sockets(svc, front_door_url, event_bus_url);
     if (rv != GENESIS_OK) {
         pthread_mutex_lock(&svc->lock);
         svc->connected = false;
@@ -751,7 +790,10 @@ int genesis_service_connect(genesis_service *svc, const char *front_door_url,
     gn_envelope env;
     Genesis__V1__Register reg;
     build_register(svc, &env, &reg);
-    genesis_result *res = svc_call(svc, &env, timeout_ms > 0 ? timeout_ms : GN_DEFAULT_TIMEOUT_MS);
+    /* The probe's time comes out of the same budget (at least a second is left to register). */
+    int64_t spent_ms = gn_now_ms() - started_ms;
+    uint32_t left_ms = spent_ms + 1000 < (int64_t)budget_ms ? budget_ms - (uint32_t)spent_ms : 1000;
+    genesis_result *res = svc_call(svc, &env, left_ms);
     rv = genesis_result_status(res);
     if (rv != GENESIS_OK)
         gn_fail(rv, "register '%s' at %s: %s (%s)", svc->id, front_door_url,
@@ -959,6 +1001,7 @@ void genesis_service_free(genesis_service *svc)
     pthread_cond_destroy(&svc->idle_cv);
     pthread_mutex_destroy(&svc->lock);
     gn_fault_state_destroy(&svc->fault);
+    gn_tls_free(svc->tls);
     free(svc->id);
     free(svc);
 }

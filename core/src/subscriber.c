@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "objects.h"
+#include "socket_util.h"
 #include "subscriber.h"
 
 struct gn_subscriber {
@@ -85,7 +86,7 @@ static void receive_cb(void *arg)
     nng_recv_aio(s->sock, s->aio);
 }
 
-int gn_subscriber_open(gn_subscriber **out, const char *url, gn_pool *pool,
+int gn_subscriber_open(gn_subscriber **out, const char *url, const gn_tls *tls, gn_pool *pool,
                        unsigned int queue_depth, size_t max_message,
                        const gn_subscriber_hooks *hooks)
 {
@@ -102,7 +103,7 @@ int gn_subscriber_open(gn_subscriber **out, const char *url, gn_pool *pool,
         nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, max_message + 4096);
         nng_socket_set_ms(s->sock, NNG_OPT_RECONNMINT, 10);
         nng_socket_set_ms(s->sock, NNG_OPT_RECONNMAXT, 500);
-        err = nng_dial(s->sock, url, NULL, NNG_FLAG_NONBLOCK);
+        err = gn_dial_url(s->sock, url, tls, NULL);
         if (err != 0)
             nng_aio_free(s->aio);
     }
@@ -110,7 +111,7 @@ int gn_subscriber_open(gn_subscriber **out, const char *url, gn_pool *pool,
         nng_close(s->sock);
         free(s);
         return gn_fail(gn_status_from_nng(err, NULL), "subscribe: dial %s: %s", url,
-                       nng_strerror(err));
+                       gn_url_is_tls(url) && tls == NULL ? GN_TLS_MISSING : nng_strerror(err));
     }
     s->max_message = max_message;
     s->hooks = *hooks;

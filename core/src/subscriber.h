@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "genesis/message.h"
+#include "tls.h"
 #include "wire.h"
 #include "worker_pool.h"
 
@@ -24,8 +25,9 @@ typedef struct gn_subscriber_hooks {
 } gn_subscriber_hooks;
 
 /* Open a SUB socket dialed (in the background, reconnecting) to url. Nothing is received until
- * the first gn_subscriber_subscribe. hooks is copied; pool must outlive the subscriber. */
-int gn_subscriber_open(gn_subscriber **out, const char *url, gn_pool *pool,
+ * the first gn_subscriber_subscribe. hooks is copied; pool must outlive the subscriber. A
+ * tls+tcp url uses tls (NULL: refused with a message saying so). */
+int gn_subscriber_open(gn_subscriber **out, const char *url, const gn_tls *tls, gn_pool *pool,
                        unsigned int queue_depth, size_t max_message,
                        const gn_subscriber_hooks *hooks);
 

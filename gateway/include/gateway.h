@@ -45,6 +45,11 @@ typedef struct gw_config {
     int log_level;                 /* genesis_log_level */
     genesis_log_fn log;            /* NULL = stderr */
     void *log_arg;
+    /* Mutual TLS toward a tls+tcp:// front door and event bus (the coordinator's NNG
+     * transport, not HTTPS): PEM CA, certificate and key paths; all NULL = none. */
+    const char *core_tls_ca;
+    const char *core_tls_cert;
+    const char *core_tls_key;
 } gw_config;
 
 /* Defaults (as documented above); host 127.0.0.1, port 8080. */

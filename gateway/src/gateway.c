@@ -319,6 +319,9 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
     copts.name = "gateway";
     copts.default_timeout_ms = cfg->default_timeout_ms;
     copts.max_message_size = cfg->max_body + 64 * 1024; /* the request plus its envelope */
+    copts.tls_ca_file = cfg->core_tls_ca;
+    copts.tls_cert_file = cfg->core_tls_cert;
+    copts.tls_key_file = cfg->core_tls_key;
     rv = genesis_client_new(&gw->client, &copts);
     if (rv == GENESIS_OK)
         rv = genesis_client_dial(gw->client, cfg->front_door, cfg->event_bus);

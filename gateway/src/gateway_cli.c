@@ -25,6 +25,10 @@ enum {
 };
 
 const struct option gw_cli_options[] = {
+    {"http-tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"http-tls-key", required_argument, NULL, OPT_TLS_KEY},
+    /* Older names of the two above. In genesisd they name the core's mutual TLS instead
+     * (its own options win in gw_cli_merge_options). */
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"auth-file", required_argument, NULL, OPT_AUTH_FILE},
@@ -43,8 +47,9 @@ const struct option gw_cli_options[] = {
 };
 
 const char gw_cli_help[] =
-    "  --tls-cert PATH        serve HTTPS/WSS with this PEM certificate (needs --tls-key)\n"
-    "  --tls-key PATH         PEM private key of --tls-cert\n"
+    "  --http-tls-cert PATH   serve HTTPS/WSS with this PEM certificate (needs the key)\n"
+    "  --http-tls-key PATH    PEM private key of --http-tls-cert (genesis-gateway also\n"
+    "                         takes both as --tls-cert/--tls-key)\n"
     "  --auth-file PATH       require bearer tokens: lines '<token> <scope>[,<scope>]',\n"
     "                         scope = component id, '*' (all) or 'admin'\n"
     "  --max-body BYTES       largest request body (default 1048576; more: 413)\n"
@@ -163,6 +168,11 @@ int gw_cli_merge_options(const struct option *own, size_t n_own, struct option *
         out[n++] = own[i];
     }
     for (size_t i = 0; gw_cli_options[i].name != NULL; i++) {
+        int taken = 0; /* a program's own option of the same name wins */
+        for (size_t k = 0; k < n_own && !taken; k++)
+            taken = strcmp(own[k].name, gw_cli_options[i].name) == 0;
+        if (taken)
+            continue;
         if (n + 1 >= cap)
             return -1;
         out[n++] = gw_cli_options[i];

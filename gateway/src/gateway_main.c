@@ -117,8 +117,9 @@ static int with_config_file(int argc, char **argv, const struct option *known, i
         const conf_setting *st = &file->settings[i];
         /* listen.http is genesisd's --http, the gateway's --listen (an alias here). */
         int ours = 0;
-        for (size_t k = 0; known[k].name != NULL && !ours; k++)
-            ours = strcmp(known[k].name, st->flag) == 0;
+        if (strncmp(st->key, "tls.", 4) != 0) /* the core's mutual TLS: genesisd's alone */
+            for (size_t k = 0; known[k].name != NULL && !ours; k++)
+                ours = strcmp(known[k].name, st->flag) == 0;
         if (!ours || (strcmp(st->flag, "http") == 0 && strcmp(st->arg, "off") == 0))
             continue; /* genesisd's alone (also "no embedded gateway"): checked, not used */
         size_t len = strlen(st->flag) + (st->arg ? strlen(st->arg) : 0) + 4;

@@ -1,8 +1,10 @@
 /* test_service: a remote component for the integration tests, built on genesis_service_*.
  *
  *   test_service --id ID --front-door URL [--events URL] [--listen URL]
- *                [--max-concurrency N]
+ *                [--max-concurrency N] [--tls-ca FILE --tls-cert FILE --tls-key FILE]
  *
+ * The TLS files (for tls+tcp:// URLs) default to $GENESIS_TLS_CA, $GENESIS_TLS_CERT and
+ * $GENESIS_TLS_KEY.
  * Prints "ready url=<listen url>" on stdout once genesis_service_connect succeeded, then serves
  * until SIGTERM or SIGINT (exit 0). Request types:
  *   ping   -> "pong:<id>"
@@ -159,7 +161,7 @@ static int usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s --id ID --front-door URL [--events URL] [--listen URL]"
-            " [--max-concurrency N]\n",
+            " [--max-concurrency N] [--tls-ca FILE --tls-cert FILE --tls-key FILE]\n",
             argv0);
     return 2;
 }
@@ -175,6 +177,8 @@ int main(int argc, char **argv)
 {
     const char *front_door = NULL, *events = NULL, *listen = "tcp://127.0.0.1:0";
     unsigned max_concurrency = 0;
+    const char *tls_ca = getenv("GENESIS_TLS_CA"), *tls_cert = getenv("GENESIS_TLS_CERT"),
+               *tls_key = getenv("GENESIS_TLS_KEY");
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
         if (i + 1 >= argc)
@@ -190,6 +194,12 @@ int main(int argc, char **argv)
             listen = val;
         else if (strcmp(opt, "--max-concurrency") == 0)
             max_concurrency = (unsigned)strtoul(val, NULL, 10);
+        else if (strcmp(opt, "--tls-ca") == 0)
+            tls_ca = val;
+        else if (strcmp(opt, "--tls-cert") == 0)
+            tls_cert = val;
+        else if (strcmp(opt, "--tls-key") == 0)
+            tls_key = val;
         else
             return usage(argv[0]);
     }
@@ -208,6 +218,9 @@ int main(int argc, char **argv)
     if (rv != GENESIS_OK)
         return setup_failed("options_init", rv);
     opts.max_concurrency = max_concurrency;
+    opts.tls_ca_file = tls_ca;
+    opts.tls_cert_file = tls_cert;
+    opts.tls_key_file = tls_key;
     genesis_component comp = {.version = GENESIS_COMPONENT_VERSION,
                               .on_request = on_request,
                               .on_event = on_event,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+from typing import Any, Optional
 from ctypes import (
     CFUNCTYPE,
     POINTER,
@@ -93,8 +94,8 @@ log_fn = CFUNCTYPE(None, c_int, c_char_p, c_void_p)
 # ---- versioned structs (version-1 layouts) ----------------------------------------------------
 CALL_OPTIONS_VERSION = 1
 COORDINATOR_OPTIONS_VERSION = 1
-CLIENT_OPTIONS_VERSION = 1
-SERVICE_OPTIONS_VERSION = 1
+CLIENT_OPTIONS_VERSION = 2  # 2: the TLS files
+SERVICE_OPTIONS_VERSION = 2  # 2: the TLS files
 COMPONENT_VERSION = 1
 COORDINATOR_STATS_VERSION = 1
 
@@ -137,6 +138,10 @@ class ClientOptions(ctypes.Structure):
         ("max_message_size", c_size_t),
         ("default_timeout_ms", c_uint32),
         ("worker_threads", c_uint),
+        ("tls_ca_file", c_char_p),
+        ("tls_cert_file", c_char_p),
+        ("tls_key_file", c_char_p),
+        ("tls_server_name", c_char_p),
     ]
 
 
@@ -150,6 +155,10 @@ class ServiceOptions(ctypes.Structure):
         ("log_level", c_int),
         ("log", log_fn),
         ("log_arg", c_void_p),
+        ("tls_ca_file", c_char_p),
+        ("tls_cert_file", c_char_p),
+        ("tls_key_file", c_char_p),
+        ("tls_server_name", c_char_p),
     ]
 
 
@@ -272,3 +281,12 @@ def read_bytes(ptr: int | None, size: c_size_t) -> bytes:
     if not ptr or size.value == 0:
         return b""
     return ctypes.string_at(ptr, size.value)
+
+
+def set_tls(opts: Any, ca: Optional[str], cert: Optional[str], key: Optional[str],
+            server_name: Optional[str]) -> None:
+    """Fill the TLS fields of client/service options. The library reads the files (and copies
+    the name) during *_new, so the bytes only need to live until then: they are kept on opts."""
+    opts._tls_keepalive = [p.encode() if p else None for p in (ca, cert, key, server_name)]
+    (opts.tls_ca_file, opts.tls_cert_file, opts.tls_key_file,
+     opts.tls_server_name) = opts._tls_keepalive

@@ -114,9 +114,13 @@ class Client(Handle):
 
     def __init__(self, front_door: Optional[str] = None, event_bus: Optional[str] = None, *,
                  name: Optional[str] = None, default_timeout: Optional[float] = None,
-                 max_message_size: int = 0, worker_threads: int = 0) -> None:
+                 max_message_size: int = 0, worker_threads: int = 0,
+                 tls_ca: Optional[str] = None, tls_cert: Optional[str] = None,
+                 tls_key: Optional[str] = None, tls_server_name: Optional[str] = None) -> None:
         """Create a client, and dial front_door (and event_bus for subscriptions) if given.
-        name is the default source of its requests; default_timeout is in seconds."""
+        name is the default source of its requests; default_timeout is in seconds.
+        tls_ca/tls_cert/tls_key (PEM paths, all or none) enable mutual TLS for tls+tcp://
+        URLs; they are read here (a bad file raises, naming it)."""
         super().__init__()
         opts = _lib.ClientOptions()
         check(_lib.lib.genesis_client_options_init(ctypes.byref(opts),
@@ -127,6 +131,7 @@ class Client(Handle):
         opts.max_message_size = max_message_size
         opts.default_timeout_ms = int(default_timeout * 1000) if default_timeout else 0
         opts.worker_threads = worker_threads
+        _lib.set_tls(opts, tls_ca, tls_cert, tls_key, tls_server_name)
         ptr = _lib.client_p()
         check(_lib.lib.genesis_client_new(ctypes.byref(ptr), ctypes.byref(opts)), "create client")
         self._adopt(ptr.value)

@@ -31,10 +31,13 @@ class Service(Handle):
                  max_concurrency: int = 0, max_message_size: int = 0,
                  heartbeat_interval_ms: int = 0, event_queue_depth: int = 0,
                  log_level: int = LogLevel.WARN,
-                 log: Optional[Callable[[LogLevel, str], Any]] = None) -> None:
+                 log: Optional[Callable[[LogLevel, str], Any]] = None,
+                 tls_ca: Optional[str] = None, tls_cert: Optional[str] = None,
+                 tls_key: Optional[str] = None, tls_server_name: Optional[str] = None) -> None:
         """on_request is a request handler (see Coordinator.register) or an object with
         on_request/on_event methods. Options at 0 take the library's defaults; log as for
-        Coordinator."""
+        Coordinator. tls_ca/tls_cert/tls_key (PEM paths, all or none) enable mutual TLS for
+        tls+tcp:// URLs (listen and connect); they are read here."""
         super().__init__()
         self.id = id
         opts = _lib.ServiceOptions()
@@ -46,6 +49,7 @@ class Service(Handle):
         opts.heartbeat_interval_ms = heartbeat_interval_ms
         opts.event_queue_depth = event_queue_depth
         opts.log_level = int(log_level)
+        _lib.set_tls(opts, tls_ca, tls_cert, tls_key, tls_server_name)
         handlers = _dispatch.handlers_from(id, on_request, on_event)
         log_key = _dispatch.set_log(opts, log)
         key = _dispatch.hold(handlers)

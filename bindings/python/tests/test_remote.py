@@ -159,3 +159,39 @@ def test_service_errors():
             svc.listen("nonsense://x")
         with pytest.raises(genesis.GenesisError):
             svc.connect("tcp://127.0.0.1:1")  # not listening yet: connect before listen
+
+
+def test_mutual_tls_client_and_service(tmp_path):
+    """tls+tcp:// end to end from Python: a service and a client holding certificates from
+    the CA genesisd trusts serve and call; a client with a foreign certificate is refused."""
+    import subprocess
+
+    from conftest import REPO, start_genesisd, stop_process
+
+    pki = tmp_path / "pki"
+    subprocess.run([str(REPO / "tests" / "tls" / "make-test-certs"), str(pki)], check=True)
+
+    def files(name, ca="ca"):
+        return dict(tls_ca=str(pki / f"{ca}.pem"), tls_cert=str(pki / f"{name}.pem"),
+                    tls_key=str(pki / f"{name}.key"))
+
+    daemon = start_genesisd(
+        "--front-door", "tls+tcp://127.0.0.1:0", "--events", "tls+tcp://127.0.0.1:0",
+        "--http", "off", "--tls-ca", str(pki / "ca.pem"),
+        "--tls-cert", str(pki / "coordinator.pem"), "--tls-key", str(pki / "coordinator.key"))
+    try:
+        with genesis.Service("pysecure", lambda req: "secure:" + req.text(),
+                             **files("component")) as svc:
+            svc.listen("tls+tcp://127.0.0.1:0")
+            svc.connect(daemon.front_door, daemon.event_bus, timeout=WAIT)
+            with genesis.Client(daemon.front_door, **files("client")) as cl:
+                assert cl.request("pysecure", "echo", b"hi", timeout=WAIT).text() == "secure:hi"
+        with pytest.raises(genesis.GenesisError) as err:
+            genesis.Client(daemon.front_door, **files("rogue", ca="rogue-ca"))
+        assert err.value.status == genesis.Status.UNAUTHENTICATED
+        assert "TLS handshake" in str(err.value)
+        with pytest.raises(genesis.GenesisError) as err:
+            genesis.Client(**files("missing"))
+        assert "missing.pem" in str(err.value)
+    finally:
+        assert stop_process(daemon.process) == 0

@@ -19,7 +19,8 @@ extern "C" {
 
 typedef struct genesis_client genesis_client;
 
-#define GENESIS_CLIENT_OPTIONS_VERSION 1
+/* Version 2 appended the TLS files; a version 1 struct (up to worker_threads) keeps working. */
+#define GENESIS_CLIENT_OPTIONS_VERSION 2
 
 typedef struct genesis_client_options {
     unsigned int version;        /* GENESIS_CLIENT_OPTIONS_VERSION */
@@ -27,8 +28,17 @@ typedef struct genesis_client_options {
     size_t max_message_size;     /* largest reply accepted; 0 = 1 MiB */
     uint32_t default_timeout_ms; /* deadline of calls that set none; 0 = 10000 */
     unsigned int worker_threads; /* threads running callbacks; 0 = 2 */
+    /* ---- version 2: mutual TLS for tls+tcp:// URLs ---- */
+    /* PEM files, read by genesis_client_new (a missing, unreadable or invalid file fails it
+     * with a message naming the file). Set all three or none; needed to dial tls+tcp://. */
+    const char *tls_ca_file;     /* CA certificate(s) the coordinator's certificate chains to */
+    const char *tls_cert_file;   /* this client's certificate */
+    const char *tls_key_file;    /* its private key, unencrypted */
+    const char *tls_server_name; /* name (CN or DNS SAN) the coordinator's certificate must
+                                    carry; NULL = any certificate signed by the CA */
 } genesis_client_options;
 
+/* Fill *opts with defaults for version 1 or 2 (only that version's fields are written). */
 GENESIS_API int genesis_client_options_init(genesis_client_options *opts, unsigned int version);
 
 /* Create a client. opts may be NULL; it is copied. Free with genesis_client_free. */
@@ -37,7 +47,10 @@ GENESIS_API int genesis_client_new(genesis_client **out, const genesis_client_op
 /* Dial a coordinator: front_door_url for requests and emits; event_bus_url (may be NULL) for
  * subscriptions. Dialing happens in the background and reconnects after failures, so this
  * succeeds before the coordinator is up; requests wait for the connection within their
- * deadline. */
+ * deadline. A tls+tcp:// front door is first tried once (at most 5 s): when its TLS handshake
+ * fails (the coordinator refused this client's certificate or presented one not signed by our
+ * CA), or the client has no TLS files, returns UNAUTHENTICATED with a message naming the
+ * cause; a coordinator not up yet is not an error. */
 GENESIS_API int genesis_client_dial(genesis_client *cl, const char *front_door_url,
                                     const char *event_bus_url);
 

@@ -20,9 +20,9 @@ extern "C" {
 
 typedef struct genesis_coordinator genesis_coordinator;
 
-/* Version 2 appended the checkpoint and resilience fields; a struct filled for version 1 (the
- * prefix up to log_arg) keeps working. */
-#define GENESIS_COORDINATOR_OPTIONS_VERSION 2
+/* Version 2 appended the checkpoint and resilience fields, version 3 the TLS files; a struct
+ * filled for an older version (the prefix up to log_arg, or up to admin_faults) keeps working. */
+#define GENESIS_COORDINATOR_OPTIONS_VERSION 3
 struct genesis_policy;
 
 typedef struct genesis_coordinator_options {
@@ -68,9 +68,24 @@ typedef struct genesis_coordinator_options {
     /* Non-zero: the admin "fault" command (front door, genesis_coordinator_admin) may inject
      * faults, for chaos runs. Off by default: production coordinators refuse it. */
     int admin_faults;
+
+    /* ---- version 3: mutual TLS for tls+tcp:// URLs ---- */
+    /* PEM files, read when the coordinator is made (a missing, unreadable or invalid file fails
+     * genesis_coordinator_new with a message naming it). Set all three or none. With them, the
+     * front door and event bus may listen on tls+tcp://host:port and remote components may
+     * announce tls+tcp:// addresses: every connection requires the peer to present a
+     * certificate signed by tls_ca_file (TLS auth mode REQUIRED, both directions), so only
+     * holders of such a certificate can register, serve, call or subscribe. Without them a
+     * tls+tcp:// URL is refused. Strings are copied. */
+    const char *tls_ca_file;     /* CA certificate(s) peers' certificates must chain to */
+    const char *tls_cert_file;   /* this coordinator's certificate (and intermediates) */
+    const char *tls_key_file;    /* its private key, unencrypted */
+    const char *tls_server_name; /* name (CN or DNS SAN) the certificates of remote components
+                                    this coordinator dials must carry; NULL = any name: a
+                                    certificate signed by the CA is enough */
 } genesis_coordinator_options;
 
-/* Fill *opts with defaults for the given version (1 or GENESIS_COORDINATOR_OPTIONS_VERSION):
+/* Fill *opts with defaults for the given version (1..GENESIS_COORDINATOR_OPTIONS_VERSION):
  * only the fields that version has are written. */
 GENESIS_API int genesis_coordinator_options_init(genesis_coordinator_options *opts,
                                                  unsigned int version);

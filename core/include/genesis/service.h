@@ -23,7 +23,8 @@ extern "C" {
 
 typedef struct genesis_service genesis_service;
 
-#define GENESIS_SERVICE_OPTIONS_VERSION 1
+/* Version 2 appended the TLS files; a version 1 struct (up to log_arg) keeps working. */
+#define GENESIS_SERVICE_OPTIONS_VERSION 2
 
 typedef struct genesis_service_options {
     unsigned int version;           /* GENESIS_SERVICE_OPTIONS_VERSION */
@@ -34,8 +35,19 @@ typedef struct genesis_service_options {
     int log_level;                  /* genesis_log_level; init: WARN */
     genesis_log_fn log;             /* NULL = stderr */
     void *log_arg;
+    /* ---- version 2: mutual TLS for tls+tcp:// URLs ---- */
+    /* PEM files, read by genesis_service_new (a missing, unreadable or invalid file fails it
+     * with a message naming the file). Set all three or none. With them the service may listen
+     * on tls+tcp:// (only peers with a certificate signed by the CA can send it requests) and
+     * dial a tls+tcp:// front door and event bus, presenting its certificate. Strings copied. */
+    const char *tls_ca_file;     /* CA certificate(s) the coordinator's certificate chains to */
+    const char *tls_cert_file;   /* this service's certificate */
+    const char *tls_key_file;    /* its private key, unencrypted */
+    const char *tls_server_name; /* name (CN or DNS SAN) the coordinator's certificate must
+                                    carry; NULL = any certificate signed by the CA */
 } genesis_service_options;
 
+/* Fill *opts with defaults for version 1 or 2 (only that version's fields are written). */
 GENESIS_API int genesis_service_options_init(genesis_service_options *opts, unsigned int version);
 
 /* Create a service for component id with its callbacks (copied; component->arg must outlive
@@ -51,8 +63,9 @@ GENESIS_API int genesis_service_new(genesis_service **out, const char *id,
                                     const genesis_component *component,
                                     const genesis_service_options *opts);
 
-/* Listen for the coordinator's requests on url (ipc://, tcp:// with port 0 allowed). Must be
- * called before genesis_service_connect. */
+/* Listen for the coordinator's requests on url (ipc://, tcp:// with port 0 allowed, or
+ * tls+tcp:// with the TLS options set). Must be called before genesis_service_connect. A plain
+ * tcp:// address other than loopback logs a security warning. */
 GENESIS_API int genesis_service_listen(genesis_service *svc, const char *url);
 
 /* Copy the URL actually listened on (bound port filled in) into buf. */
@@ -63,7 +76,10 @@ GENESIS_API int genesis_service_url(genesis_service *svc, char *buf, size_t size
  * its connection to this service is up: requests routed in the first moments wait for it (or,
  * with replicas, go to the ones already connected). event_bus_url may be NULL (no
  * events). If the coordinator later forgets the service (it restarted), the service registers
- * again on its own. Returns ALREADY_EXISTS if an in-process component holds the id. */
+ * again on its own. Returns ALREADY_EXISTS if an in-process component holds the id. With a
+ * tls+tcp:// front door whose TLS handshake fails (the coordinator refused this service's
+ * certificate, or its own is not signed by our CA), returns UNAUTHENTICATED with a
+ * message naming the cause, instead of waiting in the background. */
 GENESIS_API int genesis_service_connect(genesis_service *svc, const char *front_door_url,
                                         const char *event_bus_url, uint32_t timeout_ms);
 
