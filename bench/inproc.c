@@ -16,10 +16,9 @@
 
 #include <genesis/genesis.h>
 #include <nng/nng.h>
-#include <nng/protocol/reqrep0/rep.h>
-#include <nng/protocol/reqrep0/req.h>
 
 #include "bench_report.h"
+#include "raw_nng.h"
 
 /* Within the default bulkhead (16 running + 50 queued) with room to spare: a completion can
  * start the next request before its own attempt has left the bulkhead. */
@@ -54,180 +53,6 @@ static double plain_ns(long n)
     for (long i = 0; i < n; i++)
         plain_fn("ping", sink);
     return (bench_now_s() - t0) / (double)n * 1e9;
-}
-
-/* ---- raw NNG inproc req/rep -------------------------------------------------------------- */
-
-typedef struct echo_ctx {
-    nng_ctx ctx;
-    nng_aio *aio;
-    bool sending;
-} echo_ctx;
-
-/* A REP echo served by WINDOW contexts (async, on NNG's threads). */
-typedef struct echo_server {
-    nng_socket rep;
-    echo_ctx c[WINDOW];
-} echo_server;
-
-static void echo_cb(void *arg)
-{
-    echo_ctx *c = arg;
-    if (nng_aio_result(c->aio) != 0) {
-        if (c->sending)
-            nng_msg_free(nng_aio_get_msg(c->aio));
-        return; /* closed */
-    }
-    if (c->sending) {
-        c->sending = false;
-        nng_ctx_recv(c->ctx, c->aio);
-    } else {
-        c->sending = true;
-        nng_ctx_send(c->ctx, c->aio);
-    }
-}
-
-static void echo_start(echo_server *e, const char *url)
-{
-    if (nng_rep0_open(&e->rep) != 0 || nng_listen(e->rep, url, NULL, 0) != 0) {
-        fprintf(stderr, "bench_inproc: raw REP on %s failed\n", url);
-        exit(1);
-    }
-    for (int i = 0; i < WINDOW; i++) {
-        e->c[i].sending = false;
-        if (nng_aio_alloc(&e->c[i].aio, echo_cb, &e->c[i]) != 0 ||
-            nng_ctx_open(&e->c[i].ctx, e->rep) != 0)
-            exit(1);
-        nng_ctx_recv(e->c[i].ctx, e->c[i].aio);
-    }
-}
-
-static void echo_stop(echo_server *e)
-{
-    nng_close(e->rep);
-    for (int i = 0; i < WINDOW; i++)
-        nng_aio_free(e->c[i].aio);
-}
-
-static nng_socket raw_dial(const char *url)
-{
-    nng_socket req;
-    if (nng_req0_open(&req) != 0 || nng_dial(req, url, NULL, 0) != 0) {
-        fprintf(stderr, "bench_inproc: raw REQ to %s failed\n", url);
-        exit(1);
-    }
-    nng_socket_set_ms(req, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-    return req;
-}
-
-/* Sync round trips: per-request latencies (µs) into lat. */
-static void raw_sync(nng_socket req, int n, double *lat)
-{
-    for (int i = 0; i < n; i++) {
-        double t0 = bench_now_s();
-        nng_msg *m;
-        nng_msg_alloc(&m, 0);
-        nng_msg_append(m, "ping", 4);
-        if (nng_sendmsg(req, m, 0) != 0 || nng_recvmsg(req, &m, 0) != 0) {
-            fprintf(stderr, "bench_inproc: raw round trip failed\n");
-            exit(1);
-        }
-        nng_msg_free(m);
-        lat[i] = (bench_now_s() - t0) * 1e6;
-    }
-}
-
-/* Pipelined: WINDOW contexts, each sending the next request when its reply arrives. */
-typedef struct pipe_state {
-    pthread_mutex_t lock;
-    pthread_cond_t cv;
-    atomic_long started;
-    long total;
-    long done;
-} pipe_state;
-
-static bool pipe_take(pipe_state *p)
-{
-    return atomic_fetch_add(&p->started, 1) < p->total;
-}
-
-static void pipe_done(pipe_state *p)
-{
-    pthread_mutex_lock(&p->lock);
-    if (++p->done == p->total)
-        pthread_cond_signal(&p->cv);
-    pthread_mutex_unlock(&p->lock);
-}
-
-static void pipe_wait(pipe_state *p)
-{
-    pthread_mutex_lock(&p->lock);
-    while (p->done < p->total)
-        pthread_cond_wait(&p->cv, &p->lock);
-    pthread_mutex_unlock(&p->lock);
-}
-
-typedef struct raw_req {
-    nng_ctx ctx;
-    nng_aio *aio;
-    bool sending;
-    pipe_state *p;
-} raw_req;
-
-static void raw_send(raw_req *r)
-{
-    nng_msg *m;
-    nng_msg_alloc(&m, 0);
-    nng_msg_append(m, "ping", 4);
-    r->sending = true;
-    nng_aio_set_msg(r->aio, m);
-    nng_ctx_send(r->ctx, r->aio);
-}
-
-static void raw_req_cb(void *arg)
-{
-    raw_req *r = arg;
-    if (nng_aio_result(r->aio) != 0) {
-        fprintf(stderr, "bench_inproc: raw pipelined request failed\n");
-        exit(1);
-    }
-    if (r->sending) {
-        r->sending = false;
-        nng_ctx_recv(r->ctx, r->aio);
-        return;
-    }
-    nng_msg_free(nng_aio_get_msg(r->aio));
-    pipe_state *p = r->p;
-    bool more = pipe_take(p);
-    pipe_done(p);
-    if (more)
-        raw_send(r);
-}
-
-static double raw_pipelined(nng_socket req, long total)
-{
-    pipe_state p = {.total = total};
-    pthread_mutex_init(&p.lock, NULL);
-    pthread_cond_init(&p.cv, NULL);
-    raw_req r[WINDOW];
-    for (int i = 0; i < WINDOW; i++) {
-        r[i].p = &p;
-        if (nng_aio_alloc(&r[i].aio, raw_req_cb, &r[i]) != 0 || nng_ctx_open(&r[i].ctx, req) != 0)
-            exit(1);
-    }
-    double t0 = bench_now_s();
-    for (int i = 0; i < WINDOW; i++)
-        if (pipe_take(&p))
-            raw_send(&r[i]);
-    pipe_wait(&p);
-    double rate = (double)total / (bench_now_s() - t0);
-    for (int i = 0; i < WINDOW; i++) {
-        nng_aio_free(r[i].aio);
-        nng_ctx_close(r[i].ctx);
-    }
-    pthread_cond_destroy(&p.cv);
-    pthread_mutex_destroy(&p.lock);
-    return rate;
 }
 
 /* ---- Genesis ------------------------------------------------------------------------------ */
@@ -277,17 +102,15 @@ static void g_issue(g_pipe *g)
 
 static double genesis_pipelined(genesis_coordinator *co, long total)
 {
-    g_pipe g = {.co = co, .p = {.total = total}};
-    pthread_mutex_init(&g.p.lock, NULL);
-    pthread_cond_init(&g.p.cv, NULL);
+    g_pipe g = {.co = co};
+    pipe_init(&g.p, total);
     double t0 = bench_now_s();
     for (int i = 0; i < WINDOW; i++)
         if (pipe_take(&g.p))
             g_issue(&g);
     pipe_wait(&g.p);
     double rate = (double)total / (bench_now_s() - t0);
-    pthread_cond_destroy(&g.p.cv);
-    pthread_mutex_destroy(&g.p.lock);
+    pipe_destroy(&g.p);
     return rate;
 }
 
@@ -308,9 +131,9 @@ int main(int argc, char **argv)
         die("coordinator_new");
     if (genesis_coordinator_register(co, "bench", &comp) != GENESIS_OK)
         die("register");
-    echo_server e;
-    echo_start(&e, "inproc://bench-raw");
-    nng_socket req = raw_dial("inproc://bench-raw");
+    char url[64];
+    raw_echo *echo = raw_echo_start("inproc://bench-raw", url, sizeof(url));
+    nng_socket req = raw_dial(url);
 
     int R = a.repeats;
     double *lat = malloc(sizeof(double) * (size_t)n_sync);
@@ -331,7 +154,7 @@ int main(int argc, char **argv)
         genesis_sync(co, n_sync, lat);
         g50[r] = bench_percentile(lat, (size_t)n_sync, 0.50);
         g99[r] = bench_percentile(lat, (size_t)n_sync, 0.99);
-        rp[r] = raw_pipelined(req, n_pipe);
+        rp[r] = raw_pipelined(req, WINDOW, n_pipe);
         gp[r] = genesis_pipelined(co, n_pipe);
     }
     double raw50 = bench_median(r50, R), raw99 = bench_median(r99, R);
@@ -355,7 +178,7 @@ int main(int argc, char **argv)
            R);
 
     nng_close(req);
-    echo_stop(&e);
+    raw_echo_stop(echo);
     genesis_coordinator_free(co);
     free(lat);
     free(plain);
