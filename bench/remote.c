@@ -167,10 +167,10 @@ int main(int argc, char **argv)
             double gv = bench_median(g + w * R, R), rv = bench_median(raw + w * R, R);
             char name[128], base[128];
             snprintf(name, sizeof(name),
-                     "client -> coordinator -> remote component, %s, %d in flight",
-                     transports[t], windows[w]);
-            snprintf(base, sizeof(base), "raw NNG %s req/rep, one hop, %d in flight",
-                     transports[t], windows[w]);
+                     "client -> coordinator -> remote component, %s, %d in flight", transports[t],
+                     windows[w]);
+            snprintf(base, sizeof(base), "raw NNG %s req/rep, one hop, %d in flight", transports[t],
+                     windows[w]);
             bench_add(&rep, name, gv, "req/s", base, rv, ">= 0.5x raw one hop",
                       gv >= 0.5 * rv ? BENCH_MET_YES : BENCH_MET_NO);
         }
@@ -178,8 +178,8 @@ int main(int argc, char **argv)
         free(raw);
         setup_stop(&s);
     }
-    printf("(%ld / %ld requests per round at 1 / 16 in flight, median of %d rounds)\n",
-           total[0], total[1], R);
+    printf("(%ld / %ld requests per round at 1 / 16 in flight, median of %d rounds)\n", total[0],
+           total[1], R);
     char path[300];
     const char *const files[] = {"fd.sock", "svc.sock", "raw.sock"};
     for (int i = 0; i < 3; i++) {
