@@ -11,6 +11,7 @@
 #include "checkpoint.h"
 #include "completion.h"
 #include "coordinator_impl.h"
+#include "deadline.h"
 #include "listener_guard.h"
 #include "recovery_hooks.h"
 
@@ -194,8 +195,11 @@ int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator
     }
     co->registry = gn_registry_new(gn_component_retain);
     co->pool = gn_pool_new(o.worker_threads, o.max_worker_threads);
+    co->deadlines = gn_deadlines_new();
     co->hooks = gn_recovery_hooks_new();
-    int err = co->registry != NULL && co->pool != NULL && co->hooks != NULL ? 0 : NNG_ENOMEM;
+    int err = co->registry != NULL && co->pool != NULL && co->deadlines != NULL && co->hooks != NULL
+                  ? 0
+                  : NNG_ENOMEM;
     if (err == 0)
         err = nng_aio_alloc(&co->health_timer, health_tick, co);
     char why[320] = "";
@@ -206,6 +210,7 @@ int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator
         gn_recovery_hooks_free(co->hooks);
         gn_resilience_free(co);
         gn_pool_free(co->pool);
+        gn_deadlines_free(co->deadlines);
         gn_registry_free(co->registry);
         pthread_cond_destroy(&co->drained_cv);
         pthread_mutex_destroy(&co->lock);
@@ -596,6 +601,7 @@ void genesis_coordinator_free(genesis_coordinator *co)
         return;
     genesis_coordinator_stop(co);
     gn_pool_free(co->pool);               /* runs pending completion callbacks, joins the workers */
+    gn_deadlines_free(co->deadlines);     /* drained: no attempt holds a timer any more */
     gn_checkpoint_free(co->checkpointer); /* after the pool: queued snapshot tasks use it */
     gn_recovery_hooks_free(co->hooks);
     gn_front_door_free(co->front_door);

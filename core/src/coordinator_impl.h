@@ -76,6 +76,7 @@ struct genesis_coordinator {
     gn_logger log;
     gn_registry *registry;
     gn_pool *pool;
+    struct gn_deadlines *deadlines; /* per-try timers of in-process attempts (deadline.h) */
     int64_t started_ms;
     char instance_id[40]; /* publisher id for bus sequence numbers */
 
