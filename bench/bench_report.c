@@ -14,12 +14,14 @@
 void bench_parse_args(int argc, char **argv, const char *usage, int default_repeats,
                       bench_args *out)
 {
-    *out = (bench_args){.quick = false, .json = NULL, .repeats = 0};
+    *out = (bench_args){.quick = false, .json = NULL, .repeats = 0, .only = NULL};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             out->quick = true;
         } else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
             out->json = argv[++i];
+        } else if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc) {
+            out->only = argv[++i];
         } else if (strcmp(argv[i], "--repeats") == 0 && i + 1 < argc && atoi(argv[i + 1]) > 0) {
             out->repeats = atoi(argv[++i]);
         } else {

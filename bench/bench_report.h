@@ -31,6 +31,7 @@ typedef struct bench_args {
     bool quick;
     const char *json; /* NULL: print only */
     int repeats;      /* rounds whose median is reported */
+    const char *only; /* --profile PART: run only that part once (for callgrind), no report */
 } bench_args;
 
 typedef struct bench_report {
@@ -39,8 +40,8 @@ typedef struct bench_report {
     int n;
 } bench_report;
 
-/* Parse --quick, --json FILE, --repeats N (default_repeats, or 3 with --quick); exits with a
- * usage line on anything else. */
+/* Parse --quick, --json FILE, --repeats N, --profile PART (default_repeats, or 3 with --quick);
+ * exits with a usage line on anything else. */
 void bench_parse_args(int argc, char **argv, const char *usage, int default_repeats,
                       bench_args *out);
 

@@ -3,7 +3,10 @@
  * trip and a plain function call, measured in the same run, rounds interleaved, medians
  * reported.
  *
- *   bench_inproc [--quick] [--json FILE] [--repeats N]
+ *   bench_inproc [--quick] [--json FILE] [--repeats N] [--profile sync|pipelined]
+ *
+ * --profile runs only that Genesis part once (--quick counts apply), for
+ *   valgrind --tool=callgrind build-bench/bin/bench_inproc --quick --profile pipelined
  *
  * sync: one caller, one request at a time (latency p50/p99 per request).
  * pipelined: WINDOW requests outstanding at once (genesis_coordinator_request_async; each
@@ -117,7 +120,9 @@ static double genesis_pipelined(genesis_coordinator *co, long total)
 int main(int argc, char **argv)
 {
     bench_args a;
-    bench_parse_args(argc, argv, "bench_inproc [--quick] [--json FILE] [--repeats N]", 5, &a);
+    bench_parse_args(
+        argc, argv, "bench_inproc [--quick] [--json FILE] [--repeats N] [--profile sync|pipelined]",
+        5, &a);
     int n_sync = a.quick ? 1000 : 20000;
     long n_pipe = a.quick ? 20000 : 400000;
     long n_plain = a.quick ? 1000000 : 20000000;
@@ -131,6 +136,16 @@ int main(int argc, char **argv)
         die("coordinator_new");
     if (genesis_coordinator_register(co, "bench", &comp) != GENESIS_OK)
         die("register");
+    if (a.only != NULL) {
+        double *l = malloc(sizeof(double) * (size_t)n_sync);
+        if (strcmp(a.only, "sync") == 0 && l != NULL)
+            genesis_sync(co, n_sync, l);
+        else if (strcmp(a.only, "pipelined") == 0)
+            printf("%.0f req/s\n", genesis_pipelined(co, n_pipe));
+        free(l);
+        genesis_coordinator_free(co);
+        return 0;
+    }
     char url[64];
     raw_echo *echo = raw_echo_start("inproc://bench-raw", url, sizeof(url));
     nng_socket req = raw_dial(url);

@@ -16,6 +16,22 @@
 #include "coordinator_impl.h"
 #include "deadline.h"
 
+/* One in-process attempt: the handler on the component's lane racing the per-try timer. */
+typedef struct gn_attempt {
+    gn_task task;
+    atomic_uint refs; /* starter, timer, handler task */
+    atomic_bool completed;
+    atomic_bool running;   /* the handler was entered */
+    atomic_bool timed_out; /* the timer won while the handler ran: it is stuck */
+    struct gn_rcall *rc;
+    gn_deadline timer;
+    /* The request's completion when the handler's own outcome finished it: delivered from the
+     * task's finish hook on the same worker (see gn_deliver). */
+    gn_call_completion pending;
+    genesis_result *pending_res;
+    struct genesis_request req; /* rc->req with this attempt's deadline */
+} gn_attempt;
+
 /* A request across its attempts. Reference counted: the control flow (route, then whichever
  * attempt or backoff timer is current) holds one, every in-process attempt object another
  * (its handler may outlive its timer). */
@@ -34,24 +50,10 @@ typedef struct gn_rcall {
     uint64_t attempt_started_us;
     genesis_result *last_failure;
     nng_aio *backoff;
+    bool first_used;            /* first is taken: later in-process attempts are allocated */
+    gn_attempt first;           /* the first in-process attempt: no allocation of its own */
     struct genesis_request req; /* views into the copies that follow the struct */
 } gn_rcall;
-
-/* One in-process attempt: the handler on the component's lane racing the per-try timer. */
-typedef struct gn_attempt {
-    gn_task task;
-    atomic_uint refs; /* starter, timer, handler task */
-    atomic_bool completed;
-    atomic_bool running;   /* the handler was entered */
-    atomic_bool timed_out; /* the timer won while the handler ran: it is stuck */
-    gn_rcall *rc;
-    gn_deadline timer;
-    /* The request's completion when the handler's own outcome finished it: delivered from the
-     * task's finish hook on the same worker (see gn_deliver). */
-    gn_call_completion pending;
-    genesis_result *pending_res;
-    struct genesis_request req; /* rc->req with this attempt's deadline */
-} gn_attempt;
 
 /* The attempt whose handler outcome this worker thread is recording (see gn_deliver). */
 static _Thread_local gn_attempt *tls_finishing;
@@ -288,8 +290,9 @@ static void attempt_release(gn_attempt *a)
     if (atomic_fetch_sub(&a->refs, 1) != 1)
         return;
     gn_rcall *rc = a->rc;
-    free(a); /* also from inside its timer's callback: the timer thread is done with it */
-    rcall_release(rc);
+    if (a != &rc->first)
+        free(a);       /* also from inside its timer's callback: the timer thread is done with it */
+    rcall_release(rc); /* the embedded first attempt goes with the request */
 }
 
 /* The first of handler, timer and retirement to get here wins; the others are late. */
@@ -374,7 +377,8 @@ static void handler_done(gn_task *task)
 static void inproc_attempt(gn_rcall *rc, uint32_t try_ms)
 {
     gn_component *comp = rc->comp;
-    gn_attempt *a = calloc(1, sizeof(*a));
+    gn_attempt *a = rc->first_used ? calloc(1, sizeof(*a)) : &rc->first;
+    rc->first_used = true;
     if (a == NULL) {
         attempt_done(rc,
                      gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY,

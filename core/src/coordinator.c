@@ -285,22 +285,30 @@ int genesis_coordinator_url(genesis_coordinator *co, int endpoint, char *buf, si
     return GENESIS_OK;
 }
 
+/* Lock-free on the request path: count first, then check draining (both sequentially
+ * consistent), so either stop sees the count or the caller sees draining and backs out. The
+ * last one out while draining wakes stop under the lock, which stop holds while it checks. */
 bool gn_coordinator_enter(genesis_coordinator *co)
 {
-    pthread_mutex_lock(&co->lock);
-    bool ok = !co->stopping;
-    if (ok)
-        co->in_flight++;
-    pthread_mutex_unlock(&co->lock);
-    return ok;
+    atomic_fetch_add(&co->in_flight, 1);
+    if (!atomic_load(&co->draining))
+        return true;
+    gn_coordinator_leave(co);
+    return false;
 }
 
 void gn_coordinator_leave(genesis_coordinator *co)
 {
-    pthread_mutex_lock(&co->lock);
-    if (GN_CHECK(co->in_flight > 0) && --co->in_flight == 0 && co->stopping)
+    unsigned int before = atomic_fetch_sub(&co->in_flight, 1);
+    if (!GN_CHECK(before > 0)) {
+        atomic_fetch_add(&co->in_flight, 1);
+        return;
+    }
+    if (before == 1 && atomic_load(&co->draining)) {
+        pthread_mutex_lock(&co->lock);
         pthread_cond_broadcast(&co->drained_cv);
-    pthread_mutex_unlock(&co->lock);
+        pthread_mutex_unlock(&co->lock);
+    }
 }
 
 /* Close a component's lanes, fail what was still queued, and wait for running callbacks.
@@ -513,7 +521,7 @@ int genesis_coordinator_stats_get(genesis_coordinator *co, genesis_coordinator_s
     s->listener_restarts = atomic_load(&co->n_listener_restarts);
     s->components = gn_registry_count(co->registry);
     pthread_mutex_lock(&co->lock);
-    s->in_flight = co->in_flight;
+    s->in_flight = atomic_load(&co->in_flight);
     pthread_mutex_unlock(&co->lock);
     return GENESIS_OK;
 }
@@ -561,12 +569,13 @@ int genesis_coordinator_stop(genesis_coordinator *co)
         return GENESIS_OK;
     }
     co->stopping = true;
+    atomic_store(&co->draining, true);
     pthread_mutex_unlock(&co->lock);
     release_injected_hangs(co);
     pthread_mutex_lock(&co->lock);
     /* In-flight calls end by themselves, at the latest at their deadlines; the front door
      * keeps answering meanwhile (new work gets UNAVAILABLE / SHUTTING_DOWN). */
-    while (co->in_flight > 0)
+    while (atomic_load(&co->in_flight) > 0)
         pthread_cond_wait(&co->drained_cv, &co->lock);
     co->stopped = true;
     pthread_mutex_unlock(&co->lock);

@@ -85,7 +85,8 @@ struct genesis_coordinator {
     bool listening;
     bool stopping;
     bool stopped;
-    unsigned int in_flight; /* routed calls not yet completed */
+    atomic_uint in_flight; /* routed calls not yet completed (atomic: the request path) */
+    atomic_bool draining;  /* stopping, readable without the lock */
     char front_door_url[256];
     char event_bus_url[256];
 
