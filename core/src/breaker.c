@@ -236,6 +236,9 @@ void gn_breaker_request_done(gn_breaker *b, const genesis_policy *p, bool failed
     note(t, 0, 0, NULL, 0);
     if (atomic_load(&b->state) != GENESIS_BREAKER_CLOSED)
         return;
+    /* The common case, a success after a success, changes nothing: no lock. */
+    if (!failed && atomic_load(&b->consecutive) == 0)
+        return;
     pthread_mutex_lock(&b->lock);
     if (atomic_load(&b->state) == GENESIS_BREAKER_CLOSED) {
         b->consecutive = failed ? b->consecutive + 1 : 0;

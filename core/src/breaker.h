@@ -32,8 +32,10 @@ typedef struct gn_breaker {
     /* count window of attempt outcomes (1 = failure), a ring of bits */
     uint64_t ring[GN_BREAKER_MAX_WINDOW / 64];
     unsigned int window_pos, window_n, window_failures;
-    unsigned int consecutive; /* requests in a row that failed after their retries */
-    unsigned int level;       /* re-trips since it last stayed closed: open time doubling */
+    /* requests in a row that failed after their retries; written under the lock, read without
+     * it by a success that finds nothing to reset */
+    atomic_uint consecutive;
+    unsigned int level; /* re-trips since it last stayed closed: open time doubling */
     int64_t closed_since_ms;
 
     /* half-open probe leases */
