@@ -2,7 +2,8 @@
  * process, reached by the coordinator over the same transport), over ipc and tcp, with 1 and
  * 16 requests in flight, next to a raw single-hop NNG req/rep at the same concurrency in the
  * same run (rounds interleaved, medians reported). The two-hop path's ceiling is about half
- * the single hop's throughput (DESIGN.md §9: target >= 0.5x).
+ * the single hop's throughput (DESIGN.md §9: target >= 0.5x). One more row per transport: client
+ * -> coordinator -> in-process component (the path of the gateway and genesisctl), 16 in flight.
  *
  *   bench_remote [--quick] [--json FILE] [--repeats N] */
 #include <stdio.h>
@@ -32,6 +33,7 @@ static void die(const char *what)
 
 typedef struct c_pipe {
     genesis_client *cl;
+    const char *target;
     pipe_state p;
 } c_pipe;
 
@@ -53,15 +55,15 @@ static void c_done(genesis_result *res, void *arg)
 
 static void c_issue(c_pipe *c)
 {
-    if (genesis_client_request_async(c->cl, "remote", "ping", "ping", 4, NULL, c_done, c) !=
+    if (genesis_client_request_async(c->cl, c->target, "ping", "ping", 4, NULL, c_done, c) !=
         GENESIS_OK)
         die("client_request_async");
 }
 
 /* total requests with window in flight; requests/s. */
-static double genesis_rate(genesis_client *cl, int window, long total)
+static double genesis_rate(genesis_client *cl, const char *target, int window, long total)
 {
-    c_pipe c = {.cl = cl};
+    c_pipe c = {.cl = cl, .target = target};
     pipe_init(&c.p, total);
     double t0 = bench_now_s();
     for (int i = 0; i < window; i++)
@@ -103,6 +105,8 @@ static void setup_start(setup *s, const char *transport, const char *dir)
             GENESIS_OK)
         die("coordinator");
     genesis_component comp = {.version = GENESIS_COMPONENT_VERSION, .on_request = on_request};
+    if (genesis_coordinator_register(s->co, "local", &comp) != GENESIS_OK)
+        die("register");
     genesis_service_options svc_opts;
     genesis_service_options_init(&svc_opts, GENESIS_SERVICE_OPTIONS_VERSION);
     svc_opts.log_level = GENESIS_LOG_ERROR;
@@ -152,16 +156,17 @@ int main(int argc, char **argv)
     for (int t = 0; t < 2; t++) {
         setup s;
         setup_start(&s, transports[t], dir);
-        double *g = calloc((size_t)R * 2, sizeof(double));
+        double *g = calloc((size_t)R * 3, sizeof(double));
         double *raw = calloc((size_t)R * 2, sizeof(double));
         if (g == NULL || raw == NULL)
             return 1;
-        genesis_rate(s.cl, 16, total[0] / 5); /* warm up */
+        genesis_rate(s.cl, "remote", 16, total[0] / 5); /* warm up */
         for (int r = 0; r < R; r++) {
             for (int w = 0; w < 2; w++) {
-                g[w * R + r] = genesis_rate(s.cl, windows[w], total[w]);
+                g[w * R + r] = genesis_rate(s.cl, "remote", windows[w], total[w]);
                 raw[w * R + r] = raw_pipelined(s.raw, windows[w], total[w]);
             }
+            g[2 * R + r] = genesis_rate(s.cl, "local", 16, total[1]);
         }
         for (int w = 0; w < 2; w++) {
             double gv = bench_median(g + w * R, R), rv = bench_median(raw + w * R, R);
@@ -174,6 +179,12 @@ int main(int argc, char **argv)
             bench_add(&rep, name, gv, "req/s", base, rv, ">= 0.5x raw one hop",
                       gv >= 0.5 * rv ? BENCH_MET_YES : BENCH_MET_NO);
         }
+        char name[128], base[128];
+        snprintf(name, sizeof(name),
+                 "client -> coordinator -> in-process component, %s, 16 in flight", transports[t]);
+        snprintf(base, sizeof(base), "raw NNG %s req/rep, one hop, 16 in flight", transports[t]);
+        bench_add(&rep, name, bench_median(g + 2 * R, R), "req/s", base, bench_median(raw + R, R),
+                  NULL, BENCH_MET_NONE);
         free(g);
         free(raw);
         setup_stop(&s);

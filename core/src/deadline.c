@@ -7,8 +7,6 @@
 
 #include "deadline.h"
 
-#define TIMER_STACK (256u * 1024u)
-
 struct gn_deadlines {
     pthread_mutex_t lock;
     pthread_cond_t cv; /* CLOCK_MONOTONIC: a new earliest timer, or stopping */
@@ -135,14 +133,11 @@ void gn_deadlines_free(gn_deadlines *ds)
     free(ds);
 }
 
-/* Under the lock. */
+/* Under the lock. The default stack: timer callbacks can reach a user's log callback (Python,
+ * Go) as NNG's threads did. */
 static bool start_thread(gn_deadlines *ds)
 {
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, TIMER_STACK);
-    ds->started = pthread_create(&ds->thread, &attr, timer_main, ds) == 0;
-    pthread_attr_destroy(&attr);
+    ds->started = pthread_create(&ds->thread, NULL, timer_main, ds) == 0;
     return ds->started;
 }
 
