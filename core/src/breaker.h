@@ -59,6 +59,12 @@ void gn_breaker_destroy(gn_breaker *b);
 bool gn_breaker_admit(gn_breaker *b, const genesis_policy *p, int64_t now_ms, uint32_t lease_ms,
                       uint64_t *lease, uint32_t *retry_in_ms, gn_breaker_transition *t);
 
+/* True when the breaker would reject an attempt now without admitting a probe: FORCED_OPEN,
+ * or OPEN within its open time (*retry_in_ms: how long it stays open; 0 when forced). Counts
+ * a fail-fast when it rejects. Lock-free; changes nothing else, so a request can fail fast
+ * before anything is allocated for it. */
+bool gn_breaker_rejects(gn_breaker *b, int64_t now_ms, uint32_t *retry_in_ms);
+
 /* Record the outcome of an admitted attempt. */
 void gn_breaker_record(gn_breaker *b, const genesis_policy *p, uint64_t lease, bool failed,
                        int64_t now_ms, gn_breaker_transition *t);

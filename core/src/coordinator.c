@@ -426,18 +426,17 @@ int genesis_coordinator_request(genesis_coordinator *co, const char *target, con
                         : fill_params(&p, target, type, data, len, opts);
     if (rv != GENESIS_OK)
         return rv;
-    gn_waiter *w = gn_waiter_new();
-    if (w == NULL)
-        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "request: out of memory");
+    gn_waiter w; /* this frame outlives the call: no allocation */
+    gn_waiter_init(&w);
     genesis_result *res = NULL;
-    rv = gn_call_route(co, &p, (gn_call_completion){gn_waiter_wake, w, true});
+    rv = gn_call_route(co, &p, (gn_call_completion){gn_waiter_wake, &w, true});
     if (rv == GENESIS_OK) {
-        res = gn_waiter_wait(w);
+        res = gn_waiter_wait_on(&w);
         rv = genesis_result_status(res);
         if (rv != GENESIS_OK)
             gn_fail(rv, "%s", genesis_result_message(res));
     } else {
-        gn_waiter_free(w);
+        gn_waiter_destroy(&w);
         res = gn_result_new(rv, GENESIS_REASON_SHUTTING_DOWN, genesis_last_error(), NULL, 0, NULL);
     }
     if (out != NULL)
