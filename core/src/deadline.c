@@ -16,7 +16,7 @@ struct gn_deadlines {
     bool started, stopping;
 };
 
-static int64_t now_ns(void)
+int64_t gn_deadline_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -84,7 +84,7 @@ static void *timer_main(void *arg)
             continue;
         }
         gn_deadline *d = ds->heap[0];
-        int64_t now = now_ns();
+        int64_t now = gn_deadline_now_ns();
         if (d->at_ns > now) {
             struct timespec until = {.tv_sec = (time_t)(d->at_ns / 1000000000),
                                      .tv_nsec = (long)(d->at_ns % 1000000000)};
@@ -143,7 +143,13 @@ static bool start_thread(gn_deadlines *ds)
 
 bool gn_deadline_arm(gn_deadlines *ds, gn_deadline *d, uint32_t ms, void (*fire)(gn_deadline *))
 {
-    d->at_ns = now_ns() + (int64_t)ms * 1000000;
+    return gn_deadline_arm_at(ds, d, gn_deadline_now_ns() + (int64_t)ms * 1000000, fire);
+}
+
+bool gn_deadline_arm_at(gn_deadlines *ds, gn_deadline *d, int64_t at_ns,
+                        void (*fire)(gn_deadline *))
+{
+    d->at_ns = at_ns;
     d->fire = fire;
     pthread_mutex_lock(&ds->lock);
     if ((!ds->started && !start_thread(ds)) || ds->stopping) {

@@ -29,6 +29,11 @@ void gn_deadlines_free(gn_deadlines *ds);
  * Returns false when the timer thread cannot be started (out of resources). */
 bool gn_deadline_arm(gn_deadlines *ds, gn_deadline *d, uint32_t ms, void (*fire)(gn_deadline *));
 
+/* The same at an absolute time of gn_deadline_now_ns()'s clock. */
+bool gn_deadline_arm_at(gn_deadlines *ds, gn_deadline *d, int64_t at_ns,
+                        void (*fire)(gn_deadline *));
+int64_t gn_deadline_now_ns(void);
+
 /* Disarm d. True when it was still armed (fire will never run); false when it has fired or
  * is firing now (fire runs or ran exactly once). */
 bool gn_deadline_cancel(gn_deadlines *ds, gn_deadline *d);

@@ -52,8 +52,10 @@ static void test_fires_in_deadline_order(void **state)
     gn_deadlines *ds = gn_deadlines_new();
     assert_non_null(ds);
     probe p[4] = {{.id = 40}, {.id = 10}, {.id = 30}, {.id = 20}};
+    /* Absolute times from one base well ahead, so slow arming cannot reorder them. */
+    int64_t base = gn_deadline_now_ns() + 300 * 1000000ll;
     for (int i = 0; i < 4; i++)
-        assert_true(gn_deadline_arm(ds, &p[i].d, (uint32_t)p[i].id, on_fire));
+        assert_true(gn_deadline_arm_at(ds, &p[i].d, base + p[i].id * 1000000ll, on_fire));
     assert_true(gt_counter_wait(&fired_total, 4, GT_WAIT_MS));
     int want[4] = {10, 20, 30, 40};
     assert_int_equal(n_order, 4);
