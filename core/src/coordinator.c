@@ -593,10 +593,13 @@ int genesis_coordinator_stop(genesis_coordinator *co)
     size_t got = all != NULL ? gn_registry_snapshot(co->registry, all, n) : 0;
     for (size_t i = 0; i < got; i++) {
         gn_component *comp = all[i];
-        if (gn_registry_remove(co->registry, comp->id, comp) == comp)
-            gn_component_release(comp); /* the registry's reference */
+        bool removed = gn_registry_remove(co->registry, comp->id, comp) == comp;
         retire_component(comp);
-        gn_component_release(comp); /* the snapshot's reference */
+        /* Both references after retiring (GCC 12 at -O3 cannot see that the snapshot's keeps
+         * comp alive across the registry's release and warns of a use after free). */
+        if (removed)
+            gn_component_release(comp); /* the registry's reference */
+        gn_component_release(comp);     /* the snapshot's reference */
     }
     free(all);
     gn_log(&co->log, GENESIS_LOG_INFO, "coordinator stopped");
