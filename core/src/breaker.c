@@ -98,6 +98,24 @@ bool gn_breaker_wants_probe(gn_breaker *b, const genesis_policy *p, int64_t now)
     return free_slot;
 }
 
+bool gn_breaker_rejects(gn_breaker *b, int64_t now, uint32_t *retry_in_ms)
+{
+    *retry_in_ms = 0;
+    int state = atomic_load(&b->state);
+    if (state == GENESIS_BREAKER_FORCED_OPEN) {
+        atomic_fetch_add(&b->n_fail_fast, 1);
+        return true;
+    }
+    if (state != GENESIS_BREAKER_OPEN)
+        return false;
+    int64_t until = atomic_load(&b->open_until_ms);
+    if (now >= until)
+        return false; /* a probe is due: admission decides */
+    atomic_fetch_add(&b->n_fail_fast, 1);
+    *retry_in_ms = (uint32_t)(until - now);
+    return true;
+}
+
 bool gn_breaker_admit(gn_breaker *b, const genesis_policy *p, int64_t now, uint32_t lease_ms,
                       uint64_t *lease, uint32_t *retry_in_ms, gn_breaker_transition *t)
 {
@@ -235,6 +253,9 @@ void gn_breaker_request_done(gn_breaker *b, const genesis_policy *p, bool failed
 {
     note(t, 0, 0, NULL, 0);
     if (atomic_load(&b->state) != GENESIS_BREAKER_CLOSED)
+        return;
+    /* The common case, a success after a success, changes nothing: no lock. */
+    if (!failed && atomic_load(&b->consecutive) == 0)
         return;
     pthread_mutex_lock(&b->lock);
     if (atomic_load(&b->state) == GENESIS_BREAKER_CLOSED) {

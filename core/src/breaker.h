@@ -32,8 +32,10 @@ typedef struct gn_breaker {
     /* count window of attempt outcomes (1 = failure), a ring of bits */
     uint64_t ring[GN_BREAKER_MAX_WINDOW / 64];
     unsigned int window_pos, window_n, window_failures;
-    unsigned int consecutive; /* requests in a row that failed after their retries */
-    unsigned int level;       /* re-trips since it last stayed closed: open time doubling */
+    /* requests in a row that failed after their retries; written under the lock, read without
+     * it by a success that finds nothing to reset */
+    atomic_uint consecutive;
+    unsigned int level; /* re-trips since it last stayed closed: open time doubling */
     int64_t closed_since_ms;
 
     /* half-open probe leases */
@@ -56,6 +58,12 @@ void gn_breaker_destroy(gn_breaker *b);
  * breaker stays open (0 when forced). */
 bool gn_breaker_admit(gn_breaker *b, const genesis_policy *p, int64_t now_ms, uint32_t lease_ms,
                       uint64_t *lease, uint32_t *retry_in_ms, gn_breaker_transition *t);
+
+/* True when the breaker would reject an attempt now without admitting a probe: FORCED_OPEN,
+ * or OPEN within its open time (*retry_in_ms: how long it stays open; 0 when forced). Counts
+ * a fail-fast when it rejects. Lock-free; changes nothing else, so a request can fail fast
+ * before anything is allocated for it. */
+bool gn_breaker_rejects(gn_breaker *b, int64_t now_ms, uint32_t *retry_in_ms);
 
 /* Record the outcome of an admitted attempt. */
 void gn_breaker_record(gn_breaker *b, const genesis_policy *p, uint64_t lease, bool failed,

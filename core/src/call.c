@@ -5,6 +5,7 @@
  * the outcome delivered exactly once. In-process attempts run the handler on a worker; remote
  * ones are remote.c's. */
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,23 @@
 #include "backoff.h"
 #include "completion.h"
 #include "coordinator_impl.h"
+#include "deadline.h"
+
+/* One in-process attempt: the handler on the component's lane racing the per-try timer. */
+typedef struct gn_attempt {
+    gn_task task;
+    atomic_uint refs; /* starter, timer, handler task */
+    atomic_bool completed;
+    atomic_bool running;   /* the handler was entered */
+    atomic_bool timed_out; /* the timer won while the handler ran: it is stuck */
+    struct gn_rcall *rc;
+    gn_deadline timer;
+    /* The request's completion when the handler's own outcome finished it: delivered from the
+     * task's finish hook on the same worker (see gn_deliver). */
+    gn_call_completion pending;
+    genesis_result *pending_res;
+    struct genesis_request req; /* rc->req with this attempt's deadline */
+} gn_attempt;
 
 /* A request across its attempts. Reference counted: the control flow (route, then whichever
  * attempt or backoff timer is current) holds one, every in-process attempt object another
@@ -32,20 +50,13 @@ typedef struct gn_rcall {
     uint64_t attempt_started_us;
     genesis_result *last_failure;
     nng_aio *backoff;
+    bool first_used;            /* first is taken: later in-process attempts are allocated */
+    gn_attempt first;           /* the first in-process attempt: no allocation of its own */
     struct genesis_request req; /* views into the copies that follow the struct */
 } gn_rcall;
 
-/* One in-process attempt: the handler on the component's lane racing the per-try timer. */
-typedef struct gn_attempt {
-    gn_task task;
-    atomic_uint refs; /* starter, timer, handler task */
-    atomic_bool completed;
-    atomic_bool running;   /* the handler was entered */
-    atomic_bool timed_out; /* the timer won while the handler ran: it is stuck */
-    gn_rcall *rc;
-    nng_aio *timer;
-    struct genesis_request req; /* rc->req with this attempt's deadline */
-} gn_attempt;
+/* The attempt whose handler outcome this worker thread is recording (see gn_deliver). */
+static _Thread_local gn_attempt *tls_finishing;
 
 static void rcall_next(gn_rcall *rc);
 
@@ -56,8 +67,18 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* A completion for a worker thread, reached while that worker records its own handler's
+ * outcome, stays on this worker: it runs from the handler task's finish hook, after the
+ * component's slot is free, instead of being handed to another worker (one thread hand-off
+ * and one allocation less per request). */
 void gn_deliver(genesis_coordinator *co, gn_call_completion c, genesis_result *res)
 {
+    gn_attempt *a = tls_finishing;
+    if (!c.run_inline && a != NULL && a->rc->co == co && a->pending.fn == NULL) {
+        a->pending = c;
+        a->pending_res = res;
+        return;
+    }
     gn_deliver_result(co->pool, c.fn, c.arg, c.run_inline, res);
 }
 
@@ -269,9 +290,9 @@ static void attempt_release(gn_attempt *a)
     if (atomic_fetch_sub(&a->refs, 1) != 1)
         return;
     gn_rcall *rc = a->rc;
-    nng_aio_reap(a->timer); /* may run inside the timer's own callback */
-    free(a);
-    rcall_release(rc);
+    if (a != &rc->first)
+        free(a);       /* also from inside its timer's callback: the timer thread is done with it */
+    rcall_release(rc); /* the embedded first attempt goes with the request */
 }
 
 /* The first of handler, timer and retirement to get here wins; the others are late. */
@@ -282,33 +303,31 @@ static bool attempt_finish(gn_attempt *a, genesis_result *res, int stage, bool f
         genesis_result_free(res);
         return false;
     }
-    if (!from_timer)
-        nng_aio_cancel(a->timer);
+    /* A cancelled timer never fires: its reference is ours to drop (the caller holds another). */
+    if (!from_timer && gn_deadline_cancel(a->rc->co->deadlines, &a->timer))
+        attempt_release(a);
     attempt_done(a->rc, res, stage);
     return true;
 }
 
-static void on_attempt_timer(void *arg)
+static void on_attempt_timer(gn_deadline *d)
 {
-    gn_attempt *a = arg;
-    int err = nng_aio_result(a->timer);
-    if (err == 0 || err == NNG_ETIMEDOUT) {
-        gn_rcall *rc = a->rc;
-        bool whole = gn_now_ms() >= rc->deadline_ms;
-        bool running = atomic_load(&a->running);
-        if (running) {
-            atomic_store(&a->timed_out, true);
-            atomic_fetch_add(&rc->comp->stuck, 1);
-        }
-        attempt_finish(
-            a,
-            gn_result_errorf(GENESIS_DEADLINE_EXCEEDED,
-                             whole ? GENESIS_REASON_DEADLINE_EXCEEDED : GENESIS_REASON_TIMEOUT,
-                             "component '%s' did not answer '%s' within %s", rc->comp->id,
-                             rc->req.type, whole ? "the deadline" : "the per-try timeout"),
-            running ? GN_ATTEMPT_REACHED : GN_ATTEMPT_UNSENT, true);
+    gn_attempt *a = (gn_attempt *)((char *)d - offsetof(gn_attempt, timer));
+    gn_rcall *rc = a->rc;
+    bool whole = gn_now_ms() >= rc->deadline_ms;
+    bool running = atomic_load(&a->running);
+    if (running) {
+        atomic_store(&a->timed_out, true);
+        atomic_fetch_add(&rc->comp->stuck, 1);
     }
-    attempt_release(a);
+    attempt_finish(
+        a,
+        gn_result_errorf(GENESIS_DEADLINE_EXCEEDED,
+                         whole ? GENESIS_REASON_DEADLINE_EXCEEDED : GENESIS_REASON_TIMEOUT,
+                         "component '%s' did not answer '%s' within %s", rc->comp->id, rc->req.type,
+                         whole ? "the deadline" : "the per-try timeout"),
+        running ? GN_ATTEMPT_REACHED : GN_ATTEMPT_UNSENT, true);
+    attempt_release(a); /* the timer's reference */
 }
 
 static void run_handler(gn_task *task)
@@ -337,23 +356,30 @@ static void run_handler(gn_task *task)
     genesis_reply reply;
     gn_reply_init(&reply, a->rc->co->opts.max_message_size);
     comp->callbacks.on_request(&a->req, &reply, comp->callbacks.arg);
-    if (!attempt_finish(a, gn_reply_to_result(&reply), GN_ATTEMPT_REACHED, false))
-        atomic_fetch_add(&a->rc->co->n_late_replies, 1);
+    genesis_coordinator *co = a->rc->co;
+    tls_finishing = a;
+    bool won = attempt_finish(a, gn_reply_to_result(&reply), GN_ATTEMPT_REACHED, false);
+    tls_finishing = NULL;
+    if (!won)
+        atomic_fetch_add(&co->n_late_replies, 1);
     if (atomic_load(&a->timed_out))
         atomic_fetch_sub(&comp->stuck, 1);
 }
 
 static void handler_done(gn_task *task)
 {
-    attempt_release((gn_attempt *)task);
+    gn_attempt *a = (gn_attempt *)task;
+    if (a->pending.fn != NULL) /* before the release: the request stays in flight meanwhile */
+        a->pending.fn(a->pending_res, a->pending.arg);
+    attempt_release(a);
 }
 
 static void inproc_attempt(gn_rcall *rc, uint32_t try_ms)
 {
     gn_component *comp = rc->comp;
-    gn_attempt *a = calloc(1, sizeof(*a));
-    if (a == NULL || nng_aio_alloc(&a->timer, on_attempt_timer, a) != 0) {
-        free(a);
+    gn_attempt *a = rc->first_used ? calloc(1, sizeof(*a)) : &rc->first;
+    rc->first_used = true;
+    if (a == NULL) {
         attempt_done(rc,
                      gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY,
                                       "out of memory routing '%s' to '%s'", rc->req.type, comp->id),
@@ -368,10 +394,20 @@ static void inproc_attempt(gn_rcall *rc, uint32_t try_ms)
     atomic_init(&a->refs, 3); /* starter, timer, handler task */
     atomic_fetch_add(&rc->refs, 1);
     /* Arm the timer before queueing so it always exists when the handler ends. */
-    nng_sleep_aio((nng_duration)try_ms, a->timer);
-    int rv = gn_lane_submit(&comp->requests, &a->task);
+    if (!gn_deadline_arm(rc->co->deadlines, &a->timer, try_ms, on_attempt_timer)) {
+        atomic_init(&a->refs, 1);
+        attempt_release(a);
+        attempt_done(rc,
+                     gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY,
+                                      "cannot start the per-try timer of '%s' to '%s'",
+                                      rc->req.type, comp->id),
+                     GN_ATTEMPT_REJECTED);
+        return;
+    }
+    unsigned int queued = 0;
+    int rv = gn_lane_submit_counted(&comp->requests, &a->task, &queued);
     if (rv != GENESIS_OK) {
-        unsigned int queued = 0, running = 0;
+        unsigned int running = 0;
         gn_lane_counts(&comp->requests, &queued, &running);
         bool full = rv == GENESIS_RESOURCE_EXHAUSTED;
         genesis_result *res =
@@ -383,8 +419,6 @@ static void inproc_attempt(gn_rcall *rc, uint32_t try_ms)
         attempt_finish(a, res, full ? GN_ATTEMPT_REJECTED : GN_ATTEMPT_UNSENT, false);
         attempt_release(a); /* the handler task's reference: it will never run */
     } else if (rc->pol.queue_warn > 0) {
-        unsigned int queued = 0, running = 0;
-        gn_lane_counts(&comp->requests, &queued, &running);
         if (queued == rc->pol.queue_warn)
             gn_log(&rc->co->log, GENESIS_LOG_WARN,
                    "component %s: %u requests queued (warning level; the queue holds %u)", comp->id,
@@ -394,6 +428,16 @@ static void inproc_attempt(gn_rcall *rc, uint32_t try_ms)
 }
 
 /* ---- attempts ------------------------------------------------------------------------- */
+
+static void fail_fast_reason(gn_component *comp, uint32_t retry_in, char *why, size_t size)
+{
+    if (retry_in > 0)
+        snprintf(why, size, "component '%s' fails fast: breaker OPEN, next probe in %u ms",
+                 comp->id, retry_in);
+    else
+        snprintf(why, size, "component '%s' fails fast: breaker %s", comp->id,
+                 genesis_breaker_state_name(gn_breaker_state(&comp->breaker)));
+}
 
 static void rcall_next(gn_rcall *rc)
 {
@@ -422,14 +466,7 @@ static void rcall_next(gn_rcall *rc)
     gn_breaker_publish(comp, &t);
     if (!admitted) {
         char why[256];
-        int state = gn_breaker_state(&comp->breaker);
-        if (retry_in > 0)
-            snprintf(why, sizeof(why),
-                     "component '%s' fails fast: breaker OPEN, next probe in %u ms", comp->id,
-                     retry_in);
-        else
-            snprintf(why, sizeof(why), "component '%s' fails fast: breaker %s", comp->id,
-                     genesis_breaker_state_name(state));
+        fail_fast_reason(comp, retry_in, why, sizeof(why));
         rcall_fail(rc, GENESIS_UNAVAILABLE, GENESIS_REASON_BREAKER_OPEN, why);
         return;
     }
@@ -540,6 +577,22 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
                              "mode %s sheds %s requests ('%s' to '%s')", genesis_mode_name(mode),
                              crit == GENESIS_CRITICALITY_SHEDDABLE ? "SHEDDABLE" : "non-critical",
                              p->type, comp->id);
+        gn_call_account(co, comp, res);
+        gn_component_release(comp);
+        gn_deliver(co, completion, res);
+        gn_coordinator_leave(co);
+        return GENESIS_OK;
+    }
+    /* An open breaker fails the request before anything is allocated for it: the same outcome
+     * and accounting as a rejection at its first attempt (rcall_next), only cheaper. */
+    uint32_t retry_in = 0;
+    if (gn_breaker_rejects(&comp->breaker, gn_clock(co), &retry_in)) {
+        uint64_t started_us = now_us();
+        char why[256];
+        fail_fast_reason(comp, retry_in, why, sizeof(why));
+        genesis_result *res =
+            gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_BREAKER_OPEN, "%s", why);
+        gn_latency_record(&comp->latency, now_us() - started_us);
         gn_call_account(co, comp, res);
         gn_component_release(comp);
         gn_deliver(co, completion, res);

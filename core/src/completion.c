@@ -40,20 +40,19 @@ void gn_deliver_result(gn_pool *pool, genesis_result_fn fn, void *arg, bool run_
     fn(res, arg);
 }
 
-struct gn_waiter {
-    pthread_mutex_t lock;
-    pthread_cond_t cv;
-    bool done;
-    genesis_result *res;
-};
+void gn_waiter_init(gn_waiter *w)
+{
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    w->done = false;
+    w->res = NULL;
+}
 
 gn_waiter *gn_waiter_new(void)
 {
-    gn_waiter *w = calloc(1, sizeof(*w));
-    if (w != NULL) {
-        pthread_mutex_init(&w->lock, NULL);
-        pthread_cond_init(&w->cv, NULL);
-    }
+    gn_waiter *w = malloc(sizeof(*w));
+    if (w != NULL)
+        gn_waiter_init(w);
     return w;
 }
 
@@ -67,22 +66,35 @@ void gn_waiter_wake(genesis_result *res, void *arg)
     pthread_mutex_unlock(&w->lock);
 }
 
-genesis_result *gn_waiter_wait(gn_waiter *w)
+genesis_result *gn_waiter_wait_on(gn_waiter *w)
 {
     pthread_mutex_lock(&w->lock);
     while (!w->done)
         pthread_cond_wait(&w->cv, &w->lock);
+    /* The waker unlocks after signalling: taking the lock once more means it is done with w. */
     pthread_mutex_unlock(&w->lock);
     genesis_result *res = w->res;
-    gn_waiter_free(w);
+    gn_waiter_destroy(w);
     return res;
+}
+
+genesis_result *gn_waiter_wait(gn_waiter *w)
+{
+    genesis_result *res = gn_waiter_wait_on(w);
+    free(w);
+    return res;
+}
+
+void gn_waiter_destroy(gn_waiter *w)
+{
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->lock);
 }
 
 void gn_waiter_free(gn_waiter *w)
 {
     if (w == NULL)
         return;
-    pthread_cond_destroy(&w->cv);
-    pthread_mutex_destroy(&w->lock);
+    gn_waiter_destroy(w);
     free(w);
 }

@@ -11,6 +11,7 @@
 #include "checkpoint.h"
 #include "completion.h"
 #include "coordinator_impl.h"
+#include "deadline.h"
 #include "listener_guard.h"
 #include "recovery_hooks.h"
 #include "tls.h"
@@ -208,8 +209,11 @@ int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator
     }
     co->registry = gn_registry_new(gn_component_retain);
     co->pool = gn_pool_new(o.worker_threads, o.max_worker_threads);
+    co->deadlines = gn_deadlines_new();
     co->hooks = gn_recovery_hooks_new();
-    int err = co->registry != NULL && co->pool != NULL && co->hooks != NULL ? 0 : NNG_ENOMEM;
+    int err = co->registry != NULL && co->pool != NULL && co->deadlines != NULL && co->hooks != NULL
+                  ? 0
+                  : NNG_ENOMEM;
     if (err == 0)
         err = nng_aio_alloc(&co->health_timer, health_tick, co);
     char why[320] = "";
@@ -220,6 +224,7 @@ int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator
         gn_recovery_hooks_free(co->hooks);
         gn_resilience_free(co);
         gn_pool_free(co->pool);
+        gn_deadlines_free(co->deadlines);
         gn_registry_free(co->registry);
         gn_tls_free(co->tls);
         pthread_cond_destroy(&co->drained_cv);
@@ -295,22 +300,30 @@ int genesis_coordinator_url(genesis_coordinator *co, int endpoint, char *buf, si
     return GENESIS_OK;
 }
 
+/* Lock-free on the request path: count first, then check draining (both sequentially
+ * consistent), so either stop sees the count or the caller sees draining and backs out. The
+ * last one out while draining wakes stop under the lock, which stop holds while it checks. */
 bool gn_coordinator_enter(genesis_coordinator *co)
 {
-    pthread_mutex_lock(&co->lock);
-    bool ok = !co->stopping;
-    if (ok)
-        co->in_flight++;
-    pthread_mutex_unlock(&co->lock);
-    return ok;
+    atomic_fetch_add(&co->in_flight, 1);
+    if (!atomic_load(&co->draining))
+        return true;
+    gn_coordinator_leave(co);
+    return false;
 }
 
 void gn_coordinator_leave(genesis_coordinator *co)
 {
-    pthread_mutex_lock(&co->lock);
-    if (GN_CHECK(co->in_flight > 0) && --co->in_flight == 0 && co->stopping)
+    unsigned int before = atomic_fetch_sub(&co->in_flight, 1);
+    if (!GN_CHECK(before > 0)) {
+        atomic_fetch_add(&co->in_flight, 1);
+        return;
+    }
+    if (before == 1 && atomic_load(&co->draining)) {
+        pthread_mutex_lock(&co->lock);
         pthread_cond_broadcast(&co->drained_cv);
-    pthread_mutex_unlock(&co->lock);
+        pthread_mutex_unlock(&co->lock);
+    }
 }
 
 /* Close a component's lanes, fail what was still queued, and wait for running callbacks.
@@ -429,18 +442,17 @@ int genesis_coordinator_request(genesis_coordinator *co, const char *target, con
                         : fill_params(&p, target, type, data, len, opts);
     if (rv != GENESIS_OK)
         return rv;
-    gn_waiter *w = gn_waiter_new();
-    if (w == NULL)
-        return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "request: out of memory");
+    gn_waiter w; /* this frame outlives the call: no allocation */
+    gn_waiter_init(&w);
     genesis_result *res = NULL;
-    rv = gn_call_route(co, &p, (gn_call_completion){gn_waiter_wake, w, true});
+    rv = gn_call_route(co, &p, (gn_call_completion){gn_waiter_wake, &w, true});
     if (rv == GENESIS_OK) {
-        res = gn_waiter_wait(w);
+        res = gn_waiter_wait_on(&w);
         rv = genesis_result_status(res);
         if (rv != GENESIS_OK)
             gn_fail(rv, "%s", genesis_result_message(res));
     } else {
-        gn_waiter_free(w);
+        gn_waiter_destroy(&w);
         res = gn_result_new(rv, GENESIS_REASON_SHUTTING_DOWN, genesis_last_error(), NULL, 0, NULL);
     }
     if (out != NULL)
@@ -524,7 +536,7 @@ int genesis_coordinator_stats_get(genesis_coordinator *co, genesis_coordinator_s
     s->listener_restarts = atomic_load(&co->n_listener_restarts);
     s->components = gn_registry_count(co->registry);
     pthread_mutex_lock(&co->lock);
-    s->in_flight = co->in_flight;
+    s->in_flight = atomic_load(&co->in_flight);
     pthread_mutex_unlock(&co->lock);
     return GENESIS_OK;
 }
@@ -572,12 +584,13 @@ int genesis_coordinator_stop(genesis_coordinator *co)
         return GENESIS_OK;
     }
     co->stopping = true;
+    atomic_store(&co->draining, true);
     pthread_mutex_unlock(&co->lock);
     release_injected_hangs(co);
     pthread_mutex_lock(&co->lock);
     /* In-flight calls end by themselves, at the latest at their deadlines; the front door
      * keeps answering meanwhile (new work gets UNAVAILABLE / SHUTTING_DOWN). */
-    while (co->in_flight > 0)
+    while (atomic_load(&co->in_flight) > 0)
         pthread_cond_wait(&co->drained_cv, &co->lock);
     co->stopped = true;
     pthread_mutex_unlock(&co->lock);
@@ -596,10 +609,13 @@ int genesis_coordinator_stop(genesis_coordinator *co)
     size_t got = all != NULL ? gn_registry_snapshot(co->registry, all, n) : 0;
     for (size_t i = 0; i < got; i++) {
         gn_component *comp = all[i];
-        if (gn_registry_remove(co->registry, comp->id, comp) == comp)
-            gn_component_release(comp); /* the registry's reference */
+        bool removed = gn_registry_remove(co->registry, comp->id, comp) == comp;
         retire_component(comp);
-        gn_component_release(comp); /* the snapshot's reference */
+        /* Both references after retiring (GCC 12 at -O3 cannot see that the snapshot's keeps
+         * comp alive across the registry's release and warns of a use after free). */
+        if (removed)
+            gn_component_release(comp); /* the registry's reference */
+        gn_component_release(comp);     /* the snapshot's reference */
     }
     free(all);
     gn_log(&co->log, GENESIS_LOG_INFO, "coordinator stopped");
@@ -612,6 +628,7 @@ void genesis_coordinator_free(genesis_coordinator *co)
         return;
     genesis_coordinator_stop(co);
     gn_pool_free(co->pool);               /* runs pending completion callbacks, joins the workers */
+    gn_deadlines_free(co->deadlines);     /* drained: no attempt holds a timer any more */
     gn_checkpoint_free(co->checkpointer); /* after the pool: queued snapshot tasks use it */
     gn_recovery_hooks_free(co->hooks);
     gn_front_door_free(co->front_door);

@@ -76,6 +76,7 @@ struct genesis_coordinator {
     gn_logger log;
     gn_registry *registry;
     gn_pool *pool;
+    struct gn_deadlines *deadlines; /* per-try timers of in-process attempts (deadline.h) */
     int64_t started_ms;
     char instance_id[40]; /* publisher id for bus sequence numbers */
 
@@ -84,7 +85,8 @@ struct genesis_coordinator {
     bool listening;
     bool stopping;
     bool stopped;
-    unsigned int in_flight; /* routed calls not yet completed */
+    atomic_uint in_flight; /* routed calls not yet completed (atomic: the request path) */
+    atomic_bool draining;  /* stopping, readable without the lock */
     char front_door_url[256];
     char event_bus_url[256];
 

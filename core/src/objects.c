@@ -148,17 +148,27 @@ uint64_t genesis_request_id(const genesis_request *req)
 
 void gn_reply_init(genesis_reply *reply, size_t max_size)
 {
-    memset(reply, 0, sizeof(*reply));
+    /* Not the inline buffers: nothing reads them before a reply is set. */
+    reply->message = reply->content_type = NULL;
+    reply->data = NULL;
+    gn_reply_clear(reply);
     reply->max_size = max_size;
 }
 
 void gn_reply_clear(genesis_reply *reply)
 {
     free(reply->message);
-    free(reply->content_type);
-    free(reply->data);
-    size_t max = reply->max_size;
-    gn_reply_init(reply, max);
+    if (reply->content_type != reply->ct_inline)
+        free(reply->content_type);
+    if (reply->data != reply->data_inline)
+        free(reply->data);
+    reply->status = GENESIS_OK;
+    reply->reason = GENESIS_REASON_NONE;
+    reply->message = NULL;
+    reply->content_type = NULL;
+    reply->data = NULL;
+    reply->len = 0;
+    reply->set = 0;
 }
 
 int genesis_reply_set(genesis_reply *reply, const void *data, size_t len, const char *content_type)
@@ -169,8 +179,22 @@ int genesis_reply_set(genesis_reply *reply, const void *data, size_t len, const 
     if (reply->max_size > 0 && len > reply->max_size)
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "reply of %zu bytes exceeds the limit %zu", len,
                        reply->max_size);
+    if (content_type == NULL)
+        content_type = "";
+    size_t ct_len = strlen(content_type) + 1;
+    if (len < sizeof(reply->data_inline) && ct_len <= sizeof(reply->ct_inline)) {
+        gn_reply_clear(reply);
+        if (len > 0)
+            memcpy(reply->data_inline, data, len);
+        reply->data_inline[len] = '\0';
+        reply->data = reply->data_inline;
+        reply->len = len;
+        reply->content_type = memcpy(reply->ct_inline, content_type, ct_len);
+        reply->set = 1;
+        return GENESIS_OK;
+    }
     uint8_t *copy = malloc(len + 1);
-    char *ct = gn_strdup(content_type != NULL ? content_type : "");
+    char *ct = gn_strdup(content_type);
     if (copy == NULL || ct == NULL) {
         free(copy);
         free(ct);

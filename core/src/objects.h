@@ -48,6 +48,10 @@ struct genesis_reply {
     size_t len;
     size_t max_size;
     int set; /* non-zero once the handler called genesis_reply_set/_error */
+    /* Small replies (most of them) live here: data and content_type point into these buffers
+     * instead of two allocations per reply. */
+    char ct_inline[48];
+    uint8_t data_inline[208];
 };
 
 void gn_reply_init(genesis_reply *reply, size_t max_size);

@@ -199,6 +199,12 @@ void gn_lane_set_limits(gn_lane *lane, unsigned int limit, unsigned int max_queu
 
 int gn_lane_submit(gn_lane *lane, gn_task *task)
 {
+    unsigned int queued;
+    return gn_lane_submit_counted(lane, task, &queued);
+}
+
+int gn_lane_submit_counted(gn_lane *lane, gn_task *task, unsigned int *queued)
+{
     gn_pool *p = lane->pool;
     pthread_mutex_lock(&p->lock);
     if (lane->closed || p->stopping) {
@@ -219,6 +225,7 @@ int gn_lane_submit(gn_lane *lane, gn_task *task)
         lane->head = task;
     lane->tail = task;
     lane->queued++;
+    *queued = lane->queued;
     if (!lane->listed && lane->running < lane->limit)
         make_ready(p, lane);
     wake_or_grow(p);

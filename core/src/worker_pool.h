@@ -49,6 +49,9 @@ void gn_lane_set_limits(gn_lane *lane, unsigned int limit, unsigned int max_queu
 /* Queue a task. GENESIS_OK, or GENESIS_RESOURCE_EXHAUSTED when the lane's queue is full, or
  * GENESIS_UNAVAILABLE when the lane is closed. On error the task is not queued. */
 int gn_lane_submit(gn_lane *lane, gn_task *task);
+/* gn_lane_submit that also reports the tasks waiting in the lane once this one is queued
+ * (for queue warnings, without taking the lock again). */
+int gn_lane_submit_counted(gn_lane *lane, gn_task *task, unsigned int *queued);
 
 /* Close the lane to new tasks and return the tasks still queued (a list linked by next),
  * which the caller now owns. Running tasks are unaffected. */
