@@ -120,6 +120,16 @@ int gn_reply_decode(const void *buf, size_t len, size_t max_size, gn_wire_reply 
     return GENESIS_OK;
 }
 
+void gn_reply_outcome(const gn_wire_reply *reply, int *status, int *reason)
+{
+    *status = reply->code <= GENESIS_UNAUTHENTICATED ? (int)reply->code : GENESIS_UNKNOWN;
+    *reason = (int)reply->reason;
+    if (*status == GENESIS_OK)
+        *reason = GENESIS_REASON_NONE;
+    else if (*reason == GENESIS_REASON_NONE || reply->reason > INT32_MAX)
+        *reason = GENESIS_REASON_HANDLER_ERROR;
+}
+
 void gn_reply_free(gn_wire_reply *reply)
 {
     if (reply != NULL)
