@@ -54,7 +54,7 @@ static void check_json(const char *text, size_t len)
 {
     FUZZ_CHECK(text != NULL);
     json_error_t err;
-    json_t *doc = json_loadb(text, len, 0, &err);
+    json_t *doc = json_loadb(text, len, JSON_ALLOW_NUL, &err);
     FUZZ_CHECK(doc != NULL && json_is_object(doc));
     json_decref(doc);
 }

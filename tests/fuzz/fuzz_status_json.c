@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t len = 0;
         const char *text = genesis_result_data(res, &len);
         json_error_t err;
-        json_t *doc = json_loadb(text, len, 0, &err);
+        json_t *doc = json_loadb(text, len, JSON_ALLOW_NUL, &err);
         FUZZ_CHECK(doc != NULL && json_is_object(doc));
         json_decref(doc);
     } else {

@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *text = gw_event_json(type, payload, len, ctype, "ws-1", 7, &text_len);
     if (text != NULL) { /* NULL: a type that is not valid UTF-8 (refused upstream) */
         json_error_t err;
-        json_t *doc = json_loadb(text, text_len, 0, &err);
+        json_t *doc = json_loadb(text, text_len, JSON_ALLOW_NUL, &err);
         FUZZ_CHECK(doc != NULL && json_is_object(doc));
         FUZZ_CHECK(json_integer_value(json_object_get(doc, "seq")) == 7);
         json_decref(doc);
