@@ -35,7 +35,7 @@ static int check_version(uint32_t version, int *reason, char *why, size_t why_si
     if (version > GENESIS_PROTOCOL_VERSION) {
         char text[128];
         snprintf(text, sizeof(text), "protocol version %u is newer than this peer's %u", version,
-                 GENESIS_PROTOCOL_VERSION);
+                 (unsigned int)GENESIS_PROTOCOL_VERSION);
         return reject(GENESIS_FAILED_PRECONDITION, GENESIS_REASON_UNSUPPORTED_VERSION, reason, why,
                       why_size, text);
     }
