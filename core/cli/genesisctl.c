@@ -822,9 +822,8 @@ int main(int argc, char **argv)
             int by_signal = ws.signal_received != 0;
             pthread_mutex_unlock(&ws.lock);
             if (!by_signal)
-                /* NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread): SIGTERM is blocked
-                 * and awaited by that thread's sigwait: this wakes it, it kills nothing */
-                pthread_kill(sig_thread, SIGTERM);
+                /* SIGTERM is blocked and awaited by that thread's sigwait: this wakes it. */
+                pthread_kill(sig_thread, SIGTERM); /* NOLINT(bugprone-bad-signal-to-kill-thread) */
             pthread_join(sig_thread, NULL);
         }
         pthread_cond_destroy(&ws.cond);

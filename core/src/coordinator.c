@@ -582,8 +582,8 @@ int genesis_coordinator_stop(genesis_coordinator *co)
         gn_component *comp = all[i];
         if (gn_registry_remove(co->registry, comp->id, comp) == comp)
             gn_component_release(comp); /* the registry's reference */
+        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): reference counted, the snapshot's left */
         retire_component(comp);
-        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): reference counted, one left here */
         gn_component_release(comp); /* the snapshot's reference */
     }
     free(all);
