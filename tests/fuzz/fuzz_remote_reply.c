@@ -3,6 +3,7 @@
  * answers with the input bytes. The caller must get a result whose status and reason follow
  * from those bytes: the component's own code (within the gRPC range) and message when they
  * decode as a genesis.v1.Reply, else INTERNAL with the reason gn_reply_decode names. */
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@ static genesis_coordinator *coordinator;
 static nng_socket component;
 static nng_aio *component_aio;
 /* The reply of the current input (written before the request starts, read by the callback). */
+static pthread_mutex_t reply_lock = PTHREAD_MUTEX_INITIALIZER;
 static const uint8_t *reply_bytes;
 static size_t reply_len;
 
@@ -32,12 +34,12 @@ static void component_cb(void *arg)
     if (err == 0) {
         nng_msg *in = nng_aio_get_msg(component_aio);
         nng_msg *out = NULL;
-        if (in != NULL && nng_msg_alloc(&out, reply_len) == 0) {
-            if (reply_len > 0)
-                memcpy(nng_msg_body(out), reply_bytes, reply_len);
-            if (nng_sendmsg(component, out, 0) != 0)
-                nng_msg_free(out);
-        }
+        pthread_mutex_lock(&reply_lock);
+        if (in != NULL && nng_msg_alloc(&out, reply_len) == 0 && reply_len > 0)
+            memcpy(nng_msg_body(out), reply_bytes, reply_len);
+        pthread_mutex_unlock(&reply_lock);
+        if (out != NULL && nng_sendmsg(component, out, 0) != 0)
+            nng_msg_free(out);
         nng_msg_free(in);
     }
     nng_recv_aio(component, component_aio);
@@ -79,8 +81,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (coordinator == NULL)
         start();
+    pthread_mutex_lock(&reply_lock);
     reply_bytes = data;
     reply_len = size;
+    pthread_mutex_unlock(&reply_lock);
     genesis_call_options opts;
     genesis_call_options_init(&opts, GENESIS_CALL_OPTIONS_VERSION);
     opts.timeout_ms = 10000;
