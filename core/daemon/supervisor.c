@@ -511,6 +511,7 @@ static void schedule_restart(supervisor *s, child *c)
     }
     uint32_t delay = supervisor_backoff_ms(c->failed_starts, s->o.backoff_initial_ms,
                                            s->o.backoff_max_ms, next_random(s));
+    /* NOLINTNEXTLINE(clang-analyzer-core.DivideZero): ring_size >= 1 from child creation */
     c->restart_times[c->n_restart_times % c->ring_size] = now;
     c->n_restart_times++;
     c->restarts++;

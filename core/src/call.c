@@ -424,7 +424,8 @@ static void inproc_attempt(gn_rcall *rc, uint32_t try_ms)
                    "component %s: %u requests queued (warning level; the queue holds %u)", comp->id,
                    queued, rc->pol.max_queued);
     }
-    attempt_release(a); /* the starter's reference */
+    /* A reference count: the handler task's release above left the starter's. */
+    attempt_release(a); /* NOLINT(clang-analyzer-unix.Malloc): the starter's reference */
 }
 
 /* ---- attempts ------------------------------------------------------------------------- */

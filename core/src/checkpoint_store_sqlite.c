@@ -190,7 +190,9 @@ static int sqlite_latest(gn_ckpt_store *base, const char *component, uint64_t ol
         int64_t size = sqlite3_column_int64(st, 3);
         const void *blob = sqlite3_column_blob(st, 4);
         size_t len = (size_t)sqlite3_column_bytes(st, 4);
-        if (size < 0 || (size_t)size != len || gn_ckpt_checksum(gen, blob, len) != crc) {
+        /* Generations start at 1: a row below that was not written by this store. */
+        if (sqlite3_column_int64(st, 0) < 1 || size < 0 || (size_t)size != len ||
+            gn_ckpt_checksum(gen, blob, len) != crc) {
             /* Skip it loudly: an older good generation beats garbage. */
             if (corrupt != NULL)
                 (*corrupt)++;
@@ -227,9 +229,16 @@ static int sqlite_list(gn_ckpt_store *base, gn_ckpt_list_fn fn, void *arg, gn_ck
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = s->list;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        fn((const char *)sqlite3_column_text(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
-           sqlite3_column_int64(st, 2), (size_t)sqlite3_column_int64(st, 3), arg);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* A file another program wrote may hold rows without a name or generation: not
+         * checkpoints (latest never returns them either), so not listed. */
+        const char *component = (const char *)sqlite3_column_text(st, 0);
+        sqlite3_int64 generation = sqlite3_column_int64(st, 1);
+        sqlite3_int64 size = sqlite3_column_int64(st, 3);
+        if (component == NULL || generation < 1 || size < 0)
+            continue;
+        fn(component, (uint64_t)generation, sqlite3_column_int64(st, 2), (size_t)size, arg);
+    }
     int rv = rc == SQLITE_DONE ? GENESIS_OK : sql_fail(s, rc, "list", err);
     sqlite3_reset(st);
     return rv;

@@ -361,7 +361,17 @@ static void forward_done(int status, int reason, const char *why, gn_wire_reply 
     } else {
         size_t len = 0;
         const uint8_t *data = gn_payload_data(reply->payload, &len);
-        res = gn_result_new((int)reply->code, (int)reply->reason, reply->message, data, len,
+        int code = 0, why_reason = 0;
+        gn_reply_outcome(reply, &code, &why_reason);
+        /* A failure always says something: the component's words, or what it sent. */
+        char said[GN_MAX_ID_LEN + 96];
+        const char *message = reply->message;
+        if (code != GENESIS_OK && (message == NULL || message[0] == '\0')) {
+            snprintf(said, sizeof(said), "component '%s' replied %s without a message", f->comp->id,
+                     genesis_status_name(code));
+            message = said;
+        }
+        res = gn_result_new(code, why_reason, message, data, len,
                             gn_payload_content_type(reply->payload));
     }
     atomic_fetch_sub(&f->comp->remote->in_flight, 1);

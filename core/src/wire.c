@@ -35,7 +35,7 @@ static int check_version(uint32_t version, int *reason, char *why, size_t why_si
     if (version > GENESIS_PROTOCOL_VERSION) {
         char text[128];
         snprintf(text, sizeof(text), "protocol version %u is newer than this peer's %u", version,
-                 GENESIS_PROTOCOL_VERSION);
+                 (unsigned int)GENESIS_PROTOCOL_VERSION);
         return reject(GENESIS_FAILED_PRECONDITION, GENESIS_REASON_UNSUPPORTED_VERSION, reason, why,
                       why_size, text);
     }
@@ -118,6 +118,16 @@ int gn_reply_decode(const void *buf, size_t len, size_t max_size, gn_wire_reply 
     }
     *out = reply;
     return GENESIS_OK;
+}
+
+void gn_reply_outcome(const gn_wire_reply *reply, int *status, int *reason)
+{
+    *status = reply->code <= GENESIS_UNAUTHENTICATED ? (int)reply->code : GENESIS_UNKNOWN;
+    *reason = (int)reply->reason;
+    if (*status == GENESIS_OK)
+        *reason = GENESIS_REASON_NONE;
+    else if (*reason == GENESIS_REASON_NONE || reply->reason > INT32_MAX)
+        *reason = GENESIS_REASON_HANDLER_ERROR;
 }
 
 void gn_reply_free(gn_wire_reply *reply)

@@ -33,6 +33,11 @@ int gn_reply_decode(const void *buf, size_t len, size_t max_size, gn_wire_reply 
                     char *why, size_t why_size);
 void gn_reply_free(gn_wire_reply *reply);
 
+/* The status and reason a peer's reply stands for, kept within this library's contract
+ * whatever the peer sent: a code outside the gRPC range is UNKNOWN, a failure without a
+ * reason is HANDLER_ERROR (the peer's handler failed), a success carries no reason. */
+void gn_reply_outcome(const gn_wire_reply *reply, int *status, int *reason);
+
 /* Encode a reply. payload may be NULL; message may be NULL. */
 int gn_reply_encode(gn_wire_reply *reply, nng_msg **out);
 

@@ -106,7 +106,9 @@ int gw_parse_admin_args(const char *command, const char *component, const void *
     json_error_t err;
     json_t *doc = len > 0 ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &err) : json_object();
     if (doc == NULL || !json_is_object(doc)) {
-        if (doc == NULL)
+        if (doc == NULL && len == 0)
+            snprintf(why, why_size, "out of memory");
+        else if (doc == NULL)
             snprintf(why, why_size, "invalid JSON at line %d, column %d: %s", err.line, err.column,
                      err.text);
         else
