@@ -535,14 +535,22 @@ static void publish(nng_socket pub, const void *data, size_t len)
 
 /* A client subscribed to a bus whose publisher sends garbage, frames without a topic, topics
  * that lie about the event, and frames over the size limit: only the genuine events arrive. */
-static void test_hostile_bus_publisher(void **state)
+/* A publisher on the bus URL a client subscribes to, sending frames that do not decode, a
+ * topic that lies about the type, frames with no terminator and, with oversized, frames over
+ * the subscriber's size limit; good events among them still arrive and nothing else does. */
+static void hostile_bus(fixture *f, const char *listen_url, bool oversized)
 {
-    fixture *f = *state;
-    char url[256];
-    gt_ipc_url(url, sizeof(url), f->dir, "fake-bus");
     nng_socket pub;
+    nng_listener l;
     assert_int_equal(nng_pub0_open(&pub), 0);
-    assert_int_equal(nng_listen(pub, url, NULL, 0), 0);
+    assert_int_equal(nng_listen(pub, listen_url, &l, 0), 0);
+    char url[256];
+    int port = 0;
+    if (strncmp(listen_url, "tcp://", 6) == 0 &&
+        nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port) == 0)
+        snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
+    else
+        snprintf(url, sizeof(url), "%s", listen_url);
     genesis_client_options co;
     genesis_client_options_init(&co, GENESIS_CLIENT_OPTIONS_VERSION);
     co.max_message_size = MAX_MESSAGE;
@@ -571,11 +579,14 @@ static void test_hostile_bus_publisher(void **state)
     memset(big + 11, 0x0a, 4 * MAX_MESSAGE - 11);
     int64_t deadline = gt_now_ms() + GT_WAIT_MS;
     uint64_t seq = 0;
-    while (gt_counter_get(&r.good) < 5 && gt_now_ms() < deadline) {
+    for (unsigned round = 0; gt_counter_get(&r.good) < 5 && gt_now_ms() < deadline; round++) {
         publish(pub, garbage, sizeof(garbage) - 1);
         publish(pub, "no terminator at all", 20);
         publish(pub, nng_msg_body(evil), nng_msg_len(evil));
-        publish(pub, big, 4 * MAX_MESSAGE);
+        /* An oversized frame drops the connection, which the subscriber dials again: one
+         * every 20 rounds leaves time for good events to arrive in between. */
+        if (oversized && round % 20 == 0)
+            publish(pub, big, 4 * MAX_MESSAGE);
         ev.sequence = ++seq;
         assert_ok(gn_event_frame_encode(&ev, &good));
         publish(pub, nng_msg_body(good), nng_msg_len(good));
@@ -591,6 +602,23 @@ static void test_hostile_bus_publisher(void **state)
     pthread_mutex_destroy(&r.lock);
     nng_close(pub);
     assert_serves(f, "after-bus");
+}
+
+/* Over ipc, without oversized frames: NNG 1.5.2's ipc transport, refusing a frame over the
+ * receive limit, leaves its reaper waiting forever, so every later socket close in the
+ * process hangs (README, "Known limits of Debian's NNG 1.5.2"). */
+static void test_hostile_bus_publisher(void **state)
+{
+    fixture *f = *state;
+    char url[256];
+    gt_ipc_url(url, sizeof(url), f->dir, "fake-bus");
+    hostile_bus(f, url, false);
+}
+
+/* Over tcp, oversized frames too: the connection is dropped and dialed again. */
+static void test_hostile_bus_publisher_oversized_tcp(void **state)
+{
+    hostile_bus(*state, "tcp://127.0.0.1:0", true);
 }
 
 /* ---- connections: thousands idle, half-open handshakes -------------------------------------- */
@@ -686,6 +714,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest connections[] = {
         cmocka_unit_test_setup_teardown(test_component_oversized_reply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_bus_publisher, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_bus_publisher_oversized_tcp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_and_half_open_connections, setup, teardown),
     };
     if (argc > 1 && strcmp(argv[1], "--connection-faults") == 0)
