@@ -12,6 +12,7 @@
 #define MAX_WATCHED             4
 #define PROBE_TIMEOUT_MS        1000
 #define FAILURES_BEFORE_RESTART 2
+#define PROBE_RETRY_MS          1000 /* after a failed probe: confirm quickly */
 
 typedef struct watched {
     nng_socket sock;
@@ -21,7 +22,8 @@ typedef struct watched {
     char what[32];
     gn_probe_open_fn open_probe;
     int failures;
-    uint64_t accepted; /* connections the socket attached from this listener */
+    uint64_t accepted;      /* connections the socket attached from this listener */
+    uint64_t accepted_seen; /* accepted at the last round */
 } watched;
 
 struct gn_guard {
@@ -146,19 +148,33 @@ static void *guard_main(void *arg)
 {
     gn_guard *g = arg;
     pthread_mutex_lock(&g->lock);
+    uint32_t wait_ms = g->interval_ms;
     while (!g->stopping) {
         struct timespec until;
-        deadline_in(&until, g->interval_ms);
+        deadline_in(&until, wait_ms);
         while (!g->stopping && pthread_cond_timedwait(&g->cv, &g->lock, &until) != ETIMEDOUT) {
         }
+        bool suspect = false;
         for (int i = 0; i < g->n && !g->stopping; i++) {
             watched *w = &g->w[i];
+            /* A listener that accepted a connection since the last round is not wedged: no
+             * probe. Fewer probes matter beyond their cost: every probe closes a socket and
+             * two pipes, and each close is a chance for NNG 1.5.2's reaper to stall for good
+             * (nanomsg/nng#1543; README, Known limits). */
+            if (w->failures == 0 && w->accepted != w->accepted_seen) {
+                w->accepted_seen = w->accepted;
+                continue;
+            }
             if (probe(g, w)) {
                 w->failures = 0;
             } else if (++w->failures >= FAILURES_BEFORE_RESTART && !g->stopping) {
                 restart(g, w);
+            } else {
+                suspect = true;
             }
+            w->accepted_seen = w->accepted;
         }
+        wait_ms = suspect ? PROBE_RETRY_MS : g->interval_ms;
     }
     pthread_mutex_unlock(&g->lock);
     return NULL;

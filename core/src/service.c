@@ -32,7 +32,7 @@
 #define DEFAULT_EVENT_QUEUE        50u
 #define DEFAULT_HEARTBEAT_MS       100u
 #define UNREGISTER_WAIT_MS         1000u
-#define LISTENER_PROBE_INTERVAL_MS 1000u
+#define LISTENER_PROBE_INTERVAL_MS 3000u
 #define CHECKPOINT_OVERHEAD        512u   /* envelope bytes around a checkpoint's state */
 #define TLS_PROBE_MS               10000u /* connect's one handshake attempt, at most */
 
