@@ -149,9 +149,10 @@ void gw_ws_emit_failed(gw_gateway *gw, gw_item *item);
 /* Close every session (shutdown). */
 void gw_ws_close_all(gw_gateway *gw);
 
-/* Stack of the gateway's own threads (service, jobs): they run libwebsockets callbacks and
- * client calls with small frames; the 8 MiB default only costs address space. */
-#define GW_THREAD_STACK (256 * 1024)
+/* Stack of the gateway's own threads (service, jobs). Untouched stack pages cost address
+ * space, not RSS, so this is sized for the deepest frame chain they run: jansson parsing a
+ * body nested to its 2048-level limit (256 KiB overflowed under TSan, killing genesisd). */
+#define GW_THREAD_STACK (4 * 1024 * 1024)
 /* pthread_create with GW_THREAD_STACK and a name (for top -H, perf, gdb). */
 int gw_thread_start(pthread_t *t, void *(*fn)(void *), void *arg, const char *name);
 
