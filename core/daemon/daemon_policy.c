@@ -81,11 +81,12 @@ static int parse_assignment(const char *text, size_t *index, uint32_t *value, ch
 {
     const char *eq = strchr(text, '=');
     size_t len = eq != NULL ? (size_t)(eq - text) : 0;
-    size_t i;
-    for (i = 0; i < N_FIELDS; i++)
-        if (eq != NULL && strlen(fields[i].name) == len && strncmp(fields[i].name, text, len) == 0)
-            break;
-    if (i == N_FIELDS) {
+    size_t i = N_FIELDS;
+    if (eq != NULL)
+        for (i = 0; i < N_FIELDS; i++)
+            if (strlen(fields[i].name) == len && strncmp(fields[i].name, text, len) == 0)
+                break;
+    if (eq == NULL || i == N_FIELDS) {
         snprintf(why, why_size, "'%s': not FIELD=VALUE with a policy field (see genesisd --help)",
                  text);
         return -1;
@@ -226,6 +227,7 @@ int daemon_policies_apply(const daemon_policies *p, const daemon_policies *old,
             continue;
         const daemon_component_policy *before = daemon_policy_find(old, p->comps[k].id);
         genesis_policy was;
+        memset(&was, 0, sizeof(was));
         if (before != NULL)
             daemon_policy_effective(old, (size_t)(before - old->comps), &was);
         if (before == NULL || memcmp(&was, &eff, sizeof(eff)) != 0)

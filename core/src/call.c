@@ -289,10 +289,11 @@ static void attempt_release(gn_attempt *a)
 {
     if (atomic_fetch_sub(&a->refs, 1) != 1)
         return;
-    gn_rcall *rc = a->rc;
+    gn_rcall *rc = a->rc; /* NOLINT(clang-analyzer-unix.Malloc): the last reference was ours */
     if (a != &rc->first)
-        free(a);       /* also from inside its timer's callback: the timer thread is done with it */
-    rcall_release(rc); /* the embedded first attempt goes with the request */
+        free(a); /* NOLINT(clang-analyzer-unix.Malloc): the last reference; a retry's attempt */
+    /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): the embedded first attempt goes with rc */
+    rcall_release(rc);
 }
 
 /* The first of handler, timer and retirement to get here wins; the others are late. */
@@ -305,8 +306,8 @@ static bool attempt_finish(gn_attempt *a, genesis_result *res, int stage, bool f
     }
     /* A cancelled timer never fires: its reference is ours to drop (the caller holds another). */
     if (!from_timer && gn_deadline_cancel(a->rc->co->deadlines, &a->timer))
-        attempt_release(a);
-    attempt_done(a->rc, res, stage);
+        attempt_release(a);          /* the timer's reference: the caller still holds one */
+    attempt_done(a->rc, res, stage); /* NOLINT(clang-analyzer-unix.Malloc): reference counted */
     return true;
 }
 
@@ -397,11 +398,14 @@ static void inproc_attempt(gn_rcall *rc, uint32_t try_ms)
     if (!gn_deadline_arm(rc->co->deadlines, &a->timer, try_ms, on_attempt_timer)) {
         atomic_init(&a->refs, 1);
         attempt_release(a);
+        /* rc holds its own reference: the attempt's release cannot free it. */
+        /* NOLINTBEGIN(clang-analyzer-unix.Malloc) */
         attempt_done(rc,
                      gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY,
                                       "cannot start the per-try timer of '%s' to '%s'",
                                       rc->req.type, comp->id),
                      GN_ATTEMPT_REJECTED);
+        /* NOLINTEND(clang-analyzer-unix.Malloc) */
         return;
     }
     unsigned int queued = 0;

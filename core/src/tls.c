@@ -125,9 +125,9 @@ int gn_tls_new(gn_tls **out, const char *ca_file, const char *cert_file, const c
         rv = err == 0 ? GENESIS_OK
                       : gn_fail(GENESIS_RESOURCE_EXHAUSTED, "%s: TLS: %s", who, nng_strerror(err));
     }
-    if (rv == GENESIS_OK)
+    if (rv == GENESIS_OK && tls != NULL)
         rv = configure(tls->server, false, ca, cert, key, &files);
-    if (rv == GENESIS_OK)
+    if (rv == GENESIS_OK && tls != NULL)
         rv = configure(tls->client, true, ca, cert, key, &files);
     if (key != NULL)
         memset(key, 0, strlen(key)); /* do not leave the private key in freed memory */

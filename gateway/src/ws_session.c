@@ -175,6 +175,8 @@ static void session_closed(gw_gateway *gw, gw_conn *conn)
 static bool grow_ring(gw_gateway *gw, gw_conn *s)
 {
     unsigned int cap = s->ring_cap * 2 < gw->cfg.ws_queue ? s->ring_cap * 2 : gw->cfg.ws_queue;
+    if (cap <= s->ring_count) /* already at --ws-queue */
+        return false;
     gw_frame **ring = malloc(cap * sizeof(*ring));
     if (ring == NULL)
         return false;
