@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Round trips only without unknown fields: protobuf-c 1.4 keeps a field number 0 written
      * as a two-byte varint as unknown, then packs it in the one-byte form it refuses (found
      * by this target; harmless to Genesis, which never re-encodes a peer's message). */
-    if (ev->base.n_unknown_fields > 0) {
+    if (ev->base.n_unknown_fields > 0 ||
+        (ev->payload != NULL && ev->payload->base.n_unknown_fields > 0)) { /* nested too */
         gn_event_free(ev);
         return 0;
     }

@@ -63,6 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         route == GW_ROUTE_ADMIN_FAULT) {
         FUZZ_CHECK(n > 0 && strchr(id, '/') == NULL && strstr(path, id) != NULL);
         FUZZ_CHECK((gw_admin_command(route) != NULL) == (gw_route_is_admin(route) != 0));
+    } else if (route == GW_ROUTE_DASHBOARD) {
+        FUZZ_CHECK(strchr(id, '/') == NULL); /* "/" has no file name, /ui/{name} has one */
     } else {
         FUZZ_CHECK(n == 0);
     }
