@@ -12,28 +12,8 @@ static const struct {
     const char *name;
     size_t offset;
 } fields[] = {
-#define F(name)                                                                                    \
-    {                                                                                              \
-#name, offsetof(genesis_policy, name)                                                      \
-    }
-    F(per_try_timeout_ms),
-    F(max_attempts),
-    F(backoff_initial_ms),
-    F(backoff_multiplier_pct),
-    F(backoff_max_ms),
-    F(budget_max_tokens),
-    F(budget_token_ratio_pct),
-    F(breaker_failure_rate_pct),
-    F(breaker_window),
-    F(breaker_min_calls),
-    F(breaker_consecutive_failures),
-    F(breaker_slow_call_ms),
-    F(breaker_open_ms),
-    F(breaker_open_max_ms),
-    F(breaker_half_open_probes),
-    F(max_concurrency),
-    F(max_queued),
-    F(queue_warn),
+#define F(name) {#name, offsetof(genesis_policy, name)},
+    GENESIS_POLICY_FIELDS(F)
 #undef F
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))

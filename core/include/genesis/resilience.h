@@ -76,6 +76,29 @@ typedef struct genesis_policy {
     unsigned int queue_warn;      /* log a warning when the queue reaches it; default 40 */
 } genesis_policy;
 
+/* Every field of genesis_policy after version, by name, for code that reads or writes
+ * policies as FIELD=VALUE text (the admin "policy" command, genesisd --policy): X(name) is
+ * expanded once per field, in declaration order. All are 32-bit unsigned. */
+#define GENESIS_POLICY_FIELDS(X)                                                                   \
+    X(per_try_timeout_ms)                                                                          \
+    X(max_attempts)                                                                                \
+    X(backoff_initial_ms)                                                                          \
+    X(backoff_multiplier_pct)                                                                      \
+    X(backoff_max_ms)                                                                              \
+    X(budget_max_tokens)                                                                           \
+    X(budget_token_ratio_pct)                                                                      \
+    X(breaker_failure_rate_pct)                                                                    \
+    X(breaker_window)                                                                              \
+    X(breaker_min_calls)                                                                           \
+    X(breaker_consecutive_failures)                                                                \
+    X(breaker_slow_call_ms)                                                                        \
+    X(breaker_open_ms)                                                                             \
+    X(breaker_open_max_ms)                                                                         \
+    X(breaker_half_open_probes)                                                                    \
+    X(max_concurrency)                                                                             \
+    X(max_queued)                                                                                  \
+    X(queue_warn)
+
 /* Fill *policy with the built-in defaults above. GENESIS_INVALID_ARGUMENT when policy is NULL
  * or the version is unknown. */
 GENESIS_API int genesis_policy_init(genesis_policy *policy, unsigned int version);
