@@ -15,7 +15,7 @@
 #include <genesis/genesis.h>
 
 #include "bench_report.h"
-#include "breaker.h"
+#include "resilience/breaker.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define COUNT_MALLOC 0

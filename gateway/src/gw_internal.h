@@ -18,7 +18,7 @@
 #include "metrics.h"
 #include "xthread_queue.h"
 
-#define GENESIS_ID_MAX 128         /* longest component id (core/src/common.h) */
+#define GENESIS_ID_MAX 128         /* longest component id (core/src/base/common.h) */
 #define GW_WS_BATCH    (64 * 1024) /* bytes of queued frames written to a session at once */
 
 /* An HTTP transaction waiting for the coordinator. The completion item refers to it; the

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "checkpoint_store.h"
+#include "checkpoint/checkpoint_store.h"
 #include "fuzz_target.h"
 #include "genesis/status.h"
 

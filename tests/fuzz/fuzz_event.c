@@ -6,7 +6,7 @@
 
 #include "fuzz_target.h"
 #include "genesis/status.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 #define MAX_MESSAGE (64u * 1024u)
 

@@ -17,7 +17,7 @@
 
 #include "fuzz_target.h"
 #include "genesis/genesis.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 #define MAX_MESSAGE   (64u * 1024u)
 #define COMPONENT_URL "inproc://genesis-fuzz-front-door-component"

@@ -10,9 +10,9 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 
-#include "coordinator_impl.h"
+#include "coordinator/coordinator_impl.h"
 #include "fuzz_target.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 #define MAX_MESSAGE   (64u * 1024u)
 #define COMPONENT_URL "inproc://genesis-fuzz-remote-reply"

@@ -6,7 +6,7 @@
 
 #include "fuzz_target.h"
 #include "genesis/genesis.h"
-#include "status_json.h"
+#include "coordinator/status_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "checkpoint_store.h"
-#include "coordinator_impl.h"
+#include "checkpoint/checkpoint_store.h"
+#include "coordinator/coordinator_impl.h"
 #include "fuzz_target.h"
 #include "genesis/genesis.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 static const char *root;
 

@@ -27,7 +27,7 @@
 #include "gt_assert.h"
 #include "gt_tempdir.h"
 #include "gt_wait.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 #define MAX_MESSAGE (16u * 1024u)
 

@@ -31,13 +31,13 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
-#include "checkpoint_store.h"
+#include "checkpoint/checkpoint_store.h"
 #include "genesis/genesis.h"
 #include "gt_assert.h"
 #include "gt_process.h"
 #include "gt_tempdir.h"
 #include "gt_wait.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 #define URL_SIZE 256
 

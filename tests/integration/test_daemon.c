@@ -14,7 +14,7 @@
 #include "gt_process.h"
 #include "gt_tempdir.h"
 #include "gt_wait.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 #if !defined(GENESISD_PATH) || !defined(GENESISCTL_PATH) || !defined(NNGCAT_PATH)
 #error "GENESISD_PATH, GENESISCTL_PATH and NNGCAT_PATH must be defined by the build"

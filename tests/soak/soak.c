@@ -39,7 +39,7 @@
 
 #include <jansson.h>
 
-#include "checkpoint_store.h"
+#include "checkpoint/checkpoint_store.h"
 #include "genesis/genesis.h"
 #include "gt_assert.h"
 #include "gt_process.h"

@@ -1,0 +1,264 @@
+/* The status report: built from the coordinator's counters and registry as a protobuf
+ * StatusReport (the front door's reply) and rendered as JSON (genesis_*_status). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/checkpoint_json.h"
+#include "coordinator/coordinator_impl.h"
+#include "genesis/version.h"
+#include "coordinator/recovery_hooks.h"
+
+#define MAX_URLS_SHOWN 64u
+
+static int by_id(const void *a, const void *b)
+{
+    const gn_component *x = *(const gn_component *const *)a;
+    const gn_component *y = *(const gn_component *const *)b;
+    return strcmp(x->id, y->id);
+}
+
+/* The reasons with a non-zero count, as ReasonCount entries (names are static strings). */
+static void fill_reasons(gn_component *comp, Genesis__V1__ComponentStatus *cs)
+{
+    size_t n = 0;
+    for (unsigned int r = 0; r < GENESIS_REASON_SLOTS; r++)
+        n += atomic_load(&comp->n_by_reason[r]) > 0;
+    if (n == 0)
+        return;
+    cs->failures_by_reason = calloc(n, sizeof(*cs->failures_by_reason));
+    Genesis__V1__ReasonCount *items = calloc(n, sizeof(*items));
+    if (cs->failures_by_reason == NULL || items == NULL) {
+        free(cs->failures_by_reason);
+        free(items);
+        cs->failures_by_reason = NULL;
+        return;
+    }
+    for (unsigned int r = 0; r < GENESIS_REASON_SLOTS && cs->n_failures_by_reason < n; r++) {
+        uint64_t count = atomic_load(&comp->n_by_reason[r]);
+        if (count == 0)
+            continue;
+        Genesis__V1__ReasonCount *rc = &items[cs->n_failures_by_reason];
+        genesis__v1__reason_count__init(rc);
+        rc->reason = (char *)genesis_reason_name((int)r);
+        rc->count = count;
+        cs->failures_by_reason[cs->n_failures_by_reason++] = rc;
+    }
+}
+
+static void fill_resilience(gn_component *comp, Genesis__V1__ComponentStatus *cs)
+{
+    genesis_component_stats s = {.version = GENESIS_COMPONENT_STATS_VERSION};
+    gn_component_stats_fill(comp, &s);
+    cs->health = (char *)(s.healthy ? "UP" : "DOWN");
+    cs->ready = s.ready != 0;
+    cs->breaker = (char *)genesis_breaker_state_name(s.breaker_state);
+    cs->in_flight = s.in_flight;
+    cs->queued = s.queued;
+    cs->succeeded = s.succeeded;
+    cs->attempts = s.attempts;
+    cs->retries = s.retries;
+    cs->fail_fast = s.fail_fast;
+    cs->breaker_opens = s.breaker_opens;
+    cs->breaker_transitions = s.breaker_transitions;
+    cs->budget_denied = s.budget_denied;
+    cs->latency_p50_us = s.latency_p50_us;
+    cs->latency_p90_us = s.latency_p90_us;
+    cs->latency_p99_us = s.latency_p99_us;
+    cs->latency_max_us = s.latency_max_us;
+    cs->latency_count = s.latency_count;
+    fill_reasons(comp, cs);
+}
+
+int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *r)
+{
+    genesis__v1__status_report__init(r);
+    pthread_mutex_lock(&co->mode_lock);
+    r->mode = (char *)genesis_mode_name(co->mode.current);
+    r->mode_forced = co->mode.forced != GENESIS_MODE_AUTO;
+    pthread_mutex_unlock(&co->mode_lock);
+    r->mode_changes = atomic_load(&co->n_mode_changes);
+    r->retries = atomic_load(&co->n_retries);
+    r->version = (char *)GENESIS_VERSION_STRING;
+    r->uptime_ms = (uint64_t)(gn_now_ms() - co->started_ms);
+    r->requests = atomic_load(&co->n_requests);
+    r->succeeded = atomic_load(&co->n_succeeded);
+    r->failed = atomic_load(&co->n_failed);
+    r->timed_out = atomic_load(&co->n_timed_out);
+    r->rejected = atomic_load(&co->n_rejected);
+    r->listener_restarts = atomic_load(&co->n_listener_restarts);
+    r->events_emitted = atomic_load(&co->n_events_emitted);
+    r->events_delivered = atomic_load(&co->n_events_delivered);
+    r->events_dropped = atomic_load(&co->n_events_dropped);
+    r->events_published = atomic_load(&co->n_events_published);
+    r->malformed = atomic_load(&co->n_malformed);
+    r->front_door_url = co->front_door_url;
+    r->event_bus_url = co->event_bus_url;
+
+    size_t cap = gn_registry_count(co->registry) + 16;
+    gn_component **comps = malloc(cap * sizeof(*comps));
+    if (comps == NULL)
+        return GENESIS_RESOURCE_EXHAUSTED;
+    size_t n = gn_registry_snapshot(co->registry, (void **)comps, cap);
+    qsort(comps, n, sizeof(*comps), by_id);
+    r->components = calloc(n > 0 ? n : 1, sizeof(*r->components));
+    if (r->components == NULL) {
+        for (size_t i = 0; i < n; i++)
+            gn_component_release(comps[i]);
+        free(comps);
+        return GENESIS_RESOURCE_EXHAUSTED;
+    }
+    for (size_t i = 0; i < n; i++) {
+        gn_component *comp = comps[i];
+        Genesis__V1__ComponentStatus *cs = malloc(sizeof(*cs));
+        if (cs == NULL) {
+            gn_component_release(comp);
+            continue;
+        }
+        genesis__v1__component_status__init(cs);
+        cs->id = gn_strdup(comp->id);
+        cs->remote = comp->kind == GN_REMOTE;
+        cs->requests = atomic_load(&comp->n_requests);
+        cs->failures = atomic_load(&comp->n_failures);
+        cs->events_delivered = atomic_load(&comp->n_events_delivered);
+        cs->events_dropped = atomic_load(&comp->n_events_dropped);
+        if (comp->kind == GN_REMOTE) {
+            cs->urls = calloc(MAX_URLS_SHOWN, sizeof(*cs->urls));
+            if (cs->urls != NULL)
+                cs->n_urls = gn_remote_describe(comp, cs->urls, MAX_URLS_SHOWN);
+            cs->instances = (uint32_t)cs->n_urls;
+        }
+        fill_resilience(comp, cs);
+        if (strcmp(cs->health, "UP") != 0)
+            r->unhealthy++;
+        gn_checkpoint_component_status(co, comp->id, cs);
+        r->components[r->n_components++] = cs;
+        gn_component_release(comp);
+    }
+    free(comps);
+    gn_checkpoint_report_status(co, r);
+    gn_children_status(co, r);
+    return GENESIS_OK;
+}
+
+void gn_status_report_clear(Genesis__V1__StatusReport *r)
+{
+    gn_checkpoint_status_clear(r);
+    gn_children_status_clear(r);
+    for (size_t i = 0; i < r->n_components; i++) {
+        Genesis__V1__ComponentStatus *cs = r->components[i];
+        for (size_t u = 0; u < cs->n_urls; u++)
+            free(cs->urls[u]);
+        free(cs->urls);
+        if (cs->n_failures_by_reason > 0)
+            free(cs->failures_by_reason[0]); /* one array of items */
+        free(cs->failures_by_reason);
+        free(cs->id);
+        free(cs);
+    }
+    free(r->components);
+    r->components = NULL;
+    r->n_components = 0;
+}
+
+static const char *str(const char *s)
+{
+    return s != NULL ? s : "";
+}
+
+genesis_result *gn_status_report_json(const Genesis__V1__StatusReport *r)
+{
+    json_t *doc = json_object();
+    json_t *stats = json_object();
+    json_t *comps = json_array();
+    if (doc == NULL || stats == NULL || comps == NULL) {
+        json_decref(doc);
+        json_decref(stats);
+        json_decref(comps);
+        return NULL;
+    }
+    json_object_set_new(doc, "mode", json_string(str(r->mode)));
+    json_object_set_new(doc, "version", json_string(str(r->version)));
+    json_object_set_new(doc, "uptime_ms", json_integer((json_int_t)r->uptime_ms));
+    json_object_set_new(doc, "front_door_url", json_string(str(r->front_door_url)));
+    json_object_set_new(doc, "event_bus_url", json_string(str(r->event_bus_url)));
+#define COUNTER(obj, name, value) json_object_set_new(obj, name, json_integer((json_int_t)(value)))
+    COUNTER(stats, "requests", r->requests);
+    COUNTER(stats, "succeeded", r->succeeded);
+    COUNTER(stats, "failed", r->failed);
+    COUNTER(stats, "timed_out", r->timed_out);
+    COUNTER(stats, "rejected", r->rejected);
+    COUNTER(stats, "events_emitted", r->events_emitted);
+    COUNTER(stats, "events_delivered", r->events_delivered);
+    COUNTER(stats, "events_dropped", r->events_dropped);
+    COUNTER(stats, "events_published", r->events_published);
+    COUNTER(stats, "malformed", r->malformed);
+    COUNTER(stats, "listener_restarts", r->listener_restarts);
+    COUNTER(stats, "retries", r->retries);
+    COUNTER(stats, "mode_changes", r->mode_changes);
+    json_object_set_new(doc, "stats", stats);
+    json_object_set_new(doc, "mode_forced", json_boolean(r->mode_forced));
+    COUNTER(doc, "unhealthy", r->unhealthy);
+    for (size_t i = 0; i < r->n_components; i++) {
+        const Genesis__V1__ComponentStatus *cs = r->components[i];
+        json_t *c = json_object();
+        json_t *urls = json_array();
+        if (c == NULL || urls == NULL) {
+            json_decref(c);
+            json_decref(urls);
+            continue;
+        }
+        json_object_set_new(c, "id", json_string(str(cs->id)));
+        json_object_set_new(c, "remote", json_boolean(cs->remote));
+        json_object_set_new(c, "health", json_string(str(cs->health)));
+        COUNTER(c, "in_flight", cs->in_flight);
+        COUNTER(c, "queued", cs->queued);
+        COUNTER(c, "requests", cs->requests);
+        COUNTER(c, "failures", cs->failures);
+        COUNTER(c, "events_delivered", cs->events_delivered);
+        COUNTER(c, "events_dropped", cs->events_dropped);
+        COUNTER(c, "instances", cs->instances);
+        json_object_set_new(c, "ready", json_boolean(cs->ready));
+        json_object_set_new(c, "breaker", json_string(str(cs->breaker)));
+        COUNTER(c, "succeeded", cs->succeeded);
+        COUNTER(c, "attempts", cs->attempts);
+        COUNTER(c, "retries", cs->retries);
+        COUNTER(c, "fail_fast", cs->fail_fast);
+        COUNTER(c, "breaker_opens", cs->breaker_opens);
+        COUNTER(c, "breaker_transitions", cs->breaker_transitions);
+        COUNTER(c, "budget_denied", cs->budget_denied);
+        json_t *lat = json_object(), *reasons = json_object();
+        if (lat != NULL) {
+            COUNTER(lat, "count", cs->latency_count);
+            COUNTER(lat, "p50", cs->latency_p50_us);
+            COUNTER(lat, "p90", cs->latency_p90_us);
+            COUNTER(lat, "p99", cs->latency_p99_us);
+            COUNTER(lat, "max", cs->latency_max_us);
+            json_object_set_new(c, "latency_us", lat);
+        }
+        if (reasons != NULL) {
+            for (size_t k = 0; k < cs->n_failures_by_reason; k++)
+                COUNTER(reasons, str(cs->failures_by_reason[k]->reason),
+                        cs->failures_by_reason[k]->count);
+            json_object_set_new(c, "failures_by_reason", reasons);
+        }
+        for (size_t u = 0; u < cs->n_urls; u++)
+            json_array_append_new(urls, json_string(str(cs->urls[u])));
+        json_object_set_new(c, "urls", urls);
+        gn_checkpoint_json_component(cs, c);
+        json_array_append_new(comps, c);
+    }
+#undef COUNTER
+    json_object_set_new(doc, "components", comps);
+    gn_checkpoint_json_report(r, doc);
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    if (text == NULL)
+        return NULL;
+    genesis_result *res = gn_result_new(GENESIS_OK, GENESIS_REASON_NONE, NULL, text, strlen(text),
+                                        "application/json");
+    free(text);
+    return res;
+}
