@@ -46,7 +46,8 @@ typedef struct behaviour {
     atomic_int returned;    /* handler calls that returned */
     atomic_int fail_status; /* 0: succeed */
     atomic_uint last_remaining_ms;
-    gt_gate *block; /* non-NULL: wait on it */
+    atomic_int advance_ms; /* the handler takes this long on the injected clock */
+    gt_gate *block;        /* non-NULL: wait on it */
 } behaviour;
 
 static void on_request(const genesis_request *req, genesis_reply *reply, void *arg)
@@ -56,6 +57,7 @@ static void on_request(const genesis_request *req, genesis_reply *reply, void *a
     atomic_store(&b->last_remaining_ms, genesis_request_remaining_ms(req));
     if (b->block != NULL)
         gt_gate_wait(b->block, 5000);
+    atomic_fetch_add(&fake_now, atomic_load(&b->advance_ms));
     int status = atomic_load(&b->fail_status);
     if (status != 0)
         genesis_reply_error(reply, status, "told to fail");
@@ -295,6 +297,7 @@ static void test_hung_component_is_bounded_by_its_bulkhead(void **state)
     gt_counter_destroy(&ac.done);
     assert_ok(genesis_coordinator_set_policy(e->c, "a", NULL));
     assert_ok(genesis_coordinator_breaker_set(e->c, "a", GENESIS_BREAKER_CLOSED));
+    settle_mode(e);
 }
 
 static bool mode_is_emergency(void *arg)
@@ -345,6 +348,52 @@ static void test_modes_follow_health_and_shed_by_criticality(void **state)
     assert_int_equal(genesis_coordinator_mode(e->c), GENESIS_MODE_EMERGENCY); /* holding */
     atomic_fetch_add(&fake_now, 1000);
     assert_true(gt_wait_until(mode_is_normal, e->c, 2000));
+}
+
+static bool breaker_not_open(void *arg)
+{
+    env *e = arg;
+    return stats_of(e, "a").breaker_state != GENESIS_BREAKER_OPEN;
+}
+
+static void test_open_time_ends_for_an_idle_component(void **state)
+{
+    env *e = *state;
+    atomic_store(&e->a.fail_status, GENESIS_INTERNAL);
+    for (int i = 0; i < 3; i++) {
+        genesis_result *res = call(e, "a", "work", GENESIS_CRITICALITY_DEFAULT, 0, 0);
+        genesis_result_free(res);
+    }
+    assert_int_equal(stats_of(e, "a").breaker_state, GENESIS_BREAKER_OPEN);
+    atomic_store(&e->a.fail_status, 0);
+    /* No request comes; the open time passes on the injected clock; the health tick ends it. */
+    atomic_fetch_add(&fake_now, 10000);
+    assert_true(gt_wait_until(breaker_not_open, e, GT_WAIT_MS));
+    assert_ok(genesis_coordinator_breaker_set(e->c, "a", GENESIS_BREAKER_CLOSED));
+    settle_mode(e);
+}
+
+static void test_slow_calls_are_timed_on_the_injected_clock(void **state)
+{
+    env *e = *state;
+    genesis_policy p = fast_policy();
+    p.breaker_consecutive_failures = 0;
+    p.breaker_window = 2;
+    p.breaker_min_calls = 2;
+    p.breaker_failure_rate_pct = 100;
+    p.breaker_slow_call_ms = 100;
+    assert_ok(genesis_coordinator_set_policy(e->c, "c", &p));
+    atomic_store(&e->c3.advance_ms, 250); /* each call takes 250 ms of injected time */
+    for (int i = 0; i < 2; i++) {
+        genesis_result *res = call(e, "c", "work", GENESIS_CRITICALITY_DEFAULT, 0, 0);
+        assert_result_ok(res);
+        genesis_result_free(res);
+    }
+    assert_int_equal(stats_of(e, "c").breaker_state, GENESIS_BREAKER_OPEN);
+    atomic_store(&e->c3.advance_ms, 0);
+    assert_ok(genesis_coordinator_set_policy(e->c, "c", NULL));
+    assert_ok(genesis_coordinator_breaker_set(e->c, "c", GENESIS_BREAKER_CLOSED));
+    settle_mode(e);
 }
 
 static void test_policy_change_keeps_breaker_state(void **state)
@@ -546,6 +595,8 @@ int main(void)
         cmocka_unit_test(test_hung_component_is_bounded_by_its_bulkhead),
         cmocka_unit_test(test_modes_follow_health_and_shed_by_criticality),
         cmocka_unit_test(test_policy_change_keeps_breaker_state),
+        cmocka_unit_test(test_open_time_ends_for_an_idle_component),
+        cmocka_unit_test(test_slow_calls_are_timed_on_the_injected_clock),
         cmocka_unit_test(test_crashed_in_process_component_comes_back_from_its_checkpoint),
         cmocka_unit_test(test_remote_breaker_half_opens_when_a_crashed_component_comes_back),
     };

@@ -45,9 +45,9 @@ typedef struct gn_rcall {
     int64_t deadline_ms; /* gn_now_ms clock */
     unsigned int attempts;
     bool idempotent;
-    bool attempted; /* some attempt produced an outcome (not only rejections) */
-    uint64_t lease; /* the current attempt's breaker probe lease */
-    uint64_t attempt_started_us;
+    bool attempted;             /* some attempt produced an outcome (not only rejections) */
+    uint64_t lease;             /* the current attempt's breaker probe lease */
+    int64_t attempt_started_ms; /* gn_clock: slow calls are timed on the injectable clock */
     genesis_result *last_failure;
     nng_aio *backoff;
     bool first_used;            /* first is taken: later in-process attempts are allocated */
@@ -271,7 +271,7 @@ static void attempt_done(void *arg, genesis_result *res, int stage)
     int status = genesis_result_status(res);
     bool failed = is_component_failure(status);
     uint32_t slow = rc->pol.breaker_slow_call_ms;
-    bool slow_call = !failed && slow > 0 && now_us() - rc->attempt_started_us >= slow * 1000ull;
+    bool slow_call = !failed && slow > 0 && gn_clock(co) - rc->attempt_started_ms >= (int64_t)slow;
     gn_breaker_transition t;
     gn_breaker_record(&comp->breaker, &rc->pol, rc->lease, failed || slow_call, gn_clock(co), &t);
     gn_breaker_publish(comp, &t);
@@ -481,7 +481,7 @@ static void rcall_next(gn_rcall *rc)
         atomic_fetch_add(&comp->n_retries, 1);
         atomic_fetch_add(&co->n_retries, 1);
     }
-    rc->attempt_started_us = now_us();
+    rc->attempt_started_ms = gn_clock(rc->co);
     if (comp->kind == GN_REMOTE)
         gn_remote_attempt(co, comp, &rc->req, try_ms, rc->attempts, rc->idempotent,
                           rc->pol.max_concurrency + rc->pol.max_queued, attempt_done, rc);

@@ -129,8 +129,30 @@ static void count_health(genesis_coordinator *co, unsigned int *unhealthy, unsig
     free(all);
 }
 
+/* Open times that ran out move their breakers to HALF_OPEN without waiting for a request. */
+static void tick_breakers(genesis_coordinator *co)
+{
+    size_t cap = gn_registry_count(co->registry) + 16;
+    void **all = malloc(cap * sizeof(*all));
+    if (all == NULL)
+        return;
+    size_t n = gn_registry_snapshot(co->registry, all, cap);
+    int64_t now = gn_clock(co);
+    for (size_t i = 0; i < n; i++) {
+        gn_component *comp = all[i];
+        genesis_policy p;
+        gn_component_policy(comp, &p);
+        gn_breaker_transition t;
+        gn_breaker_tick(&comp->breaker, &p, now, &t);
+        gn_breaker_publish(comp, &t);
+        gn_component_release(comp);
+    }
+    free(all);
+}
+
 void gn_mode_tick(genesis_coordinator *co)
 {
+    tick_breakers(co);
     unsigned int unhealthy, total;
     count_health(co, &unhealthy, &total);
     pthread_mutex_lock(&co->mode_lock);

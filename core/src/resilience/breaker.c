@@ -18,6 +18,41 @@ static void window_clear(gn_breaker *b)
     b->window_pos = b->window_n = b->window_failures = 0;
 }
 
+static bool ring_bit(const uint64_t *ring, unsigned int i)
+{
+    return (ring[i / 64] >> (i % 64)) & 1u;
+}
+
+static void ring_put(uint64_t *ring, unsigned int i, bool v)
+{
+    uint64_t bit = 1ull << (i % 64);
+    if (v)
+        ring[i / 64] |= bit;
+    else
+        ring[i / 64] &= ~bit;
+}
+
+/* The window size changed (a policy change): keep the newest min(n, size) outcomes, oldest
+ * first, with their failures counted, so neither growing nor shrinking loses or double
+ * counts what was recorded. */
+static void window_resize(gn_breaker *b, unsigned int size)
+{
+    unsigned int old = b->window_size, n = b->window_n;
+    uint64_t out[GN_BREAKER_MAX_WINDOW / 64] = {0};
+    unsigned int keep = n < size ? n : size, failures = 0;
+    for (unsigned int k = 0; k < keep; k++) {
+        unsigned int from = (b->window_pos + old - keep + k) % old;
+        bool failed = ring_bit(b->ring, from);
+        ring_put(out, k, failed);
+        failures += failed;
+    }
+    memcpy(b->ring, out, sizeof(out));
+    b->window_n = keep;
+    b->window_failures = failures;
+    b->window_pos = keep % size;
+    b->window_size = size;
+}
+
 static void set_state(gn_breaker *b, int to, gn_breaker_transition *t, const char *cause,
                       uint32_t open_ms)
 {
@@ -29,6 +64,22 @@ static void set_state(gn_breaker *b, int to, gn_breaker_transition *t, const cha
     atomic_fetch_add(&b->n_transitions, 1);
     if (to == GENESIS_BREAKER_OPEN)
         atomic_fetch_add(&b->n_opens, 1);
+}
+
+int64_t gn_time_after(int64_t now, uint64_t ms)
+{
+    if (ms > (uint64_t)INT64_MAX || now > INT64_MAX - (int64_t)ms)
+        return INT64_MAX;
+    return now + (int64_t)ms;
+}
+
+/* until - now in ms, clamped to 0..UINT32_MAX (no overflow for any pair). */
+static uint32_t ms_left(int64_t until, int64_t now)
+{
+    if (until <= now)
+        return 0;
+    uint64_t left = (uint64_t)until - (uint64_t)now;
+    return left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
 }
 
 static uint32_t open_time(const genesis_policy *p, unsigned int level)
@@ -49,7 +100,7 @@ static void trip(gn_breaker *b, const genesis_policy *p, int64_t now, bool from_
     else if (!from_closed || b->level > 0)
         b->level += b->level < 16 ? 1 : 0;
     uint32_t ms = open_time(p, b->level);
-    atomic_store(&b->open_until_ms, now + ms);
+    atomic_store(&b->open_until_ms, gn_time_after(now, ms));
     b->n_leases = b->probe_successes = 0;
     b->consecutive = 0;
     window_clear(b);
@@ -112,7 +163,7 @@ bool gn_breaker_rejects(gn_breaker *b, int64_t now, uint32_t *retry_in_ms)
     if (now >= until)
         return false; /* a probe is due: admission decides */
     atomic_fetch_add(&b->n_fail_fast, 1);
-    *retry_in_ms = (uint32_t)(until - now);
+    *retry_in_ms = ms_left(until, now);
     return true;
 }
 
@@ -133,7 +184,7 @@ bool gn_breaker_admit(gn_breaker *b, const genesis_policy *p, int64_t now, uint3
         int64_t until = atomic_load(&b->open_until_ms);
         if (now < until) {
             atomic_fetch_add(&b->n_fail_fast, 1);
-            *retry_in_ms = (uint32_t)(until - now);
+            *retry_in_ms = ms_left(until, now);
             return false;
         }
     }
@@ -159,7 +210,7 @@ bool gn_breaker_admit(gn_breaker *b, const genesis_policy *p, int64_t now, uint3
         if (b->n_leases + b->probe_successes < probes) {
             *lease = b->next_lease++;
             b->leases[b->n_leases].id = *lease;
-            b->leases[b->n_leases].expires_ms = now + lease_ms;
+            b->leases[b->n_leases].expires_ms = gn_time_after(now, lease_ms);
             b->n_leases++;
             admitted = true;
         }
@@ -168,8 +219,7 @@ bool gn_breaker_admit(gn_breaker *b, const genesis_policy *p, int64_t now, uint3
     if (!admitted) {
         atomic_fetch_add(&b->n_fail_fast, 1);
         if (state == GENESIS_BREAKER_OPEN) {
-            int64_t left = atomic_load(&b->open_until_ms) - now;
-            *retry_in_ms = left > 0 ? (uint32_t)left : 0;
+            *retry_in_ms = ms_left(atomic_load(&b->open_until_ms), now);
         }
     }
     return admitted;
@@ -221,23 +271,17 @@ void gn_breaker_record(gn_breaker *b, const genesis_policy *p, uint64_t lease, b
             window = GN_BREAKER_MAX_WINDOW;
         if (window == 0)
             window = 1;
-        /* A smaller window after a policy change: start the ring over. */
-        if (b->window_n > window || b->window_pos >= window)
-            window_clear(b);
+        if (b->window_size != window)
+            window_resize(b, window);
         unsigned int pos = b->window_pos;
-        uint64_t bit = 1ull << (pos % 64);
         if (b->window_n == window) {
-            if (b->ring[pos / 64] & bit)
+            if (ring_bit(b->ring, pos))
                 b->window_failures--;
         } else {
             b->window_n++;
         }
-        if (failed) {
-            b->ring[pos / 64] |= bit;
-            b->window_failures++;
-        } else {
-            b->ring[pos / 64] &= ~bit;
-        }
+        ring_put(b->ring, pos, failed);
+        b->window_failures += failed;
         b->window_pos = (pos + 1) % window;
         unsigned int rate = p->breaker_failure_rate_pct;
         if (rate > 0 && b->window_n >= p->breaker_min_calls &&
@@ -263,6 +307,20 @@ void gn_breaker_request_done(gn_breaker *b, const genesis_policy *p, bool failed
         unsigned int n = p->breaker_consecutive_failures;
         if (n > 0 && b->consecutive >= n)
             trip(b, p, now, true, "consecutive requests failed after their retries", t);
+    }
+    pthread_mutex_unlock(&b->lock);
+}
+
+void gn_breaker_tick(gn_breaker *b, const genesis_policy *p, int64_t now, gn_breaker_transition *t)
+{
+    (void)p;
+    note(t, 0, 0, NULL, 0);
+    if (atomic_load(&b->state) != GENESIS_BREAKER_OPEN || now < atomic_load(&b->open_until_ms))
+        return;
+    pthread_mutex_lock(&b->lock);
+    if (atomic_load(&b->state) == GENESIS_BREAKER_OPEN && now >= atomic_load(&b->open_until_ms)) {
+        b->n_leases = b->probe_successes = 0;
+        set_state(b, GENESIS_BREAKER_HALF_OPEN, t, "open time elapsed", 0);
     }
     pthread_mutex_unlock(&b->lock);
 }

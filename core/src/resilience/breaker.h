@@ -31,6 +31,7 @@ typedef struct gn_breaker {
 
     /* count window of attempt outcomes (1 = failure), a ring of bits */
     uint64_t ring[GN_BREAKER_MAX_WINDOW / 64];
+    unsigned int window_size; /* the size the ring is laid out for (policy changes move it) */
     unsigned int window_pos, window_n, window_failures;
     /* requests in a row that failed after their retries; written under the lock, read without
      * it by a success that finds nothing to reset */
@@ -84,6 +85,14 @@ void gn_breaker_recovered(gn_breaker *b, int64_t now_ms, gn_breaker_transition *
 int gn_breaker_force(gn_breaker *b, int state, int64_t now_ms, gn_breaker_transition *t);
 
 int gn_breaker_state(gn_breaker *b);
+
+/* Periodic (the coordinator's health tick): OPEN whose open time ran out -> HALF_OPEN even
+ * when no request comes, so an idle component's breaker does not stay OPEN for ever. */
+void gn_breaker_tick(gn_breaker *b, const genesis_policy *p, int64_t now_ms,
+                     gn_breaker_transition *t);
+
+/* now + ms, saturating at INT64_MAX (an injected clock may run near it). */
+int64_t gn_time_after(int64_t now_ms, uint64_t ms);
 
 /* True when the breaker waits for a probe (OPEN past its open time, or HALF_OPEN with a free
  * probe slot): a degradation mode lets such a request through, or a breaker whose component

@@ -309,6 +309,96 @@ static void test_thirty_percent_random_failures_never_trip_the_defaults(void **s
     gn_breaker_destroy(&b);
 }
 
+/* Records n outcomes (failed or not) through a closed breaker. */
+static void record_n(gn_breaker *b, const genesis_policy *p, int n, bool failed)
+{
+    for (int i = 0; i < n; i++)
+        assert_true(attempt(b, p, 1, failed, NULL));
+}
+
+static void test_growing_the_window_keeps_exact_counts(void **state)
+{
+    (void)state;
+    genesis_policy p = policy();
+    p.breaker_consecutive_failures = 0;
+    p.breaker_window = 10;
+    p.breaker_min_calls = 10;
+    p.breaker_failure_rate_pct = 50;
+    gn_breaker b;
+    gn_breaker_init(&b, 0);
+    record_n(&b, &p, 6, false);
+    record_n(&b, &p, 4, true); /* 4 of 10 */
+    p.breaker_window = 30;
+    p.breaker_min_calls = 30;
+    record_n(&b, &p, 20, false); /* 4 of 30: the ring now holds 30 outcomes */
+    assert_int_equal(b.window_n, 30);
+    assert_int_equal(b.window_failures, 4);
+    /* 6 more failures push the 6 oldest (successes) out: 10 of 30 = 33 %, under 50 %. */
+    record_n(&b, &p, 6, true);
+    assert_int_equal(b.window_failures, 10);
+    assert_int_equal(gn_breaker_state(&b), GENESIS_BREAKER_CLOSED);
+    gn_breaker_destroy(&b);
+}
+
+static void test_shrinking_the_window_keeps_the_newest_outcomes(void **state)
+{
+    (void)state;
+    genesis_policy p = policy();
+    p.breaker_consecutive_failures = 0;
+    p.breaker_window = 20;
+    p.breaker_min_calls = 20;
+    p.breaker_failure_rate_pct = 50;
+    gn_breaker b;
+    gn_breaker_init(&b, 0);
+    record_n(&b, &p, 12, false);
+    record_n(&b, &p, 4, true);
+    record_n(&b, &p, 3, false); /* 19 outcomes, the newest 7: 4 failures then 3 successes */
+    p.breaker_window = 8;
+    p.breaker_min_calls = 8;
+    /* The window keeps its newest 7 (4 failures); one more failure makes 5 of 8. */
+    gn_breaker_transition t = {0};
+    assert_true(attempt(&b, &p, 1, true, &t));
+    assert_int_equal(gn_breaker_state(&b), GENESIS_BREAKER_OPEN);
+    assert_int_equal(t.to, GENESIS_BREAKER_OPEN);
+    gn_breaker_destroy(&b);
+}
+
+static void test_open_until_saturates_near_the_end_of_time(void **state)
+{
+    (void)state;
+    genesis_policy p = policy();
+    gn_breaker b;
+    int64_t now = INT64_MAX - 5;
+    gn_breaker_init(&b, now);
+    open_it(&b, &p, now);
+    assert_int_equal(atomic_load(&b.open_until_ms), INT64_MAX);
+    uint64_t lease;
+    uint32_t retry_in;
+    gn_breaker_transition t;
+    assert_false(gn_breaker_admit(&b, &p, now + 1, 2000, &lease, &retry_in, &t));
+    assert_int_equal(retry_in, 4);
+    assert_true(gn_breaker_rejects(&b, now + 2, &retry_in));
+    gn_breaker_destroy(&b);
+}
+
+static void test_open_time_ends_on_the_tick_without_traffic(void **state)
+{
+    (void)state;
+    genesis_policy p = policy();
+    gn_breaker b;
+    gn_breaker_init(&b, 0);
+    open_it(&b, &p, 1000);
+    gn_breaker_transition t;
+    gn_breaker_tick(&b, &p, 10999, &t);
+    assert_int_equal(gn_breaker_state(&b), GENESIS_BREAKER_OPEN);
+    assert_int_equal(t.from, t.to);
+    gn_breaker_tick(&b, &p, 11000, &t);
+    assert_int_equal(gn_breaker_state(&b), GENESIS_BREAKER_HALF_OPEN);
+    assert_int_equal(t.from, GENESIS_BREAKER_OPEN);
+    assert_int_equal(t.to, GENESIS_BREAKER_HALF_OPEN);
+    gn_breaker_destroy(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +414,10 @@ int main(void)
         cmocka_unit_test(test_recovery_moves_open_to_half_open_at_once),
         cmocka_unit_test(test_operator_states),
         cmocka_unit_test(test_thirty_percent_random_failures_never_trip_the_defaults),
+        cmocka_unit_test(test_growing_the_window_keeps_exact_counts),
+        cmocka_unit_test(test_shrinking_the_window_keeps_the_newest_outcomes),
+        cmocka_unit_test(test_open_until_saturates_near_the_end_of_time),
+        cmocka_unit_test(test_open_time_ends_on_the_tick_without_traffic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,6 +90,33 @@ static void test_budget_arithmetic(void **state)
     assert_true(gn_budget_allows_retry(&b, &p));
 }
 
+static void test_budget_max_change_keeps_the_fill_fraction(void **state)
+{
+    (void)state;
+    genesis_policy p = policy(); /* 60 tokens */
+    gn_retry_budget b;
+    gn_budget_init(&b, &p);
+    for (int i = 0; i < 6; i++)
+        gn_budget_record(&b, &p, true);
+    assert_int_equal(gn_budget_milli_tokens(&b), 54000); /* 90 % full */
+    /* A healthy component whose max grows keeps retrying: still 90 % full, not 54 of 200. */
+    p.budget_max_tokens = 200;
+    assert_true(gn_budget_allows_retry(&b, &p));
+    assert_int_equal(gn_budget_milli_tokens(&b), 180000);
+    gn_budget_record(&b, &p, true);
+    assert_int_equal(gn_budget_milli_tokens(&b), 179000);
+    /* Shrinking scales down the same way. */
+    p.budget_max_tokens = 20;
+    gn_budget_record(&b, &p, false);
+    assert_int_equal(gn_budget_milli_tokens(&b), 18900);
+    /* From no budget to one: it starts full. */
+    p.budget_max_tokens = 0;
+    gn_budget_record(&b, &p, true);
+    p.budget_max_tokens = 10;
+    assert_true(gn_budget_allows_retry(&b, &p));
+    assert_int_equal(gn_budget_milli_tokens(&b), 10000);
+}
+
 static void test_default_budget_survives_a_long_run_of_thirty_percent_failures(void **state)
 {
     (void)state;
@@ -230,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_backoff_ceilings_double_up_to_the_cap),
         cmocka_unit_test(test_backoff_full_jitter_spans_zero_to_ceiling),
         cmocka_unit_test(test_budget_arithmetic),
+        cmocka_unit_test(test_budget_max_change_keeps_the_fill_fraction),
         cmocka_unit_test(test_default_budget_survives_a_long_run_of_thirty_percent_failures),
         cmocka_unit_test(test_budget_defaults_meet_both_scorecard_rows),
         cmocka_unit_test(test_mode_thresholds_and_hysteresis),
