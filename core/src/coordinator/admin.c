@@ -103,23 +103,14 @@ static bool parse_uint(const char *kv, const char *value, unsigned long max, uns
     return true;
 }
 
+/* Every field, by its name, from the one list in resilience.h. */
 static json_t *policy_json(const genesis_policy *p)
 {
-    return json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-        "s:I}",
-        "per_try_timeout_ms", (json_int_t)p->per_try_timeout_ms, "max_attempts",
-        (json_int_t)p->max_attempts, "backoff_initial_ms", (json_int_t)p->backoff_initial_ms,
-        "backoff_multiplier_pct", (json_int_t)p->backoff_multiplier_pct, "backoff_max_ms",
-        (json_int_t)p->backoff_max_ms, "budget_max_tokens", (json_int_t)p->budget_max_tokens,
-        "budget_token_ratio_pct", (json_int_t)p->budget_token_ratio_pct, "breaker_failure_rate_pct",
-        (json_int_t)p->breaker_failure_rate_pct, "breaker_window", (json_int_t)p->breaker_window,
-        "breaker_min_calls", (json_int_t)p->breaker_min_calls, "breaker_consecutive_failures",
-        (json_int_t)p->breaker_consecutive_failures, "breaker_slow_call_ms",
-        (json_int_t)p->breaker_slow_call_ms, "breaker_open_ms", (json_int_t)p->breaker_open_ms,
-        "breaker_open_max_ms", (json_int_t)p->breaker_open_max_ms, "breaker_half_open_probes",
-        (json_int_t)p->breaker_half_open_probes, "max_concurrency", (json_int_t)p->max_concurrency,
-        "max_queued", (json_int_t)p->max_queued, "queue_warn", (json_int_t)p->queue_warn);
+    json_t *o = json_object();
+#define F(name) json_object_set_new(o, #name, json_integer((json_int_t)p->name));
+    GENESIS_POLICY_FIELDS(F)
+#undef F
+    return o;
 }
 
 /* Every policy field by name, for "policy <id> key=value ...". */

@@ -54,7 +54,7 @@ typedef struct gn_component {
     atomic_uint_fast64_t n_events_delivered;
     atomic_uint_fast64_t n_events_dropped;
 
-    /* resilience (policy.c, resilience.c, call.c) */
+    /* resilience (policy.c, call.c, breaker_control.c, component_stats.c, ...) */
     pthread_mutex_t policy_lock; /* guards policy, own_policy */
     genesis_policy policy;       /* in force; copied by each call at its start */
     bool own_policy;             /* set for this id, not inherited from the default */
@@ -107,7 +107,7 @@ struct genesis_coordinator {
     atomic_uint_fast64_t n_listener_restarts;
     atomic_uint_fast64_t n_retries, n_mode_changes;
 
-    /* resilience (policy.c, resilience.c) */
+    /* resilience (policy.c, degradation.c) */
     pthread_mutex_t policy_lock; /* guards default_policy and the table of own policies */
     genesis_policy default_policy;
     struct gn_policy_entry *policies; /* own policies by id, registered or not */
@@ -125,7 +125,8 @@ struct genesis_coordinator {
     struct gn_tls *tls; /* tls.h: mutual TLS for tls+tcp:// listeners and dialers; NULL = none */
 };
 
-/* ---- resilience (policy.c, resilience.c) ----------------------------------------------- */
+/* ---- resilience (policy.c, clock.c, component_health.c, degradation.c, breaker_control.c,
+ * component_stats.c, fault_injection.c) ----------------------------------------------- */
 
 /* The coordinator's clock (injectable) in ms, and a 64-bit random number. */
 int64_t gn_clock(genesis_coordinator *co);
@@ -155,6 +156,13 @@ bool gn_mode_admits_event(genesis_coordinator *co, int criticality);
 void gn_component_stats_fill(gn_component *comp, genesis_component_stats *s);
 /* Periodic: re-evaluate the mode from component health (called by the health tick). */
 void gn_mode_tick(genesis_coordinator *co);
+
+/* Count the registered components and the unhealthy ones among them (component_health.c). */
+void gn_count_health(genesis_coordinator *co, unsigned int *unhealthy, unsigned int *total);
+
+/* Periodic (the health tick, before the mode): end open times without traffic (breaker_control.c).
+ */
+void gn_breakers_tick(genesis_coordinator *co);
 
 /* ---- calls (call.c) -------------------------------------------------------------------- */
 
@@ -215,6 +223,8 @@ int gn_emit(genesis_coordinator *co, const char *type, const void *data, size_t 
 int gn_emit_to(genesis_coordinator *co, const char *target, const char *type, const void *data,
                size_t len, const char *content_type, const char *source, unsigned int *delivered,
                unsigned int *dropped, uint64_t *sequence, int *reason);
+/* Publish a coordinator event (JSON; CRITICAL: published in every mode). */
+void gn_publish_system(genesis_coordinator *co, const char *type, const char *json);
 /* Fail and free the queued (never delivered) events of a closed events lane. */
 void gn_events_discard(gn_task *list);
 
