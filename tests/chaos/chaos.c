@@ -280,7 +280,7 @@ static void scenario_always_failing(void)
         genesis_result_free(res);
     }
     genesis_component_stats s = stats(c, "broken");
-    genesis_policy p;
+    genesis_policy p = {.version = GENESIS_POLICY_VERSION};
     genesis_coordinator_get_policy(c, "broken", &p);
     double apr = (double)s.attempts / (double)s.requests;
     add_row("a component failing every call", "attempts per request over the run", "<= 1.1",
@@ -347,7 +347,7 @@ static void scenario_hang(void)
     load_join(&bad, 8, bt);
     double ok = success_rate(good.samples, good.n);
     double p99 = quantile(good.samples, good.n, 0.99);
-    genesis_policy p;
+    genesis_policy p = {.version = GENESIS_POLICY_VERSION};
     genesis_coordinator_get_policy(c, "hung", &p);
     add_row("one component hangs (steady load)", "healthy components' success rate", "100 %",
             ok == 1.0, "%.3f %%", ok * 100);

@@ -404,7 +404,7 @@ static void test_policy_change_keeps_breaker_state(void **state)
     p.max_attempts = 2;
     assert_ok(genesis_coordinator_set_policy(e->c, "b", &p));
     assert_int_equal(stats_of(e, "b").breaker_state, GENESIS_BREAKER_FORCED_OPEN);
-    genesis_policy got;
+    genesis_policy got = {.version = GENESIS_POLICY_VERSION};
     assert_ok(genesis_coordinator_get_policy(e->c, "b", &got));
     assert_int_equal(got.max_attempts, 2);
     p.breaker_window = 5000; /* invalid: the error names the field */

@@ -136,7 +136,7 @@ static genesis_result *cmd_policy(genesis_coordinator *co, char **args, size_t n
     if (n < 1)
         return bad("admin policy: expected <component|*> [key=value ...]", "");
     const char *id = strcmp(args[0], "*") == 0 ? NULL : args[0];
-    genesis_policy p;
+    genesis_policy p = {.version = GENESIS_POLICY_VERSION};
     genesis_coordinator_get_policy(co, id, &p);
     for (size_t i = 1; i < n; i++) {
         const char *eq = strchr(args[i], '=');

@@ -114,14 +114,6 @@ void gn_complete_now(genesis_coordinator *co, gn_call_completion completion, gen
 
 /* ---- classification ------------------------------------------------------------------- */
 
-/* Outcomes that say the component is failing (breaker and budget); client errors do not. */
-static bool is_component_failure(int status)
-{
-    return status == GENESIS_UNKNOWN || status == GENESIS_DEADLINE_EXCEEDED ||
-           status == GENESIS_INTERNAL || status == GENESIS_UNAVAILABLE ||
-           status == GENESIS_DATA_LOSS;
-}
-
 /* DESIGN.md §6: UNAVAILABLE and a per-try timeout are retryable; a request that may have
  * reached a handler only when idempotent — except an explicit UNAVAILABLE from the handler
  * itself, which by gRPC convention means it did not act. */
@@ -171,9 +163,10 @@ static void rcall_finish(gn_rcall *rc, genesis_result *res)
             res = whole;
         }
     }
-    if (rc->attempted) {
+    int outcome = gn_outcome_classify(&rc->pol, status, genesis_result_reason(res));
+    if (rc->attempted && outcome != GN_OUTCOME_IGNORED) {
         gn_breaker_transition t;
-        gn_breaker_request_done(&comp->breaker, &rc->pol, is_component_failure(status),
+        gn_breaker_request_done(&comp->breaker, &rc->pol, outcome == GN_OUTCOME_FAILURE,
                                 gn_clock(co), &t);
         gn_breaker_publish(comp, &t);
     }
@@ -269,14 +262,15 @@ static void attempt_done(void *arg, genesis_result *res, int stage)
     }
     rc->attempted = true;
     int status = genesis_result_status(res);
-    bool failed = is_component_failure(status);
+    int outcome = gn_outcome_classify(&rc->pol, status, genesis_result_reason(res));
     uint32_t slow = rc->pol.breaker_slow_call_ms;
-    bool slow_call = !failed && slow > 0 && gn_clock(co) - rc->attempt_started_ms >= (int64_t)slow;
+    int64_t now = gn_clock(co);
+    bool slow_call = slow > 0 && now - rc->attempt_started_ms >= (int64_t)slow;
     gn_breaker_transition t;
-    gn_breaker_record(&comp->breaker, &rc->pol, rc->lease, failed || slow_call, gn_clock(co), &t);
+    gn_breaker_record_outcome(&comp->breaker, &rc->pol, rc->lease, outcome, slow_call, now, &t);
     gn_breaker_publish(comp, &t);
-    if (failed || status == GENESIS_OK)
-        gn_budget_record(&comp->budget, &rc->pol, failed);
+    if (outcome != GN_OUTCOME_IGNORED)
+        gn_budget_record(&comp->budget, &rc->pol, outcome == GN_OUTCOME_FAILURE);
     if (status == GENESIS_OK)
         rcall_finish(rc, res);
     else

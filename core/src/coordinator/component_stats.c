@@ -1,13 +1,21 @@
 /* Per-component statistics (genesis_coordinator_component_stats, and status). */
+#include <stddef.h>
 #include <string.h>
 
 #include "coordinator/coordinator_impl.h"
 
+/* Bytes of the struct as a caller built for that version knows it; 0 = unknown. */
+static size_t stats_size(unsigned int version)
+{
+    if (version == 1)
+        return offsetof(genesis_component_stats, failure_rate_pct);
+    return version == GENESIS_COMPONENT_STATS_VERSION ? sizeof(genesis_component_stats) : 0;
+}
+
 void gn_component_stats_fill(gn_component *comp, genesis_component_stats *s)
 {
-    unsigned int version = s->version;
     memset(s, 0, sizeof(*s));
-    s->version = version;
+    s->version = GENESIS_COMPONENT_STATS_VERSION;
     s->remote = comp->kind == GN_REMOTE;
     s->healthy = gn_component_healthy(comp);
     s->breaker_state = gn_breaker_state(&comp->breaker);
@@ -38,18 +46,32 @@ void gn_component_stats_fill(gn_component *comp, genesis_component_stats *s)
     s->latency_p90_us = (uint32_t)at[1];
     s->latency_p99_us = (uint32_t)at[2];
     s->latency_max_us = (uint32_t)atomic_load(&comp->latency.max_us);
+
+    genesis_policy p;
+    gn_component_policy(comp, &p);
+    gn_breaker_rates(&comp->breaker, &p, gn_clock(comp->co), &s->window_calls, &s->failure_rate_pct,
+                     &s->slow_call_rate_pct);
+    s->slow_calls = atomic_load(&comp->breaker.n_slow);
+    s->ignored_calls = atomic_load(&comp->breaker.n_ignored);
+    s->concurrency_limit = gn_component_concurrency_limit(comp, &p);
+    s->hedges = atomic_load(&comp->n_hedges);
+    s->hedge_wins = atomic_load(&comp->n_hedge_wins);
 }
 
 int genesis_coordinator_component_stats(genesis_coordinator *co, const char *id,
                                         genesis_component_stats *s)
 {
     gn_clear_error();
-    if (co == NULL || id == NULL || s == NULL || s->version != GENESIS_COMPONENT_STATS_VERSION)
+    size_t size = s != NULL ? stats_size(s->version) : 0;
+    if (co == NULL || id == NULL || size == 0)
         return gn_fail(GENESIS_INVALID_ARGUMENT, "component_stats: NULL argument or version");
     gn_component *comp = gn_registry_lookup(co->registry, id);
     if (comp == NULL)
         return gn_fail(GENESIS_NOT_FOUND, "component_stats: no component '%s'", id);
-    gn_component_stats_fill(comp, s);
+    genesis_component_stats full;
+    gn_component_stats_fill(comp, &full);
     gn_component_release(comp);
+    full.version = s->version;
+    memcpy(s, &full, size); /* a version 1 caller's struct is shorter */
     return GENESIS_OK;
 }

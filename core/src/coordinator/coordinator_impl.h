@@ -63,6 +63,12 @@ typedef struct gn_component {
     gn_retry_budget budget;
     gn_latency latency;
     atomic_uint stuck; /* handlers still running past their per-try timer */
+    /* active probes (breaker_control.c; tick_* only on the health tick's thread) */
+    atomic_bool probing;    /* a probe is in flight */
+    bool tick_half_open;    /* HALF_OPEN at the previous tick */
+    uint64_t tick_requests; /* n_requests at the previous tick */
+    atomic_uint_fast64_t n_active_probes;
+    atomic_uint_fast64_t n_hedges, n_hedge_wins;
     atomic_uint_fast64_t n_succeeded, n_attempts, n_retries, n_budget_denied;
     atomic_uint_fast64_t n_by_reason[GENESIS_REASON_SLOTS];
 } gn_component;
@@ -138,6 +144,10 @@ void gn_resilience_free(genesis_coordinator *co);
 /* Initialise / destroy a component's resilience state (policy from the table or default). */
 void gn_component_resilience_init(gn_component *comp);
 void gn_component_resilience_destroy(gn_component *comp);
+/* A caller's policy of any known version as a full current one (later fields defaulted).
+ * GENESIS_INVALID_ARGUMENT (named) for an unknown version. */
+int gn_policy_upgrade(const genesis_policy *in, genesis_policy *out);
+
 /* Copy the component's policy (short lock). */
 void gn_component_policy(gn_component *comp, genesis_policy *out);
 /* Effective criticality of a request: CRITICAL for the configured critical types. */
@@ -152,8 +162,17 @@ genesis_result *gn_admin_execute(genesis_coordinator *co, const char *command, c
                                  size_t nargs);
 /* EMERGENCY drops non-critical events (counted as dropped). */
 bool gn_mode_admits_event(genesis_coordinator *co, int criticality);
-/* Fill *s (version set by the caller) from a component the caller holds. */
+/* The in-flight limit in force: the adaptive limit when the policy enables one, else
+ * max_concurrency. */
+unsigned int gn_component_concurrency_limit(gn_component *comp, const genesis_policy *p);
+
+/* Fill *s (every field of the current version) from a component the caller holds. */
 void gn_component_stats_fill(gn_component *comp, genesis_component_stats *s);
+/* The request type of active probes: a component's handler sees it when its breaker is
+ * half-open and no traffic came; any answer its policy does not count as a failure is a
+ * success. */
+#define GN_PROBE_TYPE "genesis.probe"
+
 /* Periodic: re-evaluate the mode from component health (called by the health tick). */
 void gn_mode_tick(genesis_coordinator *co);
 
