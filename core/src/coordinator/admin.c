@@ -67,27 +67,6 @@ static genesis_result *cmd_mode(genesis_coordinator *co, char **args, size_t n)
                                  genesis_mode_name(computed), "forced", forced));
 }
 
-static genesis_result *cmd_breaker(genesis_coordinator *co, char **args, size_t n)
-{
-    if (n != 2)
-        return bad("admin breaker: expected <component> <open|close|reset|disable>", "");
-    const char *a = args[1];
-    int state =
-        strcasecmp(a, "open") == 0 || strcasecmp(a, "forced_open") == 0
-            ? GENESIS_BREAKER_FORCED_OPEN
-        : strcasecmp(a, "close") == 0 || strcasecmp(a, "reset") == 0 || strcasecmp(a, "closed") == 0
-            ? GENESIS_BREAKER_CLOSED
-        : strcasecmp(a, "disable") == 0 || strcasecmp(a, "disabled") == 0 ? GENESIS_BREAKER_DISABLED
-                                                                          : -1;
-    if (state < 0)
-        return bad("admin breaker: not open, close, reset or disable", a);
-    int rv = genesis_coordinator_breaker_set(co, args[0], state);
-    if (rv != GENESIS_OK)
-        return failed(rv);
-    return json_result(json_pack("{s:s, s:s}", "component", args[0], "breaker",
-                                 genesis_breaker_state_name(state)));
-}
-
 /* key=value with an unsigned value; false (and *res set) on a bad value. */
 static bool parse_uint(const char *kv, const char *value, unsigned long max, unsigned long *out,
                        genesis_result **res)
@@ -129,6 +108,38 @@ static unsigned int *policy_field(genesis_policy *p, const char *key, size_t key
         if (strlen(fields[i].name) == key_len && strncmp(fields[i].name, key, key_len) == 0)
             return (unsigned int *)((char *)p + fields[i].offset);
     return NULL;
+}
+
+static genesis_result *cmd_breaker(genesis_coordinator *co, char **args, size_t n)
+{
+    if (n < 2 || n > 3)
+        return bad("admin breaker: expected <component> <open [ms]|close|reset|disable|"
+                   "metrics-only>",
+                   "");
+    const char *a = args[1];
+    bool open = strcasecmp(a, "open") == 0 || strcasecmp(a, "forced_open") == 0;
+    int state =
+        open ? GENESIS_BREAKER_FORCED_OPEN
+        : strcasecmp(a, "close") == 0 || strcasecmp(a, "reset") == 0 || strcasecmp(a, "closed") == 0
+            ? GENESIS_BREAKER_CLOSED
+        : strcasecmp(a, "disable") == 0 || strcasecmp(a, "disabled") == 0 ? GENESIS_BREAKER_DISABLED
+        : strcasecmp(a, "metrics-only") == 0 || strcasecmp(a, "metrics_only") == 0
+            ? GENESIS_BREAKER_METRICS_ONLY
+            : -1;
+    if (state < 0)
+        return bad("admin breaker: not open, close, reset, disable or metrics-only", a);
+    if (n == 3 && !open)
+        return bad("admin breaker: only open takes a duration (ms)", args[2]);
+    unsigned long ms = 0;
+    genesis_result *res = NULL;
+    if (n == 3 && !parse_uint(args[2], args[2], UINT32_MAX, &ms, &res))
+        return res;
+    int rv = n == 3 ? genesis_coordinator_breaker_force_open(co, args[0], (uint32_t)ms)
+                    : genesis_coordinator_breaker_set(co, args[0], state);
+    if (rv != GENESIS_OK)
+        return failed(rv);
+    return json_result(json_pack("{s:s, s:s, s:I}", "component", args[0], "breaker",
+                                 genesis_breaker_state_name(state), "for_ms", (json_int_t)ms));
 }
 
 static genesis_result *cmd_policy(genesis_coordinator *co, char **args, size_t n)
