@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/component.h"
 #include "checkpoint/checkpoint.h"
 #include "base/completion.h"
 #include "coordinator/coordinator_impl.h"
@@ -218,7 +219,7 @@ int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator
         err = nng_aio_alloc(&co->health_timer, health_tick, co);
     char why[320] = "";
     if (err == 0)
-        rv = gn_checkpoint_open(co, &co->checkpointer, why, sizeof(why));
+        rv = gn_coordinator_checkpoint_open(co, why, sizeof(why));
     if (err != 0 || rv != GENESIS_OK) {
         nng_aio_free(co->health_timer);
         gn_recovery_hooks_free(co->hooks);
@@ -378,7 +379,7 @@ int genesis_coordinator_register(genesis_coordinator *co, const char *id,
     gn_component *taken = gn_registry_lookup(co->registry, id);
     gn_component_release(taken);
     /* Restore before the component is visible: its first request sees the restored state. */
-    int rv = taken == NULL ? gn_checkpoint_restore_component(co, comp) : GENESIS_OK;
+    int rv = taken == NULL ? gn_component_restore(comp) : GENESIS_OK;
     if (rv != GENESIS_OK) {
         gn_component_release(comp);
         return rv;

@@ -156,6 +156,14 @@ void gn_component_stats_fill(gn_component *comp, genesis_component_stats *s);
 /* Periodic: re-evaluate the mode from component health (called by the health tick). */
 void gn_mode_tick(genesis_coordinator *co);
 
+/* ---- checkpoints (checkpoint_host.c) ---------------------------------------------------- */
+
+/* Open co->checkpointer with the coordinator as its host (checkpoint/checkpoint.h). */
+int gn_coordinator_checkpoint_open(genesis_coordinator *co, char *why, size_t why_size);
+/* Restore an in-process component from its newest good checkpoint (see
+ * gn_checkpoint_restore). */
+int gn_component_restore(gn_component *comp);
+
 /* ---- calls (call.c) -------------------------------------------------------------------- */
 
 /* How a routed call reports its outcome. inline_cb runs on whatever thread completes the call

@@ -133,12 +133,12 @@ int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *r
         fill_resilience(comp, cs);
         if (strcmp(cs->health, "UP") != 0)
             r->unhealthy++;
-        gn_checkpoint_component_status(co, comp->id, cs);
+        gn_checkpoint_component_status(co->checkpointer, comp->id, cs);
         r->components[r->n_components++] = cs;
         gn_component_release(comp);
     }
     free(comps);
-    gn_checkpoint_report_status(co, r);
+    gn_checkpoint_report_status(co->checkpointer, r);
     gn_children_status(co, r);
     return GENESIS_OK;
 }

@@ -15,9 +15,10 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
-#include "checkpoint/checkpoint.h"
+#include "base/component.h"
 #include "base/common.h"
 #include "base/completion.h"
+#include "genesis/resilience.h"
 #include "genesis/service.h"
 #include "resilience/fault.h"
 #include "wire/listener_guard.h"
