@@ -12,6 +12,7 @@
 #include "checkpoint/checkpoint.h"
 #include "base/completion.h"
 #include "coordinator/coordinator_impl.h"
+#include "wire/status_json.h"
 #include "base/deadline.h"
 #include "wire/listener_guard.h"
 #include "coordinator/recovery_hooks.h"

@@ -1,6 +1,6 @@
 /* The coordinator's internal state, shared by the files that implement it: coordinator.c
  * (public API and lifecycle), call.c (one routed request), front_door.c (REP contexts),
- * event_bus.c (local delivery and PUB), remote.c (remote components), status_json.c. */
+ * event_bus.c (local delivery and PUB), remote.c (remote components), status_report.c. */
 #ifndef GN_COORDINATOR_IMPL_H
 #define GN_COORDINATOR_IMPL_H
 
@@ -21,7 +21,6 @@
 #include "resilience/retry_budget.h"
 #include "base/objects.h"
 #include "base/registry.h"
-#include "coordinator/status_json.h"
 #include "wire/wire.h"
 #include "base/worker_pool.h"
 
@@ -268,7 +267,7 @@ unsigned int gn_remote_in_flight(gn_component *comp);
 unsigned int gn_remote_describe(gn_component *comp, char **urls, unsigned int max);
 void gn_remote_free(gn_remote *remote);
 
-/* ---- status (status_json.c) ------------------------------------------------------------ */
+/* ---- status (status_report.c) ------------------------------------------------------------ */
 
 /* Fill a StatusReport (free with gn_status_report_clear). */
 int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *report);
