@@ -1,14 +1,12 @@
 /* An intrusive FIFO queue: the element embeds a gn_fifo_link and the queue links elements
  * without allocating, so pushing never fails. Not thread-safe: the owner guards it with its
  * own lock (every user already holds one for its other state). GN_FIFO_ENTRY turns a link
- * back into its element. */
+ * back into its element. Header-only and self-contained, so the gateway uses it too. */
 #ifndef GN_FIFO_H
 #define GN_FIFO_H
 
 #include <stdbool.h>
 #include <stddef.h>
-
-#include "base/assert.h"
 
 typedef struct gn_fifo_link {
     struct gn_fifo_link *next;
@@ -67,7 +65,6 @@ static inline gn_fifo_link *gn_fifo_pop(gn_fifo *q)
     gn_fifo_link *link = q->head;
     if (link == NULL)
         return NULL;
-    GN_ASSERT(q->count > 0);
     q->head = link->next;
     if (q->head == NULL)
         q->tail = NULL;
@@ -76,12 +73,12 @@ static inline gn_fifo_link *gn_fifo_pop(gn_fifo *q)
     return link;
 }
 
-/* Empty the queue and return its elements as a NULL-terminated chain (follow ->next). */
-static inline gn_fifo_link *gn_fifo_take_all(gn_fifo *q)
+/* Empty the queue and return what it held, as a queue of its own. */
+static inline gn_fifo gn_fifo_take_all(gn_fifo *q)
 {
-    gn_fifo_link *chain = q->head;
+    gn_fifo all = *q;
     gn_fifo_init(q);
-    return chain;
+    return all;
 }
 
 #endif /* GN_FIFO_H */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/assert.h"
 #include "base/component.h"
 #include "checkpoint/checkpoint.h"
 #include "base/completion.h"
@@ -118,7 +119,11 @@ static void component_no_op(gn_task *task)
 
 void gn_component_release(gn_component *comp)
 {
-    if (comp == NULL || atomic_fetch_sub(&comp->refs, 1) != 1)
+    if (comp == NULL)
+        return;
+    unsigned int refs = atomic_fetch_sub(&comp->refs, 1);
+    GN_ASSERT(refs > 0); /* an underflow would free the component while it is in use */
+    if (refs != 1)
         return;
     /* The last reference to a remote component may drop inside an NNG callback of its own
      * socket, where closing that socket could wait for itself: close it on a worker. */
@@ -336,15 +341,14 @@ __attribute__((noinline)) static void retire_component(gn_component *comp)
     atomic_store(&comp->removed, true);
     gn_fault_release(&comp->fault); /* handlers hung by an injected fault return */
     if (comp->kind == GN_INPROC) {
-        gn_task *queued = gn_lane_close(&comp->requests);
-        while (queued != NULL) {
-            gn_task *next = queued->next;
-            queued->run(queued); /* sees comp->removed: completes UNAVAILABLE */
-            if (queued->finish != NULL)
-                queued->finish(queued);
-            queued = next;
+        gn_fifo queued = gn_lane_close(&comp->requests);
+        for (gn_task *t; (t = gn_task_pop(&queued)) != NULL;) {
+            t->run(t); /* sees comp->removed: completes UNAVAILABLE */
+            if (t->finish != NULL)
+                t->finish(t);
         }
-        gn_events_discard(gn_lane_close(&comp->events));
+        gn_fifo events = gn_lane_close(&comp->events);
+        gn_events_discard(&events);
         gn_lane_wait_idle(&comp->requests);
         gn_lane_wait_idle(&comp->events);
     }

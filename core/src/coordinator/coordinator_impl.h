@@ -223,7 +223,7 @@ int gn_emit_to(genesis_coordinator *co, const char *target, const char *type, co
                size_t len, const char *content_type, const char *source, unsigned int *delivered,
                unsigned int *dropped, uint64_t *sequence, int *reason);
 /* Fail and free the queued (never delivered) events of a closed events lane. */
-void gn_events_discard(gn_task *list);
+void gn_events_discard(gn_fifo *list);
 
 /* ---- front door (front_door.c) --------------------------------------------------------- */
 
