@@ -1,4 +1,4 @@
-/* One routed request through the resilience engine (DESIGN.md §5): mode admission, then
+/* One routed request through the resilience engine (docs/resilience.md): mode admission, then
  * attempts — each admitted by the breaker, bounded by the bulkhead and its own per-try timer
  * inside the overall deadline — whose outcomes feed the breaker, the retry budget and the
  * stats, retried after a full-jitter backoff waited on an NNG timer (no thread parked), and
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/assert.h"
 #include "resilience/backoff.h"
 #include "base/completion.h"
 #include "coordinator/coordinator_impl.h"
@@ -114,7 +115,7 @@ void gn_complete_now(genesis_coordinator *co, gn_call_completion completion, gen
 
 /* ---- classification ------------------------------------------------------------------- */
 
-/* DESIGN.md §6: UNAVAILABLE and a per-try timeout are retryable; a request that may have
+/* UNAVAILABLE and a per-try timeout are retryable; a request that may have
  * reached a handler only when idempotent — except an explicit UNAVAILABLE from the handler
  * itself, which by gRPC convention means it did not act. */
 static bool is_retryable(const genesis_result *res, int stage, bool idempotent)
@@ -135,7 +136,9 @@ static bool is_retryable(const genesis_result *res, int stage, bool idempotent)
 
 static void rcall_release(gn_rcall *rc)
 {
-    if (atomic_fetch_sub(&rc->refs, 1) != 1)
+    unsigned int refs = atomic_fetch_sub(&rc->refs, 1);
+    GN_ASSERT(refs > 0); /* an underflow would free the call twice */
+    if (refs != 1)
         return;
     genesis_coordinator *co = rc->co;
     if (rc->backoff != NULL)
@@ -281,7 +284,9 @@ static void attempt_done(void *arg, genesis_result *res, int stage)
 
 static void attempt_release(gn_attempt *a)
 {
-    if (atomic_fetch_sub(&a->refs, 1) != 1)
+    unsigned int refs = atomic_fetch_sub(&a->refs, 1);
+    GN_ASSERT(refs > 0);
+    if (refs != 1)
         return;
     gn_rcall *rc = a->rc; /* NOLINT(clang-analyzer-unix.Malloc): the last reference was ours */
     if (a != &rc->first)

@@ -1,6 +1,6 @@
 /* The coordinator's internal state, shared by the files that implement it: coordinator.c
  * (public API and lifecycle), call.c (one routed request), front_door.c (REP contexts),
- * event_bus.c (local delivery and PUB), remote.c (remote components), status_json.c. */
+ * event_bus.c (local delivery and PUB), remote.c (remote components), status_report.c. */
 #ifndef GN_COORDINATOR_IMPL_H
 #define GN_COORDINATOR_IMPL_H
 
@@ -21,7 +21,6 @@
 #include "resilience/retry_budget.h"
 #include "base/objects.h"
 #include "base/registry.h"
-#include "coordinator/status_json.h"
 #include "wire/wire.h"
 #include "base/worker_pool.h"
 
@@ -179,9 +178,17 @@ void gn_mode_tick(genesis_coordinator *co);
 /* Count the registered components and the unhealthy ones among them (component_health.c). */
 void gn_count_health(genesis_coordinator *co, unsigned int *unhealthy, unsigned int *total);
 
-/* Periodic (the health tick, before the mode): end open times without traffic (breaker_control.c).
- */
+/* Periodic (the health tick, before the mode): end open times without traffic, probe idle
+ * half-open components (breaker_control.c). */
 void gn_breakers_tick(genesis_coordinator *co);
+
+/* ---- checkpoints (checkpoint_host.c) ---------------------------------------------------- */
+
+/* Open co->checkpointer with the coordinator as its host (checkpoint/checkpoint.h). */
+int gn_coordinator_checkpoint_open(genesis_coordinator *co, char *why, size_t why_size);
+/* Restore an in-process component from its newest good checkpoint (see
+ * gn_checkpoint_restore). */
+int gn_component_restore(gn_component *comp);
 
 /* ---- calls (call.c) -------------------------------------------------------------------- */
 
@@ -245,7 +252,7 @@ int gn_emit_to(genesis_coordinator *co, const char *target, const char *type, co
 /* Publish a coordinator event (JSON; CRITICAL: published in every mode). */
 void gn_publish_system(genesis_coordinator *co, const char *type, const char *json);
 /* Fail and free the queued (never delivered) events of a closed events lane. */
-void gn_events_discard(gn_task *list);
+void gn_events_discard(gn_fifo *list);
 
 /* ---- front door (front_door.c) --------------------------------------------------------- */
 
@@ -289,7 +296,7 @@ unsigned int gn_remote_in_flight(gn_component *comp);
 unsigned int gn_remote_describe(gn_component *comp, char **urls, unsigned int max);
 void gn_remote_free(gn_remote *remote);
 
-/* ---- status (status_json.c) ------------------------------------------------------------ */
+/* ---- status (status_report.c) ------------------------------------------------------------ */
 
 /* Fill a StatusReport (free with gn_status_report_clear). */
 int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *report);

@@ -1,6 +1,7 @@
 /* The circuit breaker (see breaker.h). */
 #include <string.h>
 
+#include "base/assert.h"
 #include "resilience/breaker.h"
 #include "genesis/status.h"
 
@@ -189,6 +190,7 @@ static void window_totals(gn_breaker *b, const genesis_policy *p, int64_t now, u
 static void set_state(gn_breaker *b, int to, gn_breaker_transition *t, const char *cause,
                       uint32_t open_ms)
 {
+    GN_ASSERT(to >= GENESIS_BREAKER_CLOSED && to <= GENESIS_BREAKER_METRICS_ONLY);
     int from = atomic_load(&b->state);
     unsigned int events = t->rate_events;
     gn_breaker_transition keep = *t;

@@ -1,4 +1,4 @@
-/* A per-component circuit breaker (semantics in genesis/resilience.h and DESIGN.md §6): a
+/* A per-component circuit breaker (semantics in genesis/resilience.h and docs/resilience.md): a
  * count or time window of attempt outcomes with failure-rate and slow-call-rate triggers, the
  * consecutive-failure trigger, OPEN with a growing open time, HALF_OPEN decided by its first
  * failure or by the failure rate of its probes, and the operator states.
