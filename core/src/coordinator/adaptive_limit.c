@@ -4,6 +4,7 @@
 
 unsigned int gn_component_concurrency_limit(gn_component *comp, const genesis_policy *p)
 {
-    (void)comp;
-    return p->max_concurrency;
+    if (p->adaptive_concurrency == GN_CLIMIT_OFF)
+        return p->max_concurrency;
+    return gn_climit_limit(&comp->climit, p->max_concurrency);
 }

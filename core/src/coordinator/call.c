@@ -46,9 +46,11 @@ typedef struct gn_rcall {
     int64_t deadline_ms; /* gn_now_ms clock */
     unsigned int attempts;
     bool idempotent;
-    bool attempted;             /* some attempt produced an outcome (not only rejections) */
-    uint64_t lease;             /* the current attempt's breaker probe lease */
-    int64_t attempt_started_ms; /* gn_clock: slow calls are timed on the injectable clock */
+    bool attempted;              /* some attempt produced an outcome (not only rejections) */
+    uint64_t lease;              /* the current attempt's breaker probe lease */
+    int64_t attempt_started_ms;  /* gn_clock: slow calls are timed on the injectable clock */
+    uint64_t attempt_started_us; /* real time: the adaptive concurrency limit's samples */
+    bool climit_held;            /* the current attempt holds an adaptive-limit slot */
     genesis_result *last_failure;
     nng_aio *backoff;
     bool first_used;            /* first is taken: later in-process attempts are allocated */
@@ -259,12 +261,23 @@ static void attempt_done(void *arg, genesis_result *res, int stage)
     genesis_coordinator *co = rc->co;
     gn_component *comp = rc->comp;
     if (stage == GN_ATTEMPT_REJECTED) {
+        if (rc->climit_held) { /* refused behind the limit: the bulkhead is full, congestion */
+            rc->climit_held = false;
+            gn_climit_release(&comp->climit, (int)rc->pol.adaptive_concurrency,
+                              rc->pol.max_concurrency, now_us() - rc->attempt_started_us, true);
+        }
         gn_breaker_cancel(&comp->breaker, rc->lease);
         rcall_finish(rc, res);
         return;
     }
     rc->attempted = true;
     int status = genesis_result_status(res);
+    if (rc->climit_held) {
+        rc->climit_held = false;
+        bool dropped = status == GENESIS_DEADLINE_EXCEEDED || status == GENESIS_RESOURCE_EXHAUSTED;
+        gn_climit_release(&comp->climit, (int)rc->pol.adaptive_concurrency, rc->pol.max_concurrency,
+                          now_us() - rc->attempt_started_us, dropped);
+    }
     int outcome = gn_outcome_classify(&rc->pol, status, genesis_result_reason(res));
     uint32_t slow = rc->pol.breaker_slow_call_ms;
     int64_t now = gn_clock(co);
@@ -474,6 +487,19 @@ static void rcall_next(gn_rcall *rc)
         rcall_fail(rc, GENESIS_UNAVAILABLE, GENESIS_REASON_BREAKER_OPEN, why);
         return;
     }
+    if (rc->pol.adaptive_concurrency != GN_CLIMIT_OFF) {
+        if (!gn_climit_acquire(&comp->climit, rc->pol.max_concurrency)) {
+            attempt_done(rc,
+                         gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_BULKHEAD_FULL,
+                                          "component '%s' is at its adaptive concurrency limit "
+                                          "(%u in flight)",
+                                          comp->id,
+                                          gn_climit_limit(&comp->climit, rc->pol.max_concurrency)),
+                         GN_ATTEMPT_REJECTED);
+            return;
+        }
+        rc->climit_held = true;
+    }
     rc->attempts++;
     atomic_fetch_add(&comp->n_attempts, 1);
     if (rc->attempts > 1) {
@@ -481,6 +507,7 @@ static void rcall_next(gn_rcall *rc)
         atomic_fetch_add(&co->n_retries, 1);
     }
     rc->attempt_started_ms = gn_clock(rc->co);
+    rc->attempt_started_us = now_us();
     if (comp->kind == GN_REMOTE)
         gn_remote_attempt(co, comp, &rc->req, try_ms, rc->attempts, rc->idempotent,
                           rc->pol.max_concurrency + rc->pol.max_queued, attempt_done, rc);

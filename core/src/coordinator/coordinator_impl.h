@@ -12,6 +12,7 @@
 #include <nng/nng.h>
 
 #include "resilience/breaker.h"
+#include "resilience/concurrency_limit.h"
 #include "base/common.h"
 #include "resilience/fault.h"
 #include "genesis/coordinator.h"
@@ -68,6 +69,7 @@ typedef struct gn_component {
     uint64_t tick_requests; /* n_requests at the previous tick */
     atomic_uint_fast64_t n_active_probes;
     atomic_uint_fast64_t n_hedges, n_hedge_wins;
+    gn_climit climit; /* adaptive concurrency limit (policy adaptive_concurrency) */
     atomic_uint_fast64_t n_succeeded, n_attempts, n_retries, n_budget_denied;
     atomic_uint_fast64_t n_by_reason[GENESIS_REASON_SLOTS];
 } gn_component;

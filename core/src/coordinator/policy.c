@@ -175,6 +175,7 @@ void gn_component_resilience_init(gn_component *comp)
     comp->own_policy = e != NULL;
     pthread_mutex_unlock(&co->policy_lock);
     gn_breaker_init(&comp->breaker, gn_clock(co));
+    gn_climit_init(&comp->climit, comp->policy.max_concurrency);
     gn_budget_init(&comp->budget, &comp->policy);
     gn_latency_init(&comp->latency);
 }
@@ -182,6 +183,7 @@ void gn_component_resilience_init(gn_component *comp)
 void gn_component_resilience_destroy(gn_component *comp)
 {
     gn_breaker_destroy(&comp->breaker);
+    gn_climit_destroy(&comp->climit);
     gn_fault_state_destroy(&comp->fault);
     pthread_mutex_destroy(&comp->policy_lock);
 }
