@@ -47,9 +47,10 @@ typedef struct behaviour {
     atomic_int returned;    /* handler calls that returned */
     atomic_int fail_status; /* 0: succeed */
     atomic_uint last_remaining_ms;
-    atomic_int advance_ms; /* the handler takes this long on the injected clock */
-    atomic_int probes;     /* "genesis.probe" requests seen */
-    gt_gate *block;        /* non-NULL: wait on it */
+    atomic_int advance_ms;         /* the handler takes this long on the injected clock */
+    atomic_int probes;             /* "genesis.probe" requests seen */
+    _Atomic(gt_gate *) block_once; /* non-NULL: the next call (only) waits on it */
+    gt_gate *block;                /* non-NULL: wait on it */
 } behaviour;
 
 static void on_request(const genesis_request *req, genesis_reply *reply, void *arg)
@@ -61,6 +62,9 @@ static void on_request(const genesis_request *req, genesis_reply *reply, void *a
     atomic_store(&b->last_remaining_ms, genesis_request_remaining_ms(req));
     if (b->block != NULL)
         gt_gate_wait(b->block, 5000);
+    gt_gate *once = atomic_exchange(&b->block_once, NULL);
+    if (once != NULL)
+        gt_gate_wait(once, GT_WAIT_MS);
     atomic_fetch_add(&fake_now, atomic_load(&b->advance_ms));
     int status = atomic_load(&b->fail_status);
     if (status != 0)
@@ -515,6 +519,34 @@ static void test_operator_breaker_states_through_admin(void **state)
     settle_mode(e);
 }
 
+static void test_hedged_request_answers_while_the_first_attempt_hangs(void **state)
+{
+    env *e = *state;
+    genesis_policy p = fast_policy();
+    p.hedge_percentile = 95;
+    assert_ok(genesis_coordinator_set_policy(e->c, "c", &p));
+    for (int i = 0; i < 30; i++) /* a latency history to take the p95 from */
+        genesis_result_free(call(e, "c", "work", GENESIS_CRITICALITY_DEFAULT, 1, 0));
+    genesis_component_stats before = stats_of(e, "c");
+    gt_gate gate;
+    gt_gate_init(&gate);
+    atomic_store(&e->c3.block_once, &gate);
+    /* The first attempt hangs; after the p95 the hedged copy answers for it. */
+    genesis_result *res = call(e, "c", "work", GENESIS_CRITICALITY_DEFAULT, 1, 0);
+    assert_result_ok(res);
+    genesis_result_free(res);
+    genesis_component_stats s = stats_of(e, "c");
+    assert_int_equal(s.hedges, before.hedges + 1);
+    assert_int_equal(s.hedge_wins, before.hedge_wins + 1);
+    assert_int_equal(s.requests, before.requests + 1); /* the pair is one request */
+    assert_int_equal(s.succeeded, before.succeeded + 1);
+    atomic_store(&e->c3.block_once, NULL);
+    gt_gate_open(&gate);
+    assert_true(gt_wait_until(all_returned, &e->c3, GT_WAIT_MS));
+    gt_gate_destroy(&gate);
+    assert_ok(genesis_coordinator_set_policy(e->c, "c", NULL));
+}
+
 static void test_policy_change_keeps_breaker_state(void **state)
 {
     env *e = *state;
@@ -719,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_active_probe_recovers_an_idle_component),
         cmocka_unit_test(test_version_1_callers_keep_their_struct_sizes),
         cmocka_unit_test(test_operator_breaker_states_through_admin),
+        cmocka_unit_test(test_hedged_request_answers_while_the_first_attempt_hangs),
         cmocka_unit_test(test_crashed_in_process_component_comes_back_from_its_checkpoint),
         cmocka_unit_test(test_remote_breaker_half_opens_when_a_crashed_component_comes_back),
     };

@@ -51,6 +51,8 @@ typedef struct gn_rcall {
     int64_t attempt_started_ms;  /* gn_clock: slow calls are timed on the injectable clock */
     uint64_t attempt_started_us; /* real time: the adaptive concurrency limit's samples */
     bool climit_held;            /* the current attempt holds an adaptive-limit slot */
+    bool hedge;                  /* a hedged copy (hedge.c): not accounted as a request */
+    atomic_bool *cancel;         /* hedge.c: answered elsewhere, skip what is pending */
     genesis_result *last_failure;
     nng_aio *backoff;
     bool first_used;            /* first is taken: later in-process attempts are allocated */
@@ -175,8 +177,10 @@ static void rcall_finish(gn_rcall *rc, genesis_result *res)
                                 gn_clock(co), &t);
         gn_breaker_publish(comp, &t);
     }
-    gn_latency_record(&comp->latency, now_us() - rc->started_us);
-    gn_call_account(co, comp, res);
+    if (rc->cancel == NULL) { /* a hedged pair is accounted once, by hedge.c */
+        gn_latency_record(&comp->latency, now_us() - rc->started_us);
+        gn_call_account(co, comp, res);
+    }
     gn_deliver(co, rc->completion, res);
     rcall_release(rc);
 }
@@ -213,6 +217,8 @@ static void rcall_after_failure(gn_rcall *rc, genesis_result *res, int stage)
     int reason = genesis_result_reason(res);
     if (!is_retryable(res, stage, rc->idempotent))
         no_retry = "not retryable";
+    else if (rc->cancel != NULL && atomic_load(rc->cancel))
+        no_retry = "answered by its hedged copy";
     else if (rc->attempts >= rc->pol.max_attempts)
         no_retry = "attempts exhausted";
     else if (atomic_load(&comp->removed))
@@ -349,6 +355,14 @@ static void run_handler(gn_task *task)
     gn_component *comp = a->rc->comp;
     if (atomic_load(&a->completed))
         return; /* its timer fired while it waited in the queue */
+    if (a->rc->cancel != NULL && atomic_load(a->rc->cancel)) {
+        attempt_finish(a,
+                       gn_result_errorf(GENESIS_CANCELLED, GENESIS_REASON_NONE,
+                                        "'%s' to '%s' was answered by its hedged copy", a->req.type,
+                                        comp->id),
+                       GN_ATTEMPT_REJECTED, false);
+        return;
+    }
     if (atomic_load(&comp->removed)) {
         attempt_finish(a,
                        gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_COMPONENT_DOWN,
@@ -568,7 +582,8 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
 {
     if (!gn_coordinator_enter(co))
         return gn_fail(GENESIS_UNAVAILABLE, "the coordinator is stopping");
-    atomic_fetch_add(&co->n_requests, 1);
+    if (!p->hedge)
+        atomic_fetch_add(&co->n_requests, 1);
 
     if (!gn_valid_id(p->target)) {
         gn_complete_now(co, completion,
@@ -599,7 +614,8 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
                                          "no component '%s' is registered", p->target));
         return GENESIS_OK;
     }
-    atomic_fetch_add(&comp->n_requests, 1);
+    if (!p->hedge)
+        atomic_fetch_add(&comp->n_requests, 1);
     int crit = gn_effective_criticality(co, p->type, p->criticality);
     int mode = atomic_load(&co->mode_now);
     if (!gn_mode_admits(mode, crit) && !probe_wanted(comp)) {
@@ -608,7 +624,8 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
                              "mode %s sheds %s requests ('%s' to '%s')", genesis_mode_name(mode),
                              crit == GENESIS_CRITICALITY_SHEDDABLE ? "SHEDDABLE" : "non-critical",
                              p->type, comp->id);
-        gn_call_account(co, comp, res);
+        if (!p->hedge)
+            gn_call_account(co, comp, res);
         gn_component_release(comp);
         gn_deliver(co, completion, res);
         gn_coordinator_leave(co);
@@ -623,8 +640,10 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
         fail_fast_reason(comp, retry_in, why, sizeof(why));
         genesis_result *res =
             gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_BREAKER_OPEN, "%s", why);
-        gn_latency_record(&comp->latency, now_us() - started_us);
-        gn_call_account(co, comp, res);
+        if (!p->hedge) {
+            gn_latency_record(&comp->latency, now_us() - started_us);
+            gn_call_account(co, comp, res);
+        }
         gn_component_release(comp);
         gn_deliver(co, completion, res);
         gn_coordinator_leave(co);
@@ -637,12 +656,17 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
         genesis_result *res =
             gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY,
                              "out of memory routing '%s' to '%s'", p->type, p->target);
-        gn_call_account(co, comp, res);
+        if (!p->hedge)
+            gn_call_account(co, comp, res);
         gn_component_release(comp);
         gn_deliver(co, completion, res);
         gn_coordinator_leave(co);
         return GENESIS_OK;
     }
+    rc->hedge = p->hedge;
+    rc->cancel = p->cancel;
+    if (!p->hedge)
+        rc->completion = gn_hedge_start(co, comp, &rc->pol, p, completion, &rc->cancel);
     rcall_next(rc); /* rc owns the component reference and the in-flight slot from here */
     return GENESIS_OK;
 }

@@ -215,6 +215,8 @@ typedef struct gn_call_params {
     uint32_t timeout_ms; /* 0 = default */
     uint64_t request_id; /* 0 = assign */
     bool idempotent;     /* safe to retry after it may have reached a handler */
+    bool hedge;          /* hedge.c's second request: not counted as a request of its own */
+    atomic_bool *cancel; /* set: the request was answered elsewhere; skip what is pending */
 } gn_call_params;
 
 /* Route a request. Returns GENESIS_OK when started (the completion will run exactly once,
@@ -223,6 +225,13 @@ typedef struct gn_call_params {
  * through the completion, so front-door callers get a reply with its reason. */
 int gn_call_route(genesis_coordinator *co, const gn_call_params *params,
                   gn_call_completion completion);
+
+/* Hedging (hedge.c): when the policy hedges this idempotent request, a completion that joins
+ * it with a later hedged copy (and *cancel, the flag the primary request must watch);
+ * otherwise user unchanged and *cancel NULL. */
+gn_call_completion gn_hedge_start(genesis_coordinator *co, gn_component *comp,
+                                  const genesis_policy *pol, const gn_call_params *p,
+                                  gn_call_completion user, atomic_bool **cancel);
 
 /* Run a completion: inline, or on a worker (see gn_call_completion). No accounting. */
 void gn_deliver(genesis_coordinator *co, gn_call_completion completion, genesis_result *res);
