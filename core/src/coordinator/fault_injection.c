@@ -36,6 +36,11 @@ int genesis_coordinator_inject_fault(genesis_coordinator *co, const char *id,
         gn_log(&co->log, rv == GENESIS_OK ? GENESIS_LOG_INFO : GENESIS_LOG_WARN,
                "component %s back from an injected crash: restore from checkpoint %s", id,
                rv == GENESIS_OK ? "done (or none to restore)" : "failed");
+        /* Observed to be back, as a remote component that registers again: an open breaker
+         * half-opens at once instead of waiting out its open time. */
+        gn_breaker_transition t;
+        gn_breaker_recovered(&comp->breaker, gn_clock(co), &t);
+        gn_breaker_publish(comp, &t);
     }
     if (fault != NULL)
         gn_log(&co->log, GENESIS_LOG_WARN,
