@@ -7,7 +7,7 @@ void gn_climit_init(gn_climit *l, unsigned int initial)
     atomic_init(&l->in_flight, 0);
     atomic_init(&l->limit, initial > 0 ? initial : 1);
     l->estimate = initial > 0 ? initial : 1;
-    l->noload_us = l->recent_us = 0;
+    l->noload_us = l->recent_us = l->min_prev_us = l->min_cur_us = 0;
     l->samples = 0;
 }
 
@@ -33,14 +33,18 @@ bool gn_climit_acquire(gn_climit *l, unsigned int max)
     return true;
 }
 
-/* Under the lock: the latency trackers. The no-load latency follows a new minimum at once and
- * drifts up by 0.01 % a sample, so it is re-learned when the component got slower for good. */
+/* Under the lock: the latency trackers. The no-load latency is a windowed minimum: the
+ * smallest of this window and the previous one. */
 static void track(gn_climit *l, double us)
 {
-    if (l->noload_us <= 0 || us < l->noload_us)
-        l->noload_us = us;
-    else
-        l->noload_us *= 1.0001;
+    if (l->samples % GN_CLIMIT_WINDOW == 0) {
+        l->min_prev_us = l->min_cur_us;
+        l->min_cur_us = 0;
+    }
+    if (l->min_cur_us <= 0 || us < l->min_cur_us)
+        l->min_cur_us = us;
+    l->noload_us =
+        l->min_prev_us > 0 && l->min_prev_us < l->min_cur_us ? l->min_prev_us : l->min_cur_us;
     l->recent_us = l->recent_us <= 0 ? us : l->recent_us * 0.9 + us * 0.1;
 }
 

@@ -10,8 +10,9 @@
  *   AIMD (2):     +1 when an attempt completes in time with the limit at least half used;
  *                 x0.9 when one took more than twice the no-load latency or was dropped.
  *
- * The no-load latency is the smallest recent latency (decays slowly upwards so a component
- * that got slower for good is re-learned). The limit stays within [1, max] (max: the policy's
+ * The no-load latency is the smallest latency of the last one or two windows of
+ * GN_CLIMIT_WINDOW samples, so a component that got slower for good is re-learned within two
+ * windows. The limit stays within [1, max] (max: the policy's
  * max_concurrency, the hard ceiling). Deterministic: latencies are arguments, so tests drive
  * exact sequences. Thread-safe: a short mutex per sample, an atomic for admission. */
 #ifndef GN_CONCURRENCY_LIMIT_H
@@ -22,15 +23,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define GN_CLIMIT_WINDOW 10000u
+
 enum gn_climit_kind { GN_CLIMIT_OFF = 0, GN_CLIMIT_GRADIENT = 1, GN_CLIMIT_AIMD = 2 };
 
 typedef struct gn_climit {
     pthread_mutex_t lock;
     atomic_uint in_flight;
-    atomic_uint limit; /* whole attempts; read without the lock on admission */
-    double estimate;   /* the limit before rounding */
-    double noload_us;  /* smallest recent latency; 0 = none yet */
-    double recent_us;  /* exponentially weighted recent latency */
+    atomic_uint limit;              /* whole attempts; read without the lock on admission */
+    double estimate;                /* the limit before rounding */
+    double noload_us;               /* min(min_prev_us, min_cur_us); 0 = none yet */
+    double min_prev_us, min_cur_us; /* the previous and the current window's smallest */
+    double recent_us;               /* exponentially weighted recent latency */
     unsigned int samples;
 } gn_climit;
 
