@@ -80,8 +80,8 @@ void gn_climit_release(gn_climit *l, int kind, unsigned int max, uint64_t latenc
     } else if (dropped) {
         limit = limit * 0.9;
     } else {
-        /* Gradient2: 2 is the tolerance of recent latency over the no-load one. */
-        double gradient = clamp(l->noload_us * 2 / l->recent_us, 0.5, 1.0);
+        /* Gradient2, with its default tolerance of 1.5 times the no-load latency. */
+        double gradient = clamp(l->noload_us * 1.5 / l->recent_us, 0.5, 1.0);
         double next = limit * gradient + square_root(limit);
         limit = limit * 0.8 + next * 0.2; /* smoothing */
     }

@@ -4,9 +4,9 @@
  * an overload a queue never builds up in front of the component and the latency of what is
  * admitted stays near its no-load latency.
  *
- *   gradient (1): limit' = limit * clamp(noload * 2 / recent, 0.5, 1) + sqrt(limit), smoothed
- *                 (Gradient2): grows while the recent latency stays within twice the no-load
- *                 latency, shrinks in proportion when it does not.
+ *   gradient (1): limit' = limit * clamp(noload * 1.5 / recent, 0.5, 1) + sqrt(limit),
+ *                 smoothed (Gradient2): grows while the recent latency stays within 1.5 times
+ *                 the no-load latency, shrinks in proportion when it does not.
  *   AIMD (2):     +1 when an attempt completes in time with the limit at least half used;
  *                 x0.9 when one took more than twice the no-load latency or was dropped.
  *
