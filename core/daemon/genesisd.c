@@ -511,7 +511,7 @@ static void log_final_stats(genesis_coordinator *c)
     genesis_coordinator_stats st;
     memset(&st, 0, sizeof st);
     st.version = GENESIS_COORDINATOR_STATS_VERSION;
-    if (genesis_coordinator_stats_get(c, &st) != GENESIS_OK) {
+    if (genesis_coordinator_get_stats(c, &st) != GENESIS_OK) {
         daemon_logf(GENESIS_LOG_WARN, "cannot read final counters: %s", genesis_last_error());
         return;
     }
@@ -1220,10 +1220,10 @@ int main(int argc, char **argv)
 
     char front_door[URL_BUF_SIZE];
     char event_bus[URL_BUF_SIZE];
-    rc = genesis_coordinator_url(coord, GENESIS_ENDPOINT_FRONT_DOOR, front_door, sizeof front_door);
+    rc = genesis_coordinator_get_url(coord, GENESIS_ENDPOINT_FRONT_DOOR, front_door, sizeof front_door);
     if (rc == GENESIS_OK)
         rc =
-            genesis_coordinator_url(coord, GENESIS_ENDPOINT_EVENT_BUS, event_bus, sizeof event_bus);
+            genesis_coordinator_get_url(coord, GENESIS_ENDPOINT_EVENT_BUS, event_bus, sizeof event_bus);
     if (rc != GENESIS_OK) {
         fprintf(stderr, "genesisd: cannot read back the listening URLs: %s (%s)\n",
                 genesis_last_error(), genesis_status_name(rc));

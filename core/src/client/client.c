@@ -487,7 +487,7 @@ int genesis_client_subscribe(genesis_client *cl, const char *prefix, genesis_eve
     return rv;
 }
 
-uint64_t genesis_client_events_lost(genesis_client *cl)
+uint64_t genesis_client_get_events_lost(genesis_client *cl)
 {
     if (cl == NULL)
         return 0;

@@ -269,7 +269,7 @@ int genesis_coordinator_listen(genesis_coordinator *co, const char *front_door_u
     return GENESIS_OK;
 }
 
-int genesis_coordinator_url(genesis_coordinator *co, int endpoint, char *buf, size_t size)
+int genesis_coordinator_get_url(genesis_coordinator *co, int endpoint, char *buf, size_t size)
 {
     gn_clear_error();
     if (co == NULL || buf == NULL)
@@ -502,7 +502,7 @@ int genesis_coordinator_emit_external(genesis_coordinator *co, const char *type,
 
 /* ---- observation ------------------------------------------------------------------------- */
 
-int genesis_coordinator_stats_get(genesis_coordinator *co, genesis_coordinator_stats *s)
+int genesis_coordinator_get_stats(genesis_coordinator *co, genesis_coordinator_stats *s)
 {
     gn_clear_error();
     if (co == NULL || s == NULL || s->version != GENESIS_COORDINATOR_STATS_VERSION)

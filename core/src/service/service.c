@@ -386,7 +386,7 @@ int genesis_service_listen(genesis_service *svc, const char *url)
     return GENESIS_OK;
 }
 
-int genesis_service_url(genesis_service *svc, char *buf, size_t size)
+int genesis_service_get_url(genesis_service *svc, char *buf, size_t size)
 {
     gn_clear_error();
     if (svc == NULL || buf == NULL)
@@ -909,7 +909,7 @@ int genesis_service_checkpoint(genesis_service *svc, const void *data, size_t le
     return rv;
 }
 
-uint64_t genesis_service_requests_served(genesis_service *svc)
+uint64_t genesis_service_get_requests_served(genesis_service *svc)
 {
     return svc != NULL ? atomic_load(&svc->served) : 0;
 }
