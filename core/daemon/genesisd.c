@@ -818,9 +818,13 @@ static void print_config(FILE *out, const struct daemon_config *cfg)
     } else {
         fputs("  # db: none (checkpoints are refused)\n", out);
     }
+    genesis_coordinator_options defaults; /* the library's defaults, not a copy of them */
+    genesis_coordinator_options_init(&defaults, GENESIS_COORDINATOR_OPTIONS_VERSION);
     fprintf(out, "  interval_ms: %u\n  generations: %u\n",
-            cfg->checkpoint_interval_ms ? cfg->checkpoint_interval_ms : 150,
-            cfg->checkpoint_generations ? cfg->checkpoint_generations : 3);
+            cfg->checkpoint_interval_ms ? cfg->checkpoint_interval_ms
+                                        : defaults.checkpoint_interval_ms,
+            cfg->checkpoint_generations ? cfg->checkpoint_generations
+                                        : defaults.checkpoint_generations);
     fputs("resilience:\n", out);
     daemon_policy_print_yaml(out, &cfg->policies.def, 0, 2, 1);
     char(*ids)[DAEMON_POLICY_ID_MAX + 1] = calloc(MAX_CONFIG_IDS, sizeof(*ids));
