@@ -1224,10 +1224,11 @@ int main(int argc, char **argv)
 
     char front_door[URL_BUF_SIZE];
     char event_bus[URL_BUF_SIZE];
-    rc = genesis_coordinator_get_url(coord, GENESIS_ENDPOINT_FRONT_DOOR, front_door, sizeof front_door);
+    rc = genesis_coordinator_get_url(coord, GENESIS_ENDPOINT_FRONT_DOOR, front_door,
+                                     sizeof front_door);
     if (rc == GENESIS_OK)
-        rc =
-            genesis_coordinator_get_url(coord, GENESIS_ENDPOINT_EVENT_BUS, event_bus, sizeof event_bus);
+        rc = genesis_coordinator_get_url(coord, GENESIS_ENDPOINT_EVENT_BUS, event_bus,
+                                         sizeof event_bus);
     if (rc != GENESIS_OK) {
         fprintf(stderr, "genesisd: cannot read back the listening URLs: %s (%s)\n",
                 genesis_last_error(), genesis_status_name(rc));

@@ -82,8 +82,8 @@ static int setup(void **state)
         (rv = genesis_coordinator_listen(
              f->c, tcp ? "tcp://127.0.0.1:0" : gt_ipc_url(want, sizeof(want), f->dir, "front"),
              NULL)) != GENESIS_OK ||
-        (rv = genesis_coordinator_get_url(f->c, GENESIS_ENDPOINT_FRONT_DOOR, f->url, sizeof(f->url))) !=
-            GENESIS_OK)
+        (rv = genesis_coordinator_get_url(f->c, GENESIS_ENDPOINT_FRONT_DOOR, f->url,
+                                          sizeof(f->url))) != GENESIS_OK)
         goto fail;
     genesis_component echo = {.version = GENESIS_COMPONENT_VERSION, .on_request = echo_request};
     if ((rv = genesis_coordinator_register(f->c, "echo", &echo)) != GENESIS_OK)

@@ -248,7 +248,7 @@ static int setup(void **state)
                                          gt_ipc_url(want, sizeof(want), f->dir, "bus"))) !=
             GENESIS_OK ||
         (rv = genesis_coordinator_get_url(f->c, GENESIS_ENDPOINT_FRONT_DOOR, f->front_url,
-                                      sizeof(f->front_url))) != GENESIS_OK) {
+                                          sizeof(f->front_url))) != GENESIS_OK) {
         print_error("setup: %s\n", genesis_last_error());
         teardown(state);
         return -1;

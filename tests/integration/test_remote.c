@@ -330,8 +330,9 @@ static void test_urls_are_bound(void **state)
         assert_string_equal(e->bus, gt_ipc_url(want, sizeof(want), e->dir, "bus"));
     }
     char tiny[8];
-    assert_status(genesis_coordinator_get_url(e->c, GENESIS_ENDPOINT_FRONT_DOOR, tiny, sizeof(tiny)),
-                  GENESIS_OUT_OF_RANGE);
+    assert_status(
+        genesis_coordinator_get_url(e->c, GENESIS_ENDPOINT_FRONT_DOOR, tiny, sizeof(tiny)),
+        GENESIS_OUT_OF_RANGE);
 }
 
 static void test_ping_through_coordinator(void **state)

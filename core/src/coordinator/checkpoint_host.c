@@ -108,7 +108,7 @@ int genesis_coordinator_checkpoint_now(genesis_coordinator *co, const char *id,
 }
 
 int genesis_coordinator_get_checkpoint_info(genesis_coordinator *co, const char *id,
-                                        genesis_checkpoint_info *info)
+                                            genesis_checkpoint_info *info)
 {
     gn_clear_error();
     if (co == NULL || id == NULL || info == NULL ||

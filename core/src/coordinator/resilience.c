@@ -245,7 +245,7 @@ void gn_component_stats_fill(gn_component *comp, genesis_component_stats *s)
 }
 
 int genesis_coordinator_get_component_stats(genesis_coordinator *co, const char *id,
-                                        genesis_component_stats *s)
+                                            genesis_component_stats *s)
 {
     gn_clear_error();
     if (co == NULL || id == NULL || s == NULL || s->version != GENESIS_COMPONENT_STATS_VERSION)
