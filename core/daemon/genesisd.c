@@ -67,7 +67,7 @@ struct daemon_config {
     const char *tls_cert;
     const char *tls_key;
     gw_config gateway;
-    /* Configuration file, resilience settings and log format (issue 9). */
+    /* Configuration file, resilience settings and log format. */
     const char *config_path; /* --config */
     int check_config;        /* --check-config */
     daemon_policies policies;
