@@ -93,7 +93,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="gnex") as tmp:
         daemon = subprocess.Popen(
             [str(bin_dir / "genesisd"), "--front-door", f"ipc://{tmp}/front.sock",
-             "--events", f"ipc://{tmp}/bus.sock", "--log-level", "warn"],
+             "--events", f"ipc://{tmp}/bus.sock", "--http", "off", "--log-level", "warn"],
             stdout=subprocess.PIPE, text=True)
         component = None
         try:
