@@ -101,8 +101,8 @@ static void usage(FILE *out)
             "  --log-format FMT    text (default), logfmt or json lines\n"
             "  --log-rate-limit N  lines per second per kind of message (default 20; 0 = no\n"
             "                      limit); the rest are counted and reported\n"
-            "  --config FILE       read settings from a YAML file (see README \"Operating\n"
-            "                      Genesis\"); flags given too override it; SIGHUP or the\n"
+            "  --config FILE       read settings from a YAML file (see docs/operating.md);\n"
+            "                      flags given too override it; SIGHUP or the\n"
             "                      admin command 'reload' re-reads it\n"
             "  --check-config      validate the configuration, print the effective settings\n"
             "                      and exit (0 valid, 2 invalid)\n"
@@ -571,7 +571,7 @@ static int start_supervisor(genesis_coordinator *coord, const struct supervise_f
     return EXIT_SUCCESS;
 }
 
-/* ---- configuration file, --check-config and reload (README "Operating Genesis") ---------- */
+/* ---- configuration file, --check-config and reload (docs/operating.md) ------------------- */
 
 /* The flags a configuration file produced, followed by the command line: what parse_args
  * reads. The strings stay alive as long as a daemon_config points into them. */
