@@ -101,7 +101,7 @@ static void setup_start(setup *s, const char *transport, const char *dir)
     co_opts.log_level = GENESIS_LOG_ERROR;
     if (genesis_coordinator_new(&s->co, &co_opts) != GENESIS_OK ||
         genesis_coordinator_listen(s->co, fd_url, NULL) != GENESIS_OK ||
-        genesis_coordinator_url(s->co, GENESIS_ENDPOINT_FRONT_DOOR, fd_url, sizeof(fd_url)) !=
+        genesis_coordinator_get_url(s->co, GENESIS_ENDPOINT_FRONT_DOOR, fd_url, sizeof(fd_url)) !=
             GENESIS_OK)
         die("coordinator");
     genesis_component comp = {.version = GENESIS_COMPONENT_VERSION, .on_request = on_request};

@@ -511,7 +511,7 @@ static void log_final_stats(genesis_coordinator *c)
     genesis_coordinator_stats st;
     memset(&st, 0, sizeof st);
     st.version = GENESIS_COORDINATOR_STATS_VERSION;
-    if (genesis_coordinator_stats_get(c, &st) != GENESIS_OK) {
+    if (genesis_coordinator_get_stats(c, &st) != GENESIS_OK) {
         daemon_logf(GENESIS_LOG_WARN, "cannot read final counters: %s", genesis_last_error());
         return;
     }
@@ -818,9 +818,13 @@ static void print_config(FILE *out, const struct daemon_config *cfg)
     } else {
         fputs("  # db: none (checkpoints are refused)\n", out);
     }
+    genesis_coordinator_options defaults; /* the library's defaults, not a copy of them */
+    genesis_coordinator_options_init(&defaults, GENESIS_COORDINATOR_OPTIONS_VERSION);
     fprintf(out, "  interval_ms: %u\n  generations: %u\n",
-            cfg->checkpoint_interval_ms ? cfg->checkpoint_interval_ms : 150,
-            cfg->checkpoint_generations ? cfg->checkpoint_generations : 3);
+            cfg->checkpoint_interval_ms ? cfg->checkpoint_interval_ms
+                                        : defaults.checkpoint_interval_ms,
+            cfg->checkpoint_generations ? cfg->checkpoint_generations
+                                        : defaults.checkpoint_generations);
     fputs("resilience:\n", out);
     daemon_policy_print_yaml(out, &cfg->policies.def, 0, 2, 1);
     char(*ids)[DAEMON_POLICY_ID_MAX + 1] = calloc(MAX_CONFIG_IDS, sizeof(*ids));
@@ -1220,10 +1224,11 @@ int main(int argc, char **argv)
 
     char front_door[URL_BUF_SIZE];
     char event_bus[URL_BUF_SIZE];
-    rc = genesis_coordinator_url(coord, GENESIS_ENDPOINT_FRONT_DOOR, front_door, sizeof front_door);
+    rc = genesis_coordinator_get_url(coord, GENESIS_ENDPOINT_FRONT_DOOR, front_door,
+                                     sizeof front_door);
     if (rc == GENESIS_OK)
-        rc =
-            genesis_coordinator_url(coord, GENESIS_ENDPOINT_EVENT_BUS, event_bus, sizeof event_bus);
+        rc = genesis_coordinator_get_url(coord, GENESIS_ENDPOINT_EVENT_BUS, event_bus,
+                                         sizeof event_bus);
     if (rc != GENESIS_OK) {
         fprintf(stderr, "genesisd: cannot read back the listening URLs: %s (%s)\n",
                 genesis_last_error(), genesis_status_name(rc));
