@@ -128,7 +128,6 @@ static int start_demo(daemon_runtime *rt)
  * requests, the hot path, go to the coordinator directly. */
 static int start_gateway(daemon_config *cfg, daemon_runtime *rt)
 {
-    char why[512];
     cfg->gateway.front_door = rt->front_door;
     cfg->gateway.event_bus = rt->event_bus;
     cfg->gateway.coordinator = rt->coord; /* requests skip the socket hop */
@@ -138,14 +137,16 @@ static int start_gateway(daemon_config *cfg, daemon_runtime *rt)
     cfg->gateway.core_tls_ca = cfg->tls_ca;
     cfg->gateway.core_tls_cert = cfg->tls_cert;
     cfg->gateway.core_tls_key = cfg->tls_key;
-    int rc = gw_new(&rt->gateway, &cfg->gateway, why, sizeof(why));
+    int rc = genesis_gateway_new(&rt->gateway, &cfg->gateway);
     if (rc == GENESIS_OK)
-        rc = gw_start(rt->gateway, why, sizeof(why));
+        rc = genesis_gateway_start(rt->gateway);
+    if (rc == GENESIS_OK)
+        rc = genesis_gateway_url(rt->gateway, rt->http_url, sizeof(rt->http_url));
     if (rc != GENESIS_OK) {
-        fprintf(stderr, "genesisd: cannot start the HTTP gateway: %s\n", why);
+        fprintf(stderr, "genesisd: cannot start the HTTP gateway: %s\n",
+                genesis_gateway_last_error());
         return rc == GENESIS_INVALID_ARGUMENT ? DAEMON_EXIT_USAGE : EXIT_FAILURE;
     }
-    gw_url(rt->gateway, rt->http_url, sizeof(rt->http_url));
     return -1;
 }
 
@@ -178,7 +179,7 @@ static int start_supervisor(const daemon_config *cfg, daemon_runtime *rt)
 /* Stop and free what started, in reverse order. */
 static void stop_started(daemon_runtime *rt)
 {
-    gw_free(rt->gateway);     /* first: its requests drain through the coordinator */
+    genesis_gateway_free(rt->gateway); /* first: its requests drain through the coordinator */
     supervisor_free(rt->sup); /* children stop (and unregister) before the coordinator drains */
     rt->gateway = NULL;
     rt->sup = NULL;
@@ -203,7 +204,7 @@ int daemon_start(daemon_config *cfg, daemon_runtime *rt)
     if (rc < 0)
         rc = start_supervisor(cfg, rt);
     if (rc >= 0) {
-        gw_free(rt->gateway);
+        genesis_gateway_free(rt->gateway);
         supervisor_free(rt->sup);
         genesis_coordinator_free(rt->coord);
         memset(rt, 0, sizeof(*rt));

@@ -10,7 +10,7 @@
 #include <genesis/genesis.h>
 
 #include "daemon_options.h"
-#include "gateway.h"
+#include <genesis/gateway.h>
 #include "supervisor.h"
 
 #define DAEMON_URL_SIZE 1024
@@ -18,7 +18,7 @@
 /* What runs. */
 typedef struct daemon_runtime {
     genesis_coordinator *coord;
-    gw_gateway *gateway;              /* NULL with --http off */
+    genesis_gateway *gateway;         /* NULL with --http off */
     supervisor *sup;                  /* NULL without supervised components or configuration file */
     char front_door[DAEMON_URL_SIZE]; /* bound URLs (port 0 resolved) */
     char event_bus[DAEMON_URL_SIZE];

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <genesis/gateway_cli.h>
 #include <genesis/genesis.h>
 
 #include "daemon_cli.h"
 #include "daemon_log.h"
-#include "gateway_cli.h"
 
 #define DEFAULT_FRONT_DOOR "tcp://127.0.0.1:7400"
 #define DEFAULT_EVENT_BUS  "tcp://127.0.0.1:7401"
@@ -109,8 +109,8 @@ void daemon_options_usage(FILE *out)
             "  --log-format FMT    text (default), logfmt or json lines\n"
             "  --log-rate-limit N  lines per second per kind of message (default 20; 0 = no\n"
             "                      limit); the rest are counted and reported\n"
-            "  --config FILE       read settings from a YAML file (see README \"Operating\n"
-            "                      Genesis\"); flags given too override it; SIGHUP or the\n"
+            "  --config FILE       read settings from a YAML file (see docs/operating.md);\n"
+            "                      flags given too override it; SIGHUP or the\n"
             "                      admin command 'reload' re-reads it\n"
             "  --check-config      validate the configuration, print the effective settings\n"
             "                      and exit (0 valid, 2 invalid)\n"
@@ -166,20 +166,19 @@ void daemon_options_usage(FILE *out)
             "Children get GENESIS_FRONT_DOOR, GENESIS_EVENT_BUS and GENESIS_COMPONENT_ID; their\n"
             "output goes to genesisd's stderr. A FAILED child restarts only on the Admin command\n"
             "'supervisor.restart ID'. SIGTERM stops the children (SIGKILL after 3 s).\n",
-            gw_cli_help);
+            genesis_gateway_cli_help());
 }
 
 /* "off" disables the gateway; anything else is HOST:PORT. */
 static int parse_http(daemon_config *cfg, const char *spec)
 {
-    char why[256];
     if (strcmp(spec, "off") == 0) {
         cfg->http = 0;
         return GO_ON;
     }
     cfg->http = 1;
-    if (gw_config_set_listen(&cfg->gateway, spec, why, sizeof(why)) != 0) {
-        fprintf(diag(), "genesisd: --http: %s\n", why);
+    if (genesis_gateway_options_set_listen(&cfg->gateway, spec) != GENESIS_OK) {
+        fprintf(diag(), "genesisd: --http: %s\n", genesis_gateway_last_error());
         return DAEMON_EXIT_USAGE;
     }
     return GO_ON;
@@ -234,7 +233,7 @@ static int parse_pair(bool intensity, const char *text, supervisor_options *o)
 static int set_defaults(daemon_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
-    gw_config_init(&cfg->gateway);
+    genesis_gateway_options_init(&cfg->gateway, GENESIS_GATEWAY_OPTIONS_VERSION);
     daemon_policies_init(&cfg->policies);
     supervisor_options_init(&cfg->supervise.options);
     cfg->front_door = daemon_cli_env_or("GENESIS_FRONT_DOOR", DEFAULT_FRONT_DOOR);
@@ -385,13 +384,13 @@ static int parse_supervision(daemon_config *cfg, int opt, const char *arg)
 /* One flag getopt_long returned. */
 static int parse_option(daemon_config *cfg, int opt, const char *arg)
 {
-    char why[512];
-    int gw = gw_cli_apply(&cfg->gateway, opt, arg, why, sizeof(why));
-    if (gw != 0) {
-        if (gw < 0)
-            fprintf(diag(), "genesisd: %s\n", why);
-        return gw < 0 ? DAEMON_EXIT_USAGE : GO_ON;
+    int applied = 0;
+    if (genesis_gateway_cli_apply(&cfg->gateway, opt, arg, &applied) != GENESIS_OK) {
+        fprintf(diag(), "genesisd: %s\n", genesis_gateway_last_error());
+        return DAEMON_EXIT_USAGE;
     }
+    if (applied)
+        return GO_ON;
     switch (opt) {
     case OPT_CHECKPOINT_DB:
     case OPT_CHECKPOINT_INTERVAL:
@@ -430,8 +429,8 @@ int daemon_options_parse(int argc, char **argv, daemon_config *cfg)
     int rc = set_defaults(cfg);
     if (rc != GO_ON)
         return rc;
-    if (gw_cli_merge_options(own_options, n_own, options, 64) != 0) {
-        fprintf(diag(), "genesisd: too many command-line options for the table\n");
+    if (genesis_gateway_cli_merge_options(own_options, n_own, options, 64) != GENESIS_OK) {
+        fprintf(diag(), "genesisd: %s\n", genesis_gateway_last_error());
         return EXIT_FAILURE;
     }
     int opt;

@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "daemon_policy.h"
-#include "gateway.h"
+#include <genesis/gateway.h>
 #include "supervisor.h"
 
 #define DAEMON_EXIT_USAGE  2   /* bad flag, malformed URL or unsupported transport */
@@ -49,7 +49,7 @@ typedef struct daemon_config {
     const char *tls_ca;
     const char *tls_cert;
     const char *tls_key;
-    gw_config gateway;
+    genesis_gateway_options gateway;
     const char *config_path;  /* --config */
     int check_config;         /* --check-config */
     daemon_policies policies; /* owned: daemon_policies_free */

@@ -178,7 +178,7 @@ void daemon_settings_supervised_text(const daemon_config *cfg, const char *id, c
 
 void daemon_settings_print(FILE *out, const daemon_config *cfg)
 {
-    const gw_config *g = &cfg->gateway;
+    const genesis_gateway_options *g = &cfg->gateway;
     fprintf(out, "# genesisd %s: effective configuration\nlisten:\n  front_door: ",
             GENESIS_VERSION_STRING);
     yaml_string(out, cfg->front_door);

@@ -2,7 +2,6 @@
  * the client that dials the coordinator, the bus subscription for external events, the job
  * threads for blocking calls, and the drain of the cross-thread queue. */
 #define _GNU_SOURCE /* pthread_setname_np */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,32 +58,6 @@ void gw_config_init(gw_config *cfg)
     cfg->default_timeout_ms = 10000;
     cfg->job_threads = 2;
     cfg->log_level = GENESIS_LOG_INFO;
-}
-
-int gw_config_set_listen(gw_config *cfg, const char *spec, char *why, size_t why_size)
-{
-    const char *colon = strrchr(spec, ':');
-    const char *port = colon != NULL ? colon + 1 : spec;
-    size_t host_len = colon != NULL ? (size_t)(colon - spec) : 0;
-    char *end = NULL;
-    errno = 0;
-    long p = strtol(port, &end, 10);
-    if (port[0] == '\0' || *end != '\0' || errno != 0 || p < 0 || p > 65535 ||
-        host_len >= sizeof(cfg->host)) {
-        snprintf(why, why_size, "'%s' is not HOST:PORT (port 0..65535), PORT or 'off'", spec);
-        return -1;
-    }
-    if (host_len > 0) {
-        memcpy(cfg->host, spec, host_len);
-        cfg->host[host_len] = '\0';
-        /* [::1]:8080 */
-        if (cfg->host[0] == '[' && cfg->host[host_len - 1] == ']') {
-            memmove(cfg->host, cfg->host + 1, host_len - 2);
-            cfg->host[host_len - 2] = '\0';
-        }
-    }
-    cfg->port = (int)p;
-    return 0;
 }
 
 void gw_log(gw_gateway *gw, int level, const char *fmt, ...)
