@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "gw_internal.h"
 #include "json_map.h"
 #include "listen_addr.h"
@@ -62,17 +63,12 @@ void gw_config_init(gw_config *cfg)
 
 void gw_log(gw_gateway *gw, int level, const char *fmt, ...)
 {
-    if (level > gw->cfg.log_level)
-        return;
-    char msg[1024];
+    /* The library's logger (base/log.h): the options' filter and sink, stderr by default. */
+    gn_logger lg = {gw->cfg.log_level, gw->cfg.log, gw->cfg.log_arg};
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    gn_logv(&lg, level, fmt, ap);
     va_end(ap);
-    if (gw->cfg.log != NULL)
-        gw->cfg.log(level, msg, gw->cfg.log_arg);
-    else
-        fprintf(stderr, "genesis-gateway: %s\n", msg);
 }
 
 /* ---- cross-thread work ---------------------------------------------------------------------- */
