@@ -95,9 +95,10 @@ static void test_lifecycle(void **state)
     assert_ok(genesis_coordinator_new(&co, NULL));
     assert_ok(genesis_coordinator_listen(co, "tcp://127.0.0.1:0", "tcp://127.0.0.1:0"));
     char front_door[256], event_bus[256];
+    assert_ok(genesis_coordinator_get_url(co, GENESIS_ENDPOINT_FRONT_DOOR, front_door,
+                                          sizeof front_door));
     assert_ok(
-        genesis_coordinator_url(co, GENESIS_ENDPOINT_FRONT_DOOR, front_door, sizeof front_door));
-    assert_ok(genesis_coordinator_url(co, GENESIS_ENDPOINT_EVENT_BUS, event_bus, sizeof event_bus));
+        genesis_coordinator_get_url(co, GENESIS_ENDPOINT_EVENT_BUS, event_bus, sizeof event_bus));
 
     genesis_gateway_options o;
     assert_ok(genesis_gateway_options_init(&o, GENESIS_GATEWAY_OPTIONS_VERSION));
