@@ -2,7 +2,7 @@
  * process, reached by the coordinator over the same transport), over ipc and tcp, with 1 and
  * 16 requests in flight, next to a raw single-hop NNG req/rep at the same concurrency in the
  * same run (rounds interleaved, medians reported). The two-hop path's ceiling is about half
- * the single hop's throughput (DESIGN.md §9: target >= 0.5x). One more row per transport: client
+ * the single hop's throughput (target, docs/design.md: >= 0.5x). One more row per transport: client
  * -> coordinator -> in-process component (the path of the gateway and genesisctl), 16 in flight.
  *
  *   bench_remote [--quick] [--json FILE] [--repeats N] */

@@ -1,7 +1,7 @@
-/* genesis-chaos: the resilience scorecard, measured. Runs each scenario of issue 3's table
+/* genesis-chaos: the resilience scorecard, measured. Runs each scenario of the scorecard
  * against a real coordinator (embedded, real worker threads and timers, default policies
  * unless a scenario says otherwise) with fault-injecting components, and prints the figures
- * the original sketch only claimed, next to their targets.
+ * next to their targets (docs/resilience.md).
  *
  *   genesis-chaos [--quick] [--json]
  *

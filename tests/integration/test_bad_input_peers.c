@@ -606,7 +606,7 @@ static void hostile_bus(fixture *f, const char *listen_url, bool oversized)
 
 /* Over ipc, without oversized frames: NNG 1.5.2's ipc transport, refusing a frame over the
  * receive limit, leaves its reaper waiting forever, so every later socket close in the
- * process hangs (README, "Known limits of Debian's NNG 1.5.2"). */
+ * process hangs (docs/known-limits.md, "Debian's NNG 1.5.2"). */
 static void test_hostile_bus_publisher(void **state)
 {
     fixture *f = *state;

@@ -711,10 +711,11 @@ static bool big_client_pings(void *arg)
  *
  * Not tested: a request beyond that window. NNG then drops the connection while the sender is
  * still writing, and NNG 1.5.2 can wedge the sender's socket for good (its nng_close hangs):
- * seen over ipc with plain NNG sockets, and in CI under TSan over tcp too. The README tells
- * users to keep a client's max_message_size at or below the coordinator's, which makes the
- * client refuse such requests itself. Over tcp only: one CI run under TSan also hung over ipc
- * after the in-window request, which did not reproduce in 18 later runs. */
+ * seen over ipc with plain NNG sockets, and in CI under TSan over tcp too.
+ * docs/known-limits.md tells users to keep a client's max_message_size at or below the
+ * coordinator's, which makes the client refuse such requests itself. Over tcp only: one CI run
+ * under TSan also hung over ipc after the in-window request, which did not reproduce in 18 later
+ * runs. */
 static void test_oversized_request_does_not_wedge_client(void **state)
 {
     env *e = *state;

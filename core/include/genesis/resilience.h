@@ -2,7 +2,7 @@
  * full jitter, a retry budget, a circuit breaker, a bulkhead), degradation modes, operator
  * controls, per-component statistics, and fault injection for tests and chaos runs.
  *
- * The request path (DESIGN.md §5): mode & criticality -> breaker -> bulkhead -> attempt with a
+ * The request path (docs/design.md): mode & criticality -> breaker -> bulkhead -> attempt with a
  * per-try timer inside the overall deadline -> outcome recorded by breaker, budget and stats
  * -> retry (retryable code, attempts left, budget left, deadline left) after a full-jitter
  * backoff waited on a timer -> the result, or an error that names its reason.
@@ -59,7 +59,7 @@ typedef struct genesis_policy {
      * breaker_half_open_probes probes (each leased for one per-try timeout, so a lost probe
      * cannot strand it); all succeeding closes it, one failure re-opens it. The rate defaults
      * (60 % of 100, at least 50 calls) keep 30 % random failures, which retries absorb, from
-     * ever tripping it (DESIGN.md's 50 % of 20 trips on them within seconds). */
+     * ever tripping it (50 % of 20, a common choice, trips on them within seconds). */
     unsigned int breaker_failure_rate_pct;     /* default 60 */
     unsigned int breaker_window;               /* default 100 attempts (max 1024) */
     unsigned int breaker_min_calls;            /* default 50 */

@@ -9,6 +9,8 @@
 #include "genesis/status.h"
 #include "genesis/message.h"
 
+#include "base/log.h" /* gn_logger, gn_log */
+
 /* Internal, non-static functions are gn_*; public ones are genesis_* (see genesis.h). */
 
 /* Defaults shared by the roles (a zero option means the default). */
@@ -46,16 +48,6 @@ bool gn_valid_type(const char *type);
 
 /* Map an NNG error (nng_err) onto a Genesis status and reason. */
 int gn_status_from_nng(int nng_err, int *reason);
-
-/* A small logger: level filter plus a sink. */
-typedef struct gn_logger {
-    int level;
-    genesis_log_fn fn;
-    void *arg;
-} gn_logger;
-
-void gn_log(const gn_logger *lg, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* Defensive checks that stay in release builds: log loudly with file and line, then let the
  * caller degrade gracefully (SQLite's ALWAYS/NEVER idea). */
