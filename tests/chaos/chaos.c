@@ -225,7 +225,7 @@ static double success_rate(const sample *s, size_t n)
 static genesis_component_stats stats(genesis_coordinator *c, const char *id)
 {
     genesis_component_stats s = {.version = GENESIS_COMPONENT_STATS_VERSION};
-    CHECK(genesis_coordinator_component_stats(c, id, &s));
+    CHECK(genesis_coordinator_get_component_stats(c, id, &s));
     return s;
 }
 
@@ -382,9 +382,9 @@ static void scenario_sixty_percent_down(void)
     for (int i = 0; i < 6; i++)
         CHECK(genesis_coordinator_inject_fault(c, ids[i], &f));
     double t0 = now_s();
-    while (genesis_coordinator_mode(c) != GENESIS_MODE_EMERGENCY && now_s() - t0 < 5)
+    while (genesis_coordinator_get_mode(c) != GENESIS_MODE_EMERGENCY && now_s() - t0 < 5)
         sleep_ms(5);
-    int mode = genesis_coordinator_mode(c);
+    int mode = genesis_coordinator_get_mode(c);
     add_row("60 % of components down", "mode reached", "EMERGENCY", mode == GENESIS_MODE_EMERGENCY,
             "%.0f", (double)mode);
     snprintf(rows[n_rows - 1].value, sizeof(rows[n_rows - 1].value), "%s (after %.0f ms)",
@@ -470,7 +470,7 @@ static void scenario_fail_fast(void)
 {
     genesis_coordinator *c = coordinator(NULL);
     add_component(c, "fenced", NULL);
-    CHECK(genesis_coordinator_breaker_set(c, "fenced", GENESIS_BREAKER_FORCED_OPEN));
+    CHECK(genesis_coordinator_set_breaker(c, "fenced", GENESIS_BREAKER_FORCED_OPEN));
     int n = quick ? 20000 : 200000;
     sample *s = malloc((size_t)n * sizeof(*s));
     if (s == NULL)
@@ -621,9 +621,9 @@ static void scenario_idle_recovery(void)
         if (probe) {
             if (wait_state(c, "idle", GENESIS_BREAKER_CLOSED, 10, &took))
                 closed_s = took;
-            while (genesis_coordinator_mode(c) != GENESIS_MODE_NORMAL && now_s() - t0 < 10)
+            while (genesis_coordinator_get_mode(c) != GENESIS_MODE_NORMAL && now_s() - t0 < 10)
                 sleep_ms(5);
-            if (genesis_coordinator_mode(c) == GENESIS_MODE_NORMAL)
+            if (genesis_coordinator_get_mode(c) == GENESIS_MODE_NORMAL)
                 normal_s = now_s() - t0;
         } else {
             sleep_ms(quick ? 2000 : 3000); /* two or three open times */

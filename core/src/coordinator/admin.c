@@ -134,8 +134,8 @@ static genesis_result *cmd_breaker(genesis_coordinator *co, char **args, size_t 
     genesis_result *res = NULL;
     if (n == 3 && !parse_uint(args[2], args[2], UINT32_MAX, &ms, &res))
         return res;
-    int rv = n == 3 ? genesis_coordinator_breaker_force_open(co, args[0], (uint32_t)ms)
-                    : genesis_coordinator_breaker_set(co, args[0], state);
+    int rv = n == 3 ? genesis_coordinator_force_breaker_open(co, args[0], (uint32_t)ms)
+                    : genesis_coordinator_set_breaker(co, args[0], state);
     if (rv != GENESIS_OK)
         return failed(rv);
     return json_result(json_pack("{s:s, s:s, s:I}", "component", args[0], "breaker",

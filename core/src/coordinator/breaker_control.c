@@ -115,7 +115,7 @@ void gn_breakers_tick(genesis_coordinator *co)
     free(all);
 }
 
-int genesis_coordinator_breaker_set(genesis_coordinator *co, const char *id, int state)
+int genesis_coordinator_set_breaker(genesis_coordinator *co, const char *id, int state)
 {
     gn_clear_error();
     if (co == NULL || id == NULL)
@@ -135,15 +135,15 @@ int genesis_coordinator_breaker_set(genesis_coordinator *co, const char *id, int
     return GENESIS_OK;
 }
 
-int genesis_coordinator_breaker_force_open(genesis_coordinator *co, const char *id,
+int genesis_coordinator_force_breaker_open(genesis_coordinator *co, const char *id,
                                            uint32_t duration_ms)
 {
     gn_clear_error();
     if (co == NULL || id == NULL)
-        return gn_fail(GENESIS_INVALID_ARGUMENT, "breaker_force_open: NULL argument");
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "force_breaker_open: NULL argument");
     gn_component *comp = gn_registry_lookup(co->registry, id);
     if (comp == NULL)
-        return gn_fail(GENESIS_NOT_FOUND, "breaker_force_open: no component '%s'", id);
+        return gn_fail(GENESIS_NOT_FOUND, "force_breaker_open: no component '%s'", id);
     gn_breaker_transition t;
     gn_breaker_force_open(&comp->breaker, duration_ms, gn_clock(co), &t);
     gn_breaker_publish(comp, &t);

@@ -1,4 +1,4 @@
-/* Per-component statistics (genesis_coordinator_component_stats, and status). */
+/* Per-component statistics (genesis_coordinator_get_component_stats, and status). */
 #include <stddef.h>
 #include <string.h>
 
@@ -58,8 +58,8 @@ void gn_component_stats_fill(gn_component *comp, genesis_component_stats *s)
     s->hedge_wins = atomic_load(&comp->n_hedge_wins);
 }
 
-int genesis_coordinator_component_stats(genesis_coordinator *co, const char *id,
-                                        genesis_component_stats *s)
+int genesis_coordinator_get_component_stats(genesis_coordinator *co, const char *id,
+                                            genesis_component_stats *s)
 {
     gn_clear_error();
     size_t size = s != NULL ? stats_size(s->version) : 0;

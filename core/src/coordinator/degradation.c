@@ -61,7 +61,7 @@ bool gn_mode_admits_event(genesis_coordinator *co, int criticality)
     return false;
 }
 
-int genesis_coordinator_mode(genesis_coordinator *co)
+int genesis_coordinator_get_mode(genesis_coordinator *co)
 {
     return co != NULL ? atomic_load(&co->mode_now) : GENESIS_MODE_NORMAL;
 }
