@@ -50,6 +50,12 @@ typedef struct gw_config {
     const char *core_tls_ca;
     const char *core_tls_cert;
     const char *core_tls_key;
+    /* Cross-site protection (cross_site.h): comma-separated origins ("https://ops.example",
+     * "null" for file:// pages, "*" for any) allowed besides the gateway's own on POSTs and
+     * WebSocket upgrades, and names ("*" for any) allowed in Host besides IP literals,
+     * localhost and host. Empty by default. */
+    char allowed_origins[2048];
+    char allowed_hosts[1024];
 } gw_config;
 
 /* Defaults (as documented above); host 127.0.0.1, port 8080. */

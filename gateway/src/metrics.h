@@ -28,6 +28,7 @@ typedef struct gw_metrics {
     uint64_t ws_messages_in, ws_messages_out, ws_dropped, ws_slow_closed, ws_oversized;
     uint64_t ws_emit_failed, ws_overloaded;
     uint64_t jobs_refused;
+    uint64_t cross_site_refused; /* foreign Host or Origin (cross_site.h) */
 } gw_metrics;
 
 /* Figures the renderer reads from elsewhere. */
