@@ -169,9 +169,8 @@ static void on_bus_event(const genesis_event *ev, void *arg)
 /* On the service thread: everything other threads handed over. */
 static void drain(gw_gateway *gw)
 {
-    gw_item *it = gw_xqueue_take_all(&gw->inbox);
-    while (it != NULL) {
-        gw_item *next = it->next;
+    gn_fifo items = gw_xqueue_take_all(&gw->inbox);
+    for (gw_item *it; (it = gw_item_pop(&items)) != NULL;) {
         switch (it->kind) {
         case GW_ITEM_HTTP_RESULT:
             gw_http_complete(gw, it);
@@ -186,7 +185,6 @@ static void drain(gw_gateway *gw)
             break;
         }
         gw_item_free(it);
-        it = next;
     }
 }
 
