@@ -385,11 +385,15 @@ void gn_remote_sweep(genesis_coordinator *co)
             gn_phi_params p;
             gn_phi_params_for(&p, heartbeat_every(co, in), co->opts.heartbeat_misses);
             int64_t silent = now - in->phi.last_ms;
-            if (silent > grace) {
+            /* ... and never shorter than twice the pause its heartbeat interval is allowed. */
+            int64_t own_grace = (int64_t)(2 * p.acceptable_pause_ms) > grace
+                                    ? (int64_t)(2 * p.acceptable_pause_ms)
+                                    : grace;
+            if (silent > own_grace) {
                 gn_log(&co->log, GENESIS_LOG_WARN,
                        "component %s instance %s at %s silent %lld ms (grace %lld ms): "
                        "connection closed; it must register again",
-                       comp->id, in->instance_id, in->url, (long long)silent, (long long)grace);
+                       comp->id, in->instance_id, in->url, (long long)silent, (long long)own_grace);
                 gone[n_gone++] = instance_detach(r, i);
                 continue;
             }
