@@ -97,7 +97,9 @@ typedef struct gw_conn {
 
 struct genesis_gateway {
     gw_config cfg;
-    gw_listen_addr listen; /* the numeric address it listens on */
+    gw_listen_addr listen;       /* the numeric address it listens on */
+    unsigned int connections;    /* network connections open (service thread) */
+    unsigned int connection_cap; /* more are closed at once */
     int port;
     int tls;
     genesis_client *client;

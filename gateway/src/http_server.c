@@ -554,6 +554,8 @@ static void complete_status(gw_gateway *gw, struct lws *wsi, gw_conn *conn, gw_i
         }
     } else {
         gw_metrics_extra x = {.ws_sessions = gw->n_sessions,
+                              .connections = gw->connections,
+                              .connection_cap = gw->connection_cap,
                               .events_received = atomic_load(&gw->events_received),
                               .events_overflow = atomic_load(&gw->events_overflow),
                               .bus_events_lost = genesis_client_get_events_lost(gw->client),

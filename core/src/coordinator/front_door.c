@@ -8,6 +8,7 @@
  * cannot starve the front door; per-component bulkheads bound what one component can hold. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include <nng/nng.h>
@@ -45,6 +46,12 @@ struct gn_front_door {
     unsigned int idle; /* contexts waiting for a message */
     bool open;         /* serving: contexts may be added */
     bool closed;       /* the socket is closed */
+    /* Connections: at most `cap`, half the descriptors this process may open (the rest stay
+     * for the dialers, the bus, the gateway, files): beyond it a new one is closed at once,
+     * and those established keep working. */
+    atomic_uint connections;
+    unsigned int cap;
+    atomic_uint_fast64_t refused;
     /* Admin commands (checkpoint list/show/restore read the store and run restore callbacks;
      * an embedder's "reload" re-reads its configuration): on workers, never on NNG's threads. */
     gn_lane admin;
@@ -436,6 +443,48 @@ static void fd_cb(void *arg)
         gn_envelope_free(env);
 }
 
+/* The connection cap: half of RLIMIT_NOFILE, less a reserve; 65,536 when unlimited. */
+static unsigned int connection_cap(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 65536;
+    rlim_t half = rl.rlim_cur > 128 ? (rl.rlim_cur - 64) / 2 : 16;
+    return half > 65536 ? 65536 : (unsigned int)half;
+}
+
+/* NNG threads: a new connection is counted before the socket takes it; over the cap it is
+ * closed (and still counted until NNG reports it removed). */
+static void connection_added(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    (void)ev;
+    gn_front_door *fd = arg;
+    unsigned int n = atomic_fetch_add(&fd->connections, 1) + 1;
+    if (n > fd->cap) {
+        nng_pipe_close(p);
+        if (atomic_fetch_add(&fd->refused, 1) % 1000 == 0)
+            gn_log(&fd->co->log, GENESIS_LOG_WARN,
+                   "front door: %u connections (the cap, half the file descriptor limit): new "
+                   "ones are closed; established ones keep working",
+                   fd->cap);
+    }
+}
+
+static void connection_removed(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    (void)p;
+    (void)ev;
+    gn_front_door *fd = arg;
+    atomic_fetch_sub(&fd->connections, 1);
+}
+
+void gn_front_door_connections(gn_front_door *fd, unsigned int *open, unsigned int *cap)
+{
+    unsigned int n = fd != NULL ? atomic_load(&fd->connections) : 0;
+    *cap = fd != NULL ? fd->cap : 0;
+    *open = n < *cap ? n : *cap; /* refused ones are counted until NNG drops them */
+}
+
 int gn_front_door_listen(genesis_coordinator *co, const char *url, gn_front_door **out)
 {
     gn_front_door *fd = calloc(1, sizeof(*fd));
@@ -452,6 +501,9 @@ int gn_front_door_listen(genesis_coordinator *co, const char *url, gn_front_door
     }
     pthread_mutex_init(&fd->lock, NULL);
     gn_lane_init(&fd->admin, co->pool, ADMIN_WORKERS, ADMIN_QUEUED);
+    fd->cap = connection_cap();
+    nng_pipe_notify(fd->sock, NNG_PIPE_EV_ADD_PRE, connection_added, fd);
+    nng_pipe_notify(fd->sock, NNG_PIPE_EV_REM_POST, connection_removed, fd);
     /* Up to twice the limit is read so the sender gets a MESSAGE_TOO_LARGE reply; beyond that
      * NNG drops the connection, which bounds memory per peer. */
     nng_socket_set_size(fd->sock, NNG_OPT_RECVMAXSZ, co->opts.max_message_size * 2 + 1024);

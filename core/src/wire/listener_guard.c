@@ -130,7 +130,8 @@ static bool probe(gn_guard *g, watched *w)
             ok = true;
         }
     } else if (r == GN_SP_PROBE_NO_SOCKET) {
-        gn_log(g->log, GENESIS_LOG_DEBUG, "%s listener probe: no descriptor (%s): not judged",
+        gn_log(g->log, GENESIS_LOG_INFO,
+               "%s listener probe: no file descriptor for it (%s): the listener is not judged",
                w->what, strerror(err));
     }
     if (fd >= 0) {

@@ -39,7 +39,7 @@ static void on_log(int level, const char *msg, void *arg)
     (void)arg;
     /* A round that could not judge the listener: no descriptor for the probe, or the probe got
      * the last one and the listener none. */
-    if (strstr(msg, "out of file descriptors") != NULL || strstr(msg, "no descriptor") != NULL)
+    if (strstr(msg, "out of file descriptors") != NULL || strstr(msg, "no file descriptor") != NULL)
         atomic_fetch_add(&starved_warnings, 1);
 }
 
