@@ -1,6 +1,7 @@
 /* The socket-free listener probe (see sp_probe.h). The URL is split by hand (scheme, host,
- * port or path): the same forms NNG accepts for tcp and ipc listeners, resolved with
- * getaddrinfo; only URLs of Genesis's own listeners reach it. */
+ * port or path: the few forms NNG accepts for tcp and ipc listeners, no URL library needed),
+ * then resolved with getaddrinfo; only URLs of Genesis's own listeners reach it, and
+ * tests/fuzz/fuzz_sp_url.c fuzzes the split. */
 #include "wire/sp_probe.h"
 
 #include <errno.h>
@@ -63,6 +64,37 @@ static bool descriptor_shortage(int e)
     return e == EMFILE || e == ENFILE || e == ENOMEM || e == ENOBUFS;
 }
 
+int gn_sp_url_host_port(const char *url, char *host, size_t host_size, char *port, size_t port_size)
+{
+    const char *hp = strstr(url, "://");
+    if (hp == NULL || host_size == 0 || port_size == 0)
+        return -1;
+    hp += 3;
+    const char *name, *colon;
+    size_t name_len;
+    if (hp[0] == '[') {
+        const char *close_b = strchr(hp, ']');
+        if (close_b == NULL || close_b[1] != ':')
+            return -1;
+        name = hp + 1;
+        name_len = (size_t)(close_b - name);
+        colon = close_b + 1;
+    } else {
+        colon = strrchr(hp, ':');
+        if (colon == NULL)
+            return -1;
+        name = hp;
+        name_len = (size_t)(colon - hp);
+    }
+    size_t port_len = strlen(colon + 1);
+    if (name_len >= host_size || port_len == 0 || port_len >= port_size)
+        return -1;
+    memcpy(host, name, name_len);
+    host[name_len] = '\0';
+    memcpy(port, colon + 1, port_len + 1);
+    return 0;
+}
+
 /* A connected non-blocking socket to url; -1 with *err and *no_socket set otherwise. */
 static int dial(const char *url, int64_t deadline, int *err, bool *no_socket)
 {
@@ -89,31 +121,11 @@ static int dial(const char *url, int64_t deadline, int *err, bool *no_socket)
         }
         return fd;
     }
-    const char *hp = strstr(url, "://");
-    if (hp == NULL) {
+    char host[256], port[16];
+    if (gn_sp_url_host_port(url, host, sizeof(host), port, sizeof(port)) != 0) {
         *err = EINVAL;
         return -1;
     }
-    hp += 3;
-    char host[256], port[16];
-    const char *colon;
-    if (hp[0] == '[') {
-        const char *close_b = strchr(hp, ']');
-        if (close_b == NULL || close_b[1] != ':') {
-            *err = EINVAL;
-            return -1;
-        }
-        snprintf(host, sizeof(host), "%.*s", (int)(close_b - hp - 1), hp + 1);
-        colon = close_b + 1;
-    } else {
-        colon = strrchr(hp, ':');
-        if (colon == NULL) {
-            *err = EINVAL;
-            return -1;
-        }
-        snprintf(host, sizeof(host), "%.*s", (int)(colon - hp), hp);
-    }
-    snprintf(port, sizeof(port), "%s", colon + 1);
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof(hints));
     hints.ai_socktype = SOCK_STREAM;

@@ -10,6 +10,7 @@
 #ifndef GN_SP_PROBE_H
 #define GN_SP_PROBE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define GN_SP_PROTO_REQ 0x30 /* REQ v0: the peer of a REP listener */
@@ -29,6 +30,11 @@ typedef enum gn_sp_probe_result {
  * *fd is the open connection (the caller closes it once it is done watching); otherwise -1.
  * *err receives the errno of a failure (0 otherwise). */
 gn_sp_probe_result gn_sp_probe(const char *url, uint16_t proto, int timeout_ms, int *fd, int *err);
+
+/* Split a tcp URL ("tcp://host:port", "tcp6://[::1]:port") into host and port. Returns 0, or
+ * -1 when malformed or either part does not fit. */
+int gn_sp_url_host_port(const char *url, char *host, size_t host_size, char *port,
+                        size_t port_size);
 
 /* Encode the SP header of protocol proto into out[8]. */
 void gn_sp_header(uint16_t proto, unsigned char out[8]);
