@@ -92,7 +92,7 @@ def main() -> int:
     # 2. C coordinator + Python component + Go client.
     with tempfile.TemporaryDirectory(prefix="gnex") as tmp:
         daemon = subprocess.Popen(
-            [str(bin_dir / "genesisd"), "--front-door", f"ipc://{tmp}/front.sock",
+            [str(bin_dir / "genesisd"), "--http", "off", "--front-door", f"ipc://{tmp}/front.sock",
              "--events", f"ipc://{tmp}/bus.sock", "--log-level", "warn"],
             stdout=subprocess.PIPE, text=True)
         component = None

@@ -280,7 +280,7 @@ func binDir() string {
 func startGenesisd(t *testing.T) daemon {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(binDir(), "genesisd"), "--demo", "--log-level", "warn",
-		"--front-door", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0")
+		"--http", "off", "--front-door", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -8,7 +8,7 @@ import warnings
 from typing import Any, Callable, Iterator, List, Optional
 
 from . import _dispatch
-from .errors import FailedPrecondition
+from .errors import Closed, FailedPrecondition
 
 
 class Handle:
@@ -42,7 +42,7 @@ class Handle:
         """The C handle, valid (not freed) until the with block ends."""
         with self._lock:
             if not self._ptr or self._closing:
-                raise FailedPrecondition(f"the {self._kind} is closed")
+                raise Closed(f"the {self._kind} is closed")
             self._calls += 1
             ptr = self._ptr
         try:

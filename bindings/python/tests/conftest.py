@@ -34,8 +34,8 @@ def start_genesisd(*args: str) -> Daemon:
     if not exe.exists():
         pytest.fail(f"{exe} not built (set GENESIS_BIN_DIR)")
     proc = subprocess.Popen(
-        [str(exe), "--front-door", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0",
-         "--log-level", "warn", *args],
+        [str(exe), "--http", "off", "--front-door", "tcp://127.0.0.1:0",
+         "--events", "tcp://127.0.0.1:0", "--log-level", "warn", *args],
         stdout=subprocess.PIPE, text=True)
     try:
         line = _readline(proc, READY_TIMEOUT)

@@ -344,7 +344,7 @@ def test_close_while_other_threads_are_calling():
     for t in threads:
         t.join(WAIT)
         assert not t.is_alive()
-    assert set(outcomes) <= {"ok", "Unavailable", "FailedPrecondition"}
+    assert set(outcomes) <= {"ok", "Unavailable", "Closed"}
 
 
 def test_client_close_cancels_requests_in_other_threads():
