@@ -102,6 +102,80 @@ func goGenesisOnEvent(ev *C.genesis_event, h C.uintptr_t) {
 	cgo.Handle(h).Value().(eventSink).deliver(eventFromC(ev))
 }
 
+//export goGenesisOnSnapshot
+func goGenesisOnSnapshot(snap *C.genesis_snapshot, h C.uintptr_t) (rv C.int) {
+	entry := cgo.Handle(h).Value().(*componentEntry)
+	defer func() {
+		if p := recover(); p != nil {
+			rv = C.int(Unknown) // this checkpoint is skipped (logged), retried next interval
+		}
+	}()
+	state, err := entry.comp.Snapshot()
+	if err != nil {
+		return C.int(statusOf(err))
+	}
+	return C.genesis_snapshot_set(snap, bytesPtr(state), C.size_t(len(state)))
+}
+
+//export goGenesisOnRestore
+func goGenesisOnRestore(data unsafe.Pointer, n C.size_t, generation C.uint64_t, h C.uintptr_t) (rv C.int) {
+	entry := cgo.Handle(h).Value().(*componentEntry)
+	defer func() {
+		if p := recover(); p != nil {
+			rv = C.int(Unknown) // the next older generation is offered
+		}
+	}()
+	if err := entry.comp.Restore(goBytes(data, n), uint64(generation)); err != nil {
+		return C.int(statusOf(err))
+	}
+	return 0
+}
+
+// statusOf is the status an error from a callback maps to (UNKNOWN unless it names one).
+func statusOf(err error) Status {
+	var ge *Error
+	var st Status
+	switch {
+	case errors.As(err, &ge) && ge.Status != OK:
+		return ge.Status
+	case errors.As(err, &st) && st != OK:
+		return st
+	}
+	return Unknown
+}
+
+// AdminHandler answers an operator command routed to it by SetAdminHandler: it returns the
+// reply payload (JSON by convention) or an error (an *Error or Status picks the status).
+// It runs on a network thread and must not block.
+type AdminHandler func(command string, args []string) ([]byte, error)
+
+//export goGenesisOnAdmin
+func goGenesisOnAdmin(command *C.char, args **C.char, nargs C.size_t, reply *C.genesis_reply, h C.uintptr_t) {
+	fn := cgo.Handle(h).Value().(AdminHandler)
+	words := make([]string, int(nargs))
+	if nargs > 0 {
+		for i, a := range unsafe.Slice(args, int(nargs)) {
+			words[i] = C.GoString(a)
+		}
+	}
+	name := C.GoString(command)
+	out, err := func() (out []byte, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = &Error{Status: Unknown, Message: fmt.Sprintf("admin handler for %s panicked: %v", name, p)}
+			}
+		}()
+		return fn(name, words)
+	}()
+	if err != nil {
+		replyError(reply, &Error{Status: statusOf(err), Message: err.Error()})
+		return
+	}
+	ct := C.CString("application/json")
+	defer C.free(unsafe.Pointer(ct))
+	C.genesis_reply_set(reply, bytesPtr(out), C.size_t(len(out)), ct)
+}
+
 // LogFunc receives the library's log lines. It runs on library threads, possibly
 // concurrently, and must not call back into the object that logs.
 type LogFunc func(level LogLevel, message string)

@@ -26,6 +26,10 @@ type ClientOptions struct {
 }
 
 // Client is a client of a coordinator over NNG (genesis_client).
+//
+// Concurrency: every method may be called from any goroutine, concurrently. Close cancels
+// requests in progress (they fail with CANCELLED), waits for other calls in progress, and must
+// not be called from a subscription's delivery.
 type Client struct {
 	mu     sync.RWMutex // RLock around C calls, Lock in Close
 	ptr    *C.genesis_client
@@ -76,7 +80,7 @@ func (cl *Client) handle() (*C.genesis_client, error) {
 	cl.mu.RLock()
 	if cl.ptr == nil {
 		cl.mu.RUnlock()
-		return nil, &Error{Status: FailedPrecondition, Message: "the client is closed"}
+		return nil, errClosed("client")
 	}
 	return cl.ptr, nil
 }
@@ -122,6 +126,58 @@ func (cl *Client) Emit(ctx context.Context, typ string, data []byte, opts ...Cal
 		return C.genesis_client_emit(ptr, ctyp, bytesPtr(data), C.size_t(len(data)), &o.opts, res)
 	})
 	return err
+}
+
+// EmitTo sends an external event to one component (as the gateway does with a WebSocket
+// client's message) and waits for the acknowledgement: the target's OnEvent sees it with
+// External set. NotFound when target is not registered, FailedPrecondition when it takes no
+// events. WithSource names the sender.
+func (cl *Client) EmitTo(ctx context.Context, target, typ string, data []byte, opts ...CallOption) error {
+	o, err := newCallOptions(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer o.free()
+	_, err = blocking(ctx, func() (struct{}, error) {
+		ptr, err := cl.handle()
+		if err != nil {
+			return struct{}{}, err
+		}
+		defer cl.mu.RUnlock()
+		cs, free := cstrings(target, typ)
+		defer free()
+		_, err = callResult("emit "+typ+" to "+target, func(res **C.genesis_result) C.int {
+			return C.genesis_client_emit_to(ptr, cs[0], cs[1], bytesPtr(data), C.size_t(len(data)), &o.opts, res)
+		})
+		return struct{}{}, err
+	})
+	return err
+}
+
+// Admin sends an operator command to the coordinator ("mode", "breaker", "policy", "fault",
+// "checkpoint", see genesis_coordinator_admin) and returns its JSON answer. ctx's deadline is
+// the command's deadline (none: the client's default).
+func (cl *Client) Admin(ctx context.Context, command string, args ...string) (json.RawMessage, error) {
+	ms, err := ctxTimeoutMs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return blocking(ctx, func() (json.RawMessage, error) {
+		ptr, err := cl.handle()
+		if err != nil {
+			return nil, err
+		}
+		defer cl.mu.RUnlock()
+		cmd, array, n, free := adminArgs(command, args)
+		defer free()
+		r, err := callResult("admin "+command, func(res **C.genesis_result) C.int {
+			return C.genesis_client_admin(ptr, cmd, array, n, ms, res)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return json.RawMessage(r.Data), nil
+	})
 }
 
 // Status asks the coordinator for its JSON status report.
