@@ -46,7 +46,7 @@ func ping(id string) genesis.Component {
 	}}
 }
 
-func TestSketchScenario(t *testing.T) {
+func TestPingPongScenario(t *testing.T) {
 	co := newCoordinator(t, nil)
 	events := make(chan *genesis.Event, 4)
 	comp1 := ping("comp1")

@@ -114,10 +114,10 @@ def component_struct(key: int, handlers: Handlers) -> _lib.Component:
     comp = _lib.Component()
     comp.version = _lib.COMPONENT_VERSION
     comp.on_request = _request_trampoline
-    comp.on_event = _event_trampoline if handlers.on_event is not None else _lib.event_fn()
+    comp.on_event = _event_trampoline if handlers.on_event is not None else _lib.null(_lib.event_fn)
     comp.arg = key
-    comp.snapshot = _snapshot_trampoline if handlers.snapshot is not None else _lib.snapshot_fn()
-    comp.restore = _restore_trampoline if handlers.restore is not None else _lib.restore_fn()
+    comp.snapshot = _snapshot_trampoline if handlers.snapshot is not None else _lib.null(_lib.snapshot_fn)
+    comp.restore = _restore_trampoline if handlers.restore is not None else _lib.null(_lib.restore_fn)
     return comp
 
 
@@ -140,7 +140,7 @@ def _reply_error(reply: int, status: int, message: str) -> None:
     _lib.lib.genesis_reply_error(reply, int(status), message.encode("utf-8", "replace"))
 
 
-@_lib.request_fn
+@_lib.callback(_lib.request_fn)
 def _request_trampoline(req: int, reply: int, arg: Optional[int]) -> None:
     # Nothing may escape: an exception here would only be printed by ctypes, and the caller
     # would see an empty OK reply.
@@ -169,7 +169,7 @@ def _request_trampoline(req: int, reply: int, arg: Optional[int]) -> None:
         _print_unraisable("request handler")
 
 
-@_lib.event_fn
+@_lib.callback(_lib.event_fn)
 def _event_trampoline(ev: int, arg: Optional[int]) -> None:
     try:
         with _CallbackScope():
@@ -192,7 +192,7 @@ def _status_of(exc: BaseException) -> int:
     return int(exc.status) if isinstance(exc, GenesisError) and exc.status else Status.UNKNOWN
 
 
-@_lib.snapshot_fn
+@_lib.callback(_lib.snapshot_fn)
 def _snapshot_trampoline(snap: int, arg: Optional[int]) -> int:
     try:
         with _CallbackScope():
@@ -210,7 +210,7 @@ def _snapshot_trampoline(snap: int, arg: Optional[int]) -> int:
         return int(Status.INTERNAL)
 
 
-@_lib.restore_fn
+@_lib.callback(_lib.restore_fn)
 def _restore_trampoline(data: Optional[int], size: int, generation: int,
                         arg: Optional[int]) -> int:
     try:
@@ -235,7 +235,7 @@ def _restore_trampoline(data: Optional[int], size: int, generation: int,
 AdminHandler = Callable[[str, List[str]], Any]
 
 
-@_lib.admin_fn
+@_lib.callback(_lib.admin_fn)
 def _admin_trampoline(command: Optional[bytes], args: Any, nargs: int, reply: int,
                       arg: Optional[int]) -> None:
     try:
@@ -263,7 +263,7 @@ def _admin_trampoline(command: Optional[bytes], args: Any, nargs: int, reply: in
         _print_unraisable("admin handler")
 
 
-@_lib.log_fn
+@_lib.callback(_lib.log_fn)
 def _log_trampoline(level: int, message: Optional[bytes], arg: Optional[int]) -> None:
     try:
         sink = _lookup(arg)
@@ -273,7 +273,7 @@ def _log_trampoline(level: int, message: Optional[bytes], arg: Optional[int]) ->
         _print_unraisable("log callback")
 
 
-def set_log(opts: Any, sink: Optional[Callable[[int, str], Any]]) -> Optional[int]:
+def set_log(opts: Any, sink: Optional[Callable[[Any, str], Any]]) -> Optional[int]:
     """Point an options struct's log/log_arg at sink; returns the key to release at close."""
     if sink is None:
         return None
@@ -295,12 +295,12 @@ def _log_level(level: int) -> Any:
 
 
 class _Pending:
-    def __init__(self, future: Future, what: str) -> None:
+    def __init__(self, future: "Future[Any]", what: str) -> None:
         self.future = future
         self.what = what
 
 
-@_lib.result_fn
+@_lib.callback(_lib.result_fn)
 def _result_trampoline(res: Optional[int], arg: Optional[int]) -> None:
     try:
         with _CallbackScope():
@@ -320,9 +320,9 @@ def _result_trampoline(res: Optional[int], arg: Optional[int]) -> None:
         _print_unraisable("completion callback")
 
 
-def start_async(start: Callable[[Any, int], int], what: str) -> "Future":
+def start_async(start: Callable[[Any, int], int], what: str) -> "Future[Any]":
     """Run start(trampoline, key) and return the Future its completion callback resolves."""
-    future: Future = Future()
+    future: "Future[Any]" = Future()
     future.set_running_or_notify_cancel()
     key = hold(_Pending(future, what))
     rv = start(_result_trampoline, key)
@@ -341,7 +341,7 @@ def _print_unraisable(where: str) -> None:
 
 
 # ---- lifetime of handles ----------------------------------------------------------------------
-_handles: "list[weakref.ref]" = []
+_handles: "List[weakref.ref[Any]]" = []
 _handles_lock = threading.Lock()
 
 

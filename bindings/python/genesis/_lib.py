@@ -26,7 +26,7 @@ import os
 import shutil
 import subprocess
 import sys
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional
 from ctypes import (
     CFUNCTYPE,
     POINTER,
@@ -340,7 +340,7 @@ class ChildReport(ctypes.Structure):
 
 
 # ---- prototypes -------------------------------------------------------------------------------
-def _proto(name: str, restype, *argtypes) -> None:
+def _proto(name: str, restype: Any, *argtypes: Any) -> None:
     fn = getattr(lib, name)
     fn.restype = restype
     fn.argtypes = list(argtypes)
@@ -463,6 +463,19 @@ _proto("genesis_coordinator_component_health", c_int, coordinator_p, c_char_p, P
 _proto("genesis_coordinator_set_admin_handler", c_int, coordinator_p, c_char_p, admin_fn,
        c_void_p)
 _proto("genesis_coordinator_report_child", c_int, coordinator_p, POINTER(ChildReport))
+
+
+def callback(fn_type: Any) -> Callable[[Callable[..., Any]], Any]:
+    """Decorator: the function as a C function pointer of the CFUNCTYPE fn_type (kept alive by
+    the module that defines it, for the interpreter's lifetime)."""
+    def wrap(fn: Callable[..., Any]) -> Any:
+        return fn_type(fn)
+    return wrap
+
+
+def null(fn_type: Any) -> Any:
+    """A NULL function pointer of the CFUNCTYPE fn_type (an absent optional callback)."""
+    return fn_type()
 
 
 def last_error() -> str:

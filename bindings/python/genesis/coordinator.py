@@ -387,7 +387,7 @@ class Coordinator(Handle):
         try:
             with self._use() as h:
                 check(_lib.lib.genesis_coordinator_set_admin_handler(
-                    h, cp, _dispatch._admin_trampoline if key is not None else _lib.admin_fn(),
+                    h, cp, _dispatch._admin_trampoline if key is not None else _lib.null(_lib.admin_fn),
                     key), f"admin handler for {prefix!r}")
         except BaseException:
             if key is not None:

@@ -10,7 +10,7 @@ import ctypes
 import enum
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 from . import _lib
 from .errors import GenesisError, Status
@@ -41,7 +41,7 @@ def log_to(logger: Any) -> Callable[[int, str], None]:
     """A log sink for Coordinator/Service(log=...) that writes to a logging.Logger."""
     import logging
 
-    levels = {LogLevel.ERROR: logging.ERROR, LogLevel.WARN: logging.WARNING,
+    levels: Dict[int, int] = {LogLevel.ERROR: logging.ERROR, LogLevel.WARN: logging.WARNING,
               LogLevel.INFO: logging.INFO, LogLevel.DEBUG: logging.DEBUG}
 
     def sink(level: int, message: str) -> None:
