@@ -256,7 +256,7 @@ func TestClosedHandles(t *testing.T) {
 	}
 	co.Close()
 	co.Close()
-	if _, err := co.Request(ctx(t), "c", "ping", nil); !errors.Is(err, genesis.FailedPrecondition) {
+	if _, err := co.Request(ctx(t), "c", "ping", nil); !errors.Is(err, genesis.FailedPrecondition) || !errors.Is(err, genesis.ErrClosed) {
 		t.Fatalf("after close: %v", err)
 	}
 }
@@ -277,10 +277,11 @@ func binDir() string {
 
 // startGenesisd runs genesisd --demo on free tcp ports; the test's cleanup stops it and
 // checks it exited cleanly.
-func startGenesisd(t *testing.T) daemon {
+func startGenesisd(t *testing.T, extra ...string) daemon {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir(), "genesisd"), "--demo", "--log-level", "warn",
-		"--http", "off", "--front-door", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0")
+	args := append([]string{"--demo", "--log-level", "warn", "--http", "off",
+		"--front-door", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0"}, extra...)
+	cmd := exec.Command(filepath.Join(binDir(), "genesisd"), args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
