@@ -13,8 +13,9 @@ for an installed Genesis or a wheel):
      $GENESIS_BUILD_DIR/lib);
   4. the system's loader: an installed libgenesis.so.1 in a directory the loader searches
      (/usr/lib, /usr/local/lib after ldconfig, LD_LIBRARY_PATH);
-  5. the lib directories of this Python's prefix (pip install --prefix P next to
-     cmake --install --prefix P, or a virtual environment);
+  5. the lib directories of the prefix this package is installed in, and of this Python's
+     prefix (pip install --prefix P next to cmake --install --prefix P, a virtual
+     environment);
   6. pkg-config's libdir for genesis (an install under a prefix on PKG_CONFIG_PATH).
 """
 
@@ -78,7 +79,12 @@ def _candidates() -> List[str]:
                              else repo / build / "lib" / SONAME))
         found.append(str(repo / "build" / "lib" / SONAME))
     found.append(SONAME)  # the dynamic loader's search path (installed library)
-    for prefix in dict.fromkeys((sys.prefix, sys.base_prefix)):
+    # The prefix this package is installed in: <prefix>/lib/pythonX.Y/site-packages/genesis,
+    # or Debian's <prefix>/local/lib/pythonX.Y/dist-packages/genesis.
+    site = here.parent
+    own = [str(p) for p in site.parents][1:4] if site.name in ("site-packages",
+                                                               "dist-packages") else []
+    for prefix in dict.fromkeys(own + [sys.prefix, sys.base_prefix]):
         for libdir in ("lib", "lib64", "lib/x86_64-linux-gnu", "lib/aarch64-linux-gnu"):
             found.append(str(Path(prefix) / libdir / SONAME))
     return found
