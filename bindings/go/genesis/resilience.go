@@ -244,7 +244,7 @@ func orDefault(id string) string {
 func (c *Coordinator) Mode(ctx context.Context) (Mode, error) {
 	var m Mode
 	err := c.withHandle(ctx, func(ptr *C.genesis_coordinator) error {
-		m = Mode(C.genesis_coordinator_mode(ptr))
+		m = Mode(C.genesis_coordinator_get_mode(ptr))
 		return nil
 	})
 	return m, err
@@ -261,7 +261,7 @@ func (c *Coordinator) SetMode(ctx context.Context, m Mode) error {
 // BreakerClosed to reset it.
 func (c *Coordinator) SetBreaker(ctx context.Context, id string, state BreakerState) error {
 	return c.withID(ctx, id, false, func(ptr *C.genesis_coordinator, cid *C.char) error {
-		return call("set breaker of "+id, func() C.int { return C.genesis_coordinator_breaker_set(ptr, cid, C.int(state)) })
+		return call("set breaker of "+id, func() C.int { return C.genesis_coordinator_set_breaker(ptr, cid, C.int(state)) })
 	})
 }
 
@@ -270,7 +270,7 @@ func (c *Coordinator) ComponentStats(ctx context.Context, id string) (ComponentS
 	var s C.genesis_component_stats
 	s.version = C.GENESIS_COMPONENT_STATS_VERSION
 	err := c.withID(ctx, id, false, func(ptr *C.genesis_coordinator, cid *C.char) error {
-		return call("stats of "+id, func() C.int { return C.genesis_coordinator_component_stats(ptr, cid, &s) })
+		return call("stats of "+id, func() C.int { return C.genesis_coordinator_get_component_stats(ptr, cid, &s) })
 	})
 	if err != nil {
 		return ComponentStats{}, err
@@ -375,7 +375,7 @@ func (c *Coordinator) CheckpointInfo(ctx context.Context, id string) (Checkpoint
 	var info C.genesis_checkpoint_info
 	info.version = C.GENESIS_CHECKPOINT_INFO_VERSION
 	err := c.withID(ctx, id, false, func(ptr *C.genesis_coordinator, cid *C.char) error {
-		return call("checkpoint info of "+id, func() C.int { return C.genesis_coordinator_checkpoint_info(ptr, cid, &info) })
+		return call("checkpoint info of "+id, func() C.int { return C.genesis_coordinator_get_checkpoint_info(ptr, cid, &info) })
 	})
 	if err != nil {
 		return CheckpointInfo{}, err
@@ -389,7 +389,7 @@ func (c *Coordinator) CheckpointInfo(ctx context.Context, id string) (Checkpoint
 func (c *Coordinator) ComponentHealth(ctx context.Context, id string) (bool, error) {
 	var up C.int
 	err := c.withID(ctx, id, false, func(ptr *C.genesis_coordinator, cid *C.char) error {
-		return call("health of "+id, func() C.int { return C.genesis_coordinator_component_health(ptr, cid, &up) })
+		return call("health of "+id, func() C.int { return C.genesis_coordinator_get_component_health(ptr, cid, &up) })
 	})
 	return up != 0, err
 }

@@ -392,7 +392,7 @@ _proto("genesis_event_is_external", c_int, event_p)
 _proto("genesis_coordinator_options_init", c_int, POINTER(CoordinatorOptions), c_uint)
 _proto("genesis_coordinator_new", c_int, POINTER(coordinator_p), POINTER(CoordinatorOptions))
 _proto("genesis_coordinator_listen", c_int, coordinator_p, c_char_p, c_char_p)
-_proto("genesis_coordinator_url", c_int, coordinator_p, c_int, POINTER(c_char), c_size_t)
+_proto("genesis_coordinator_get_url", c_int, coordinator_p, c_int, POINTER(c_char), c_size_t)
 _proto("genesis_coordinator_register", c_int, coordinator_p, c_char_p, POINTER(Component))
 _proto("genesis_coordinator_unregister", c_int, coordinator_p, c_char_p)
 _proto("genesis_coordinator_request", c_int, coordinator_p, c_char_p, c_char_p, c_void_p,
@@ -401,7 +401,7 @@ _proto("genesis_coordinator_request_async", c_int, coordinator_p, c_char_p, c_ch
        c_size_t, POINTER(CallOptions), result_fn, c_void_p)
 _proto("genesis_coordinator_emit", c_int, coordinator_p, c_char_p, c_void_p, c_size_t,
        POINTER(CallOptions), _uint_p, _uint_p)
-_proto("genesis_coordinator_stats_get", c_int, coordinator_p, POINTER(CoordinatorStats))
+_proto("genesis_coordinator_get_stats", c_int, coordinator_p, POINTER(CoordinatorStats))
 _proto("genesis_coordinator_status", c_int, coordinator_p, POINTER(result_p))
 _proto("genesis_coordinator_emit_external", c_int, coordinator_p, c_char_p, c_void_p, c_size_t,
        POINTER(CallOptions))
@@ -425,7 +425,7 @@ _proto("genesis_client_emit_to", c_int, client_p, c_char_p, c_char_p, c_void_p, 
 _proto("genesis_client_admin", c_int, client_p, c_char_p, POINTER(c_char_p), c_size_t, c_uint32,
        POINTER(result_p))
 _proto("genesis_client_subscribe", c_int, client_p, c_char_p, event_fn, c_void_p)
-_proto("genesis_client_events_lost", c_uint64, client_p)
+_proto("genesis_client_get_events_lost", c_uint64, client_p)
 _proto("genesis_client_free", None, client_p)
 
 # service.h
@@ -433,11 +433,11 @@ _proto("genesis_service_options_init", c_int, POINTER(ServiceOptions), c_uint)
 _proto("genesis_service_new", c_int, POINTER(service_p), c_char_p, POINTER(Component),
        POINTER(ServiceOptions))
 _proto("genesis_service_listen", c_int, service_p, c_char_p)
-_proto("genesis_service_url", c_int, service_p, POINTER(c_char), c_size_t)
+_proto("genesis_service_get_url", c_int, service_p, POINTER(c_char), c_size_t)
 _proto("genesis_service_connect", c_int, service_p, c_char_p, c_char_p, c_uint32)
 _proto("genesis_service_emit", c_int, service_p, c_char_p, c_void_p, c_size_t,
        POINTER(CallOptions), POINTER(result_p))
-_proto("genesis_service_requests_served", c_uint64, service_p)
+_proto("genesis_service_get_requests_served", c_uint64, service_p)
 _proto("genesis_service_checkpoint", c_int, service_p, c_void_p, c_size_t, c_uint32,
        POINTER(c_uint64))
 _proto("genesis_service_inject_fault", c_int, service_p, POINTER(Fault))
@@ -448,12 +448,12 @@ _proto("genesis_policy_init", c_int, POINTER(Policy), c_uint)
 _proto("genesis_policy_validate", c_int, POINTER(Policy))
 _proto("genesis_coordinator_set_policy", c_int, coordinator_p, c_char_p, POINTER(Policy))
 _proto("genesis_coordinator_get_policy", c_int, coordinator_p, c_char_p, POINTER(Policy))
-_proto("genesis_coordinator_mode", c_int, coordinator_p)
+_proto("genesis_coordinator_get_mode", c_int, coordinator_p)
 _proto("genesis_coordinator_set_mode", c_int, coordinator_p, c_int)
 _proto("genesis_mode_name", c_char_p, c_int)
-_proto("genesis_coordinator_breaker_set", c_int, coordinator_p, c_char_p, c_int)
+_proto("genesis_coordinator_set_breaker", c_int, coordinator_p, c_char_p, c_int)
 _proto("genesis_breaker_state_name", c_char_p, c_int)
-_proto("genesis_coordinator_component_stats", c_int, coordinator_p, c_char_p,
+_proto("genesis_coordinator_get_component_stats", c_int, coordinator_p, c_char_p,
        POINTER(ComponentStats))
 _proto("genesis_fault_init", c_int, POINTER(Fault), c_uint)
 _proto("genesis_coordinator_inject_fault", c_int, coordinator_p, c_char_p, POINTER(Fault))
@@ -463,9 +463,9 @@ _proto("genesis_coordinator_admin", c_int, coordinator_p, c_char_p, POINTER(c_ch
 # recovery.h
 _proto("genesis_coordinator_checkpoint_mark_dirty", c_int, coordinator_p, c_char_p)
 _proto("genesis_coordinator_checkpoint_now", c_int, coordinator_p, c_char_p, POINTER(c_uint64))
-_proto("genesis_coordinator_checkpoint_info", c_int, coordinator_p, c_char_p,
+_proto("genesis_coordinator_get_checkpoint_info", c_int, coordinator_p, c_char_p,
        POINTER(CheckpointInfo))
-_proto("genesis_coordinator_component_health", c_int, coordinator_p, c_char_p, POINTER(c_int))
+_proto("genesis_coordinator_get_component_health", c_int, coordinator_p, c_char_p, POINTER(c_int))
 _proto("genesis_coordinator_set_admin_handler", c_int, coordinator_p, c_char_p, admin_fn,
        c_void_p)
 _proto("genesis_coordinator_report_child", c_int, coordinator_p, POINTER(ChildReport))

@@ -136,7 +136,7 @@ class Coordinator(Handle):
     def _url(self, endpoint: int) -> str:
         with self._use() as ptr:
             return _dispatch.string_buffer(
-                lambda buf, size: int(_lib.lib.genesis_coordinator_url(ptr, endpoint, buf, size)),
+                lambda buf, size: int(_lib.lib.genesis_coordinator_get_url(ptr, endpoint, buf, size)),
                 "coordinator url")
 
     @property
@@ -255,7 +255,7 @@ class Coordinator(Handle):
         stats = _lib.CoordinatorStats()
         stats.version = _lib.COORDINATOR_STATS_VERSION
         with self._use() as h:
-            check(_lib.lib.genesis_coordinator_stats_get(h, ctypes.byref(stats)),
+            check(_lib.lib.genesis_coordinator_get_stats(h, ctypes.byref(stats)),
                   "coordinator stats")
         return {name: int(getattr(stats, name)) for name in _lib.STATS_FIELDS}
 
@@ -292,7 +292,7 @@ class Coordinator(Handle):
     def mode(self) -> Union[Mode, int]:
         """The degradation mode in force (NORMAL, SAFE, EMERGENCY)."""
         with self._use() as h:
-            return to_mode(int(_lib.lib.genesis_coordinator_mode(h)))
+            return to_mode(int(_lib.lib.genesis_coordinator_get_mode(h)))
 
     def set_mode(self, mode: Mode) -> None:
         """Force a mode, or Mode.AUTO to return to automatic."""
@@ -307,7 +307,7 @@ class Coordinator(Handle):
         if not isinstance(state, int) or isinstance(state, bool):
             raise TypeError(f"state must be a genesis.BreakerState, not {type(state).__name__}")
         with self._use() as h:
-            check(_lib.lib.genesis_coordinator_breaker_set(h, cid, int(state)),
+            check(_lib.lib.genesis_coordinator_set_breaker(h, cid, int(state)),
                   f"set breaker of {id}")
 
     def component_stats(self, id: str) -> ComponentStats:
@@ -316,7 +316,7 @@ class Coordinator(Handle):
         c = _lib.ComponentStats()
         c.version = _lib.COMPONENT_STATS_VERSION
         with self._use() as h:
-            check(_lib.lib.genesis_coordinator_component_stats(h, cid, ctypes.byref(c)),
+            check(_lib.lib.genesis_coordinator_get_component_stats(h, cid, ctypes.byref(c)),
                   f"stats of {id}")
         return ComponentStats._from_c(c)
 
@@ -364,7 +364,7 @@ class Coordinator(Handle):
         c = _lib.CheckpointInfo()
         c.version = _lib.CHECKPOINT_INFO_VERSION
         with self._use() as h:
-            check(_lib.lib.genesis_coordinator_checkpoint_info(h, cid, ctypes.byref(c)),
+            check(_lib.lib.genesis_coordinator_get_checkpoint_info(h, cid, ctypes.byref(c)),
                   f"checkpoint info of {id}")
         return CheckpointInfo._from_c(c)
 
@@ -373,7 +373,7 @@ class Coordinator(Handle):
         cid = cstr(id, "component id")
         up = ctypes.c_int()
         with self._use() as h:
-            check(_lib.lib.genesis_coordinator_component_health(h, cid, ctypes.byref(up)),
+            check(_lib.lib.genesis_coordinator_get_component_health(h, cid, ctypes.byref(up)),
                   f"health of {id}")
         return bool(up.value)
 
