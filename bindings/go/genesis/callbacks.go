@@ -168,7 +168,11 @@ func goGenesisOnAdmin(command *C.char, args **C.char, nargs C.size_t, reply *C.g
 		return fn(name, words)
 	}()
 	if err != nil {
-		replyError(reply, &Error{Status: statusOf(err), Message: err.Error()})
+		msg := err.Error()
+		if ge := (*Error)(nil); errors.As(err, &ge) {
+			msg = ge.Message
+		}
+		replyError(reply, &Error{Status: statusOf(err), Message: msg})
 		return
 	}
 	ct := C.CString("application/json")
