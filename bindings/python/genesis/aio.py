@@ -36,7 +36,7 @@ import functools
 import inspect
 from concurrent.futures import Future
 from types import TracebackType
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Type, TypeVar
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Type, TypeVar, Union
 
 from . import client as _client
 from . import coordinator as _coordinator
@@ -46,6 +46,7 @@ from .messages import Criticality, Event, Payload, Request, Result
 from .resilience import BreakerState, CheckpointInfo, ComponentStats, Fault, Mode, Policy
 
 T = TypeVar("T")
+_A = TypeVar("_A", bound="_AsyncHandle")
 
 #: An async request handler: gets a Request, returns the reply payload (as for the sync API).
 AsyncRequestHandler = Callable[[Request], Awaitable[Any]]
@@ -175,7 +176,7 @@ class _AsyncHandle:
         """Close the underlying handle without blocking the loop (handlers may need it)."""
         await _in_thread(self._sync.close)
 
-    async def __aenter__(self: Any) -> Any:
+    async def __aenter__(self: _A) -> _A:
         return self
 
     async def __aexit__(self, exc_type: Optional[Type[BaseException]],
@@ -324,7 +325,7 @@ class Coordinator(_AsyncHandle):
         return self.sync.get_policy(id)
 
     @property
-    def mode(self) -> Any:
+    def mode(self) -> Union[Mode, int]:
         return self.sync.mode
 
     def set_mode(self, mode: Mode) -> None:
