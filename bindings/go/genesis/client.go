@@ -23,6 +23,10 @@ type ClientOptions struct {
 	MaxMessageSize uint          // largest reply accepted (1 MiB)
 	DefaultTimeout time.Duration // deadline of calls whose context has none (10 s)
 	WorkerThreads  uint          // threads running callbacks (2)
+	// Mutual TLS for tls+tcp:// URLs: PEM files, all three or none, read by Dial (a bad
+	// file fails it, naming the file); TLSServerName is the name the coordinator's
+	// certificate must carry ("" = any certificate signed by the CA).
+	TLSCAFile, TLSCertFile, TLSKeyFile, TLSServerName string
 }
 
 // Client is a client of a coordinator over NNG (genesis_client).
@@ -60,6 +64,9 @@ func Dial(frontDoor, eventBus string, opts *ClientOptions) (*Client, error) {
 		}
 		o.default_timeout_ms = t
 		o.worker_threads = C.uint(opts.WorkerThreads)
+		free := setTLS(&o.tls_ca_file, &o.tls_cert_file, &o.tls_key_file, &o.tls_server_name,
+			opts.TLSCAFile, opts.TLSCertFile, opts.TLSKeyFile, opts.TLSServerName)
+		defer free() // the files are read, the name copied, by genesis_client_new
 	}
 	cl := &Client{router: &router{}}
 	if err := call("create client", func() C.int { return C.genesis_client_new(&cl.ptr, &o) }); err != nil {
@@ -178,6 +185,27 @@ func (cl *Client) Admin(ctx context.Context, command string, args ...string) (js
 		}
 		return json.RawMessage(r.Data), nil
 	})
+}
+
+// setTLS points the four TLS fields of an options struct at C copies of the strings ("" stays
+// NULL); the returned func frees them.
+func setTLS(ca, cert, key, name **C.char, caFile, certFile, keyFile, serverName string) func() {
+	var held []*C.char
+	for _, f := range []struct {
+		dst **C.char
+		val string
+	}{{ca, caFile}, {cert, certFile}, {key, keyFile}, {name, serverName}} {
+		if f.val != "" {
+			cs := C.CString(f.val)
+			held = append(held, cs)
+			*f.dst = cs
+		}
+	}
+	return func() {
+		for _, cs := range held {
+			C.free(unsafe.Pointer(cs))
+		}
+	}
 }
 
 // Status asks the coordinator for its JSON status report.

@@ -321,3 +321,17 @@ func TestEveryStatusAndReasonKeepsItsNameAndMessage(t *testing.T) {
 		t.Errorf("reason name %v", genesis.ReasonCheckpointCorrupt)
 	}
 }
+
+func TestTLSFilesAreReadAndNamedWhenBad(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing-ca.pem")
+	ca, cert, key := missing, missing, missing
+	if _, err := genesis.Dial("tls+tcp://127.0.0.1:1", "", &genesis.ClientOptions{TLSCAFile: ca, TLSCertFile: cert, TLSKeyFile: key}); err == nil || !strings.Contains(err.Error(), "missing-ca.pem") {
+		t.Errorf("Dial with a missing CA file: %v", err)
+	}
+	if _, err := genesis.NewService("s", ping("s"), &genesis.ServiceOptions{TLSCAFile: ca, TLSCertFile: cert, TLSKeyFile: key}); err == nil || !strings.Contains(err.Error(), "missing-ca.pem") {
+		t.Errorf("NewService with a missing CA file: %v", err)
+	}
+	if _, err := genesis.NewCoordinator(&genesis.CoordinatorOptions{TLSCAFile: ca, TLSCertFile: cert, TLSKeyFile: key}); err == nil || !strings.Contains(err.Error(), "missing-ca.pem") {
+		t.Errorf("NewCoordinator with a missing CA file: %v", err)
+	}
+}

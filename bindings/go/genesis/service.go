@@ -23,6 +23,9 @@ type ServiceOptions struct {
 	EventQueueDepth   uint          // waiting events before drops (50)
 	LogLevel          LogLevel
 	Log               LogFunc // nil: stderr
+	// Mutual TLS for tls+tcp:// URLs (listen, and the coordinator's front door and event
+	// bus): PEM files, all three or none, read by NewService.
+	TLSCAFile, TLSCertFile, TLSKeyFile, TLSServerName string
 }
 
 // Service is a component served from this process to a coordinator elsewhere
@@ -65,6 +68,9 @@ func NewService(id string, comp Component, opts *ServiceOptions) (*Service, erro
 		if opts.LogLevel != LogDefault {
 			o.log_level = C.int(opts.LogLevel.cLevel())
 		}
+		free := setTLS(&o.tls_ca_file, &o.tls_cert_file, &o.tls_key_file, &o.tls_server_name,
+			opts.TLSCAFile, opts.TLSCertFile, opts.TLSKeyFile, opts.TLSServerName)
+		defer free() // read and copied by genesis_service_new
 	}
 	s := &Service{id: id, h: cgo.NewHandle(&componentEntry{id: id, comp: comp})}
 	if opts != nil && opts.Log != nil {

@@ -4,6 +4,7 @@ the status's own exception (with reason and message), closed handles raise Close
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -136,3 +137,13 @@ def test_client_without_a_coordinator_fails_within_its_deadline(ipc_dir: str) ->
             cl.request("comp", "ping", timeout=0.2)
         assert err.value.reason == genesis.Reason.UNREACHABLE
         assert isinstance(err.value, (genesis.DeadlineExceeded, genesis.Unavailable))
+
+
+def test_missing_tls_files_are_named(tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing-ca.pem")
+    for make in (lambda: genesis.Coordinator(tls_ca=missing, tls_cert=missing, tls_key=missing),
+                 lambda: genesis.Client(tls_ca=missing, tls_cert=missing, tls_key=missing),
+                 lambda: genesis.Service("s", lambda r: "x", tls_ca=missing, tls_cert=missing,
+                                         tls_key=missing)):
+        with pytest.raises(genesis.GenesisError, match="missing-ca.pem"):
+            make()
