@@ -12,9 +12,11 @@ resolves an asyncio future on the loop that awaits it, so thousands can be in fl
 Cancellation: cancelling a request's awaitable (task.cancel(), asyncio.wait_for's timeout,
 a TaskGroup failing) raises CancelledError in the awaiting task at once, and the request is
 abandoned: its reply, when it comes, is freed and dropped, and nothing of it reaches Python.
-NNG's request/reply protocol has no cancel message, so a handler that already started keeps
-running until it finishes or its deadline passes (handlers see the deadline in
-Request.remaining_ms); pass a timeout to bound that. Calls the C library only offers blocking
+When the handler is a coroutine of an aio.Coordinator or aio.Service in this process, it is
+cancelled too (CancelledError inside it; a handler that had not started yet does not start).
+Elsewhere it cannot be: NNG's request/reply protocol has no cancel message, so a handler in
+another process keeps running until it finishes or its deadline passes (handlers see the
+deadline in Request.remaining_ms); pass a timeout to bound that. Calls the C library only offers blocking
 (emit, status, admin, checkpoint_now, connect, close) run on the loop's default executor;
 cancelling them stops the wait, and the call completes in the background within its deadline.
 
@@ -34,14 +36,18 @@ import asyncio
 import concurrent.futures
 import functools
 import inspect
+import itertools
+import random
+import threading
 from concurrent.futures import Future
 from types import TracebackType
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Type, TypeVar, Union
+from typing import (Any, Awaitable, Callable, Dict, List, Optional, Set, Type, TypeVar,
+                    Union)
 
 from . import client as _client
 from . import coordinator as _coordinator
 from . import service as _service
-from .errors import DeadlineExceeded, GenesisError
+from .errors import Cancelled, DeadlineExceeded, GenesisError
 from .messages import Criticality, Event, Payload, Request, Result
 from .resilience import BreakerState, CheckpointInfo, ComponentStats, Fault, Mode, Policy
 
@@ -62,6 +68,70 @@ async def _in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
 
 
+class _InFlight:
+    """Coroutine handlers running in this process, by request id, so that cancelling a
+    request's awaitable also cancels its handler when that runs here (an aio.Coordinator's or
+    aio.Service's). Ids of cancelled requests are remembered until their outcome arrives, so a
+    handler that had not started yet refuses to."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: Dict[int, "Set[concurrent.futures.Future[Any]]"] = {}
+        self._cancelled: Set[int] = set()
+        self._ids = itertools.count(random.getrandbits(62) | (1 << 62))
+
+    def new_id(self) -> int:
+        """A request id unlikely to meet one the coordinator assigns (those count from 1)."""
+        with self._lock:
+            return next(self._ids)
+
+    def cancelled(self, rid: int) -> bool:
+        with self._lock:
+            return rid in self._cancelled
+
+    def start(self, rid: int, future: "concurrent.futures.Future[Any]") -> bool:
+        with self._lock:
+            if rid in self._cancelled:
+                return False
+            self._running.setdefault(rid, set()).add(future)
+            return True
+
+    def finish(self, rid: int, future: "concurrent.futures.Future[Any]") -> None:
+        with self._lock:
+            running = self._running.get(rid)
+            if running is not None:
+                running.discard(future)
+                if not running:
+                    del self._running[rid]
+
+    def cancel(self, rid: int) -> None:
+        with self._lock:
+            self._cancelled.add(rid)
+            running = list(self._running.get(rid, ()))
+        for future in running:
+            future.cancel()  # the coroutine gets CancelledError on its loop
+
+    def forget(self, rid: int) -> None:
+        with self._lock:
+            self._cancelled.discard(rid)
+
+
+_in_flight = _InFlight()
+
+
+async def _cancellable(start: Callable[[int], "Future[Result]"], request_id: int) -> Result:
+    """Start a request under a known id and await it; on cancellation, cancel its handler too
+    when that runs in this process."""
+    rid = request_id or _in_flight.new_id()
+    future = start(rid)
+    try:
+        return await _await_call(future)
+    except asyncio.CancelledError:
+        _in_flight.cancel(rid)
+        future.add_done_callback(lambda _: _in_flight.forget(rid))
+        raise
+
+
 def _request_bridge(loop: asyncio.AbstractEventLoop, fn: Any) -> Any:
     """A request handler for a library worker thread: a coroutine function runs on loop and
     the worker waits for it, at most until the request's deadline; a plain callable is
@@ -70,12 +140,21 @@ def _request_bridge(loop: asyncio.AbstractEventLoop, fn: Any) -> Any:
         return fn
 
     def on_request(req: Request) -> Any:
+        if _in_flight.cancelled(req.id):
+            raise Cancelled("the caller cancelled the request")
         future = asyncio.run_coroutine_threadsafe(fn(req), loop)
+        if not _in_flight.start(req.id, future):
+            future.cancel()
+            raise Cancelled("the caller cancelled the request")
         try:
             return future.result(timeout=req.remaining_ms / 1000 if req.remaining_ms else 0)
         except concurrent.futures.TimeoutError:
             future.cancel()  # the coroutine gets CancelledError on the loop
             raise DeadlineExceeded(f"async handler did not finish within {req.remaining_ms} ms")
+        except concurrent.futures.CancelledError:
+            raise Cancelled("the caller cancelled the request") from None
+        finally:
+            _in_flight.finish(req.id, future)
 
     return on_request
 
@@ -206,11 +285,11 @@ class Client(_AsyncHandle):
         """Request a component through the coordinator; cancellable (see the module doc).
         Without a coordinator it waits for one until the deadline (DeadlineExceeded,
         reason UNREACHABLE), as genesis.Client.request does."""
-        future = self.sync.request_async(target, type, data, timeout=timeout,
-                                         criticality=criticality, idempotent=idempotent,
-                                         source=source, content_type=content_type,
-                                         request_id=request_id)
-        return await _await_call(future)
+        return await _cancellable(
+            lambda rid: self.sync.request_async(target, type, data, timeout=timeout,
+                                                criticality=criticality, idempotent=idempotent,
+                                                source=source, content_type=content_type,
+                                                request_id=rid), request_id)
 
     async def emit(self, type: str, data: Payload = None, **kw: Any) -> None:
         """Emit a local event through the coordinator and wait for the acknowledgement."""
@@ -294,11 +373,11 @@ class Coordinator(_AsyncHandle):
                       idempotent: bool = False, source: Optional[str] = None,
                       content_type: Optional[str] = None, request_id: int = 0) -> Result:
         """Request a component; cancellable (see the module doc)."""
-        future = self.sync.request_async(target, type, data, timeout=timeout,
-                                         criticality=criticality, idempotent=idempotent,
-                                         source=source, content_type=content_type,
-                                         request_id=request_id)
-        return await _await_call(future)
+        return await _cancellable(
+            lambda rid: self.sync.request_async(target, type, data, timeout=timeout,
+                                                criticality=criticality, idempotent=idempotent,
+                                                source=source, content_type=content_type,
+                                                request_id=rid), request_id)
 
     def emit(self, type: str, data: Payload = None, **kw: Any) -> _coordinator.EmitOutcome:
         """Emit a local event (never blocks, so not a coroutine)."""

@@ -106,3 +106,35 @@ def test_async_service_with_coroutine_handler(genesisd: Daemon, ipc_dir: str) ->
             assert svc.requests_served == 60
 
     asyncio.run(main())
+
+
+def test_cancelling_the_awaitable_cancels_a_coroutine_handler_in_this_process() -> None:
+    async def main() -> None:
+        started = asyncio.Event()
+        cancelled = asyncio.Event()
+
+        async def slow(req: genesis.Request) -> str:
+            started.set()
+            try:
+                await asyncio.sleep(WAIT * 3)
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+            return "too late"
+
+        async with genesis.aio.Coordinator() as co:
+            await co.register("slow", slow)
+            co.listen("tcp://127.0.0.1:0")
+            for caller in ("coordinator", "client"):
+                started.clear()
+                cancelled.clear()
+                async with genesis.aio.Client(co.front_door_url) as cl:
+                    call = co.request if caller == "coordinator" else cl.request
+                    task = asyncio.ensure_future(call("slow", "x", timeout=WAIT * 3))
+                    await asyncio.wait_for(started.wait(), WAIT)
+                    task.cancel()
+                    with pytest.raises(asyncio.CancelledError):
+                        await task
+                    await asyncio.wait_for(cancelled.wait(), WAIT)  # the handler saw it
+
+    asyncio.run(main())
