@@ -109,7 +109,7 @@ func (cl *Client) Request(ctx context.Context, target, typ string, data []byte, 
 	defer free()
 	// Always asynchronous: Close from another goroutine then cancels the call at once
 	// (CANCELLED) instead of waiting for its deadline.
-	return startAsync(ctx, "request "+target+"/"+typ, func(h C.uintptr_t) C.int {
+	return startAsync(ctx, "request "+target+"/"+typ, o.requestID(), func(h C.uintptr_t) C.int {
 		defer cl.mu.RUnlock()
 		return C.gg_client_request_async(ptr, cs[0], cs[1], bytesPtr(data), C.size_t(len(data)), &o.opts, h)
 	})

@@ -259,7 +259,7 @@ func (c *Coordinator) Request(ctx context.Context, target, typ string, data []by
 			return C.genesis_coordinator_request(ptr, cs[0], cs[1], bytesPtr(data), C.size_t(len(data)), &o.opts, res)
 		})
 	}
-	res, err := startAsync(ctx, "request "+target+"/"+typ, func(h C.uintptr_t) C.int {
+	res, err := startAsync(ctx, "request "+target+"/"+typ, o.requestID(), func(h C.uintptr_t) C.int {
 		defer c.mu.RUnlock()
 		return C.gg_coordinator_request_async(ptr, cs[0], cs[1], bytesPtr(data), C.size_t(len(data)), &o.opts, h)
 	})

@@ -206,6 +206,15 @@ func newCallOptions(ctx context.Context, options []CallOption) (*cOptions, error
 	return o, nil
 }
 
+// requestID is the call's request id, chosen here when the caller set none, so that a
+// caller that gives up can find its handler if it runs in this process.
+func (o *cOptions) requestID() uint64 {
+	if o.opts.request_id == 0 {
+		o.opts.request_id = C.uint64_t(inFlight.newID())
+	}
+	return uint64(o.opts.request_id)
+}
+
 func (o *cOptions) cstring(s string) *C.char {
 	cs := C.CString(s)
 	o.strings = append(o.strings, cs)

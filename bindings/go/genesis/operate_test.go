@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"genesis.dev/bindings/go/genesis"
 )
@@ -333,5 +334,59 @@ func TestTLSFilesAreReadAndNamedWhenBad(t *testing.T) {
 	}
 	if _, err := genesis.NewCoordinator(&genesis.CoordinatorOptions{TLSCAFile: ca, TLSCertFile: cert, TLSKeyFile: key}); err == nil || !strings.Contains(err.Error(), "missing-ca.pem") {
 		t.Errorf("NewCoordinator with a missing CA file: %v", err)
+	}
+}
+
+func TestCancellingTheCallerCancelsAHandlerInThisProcess(t *testing.T) {
+	co := newCoordinator(t, nil)
+	c := ctx(t)
+	started := make(chan struct{}, 1)
+	ended := make(chan error, 1)
+	err := co.Register(c, "slow", genesis.Component{OnRequest: func(hctx context.Context, req *genesis.Request) (genesis.Reply, error) {
+		started <- struct{}{}
+		select {
+		case <-hctx.Done():
+			ended <- hctx.Err()
+		case <-time.After(3 * wait):
+			ended <- nil
+		}
+		return genesis.Reply{}, hctx.Err()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := co.Listen("tcp://127.0.0.1:0", ""); err != nil {
+		t.Fatal(err)
+	}
+	url, _ := co.FrontDoorURL()
+	cl, err := genesis.Dial(url, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for _, call := range []func(context.Context) error{
+		func(x context.Context) error { _, err := co.Request(x, "slow", "x", nil); return err },
+		func(x context.Context) error { _, err := cl.Request(x, "slow", "x", nil); return err },
+	} {
+		caller, cancel := context.WithTimeout(c, 3*wait)
+		result := make(chan error, 1)
+		go func() { result <- call(caller) }()
+		select {
+		case <-started:
+		case <-c.Done():
+			t.Fatal("the handler never started")
+		}
+		cancel()
+		if err := <-result; !errors.Is(err, context.Canceled) {
+			t.Fatalf("caller: %v", err)
+		}
+		select {
+		case err := <-ended:
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("the handler's context ended with %v", err)
+			}
+		case <-c.Done():
+			t.Fatal("the handler was not cancelled")
+		}
 	}
 }
