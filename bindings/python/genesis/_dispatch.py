@@ -116,8 +116,10 @@ def component_struct(key: int, handlers: Handlers) -> _lib.Component:
     comp.on_request = _request_trampoline
     comp.on_event = _event_trampoline if handlers.on_event is not None else _lib.null(_lib.event_fn)
     comp.arg = key
-    comp.snapshot = _snapshot_trampoline if handlers.snapshot is not None else _lib.null(_lib.snapshot_fn)
-    comp.restore = _restore_trampoline if handlers.restore is not None else _lib.null(_lib.restore_fn)
+    comp.snapshot = (_snapshot_trampoline if handlers.snapshot is not None
+                     else _lib.null(_lib.snapshot_fn))
+    comp.restore = (_restore_trampoline if handlers.restore is not None
+                    else _lib.null(_lib.restore_fn))
     return comp
 
 
@@ -258,7 +260,8 @@ def _admin_trampoline(command: Optional[bytes], args: Any, nargs: int, reply: in
             try:
                 _set_reply(reply, value)
             except (TypeError, ValueError) as exc:
-                _reply_error(reply, Status.INTERNAL, f"admin handler returned an unusable reply: {exc}")
+                _reply_error(reply, Status.INTERNAL,
+                             f"admin handler returned an unusable reply: {exc}")
     except BaseException:  # noqa: BLE001
         _print_unraisable("admin handler")
 

@@ -16,9 +16,10 @@ When the handler is a coroutine of an aio.Coordinator or aio.Service in this pro
 cancelled too (CancelledError inside it; a handler that had not started yet does not start).
 Elsewhere it cannot be: NNG's request/reply protocol has no cancel message, so a handler in
 another process keeps running until it finishes or its deadline passes (handlers see the
-deadline in Request.remaining_ms); pass a timeout to bound that. Calls the C library only offers blocking
-(emit, status, admin, checkpoint_now, connect, close) run on the loop's default executor;
-cancelling them stops the wait, and the call completes in the background within its deadline.
+deadline in Request.remaining_ms); pass a timeout to bound that. Calls the C library only
+offers blocking (emit, status, admin, checkpoint_now, connect, close) run on the loop's
+default executor; cancelling them stops the wait, and the call completes in the background
+within its deadline.
 
 Handlers may be plain functions (they run on the library's worker threads) or coroutine
 functions: those run on the event loop the Service or Coordinator was created on, and the

@@ -14,7 +14,7 @@ from .errors import check
 from .messages import (Criticality, Event, LogLevel, Payload, Request, Result, call_options,
                        cstr, encode_payload, opt_cstr, outcome)
 from .resilience import (BreakerState, CheckpointInfo, ChildReport, ComponentStats, Fault, Mode,
-                         Policy, to_mode)
+                         Policy, fault_struct, policy_struct, to_mode)
 
 #: A request handler: gets a Request, returns the reply payload (bytes, str, dict/list for
 #: JSON, a Reply, or None for an empty OK) or raises (GenesisError picks the status).
@@ -104,7 +104,7 @@ class Coordinator(Handle):
         opts.checkpoint_store = opt_cstr(checkpoint_store, "checkpoint_store")
         opts.checkpoint_interval_ms = checkpoint_interval_ms
         opts.checkpoint_generations = checkpoint_generations
-        policy = default_policy._to_c() if default_policy is not None else None
+        policy = policy_struct(default_policy, "default_policy")
         if policy is not None:
             opts.default_policy = ctypes.pointer(policy)
         opts.critical_types = (cstr(critical_types, "critical_types")
@@ -136,7 +136,8 @@ class Coordinator(Handle):
     def _url(self, endpoint: int) -> str:
         with self._use() as ptr:
             return _dispatch.string_buffer(
-                lambda buf, size: int(_lib.lib.genesis_coordinator_get_url(ptr, endpoint, buf, size)),
+                lambda buf, size: int(
+                    _lib.lib.genesis_coordinator_get_url(ptr, endpoint, buf, size)),
                 "coordinator url")
 
     @property
@@ -272,7 +273,7 @@ class Coordinator(Handle):
         """Set component id's policy (id None: the default of every component without its
         own; policy None: remove id's own). Raises InvalidArgument naming a bad field."""
         cid = opt_cstr(id, "component id") if id is not None else None
-        c = policy._to_c() if policy is not None else None
+        c = policy_struct(policy)
         with self._use() as h:
             check(_lib.lib.genesis_coordinator_set_policy(
                 h, cid, ctypes.byref(c) if c is not None else None),
@@ -324,7 +325,7 @@ class Coordinator(Handle):
         """Inject a fault into in-process component id (None clears it and releases hung
         handlers). For tests and chaos runs."""
         cid = cstr(id, "component id")
-        c = fault._to_c() if fault is not None else None
+        c = fault_struct(fault)
         with self._use() as h:
             check(_lib.lib.genesis_coordinator_inject_fault(
                 h, cid, ctypes.byref(c) if c is not None else None), f"inject fault into {id}")
@@ -387,7 +388,8 @@ class Coordinator(Handle):
         try:
             with self._use() as h:
                 check(_lib.lib.genesis_coordinator_set_admin_handler(
-                    h, cp, _dispatch._admin_trampoline if key is not None else _lib.null(_lib.admin_fn),
+                    h, cp,
+                    _dispatch._admin_trampoline if key is not None else _lib.null(_lib.admin_fn),
                     key), f"admin handler for {prefix!r}")
         except BaseException:
             if key is not None:

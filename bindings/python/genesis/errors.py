@@ -143,7 +143,7 @@ def _rebuild(status: int, message: str, reason: int) -> GenesisError:
 # One class per status code, so `except genesis.NotFound:` catches exactly that status.
 # Hierarchy:
 #   Exception
-#    +-- GenesisError                 every failure a Genesis call reports (.status/.reason/.message)
+#    +-- GenesisError                 every failure a Genesis call reports (status, reason, message)
 #         +-- Cancelled               CANCELLED
 #         +-- Unknown                 UNKNOWN (also: a handler raised a non-Genesis exception)
 #         +-- InvalidArgument         INVALID_ARGUMENT

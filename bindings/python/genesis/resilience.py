@@ -60,6 +60,24 @@ def to_breaker_state(value: int) -> Union[BreakerState, int]:
         return value
 
 
+def policy_struct(policy: Optional["Policy"], what: str = "policy") -> Optional["_lib.Policy"]:
+    """The C struct of policy (None stays None); TypeError for anything but a Policy."""
+    if policy is None:
+        return None
+    if not isinstance(policy, Policy):
+        raise TypeError(f"{what} must be a genesis.Policy or None, not {type(policy).__name__}")
+    return policy._to_c()
+
+
+def fault_struct(fault: Optional["Fault"]) -> Optional["_lib.Fault"]:
+    """The C struct of fault (None stays None); TypeError for anything but a Fault."""
+    if fault is None:
+        return None
+    if not isinstance(fault, Fault):
+        raise TypeError(f"fault must be a genesis.Fault or None, not {type(fault).__name__}")
+    return fault._to_c()
+
+
 def _policy_defaults() -> "_lib.Policy":
     c = _lib.Policy()
     check(_lib.lib.genesis_policy_init(ctypes.byref(c), _lib.POLICY_VERSION), "genesis_policy_init")
@@ -179,7 +197,13 @@ class Fault:
 
     def _to_c(self) -> "_lib.Fault":
         c = _lib.Fault()
-        check(_lib.lib.genesis_fault_init(ctypes.byref(c), _lib.FAULT_VERSION), "genesis_fault_init")
+        check(_lib.lib.genesis_fault_init(ctypes.byref(c), _lib.FAULT_VERSION),
+              "genesis_fault_init")
+        if isinstance(self.error_rate, bool) or not isinstance(self.error_rate, (int, float)):
+            raise TypeError("Fault.error_rate must be a number, not "
+                            f"{type(self.error_rate).__name__}")
+        if isinstance(self.added_latency_ms, bool) or not isinstance(self.added_latency_ms, int):
+            raise TypeError("Fault.added_latency_ms must be an int")
         if not 0.0 <= float(self.error_rate) <= 1.0:
             raise ValueError(f"Fault.error_rate must be in 0..1, not {self.error_rate}")
         if not 0 <= int(self.added_latency_ms) <= 0xFFFFFFFF:

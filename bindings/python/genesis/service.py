@@ -11,7 +11,7 @@ from .coordinator import EventHandler, RestoreHandler
 from .errors import check
 from .messages import (Criticality, LogLevel, Payload, call_options, cstr, encode_payload,
                        opt_cstr, outcome, timeout_ms)
-from .resilience import Fault
+from .resilience import Fault, fault_struct
 
 
 class Service(Handle):
@@ -87,7 +87,8 @@ class Service(Handle):
         """The URL this service listens on."""
         with self._use() as ptr:
             return _dispatch.string_buffer(
-                lambda buf, size: int(_lib.lib.genesis_service_get_url(ptr, buf, size)), "service url")
+                lambda buf, size: int(_lib.lib.genesis_service_get_url(ptr, buf, size)),
+                "service url")
 
     def connect(self, front_door: str, event_bus: Optional[str] = None,
                 timeout: Optional[float] = None) -> None:
@@ -128,7 +129,7 @@ class Service(Handle):
     def inject_fault(self, fault: Optional[Fault]) -> None:
         """Inject a fault into this service's request handling (None clears it). A crash
         fault kills this whole process on the next request, as a real crash would."""
-        c = fault._to_c() if fault is not None else None
+        c = fault_struct(fault)
         with self._use() as h:
             check(_lib.lib.genesis_service_inject_fault(h, ctypes.byref(c) if c is not None
                                                         else None),

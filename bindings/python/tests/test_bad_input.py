@@ -70,6 +70,11 @@ BAD_CALLS: "list[tuple[str, Callable[[genesis.Coordinator], Any]]]" = [
     ("admin arg int", lambda co: co.admin("mode", 1)),  # type: ignore[arg-type]
     ("child report dict", lambda co: co.report_child({"id": "x"})),  # type: ignore[arg-type]
     ("listen url None", lambda co: co.listen(None)),  # type: ignore[arg-type]
+    ("policy str", lambda co: co.set_policy("t", "fast")),  # type: ignore[arg-type]
+    ("fault dict", lambda co: co.inject_fault("t", {"error_rate": 1})),  # type: ignore[arg-type]
+    ("fault rate str", lambda co: co.inject_fault("t", genesis.Fault(error_rate="1"))),  # type: ignore
+    ("admin handler int", lambda co: co.set_admin_handler("x.", 5)),  # type: ignore[arg-type]
+    ("checkpoint id int", lambda co: co.checkpoint_now(1)),  # type: ignore[arg-type]
 ]
 
 
@@ -80,6 +85,18 @@ def test_wrong_argument_types_raise_type_error(what: str, bad: Callable[[genesis
         with pytest.raises(TypeError):
             bad(co)
         assert co.request("t", "x", timeout=WAIT).text() == "ok"  # still fine
+
+
+def test_wrong_option_types_raise_type_error() -> None:
+    for make in (lambda: genesis.Coordinator(worker_threads="4"),  # type: ignore[arg-type]
+                 lambda: genesis.Coordinator(default_policy="x"),  # type: ignore[arg-type]
+                 lambda: genesis.Coordinator(checkpoint_store=5),  # type: ignore[arg-type]
+                 lambda: genesis.Client(name=5),  # type: ignore[arg-type]
+                 lambda: genesis.Client(5),  # type: ignore[arg-type]
+                 lambda: genesis.Service(5, lambda r: "x"),  # type: ignore[arg-type]
+                 lambda: genesis.Service("s", "not callable")):
+        with pytest.raises(TypeError):
+            make()
 
 
 def test_bad_values_raise_value_error_or_invalid_argument() -> None:
