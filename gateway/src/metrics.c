@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "metrics.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,14 @@ static void render_gateway(FILE *f, const gw_metrics *m, const gw_metrics_extra 
     } simple[] = {
         {"genesis_gateway_websocket_connections", "gauge", "Open WebSocket sessions.",
          x->ws_sessions},
+        {"genesis_gateway_connections", "gauge", "Open network connections (HTTP and WebSocket).",
+         x->connections},
+        {"genesis_gateway_connection_cap", "gauge",
+         "Connections at most (a quarter of the file descriptor limit); more are closed.",
+         x->connection_cap},
+        {"genesis_gateway_connections_refused_total", "counter",
+         "Connections closed at once because the connection cap was reached.",
+         m->connections_refused},
         {"genesis_gateway_websocket_accepted_total", "counter", "WebSocket sessions accepted.",
          m->ws_accepted},
         {"genesis_gateway_websocket_rejected_cap_total", "counter",
@@ -152,6 +161,9 @@ static void render_gateway(FILE *f, const gw_metrics *m, const gw_metrics_extra 
          m->ws_emit_failed},
         {"genesis_gateway_jobs_refused_total", "counter",
          "Status or emit calls refused because the gateway's job queue was full.", m->jobs_refused},
+        {"genesis_gateway_cross_site_refused_total", "counter",
+         "Requests and WebSocket upgrades refused for a foreign Host or Origin.",
+         m->cross_site_refused},
         {"genesis_gateway_events_received_total", "counter",
          "External events received from the coordinator's event bus.", x->events_received},
         {"genesis_gateway_events_overflow_total", "counter",
@@ -247,8 +259,13 @@ static void render_coordinator(FILE *f, const gw_metrics_extra *x)
         if (!json_is_integer(v))
             continue;
         char name[160];
-        snprintf(name, sizeof(name), "genesis_coordinator_%s_total", key);
-        header(f, name, "counter", "Coordinator counter (status report stats).");
+        /* Gauges among the counters: the front door's connections and their cap. */
+        bool gauge = strncmp(key, "front_door_connection", 21) == 0;
+        snprintf(name, sizeof(name), "genesis_coordinator_%s%s", key, gauge ? "" : "_total");
+        if (gauge)
+            header(f, name, "gauge", "Front door connections now, and their cap.");
+        else
+            header(f, name, "counter", "Coordinator counter (status report stats).");
         fprintf(f, "%s %llu\n", name, (unsigned long long)json_u64(stats, key));
     }
     json_t *comps = json_object_get(root, "components");

@@ -5,6 +5,8 @@
  * docs/resilience.md defines it, with the claim beside it.
  *
  *   genesis-chaos [--quick] [--json] [SCENARIO ...]   (all by default; --help lists them)
+ *   genesis-chaos --serve-remote ID FRONT_DOOR   (internal: the remote component of the pause
+ *                                                 scenario, in a process of its own)
  *
  * --quick shortens every scenario (CI smoke: figures printed, nothing asserted on timing).
  * Exit status: 0 when it ran (targets missed are reported, not failed: the machines are noisy),
@@ -17,6 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "genesis/genesis.h"
 
@@ -492,6 +499,105 @@ static void scenario_fail_fast(void)
     genesis_coordinator_free(c);
 }
 
+/* ---- a remote component paused (SIGSTOP) under load -------------------------------------- */
+
+static void remote_handler(const genesis_request *req, genesis_reply *reply, void *arg)
+{
+    (void)req;
+    (void)arg;
+    genesis_reply_set(reply, "ok", 2, "text/plain");
+}
+
+/* The child: a remote component "id" that answers "ok", until SIGTERM. */
+static int serve_remote(const char *id, const char *front_door)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* before the library's threads: they inherit it */
+    genesis_component comp = {.version = GENESIS_COMPONENT_VERSION, .on_request = remote_handler};
+    genesis_service *svc = NULL;
+    CHECK(genesis_service_new(&svc, id, &comp, NULL));
+    CHECK(genesis_service_listen(svc, "tcp://127.0.0.1:0"));
+    CHECK(genesis_service_connect(svc, front_door, NULL, 0));
+    printf("ready\n");
+    fflush(stdout);
+    int sig = 0;
+    sigwait(&set, &sig);
+    genesis_service_free(svc);
+    return 0;
+}
+
+static void scenario_pause(void)
+{
+    genesis_coordinator *c = coordinator(NULL);
+    CHECK(genesis_coordinator_listen(c, "tcp://127.0.0.1:0", NULL));
+    char front[256];
+    CHECK(genesis_coordinator_get_url(c, GENESIS_ENDPOINT_FRONT_DOOR, front, sizeof(front)));
+    int out[2];
+    if (pipe(out) != 0)
+        die("pipe", GENESIS_RESOURCE_EXHAUSTED);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    char *argv[] = {"genesis-chaos", "--serve-remote", "paused", front, NULL};
+    pid_t child = -1;
+    extern char **environ;
+    if (posix_spawn(&child, "/proc/self/exe", &fa, NULL, argv, environ) != 0)
+        die("posix_spawn", GENESIS_UNAVAILABLE);
+    posix_spawn_file_actions_destroy(&fa);
+    close(out[1]);
+    char line[64] = "";
+    ssize_t got = read(out[0], line, sizeof(line) - 1); /* "ready": registered */
+    close(out[0]);
+    if (got <= 0 || strncmp(line, "ready", 5) != 0) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        die("the remote component did not start", GENESIS_UNAVAILABLE);
+    }
+    /* Its connection comes up just after the registration: wait for one answer. */
+    for (int i = 0; i < 1000; i++) {
+        genesis_result *res = NULL;
+        int rv = genesis_coordinator_request(c, "paused", "work", NULL, 0, NULL, &res);
+        genesis_result_free(res);
+        if (rv == GENESIS_OK)
+            break;
+        sleep_ms(10);
+    }
+    genesis_component_stats before = stats(c, "paused");
+
+    const char *targets[] = {"paused"};
+    load l = {.c = c, .targets = targets, .n_targets = 1, .type = "work", .interval_us = 5000};
+    pthread_t tids[4];
+    load_run(&l, 4, tids);
+    int steady_ms = quick ? 500 : 2000;
+    sleep_ms(steady_ms);
+    kill(child, SIGSTOP); /* a long garbage collection, CPU throttling, swap */
+    sleep_ms(500);
+    kill(child, SIGCONT);
+    sleep_ms(steady_ms);
+    atomic_store(&l.stop, true);
+    load_join(&l, 4, tids);
+    genesis_component_stats after = stats(c, "paused");
+
+    size_t lost = 0;
+    for (size_t i = 0; i < l.n; i++)
+        lost += l.samples[i].status != GENESIS_OK;
+    double max_ms = l.n > 0 ? quantile(l.samples, l.n, 1.0) : 0;
+    unsigned long long opens = (unsigned long long)(after.breaker_opens - before.breaker_opens);
+    add_row("remote paused 500 ms (SIGSTOP) under load", "requests lost", "0", lost == 0,
+            "%zu of %zu", lost, l.n);
+    add_row("remote paused 500 ms (SIGSTOP) under load", "breaker opened", "never", opens == 0,
+            "%llu times", opens);
+    add_row("remote paused 500 ms (SIGSTOP) under load", "slowest request (waited out the pause)",
+            "< per-try timeout 2 s", max_ms < 2000, "%.0f ms", max_ms);
+    free(l.samples);
+    kill(child, SIGTERM);
+    waitpid(child, NULL, 0);
+    genesis_coordinator_free(c);
+}
+
 /* ---- scenarios of the breaker's newer settings ------------------------------------------ */
 
 static genesis_policy base_policy(void)
@@ -889,6 +995,7 @@ static const struct scenario {
     {"idle", scenario_idle_recovery},
     {"overload", scenario_overload},
     {"hedging", scenario_hedging},
+    {"pause", scenario_pause},
     {"claims", claimed_figures},
 };
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -897,6 +1004,8 @@ int main(int argc, char **argv)
 {
     bool json = false;
     bool chosen[N_SCENARIOS] = {false}, any = false;
+    if (argc == 4 && strcmp(argv[1], "--serve-remote") == 0)
+        return serve_remote(argv[2], argv[3]);
     for (int i = 1; i < argc; i++) {
         size_t k = 0;
         while (k < N_SCENARIOS && strcmp(argv[i], scenarios[k].name) != 0)

@@ -38,7 +38,7 @@ typedef struct genesis_coordinator_options {
     unsigned int event_queue_depth;   /* per component waiting events; 0 = 50 */
     unsigned int max_components;      /* registered ids at most (memory bound); 0 = 4096 */
     uint32_t heartbeat_interval_ms;   /* expected from remote components; 0 = 100 */
-    unsigned int heartbeat_misses;    /* missed heartbeats before DOWN; 0 = 3 */
+    unsigned int heartbeat_misses;    /* pause tolerated, in heartbeats (at least 500 ms); 0 = 3 */
     int log_level;      /* genesis_log_level; messages above it are dropped; init: WARN */
     genesis_log_fn log; /* NULL = write to stderr */
     void *log_arg;

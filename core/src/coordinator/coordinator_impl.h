@@ -273,6 +273,8 @@ int gn_front_door_listen(genesis_coordinator *co, const char *url, gn_front_door
 int gn_front_door_guard(gn_front_door *fd, struct gn_guard *guard);
 /* Close the socket: in-flight replies are abandoned by NNG, receives stop. */
 void gn_front_door_close(gn_front_door *fd);
+/* Connections open now and the cap (both 0 for NULL). Any thread. */
+void gn_front_door_connections(gn_front_door *fd, unsigned int *open, unsigned int *cap);
 void gn_front_door_free(gn_front_door *fd);
 
 /* ---- remote components (remote.c) ------------------------------------------------------ */

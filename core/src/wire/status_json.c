@@ -44,6 +44,8 @@ genesis_result *gn_status_report_json(const Genesis__V1__StatusReport *r)
     COUNTER(stats, "events_published", r->events_published);
     COUNTER(stats, "malformed", r->malformed);
     COUNTER(stats, "listener_restarts", r->listener_restarts);
+    COUNTER(stats, "front_door_connections", r->front_door_connections);
+    COUNTER(stats, "front_door_connection_cap", r->front_door_connection_cap);
     COUNTER(stats, "retries", r->retries);
     COUNTER(stats, "mode_changes", r->mode_changes);
     json_object_set_new(doc, "stats", stats);
