@@ -40,6 +40,8 @@ const (
 	BreakerHalfOpen   BreakerState = 2
 	BreakerForcedOpen BreakerState = 3 // by an operator: rejects everything until reset
 	BreakerDisabled   BreakerState = 4 // by an operator: admits everything, records nothing
+	// by an operator: admits everything, records outcomes and rates, never opens
+	BreakerMetricsOnly BreakerState = 5
 )
 
 // String is the library's name: "CLOSED", "OPEN", ...
@@ -68,6 +70,20 @@ type Policy struct {
 	MaxConcurrency             uint32
 	MaxQueued                  uint32
 	QueueWarn                  uint32
+	// Version 2 (docs/resilience.md has each one's meaning and default).
+	BreakerSlowCallRatePct   uint32
+	BreakerWindowMs          uint32
+	BreakerHalfOpenRatePct   uint32
+	BreakerHalfOpenMaxWaitMs uint32
+	BreakerActiveProbe       uint32
+	BreakerFailureStatuses   uint32
+	BreakerIgnoredStatuses   uint32
+	BreakerFailureReasons    uint32
+	BreakerIgnoredReasons    uint32
+	BreakerOpenMultiplierPct uint32
+	BreakerOpenResetMs       uint32
+	AdaptiveConcurrency      uint32
+	HedgePercentile          uint32
 }
 
 // DefaultPolicy is the library's built-in policy (genesis_policy_init).
@@ -104,6 +120,19 @@ func (p *Policy) toC() C.genesis_policy {
 	c.max_concurrency = C.uint(p.MaxConcurrency)
 	c.max_queued = C.uint(p.MaxQueued)
 	c.queue_warn = C.uint(p.QueueWarn)
+	c.breaker_slow_call_rate_pct = C.uint32_t(p.BreakerSlowCallRatePct)
+	c.breaker_window_ms = C.uint32_t(p.BreakerWindowMs)
+	c.breaker_half_open_rate_pct = C.uint32_t(p.BreakerHalfOpenRatePct)
+	c.breaker_half_open_max_wait_ms = C.uint32_t(p.BreakerHalfOpenMaxWaitMs)
+	c.breaker_active_probe = C.uint32_t(p.BreakerActiveProbe)
+	c.breaker_failure_statuses = C.uint32_t(p.BreakerFailureStatuses)
+	c.breaker_ignored_statuses = C.uint32_t(p.BreakerIgnoredStatuses)
+	c.breaker_failure_reasons = C.uint32_t(p.BreakerFailureReasons)
+	c.breaker_ignored_reasons = C.uint32_t(p.BreakerIgnoredReasons)
+	c.breaker_open_multiplier_pct = C.uint32_t(p.BreakerOpenMultiplierPct)
+	c.breaker_open_reset_ms = C.uint32_t(p.BreakerOpenResetMs)
+	c.adaptive_concurrency = C.uint32_t(p.AdaptiveConcurrency)
+	c.hedge_percentile = C.uint32_t(p.HedgePercentile)
 	return c
 }
 
@@ -118,6 +147,19 @@ func policyFromC(c *C.genesis_policy) Policy {
 		BreakerOpenMs: uint32(c.breaker_open_ms), BreakerOpenMaxMs: uint32(c.breaker_open_max_ms),
 		BreakerHalfOpenProbes: uint32(c.breaker_half_open_probes), MaxConcurrency: uint32(c.max_concurrency),
 		MaxQueued: uint32(c.max_queued), QueueWarn: uint32(c.queue_warn),
+		BreakerSlowCallRatePct:   uint32(c.breaker_slow_call_rate_pct),
+		BreakerWindowMs:          uint32(c.breaker_window_ms),
+		BreakerHalfOpenRatePct:   uint32(c.breaker_half_open_rate_pct),
+		BreakerHalfOpenMaxWaitMs: uint32(c.breaker_half_open_max_wait_ms),
+		BreakerActiveProbe:       uint32(c.breaker_active_probe),
+		BreakerFailureStatuses:   uint32(c.breaker_failure_statuses),
+		BreakerIgnoredStatuses:   uint32(c.breaker_ignored_statuses),
+		BreakerFailureReasons:    uint32(c.breaker_failure_reasons),
+		BreakerIgnoredReasons:    uint32(c.breaker_ignored_reasons),
+		BreakerOpenMultiplierPct: uint32(c.breaker_open_multiplier_pct),
+		BreakerOpenResetMs:       uint32(c.breaker_open_reset_ms),
+		AdaptiveConcurrency:      uint32(c.adaptive_concurrency),
+		HedgePercentile:          uint32(c.hedge_percentile),
 	}
 }
 
@@ -262,6 +304,16 @@ func (c *Coordinator) SetMode(ctx context.Context, m Mode) error {
 func (c *Coordinator) SetBreaker(ctx context.Context, id string, state BreakerState) error {
 	return c.withID(ctx, id, false, func(ptr *C.genesis_coordinator, cid *C.char) error {
 		return call("set breaker of "+id, func() C.int { return C.genesis_coordinator_set_breaker(ptr, cid, C.int(state)) })
+	})
+}
+
+// ForceBreakerOpen forces id's breaker open for durationMs (0: until reset); when the time is
+// up it moves to HALF_OPEN and probes decide.
+func (c *Coordinator) ForceBreakerOpen(ctx context.Context, id string, durationMs uint32) error {
+	return c.withID(ctx, id, false, func(ptr *C.genesis_coordinator, cid *C.char) error {
+		return call("force breaker of "+id+" open", func() C.int {
+			return C.genesis_coordinator_force_breaker_open(ptr, cid, C.uint32_t(durationMs))
+		})
 	})
 }
 

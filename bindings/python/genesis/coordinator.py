@@ -311,6 +311,17 @@ class Coordinator(Handle):
             check(_lib.lib.genesis_coordinator_set_breaker(h, cid, int(state)),
                   f"set breaker of {id}")
 
+    def force_breaker_open(self, id: str, duration_ms: int) -> None:
+        """Force id's breaker open for duration_ms (0: until reset), then HALF_OPEN."""
+        cid = cstr(id, "component id")
+        if not isinstance(duration_ms, int) or isinstance(duration_ms, bool):
+            raise TypeError(f"duration_ms must be an int, not {type(duration_ms).__name__}")
+        if not 0 <= duration_ms <= 0xFFFFFFFF:
+            raise ValueError(f"duration_ms must be in 0..4294967295, not {duration_ms}")
+        with self._use() as h:
+            check(_lib.lib.genesis_coordinator_force_breaker_open(h, cid, duration_ms),
+                  f"force breaker of {id} open")
+
     def component_stats(self, id: str) -> ComponentStats:
         """Component id's statistics; NotFound if it is not registered."""
         cid = cstr(id, "component id")

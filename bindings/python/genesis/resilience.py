@@ -34,6 +34,7 @@ class BreakerState(enum.IntEnum):
     HALF_OPEN = 2
     FORCED_OPEN = 3
     DISABLED = 4
+    METRICS_ONLY = 5
 
 
 def mode_name(mode: int) -> str:
@@ -114,6 +115,19 @@ class Policy:
     max_concurrency: int = _D.max_concurrency
     max_queued: int = _D.max_queued
     queue_warn: int = _D.queue_warn
+    breaker_slow_call_rate_pct: int = _D.breaker_slow_call_rate_pct
+    breaker_window_ms: int = _D.breaker_window_ms
+    breaker_half_open_rate_pct: int = _D.breaker_half_open_rate_pct
+    breaker_half_open_max_wait_ms: int = _D.breaker_half_open_max_wait_ms
+    breaker_active_probe: int = _D.breaker_active_probe
+    breaker_failure_statuses: int = _D.breaker_failure_statuses
+    breaker_ignored_statuses: int = _D.breaker_ignored_statuses
+    breaker_failure_reasons: int = _D.breaker_failure_reasons
+    breaker_ignored_reasons: int = _D.breaker_ignored_reasons
+    breaker_open_multiplier_pct: int = _D.breaker_open_multiplier_pct
+    breaker_open_reset_ms: int = _D.breaker_open_reset_ms
+    adaptive_concurrency: int = _D.adaptive_concurrency
+    hedge_percentile: int = _D.hedge_percentile
 
     def _to_c(self) -> "_lib.Policy":
         c = _policy_defaults()
