@@ -23,6 +23,7 @@ enum {
     OPT_KEEPALIVE,
     OPT_HEADER_TIMEOUT,
     OPT_REQUEST_TIMEOUT,
+    OPT_HISTORY_INTERVAL,
 };
 
 const struct option gw_cli_options[] = {
@@ -44,6 +45,7 @@ const struct option gw_cli_options[] = {
     {"http-keepalive", required_argument, NULL, OPT_KEEPALIVE},
     {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
     {"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
+    {"history-interval", required_argument, NULL, OPT_HISTORY_INTERVAL},
     {NULL, 0, NULL, 0},
 };
 
@@ -65,7 +67,9 @@ const char gw_cli_help[] =
     "  --ws-idle S            close a WebSocket without traffic or pong for S s (default 60)\n"
     "  --http-keepalive S     close idle keep-alive HTTP connections after S s (default 5)\n"
     "  --header-timeout S     a request's headers and body must arrive within S s (10)\n"
-    "  --request-timeout MS   deadline of requests that set none (default 10000)\n";
+    "  --request-timeout MS   deadline of requests that set none (default 10000)\n"
+    "  --history-interval MS  sample GET /v1/status/history (the dashboard's charts) this\n"
+    "                         often; 180 samples are kept (default 5000: 15 min; 0 = off)\n";
 
 int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why_size)
 {
@@ -85,6 +89,7 @@ int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why
         {OPT_KEEPALIVE, "--http-keepalive", 1, 3600},
         {OPT_HEADER_TIMEOUT, "--header-timeout", 1, 3600},
         {OPT_REQUEST_TIMEOUT, "--request-timeout", 1, 3600000},
+        {OPT_HISTORY_INTERVAL, "--history-interval", 0, 3600000},
     };
     switch (opt) {
     case OPT_TLS_CERT:
@@ -138,6 +143,9 @@ int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why
             break;
         case OPT_HEADER_TIMEOUT:
             cfg->header_timeout_s = (unsigned int)v;
+            break;
+        case OPT_HISTORY_INTERVAL:
+            cfg->history_interval_ms = (uint32_t)v;
             break;
         default:
             cfg->default_timeout_ms = (uint32_t)v;

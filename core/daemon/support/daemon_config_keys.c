@@ -75,6 +75,8 @@ const conf_key daemon_conf_keys[] = {
      "headers and body must arrive within this many seconds"},
     {"gateway.request_timeout_ms", "request-timeout", NULL, CONF_UINT, 1, 3600000, NULL,
      "deadline of gateway requests that set none"},
+    {"gateway.history_interval_ms", "history-interval", NULL, CONF_UINT, 0, 3600000, NULL,
+     "sample the dashboard's history this often (180 samples kept; 0 = off)"},
     /* auth */
     {"auth.file", "auth-file", NULL, CONF_TEXT, 0, 0, NULL,
      "bearer tokens: lines '<token> <scope>[,<scope>]'"},
