@@ -49,11 +49,13 @@ enum {
     OPT_LOG_RATE_LIMIT,
     OPT_TLS_CA,
     OPT_TLS_CERT,
-    OPT_TLS_KEY
+    OPT_TLS_KEY,
+    OPT_METRICS
 };
 
 static const struct option own_options[] = {
     {"http", required_argument, NULL, OPT_HTTP},
+    {"metrics", required_argument, NULL, OPT_METRICS},
     {"front-door", required_argument, NULL, OPT_FRONT_DOOR},
     {"events", required_argument, NULL, OPT_EVENTS},
     {"demo", no_argument, NULL, OPT_DEMO},
@@ -121,6 +123,9 @@ void daemon_options_usage(FILE *out)
             "  --http HOST:PORT|off  serve the HTTP+JSON / WebSocket gateway in-process on this\n"
             "                      address; default $GENESIS_HTTP or " DEFAULT_HTTP "\n"
             "                      (port 0 picks a free port; 'off' disables it)\n"
+            "  --metrics HOST:PORT|off  serve GET /metrics, /healthz and /readyz (Prometheus\n"
+            "                      text format, no authentication) on an address of their\n"
+            "                      own, also with --http off; default off\n"
             "Gateway flags (with --http):\n"
             "%s"
             "  --version           print the version and exit\n"
@@ -137,7 +142,7 @@ void daemon_options_usage(FILE *out)
             "tls+tcp://host:port (needs the --tls-* files). A plain tcp:// address that is\n"
             "not loopback is logged as a security warning at start.\n"
             "Once listening, prints one line on stdout:\n"
-            "  ready front_door=<url> event_bus=<url> [http=<url>]\n"
+            "  ready front_door=<url> event_bus=<url> [http=<url>] [metrics=<url>]\n"
             "SIGINT or SIGTERM stops the daemon cleanly (in-flight requests drain);\n"
             "SIGHUP reloads the --config file (resilience, supervised components and logs\n"
             "change live, breakers and counters keep their state).\n"
@@ -256,6 +261,20 @@ static int parse_general(daemon_config *cfg, int opt, const char *arg)
     switch (opt) {
     case OPT_HTTP:
         return parse_http(cfg, arg);
+    case OPT_METRICS: {
+        genesis_gateway_options probe;
+        genesis_gateway_options_init(&probe, GENESIS_GATEWAY_OPTIONS_VERSION);
+        if (strcmp(arg, "off") == 0) {
+            cfg->metrics = NULL;
+            return GO_ON;
+        }
+        if (genesis_gateway_options_set_listen(&probe, arg) != GENESIS_OK) {
+            fprintf(diag(), "genesisd: --metrics: %s\n", genesis_gateway_last_error());
+            return DAEMON_EXIT_USAGE;
+        }
+        cfg->metrics = arg;
+        return GO_ON;
+    }
     case OPT_FRONT_DOOR:
         cfg->front_door = arg;
         break;

@@ -45,6 +45,9 @@ typedef struct daemon_config {
     unsigned int checkpoint_generations;
     daemon_supervise_flags supervise;
     int http; /* serve the embedded gateway */
+    /* --metrics HOST:PORT: /metrics, /healthz and /readyz on an address of their own (also
+     * with --http off); NULL = none. */
+    const char *metrics;
     /* Mutual TLS for tls+tcp:// URLs: all three or none. */
     const char *tls_ca;
     const char *tls_cert;

@@ -98,11 +98,12 @@ int main(int argc, char **argv)
     daemon_logf(GENESIS_LOG_INFO, "genesisd %s (pid %ld) ready", genesis_version_string(),
                 (long)getpid());
     /* The one line a supervisor or a test waits for; it carries the bound tcp ports. */
+    printf("ready front_door=%s event_bus=%s", rt.front_door, rt.event_bus);
     if (rt.gateway != NULL)
-        printf("ready front_door=%s event_bus=%s http=%s\n", rt.front_door, rt.event_bus,
-               rt.http_url);
-    else
-        printf("ready front_door=%s event_bus=%s\n", rt.front_door, rt.event_bus);
+        printf(" http=%s", rt.http_url);
+    if (rt.metrics != NULL)
+        printf(" metrics=%s", rt.metrics_url);
+    printf("\n");
     fflush(stdout);
 
     int sig = wait_for_stop(&stop_signals, &st);

@@ -340,7 +340,7 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
         rv = GENESIS_UNAVAILABLE;
         goto fail;
     }
-    if (!gw->listen.loopback && cfg->auth_file == NULL)
+    if (!gw->listen.loopback && cfg->auth_file == NULL && !cfg->metrics_only)
         gw_log(gw, GENESIS_LOG_WARN,
                "SECURITY WARNING: the gateway serves HTTP on %s port %d without --auth-file: "
                "anyone who can reach this address can call components and change the mode. "

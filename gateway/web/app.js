@@ -15,6 +15,7 @@
   const SVG = "http://www.w3.org/2000/svg";
   let history = null; // the last GET /v1/status/history answer
   let modeChosen = false; // the operator picked a mode not applied yet: leave the selector
+  const backoffs = new Map(); // supervised id -> {ms, at}: from supervisor.restarting events
 
   let token = sessionStorage.getItem(TOKEN_KEY) || "";
   let ws = null;
@@ -281,11 +282,18 @@
   }
 
   function renderSupervised(list) {
-    syncRows("supervised-rows", list, (s) => s.id, ["id", "state", "pid num", "restarts num", "up num", "exit"], (tr, s) => {
+    syncRows("supervised-rows", list, (s) => s.id, ["id", "state", "pid num", "restarts num", "backoff num", "up num", "exit"], (tr, s) => {
       setText(tr.querySelector(".id"), s.id);
       const st = tr.querySelector(".state");
       st.dataset.state = s.state;
-      setText(st, s.state === "BACKOFF" ? "BACKOFF (restart pending)" : s.state);
+      setText(st, s.state);
+      const b = backoffs.get(s.id);
+      let bo = b ? fmtAge(b.ms) : "-";
+      if (b && s.state === "BACKOFF") {
+        const left = b.ms - (Date.now() - b.at);
+        bo += left > 0 ? ", restart in " + fmtAge(Math.round(left)) : ", restarting";
+      }
+      setText(tr.querySelector(".backoff"), bo);
       setText(tr.querySelector(".pid"), s.pid ? String(s.pid) : "-");
       setText(tr.querySelector(".restarts"), fmtInt(s.restarts));
       setText(tr.querySelector(".up"), s.uptime_ms ? fmtUptime(s.uptime_ms) : "-");
@@ -504,6 +512,10 @@
       if (known.mode !== null) known.mode = d.to;
       eventTransition("mode", "mode", d.from + " → " + d.to + (d.cause ? " (" + d.cause + ")" : "") +
                       (typeof d.unhealthy === "number" ? ", " + d.unhealthy + "/" + d.components + " unhealthy" : ""), d.to);
+      poll();
+    } else if (msg.type === "supervisor.restarting" && typeof d.backoff_ms === "number") {
+      backoffs.set(String(d.id), { ms: d.backoff_ms, at: Date.now() });
+      appendLog("events", String(msg.type), (msg.source ? msg.source + ": " : "") + describe(msg.data));
       poll();
     } else if (msg.type === "error") {
       appendLog("events", "error", describe(msg.data));

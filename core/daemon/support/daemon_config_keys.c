@@ -13,6 +13,8 @@ const conf_key daemon_conf_keys[] = {
      "front door URL (REP), e.g. tcp://127.0.0.1:7400"},
     {"listen.event_bus", "events", NULL, CONF_TEXT, 0, 0, NULL, "event bus URL (PUB)"},
     {"listen.http", "http", NULL, CONF_TEXT, 0, 0, NULL, "embedded gateway HOST:PORT, or off"},
+    {"listen.metrics", "metrics", NULL, CONF_TEXT, 0, 0, NULL,
+     "/metrics, /healthz, /readyz on their own HOST:PORT (no auth), or off"},
     {"workers", "workers", NULL, CONF_UINT, 1, 1024, NULL, "worker threads started up front"},
     {"demo", "demo", NULL, CONF_SWITCH, 0, 0, NULL, "register the demo components comp1, comp2"},
     {"allow_faults", "allow-faults", NULL, CONF_SWITCH, 0, 0, NULL,
