@@ -11,6 +11,7 @@
 #include <genesis/gateway_cli.h>
 #include <genesis/genesis.h>
 
+#include "config_values.h"
 #include "daemon_cli.h"
 #include "daemon_log.h"
 
@@ -199,6 +200,18 @@ static int parse_bounded(const char *flag, const char *text, unsigned long long 
     return DAEMON_EXIT_USAGE;
 }
 
+/* A duration flag in milliseconds: "150ms", "10s", "2m", or a bare number of ms. */
+static int parse_ms(const char *flag, const char *text, unsigned long long lo,
+                    unsigned long long hi, unsigned long long *out)
+{
+    if (conf_parse_duration(text, CONF_UNIT_MS, lo, hi, out) == 0)
+        return GO_ON;
+    char range[160];
+    conf_duration_range(CONF_UNIT_MS, lo, hi, range, sizeof(range));
+    fprintf(diag(), "genesisd: invalid --%s '%s' (%s)\n", flag, text, range);
+    return DAEMON_EXIT_USAGE;
+}
+
 /* --restart-intensity R/T (T in seconds, decimals allowed) or --restart-backoff MIN/MAX (ms). */
 static int parse_pair(bool intensity, const char *text, supervisor_options *o)
 {
@@ -333,14 +346,14 @@ static int parse_general(daemon_config *cfg, int opt, const char *arg)
 static int parse_state(daemon_config *cfg, int opt, const char *arg)
 {
     unsigned long long v = 0;
-    char why[512];
+    char why[1024];
     int rc = GO_ON;
     switch (opt) {
     case OPT_CHECKPOINT_DB:
         cfg->checkpoint_db = arg;
         break;
     case OPT_CHECKPOINT_INTERVAL:
-        rc = parse_bounded("checkpoint-interval", arg, 1, MS_MAX, "a positive integer", &v);
+        rc = parse_ms("checkpoint-interval", arg, 1, MS_MAX, &v);
         cfg->checkpoint_interval_ms = (uint32_t)v;
         break;
     case OPT_CHECKPOINT_GENERATIONS:
@@ -384,11 +397,11 @@ static int parse_supervision(daemon_config *cfg, int opt, const char *arg)
         sf->kind[sf->n++] = opt - OPT_SUPERVISE;
         break;
     case OPT_SUPERVISE_STARTUP:
-        rc = parse_bounded("supervise-startup-ms", arg, 1, MS_MAX, "milliseconds, at least 1", &v);
+        rc = parse_ms("supervise-startup-ms", arg, 1, MS_MAX, &v);
         sf->options.startup_ms = (uint32_t)v;
         break;
     case OPT_SUPERVISE_HANG:
-        rc = parse_bounded("supervise-hang-ms", arg, 1, MS_MAX, "milliseconds, at least 1", &v);
+        rc = parse_ms("supervise-hang-ms", arg, 1, MS_MAX, &v);
         sf->options.hang_ms = (uint32_t)v;
         break;
     case OPT_RESTART_INTENSITY:

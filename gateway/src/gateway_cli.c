@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_values.h"
 #include "daemon_cli.h"
 
 enum {
@@ -77,19 +78,20 @@ int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why
         int opt;
         const char *name;
         unsigned long long lo, hi;
+        conf_unit unit; /* a duration: units accepted, a bare number in this unit */
     } ranges[] = {
-        {OPT_MAX_BODY, "--max-body", 1, 64ull << 20},
-        {OPT_MAX_HEADER, "--max-header", 256, 65535},
-        {OPT_MAX_WS_MESSAGE, "--max-ws-message", 1, 16ull << 20},
-        {OPT_MAX_WS_CLIENTS, "--max-ws-clients", 1, 100000},
-        {OPT_WS_QUEUE, "--ws-queue", 1, 1000000},
-        {OPT_WS_QUEUE_BYTES, "--ws-queue-bytes", 1024, 1ull << 30},
-        {OPT_WS_PING, "--ws-ping", 1, 65535},
-        {OPT_WS_IDLE, "--ws-idle", 1, 65535},
-        {OPT_KEEPALIVE, "--http-keepalive", 1, 3600},
-        {OPT_HEADER_TIMEOUT, "--header-timeout", 1, 3600},
-        {OPT_REQUEST_TIMEOUT, "--request-timeout", 1, 3600000},
-        {OPT_HISTORY_INTERVAL, "--history-interval", 0, 3600000},
+        {OPT_MAX_BODY, "--max-body", 1, 64ull << 20, 0},
+        {OPT_MAX_HEADER, "--max-header", 256, 65535, 0},
+        {OPT_MAX_WS_MESSAGE, "--max-ws-message", 1, 16ull << 20, 0},
+        {OPT_MAX_WS_CLIENTS, "--max-ws-clients", 1, 100000, 0},
+        {OPT_WS_QUEUE, "--ws-queue", 1, 1000000, 0},
+        {OPT_WS_QUEUE_BYTES, "--ws-queue-bytes", 1024, 1ull << 30, 0},
+        {OPT_WS_PING, "--ws-ping", 1, 65535, CONF_UNIT_S},
+        {OPT_WS_IDLE, "--ws-idle", 1, 65535, CONF_UNIT_S},
+        {OPT_KEEPALIVE, "--http-keepalive", 1, 3600, CONF_UNIT_S},
+        {OPT_HEADER_TIMEOUT, "--header-timeout", 1, 3600, CONF_UNIT_S},
+        {OPT_REQUEST_TIMEOUT, "--request-timeout", 1, 3600000, CONF_UNIT_MS},
+        {OPT_HISTORY_INTERVAL, "--history-interval", 0, 3600000, CONF_UNIT_MS},
     };
     switch (opt) {
     case OPT_TLS_CERT:
@@ -108,7 +110,15 @@ int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why
         if (ranges[i].opt != opt)
             continue;
         unsigned long long v = 0;
-        if (daemon_cli_parse_uint(arg, ranges[i].lo, ranges[i].hi, &v) != 0) {
+        if (ranges[i].unit != 0) {
+            if (conf_parse_duration(arg, ranges[i].unit, ranges[i].lo, ranges[i].hi, &v) != 0) {
+                char range[160];
+                conf_duration_range(ranges[i].unit, ranges[i].lo, ranges[i].hi, range,
+                                    sizeof(range));
+                snprintf(why, why_size, "invalid %s '%s' (%s)", ranges[i].name, arg, range);
+                return -1;
+            }
+        } else if (daemon_cli_parse_uint(arg, ranges[i].lo, ranges[i].hi, &v) != 0) {
             snprintf(why, why_size, "invalid %s '%s' (an integer from %llu to %llu)",
                      ranges[i].name, arg, ranges[i].lo, ranges[i].hi);
             return -1;

@@ -218,6 +218,23 @@ static void test_config_errors_name_file_and_line(void **state)
         {"workers: 2\ncomponents:\n  c1:\n    resilience:\n      backoff_initial_ms: 900\n"
          "      backoff_max_ms: 100\n",
          "5: components.c1.resilience: policy: backoff_initial_ms must not exceed backoff_max_ms"},
+        /* a misspelt key or policy field says what was meant, or lists what is valid */
+        {"listen:\n  htp: off\n", "2: unknown key 'listen.htp' (did you mean 'listen.http'?)"},
+        {"lisen:\n  http: off\n", "1: unknown key 'lisen' (did you mean 'listen'?)"},
+        {"listen:\n  zzzzzzzz: 1\n", "2: unknown key 'listen.zzzzzzzz' (valid here: front_door, "
+                                     "event_bus, http, metrics)"},
+        {"resilience:\n  breaker_opn_ms: 2s\n",
+         "2: resilience.breaker_opn_ms: invalid --policy unknown policy field 'breaker_opn_ms' "
+         "(did you mean 'breaker_open_ms'?); the fields are per_try_timeout_ms, max_attempts"},
+        /* durations: units, and the unit a bare number means */
+        {"checkpoint:\n  interval_ms: 10x\n",
+         "2: checkpoint.interval_ms: '10x' is not a duration from 1ms to 24h (e.g. 150ms, 10s, "
+         "2m; a bare number is milliseconds)"},
+        {"gateway:\n  keepalive_s: 1500ms\n", "2: gateway.keepalive_s: '1500ms' is not a duration"},
+        /* ${VAR} that is not set and has no default */
+        {"listen:\n  http: ${GENESIS_TEST_UNSET_VARIABLE}\n",
+         "2: listen.http: ${GENESIS_TEST_UNSET_VARIABLE} is not set: export it, or give a default "
+         "with ${GENESIS_TEST_UNSET_VARIABLE:-value}"},
     };
     run_result *r = &f->r;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -233,6 +250,45 @@ static void test_config_errors_name_file_and_line(void **state)
                                  "--check-config", NULL});
     expect_exit(r, 2, "a missing file");
     assert_non_null(strstr(r->err, "/nonexistent/genesis.yaml: cannot open"));
+}
+
+/* Durations with units and ${VAR} substitution end up as the numbers and text they mean. */
+static void test_config_durations_and_environment(void **state)
+{
+    fixture *f = *state;
+    setenv("GENESIS_TEST_WORKERS", "5", 1);
+    unsetenv("GENESIS_TEST_UNSET_VARIABLE");
+    write_file(f->conf, "workers: ${GENESIS_TEST_WORKERS}\n"
+                        "listen:\n  http: ${GENESIS_TEST_UNSET_VARIABLE:-127.0.0.1:0}\n"
+                        "checkpoint:\n  interval_ms: 2m\n"
+                        "gateway:\n  keepalive_s: 30s\n  request_timeout_ms: 1.5s\n"
+                        "resilience:\n  breaker_open_ms: 2s\n  max_attempts: 3\n");
+    run_result *r = &f->r;
+    run(r, (const char *const[]){GENESISD_PATH, "--config", f->conf, "--check-config", NULL});
+    expect_exit(r, 0, "--check-config with units and ${VAR}");
+    static const char *const want[] = {"\nworkers: 5\n",
+                                       "  interval_ms: 120000\n",
+                                       "  keepalive_s: 30\n",
+                                       "  request_timeout_ms: 1500\n",
+                                       "  breaker_open_ms: 2000\n",
+                                       "  http: \"127.0.0.1:0\"\n"};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        if (strstr(r->out, want[i]) == NULL)
+            fail_msg("missing \"%s\" in:\n%s", want[i], r->out);
+    /* The flags take units too; bare numbers keep their documented unit. */
+    run(r, (const char *const[]){GENESISD_PATH, "--request-timeout", "10s", "--ws-idle", "2m",
+                                 "--policy", "per_try_timeout_ms=250ms", "--checkpoint-interval",
+                                 "150", "--check-config", NULL});
+    expect_exit(r, 0, "duration flags");
+    assert_non_null(strstr(r->out, "  request_timeout_ms: 10000\n"));
+    assert_non_null(strstr(r->out, "  ws_idle_s: 120\n"));
+    assert_non_null(strstr(r->out, "  per_try_timeout_ms: 250\n"));
+    assert_non_null(strstr(r->out, "  interval_ms: 150\n"));
+    run(r, (const char *const[]){GENESISD_PATH, "--policy", "max_atempts=3", NULL});
+    expect_exit(r, 2, "a misspelt policy field");
+    assert_non_null(strstr(r->err, "unknown policy field 'max_atempts' (did you mean "
+                                   "'max_attempts'?); the fields are per_try_timeout_ms"));
+    unsetenv("GENESIS_TEST_WORKERS");
 }
 
 /* genesis-gateway reads the same file: its own keys, flags over them, errors with lines. */
@@ -577,7 +633,7 @@ static void test_json_logs_are_rate_limited(void **state)
         json_t *doc = json_loads(l, 0, &jerr);
         if (doc == NULL)
             fail_msg("not a JSON line: \"%s\" (%s)", l, jerr.text);
-        for (const char *k = "ts\0level\0component\0msg\0"; *k != '\0'; k += strlen(k) + 1)
+        for (const char *k = "ts\0level\0subsystem\0msg\0"; *k != '\0'; k += strlen(k) + 1)
             if (!json_is_string(json_object_get(doc, k)))
                 fail_msg("line without %s: \"%s\"", k, l);
         const char *msg = json_string_value(json_object_get(doc, "msg"));
@@ -610,10 +666,14 @@ static bool log_has_request_id(const char *log_path, unsigned long long id)
     while (!found && fgets(line, sizeof(line), in) != NULL) {
         json_t *doc = json_loads(line, 0, NULL);
         json_t *rid = doc != NULL ? json_object_get(doc, "request_id") : NULL;
+        const char *subsystem =
+            doc != NULL ? json_string_value(json_object_get(doc, "subsystem")) : NULL;
         const char *component =
             doc != NULL ? json_string_value(json_object_get(doc, "component")) : NULL;
+        /* subsystem: who logs (the demo components); component: which one served it */
         found = json_is_integer(rid) && (unsigned long long)json_integer_value(rid) == id &&
-                component != NULL && strcmp(component, "demo") == 0;
+                subsystem != NULL && strcmp(subsystem, "demo") == 0 && component != NULL &&
+                strncmp(component, "comp", 4) == 0;
         json_decref(doc);
     }
     fclose(in);
@@ -685,6 +745,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_flags_override_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_errors_name_file_and_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_durations_and_environment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_key_is_documented, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gateway_reads_the_same_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_keeps_breaker_state_and_counters, setup,
