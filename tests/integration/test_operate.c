@@ -349,7 +349,7 @@ static const char policy_v2[] = "resilience:\n  breaker_open_ms: 60000\n"
 static bool comp1_max_attempts_is_4(void *arg)
 {
     fixture *f = arg;
-    run_result *r = ctl(f, (const char *const[]){"policy", "comp1", NULL});
+    run_result *r = ctl(f, (const char *const[]){"policy", "comp1", "--json", NULL});
     return r->code == 0 && strstr(r->out, "\"max_attempts\":4") != NULL;
 }
 
@@ -375,7 +375,7 @@ static void test_reload_keeps_breaker_state_and_counters(void **state)
 
     /* A changed policy applies live... */
     write_config(f, policy_v2);
-    r = ctl(f, (const char *const[]){"reload", NULL});
+    r = ctl(f, (const char *const[]){"reload", "--json", NULL});
     expect_exit(r, 0, "reload");
     json_t *report = json_loads(r->out, 0, NULL);
     assert_non_null(report);
@@ -386,7 +386,7 @@ static void test_reload_keeps_breaker_state_and_counters(void **state)
     free(applied);
     assert_int_equal(json_array_size(json_object_get(report, "not_applied")), 0);
     json_decref(report);
-    r = ctl(f, (const char *const[]){"policy", "comp1", NULL});
+    r = ctl(f, (const char *const[]){"policy", "comp1", "--json", NULL});
     expect_exit(r, 0, "policy comp1");
     assert_non_null(strstr(r->out, "\"max_attempts\":2"));
     assert_non_null(strstr(r->out, "\"breaker_consecutive_failures\":5"));
@@ -412,7 +412,7 @@ static void test_reload_keeps_breaker_state_and_counters(void **state)
         expect_exit(r, 1, "reload of a bad file");
         assert_non_null(strstr(r->err, "INVALID_ARGUMENT"));
         assert_non_null(strstr(r->err, f->conf));
-        r = ctl(f, (const char *const[]){"policy", "comp1", NULL});
+        r = ctl(f, (const char *const[]){"policy", "comp1", "--json", NULL});
         assert_non_null(strstr(r->out, "\"max_attempts\":2"));
         after = component_status(f, "comp1");
         assert_string_equal(text_field(after, "breaker"), "OPEN");
@@ -426,7 +426,7 @@ static void test_reload_keeps_breaker_state_and_counters(void **state)
     write_config(f, extra);
     r = ctl(f, (const char *const[]){"reload", NULL});
     expect_exit(r, 0, "reload with a workers change");
-    assert_non_null(strstr(r->out, "\"not_applied\":[\"workers (restart genesisd to apply)\"]"));
+    assert_non_null(strstr(r->out, "needs a restart: workers (restart genesisd to apply)\n"));
 
     /* SIGHUP reloads too. */
     write_config(f, "components:\n  comp1:\n    resilience:\n      max_attempts: 4\n");
@@ -495,7 +495,7 @@ static void test_reload_adds_and_removes_supervised_components(void **state)
 static bool served_3_checkpointed(void *arg)
 {
     fixture *f = arg;
-    run_result *r = ctl(f, (const char *const[]){"checkpoint", "show", "comp1", NULL});
+    run_result *r = ctl(f, (const char *const[]){"checkpoint", "show", "comp1", "--json", NULL});
     return r->code == 0 && strstr(r->out, "\"data\":\"served=3\"") != NULL;
 }
 
@@ -516,7 +516,7 @@ static void test_ctl_checkpoint_mode_breaker_watch(void **state)
     snprintf(gen, sizeof(gen), "%lld", field(doc, "generation"));
     json_decref(doc);
 
-    r = ctl(f, (const char *const[]){"checkpoint", "list", "comp1", NULL});
+    r = ctl(f, (const char *const[]){"checkpoint", "list", "comp1", "--json", NULL});
     expect_exit(r, 0, "checkpoint list comp1");
     assert_non_null(strstr(r->out, "\"component\":\"comp1\""));
     assert_null(strstr(r->out, "comp2"));
@@ -525,7 +525,7 @@ static void test_ctl_checkpoint_mode_breaker_watch(void **state)
         expect_exit(ctl(f, (const char *const[]){"request", "comp1", "ping", NULL}), 0, "ping");
     r = ctl(f, (const char *const[]){"request", "comp1", "count", NULL});
     assert_non_null(strstr(r->out, "5"));
-    r = ctl(f, (const char *const[]){"checkpoint", "restore", "comp1", gen, NULL});
+    r = ctl(f, (const char *const[]){"checkpoint", "restore", "comp1", gen, "--json", NULL});
     expect_exit(r, 0, "checkpoint restore comp1 GEN");
     assert_non_null(strstr(r->out, "\"restored\":true"));
     r = ctl(f, (const char *const[]){"request", "comp1", "count", NULL});
@@ -541,8 +541,11 @@ static void test_ctl_checkpoint_mode_breaker_watch(void **state)
 
     r = ctl(f, (const char *const[]){"mode", "SAFE", NULL});
     expect_exit(r, 0, "mode SAFE");
-    r = ctl(f, (const char *const[]){"mode", NULL});
+    r = ctl(f, (const char *const[]){"mode", "--json", NULL});
     assert_non_null(strstr(r->out, "\"mode\":\"SAFE\",\"computed\":\"NORMAL\",\"forced\":true"));
+    r = ctl(f, (const char *const[]){"mode", NULL});
+    assert_non_null(strstr(r->out, "mode SAFE, forced by an operator (automatic: NORMAL); "
+                                   "'genesisctl mode AUTO' ends the override\n"));
     expect_exit(ctl(f, (const char *const[]){"mode", "AUTO", NULL}), 0, "mode AUTO");
 
     for (int i = 0; i < 3; i++) {
