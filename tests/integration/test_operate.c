@@ -601,6 +601,51 @@ static void test_bash_completion(void **state)
                NULL});
     expect_exit(r, 0, "bash completion");
     assert_string_equal(r->out, "checkpoint\nlist show restore\n");
+    run(r, (const char *const[]){"/bin/bash", "-c",
+                                 "source " SOURCE_DIR "/core/cli/genesisctl.bash && "
+                                 "COMP_WORDS=(genesisctl status -o '') COMP_CWORD=3 && "
+                                 "_genesisctl && echo \"${COMPREPLY[*]}\"",
+                                 NULL});
+    expect_exit(r, 0, "bash completion of -o");
+    assert_string_equal(r->out, "text wide json\n");
+}
+
+/* fish: the same commands, sub-commands and actions (Debian's fish runs the script). */
+static void test_fish_completion(void **state)
+{
+    fixture *f = *state;
+    char fish[512];
+    if (!gt_find_in_path("fish", fish, sizeof(fish)))
+        skip();
+    run_result *r = &f->r;
+    run(r, (const char *const[]){fish, "--no-config", "-c",
+                                 "source " SOURCE_DIR "/core/cli/genesisctl.fish; "
+                                 "complete -C 'genesisctl che'; "
+                                 "complete -C 'genesisctl --url x checkpoint '; "
+                                 "complete -C 'genesisctl breaker comp1 re'",
+                                 NULL});
+    expect_exit(r, 0, "fish completion");
+    assert_string_equal(r->out, "checkpoint\nlist\nrestore\nshow\nreset\n");
+}
+
+/* zsh: the script parses and compinit registers it for genesisctl (#compdef). */
+static void test_zsh_completion(void **state)
+{
+    fixture *f = *state;
+    char zsh[512];
+    if (!gt_find_in_path("zsh", zsh, sizeof(zsh)))
+        skip();
+    run_result *r = &f->r;
+    run(r, (const char *const[]){zsh, "-n", SOURCE_DIR "/core/cli/_genesisctl", NULL});
+    expect_exit(r, 0, "zsh -n _genesisctl");
+    char script[1024];
+    snprintf(script, sizeof(script),
+             "fpath=(%s/core/cli $fpath); autoload -Uz compinit; compinit -u -d %s/zcompdump; "
+             "print -r -- $_comps[genesisctl]",
+             SOURCE_DIR, f->dir);
+    run(r, (const char *const[]){zsh, "-f", "-c", script, NULL});
+    expect_exit(r, 0, "zsh compinit");
+    assert_string_equal(r->out, "_genesisctl\n");
 }
 
 /* ---- logs --------------------------------------------------------------------------------- */
@@ -757,6 +802,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ctl_checkpoint_mode_breaker_watch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bash_completion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fish_completion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zsh_completion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_logs_are_rate_limited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_ids_reach_components, setup, teardown),
     };
