@@ -24,6 +24,7 @@
 
 #include "daemon_lifecycle.h"
 #include "daemon_log.h"
+#include "daemon_notify.h"
 #include "daemon_options.h"
 #include "daemon_reload.h"
 #include "daemon_settings.h"
@@ -105,8 +106,13 @@ int main(int argc, char **argv)
         printf(" metrics=%s", rt.metrics_url);
     printf("\n");
     fflush(stdout);
+    char status[700];
+    snprintf(status, sizeof(status), "serving: front door %.300s%s%.300s", rt.front_door,
+             rt.gateway != NULL ? ", http " : "", rt.gateway != NULL ? rt.http_url : "");
+    daemon_notify_ready(status);
 
     int sig = wait_for_stop(&stop_signals, &st);
+    daemon_notify_stopping();
     daemon_logf(GENESIS_LOG_INFO, "received %s, stopping",
                 sig == SIGINT    ? "SIGINT"
                 : sig == SIGTERM ? "SIGTERM"

@@ -1,13 +1,14 @@
 /* process_* metrics from /proc/self (see process_metrics.h). /proc/self/stat is read with
  * sscanf after the command name's closing parenthesis: the kernel's fixed format, not a
  * parser of outside input. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* CLOCK_BOOTTIME */
 #include "process_metrics.h"
 
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 static void family(FILE *f, const char *name, const char *type, const char *help, double v)
@@ -15,21 +16,16 @@ static void family(FILE *f, const char *name, const char *type, const char *help
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
 }
 
-/* Seconds since the epoch at boot, from /proc/stat's btime; 0 when unknown. */
+/* Seconds since the epoch at boot: the wall clock less the time since boot (CLOCK_BOOTTIME,
+ * the clock /proc/self/stat's start time counts on), without reading /proc/stat (which a
+ * sandbox with ProcSubset=pid hides). */
 static double boot_time(void)
 {
-    FILE *f = fopen("/proc/stat", "r");
-    if (f == NULL)
+    struct timespec wall, boot;
+    if (clock_gettime(CLOCK_REALTIME, &wall) != 0 || clock_gettime(CLOCK_BOOTTIME, &boot) != 0)
         return 0;
-    char line[256];
-    double btime = 0;
-    while (fgets(line, sizeof(line), f) != NULL)
-        if (strncmp(line, "btime ", 6) == 0) {
-            btime = strtod(line + 6, NULL);
-            break;
-        }
-    fclose(f);
-    return btime;
+    return ((double)wall.tv_sec + (double)wall.tv_nsec / 1e9) -
+           ((double)boot.tv_sec + (double)boot.tv_nsec / 1e9);
 }
 
 static void stat_metrics(FILE *out)

@@ -4,6 +4,7 @@ per-component latency histogram, process_* and genesis_build_info; HEAD on the G
 and --metrics serving the metrics on an address of their own with the gateway off."""
 import re
 import sys
+import time
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -71,6 +72,8 @@ class Metrics(gwtest.GatewayCase):
                      "process_open_fds", "process_max_fds", "process_start_time_seconds"):
             self.assertIn(name, fams, name)
         self.assertGreater(fams["process_open_fds"].samples[0].value, 0)
+        started = fams["process_start_time_seconds"].samples[0].value
+        self.assertLess(abs(started - time.time()), 3600, "a start time on the wall clock")
         info = fams["genesis_build_info"].samples[0]
         self.assertEqual(info.value, 1)
         self.assertRegex(info.labels["version"], r"^\d+\.\d+\.\d+")
