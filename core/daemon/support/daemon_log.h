@@ -3,8 +3,8 @@
  * on stderr, in one of three formats, rate-limited per kind of message.
  *
  *   text    2026-11-28T09:00:00.123Z INFO  [gateway] message
- *   logfmt  ts=2026-11-28T09:00:00.123Z level=info subsystem=coordinator component=comp1 msg="..."
- *   json    {"ts":"2026-...","level":"info","subsystem":"coordinator","component":"comp1","msg":"..."}
+ *   logfmt  ts=2026-... level=info subsystem=coordinator component=comp1 msg="..."
+ *   json    {"ts":"2026-...","level":"info","subsystem":"coordinator","component":"comp1",...}
  *
  * subsystem is the part of the program that logs (coordinator, gateway, supervisor, demo, or
  * the program's name); component is the component id the message is about, when it names one
