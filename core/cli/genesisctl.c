@@ -315,6 +315,19 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
             usage(stdout);
             return EXIT_OK;
         default: /* getopt_long already named the bad option */
+            if (optopt == 0 && optind > 0 && optind <= argc &&
+                strncmp(argv[optind - 1], "--", 2) == 0) {
+                const char *names[sizeof(long_opts) / sizeof(long_opts[0])];
+                size_t n = 0;
+                for (; long_opts[n].name != NULL; n++)
+                    names[n] = long_opts[n].name;
+                char name[64];
+                snprintf(name, sizeof(name), "%.*s", (int)strcspn(argv[optind - 1] + 2, "="),
+                         argv[optind - 1] + 2);
+                const char *best = conf_closest(name, names, n);
+                if (best != NULL)
+                    fprintf(stderr, "genesisctl: did you mean '--%s'?\n", best);
+            }
             fputs("Try 'genesisctl --help' for more information.\n", stderr);
             return EXIT_USAGE;
         }

@@ -454,6 +454,22 @@ static int parse_option(daemon_config *cfg, int opt, const char *arg)
     }
 }
 
+/* After getopt_long's "unrecognized option '--htp'": the flag that was probably meant. */
+static void suggest_flag(const char *arg, const struct option *options)
+{
+    if (strncmp(arg, "--", 2) != 0)
+        return;
+    char name[64];
+    snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+    const char *names[64];
+    size_t n = 0;
+    for (; n < 64 && options[n].name != NULL; n++)
+        names[n] = options[n].name;
+    const char *best = conf_closest(name, names, n);
+    if (best != NULL)
+        fprintf(diag(), "genesisd: did you mean '--%s'?\n", best);
+}
+
 int daemon_options_parse(int argc, char **argv, daemon_config *cfg)
 {
     struct option options[64];
@@ -468,6 +484,8 @@ int daemon_options_parse(int argc, char **argv, daemon_config *cfg)
     int opt;
     optind = 0; /* parsing runs more than once (configuration file, reload) */
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (opt == '?' && optopt == 0 && optind > 0 && optind <= argc && opterr)
+            suggest_flag(argv[optind - 1], options);
         rc = parse_option(cfg, opt, optarg);
         if (rc != GO_ON)
             return rc;

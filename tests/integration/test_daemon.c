@@ -218,6 +218,15 @@ static void test_usage_and_unreachable(void **state)
     expect_exit(r, 2, "frobnicate");
     ctl(d, r, (const char *const[]){"request", "comp1", NULL});
     expect_exit(r, 2, "request comp1 (missing type)");
+    ctl(d, r, (const char *const[]){"--jsn", "status", NULL});
+    expect_exit(r, 2, "a misspelt option");
+    assert_non_null(strstr(r->err, "did you mean '--json'?"));
+    const char *daemon_argv[] = {GENESISD_PATH, "--htp", "off", NULL};
+    assert_int_equal(
+        gt_run(daemon_argv, GT_WAIT_MS, &r->code, r->out, sizeof(r->out), r->err, sizeof(r->err)),
+        0);
+    expect_exit(r, 2, "genesisd with a misspelt flag");
+    assert_non_null(strstr(r->err, "genesisd: did you mean '--http'?"));
 
     char nowhere[URL_SIZE];
     gt_ipc_url(nowhere, sizeof(nowhere), d->dir, "nobody-listens-here");
