@@ -428,7 +428,19 @@ void ctl_print_admin(const char *command, char *const *args, size_t nargs, const
             printf("mode %s (automatic)\n", mode);
     } else if (strcmp(command, "breaker") == 0) {
         const char *id = str_of(doc, "component"), *state = str_of(doc, "breaker");
-        if (strcmp(state, "FORCED_OPEN") == 0)
+        long long for_ms = json_int(doc, "for_ms");
+        if (strcmp(state, "FORCED_OPEN") == 0 && for_ms > 0) {
+            char d[32];
+            fmt_ms(for_ms, d, sizeof(d));
+            printf("%s: breaker forced open for %s, then half-open (probes decide); "
+                   "'genesisctl breaker %s reset' closes it now\n",
+                   id, d, id);
+        } else if (strcmp(state, "METRICS_ONLY") == 0)
+            printf("%s: breaker measuring only: every request is admitted, outcomes and rates are "
+                   "recorded, it never opens; 'genesisctl breaker %s reset' makes it automatic "
+                   "again\n",
+                   id, id);
+        else if (strcmp(state, "FORCED_OPEN") == 0)
             printf("%s: breaker forced open: every request is rejected until "
                    "'genesisctl breaker %s reset'\n",
                    id, id);

@@ -103,9 +103,11 @@ static void usage(FILE *out)
             "  mode [NORMAL|SAFE|EMERGENCY|AUTO]\n"
             "                              show the degradation mode, or force one (AUTO\n"
             "                              ends the override)\n"
-            "  breaker ID open|close|reset|disable\n"
-            "                              force a component's breaker open, reset it to\n"
-            "                              automatic (close/reset), or disable it\n"
+            "  breaker ID open [DURATION]|close|reset|disable|metrics-only\n"
+            "                              force a component's breaker open (for DURATION,\n"
+            "                              e.g. 30s, then half-open), reset it to automatic\n"
+            "                              (close/reset),\n"
+            "                              disable it, or let it only measure (metrics-only)\n"
             "  policy ID|'*' [FIELD=VALUE ...]\n"
             "                              show or change a resilience policy ('*' = the\n"
             "                              default); fields as in genesis/resilience.h,\n"
@@ -356,20 +358,34 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
     }
     if (is_admin && strcmp(cfg->command, "mode") == 0 && cfg->nargs > 1)
         return usage_error("mode takes at most one MODE; unexpected '%s'", cfg->args[1]);
-    if (is_admin && strcmp(cfg->command, "breaker") == 0 && cfg->nargs != 2)
-        return usage_error("%s", "breaker needs ID and one of open, close, reset, disable");
+    if (is_admin && strcmp(cfg->command, "breaker") == 0 && (cfg->nargs < 2 || cfg->nargs > 3))
+        return usage_error("%s", "breaker needs ID and one of open [DURATION], close, reset, "
+                                 "disable, metrics-only");
     if (is_admin && strcmp(cfg->command, "breaker") == 0) {
-        static const char *const verbs[] = {"open", "close", "reset", "disable"};
+        static const char *const verbs[] = {"open", "close", "reset", "disable", "metrics-only"};
         const char *verb = cfg->args[1];
         int known = 0;
-        for (size_t i = 0; i < 4; i++)
+        for (size_t i = 0; i < 5; i++)
             known |= strcasecmp(verb, verbs[i]) == 0;
-        const char *best = known ? NULL : conf_closest(verb, verbs, 4);
+        known |= strcasecmp(verb, "metrics_only") == 0;
+        const char *best = known ? NULL : conf_closest(verb, verbs, 5);
         if (!known && best != NULL)
             return usage_error("breaker: unknown action '%s' (did you mean '%s'?)", verb, best);
         if (!known)
-            return usage_error("breaker: unknown action '%s' (open, close, reset or disable)",
+            return usage_error("breaker: unknown action '%s' (open, close, reset, disable or "
+                               "metrics-only)",
                                verb);
+        if (cfg->nargs == 3) { /* open DURATION: 30s, 1m, or milliseconds */
+            unsigned long long ms = 0;
+            if (strcasecmp(verb, "open") != 0)
+                return usage_error("breaker: only open takes a duration, not %s", verb);
+            if (conf_parse_duration(cfg->args[2], CONF_UNIT_MS, 1, UINT32_MAX, &ms) != 0)
+                return usage_error("breaker open: '%s' is not a duration (30s, 1m, 500ms; a "
+                                   "bare number is milliseconds)",
+                                   cfg->args[2]);
+            snprintf(cfg->policy_args[0], sizeof(cfg->policy_args[0]), "%llu", ms);
+            cfg->args[2] = cfg->policy_args[0];
+        }
     }
     if (is_admin && strcmp(cfg->command, "policy") == 0) {
         int code = check_policy_args(cfg);

@@ -79,6 +79,10 @@ const conf_key daemon_conf_keys[] = {
      "deadline of gateway requests that set none"},
     {"gateway.history_interval_ms", "history-interval", NULL, CONF_UINT, 0, 3600000, NULL,
      "sample the dashboard's history this often (180 samples kept; 0 = off)"},
+    {"gateway.allowed_origins", "allowed-origin", NULL, CONF_LIST, 0, 0, NULL,
+     "origins (scheme://host[:port], 'null', '*') whose pages may POST and open WebSockets"},
+    {"gateway.allowed_hosts", "allowed-host", NULL, CONF_LIST, 0, 0, NULL,
+     "names accepted in the Host header besides IP addresses and localhost"},
     /* auth */
     {"auth.file", "auth-file", NULL, CONF_TEXT, 0, 0, NULL,
      "bearer tokens: lines '<token> <scope>[,<scope>]'"},

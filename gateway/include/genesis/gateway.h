@@ -75,6 +75,12 @@ typedef struct genesis_gateway_options {
     /* Serve only GET/HEAD /metrics, /healthz and /readyz (genesisd --metrics): no requests,
      * no dashboard, no WebSocket, no operator routes. init: 0. */
     int metrics_only;
+    /* Cross-site protection (docs/gateway.md, "Other websites"): comma-separated origins
+     * ("https://ops.example", "null" for file:// pages, "*" for any) allowed besides the
+     * gateway's own on POSTs and WebSocket upgrades, and names ("*" for any) allowed in the
+     * Host header besides IP addresses, localhost and host. init: empty. */
+    char allowed_origins[2048];
+    char allowed_hosts[1024];
 } genesis_gateway_options;
 
 /* Fill *opts with the defaults above for version (GENESIS_GATEWAY_OPTIONS_VERSION).
