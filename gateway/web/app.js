@@ -134,14 +134,16 @@
     }
     tr.querySelector(".id").textContent = id;
     const actions = tr.querySelector(".actions");
-    // The breaker API has three operator states: forced open, closed (a reset: automatic
-    // again, empty window, base open time) and disabled.
+    // The breaker API's operator states: forced open, closed (a reset: automatic again, empty
+    // window, base open time), disabled and metrics-only.
     actions.appendChild(actionButton("Force open", id, "open",
                                      "reject every request until reset"));
     actions.appendChild(actionButton("Reset", id, "reset",
                                      "close the breaker and make it automatic again"));
     actions.appendChild(actionButton("Disable", id, "disable",
                                      "admit every request and record nothing"));
+    actions.appendChild(actionButton("Measure only", id, "metrics-only",
+                                     "admit every request, record outcomes and rates, never open"));
     return tr;
   }
 
@@ -160,6 +162,15 @@
       setText(health, c.health + (c.remote ? " (remote" + (c.instances ? ", " + c.instances : "") + ")" : ""));
       noteBreaker(c.id, c.breaker);
       setBreaker(tr, c.breaker);
+      const br = tr.querySelector(".breaker");
+      const rates = [];
+      if (typeof c.failure_rate_pct === "number" && c.failure_rate_pct >= 0)
+        rates.push("failure rate " + c.failure_rate_pct.toFixed(1) + " %");
+      if (typeof c.slow_call_rate_pct === "number" && c.slow_call_rate_pct >= 0)
+        rates.push("slow calls " + c.slow_call_rate_pct.toFixed(1) + " %");
+      if (typeof c.concurrency_limit === "number" && c.concurrency_limit > 0)
+        rates.push("concurrency limit " + c.concurrency_limit);
+      br.title = rates.length ? "breaker window: " + rates.join(", ") : "";
       setText(tr.querySelector(".in_flight"), fmtInt(c.in_flight));
       setText(tr.querySelector(".queued"), fmtInt(c.queued));
       const w = recent(c.id);

@@ -298,10 +298,17 @@ async function run(args, tmp, cleanups) {
   await page.click('tr[data-component="comp1"] button[data-action="disable"]');
   await until("comp1's breaker DISABLED after the page's action", async () => (await breakerOf()) === "DISABLED");
   await page.waitForSelector('tr[data-component="comp1"] .breaker[data-state="DISABLED"]', { timeout: WAIT_MS });
+  await page.click('tr[data-component="comp1"] button[data-action="metrics-only"]');
+  await until("comp1's breaker METRICS_ONLY after the page's action", async () => (await breakerOf()) === "METRICS_ONLY");
+  await page.waitForSelector('tr[data-component="comp1"] .breaker[data-state="METRICS_ONLY"]', { timeout: WAIT_MS });
   await page.click('tr[data-component="comp1"] button[data-action="reset"]');
   await until("comp1's breaker CLOSED after the page's reset", async () => (await breakerOf()) === "CLOSED");
   await page.waitForSelector('tr[data-component="comp1"] .breaker[data-state="CLOSED"]', { timeout: WAIT_MS });
-  step("comp1's breaker disabled, then reset (closed, automatic) from the page");
+  step("comp1's breaker disabled, measuring only, then reset (closed, automatic) from the page");
+  const timed = await api(base, "POST", "/v1/admin/components/comp2/breaker", { state: "open", for_ms: 60000 }, ADMIN_TOKEN);
+  assert.strictEqual(timed.status, 200, timed.text);
+  assert.strictEqual(timed.json.for_ms, 60000);
+  await api(base, "POST", "/v1/admin/components/comp2/breaker", { state: "reset" }, ADMIN_TOKEN);
 
   // A refused action shows its reason instead of failing silently.
   await page.fill("#token", "not-a-token");
