@@ -12,7 +12,7 @@ from . import _dispatch, _lib
 from ._handle import Handle
 from .errors import check
 from .messages import (Criticality, Event, LogLevel, Payload, Request, Result, call_options,
-                       cstr, encode_payload, opt_cstr, outcome)
+                       cstr, encode_payload, opt_cstr, outcome, timeout_ms)
 from .resilience import (BreakerState, CheckpointInfo, ChildReport, ComponentStats, Fault, Mode,
                          Policy, fault_struct, policy_struct, to_mode)
 
@@ -310,6 +310,15 @@ class Coordinator(Handle):
         with self._use() as h:
             check(_lib.lib.genesis_coordinator_set_breaker(h, cid, int(state)),
                   f"set breaker of {id}")
+
+    def force_breaker_open(self, id: str, duration: Optional[float] = None) -> None:
+        """Force id's breaker open for duration seconds (None: until reset, as
+        set_breaker(FORCED_OPEN)); then it goes HALF_OPEN and probes decide."""
+        cid = cstr(id, "component id")
+        ms = timeout_ms(duration, "duration")
+        with self._use() as h:
+            check(_lib.lib.genesis_coordinator_force_breaker_open(h, cid, ms),
+                  f"force breaker of {id} open")
 
     def component_stats(self, id: str) -> ComponentStats:
         """Component id's statistics; NotFound if it is not registered."""
