@@ -457,7 +457,8 @@ func (c *Coordinator) ComponentHealth(ctx context.Context, id string) (bool, err
 }
 
 // SetAdminHandler routes admin commands starting with prefix to fn (nil removes it). fn runs
-// on a network thread: keep it short, never block.
+// on one of the coordinator's worker threads (two admin commands at a time): it may block
+// briefly.
 func (c *Coordinator) SetAdminHandler(ctx context.Context, prefix string, fn AdminHandler) error {
 	var h cgo.Handle
 	if fn != nil {
@@ -473,7 +474,7 @@ func (c *Coordinator) SetAdminHandler(ctx context.Context, prefix string, fn Adm
 		return err
 	}
 	if h != 0 {
-		// A replaced handler may still run on a network thread: every handle lives until Close.
+		// A replaced handler may still be running: every handle lives until Close.
 		c.handlesMu.Lock()
 		c.handles = append(c.handles, h)
 		c.handlesMu.Unlock()

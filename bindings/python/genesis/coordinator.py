@@ -389,7 +389,8 @@ class Coordinator(Handle):
 
     def set_admin_handler(self, prefix: str, handler: Optional[AdminHandler]) -> None:
         """Route admin commands starting with prefix to handler(command, args) (None
-        removes it). The handler runs on a network thread: keep it short, never block."""
+        removes it). The handler runs on one of the coordinator's worker threads (two admin
+        commands at a time): it may block briefly."""
         cp = cstr(prefix, "prefix")
         if handler is not None and not callable(handler):
             raise TypeError("handler must be callable as handler(command, args)")
@@ -404,7 +405,7 @@ class Coordinator(Handle):
             if key is not None:
                 _dispatch.release(key)
             raise
-        # A replaced handler may still be running on a network thread: every key stays held
+        # A replaced handler may still be running: every key stays held
         # until close().
         with self._lock:
             if key is not None:
