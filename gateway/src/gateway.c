@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "gw_internal.h"
+#include "h2_server.h"
 #include "json_map.h"
 
 #define EVENT_BACKLOG       16384       /* bus events waiting for fan-out at most */
@@ -180,6 +181,10 @@ static void drain(gw_gateway *gw)
             break;
         case GW_ITEM_WS_EMIT:
             gw_ws_emit_failed(gw, it);
+            break;
+        case GW_ITEM_ADOPT: /* lws closes the socket itself when it cannot adopt it */
+            lws_adopt_socket_vhost(gw->vhost, it->adopt_fd);
+            it->adopt_fd = -1;
             break;
         default:
             break;
@@ -352,13 +357,17 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
     gw->retry.secs_since_valid_ping = (uint16_t)cfg->ws_ping_s;
     gw->retry.secs_since_valid_hangup = (uint16_t)cfg->ws_idle_s;
 
-    if (probe_bind(cfg->host, cfg->port, why, why_size) != 0) {
+    /* Plain HTTP: the port is ours (h2_listener.c), HTTP/2 connections stay with nghttp2 and
+     * the others are handed to libwebsockets. TLS: libwebsockets listens itself. */
+    if (!gw->tls && (rv = gw_h2_new(&gw->h2, gw, why, why_size)) != GENESIS_OK)
+        goto fail;
+    if (gw->tls && probe_bind(cfg->host, cfg->port, why, why_size) != 0) {
         rv = GENESIS_UNAVAILABLE;
         goto fail;
     }
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
-    info.port = cfg->port;
+    info.port = gw->h2 != NULL ? CONTEXT_PORT_NO_LISTEN_SERVER : cfg->port;
     info.iface = cfg->host;
     info.protocols = protocols;
     info.user = gw;
@@ -381,7 +390,9 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
         goto fail;
     }
     gw->vhost = lws_get_vhost_by_name(gw->ctx, "default");
-    gw->port = gw->vhost != NULL ? lws_get_vhost_listen_port(gw->vhost) : cfg->port;
+    gw->port = gw->h2 != NULL      ? gw_h2_port(gw->h2)
+               : gw->vhost != NULL ? lws_get_vhost_listen_port(gw->vhost)
+                                   : cfg->port;
     gw_xqueue_set_context(&gw->inbox, gw->ctx);
     *out = gw;
     return GENESIS_OK;
@@ -397,6 +408,8 @@ int gw_start(gw_gateway *gw, char *why, size_t why_size)
         return GENESIS_RESOURCE_EXHAUSTED;
     }
     gw->thread_started = true;
+    if (gw->h2 != NULL && gw_h2_start(gw->h2, why, why_size) != GENESIS_OK)
+        return GENESIS_RESOURCE_EXHAUSTED;
     gw_log(gw, GENESIS_LOG_INFO, "gateway serving %s://%s:%d (coordinator %s)",
            gw->tls ? "https" : "http", gw->cfg.host, gw->port, gw->cfg.front_door);
     return GENESIS_OK;
@@ -418,6 +431,7 @@ void gw_free(gw_gateway *gw)
 {
     if (gw == NULL)
         return;
+    gw_h2_stop(gw->h2); /* no more connections accepted or handed over; Watch streams end */
     if (gw->thread_started) {
         atomic_store(&gw->stopping, true);
         lws_cancel_service(gw->ctx);
@@ -432,6 +446,7 @@ void gw_free(gw_gateway *gw)
     while (atomic_load(&gw->calls_pending) > 0) /* calls to an embedded coordinator: by deadline */
         pthread_cond_wait(&gw->calls_cv, &gw->calls_lock);
     pthread_mutex_unlock(&gw->calls_lock);
+    gw_h2_free(gw->h2); /* after its calls completed: they post to it */
     gw_xqueue_set_context(&gw->inbox, NULL);
     if (gw->ctx != NULL) {
         drain(gw); /* answers nobody will read, but frees them in order */

@@ -122,6 +122,7 @@ struct gw_gateway {
     atomic_uint_fast64_t events_received; /* from the bus (client worker thread) */
     atomic_uint_fast64_t events_overflow; /* inbox full: events dropped before fan-out */
     lws_retry_bo_t retry;
+    struct gw_h2 *h2; /* the listening socket and HTTP/2 (h2_server.h); NULL with TLS */
 };
 
 /* ---- logging (gateway.c) ---- */

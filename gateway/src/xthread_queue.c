@@ -2,6 +2,7 @@
 #include "xthread_queue.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
@@ -16,6 +17,8 @@ void gw_item_free(gw_item *item)
     free(item->target);
     for (size_t i = 0; i < item->n_admin_args; i++)
         free(item->admin_args[i]);
+    if (item->kind == GW_ITEM_ADOPT && item->adopt_fd >= 0)
+        close(item->adopt_fd);
     free(item);
 }
 
