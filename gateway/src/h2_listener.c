@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include <fcntl.h>
-#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -15,6 +15,7 @@
 
 #include "gw_internal.h"
 #include "h2_server.h"
+#include "listen_addr.h"
 
 #define MAX_SNIFFING 256  /* accepted connections whose first bytes have not arrived yet */
 #define MAX_H2_CONNS 1024 /* HTTP/2 connections at once; more are closed at once */
@@ -62,7 +63,7 @@ static void post(void *arg, gw_rpc_out *o)
     (void)n;
 }
 
-int gw_h2_new(gw_h2 **out, gw_gateway *gw, char *why, size_t why_size)
+int gw_h2_new(gw_h2 **out, gw_gateway *gw, const gw_listen_addr *addr, char *why, size_t why_size)
 {
     *out = NULL;
     gw_h2 *h = calloc(1, sizeof(*h));
@@ -80,31 +81,19 @@ int gw_h2_new(gw_h2 **out, gw_gateway *gw, char *why, size_t why_size)
         gw_h2_free(h);
         return GENESIS_RESOURCE_EXHAUSTED;
     }
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    char service[16];
-    snprintf(service, sizeof(service), "%d", gw->cfg.port);
-    int err = getaddrinfo(gw->cfg.host, service, &hints, &res);
-    if (err != 0) {
-        snprintf(why, why_size, "cannot serve HTTP on %s:%d: %s", gw->cfg.host, gw->cfg.port,
-                 gai_strerror(err));
-        gw_h2_free(h);
-        return GENESIS_UNAVAILABLE;
-    }
     int one = 1;
-    h->listen_fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    h->listen_fd = socket(addr->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (h->listen_fd >= 0 && addr->ipv6) /* this address only, never the dual-stack wildcard */
+        setsockopt(h->listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     if (h->listen_fd < 0 ||
         setsockopt(h->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        bind(h->listen_fd, res->ai_addr, res->ai_addrlen) != 0 || listen(h->listen_fd, 512) != 0) {
-        snprintf(why, why_size, "cannot serve HTTP on %s:%d: %s", gw->cfg.host, gw->cfg.port,
+        bind(h->listen_fd, (const struct sockaddr *)&addr->sa, addr->len) != 0 ||
+        listen(h->listen_fd, 512) != 0) {
+        snprintf(why, why_size, "cannot serve HTTP on %s port %d: %s", addr->numeric, gw->cfg.port,
                  strerror(errno));
-        freeaddrinfo(res);
         gw_h2_free(h);
         return GENESIS_UNAVAILABLE;
     }
-    freeaddrinfo(res);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     getsockname(h->listen_fd, (struct sockaddr *)&ss, &sl);

@@ -19,9 +19,12 @@
 #include "rpc_service.h"
 
 struct gw_gateway;
+struct gw_listen_addr;
 typedef struct gw_h2 gw_h2;
 
-int gw_h2_new(gw_h2 **out, struct gw_gateway *gw, char *why, size_t why_size);
+/* Bind and listen on addr (listen_addr.h: resolved already, port as configured). */
+int gw_h2_new(gw_h2 **out, struct gw_gateway *gw, const struct gw_listen_addr *addr, char *why,
+              size_t why_size);
 int gw_h2_port(const gw_h2 *h);
 int gw_h2_start(gw_h2 *h, char *why, size_t why_size);
 void gw_h2_stop(gw_h2 *h);
