@@ -15,6 +15,7 @@
 
 #include "gw_internal.h"
 #include "h2_server.h"
+#include "rpc_http.h"
 #include "json_map.h"
 #include "listen_addr.h"
 
@@ -182,6 +183,9 @@ static void drain(gw_gateway *gw)
         case GW_ITEM_WS_EMIT:
             gw_ws_emit_failed(gw, it);
             break;
+        case GW_ITEM_RPC_OUT:
+            gw_rpc_http_deliver(gw, it);
+            break;
         case GW_ITEM_ADOPT: /* lws closes the socket itself when it cannot adopt it */
             lws_adopt_socket_vhost(gw->vhost, it->adopt_fd);
             it->adopt_fd = -1;
@@ -334,6 +338,11 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
         rv = GENESIS_UNAVAILABLE;
         goto fail;
     }
+    if (gw_rpc_engine_new(&gw->rpc_engine, gw) != GENESIS_OK) {
+        snprintf(why, why_size, "cannot start the RPC worker thread");
+        rv = GENESIS_RESOURCE_EXHAUSTED;
+        goto fail;
+    }
     int before[256];
     size_t n_before = gw_listen_sockets(before, sizeof(before) / sizeof(before[0]));
     /* Plain HTTP: the port is ours (h2_listener.c), HTTP/2 connections stay with nghttp2 and
@@ -432,6 +441,7 @@ void gw_free(gw_gateway *gw)
     /* No more service thread: the job threads and the client's callbacks may still push
      * completions; stop them first, then close the connections (which detach their calls),
      * then free whatever completions are left. */
+    gw_rpc_engine_free(gw->rpc_engine); /* its queued blocking calls run first */
     gw_job_pool_free(gw->jobs);
     genesis_client_free(gw->client); /* its calls complete (CANCELLED) before it returns */
     pthread_mutex_lock(&gw->calls_lock);

@@ -77,7 +77,8 @@ typedef struct gw_conn {
     char request_id_hdr[64]; /* X-Request-Id as received (echoed back), or the one we made */
     uint64_t request_id;     /* what the coordinator and the component see (never 0) */
     char content_type[128];
-    const gw_token *token; /* authenticated caller, or NULL */
+    const gw_token *token;   /* authenticated caller, or NULL */
+    struct gw_rpc_http *rpc; /* a gRPC-Web or Connect call (rpc_http.c), or NULL */
     /* ---- WebSocket ---- */
     struct gw_conn *ws_prev, *ws_next; /* in gw->sessions */
     struct lws *wsi;
@@ -124,6 +125,9 @@ struct gw_gateway {
     atomic_uint_fast64_t events_overflow; /* inbox full: events dropped before fan-out */
     lws_retry_bo_t retry;
     struct gw_h2 *h2; /* the listening socket and HTTP/2 (h2_server.h); NULL with TLS */
+    struct gw_rpc_engine *rpc_engine; /* the genesis.proto services (rpc_service.h) */
+    struct gw_rpc_http *rpc_http;     /* gRPC-Web and Connect calls open (service thread) */
+    uint64_t rpc_http_next;           /* their ids */
 };
 
 /* ---- logging (gateway.c) ---- */

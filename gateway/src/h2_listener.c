@@ -37,7 +37,6 @@ struct gw_h2 {
     pthread_t thread;
     int started;
     atomic_bool stop;
-    gw_rpc_engine *engine;
     pthread_mutex_t lock; /* the outcomes posted by other threads */
     gw_rpc_out *head, *tail;
     sniffing sniff[MAX_SNIFFING];
@@ -99,11 +98,6 @@ int gw_h2_new(gw_h2 **out, gw_gateway *gw, const gw_listen_addr *addr, char *why
     getsockname(h->listen_fd, (struct sockaddr *)&ss, &sl);
     h->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                                        : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    if (gw_rpc_engine_new(&h->engine, gw) != GENESIS_OK) {
-        snprintf(why, why_size, "cannot start the gRPC worker thread");
-        gw_h2_free(h);
-        return GENESIS_RESOURCE_EXHAUSTED;
-    }
     *out = h;
     return GENESIS_OK;
 }
@@ -139,7 +133,7 @@ static void add_conn(gw_h2 *h, int fd)
         close(fd);
         return;
     }
-    gw_h2_conn *c = gw_h2_conn_new(h->gw, h->engine, fd, ++h->next_conn_id, post, h);
+    gw_h2_conn *c = gw_h2_conn_new(h->gw, h->gw->rpc_engine, fd, ++h->next_conn_id, post, h);
     if (c != NULL && gw_h2_conn_io(c, 0) == 0) /* our SETTINGS go out first */
         h->conns[h->n_conns++] = c;
     else
@@ -315,8 +309,6 @@ void gw_h2_stop(gw_h2 *h)
     if (h->listen_fd >= 0)
         close(h->listen_fd);
     h->listen_fd = -1;
-    gw_rpc_engine_free(h->engine); /* its queued blocking calls run and post (dropped later) */
-    h->engine = NULL;
 }
 
 void gw_h2_free(gw_h2 *h)

@@ -11,6 +11,7 @@
 #include "gw_internal.h"
 #include "json_map.h"
 #include "routes.h"
+#include "rpc_http.h"
 
 #define CHUNK 16384 /* body bytes written per writeable callback (<= GW_WS_BATCH) */
 
@@ -82,6 +83,7 @@ static void conn_request_id(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
 
 static void conn_reset(gw_conn *conn)
 {
+    gw_rpc_http_detach(conn);
     if (conn->call != NULL) { /* the completion will find the connection gone */
         conn->call->wsi = NULL;
         conn->call = NULL;
@@ -133,6 +135,10 @@ static void respond_owned(struct lws *wsi, gw_conn *conn, int status, const char
 void gw_http_error(gw_gateway *gw, struct lws *wsi, gw_conn *conn, int http_status, int grpc_code,
                    const char *reason, const char *message)
 {
+    if (conn->rpc != NULL) { /* in the protocol's own form */
+        gw_rpc_http_fail(gw, wsi, conn, grpc_code, reason, message);
+        return;
+    }
     size_t len = 0;
     char *body = conn->route == GW_ROUTE_CONNECT_REQUEST
                      ? gw_connect_error_json(grpc_code, message, &len)
@@ -396,6 +402,8 @@ static int on_http(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *p
     lws_hdr_custom_copy(wsi, conn->timeout_hdr, sizeof(conn->timeout_hdr),
                         "connect-timeout-ms:", 19);
     conn_request_id(gw, wsi, conn);
+    if (gw_rpc_http_claims(path))
+        return gw_rpc_http_begin(gw, wsi, conn, path);
     int post = conn->method == GW_METHOD_POST;
     char msg[512];
 
@@ -457,7 +465,9 @@ static int on_body(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const void *i
 {
     if (conn->refuse)
         return 0; /* answered already; the connection closes after the answer */
-    if (conn->body_len + len > gw->cfg.max_body) {
+    if (gw_rpc_http_chunked_body(gw, wsi, conn, in, len) == 0)
+        return 0;
+    if (conn->body_len + len > gw_rpc_http_body_limit(gw, conn)) {
         char msg[160];
         snprintf(msg, sizeof(msg), "request body exceeds the limit of %zu bytes", gw->cfg.max_body);
         return refuse(gw, wsi, conn, 413, GENESIS_RESOURCE_EXHAUSTED, "MESSAGE_TOO_LARGE", msg);
@@ -653,10 +663,14 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
     case LWS_CALLBACK_HTTP_BODY:
         return on_body(gw, wsi, conn, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (!conn->refuse)
+        if (!conn->refuse && conn->rpc != NULL)
+            gw_rpc_http_dispatch(gw, wsi, conn);
+        else if (!conn->refuse)
             dispatch_post(gw, wsi, conn, conn->path_id);
         return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (gw_rpc_http_streaming(conn))
+            return gw_rpc_http_write(gw, wsi, conn);
         return write_response(gw, wsi, conn);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:

@@ -1,6 +1,8 @@
 /* Cross-thread queue into the service thread (see xthread_queue.h). */
 #include "xthread_queue.h"
 
+#include "rpc_service.h"
+
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@ void gw_item_free(gw_item *item)
         free(item->admin_args[i]);
     if (item->kind == GW_ITEM_ADOPT && item->adopt_fd >= 0)
         close(item->adopt_fd);
+    gw_rpc_out_free(item->rpc_out);
     free(item);
 }
 
