@@ -5,13 +5,17 @@
  *   1  a grpc-timeout value (gw_grpc_timeout_ms)
  *   2  a grpc-message to percent-encode (gw_grpc_percent_encode)
  *   3  base64 text (gw_b64_decode), re-encoded and decoded again
+ *   4  a chunked request body (gw_chunked_feed), fed in pieces of the second byte's size
  * Invariants: a frame never reaches past the input nor over the limit; a timeout is within
- * 1..max; an encoded message is printable ASCII; base64 round-trips. */
+ * 1..max; an encoded message is printable ASCII; base64 round-trips; chunked decoding never
+ * writes past its output nor consumes past its input, and gives the same result whatever the
+ * pieces. */
 #include <string.h>
 
 #include "b64.h"
 #include "fuzz_target.h"
 #include "grpc_frame.h"
+#include "http_chunked.h"
 
 static void frames(const uint8_t *data, size_t size)
 {
@@ -82,11 +86,44 @@ static void base64(const uint8_t *data, size_t size)
     free(bin);
 }
 
+static int dechunk(const uint8_t *data, size_t size, size_t piece, uint8_t *out, size_t cap,
+                   size_t *total)
+{
+    gw_chunked d = {0};
+    size_t off = 0;
+    *total = 0;
+    int rc = GW_CHUNKED_MORE;
+    while (off < size && rc == GW_CHUNKED_MORE) {
+        size_t n = size - off < piece ? size - off : piece;
+        size_t out_len = 0, used = 0;
+        rc = gw_chunked_feed(&d, data + off, n, out + *total, cap - *total, &out_len, &used);
+        FUZZ_CHECK(used <= n && out_len <= cap - *total);
+        FUZZ_CHECK(rc != GW_CHUNKED_MORE || used == n);
+        *total += out_len;
+        off += used;
+    }
+    return rc;
+}
+
+static void chunked(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return;
+    size_t piece = data[0] % 16 + 1;
+    uint8_t a[1024], b[1024];
+    size_t na = 0, nb = 0;
+    int ra = dechunk(data + 1, size - 1, piece, a, sizeof(a), &na);
+    int rb = dechunk(data + 1, size - 1, size, b, sizeof(b), &nb);
+    FUZZ_CHECK(ra == rb);
+    if (ra == GW_CHUNKED_DONE)
+        FUZZ_CHECK(na == nb && memcmp(a, b, na) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    switch (data[0] % 4) {
+    switch (data[0] % 5) {
     case 0:
         frames(data + 1, size - 1);
         break;
@@ -96,8 +133,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 2:
         percent(data + 1, size - 1);
         break;
-    default:
+    case 3:
         base64(data + 1, size - 1);
+        break;
+    default:
+        chunked(data + 1, size - 1);
         break;
     }
     return 0;

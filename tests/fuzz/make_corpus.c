@@ -371,7 +371,10 @@ static void gateway(void)
         28);
     put(t, "compressed", "\x00\x00\x01\x00\x00\x00\x01x", 8);
     put(t, "too-large", "\x00\x00\x00\x7f\xff\xff\xff", 7);
-    put(t, "truncated", "\x00\x00\x00\x00\x00\x09" "ab", 8);
+    put(t, "truncated",
+        "\x00\x00\x00\x00\x00\x09"
+        "ab",
+        8);
     put_text(t, "timeout-ms",
              "\x01"
              "250m");
@@ -394,6 +397,19 @@ static void gateway(void)
     put_text(t, "base64-bad",
              "\x03"
              "a=b=");
+
+    put_text(t, "chunked",
+             "\x04\x03"
+             "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n");
+    put_text(t, "chunked-trailers",
+             "\x04\x00"
+             "3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n");
+    put_text(t, "chunked-bad",
+             "\x04\x01"
+             "zz\r\n");
+    put_text(t, "chunked-huge",
+             "\x04\x07"
+             "ffffffffffffffff\r\n");
 
     t = "fuzz_proto_json";
     put_text(
