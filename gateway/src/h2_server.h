@@ -18,12 +18,12 @@
 
 #include "rpc_service.h"
 
-struct gw_gateway;
+struct genesis_gateway;
 struct gw_listen_addr;
 typedef struct gw_h2 gw_h2;
 
 /* Bind and listen on addr (listen_addr.h: resolved already, port as configured). */
-int gw_h2_new(gw_h2 **out, struct gw_gateway *gw, const struct gw_listen_addr *addr, char *why,
+int gw_h2_new(gw_h2 **out, struct genesis_gateway *gw, const struct gw_listen_addr *addr, char *why,
               size_t why_size);
 int gw_h2_port(const gw_h2 *h);
 int gw_h2_start(gw_h2 *h, char *why, size_t why_size);
@@ -36,7 +36,7 @@ typedef struct gw_h2_conn gw_h2_conn;
 
 /* A session on an accepted socket (non-blocking) whose first bytes are the client preface.
  * Takes fd (closed by gw_h2_conn_free). NULL when out of memory (fd closed). */
-gw_h2_conn *gw_h2_conn_new(struct gw_gateway *gw, gw_rpc_engine *engine, int fd, uint64_t id,
+gw_h2_conn *gw_h2_conn_new(struct genesis_gateway *gw, gw_rpc_engine *engine, int fd, uint64_t id,
                            gw_rpc_post_fn post, void *post_arg);
 int gw_h2_conn_fd(const gw_h2_conn *c);
 uint64_t gw_h2_conn_id(const gw_h2_conn *c);

@@ -18,7 +18,7 @@
 
 #include "auth.h"
 
-struct gw_gateway;
+struct genesis_gateway;
 
 enum gw_rpc_kind {
     GW_RPC_REQUEST = 1,
@@ -80,7 +80,7 @@ typedef struct gw_rpc_watch gw_rpc_watch;
 
 /* The engine: one worker thread for the blocking calls (Emit, Status, admin commands) with a
  * bounded queue. */
-int gw_rpc_engine_new(gw_rpc_engine **out, struct gw_gateway *gw);
+int gw_rpc_engine_new(gw_rpc_engine **out, struct genesis_gateway *gw);
 /* Run what is queued, join the worker, free. Accepts NULL. */
 void gw_rpc_engine_free(gw_rpc_engine *e);
 

@@ -429,6 +429,12 @@ static void gateway(void)
     put_text(t, "bad-enum", "\x00{\"criticality\":\"NOPE\"}");
     put_text(t, "bad-bytes", "\x00{\"payload\":{\"data\":\"!!\"}}");
     put_text(t, "unknown-field", "\x00{\"nope\":1}");
+
+    t = "fuzz_shell_words";
+    put_text(t, "plain", "/bin/echo hello");
+    put_text(t, "quotes", "python3 -c 'print(1)' \"a \\\"b\\\"\" x\\ y");
+    put_text(t, "unterminated", "sh -c 'open");
+    put_text(t, "blank", "   \t ");
 }
 
 int main(int argc, char **argv)
