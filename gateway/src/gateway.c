@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "gw_internal.h"
+#include "cors.h"
 #include "h2_server.h"
 #include "rpc_http.h"
 #include "json_map.h"
@@ -256,6 +257,10 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
         goto fail;
     }
     gw->tls = cfg->tls_cert != NULL;
+    if (gw_cors_load(gw, cfg->cors_origins, why, why_size) != 0) {
+        rv = GENESIS_INVALID_ARGUMENT;
+        goto fail;
+    }
     if (cfg->auth_file != NULL && gw_auth_load(&gw->auth, cfg->auth_file, why, why_size) != 0) {
         rv = GENESIS_INVALID_ARGUMENT;
         goto fail;
@@ -426,6 +431,7 @@ void gw_free(gw_gateway *gw)
     gw_xqueue_destroy(&gw->inbox);
     gw_auth_free(gw->auth);
     gw_metrics_destroy(&gw->metrics);
+    gw_cors_free(gw);
     free(gw->ws_scratch);
     pthread_cond_destroy(&gw->calls_cv);
     pthread_mutex_destroy(&gw->calls_lock);

@@ -23,6 +23,7 @@ enum {
     OPT_KEEPALIVE,
     OPT_HEADER_TIMEOUT,
     OPT_REQUEST_TIMEOUT,
+    OPT_CORS_ORIGINS,
 };
 
 const struct option gw_cli_options[] = {
@@ -44,6 +45,7 @@ const struct option gw_cli_options[] = {
     {"http-keepalive", required_argument, NULL, OPT_KEEPALIVE},
     {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
     {"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
+    {"cors-origins", required_argument, NULL, OPT_CORS_ORIGINS},
     {NULL, 0, NULL, 0},
 };
 
@@ -65,7 +67,9 @@ const char gw_cli_help[] =
     "  --ws-idle S            close a WebSocket without traffic or pong for S s (default 60)\n"
     "  --http-keepalive S     close idle keep-alive HTTP connections after S s (default 5)\n"
     "  --header-timeout S     a request's headers and body must arrive within S s (10)\n"
-    "  --request-timeout MS   deadline of requests that set none (default 10000)\n";
+    "  --request-timeout MS   deadline of requests that set none (default 10000)\n"
+    "  --cors-origins LIST    origins whose browser pages may call the gateway, e.g.\n"
+    "                         'https://app.example.com,http://localhost:5173' (default none)\n";
 
 int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why_size)
 {
@@ -95,6 +99,9 @@ int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why
         return 1;
     case OPT_AUTH_FILE:
         cfg->auth_file = arg;
+        return 1;
+    case OPT_CORS_ORIGINS:
+        cfg->cors_origins = arg;
         return 1;
     default:
         break;

@@ -79,6 +79,8 @@ typedef struct gw_conn {
     char content_type[128];
     const gw_token *token;   /* authenticated caller, or NULL */
     struct gw_rpc_http *rpc; /* a gRPC-Web or Connect call (rpc_http.c), or NULL */
+    char origin[256];        /* the Origin header ("" = none) */
+    int cors_rpc;            /* a preflight for an RPC route */
     /* ---- WebSocket ---- */
     struct gw_conn *ws_prev, *ws_next; /* in gw->sessions */
     struct lws *wsi;
@@ -128,6 +130,8 @@ struct genesis_gateway {
     struct gw_rpc_engine *rpc_engine; /* the genesis.proto services (rpc_service.h) */
     struct gw_rpc_http *rpc_http;     /* gRPC-Web and Connect calls open (service thread) */
     uint64_t rpc_http_next;           /* their ids */
+    char **cors;                      /* origins allowed cross-origin access (cors.h) */
+    size_t n_cors;
 };
 
 /* ---- logging (gateway.c) ---- */
@@ -145,7 +149,10 @@ void gw_http_respond(struct lws *wsi, gw_conn *conn, int status, const char *con
 void gw_http_error(gw_gateway *gw, struct lws *wsi, gw_conn *conn, int http_status, int grpc_code,
                    const char *reason, const char *message);
 
-/* ---- WebSocket (ws_session.c) ---- */
+/* ---- WebSocket (ws_session.c, ws_upgrade.c) ---- */
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: 0 to go on, 1 when refused with a 400 (an unknown
+ * subprotocol), -1 to hang up. */
+int gw_ws_confirm_upgrade(gw_gateway *gw, struct lws *wsi, const char *to);
 int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len);
 /* Fan an external event out to every session but its source. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cors.h"
 #include "dashboard.h"
 #include "gw_internal.h"
 #include "json_map.h"
@@ -24,6 +25,8 @@ static int method_of(struct lws *wsi)
 #if defined(LWS_WITH_HTTP_UNCOMMON_HEADERS)
     if (lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0)
         return GW_METHOD_HEAD;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI) > 0)
+        return GW_METHOD_OPTIONS;
 #endif
 #if defined(LWS_WITH_HTTP2)
     char m[16];
@@ -32,6 +35,8 @@ static int method_of(struct lws *wsi)
             return GW_METHOD_GET;
         if (strcmp(m, "POST") == 0)
             return GW_METHOD_POST;
+        if (strcmp(m, "OPTIONS") == 0)
+            return GW_METHOD_OPTIONS;
     }
 #endif
     return GW_METHOD_OTHER;
@@ -402,6 +407,10 @@ static int on_http(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *p
     lws_hdr_custom_copy(wsi, conn->timeout_hdr, sizeof(conn->timeout_hdr),
                         "connect-timeout-ms:", 19);
     conn_request_id(gw, wsi, conn);
+    conn->origin[0] = '\0';
+    lws_hdr_copy(wsi, conn->origin, sizeof(conn->origin), WSI_TOKEN_ORIGIN);
+    if (conn->method == GW_METHOD_OPTIONS)
+        return gw_cors_preflight(gw, wsi, conn, path);
     if (gw_rpc_http_claims(path))
         return gw_rpc_http_begin(gw, wsi, conn, path);
     int post = conn->method == GW_METHOD_POST;
@@ -614,6 +623,8 @@ static int write_response(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
             return -1;
         if (conn->route == GW_ROUTE_DASHBOARD && gw_dashboard_headers(wsi, conn, &p, end) != 0)
             return -1;
+        if (gw_cors_headers(gw, wsi, conn, &p, end) != 0)
+            return -1;
         if (conn->request_id_hdr[0] != '\0' &&
             lws_add_http_header_by_name(wsi, (const unsigned char *)"x-request-id:",
                                         (const unsigned char *)conn->request_id_hdr,
@@ -668,6 +679,8 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         else if (!conn->refuse)
             dispatch_post(gw, wsi, conn, conn->path_id);
         return 0;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return gw_ws_confirm_upgrade(gw, wsi, in);
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (gw_rpc_http_streaming(conn))
             return gw_rpc_http_write(gw, wsi, conn);

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "b64.h"
+#include "cors.h"
 #include "genesis/proto/genesis.pb-c.h"
 #include "grpc_frame.h"
 #include "http_chunked.h"
@@ -678,6 +679,7 @@ int gw_rpc_http_write(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
              lws_add_http_header_by_name(wsi, (const unsigned char *)"x-request-id:",
                                          (const unsigned char *)conn->request_id_hdr,
                                          (int)strlen(conn->request_id_hdr), &p, end) != 0) ||
+            gw_cors_headers(gw, wsi, conn, &p, end) != 0 ||
             lws_finalize_write_http_header(wsi, start, &p, end) != 0)
             return -1;
         r->headers_sent = 1;

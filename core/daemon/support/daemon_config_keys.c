@@ -75,6 +75,8 @@ const conf_key daemon_conf_keys[] = {
      "headers and body must arrive within this many seconds"},
     {"gateway.request_timeout_ms", "request-timeout", NULL, CONF_UINT, 1, 3600000, NULL,
      "deadline of gateway requests that set none"},
+    {"gateway.cors_origins", "cors-origins", NULL, CONF_TEXT, 0, 0, NULL,
+     "origins whose browser pages may call the gateway (comma-separated)"},
     /* auth */
     {"auth.file", "auth-file", NULL, CONF_TEXT, 0, 0, NULL,
      "bearer tokens: lines '<token> <scope>[,<scope>]'"},
