@@ -61,7 +61,7 @@ struct gw_h2_conn {
     h2_stream *streams;
     unsigned int n_streams;
     uint8_t *wbuf; /* bytes nghttp2 produced that the socket did not take yet */
-    size_t wlen, woff;
+    size_t wlen, woff, wcap;
     uint64_t last_active_ns;
     int failed;
 };
@@ -528,10 +528,39 @@ short gw_h2_conn_events(gw_h2_conn *c)
     return ev;
 }
 
-/* Write what nghttp2 has, until the socket would block. */
+/* Write what nghttp2 has, until the socket would block. Its frames are gathered first and
+ * sent in one write: a response's HEADERS, DATA and trailers in separate small writes would
+ * meet the peer's delayed ACK (40 ms per call). */
 static int flush(gw_h2_conn *c)
 {
     for (;;) {
+        if (c->woff == c->wlen) {
+            c->woff = c->wlen = 0;
+            for (;;) {
+                const uint8_t *data = NULL;
+                ssize_t n = nghttp2_session_mem_send(c->session, &data);
+                if (n < 0)
+                    return -1;
+                if (n == 0)
+                    break;
+                if (c->wlen + (size_t)n > c->wcap) {
+                    size_t cap = c->wcap > 0 ? c->wcap : 16384;
+                    while (cap < c->wlen + (size_t)n)
+                        cap *= 2;
+                    uint8_t *b = realloc(c->wbuf, cap);
+                    if (b == NULL)
+                        return -1;
+                    c->wbuf = b;
+                    c->wcap = cap;
+                }
+                memcpy(c->wbuf + c->wlen, data, (size_t)n);
+                c->wlen += (size_t)n;
+                if (c->wlen >= 65536)
+                    break; /* enough for one write */
+            }
+            if (c->wlen == 0)
+                return 0;
+        }
         while (c->woff < c->wlen) {
             ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -542,20 +571,6 @@ static int flush(gw_h2_conn *c)
                 return -1;
             c->woff += (size_t)n;
         }
-        c->woff = c->wlen = 0;
-        const uint8_t *data = NULL;
-        ssize_t n = nghttp2_session_mem_send(c->session, &data);
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            return 0;
-        size_t len = (size_t)n;
-        uint8_t *b = realloc(c->wbuf, len);
-        if (b == NULL)
-            return -1;
-        c->wbuf = b;
-        memcpy(c->wbuf, data, len);
-        c->wlen = len;
     }
 }
 

@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -181,6 +182,10 @@ static void accept_all(gw_h2 *h)
             remove_sniff(h, oldest);
             hand_to_lws(h, old_fd);
         }
+        /* As libwebsockets does on the sockets it accepts itself (not on adopted ones):
+         * small responses leave at once instead of waiting for the peer's delayed ACK. */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         h->sniff[h->n_sniff].fd = fd;
         h->sniff[h->n_sniff].since_ns = gw_now_ns();
         h->n_sniff++;
