@@ -41,6 +41,9 @@ typedef struct gw_rpc_http {
     gw_rpc_watch *watch;
     int chunked;    /* the request body is chunked (decoded here) */
     int dispatched; /* the call started */
+    int over_limit; /* Content-Length over the limit: the body is read and dropped, then the
+                       error answered (a browser that is still sending would otherwise see a
+                       reset instead of the answer) */
     gw_chunked dechunk;
     /* a streaming response: headers, then out as it fills, then the end */
     int headers_sent;
@@ -376,7 +379,15 @@ int gw_rpc_http_begin(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char
                          "a request body needs Content-Length (chunked bodies are not supported)");
         return 0;
     }
-    if (has_length && strtoull(cl, NULL, 10) > gw_rpc_http_body_limit(gw, conn)) {
+    unsigned long long length = has_length ? strtoull(cl, NULL, 10) : 0;
+    if (length > gw_rpc_http_body_limit(gw, conn) &&
+        length <= 16ull * gw_rpc_http_body_limit(gw, conn)) {
+        r->over_limit = 1;
+        conn->refuse = 0;
+        conn->resp_close = 0;
+        return 0;
+    }
+    if (length > gw_rpc_http_body_limit(gw, conn)) {
         snprintf(msg, sizeof(msg), "the request message exceeds the limit of %zu bytes",
                  gw->cfg.max_body);
         gw_rpc_http_fail(gw, wsi, conn, GENESIS_RESOURCE_EXHAUSTED, "MESSAGE_TOO_LARGE", msg);
@@ -428,6 +439,8 @@ int gw_rpc_http_chunked_body(gw_gateway *gw, struct lws *wsi, gw_conn *conn, con
                              size_t len)
 {
     gw_rpc_http *r = conn->rpc;
+    if (r != NULL && r->over_limit)
+        return 0; /* dropped: the answer is the size error */
     if (r == NULL || !r->chunked)
         return 1;
     if (r->dispatched || conn->refuse)
@@ -474,6 +487,12 @@ void gw_rpc_http_dispatch(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
         return;
     r->dispatched = 1;
     char why[512];
+    if (r->over_limit) {
+        snprintf(why, sizeof(why), "the request message exceeds the limit of %zu bytes",
+                 gw->cfg.max_body);
+        gw_rpc_http_fail(gw, wsi, conn, GENESIS_RESOURCE_EXHAUSTED, "MESSAGE_TOO_LARGE", why);
+        return;
+    }
     const uint8_t *msg = conn->body;
     size_t msg_len = conn->body_len;
     unsigned char *decoded = NULL, *packed = NULL;

@@ -11,7 +11,6 @@
 //   node grpc_node_test.mjs --genesisd PATH --service PATH --proto FILE --descriptors FILE
 //        [--lsan-supp FILE]
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -23,7 +22,8 @@ import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 
-const WAIT_MS = 20000;
+import { Proc, WAIT_MS, sleep } from "./procs.mjs";
+
 const MAX_BODY = 65536; // the gateway's --max-body: the largest request message
 
 function parseArgs(argv) {
@@ -34,44 +34,7 @@ function parseArgs(argv) {
   return a;
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const step = (t) => console.log("grpc-node: " + t);
-
-class Proc {
-  constructor(argv, name, tmp, lsanSupp) {
-    const env = Object.assign({}, process.env);
-    if (lsanSupp)
-      env.LSAN_OPTIONS = (env.LSAN_OPTIONS ? env.LSAN_OPTIONS + ":" : "") + "suppressions=" + lsanSupp;
-    this.errPath = path.join(tmp, name + ".stderr");
-    this.errFd = fs.openSync(this.errPath, "w");
-    this.proc = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", this.errFd], env });
-    this.exit = new Promise((r) => this.proc.on("exit", (code, signal) => r({ code, signal })));
-    this.out = "";
-    this.proc.stdout.on("data", (d) => { this.out += d.toString(); });
-    this.name = name;
-  }
-  stderr() {
-    try { return fs.readFileSync(this.errPath, "utf8").slice(-6000); } catch (e) { return ""; }
-  }
-  async line(re) {
-    const deadline = Date.now() + WAIT_MS;
-    while (Date.now() < deadline) {
-      const m = re.exec(this.out);
-      if (m) return m;
-      if (this.proc.exitCode !== null) break;
-      await sleep(20);
-    }
-    throw new Error(this.name + " never became ready; stderr:\n" + this.stderr());
-  }
-  async stop() {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGTERM");
-    const timer = setTimeout(() => this.proc.kill("SIGKILL"), WAIT_MS);
-    const { code, signal } = await this.exit;
-    clearTimeout(timer);
-    fs.closeSync(this.errFd);
-    if (code !== 0) throw new Error(`${this.name} exited ${code} ${signal}; stderr:\n` + this.stderr());
-  }
-}
 
 // The slow service serves one request at a time: wait until the sleep a deadline abandoned is
 // over, so the next client's deadline check finds it free (and not UNAVAILABLE).
