@@ -415,7 +415,7 @@ void gw_free(gw_gateway *gw)
     /* No more service thread: the job threads and the client's callbacks may still push
      * completions; stop them first, then close the connections (which detach their calls),
      * then free whatever completions are left. */
-    gw_rpc_engine_free(gw->rpc_engine); /* its queued blocking calls run first */
+    gw_rpc_engine_stop(gw->rpc_engine); /* its queued blocking calls run first */
     gw_job_pool_free(gw->jobs);
     genesis_client_free(gw->client); /* its calls complete (CANCELLED) before it returns */
     pthread_mutex_lock(&gw->calls_lock);
@@ -428,6 +428,7 @@ void gw_free(gw_gateway *gw)
         drain(gw); /* answers nobody will read, but frees them in order */
         lws_context_destroy(gw->ctx);
     }
+    gw_rpc_engine_free(gw->rpc_engine); /* the connections' Watch streams ended above */
     gw_xqueue_destroy(&gw->inbox);
     gw_auth_free(gw->auth);
     gw_metrics_destroy(&gw->metrics);

@@ -58,7 +58,8 @@ static int parse_int(dec *d, const char *field, json_t *v, int is_signed, int64_
     }
     if (json_is_real(v)) {
         double x = json_real_value(v);
-        if (x != floor(x) || x < (double)min || x > (double)max)
+        /* max + 1 is a power of two, exact as a double: x below it converts safely */
+        if (x != floor(x) || x < (double)min || x >= (double)max + 1.0)
             return fail(d, field, "not an integer in range");
         *out = x < 0 ? (uint64_t)(int64_t)x : (uint64_t)x;
         return 0;

@@ -171,6 +171,7 @@ typedef struct job {
 
 struct gw_rpc_engine {
     gw_gateway *gw;
+    atomic_uint watches; /* Watch streams open (each holds a bus subscription and a thread) */
     pthread_t thread;
     int started;
     pthread_mutex_t lock;
@@ -223,17 +224,23 @@ int gw_rpc_engine_new(gw_rpc_engine **out, gw_gateway *gw)
     return GENESIS_OK;
 }
 
+void gw_rpc_engine_stop(gw_rpc_engine *e)
+{
+    if (e == NULL || !e->started)
+        return;
+    pthread_mutex_lock(&e->lock);
+    e->stopping = 1;
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->lock);
+    pthread_join(e->thread, NULL);
+    e->started = 0;
+}
+
 void gw_rpc_engine_free(gw_rpc_engine *e)
 {
     if (e == NULL)
         return;
-    if (e->started) {
-        pthread_mutex_lock(&e->lock);
-        e->stopping = 1;
-        pthread_cond_broadcast(&e->cv);
-        pthread_mutex_unlock(&e->lock);
-        pthread_join(e->thread, NULL);
-    }
+    gw_rpc_engine_stop(e);
     pthread_cond_destroy(&e->cv);
     pthread_mutex_destroy(&e->lock);
     free(e);
@@ -591,6 +598,7 @@ static void run_job(gw_rpc_engine *e, job *j)
 /* ---- Genesis.Watch: a bus subscription of its own per stream -------------------------------- */
 
 struct gw_rpc_watch {
+    gw_rpc_engine *engine;
     gw_rpc_call call;
     genesis_client *client;
     char source[GENESIS_ID_MAX + 1];
@@ -641,6 +649,7 @@ static void on_watch_event(const genesis_event *ev, void *arg)
 static void watch_free(gw_rpc_watch *w)
 {
     genesis_client_free(w->client);
+    atomic_fetch_sub(&w->engine->watches, 1);
     for (size_t i = 0; i < w->n_types; i++)
         free(w->types[i]);
     free(w->types);
@@ -662,11 +671,22 @@ static gw_rpc_watch *start_watch(gw_rpc_engine *e, const gw_rpc_call *call,
                    "the gateway has no event bus to watch (start it with --events)");
         return NULL;
     }
+    /* Bounded like WebSocket sessions: each stream holds a bus subscription of its own. */
+    if (atomic_fetch_add(&e->watches, 1) >= gw->cfg.max_ws_clients) {
+        atomic_fetch_sub(&e->watches, 1);
+        char msg[200];
+        snprintf(msg, sizeof(msg), "too many Watch streams open (at most %u, --max-ws-clients)",
+                 gw->cfg.max_ws_clients);
+        post_error(call, GENESIS_RESOURCE_EXHAUSTED, "LIMIT_REACHED", "", msg);
+        return NULL;
+    }
     gw_rpc_watch *w = calloc(1, sizeof(*w));
     if (w == NULL) {
+        atomic_fetch_sub(&e->watches, 1);
         post_error(call, GENESIS_RESOURCE_EXHAUSTED, "NO_MEMORY", "", "out of memory");
         return NULL;
     }
+    w->engine = e;
     w->call = *call;
     snprintf(w->source, sizeof(w->source), "%s", m->source);
     w->types = calloc(m->n_types + 1, sizeof(char *));

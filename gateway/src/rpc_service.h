@@ -81,7 +81,10 @@ typedef struct gw_rpc_watch gw_rpc_watch;
 /* The engine: one worker thread for the blocking calls (Emit, Status, admin commands) with a
  * bounded queue. */
 int gw_rpc_engine_new(gw_rpc_engine **out, struct genesis_gateway *gw);
-/* Run what is queued, join the worker, free. Accepts NULL. */
+/* Run what is queued and join the worker (before the gateway's client goes). Accepts NULL. */
+void gw_rpc_engine_stop(gw_rpc_engine *e);
+/* Stop, then free, once no Watch stream is left (they are cancelled when their connections
+ * close). Accepts NULL. */
 void gw_rpc_engine_free(gw_rpc_engine *e);
 
 /* Start a call with the request message's bytes. Its outcome is posted; for a streaming
