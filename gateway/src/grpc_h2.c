@@ -102,7 +102,8 @@ static ssize_t read_out(nghttp2_session *session, int32_t stream_id, uint8_t *bu
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     size_t left = s->out_len - s->out_off;
     size_t n = left < length ? left : length;
-    memcpy(buf, s->out + s->out_off, n);
+    if (n > 0)
+        memcpy(buf, s->out + s->out_off, n);
     s->out_off += n;
     if (s->out_off == s->out_len)
         s->out_off = s->out_len = 0;
