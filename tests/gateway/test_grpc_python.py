@@ -6,6 +6,7 @@ Each check: a unary ping; an error whose ErrorInfo details decode; a deadline ex
 the coordinator saw the gRPC deadline); a server stream of events, then cancelled; a message
 at the size limit and one above it (RESOURCE_EXHAUSTED)."""
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -182,6 +183,56 @@ class GrpcPython(gwtest.GatewayCase):
         self.assertEqual(error_info(cm.exception).reason, "MESSAGE_TOO_LARGE")
         # still serving
         self.assertEqual(self.request("comp1", "ping").payload.data, b"Pong from comp1")
+
+    def test_malformed_http2_frames(self):
+        # The preface, then a SETTINGS frame whose length is not a multiple of 6: the
+        # connection ends with GOAWAY (type 7); the gateway keeps serving everyone else.
+        host, port = self.url.replace("http://", "").rsplit(":", 1)
+        s = socket.create_connection((host, int(port)), timeout=gwtest.WAIT_S)
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x05\x04\x00\x00\x00\x00\x00"
+                  + b"\x01\x02\x03\x04\x05")
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        frames, i = [], 0
+        while i + 9 <= len(data):
+            n = int.from_bytes(data[i:i + 3], "big")
+            frames.append(data[i + 3])
+            i += 9 + n
+        self.assertIn(7, frames, "no GOAWAY in %r" % data)
+        self.assertEqual(self.request("comp1", "ping").payload.data, b"Pong from comp1")
+
+    def test_http2_wrong_content_type_and_method(self):
+        for extra, want in ((["-H", "content-type: application/json", "-d", "{}"], "415"),
+                            ([], "405")):
+            r = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-o", "/dev/null",
+                                "-w", "%{http_code}", *extra,
+                                self.url + "/genesis.v1.Genesis/Request"],
+                               capture_output=True, timeout=gwtest.WAIT_S)
+            self.assertEqual(r.stdout.decode(), want, r.stderr)
+
+    def grpc_curl(self, body, *headers):
+        """A raw gRPC POST over h2c with curl: (headers and trailers text, HTTP status)."""
+        r = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-D", "-", "-o", "/dev/null",
+                            "-H", "content-type: application/grpc", "-H", "te: trailers",
+                            *sum((["-H", h] for h in headers), []), "--data-binary", "@-",
+                            self.url + "/genesis.v1.Genesis/Request"],
+                           input=body, capture_output=True, timeout=gwtest.WAIT_S)
+        return r.stdout.decode(errors="replace").lower()
+
+    def test_malformed_length_prefixes(self):
+        # a prefix announcing 9 bytes followed by 2; a compressed flag; a bad grpc-timeout
+        for body, headers, status in ((b"\x00\x00\x00\x00\x09ab", (), "grpc-status: 3"),
+                                      (b"\x01\x00\x00\x00\x01x", (), "grpc-status: 12"),
+                                      (b"\x00\x00\x00\x00\x00", ("grpc-timeout: soon",),
+                                       "grpc-status: 3")):
+            out = self.grpc_curl(body, *headers)
+            self.assertIn(status, out)
+            self.assertIn("grpc-status-details-bin", out)
 
     def test_http1_still_served_on_the_same_port(self):
         status, _, body = gwtest.curl(self.url + "/healthz")
