@@ -85,6 +85,24 @@ class GrpcPython(gwtest.GatewayCase):
         self.assertEqual(info.component, "no-such-component")
         self.assertEqual(info.protocol, "grpc")
 
+    def test_admin_service(self):
+        admin = pb_grpc.GenesisAdminStub(self.channel)
+        self.assertIn('"mode"', admin.Mode(pb.ModeRequest(), timeout=gwtest.WAIT_S).json)
+        opened = admin.Breaker(pb.BreakerRequest(component="comp2", state="open"),
+                               timeout=gwtest.WAIT_S)
+        self.assertIn("FORCED_OPEN", opened.json)
+        try:
+            with self.assertRaises(grpc.RpcError) as cm:
+                self.request("comp2", "ping")
+            self.assertEqual(cm.exception.code(), grpc.StatusCode.UNAVAILABLE)
+            info = error_info(cm.exception)
+            self.assertEqual(info.reason, "BREAKER_OPEN")
+            self.assertEqual(info.component, "comp2")
+        finally:
+            admin.Breaker(pb.BreakerRequest(component="comp2", state="reset"),
+                          timeout=gwtest.WAIT_S)
+        self.assertEqual(self.request("comp2", "ping").payload.data, b"Pong from comp2")
+
     def test_unknown_method_is_unimplemented(self):
         call = self.channel.unary_unary("/genesis.v1.Genesis/NoSuchMethod",
                                         request_serializer=lambda m: m,
