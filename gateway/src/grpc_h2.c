@@ -344,9 +344,18 @@ void gw_h2_conn_deliver(gw_h2_conn *c, gw_rpc_out *o)
 
 /* ---- nghttp2 callbacks ----------------------------------------------------------------- */
 
-static void stream_free(gw_h2_conn *c, h2_stream *s)
+static void stream_destroy(h2_stream *s)
 {
     gw_rpc_watch_cancel(s->watch);
+    memset(s->auth, 0, sizeof(s->auth));
+    free(s->body);
+    free(s->out);
+    free(s->details);
+    free(s);
+}
+
+static void stream_free(gw_h2_conn *c, h2_stream *s)
+{
     if (s->prev != NULL)
         s->prev->next = s->next;
     else
@@ -354,11 +363,7 @@ static void stream_free(gw_h2_conn *c, h2_stream *s)
     if (s->next != NULL)
         s->next->prev = s->prev;
     c->n_streams--;
-    memset(s->auth, 0, sizeof(s->auth));
-    free(s->body);
-    free(s->out);
-    free(s->details);
-    free(s);
+    stream_destroy(s);
 }
 
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *user)
@@ -626,8 +631,12 @@ void gw_h2_conn_free(gw_h2_conn *c)
     if (c == NULL)
         return;
     nghttp2_session_del(c->session); /* runs on_stream_close for none: free the streams here */
-    while (c->streams != NULL)
-        stream_free(c, c->streams);
+    h2_stream *s = c->streams;
+    while (s != NULL) {
+        h2_stream *next = s->next;
+        stream_destroy(s);
+        s = next;
+    }
     close(c->fd);
     free(c->wbuf);
     free(c);

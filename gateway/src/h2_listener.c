@@ -96,7 +96,12 @@ int gw_h2_new(gw_h2 **out, gw_gateway *gw, const gw_listen_addr *addr, char *why
     }
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    getsockname(h->listen_fd, (struct sockaddr *)&ss, &sl);
+    memset(&ss, 0, sizeof(ss));
+    if (getsockname(h->listen_fd, (struct sockaddr *)&ss, &sl) != 0) {
+        snprintf(why, why_size, "cannot read the listening port: %s", strerror(errno));
+        gw_h2_free(h);
+        return GENESIS_UNAVAILABLE;
+    }
     h->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
                                        : ntohs(((struct sockaddr_in *)&ss)->sin_port);
     *out = h;
@@ -305,7 +310,7 @@ void gw_h2_stop(gw_h2 *h)
         pthread_join(h->thread, NULL);
         h->started = 0;
     }
-    while (h->n_conns > 0)
+    while (h->conns != NULL && h->n_conns > 0)
         close_conn(h, h->n_conns - 1); /* cancels every Watch */
     while (h->n_sniff > 0) {
         close(h->sniff[h->n_sniff - 1].fd);

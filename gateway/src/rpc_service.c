@@ -438,7 +438,9 @@ static void status_doc_as_report(json_t *root)
         const char *key;
         json_t *v;
         json_object_foreach(reasons, key, v)
+        {
             json_array_append_new(arr, json_pack("{s:s, s:O}", "reason", key, "count", v));
+        }
         json_object_set_new(c, "failures_by_reason", arr);
         json_t *cp = json_object_get(c, "checkpoint");
         if (json_is_object(cp)) {
@@ -650,7 +652,7 @@ static void watch_free(gw_rpc_watch *w)
 {
     genesis_client_free(w->client);
     atomic_fetch_sub(&w->engine->watches, 1);
-    for (size_t i = 0; i < w->n_types; i++)
+    for (size_t i = 0; w->types != NULL && i < w->n_types; i++)
         free(w->types[i]);
     free(w->types);
     free(w);
