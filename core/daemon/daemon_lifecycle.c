@@ -141,7 +141,7 @@ static int start_gateway(daemon_config *cfg, daemon_runtime *rt)
     if (rc == GENESIS_OK)
         rc = genesis_gateway_start(rt->gateway);
     if (rc == GENESIS_OK)
-        rc = genesis_gateway_url(rt->gateway, rt->http_url, sizeof(rt->http_url));
+        rc = genesis_gateway_get_url(rt->gateway, rt->http_url, sizeof(rt->http_url));
     if (rc != GENESIS_OK) {
         fprintf(stderr, "genesisd: cannot start the HTTP gateway: %s\n",
                 genesis_gateway_last_error());

@@ -92,24 +92,24 @@ int genesis_gateway_start(genesis_gateway *gw)
     return gw_start(gw, last_error, sizeof last_error);
 }
 
-int genesis_gateway_port(const genesis_gateway *gw, int *port)
+int genesis_gateway_get_port(const genesis_gateway *gw, int *port)
 {
     last_error[0] = '\0';
     if (gw == NULL || port == NULL)
-        return fail(GENESIS_INVALID_ARGUMENT, "gateway_port: NULL argument");
+        return fail(GENESIS_INVALID_ARGUMENT, "gateway_get_port: NULL argument");
     *port = gw_port(gw);
     return GENESIS_OK;
 }
 
-int genesis_gateway_url(const genesis_gateway *gw, char *buf, size_t size)
+int genesis_gateway_get_url(const genesis_gateway *gw, char *buf, size_t size)
 {
     last_error[0] = '\0';
     if (gw == NULL || buf == NULL || size == 0)
-        return fail(GENESIS_INVALID_ARGUMENT, "gateway_url: NULL argument or empty buffer");
+        return fail(GENESIS_INVALID_ARGUMENT, "gateway_get_url: NULL argument or empty buffer");
     char url[300]; /* scheme, a numeric address of at most 45 bytes, brackets and a port */
     gw_url(gw, url, sizeof url);
     if (strlen(url) >= size)
-        return fail(GENESIS_OUT_OF_RANGE, "gateway_url: %zu bytes needed, %zu given",
+        return fail(GENESIS_OUT_OF_RANGE, "gateway_get_url: %zu bytes needed, %zu given",
                     strlen(url) + 1, size);
     memcpy(buf, url, strlen(url) + 1);
     return GENESIS_OK;

@@ -218,7 +218,7 @@ int main(int argc, char **argv)
     if (rv == GENESIS_OK)
         rv = genesis_gateway_start(gw);
     if (rv == GENESIS_OK)
-        rv = genesis_gateway_url(gw, url, sizeof(url));
+        rv = genesis_gateway_get_url(gw, url, sizeof(url));
     if (rv != GENESIS_OK) {
         fprintf(stderr, "genesis-gateway: %s\n", genesis_gateway_last_error());
         genesis_gateway_free(gw);

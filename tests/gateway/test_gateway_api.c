@@ -111,14 +111,14 @@ static void test_lifecycle(void **state)
     assert_ok(genesis_gateway_new(&gw, &o));
     assert_ok(genesis_gateway_start(gw));
     int port = 0;
-    assert_ok(genesis_gateway_port(gw, &port));
+    assert_ok(genesis_gateway_get_port(gw, &port));
     assert_true(port > 0);
     char url[64], want[64];
     snprintf(want, sizeof want, "http://127.0.0.1:%d", port);
-    assert_ok(genesis_gateway_url(gw, url, sizeof url));
+    assert_ok(genesis_gateway_get_url(gw, url, sizeof url));
     assert_string_equal(url, want);
     char tiny[8];
-    assert_status(genesis_gateway_url(gw, tiny, sizeof tiny), GENESIS_OUT_OF_RANGE);
+    assert_status(genesis_gateway_get_url(gw, tiny, sizeof tiny), GENESIS_OUT_OF_RANGE);
     assert_non_null(strstr(genesis_gateway_last_error(), "bytes needed"));
     genesis_gateway_free(gw);
 

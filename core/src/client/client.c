@@ -10,6 +10,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "base/assert.h"
 #include "base/common.h"
 #include "base/completion.h"
 #include "base/options.h"
@@ -209,6 +210,7 @@ static void client_call_done(int status, int reason, const char *why, gn_wire_re
     gn_deliver_result(cl->pool, cc->fn, cc->arg, cc->run_inline, res);
     free(cc);
     pthread_mutex_lock(&cl->lock);
+    GN_ASSERT(cl->outstanding > 0);
     if (--cl->outstanding == 0)
         pthread_cond_broadcast(&cl->idle_cv);
     pthread_mutex_unlock(&cl->lock);
@@ -240,6 +242,7 @@ static int client_start(genesis_client *cl, gn_envelope *env, uint32_t timeout_m
     }
     free(cc);
     pthread_mutex_lock(&cl->lock);
+    GN_ASSERT(cl->outstanding > 0);
     if (--cl->outstanding == 0)
         pthread_cond_broadcast(&cl->idle_cv);
     pthread_mutex_unlock(&cl->lock);

@@ -15,6 +15,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "base/assert.h"
 #include "base/component.h"
 #include "base/common.h"
 #include "base/completion.h"
@@ -417,6 +418,7 @@ static void svc_rpc_done(int status, int reason, const char *why, gn_wire_reply 
     sr->fn(svc, status, reason, why, reply, sr->arg);
     free(sr);
     pthread_mutex_lock(&svc->lock);
+    GN_ASSERT(svc->outstanding > 0);
     if (--svc->outstanding == 0)
         pthread_cond_broadcast(&svc->idle_cv);
     pthread_mutex_unlock(&svc->lock);
@@ -440,6 +442,7 @@ static int svc_rpc_start(genesis_service *svc, gn_envelope *env, uint32_t timeou
     }
     free(sr);
     pthread_mutex_lock(&svc->lock);
+    GN_ASSERT(svc->outstanding > 0);
     if (--svc->outstanding == 0)
         pthread_cond_broadcast(&svc->idle_cv);
     pthread_mutex_unlock(&svc->lock);

@@ -15,7 +15,7 @@
  * Ownership: the options are copied by genesis_gateway_new except the strings and the
  * coordinator they point to, which must outlive the gateway.
  *
- * Threading: new, start and free from one thread; port and url from any thread; the log
+ * Threading: new, start and free from one thread; get_port and get_url from any thread; the log
  * callback is called from the gateway's threads, possibly concurrently. */
 #ifndef GENESIS_GATEWAY_H
 #define GENESIS_GATEWAY_H
@@ -38,7 +38,7 @@ typedef struct genesis_gateway genesis_gateway;
 typedef struct genesis_gateway_options {
     unsigned int version;   /* GENESIS_GATEWAY_OPTIONS_VERSION */
     char host[256];         /* interface address to bind; init: "127.0.0.1" */
-    int port;               /* 0 = pick a free port (genesis_gateway_port); init: 8080 */
+    int port;               /* 0 = pick a free port (genesis_gateway_get_port); init: 8080 */
     const char *front_door; /* coordinator front door URL (NNG) */
     const char *event_bus;  /* coordinator event bus URL; NULL = no WebSocket events */
     /* Embedded mode: the coordinator in this process. Requests then go to it directly
@@ -96,11 +96,11 @@ int genesis_gateway_new(genesis_gateway **out, const genesis_gateway_options *op
 int genesis_gateway_start(genesis_gateway *gw);
 
 /* The bound port (the one picked for port 0) into *port. */
-int genesis_gateway_port(const genesis_gateway *gw, int *port);
+int genesis_gateway_get_port(const genesis_gateway *gw, int *port);
 
 /* "http://host:port" or "https://host:port", with the numeric address it listens on, into
  * buf (NUL-terminated). GENESIS_OUT_OF_RANGE when buf is too small. */
-int genesis_gateway_url(const genesis_gateway *gw, char *buf, size_t size);
+int genesis_gateway_get_url(const genesis_gateway *gw, char *buf, size_t size);
 
 /* Stop serving, close every connection, join the threads and free. Accepts NULL. */
 void genesis_gateway_free(genesis_gateway *gw);
