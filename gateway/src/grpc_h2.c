@@ -47,6 +47,13 @@ typedef struct h2_stream {
     uint8_t *out; /* framed response messages not yet in DATA frames */
     size_t out_len, out_off, out_cap;
     uint64_t dropped; /* Watch messages dropped: the client read too slowly */
+    /* A refusal decided before the request ended: answered once it has (its body is dropped
+     * meanwhile), since a response that ends the stream while the client still sends leaves
+     * some clients waiting. */
+    int refused;
+    int refused_code;
+    char refused_reason[32];
+    char refused_message[400];
     gw_rpc_watch *watch;
 } h2_stream;
 
@@ -172,6 +179,16 @@ static void fail_stream(gw_h2_conn *c, h2_stream *s, int code, const char *reaso
     gw_rpc_out_free(o);
 }
 
+static void refuse_later(h2_stream *s, int code, const char *reason, const char *message)
+{
+    if (s->refused)
+        return;
+    s->refused = 1;
+    s->refused_code = code;
+    snprintf(s->refused_reason, sizeof(s->refused_reason), "%s", reason);
+    snprintf(s->refused_message, sizeof(s->refused_message), "%s", message);
+}
+
 /* An HTTP-level refusal (not a gRPC request at all): status and no gRPC fields. */
 static void refuse_http(gw_h2_conn *c, h2_stream *s, const char *status)
 {
@@ -203,39 +220,39 @@ static void check_headers(gw_h2_conn *c, h2_stream *s)
         return;
     }
     if (s->content_type[16] == '+' && strncasecmp(s->content_type + 17, "proto", 5) != 0) {
-        fail_stream(c, s, GENESIS_UNIMPLEMENTED, "UNSUPPORTED_MEDIA_TYPE",
-                    "only the proto codec is served (application/grpc or application/grpc+proto)");
+        refuse_later(s, GENESIS_UNIMPLEMENTED, "UNSUPPORTED_MEDIA_TYPE",
+                     "only the proto codec is served (application/grpc or application/grpc+proto)");
         return;
     }
     char msg[400];
     s->rpc = gw_rpc_find(s->path);
     if (s->rpc == NULL) {
         snprintf(msg, sizeof(msg), "unknown method %.300s", s->path);
-        fail_stream(c, s, GENESIS_UNIMPLEMENTED, "UNIMPLEMENTED", msg);
+        refuse_later(s, GENESIS_UNIMPLEMENTED, "UNIMPLEMENTED", msg);
         return;
     }
     if (s->encoding[0] != '\0' && strcmp(s->encoding, "identity") != 0) {
         snprintf(msg, sizeof(msg), "grpc-encoding '%.64s' is not supported (identity only)",
                  s->encoding);
-        fail_stream(c, s, GENESIS_UNIMPLEMENTED, "UNSUPPORTED_ENCODING", msg);
+        refuse_later(s, GENESIS_UNIMPLEMENTED, "UNSUPPORTED_ENCODING", msg);
         return;
     }
     uint32_t ms = 0;
     if (s->timeout[0] != '\0' && gw_grpc_timeout_ms(s->timeout, GW_MAX_TIMEOUT_MS, &ms) != 0) {
-        fail_stream(c, s, GENESIS_INVALID_ARGUMENT, "INVALID_ARGUMENT",
-                    "grpc-timeout is not <digits><H|M|S|m|u|n>");
+        refuse_later(s, GENESIS_INVALID_ARGUMENT, "INVALID_ARGUMENT",
+                     "grpc-timeout is not <digits><H|M|S|m|u|n>");
         return;
     }
     if (gw->auth != NULL) {
         s->token = gw_auth_check(gw->auth, s->auth);
         if (s->token == NULL) {
-            fail_stream(c, s, GENESIS_UNAUTHENTICATED, "UNAUTHENTICATED",
-                        "a valid bearer token is required (authorization: Bearer <token>)");
+            refuse_later(s, GENESIS_UNAUTHENTICATED, "UNAUTHENTICATED",
+                         "a valid bearer token is required (authorization: Bearer <token>)");
             return;
         }
         if (s->rpc->admin && !gw_token_is_admin(s->token)) {
-            fail_stream(c, s, GENESIS_PERMISSION_DENIED, "PERMISSION_DENIED",
-                        "GenesisAdmin needs a token with the admin scope");
+            refuse_later(s, GENESIS_PERMISSION_DENIED, "PERMISSION_DENIED",
+                         "GenesisAdmin needs a token with the admin scope");
             return;
         }
     }
@@ -255,6 +272,10 @@ static void dispatch(gw_h2_conn *c, h2_stream *s)
     if (s->ended || s->dispatched)
         return;
     s->dispatched = 1;
+    if (s->refused) {
+        fail_stream(c, s, s->refused_code, s->refused_reason, s->refused_message);
+        return;
+    }
     const uint8_t *msg = NULL;
     size_t msg_len = 0, used = 0;
     unsigned flags = 0;
@@ -422,14 +443,14 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
     (void)flags;
     gw_h2_conn *c = user;
     h2_stream *s = nghttp2_session_get_stream_user_data(session, stream_id);
-    if (s == NULL || s->ended || s->dispatched)
-        return 0; /* answered already (or a second message): ignored */
+    if (s == NULL || s->ended || s->dispatched || s->refused)
+        return 0; /* answered or refused already (or a second message): dropped */
     size_t max = c->gw->cfg.max_body + GW_GRPC_PREFIX;
     if (s->body_len + len > max) {
         char why[160];
         snprintf(why, sizeof(why), "the request message exceeds the limit of %zu bytes",
                  c->gw->cfg.max_body);
-        fail_stream(c, s, GENESIS_RESOURCE_EXHAUSTED, "MESSAGE_TOO_LARGE", why);
+        refuse_later(s, GENESIS_RESOURCE_EXHAUSTED, "MESSAGE_TOO_LARGE", why);
         free(s->body);
         s->body = NULL;
         s->body_len = s->body_cap = 0;

@@ -414,10 +414,10 @@ static void gateway(void)
     t = "fuzz_proto_json";
     put_text(
         t, "request",
-        "\x00{\"target\":\"comp1\",\"type\":\"echo\",\"payload\":{\"data\":\"aGk=\","
+        "\x06{\"target\":\"comp1\",\"type\":\"echo\",\"payload\":{\"data\":\"aGk=\","
         "\"contentType\":\"text/plain\"},\"timeoutMs\":500,\"requestId\":\"18446744073709551615\","
         "\"criticality\":\"CRITICALITY_CRITICAL\",\"idempotent\":true}");
-    put_text(t, "request-snake", "\x00{\"target\":\"c\",\"timeout_ms\":\"7\",\"criticality\":2}");
+    put_text(t, "request-snake", "\x06{\"target\":\"c\",\"timeout_ms\":\"7\",\"criticality\":2}");
     put_text(t, "emit", "\x01{\"type\":\"t\",\"scope\":\"SCOPE_EXTERNAL\",\"target\":\"x\"}");
     put_text(t, "watch", "\x02{\"topic\":\"local:\",\"types\":[\"a\",\"b\"],\"source\":\"s\"}");
     put_text(t, "policy-map", "\x03{\"component\":\"*\",\"fields\":{\"max_attempts\":\"3\"}}");
@@ -426,9 +426,9 @@ static void gateway(void)
              "\"failuresByReason\":[{\"reason\":\"TIMEOUT\",\"count\":\"2\"}],"
              "\"checkpointAgeMs\":\"-1\"}],\"unknown\":1}");
     put_text(t, "reply-oneof", "\x05{\"code\":0,\"emitAck\":{\"delivered\":1,\"sequence\":\"9\"}}");
-    put_text(t, "bad-enum", "\x00{\"criticality\":\"NOPE\"}");
-    put_text(t, "bad-bytes", "\x00{\"payload\":{\"data\":\"!!\"}}");
-    put_text(t, "unknown-field", "\x00{\"nope\":1}");
+    put_text(t, "bad-enum", "\x06{\"criticality\":\"NOPE\"}");
+    put_text(t, "bad-bytes", "\x06{\"payload\":{\"data\":\"!!\"}}");
+    put_text(t, "unknown-field", "\x06{\"nope\":1}");
 
     t = "fuzz_shell_words";
     put_text(t, "plain", "/bin/echo hello");
