@@ -7,10 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cross_site.h"
 #include "routes.h"
 #include "rpc_http.h"
-
-#define MAX_ORIGINS 64
 
 /* What a browser may send: the headers of the REST routes, gRPC-Web and Connect. */
 static const char rest_headers[] = "authorization, content-type, x-request-id, connect-timeout-ms";
@@ -21,73 +20,11 @@ static const char rpc_headers[] = "authorization, content-type, x-request-id, x-
 /* What a page may read: gRPC-Web's status when it comes as headers, the request id. */
 static const char exposed[] = "grpc-status, grpc-message, grpc-status-details-bin, x-request-id";
 
-static int valid_origin(const char *o)
-{
-    const char *rest = strncmp(o, "https://", 8) == 0  ? o + 8
-                       : strncmp(o, "http://", 7) == 0 ? o + 7
-                                                       : NULL;
-    if (rest == NULL || rest[0] == '\0' || strlen(o) >= 256)
-        return 0;
-    for (const char *c = rest; *c != '\0'; c++)
-        if (*c == '/' || *c == '?' || *c == '#' || *c == ' ' || *c == '*' ||
-            (unsigned char)*c < 0x21)
-            return 0;
-    return 1;
-}
-
-int gw_cors_load(gw_gateway *gw, const char *list, char *why, size_t why_size)
-{
-    gw->cors = NULL;
-    gw->n_cors = 0;
-    if (list == NULL || list[0] == '\0')
-        return 0;
-    char *copy = strdup(list);
-    gw->cors = calloc(MAX_ORIGINS, sizeof(char *));
-    if (copy == NULL || gw->cors == NULL) {
-        free(copy);
-        snprintf(why, why_size, "out of memory");
-        return -1;
-    }
-    char *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-        while (*tok == ' ')
-            tok++;
-        size_t n = strlen(tok);
-        while (n > 0 && tok[n - 1] == ' ')
-            tok[--n] = '\0';
-        if (n == 0)
-            continue;
-        if (!valid_origin(tok) || gw->n_cors == MAX_ORIGINS) {
-            snprintf(why, why_size,
-                     "--cors-origins: '%.200s' is not an origin (scheme://host[:port], no path, "
-                     "at most %d of them)",
-                     tok, MAX_ORIGINS);
-            free(copy);
-            gw_cors_free(gw);
-            return -1;
-        }
-        if ((gw->cors[gw->n_cors] = strdup(tok)) != NULL)
-            gw->n_cors++;
-    }
-    free(copy);
-    return 0;
-}
-
-void gw_cors_free(gw_gateway *gw)
-{
-    for (size_t i = 0; i < gw->n_cors; i++)
-        free(gw->cors[i]);
-    free(gw->cors);
-    gw->cors = NULL;
-    gw->n_cors = 0;
-}
-
 int gw_cors_allowed(const gw_gateway *gw, const char *origin)
 {
-    for (size_t i = 0; origin != NULL && origin[0] != '\0' && i < gw->n_cors; i++)
-        if (strcasecmp(gw->cors[i], origin) == 0)
-            return 1;
-    return 0;
+    /* Listed origins only ("*" = any): a same-origin page needs no CORS headers. */
+    return origin != NULL && origin[0] != '\0' && gw->cfg.allowed_origins[0] != '\0' &&
+           gw_origin_allowed(origin, "", gw->cfg.allowed_origins);
 }
 
 int gw_cors_preflight(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *path)
@@ -105,7 +42,7 @@ int gw_cors_preflight(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char
     if (!gw_cors_allowed(gw, conn->origin)) {
         char msg[400];
         snprintf(msg, sizeof(msg),
-                 "origin '%.200s' is not allowed to call this gateway (--cors-origins)",
+                 "origin '%.200s' is not allowed to call this gateway (--allowed-origin)",
                  conn->origin);
         gw_http_error(gw, wsi, conn, 403, GENESIS_PERMISSION_DENIED, "ORIGIN_NOT_ALLOWED", msg);
         return 0;
@@ -136,7 +73,7 @@ static int add(struct lws *wsi, const char *name, const char *value, unsigned ch
 int gw_cors_headers(gw_gateway *gw, struct lws *wsi, const gw_conn *conn, unsigned char **p,
                     unsigned char *end)
 {
-    if (gw->n_cors == 0)
+    if (gw->cfg.allowed_origins[0] == '\0')
         return 0;
     /* The answer depends on the Origin: caches must keep one per origin. */
     if (add(wsi, "vary:", "Origin", p, end) != 0)

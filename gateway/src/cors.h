@@ -1,7 +1,8 @@
-/* Cross-origin access from browsers (CORS): the origins allowed by --cors-origins (none by
- * default), the preflight answers of every route and protocol, and the headers that let an
- * allowed page read a response. A page from any other origin gets no CORS header at all, so
- * its browser keeps the response from it. Service thread. */
+/* Cross-origin access from browsers (CORS) for the origins of --allowed-origin (none by
+ * default; cross_site.h lets the same origins POST and open WebSockets): the preflight answers
+ * of every route and protocol, and the headers that let an allowed page read a response. A page
+ * from any other origin gets no CORS header at all, so its browser keeps the response from it
+ * (and cross_site.h refuses its POSTs). Service thread. */
 #ifndef GW_CORS_H
 #define GW_CORS_H
 
@@ -9,12 +10,7 @@
 
 #include "gw_internal.h"
 
-/* Parse the comma-separated origins ("https://app.example.com,http://localhost:5173"; each
- * scheme://host[:port], no path). Returns 0, or -1 with the bad entry named in why. */
-int gw_cors_load(gw_gateway *gw, const char *list, char *why, size_t why_size);
-void gw_cors_free(gw_gateway *gw);
-
-/* True when origin (an Origin header's value) is one of the allowed origins. */
+/* True when origin (an Origin header's value, non-empty) is one of --allowed-origin's. */
 int gw_cors_allowed(const gw_gateway *gw, const char *origin);
 
 /* An OPTIONS request: answer the preflight of the route at path (204 with the methods and

@@ -9,12 +9,12 @@
 #include <time.h>
 
 #include <netdb.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "gw_internal.h"
-#include "cors.h"
 #include "h2_server.h"
 #include "rpc_http.h"
 #include "json_map.h"
@@ -172,7 +172,27 @@ static void drain(gw_gateway *gw)
 static int protocol_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                              void *in, size_t len)
 {
+    gw_gateway *gw = lws_context_user(lws_get_context(wsi));
     switch (reason) {
+    /* Connections (network sockets, not HTTP/2 streams), and the cap on them. */
+    case LWS_CALLBACK_WSI_CREATE:
+        if (lws_get_network_wsi(wsi) == wsi)
+            gw->connections++;
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (lws_get_network_wsi(wsi) == wsi && gw->connections > 0)
+            gw->connections--;
+        return 0;
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        if (gw->connections >= gw->connection_cap) {
+            if (gw->metrics.connections_refused++ % 1000 == 0)
+                gw_log(gw, GENESIS_LOG_WARN,
+                       "gateway: %u connections (the cap, a quarter of the file descriptor "
+                       "limit): new ones are closed; established ones keep working",
+                       gw->connection_cap);
+            return 1; /* libwebsockets closes it */
+        }
+        return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         drain(lws_context_user(lws_get_context(wsi)));
         return 0;
@@ -257,10 +277,6 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
         goto fail;
     }
     gw->tls = cfg->tls_cert != NULL;
-    if (gw_cors_load(gw, cfg->cors_origins, why, why_size) != 0) {
-        rv = GENESIS_INVALID_ARGUMENT;
-        goto fail;
-    }
     if (cfg->auth_file != NULL && gw_auth_load(&gw->auth, cfg->auth_file, why, why_size) != 0) {
         rv = GENESIS_INVALID_ARGUMENT;
         goto fail;
@@ -323,8 +339,20 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
      * the others are handed to libwebsockets. TLS: libwebsockets listens itself. */
     if (!gw->tls && (rv = gw_h2_new(&gw->h2, gw, &gw->listen, why, why_size)) != GENESIS_OK)
         goto fail;
+    /* A quarter of the descriptors this process may open (genesisd's front door takes half,
+     * the rest stay for dialers, files and the store); libwebsockets sizes its table by it
+     * instead of by the whole limit, which may be a million once raised to the hard one. */
+    struct rlimit nofile;
+    gw->connection_cap = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
+        gw->connection_cap =
+            nofile.rlim_cur > 128
+                ? (unsigned int)((nofile.rlim_cur - 64) / 4 < 65536 ? (nofile.rlim_cur - 64) / 4
+                                                                    : 65536)
+                : 16;
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
+    info.fd_limit_per_thread = gw->connection_cap + 64; /* its pipes, listener, headroom */
     info.port = gw->h2 != NULL ? CONTEXT_PORT_NO_LISTEN_SERVER : cfg->port;
     info.iface = gw->listen.numeric;
     info.protocols = protocols;
@@ -432,7 +460,6 @@ void gw_free(gw_gateway *gw)
     gw_xqueue_destroy(&gw->inbox);
     gw_auth_free(gw->auth);
     gw_metrics_destroy(&gw->metrics);
-    gw_cors_free(gw);
     free(gw->ws_scratch);
     pthread_cond_destroy(&gw->calls_cv);
     pthread_mutex_destroy(&gw->calls_lock);

@@ -5,7 +5,6 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stddef.h>
 #include <string.h>
 
 #include "daemon_cli.h"
@@ -34,19 +33,14 @@ const char *genesis_gateway_last_error(void)
     return last_error;
 }
 
-/* A version 1 options struct ends before cors_origins. */
-#define V1_SIZE offsetof(genesis_gateway_options, cors_origins)
-
 int genesis_gateway_options_init(genesis_gateway_options *opts, unsigned int version)
 {
     last_error[0] = '\0';
-    if (opts == NULL || version < 1 || version > GENESIS_GATEWAY_OPTIONS_VERSION)
+    if (opts == NULL || version != GENESIS_GATEWAY_OPTIONS_VERSION)
         return fail(GENESIS_INVALID_ARGUMENT, "gateway options: NULL or unknown version %u",
                     version);
-    genesis_gateway_options full;
-    gw_config_init(&full);
-    full.version = version;
-    memcpy(opts, &full, version == 1 ? V1_SIZE : sizeof(full));
+    gw_config_init(opts);
+    opts->version = version;
     return GENESIS_OK;
 }
 
@@ -72,15 +66,9 @@ int genesis_gateway_new(genesis_gateway **out, const genesis_gateway_options *op
     if (out == NULL || opts == NULL)
         return fail(GENESIS_INVALID_ARGUMENT, "gateway_new: NULL argument");
     *out = NULL;
-    if (opts->version < 1 || opts->version > GENESIS_GATEWAY_OPTIONS_VERSION)
+    if (opts->version != GENESIS_GATEWAY_OPTIONS_VERSION)
         return fail(GENESIS_INVALID_ARGUMENT, "gateway options version %u is unknown",
                     opts->version);
-    genesis_gateway_options full;
-    if (opts->version == 1) { /* the fields version 2 appended take their defaults */
-        gw_config_init(&full);
-        memcpy(&full, opts, V1_SIZE);
-        opts = &full;
-    }
     return gw_new(out, opts, last_error, sizeof last_error);
 }
 

@@ -100,7 +100,9 @@ typedef struct gw_conn {
 
 struct genesis_gateway {
     gw_config cfg;
-    gw_listen_addr listen; /* the numeric address it listens on */
+    gw_listen_addr listen;       /* the numeric address it listens on */
+    unsigned int connections;    /* network connections open (service thread) */
+    unsigned int connection_cap; /* more are closed at once */
     int port;
     int tls;
     genesis_client *client;
@@ -130,8 +132,6 @@ struct genesis_gateway {
     struct gw_rpc_engine *rpc_engine; /* the genesis.proto services (rpc_service.h) */
     struct gw_rpc_http *rpc_http;     /* gRPC-Web and Connect calls open (service thread) */
     uint64_t rpc_http_next;           /* their ids */
-    char **cors;                      /* origins allowed cross-origin access (cors.h) */
-    size_t n_cors;
 };
 
 /* ---- logging (gateway.c) ---- */
@@ -145,6 +145,10 @@ void gw_http_complete(gw_gateway *gw, gw_item *item);
 /* Set the response of conn and ask for a writeable callback. body is copied. */
 void gw_http_respond(struct lws *wsi, gw_conn *conn, int status, const char *content_type,
                      const char *body, size_t len);
+/* Host (always) and Origin (when check_origin) against other websites (cross_site.h).
+ * Returns 0, or the HTTP status to refuse with (403), the reason and a message. */
+int gw_check_site(gw_gateway *gw, struct lws *wsi, int check_origin, const char **reason, char *msg,
+                  size_t size);
 /* Respond with a JSON error {"code","message","reason","details"}. */
 void gw_http_error(gw_gateway *gw, struct lws *wsi, gw_conn *conn, int http_status, int grpc_code,
                    const char *reason, const char *message);

@@ -1,4 +1,4 @@
-"""Browser access: CORS preflights and headers for the allowed origins (--cors-origins), none
+"""Browser access: CORS preflights and headers for the allowed origins (--allowed-origin), none
 for other origins or by default, for the HTTP+JSON routes, gRPC-Web and Connect; and a
 WebSocket upgrade asking for an unknown subprotocol gets a clear 400. curl and raw sockets
 as the clients, against real genesisd processes."""
@@ -20,7 +20,8 @@ def preflight(url, path, origin, method="POST", headers="content-type"):
 
 
 class Cors(gwtest.GatewayCase):
-    daemon_args = ["--cors-origins", ALLOWED + ", https://other-allowed.example.test"]
+    daemon_args = ["--allowed-origin", ALLOWED,
+                   "--allowed-origin", "https://other-allowed.example.test"]
 
     def test_preflight_rest_route(self):
         st, h, _ = preflight(self.url, "/v1/components/comp1/request", ALLOWED)

@@ -1,7 +1,7 @@
 // A page in Debian's headless Chromium (driven by playwright-core, no browser download) that
 // speaks Connect to the gateway with the browser's own fetch: JSON unary calls and the
 // application/connect+json stream of Genesis.Watch, from another origin (so every call goes
-// through CORS: the gateway runs with --cors-origins naming the page's origin, and the
+// through CORS: the gateway runs with --allowed-origin naming the page's origin, and the
 // preflights of connect-timeout-ms and application/json must pass).
 // Checks: a unary ping; an error whose ErrorInfo details it decodes; deadline exceeded
 // (Connect-Timeout-Ms); a Watch stream of events, then cancelled (AbortController); a request
@@ -99,7 +99,7 @@ async function main() {
     const OTHER_ORIGIN = "http://localhost:" + pageServer.address().port;
     const daemon = new Proc([args.genesisd, "--demo", "--front-door", "tcp://127.0.0.1:0", "--events",
       "tcp://127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", "warn", "--max-body", String(MAX_BODY),
-      "--cors-origins", PAGE_ORIGIN], "genesisd", tmp, args["lsan-supp"]);
+      "--allowed-origin", PAGE_ORIGIN], "genesisd", tmp, args["lsan-supp"]);
     procs.push(daemon);
     const m = await daemon.line(/^ready front_door=(\S+) event_bus=(\S+) http=(\S+)$/m);
     const url = m[3];

@@ -33,7 +33,7 @@ extern "C" {
 
 typedef struct genesis_gateway genesis_gateway;
 
-#define GENESIS_GATEWAY_OPTIONS_VERSION 2 /* 2 appended cors_origins */
+#define GENESIS_GATEWAY_OPTIONS_VERSION 1
 
 typedef struct genesis_gateway_options {
     unsigned int version;   /* GENESIS_GATEWAY_OPTIONS_VERSION */
@@ -69,16 +69,16 @@ typedef struct genesis_gateway_options {
     const char *core_tls_ca;
     const char *core_tls_cert;
     const char *core_tls_key;
-    /* ---- version 2 ---- */
-    /* Origins whose pages may call the gateway from a browser (CORS), comma-separated, each
-     * scheme://host[:port]: "https://app.example.com,http://localhost:5173". NULL or "" =
-     * none (init): browsers keep cross-origin responses from their pages. */
-    const char *cors_origins;
+    /* Cross-site protection (docs/gateway.md, "Other websites"): comma-separated origins
+     * ("https://ops.example", "null" for file:// pages, "*" for any) allowed besides the
+     * gateway's own on POSTs and WebSocket upgrades, and names ("*" for any) allowed in the
+     * Host header besides IP addresses, localhost and host. init: empty. */
+    char allowed_origins[2048];
+    char allowed_hosts[1024];
 } genesis_gateway_options;
 
-/* Fill *opts with the defaults above for version (1 or GENESIS_GATEWAY_OPTIONS_VERSION: only
- * that version's fields are written). GENESIS_INVALID_ARGUMENT for NULL or an unknown
- * version. */
+/* Fill *opts with the defaults above for version (GENESIS_GATEWAY_OPTIONS_VERSION).
+ * GENESIS_INVALID_ARGUMENT for NULL or an unknown version. */
 int genesis_gateway_options_init(genesis_gateway_options *opts, unsigned int version);
 
 /* Set opts->host and opts->port from "HOST:PORT", "[IPv6]:PORT", ":PORT" or "PORT" (port
