@@ -12,6 +12,7 @@
 
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/checkpoint_store.h"
+#include "cluster/cluster.h"
 #include "coordinator/coordinator_impl.h"
 #include "genesis/recovery.h"
 
@@ -603,7 +604,18 @@ int gn_checkpoint_open(genesis_coordinator *co, gn_checkpointer **out, char *why
     cp->sweep_task.run = sweep_run;
     cp->sweep_task.finish = sweep_finish;
     int rv = GENESIS_OK;
-    if (co->opts.checkpoint_store != NULL && co->opts.checkpoint_store[0] != '\0') {
+    if (co->cluster != NULL) {
+        /* Cluster mode: the JetStream bucket, never a local file. */
+        gn_ckpt_error err = {0};
+        cp->path = gn_strdup(gn_cluster_describe(co->cluster));
+        rv = cp->path != NULL ? gn_cluster_checkpoint_store(co->cluster, &cp->store, &err)
+                              : GENESIS_RESOURCE_EXHAUSTED;
+        if (rv == GENESIS_OK && gn_ckpt_list(cp->store, seed_info, cp, &err) != GENESIS_OK)
+            gn_log(&co->log, GENESIS_LOG_WARN, "checkpoints: cannot list the cluster's: %s",
+                   err.message);
+        if (rv != GENESIS_OK)
+            snprintf(why, why_size, "checkpoints: %s", cp->path != NULL ? err.message : "out of memory");
+    } else if (co->opts.checkpoint_store != NULL && co->opts.checkpoint_store[0] != '\0') {
         gn_ckpt_sqlite_options so = {.keep = co->opts.checkpoint_generations > 0
                                                  ? co->opts.checkpoint_generations
                                                  : DEFAULT_GENERATIONS};
@@ -637,7 +649,13 @@ int gn_checkpoint_open(genesis_coordinator *co, gn_checkpointer **out, char *why
         gn_checkpoint_free(cp);
         return rv;
     }
-    if (cp->store != NULL) {
+    if (cp->store != NULL && co->cluster != NULL) {
+        nng_sleep_aio((nng_duration)cp->interval_ms, cp->timer);
+        gn_log(&co->log, GENESIS_LOG_INFO,
+               "checkpoints: JetStream key-value (%s), every %u ms when changed, %u generations "
+               "kept",
+               cp->path, cp->interval_ms, cp->store->keep);
+    } else if (cp->store != NULL) {
         nng_sleep_aio((nng_duration)cp->interval_ms, cp->timer);
         gn_log(&co->log, GENESIS_LOG_INFO,
                "checkpoints: store %s (sqlite, WAL, synchronous=FULL), every %u ms when changed, "

@@ -7,6 +7,7 @@
 
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/checkpoint_json.h"
+#include "cluster/cluster.h"
 #include "coordinator/coordinator_impl.h"
 #include "genesis/version.h"
 #include "coordinator/recovery_hooks.h"
@@ -140,6 +141,11 @@ int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *r
     free(comps);
     gn_checkpoint_report_status(co, r);
     gn_children_status(co, r);
+    if (co->cluster != NULL) {
+        json_t *cluster = gn_cluster_status(co->cluster);
+        r->cluster_json = cluster != NULL ? json_dumps(cluster, JSON_COMPACT) : NULL;
+        json_decref(cluster);
+    }
     return GENESIS_OK;
 }
 
@@ -147,6 +153,9 @@ void gn_status_report_clear(Genesis__V1__StatusReport *r)
 {
     gn_checkpoint_status_clear(r);
     gn_children_status_clear(r);
+    if (r->cluster_json != NULL && r->cluster_json != protobuf_c_empty_string)
+        free(r->cluster_json);
+    r->cluster_json = NULL;
     for (size_t i = 0; i < r->n_components; i++) {
         Genesis__V1__ComponentStatus *cs = r->components[i];
         for (size_t u = 0; u < cs->n_urls; u++)
@@ -253,6 +262,11 @@ genesis_result *gn_status_report_json(const Genesis__V1__StatusReport *r)
 #undef COUNTER
     json_object_set_new(doc, "components", comps);
     gn_checkpoint_json_report(r, doc);
+    if (r->cluster_json != NULL && r->cluster_json[0] != '\0') {
+        json_t *cluster = json_loads(r->cluster_json, 0, NULL);
+        if (cluster != NULL)
+            json_object_set_new(doc, "cluster", cluster);
+    }
     char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(doc);
     if (text == NULL)
