@@ -15,6 +15,7 @@
 
 #include "gw_internal.h"
 #include "json_map.h"
+#include "listen_addr.h"
 
 #define EVENT_BACKLOG       16384       /* bus events waiting for fan-out at most */
 #define EVENT_BACKLOG_BYTES (64u << 20) /* ... and bytes of them */
@@ -168,9 +169,8 @@ static void on_bus_event(const genesis_event *ev, void *arg)
 /* On the service thread: everything other threads handed over. */
 static void drain(gw_gateway *gw)
 {
-    gw_item *it = gw_xqueue_take_all(&gw->inbox);
-    while (it != NULL) {
-        gw_item *next = it->next;
+    gn_fifo items = gw_xqueue_take_all(&gw->inbox);
+    for (gw_item *it; (it = gw_item_pop(&items)) != NULL;) {
         switch (it->kind) {
         case GW_ITEM_HTTP_RESULT:
             gw_http_complete(gw, it);
@@ -185,7 +185,6 @@ static void drain(gw_gateway *gw)
             break;
         }
         gw_item_free(it);
-        it = next;
     }
 }
 
@@ -231,36 +230,6 @@ static void lws_log(int level, const char *line)
         lws_log_sink(lvl, msg, lws_log_arg);
     else
         fprintf(stderr, "%s\n", msg);
-}
-
-/* Try the address first: a clear reason ("address already in use") instead of
- * libwebsockets' generic failure, and its error path (which leaks in 4.1.6) is avoided in the
- * common case. */
-static int probe_bind(const char *host, int port, char *why, size_t why_size)
-{
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    char service[16];
-    snprintf(service, sizeof(service), "%d", port);
-    int err = getaddrinfo(host, service, &hints, &res);
-    if (err != 0) {
-        snprintf(why, why_size, "cannot serve HTTP on %s:%d: %s", host, port, gai_strerror(err));
-        return -1;
-    }
-    int rc = -1;
-    int fd = socket(res->ai_family, SOCK_STREAM, 0);
-    int one = 1;
-    if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
-        bind(fd, res->ai_addr, res->ai_addrlen) == 0)
-        rc = 0;
-    else
-        snprintf(why, why_size, "cannot serve HTTP on %s:%d: %s", host, port, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    freeaddrinfo(res);
-    return rc;
 }
 
 static void *service_main(void *arg)
@@ -352,17 +321,27 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
     gw->retry.secs_since_valid_ping = (uint16_t)cfg->ws_ping_s;
     gw->retry.secs_since_valid_hangup = (uint16_t)cfg->ws_idle_s;
 
-    if (probe_bind(cfg->host, cfg->port, why, why_size) != 0) {
+    /* A numeric address that binds (a clear reason, "address already in use", instead of
+     * libwebsockets' generic failure, whose error path leaks in 4.1.6). libwebsockets gets
+     * the numeric address and IPv6 only for an IPv6 address: with IPv6 enabled, 4.1.6 turns an
+     * IPv4 interface address into the dual-stack wildcard (every interface). */
+    if (gw_listen_resolve(cfg->host, cfg->port, &gw->listen, why, why_size) != 0) {
         rv = GENESIS_UNAVAILABLE;
         goto fail;
     }
+    int before[256];
+    size_t n_before = gw_listen_sockets(before, sizeof(before) / sizeof(before[0]));
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
     info.port = cfg->port;
-    info.iface = cfg->host;
+    info.iface = gw->listen.numeric;
     info.protocols = protocols;
     info.user = gw;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (gw->listen.ipv6)
+        info.options |= LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY | LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE;
+    else
+        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     info.max_http_header_data = (unsigned short)cfg->max_header;
     info.keepalive_timeout = (int)cfg->http_keepalive_s;
     info.timeout_secs = cfg->header_timeout_s;
@@ -382,6 +361,17 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
     }
     gw->vhost = lws_get_vhost_by_name(gw->ctx, "default");
     gw->port = gw->vhost != NULL ? lws_get_vhost_listen_port(gw->vhost) : cfg->port;
+    /* Serve only where asked: the socket's own address (getsockname), not what was meant. */
+    if (gw_listen_verify(&gw->listen, gw->port, before, n_before, why, why_size) != 0) {
+        rv = GENESIS_UNAVAILABLE;
+        goto fail;
+    }
+    if (!gw->listen.loopback && cfg->auth_file == NULL)
+        gw_log(gw, GENESIS_LOG_WARN,
+               "SECURITY WARNING: the gateway serves HTTP on %s port %d without --auth-file: "
+               "anyone who can reach this address can call components and change the mode. "
+               "Use --auth-file (with --http-tls-cert/--http-tls-key), or a loopback address.",
+               gw->listen.numeric, gw->port);
     gw_xqueue_set_context(&gw->inbox, gw->ctx);
     *out = gw;
     return GENESIS_OK;
@@ -397,8 +387,9 @@ int gw_start(gw_gateway *gw, char *why, size_t why_size)
         return GENESIS_RESOURCE_EXHAUSTED;
     }
     gw->thread_started = true;
-    gw_log(gw, GENESIS_LOG_INFO, "gateway serving %s://%s:%d (coordinator %s)",
-           gw->tls ? "https" : "http", gw->cfg.host, gw->port, gw->cfg.front_door);
+    char url[128];
+    gw_url(gw, url, sizeof(url));
+    gw_log(gw, GENESIS_LOG_INFO, "gateway serving %s (coordinator %s)", url, gw->cfg.front_door);
     return GENESIS_OK;
 }
 
@@ -409,9 +400,10 @@ int gw_port(const gw_gateway *gw)
 
 void gw_url(const gw_gateway *gw, char *buf, size_t size)
 {
-    int v6 = strchr(gw->cfg.host, ':') != NULL;
-    snprintf(buf, size, "%s://%s%s%s:%d", gw->tls ? "https" : "http", v6 ? "[" : "", gw->cfg.host,
-             v6 ? "]" : "", gw->port);
+    /* The address it listens on ("localhost" becomes the address it resolved to). */
+    int v6 = gw->listen.ipv6;
+    snprintf(buf, size, "%s://%s%s%s:%d", gw->tls ? "https" : "http", v6 ? "[" : "",
+             gw->listen.numeric, v6 ? "]" : "", gw->port);
 }
 
 void gw_free(gw_gateway *gw)

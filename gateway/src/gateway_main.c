@@ -10,15 +10,16 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <genesis/genesis.h>
 
-#include "config_file.h"
+#include "daemon_cli.h"
 #include "daemon_config_keys.h"
+#include "daemon_log.h"
 #include "gateway.h"
 #include "gateway_cli.h"
 
@@ -51,44 +52,34 @@ static void usage(FILE *out)
             gw_cli_help);
 }
 
-static int parse_level(const char *s, int *out)
+/* The flags of the file this program has: listen.http is genesisd's --http, the gateway's
+ * --listen (an alias here); the core's mutual TLS (tls.*) and "http: off" (no embedded
+ * gateway) are genesisd's alone: checked, not used. */
+static bool takes_setting(const conf_setting *s, void *arg)
 {
-    static const char *const names[] = {"error", "warn", "info", "debug"};
-    for (int i = 0; i < 4; i++)
-        if (strcasecmp(s, names[i]) == 0) {
-            *out = i;
-            return 0;
-        }
-    return -1;
+    const struct option *known = arg;
+    if (strncmp(s->key, "tls.", 4) == 0 ||
+        (strcmp(s->flag, "http") == 0 && s->arg != NULL && strcmp(s->arg, "off") == 0))
+        return false;
+    for (size_t k = 0; known[k].name != NULL; k++)
+        if (strcmp(known[k].name, s->flag) == 0)
+            return true;
+    return false;
 }
 
-static int log_level = GENESIS_LOG_INFO;
+/* The argument vector built from a configuration file: freed at exit. */
+static daemon_cli_args config_args;
 
-static void log_sink(int level, const char *message, void *arg)
+static void free_config_args(void)
 {
-    static const char *const names[] = {"error", "warn", "info", "debug"};
-    if (level <= log_level)
-        fprintf(stderr, "genesis-gateway: %s: %s\n", names[level & 3], message);
-}
-
-/* The argv built from a configuration file and the file's settings: freed at exit. */
-static char **config_argv;
-static size_t config_argv_owned; /* entries 1..owned are ours */
-static conf_file config;
-
-static void free_config(void)
-{
-    for (size_t i = 1; config_argv != NULL && i <= config_argv_owned; i++)
-        free(config_argv[i]);
-    free(config_argv);
-    conf_free(&config);
+    daemon_cli_args_free(&config_args);
 }
 
 /* --config FILE: argv with the file's flags (those this program has) in front of the command
  * line, so the command line wins. Returns 0 (new argv in *out, or argv itself without
  * --config), or -1 with the message printed. */
 static int with_config_file(int argc, char **argv, const struct option *known, int *out_argc,
-                            char ***out_argv, conf_file *file)
+                            char ***out_argv)
 {
     const char *path = NULL;
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -102,37 +93,14 @@ static int with_config_file(int argc, char **argv, const struct option *known, i
     if (path == NULL)
         return 0;
     char why[1024];
-    if (conf_load(path, daemon_conf_keys, daemon_conf_keys_count, file, why, sizeof(why)) != 0) {
+    atexit(free_config_args);
+    if (daemon_cli_args_load(&config_args, path, daemon_conf_keys, daemon_conf_keys_count, argc,
+                             argv, takes_setting, (void *)known, why, sizeof(why)) != 0) {
         fprintf(stderr, "genesis-gateway: %s\n", why);
         return -1;
     }
-    char **v = calloc(file->n + (size_t)argc + 1, sizeof(char *));
-    if (v == NULL)
-        return -1;
-    config_argv = v;
-    atexit(free_config);
-    int n = 0;
-    v[n++] = argv[0];
-    for (size_t i = 0; i < file->n; i++) {
-        const conf_setting *st = &file->settings[i];
-        /* listen.http is genesisd's --http, the gateway's --listen (an alias here). */
-        int ours = 0;
-        if (strncmp(st->key, "tls.", 4) != 0) /* the core's mutual TLS: genesisd's alone */
-            for (size_t k = 0; known[k].name != NULL && !ours; k++)
-                ours = strcmp(known[k].name, st->flag) == 0;
-        if (!ours || (strcmp(st->flag, "http") == 0 && strcmp(st->arg, "off") == 0))
-            continue; /* genesisd's alone (also "no embedded gateway"): checked, not used */
-        size_t len = strlen(st->flag) + (st->arg ? strlen(st->arg) : 0) + 4;
-        v[n] = malloc(len);
-        if (v[n] == NULL)
-            return -1;
-        snprintf(v[n], len, "--%s%s%s", st->flag, st->arg ? "=" : "", st->arg ? st->arg : "");
-        config_argv_owned = (size_t)n++;
-    }
-    for (int i = 1; i < argc; i++)
-        v[n++] = argv[i];
-    *out_argc = n;
-    *out_argv = v;
+    *out_argc = config_args.argc;
+    *out_argv = config_args.argv;
     return 0;
 }
 
@@ -166,14 +134,14 @@ int main(int argc, char **argv)
 
     gw_config cfg;
     gw_config_init(&cfg);
-    const char *env = getenv("GENESIS_URL");
-    cfg.front_door = env != NULL && env[0] != '\0' ? env : "tcp://127.0.0.1:7400";
-    env = getenv("GENESIS_EVENTS");
-    cfg.event_bus = env != NULL && env[0] != '\0' ? env : "tcp://127.0.0.1:7401";
+    daemon_log_set_program("genesis-gateway");
+    cfg.front_door = daemon_cli_env_or("GENESIS_URL", "tcp://127.0.0.1:7400");
+    cfg.event_bus = daemon_cli_env_or("GENESIS_EVENTS", "tcp://127.0.0.1:7401");
     char why[512];
     int opt;
     int check_only = 0;
-    if (with_config_file(argc, argv, opts, &argc, &argv, &config) != 0)
+    int log_level = GENESIS_LOG_INFO;
+    if (with_config_file(argc, argv, opts, &argc, &argv) != 0)
         return EXIT_USAGE;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int r = gw_cli_apply(&cfg, opt, optarg, why, sizeof(why));
@@ -197,7 +165,7 @@ int main(int argc, char **argv)
             cfg.event_bus = strcmp(optarg, "none") == 0 ? NULL : optarg;
             break;
         case OPT_LOG_LEVEL:
-            if (parse_level(optarg, &log_level) != 0) {
+            if (daemon_log_level_parse(optarg, &log_level) != 0) {
                 fprintf(stderr, "genesis-gateway: invalid --log-level '%s'\n", optarg);
                 return EXIT_USAGE;
             }
@@ -223,7 +191,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "genesis-gateway: unexpected argument '%s'\n", argv[optind]);
         return EXIT_USAGE;
     }
-    cfg.log = log_sink;
+    daemon_log_set_level(log_level);
+    cfg.log = daemon_log_sink;
+    cfg.log_arg = (void *)"gateway";
     cfg.log_level = log_level;
     if (check_only) {
         printf("# configuration is valid: listen %s:%d, front door %s, events %s\n", cfg.host,
@@ -255,8 +225,8 @@ int main(int argc, char **argv)
     int sig = 0;
     while (sigwait(&stop, &sig) != 0)
         ;
-    log_sink(GENESIS_LOG_INFO,
-             sig == SIGINT ? "received SIGINT, stopping" : "received SIGTERM, stopping", NULL);
+    daemon_logf(GENESIS_LOG_INFO, "received %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     gw_free(gw);
+    daemon_log_flush();
     return EXIT_SUCCESS;
 }

@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "gateway.h"
 #include "job_pool.h"
+#include "listen_addr.h"
 #include "metrics.h"
 #include "xthread_queue.h"
 
@@ -96,7 +97,7 @@ typedef struct gw_conn {
 
 struct gw_gateway {
     gw_config cfg;
-    char host[256];
+    gw_listen_addr listen; /* the numeric address it listens on */
     int port;
     int tls;
     genesis_client *client;

@@ -10,8 +10,7 @@ typedef struct lane {
     struct gw_job_pool *pool;
     pthread_mutex_t lock;
     pthread_cond_t cv;
-    gw_item *head, *tail;
-    size_t queued;
+    gn_fifo items; /* of gw_item */
     bool stopping;
     bool started;
     pthread_t thread;
@@ -30,17 +29,12 @@ static void *worker(void *p_)
     lane *l = p_;
     pthread_mutex_lock(&l->lock);
     for (;;) {
-        while (l->head == NULL && !l->stopping)
+        while (gn_fifo_empty(&l->items) && !l->stopping)
             pthread_cond_wait(&l->cv, &l->lock);
-        if (l->head == NULL)
+        gw_item *it = gw_item_pop(&l->items);
+        if (it == NULL)
             break; /* stopping and drained */
-        gw_item *it = l->head;
-        l->head = it->next;
-        if (l->head == NULL)
-            l->tail = NULL;
-        l->queued--;
         pthread_mutex_unlock(&l->lock);
-        it->next = NULL;
         l->pool->run(l->pool->arg, it);
         pthread_mutex_lock(&l->lock);
     }
@@ -65,6 +59,7 @@ int gw_job_pool_new(gw_job_pool **out, unsigned int threads, size_t max_queued, 
         l->pool = p;
         pthread_mutex_init(&l->lock, NULL);
         pthread_cond_init(&l->cv, NULL);
+        gn_fifo_init(&l->items);
         p->n_lanes++;
         if (gw_thread_start(&l->thread, worker, l, "gw:job") != 0) {
             gw_job_pool_free(p);
@@ -80,17 +75,11 @@ bool gw_job_pool_submit(gw_job_pool *p, gw_item *item, uint64_t key)
 {
     lane *l = &p->lanes[key % p->n_lanes];
     pthread_mutex_lock(&l->lock);
-    if (l->stopping || l->queued >= p->max_queued) {
+    if (l->stopping || gn_fifo_count(&l->items) >= p->max_queued) {
         pthread_mutex_unlock(&l->lock);
         return false;
     }
-    item->next = NULL;
-    if (l->tail != NULL)
-        l->tail->next = item;
-    else
-        l->head = item;
-    l->tail = item;
-    l->queued++;
+    gn_fifo_push(&l->items, &item->link);
     pthread_cond_signal(&l->cv);
     pthread_mutex_unlock(&l->lock);
     return true;

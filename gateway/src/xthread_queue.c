@@ -24,20 +24,16 @@ void gw_xqueue_init(gw_xqueue *q, size_t event_cap, size_t event_bytes_cap)
     q->event_bytes = 0;
     q->event_bytes_cap = event_bytes_cap;
     pthread_mutex_init(&q->lock, NULL);
-    q->head = q->tail = NULL;
-    q->count = 0;
+    gn_fifo_init(&q->items);
     q->event_cap = event_cap;
     q->ctx = NULL;
 }
 
 void gw_xqueue_destroy(gw_xqueue *q)
 {
-    gw_item *it = gw_xqueue_take_all(q);
-    while (it != NULL) {
-        gw_item *next = it->next;
+    gn_fifo left = gw_xqueue_take_all(q);
+    for (gw_item *it; (it = gw_item_pop(&left)) != NULL;)
         gw_item_free(it);
-        it = next;
-    }
     pthread_mutex_destroy(&q->lock);
 }
 
@@ -50,24 +46,19 @@ void gw_xqueue_set_context(gw_xqueue *q, struct lws_context *ctx)
 
 bool gw_xqueue_push(gw_xqueue *q, gw_item *item)
 {
-    item->next = NULL;
     pthread_mutex_lock(&q->lock);
     /* Completions are never refused (each one frees a waiting call); bus events are, so a
      * burst the service thread cannot keep up with costs memory only up to the cap. */
     if (item->kind == GW_ITEM_EVENT) {
-        if (q->count >= q->event_cap || q->event_bytes + item->text_len > q->event_bytes_cap) {
+        if (gn_fifo_count(&q->items) >= q->event_cap ||
+            q->event_bytes + item->text_len > q->event_bytes_cap) {
             pthread_mutex_unlock(&q->lock);
             return false;
         }
         q->event_bytes += item->text_len;
     }
-    if (q->tail != NULL)
-        q->tail->next = item;
-    else
-        q->head = item;
-    q->tail = item;
-    q->count++;
-    bool wake = q->count == 1;
+    gn_fifo_push(&q->items, &item->link);
+    bool wake = gn_fifo_count(&q->items) == 1;
     struct lws_context *ctx = q->ctx;
     /* Under the lock, so the context cannot be cleared (teardown) between read and use. */
     if (wake && ctx != NULL)
@@ -76,13 +67,11 @@ bool gw_xqueue_push(gw_xqueue *q, gw_item *item)
     return true;
 }
 
-gw_item *gw_xqueue_take_all(gw_xqueue *q)
+gn_fifo gw_xqueue_take_all(gw_xqueue *q)
 {
     pthread_mutex_lock(&q->lock);
-    gw_item *head = q->head;
-    q->head = q->tail = NULL;
-    q->count = 0;
+    gn_fifo items = gn_fifo_take_all(&q->items);
     q->event_bytes = 0;
     pthread_mutex_unlock(&q->lock);
-    return head;
+    return items;
 }

@@ -12,6 +12,8 @@
 
 #include <genesis/genesis.h>
 
+#include "base/fifo.h"
+
 struct lws_context;
 struct gw_call;
 
@@ -22,7 +24,7 @@ enum gw_item_kind {
 };
 
 typedef struct gw_item {
-    struct gw_item *next;
+    gn_fifo_link link; /* in a gw_xqueue or a job pool lane */
     int kind;
     struct gw_call *call; /* HTTP_RESULT */
     genesis_result *res;  /* HTTP_RESULT, WS_EMIT: the outcome (owned) */
@@ -45,8 +47,7 @@ void gw_item_free(gw_item *item);
 
 typedef struct gw_xqueue {
     pthread_mutex_t lock;
-    gw_item *head, *tail;
-    size_t count;
+    gn_fifo items;          /* of gw_item */
     size_t event_cap;       /* bus events beyond this many waiting are dropped (counted) */
     size_t event_bytes;     /* bytes of the bus events waiting */
     size_t event_bytes_cap; /* ... and beyond this many bytes */
@@ -60,7 +61,14 @@ void gw_xqueue_set_context(gw_xqueue *q, struct lws_context *ctx);
 /* Push and wake the service thread. Returns false (item not taken) only for an EVENT item
  * when event_cap events or event_bytes_cap bytes are already waiting. Any thread. */
 bool gw_xqueue_push(gw_xqueue *q, gw_item *item);
-/* Take every waiting item, in order (service thread). */
-gw_item *gw_xqueue_take_all(gw_xqueue *q);
+/* Take every waiting item, in order (service thread); take them out with gw_item_pop. */
+gn_fifo gw_xqueue_take_all(gw_xqueue *q);
+
+/* The next item of a list taken from a queue, or NULL when it is empty. */
+static inline gw_item *gw_item_pop(gn_fifo *list)
+{
+    gn_fifo_link *link = gn_fifo_pop(list);
+    return link != NULL ? GN_FIFO_ENTRY(link, gw_item, link) : NULL;
+}
 
 #endif /* GW_XTHREAD_QUEUE_H */

@@ -1,12 +1,12 @@
 /* Fuzz target: a status report as genesisctl and the bindings receive it from a coordinator
  * (an encoded genesis.v1.StatusReport), rendered to the status JSON document, checkpoint and
- * supervision fields included (status_json.c, checkpoint_json.c). Invariant: a report that
- * decodes always renders to a valid JSON object, whatever its strings, counts and enums. */
+ * supervision fields included (wire/status_json.c, wire/checkpoint_json.c). Invariant: a report
+ * that decodes always renders to a valid JSON object, whatever its strings, counts and enums. */
 #include <jansson.h>
 
 #include "fuzz_target.h"
 #include "genesis/genesis.h"
-#include "coordinator/status_json.h"
+#include "wire/status_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,11 +6,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "auth.h"
 #include "dashboard.h"
 #include "gt_assert.h"
 #include "gt_tempdir.h"
 #include "json_map.h"
+#include "listen_addr.h"
 #include "metrics.h"
 #include "routes.h"
 
@@ -284,6 +289,59 @@ static void test_metrics(void **state)
     free(t);
 }
 
+/* The listen address: names resolve to numeric addresses, and a listening socket bound
+ * anywhere but the asked address (the dual-stack wildcard libwebsockets 4.1 made of an IPv4
+ * address) is found and refused. */
+static void test_listen_address(void **state)
+{
+    (void)state;
+    char why[256];
+    gw_listen_addr a;
+    assert_int_equal(gw_listen_resolve("localhost", 0, &a, why, sizeof(why)), 0);
+    assert_true(a.loopback);
+    assert_false(a.wildcard);
+    assert_true(strcmp(a.numeric, "127.0.0.1") == 0 || strcmp(a.numeric, "::1") == 0);
+    assert_int_equal(gw_listen_resolve("127.0.0.1", 0, &a, why, sizeof(why)), 0);
+    assert_string_equal(a.numeric, "127.0.0.1");
+    assert_false(a.ipv6);
+    assert_int_equal(gw_listen_resolve("no-such-host.invalid", 0, &a, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "no-such-host.invalid"));
+
+    int before[256];
+    size_t n_before = gw_listen_sockets(before, 256);
+    /* A wildcard listener where 127.0.0.1 was asked: refused, naming what it found. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in any = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&any, sizeof(any)), 0);
+    assert_int_equal(listen(fd, 1), 0);
+    socklen_t len = sizeof(any);
+    getsockname(fd, (struct sockaddr *)&any, &len);
+    int port = ntohs(any.sin_port);
+    assert_int_equal(gw_listen_resolve("127.0.0.1", 0, &a, why, sizeof(why)), 0);
+    assert_int_equal(gw_listen_verify(&a, port, before, n_before, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "bound to 0.0.0.0"));
+    /* No listener at all on the port: refused too. */
+    assert_int_equal(
+        gw_listen_verify(&a, port + 1 > 65535 ? 1 : port + 1, before, n_before, why, sizeof(why)),
+        -1);
+    assert_non_null(strstr(why, "no socket listens"));
+    close(fd);
+    /* The asked address: accepted. */
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&lo, sizeof(lo)), 0);
+    assert_int_equal(listen(fd, 1), 0);
+    len = sizeof(lo);
+    getsockname(fd, (struct sockaddr *)&lo, &len);
+    assert_int_equal(gw_listen_verify(&a, ntohs(lo.sin_port), before, n_before, why, sizeof(why)),
+                     0);
+    close(fd);
+    assert_true(gw_is_ip_literal("10.1.2.3"));
+    assert_true(gw_is_ip_literal("::1"));
+    assert_false(gw_is_ip_literal("attacker.example"));
+    assert_false(gw_is_ip_literal("localhost"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_event_json),
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_listen_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,10 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "genesis/component.h"
 #include "genesis/export.h"
-#include "genesis/coordinator.h"
 #include "genesis/message.h"
-#include "genesis/resilience.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -103,14 +102,16 @@ GENESIS_API int genesis_service_checkpoint(genesis_service *svc, const void *dat
 /* Requests served so far (monotonic). */
 GENESIS_API uint64_t genesis_service_requests_served(genesis_service *svc);
 
-/* Unregister (best effort, bounded wait), stop serving, wait for running handlers, close
- * sockets and free. Accepts NULL. No callback runs after it returns. */
 /* Inject a fault into this service's request handling (NULL = clear), for tests and chaos
  * runs: an error rate (UNAVAILABLE without running the handler), added latency, a hang (until
  * cleared or freed), or a crash — which kills this whole process with SIGKILL on the next
- * request, as a real crash would. */
-GENESIS_API int genesis_service_inject_fault(genesis_service *svc, const genesis_fault *fault);
+ * request, as a real crash would. genesis_fault is defined in genesis/resilience.h. */
+struct genesis_fault;
+GENESIS_API int genesis_service_inject_fault(genesis_service *svc,
+                                             const struct genesis_fault *fault);
 
+/* Unregister (best effort, bounded wait), stop serving, wait for running handlers, close
+ * sockets and free. Accepts NULL. No callback runs after it returns. */
 GENESIS_API void genesis_service_free(genesis_service *svc);
 
 #ifdef __cplusplus

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
 #include "base/common.h"
 #include "base/registry.h"
 
@@ -149,6 +150,7 @@ void *gn_registry_remove(gn_registry *r, const char *id, void *expected)
     if (s != NULL && (expected == NULL || s->entry == expected)) {
         *pp = s->next;
         entry = s->entry;
+        GN_ASSERT(r->count > 0);
         r->count--;
     } else {
         s = NULL;

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "base/assert.h"
 #include "base/common.h"
 #include "base/worker_pool.h"
 
@@ -11,7 +12,7 @@ struct gn_pool {
     pthread_mutex_t lock;
     pthread_cond_t work_cv; /* ready list became non-empty, or stopping */
     pthread_cond_t idle_cv; /* some lane's running count reached zero */
-    gn_lane *ready_head, *ready_tail;
+    gn_fifo ready;          /* of gn_lane (ready_link): lanes with a task that may start */
     gn_lane shared;
     pthread_t *threads;
     unsigned int nthreads, max_threads, idle;
@@ -23,24 +24,19 @@ static _Thread_local gn_lane *tls_lane;
 
 static void make_ready(gn_pool *p, gn_lane *lane)
 {
+    GN_ASSERT(!lane->listed);
     lane->listed = true;
-    lane->next_ready = NULL;
-    if (p->ready_tail != NULL)
-        p->ready_tail->next_ready = lane;
-    else
-        p->ready_head = lane;
-    p->ready_tail = lane;
+    gn_fifo_push(&p->ready, &lane->ready_link);
 }
 
 static gn_lane *take_ready(gn_pool *p)
 {
-    gn_lane *lane = p->ready_head;
-    if (lane != NULL) {
-        p->ready_head = lane->next_ready;
-        if (p->ready_head == NULL)
-            p->ready_tail = NULL;
-        lane->listed = false;
-    }
+    gn_fifo_link *link = gn_fifo_pop(&p->ready);
+    if (link == NULL)
+        return NULL;
+    gn_lane *lane = GN_FIFO_ENTRY(link, gn_lane, ready_link);
+    GN_ASSERT(lane->listed);
+    lane->listed = false;
     return lane;
 }
 
@@ -60,7 +56,7 @@ static void maybe_grow(gn_pool *p)
  * worker is busy (possibly blocked in a handler), start another one. */
 static void wake_or_grow(gn_pool *p)
 {
-    if (p->ready_head == NULL)
+    if (gn_fifo_empty(&p->ready))
         return;
     if (p->idle > 0)
         pthread_cond_signal(&p->work_cv);
@@ -83,31 +79,27 @@ static void *worker_main(void *arg)
             p->idle--;
             continue;
         }
-        gn_task *t = lane->head;
-        if (t == NULL || lane->running >= lane->limit) {
+        if (gn_fifo_empty(&lane->tasks) || lane->running >= lane->limit) {
             /* Emptied by gn_lane_close, or relisted when a running task ends. */
             if (lane->running == 0)
                 pthread_cond_broadcast(&p->idle_cv);
             continue;
         }
-        lane->head = t->next;
-        if (lane->head == NULL)
-            lane->tail = NULL;
-        lane->queued--;
+        gn_task *t = gn_task_pop(&lane->tasks);
         lane->running++;
-        if (lane->head != NULL && lane->running < lane->limit)
+        if (!gn_fifo_empty(&lane->tasks) && lane->running < lane->limit)
             make_ready(p, lane); /* round robin: back of the line */
         wake_or_grow(p);
         pthread_mutex_unlock(&p->lock);
 
         tls_lane = lane;
-        t->next = NULL;
         t->run(t);
         tls_lane = NULL;
 
         pthread_mutex_lock(&p->lock);
+        GN_ASSERT(lane->running > 0);
         lane->running--;
-        if (lane->head != NULL && !lane->listed && lane->running < lane->limit)
+        if (!gn_fifo_empty(&lane->tasks) && !lane->listed && lane->running < lane->limit)
             make_ready(p, lane);
         if (lane->running == 0)
             pthread_cond_broadcast(&p->idle_cv);
@@ -138,6 +130,7 @@ gn_pool *gn_pool_new(unsigned int initial_threads, unsigned int max_threads)
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work_cv, NULL);
     pthread_cond_init(&p->idle_cv, NULL);
+    gn_fifo_init(&p->ready);
     gn_lane_init(&p->shared, p, ~0u, GN_LANE_UNBOUNDED);
     pthread_mutex_lock(&p->lock);
     for (unsigned int i = 0; i < initial_threads; i++) {
@@ -174,9 +167,9 @@ void gn_pool_free(gn_pool *p)
 void gn_lane_init(gn_lane *lane, gn_pool *pool, unsigned int limit, unsigned int max_queued)
 {
     lane->pool = pool;
-    lane->head = lane->tail = NULL;
-    lane->next_ready = NULL;
-    lane->queued = lane->running = 0;
+    gn_fifo_init(&lane->tasks);
+    lane->ready_link.next = NULL;
+    lane->running = 0;
     lane->limit = limit > 0 ? limit : 1;
     lane->max_queued = max_queued;
     lane->listed = false;
@@ -190,7 +183,7 @@ void gn_lane_set_limits(gn_lane *lane, unsigned int limit, unsigned int max_queu
     lane->limit = limit > 0 ? limit : 1;
     lane->max_queued = max_queued;
     /* A higher limit may let queued tasks start now. */
-    if (!lane->listed && lane->queued > 0 && lane->running < lane->limit) {
+    if (!lane->listed && !gn_fifo_empty(&lane->tasks) && lane->running < lane->limit) {
         make_ready(p, lane);
         wake_or_grow(p);
     }
@@ -214,18 +207,13 @@ int gn_lane_submit_counted(gn_lane *lane, gn_task *task, unsigned int *queued)
     /* The bound is limit running plus max_queued waiting. Counting queued + running (not only
      * queued once all slots run) keeps it when workers have not yet picked up queued tasks. */
     if (lane->max_queued != GN_LANE_UNBOUNDED &&
-        (uint64_t)lane->queued + lane->running >= (uint64_t)lane->limit + lane->max_queued) {
+        (uint64_t)gn_fifo_count(&lane->tasks) + lane->running >=
+            (uint64_t)lane->limit + lane->max_queued) {
         pthread_mutex_unlock(&p->lock);
         return GENESIS_RESOURCE_EXHAUSTED;
     }
-    task->next = NULL;
-    if (lane->tail != NULL)
-        lane->tail->next = task;
-    else
-        lane->head = task;
-    lane->tail = task;
-    lane->queued++;
-    *queued = lane->queued;
+    gn_fifo_push(&lane->tasks, &task->link);
+    *queued = (unsigned int)gn_fifo_count(&lane->tasks);
     if (!lane->listed && lane->running < lane->limit)
         make_ready(p, lane);
     wake_or_grow(p);
@@ -233,14 +221,12 @@ int gn_lane_submit_counted(gn_lane *lane, gn_task *task, unsigned int *queued)
     return GENESIS_OK;
 }
 
-gn_task *gn_lane_close(gn_lane *lane)
+gn_fifo gn_lane_close(gn_lane *lane)
 {
     gn_pool *p = lane->pool;
     pthread_mutex_lock(&p->lock);
     lane->closed = true;
-    gn_task *list = lane->head;
-    lane->head = lane->tail = NULL;
-    lane->queued = 0;
+    gn_fifo list = gn_fifo_take_all(&lane->tasks);
     pthread_mutex_unlock(&p->lock);
     return list;
 }
@@ -261,7 +247,7 @@ void gn_lane_counts(gn_lane *lane, unsigned int *queued, unsigned int *running)
     gn_pool *p = lane->pool;
     pthread_mutex_lock(&p->lock);
     if (queued != NULL)
-        *queued = lane->queued;
+        *queued = (unsigned int)gn_fifo_count(&lane->tasks);
     if (running != NULL)
         *running = lane->running;
     pthread_mutex_unlock(&p->lock);

@@ -12,23 +12,31 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/fifo.h"
+
 typedef struct gn_pool gn_pool;
 
 /* An intrusive unit of work. run does the work; finish (optional) runs after the lane's
  * bookkeeping, so it may release whatever owns the lane. */
 typedef struct gn_task {
-    struct gn_task *next;
+    gn_fifo_link link; /* in its lane's queue */
     void (*run)(struct gn_task *task);
     void (*finish)(struct gn_task *task);
 } gn_task;
+
+/* Take the next task out of a list returned by gn_lane_close; NULL when it is empty. */
+static inline gn_task *gn_task_pop(gn_fifo *list)
+{
+    gn_fifo_link *link = gn_fifo_pop(list);
+    return link != NULL ? GN_FIFO_ENTRY(link, gn_task, link) : NULL;
+}
 
 #define GN_LANE_UNBOUNDED (~0u)
 
 typedef struct gn_lane {
     gn_pool *pool;
-    gn_task *head, *tail;
-    struct gn_lane *next_ready;
-    unsigned int queued;
+    gn_fifo tasks;           /* waiting, of gn_task */
+    gn_fifo_link ready_link; /* on the pool's ready list */
     unsigned int running;
     unsigned int limit;      /* max tasks running at once (>= 1) */
     unsigned int max_queued; /* waiting tasks at most (0: none wait); GN_LANE_UNBOUNDED */
@@ -53,9 +61,9 @@ int gn_lane_submit(gn_lane *lane, gn_task *task);
  * (for queue warnings, without taking the lock again). */
 int gn_lane_submit_counted(gn_lane *lane, gn_task *task, unsigned int *queued);
 
-/* Close the lane to new tasks and return the tasks still queued (a list linked by next),
- * which the caller now owns. Running tasks are unaffected. */
-gn_task *gn_lane_close(gn_lane *lane);
+/* Close the lane to new tasks and return the tasks still queued (take them out with
+ * gn_task_pop), which the caller now owns. Running tasks are unaffected. */
+gn_fifo gn_lane_close(gn_lane *lane);
 
 /* Wait until no task of this lane is running. Returns at once when called from one of the
  * lane's own tasks (it would wait for itself). */

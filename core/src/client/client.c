@@ -12,7 +12,7 @@
 
 #include "base/common.h"
 #include "base/completion.h"
-#include "coordinator/status_json.h"
+#include "wire/status_json.h"
 #include "wire/subscriber.h"
 #include "genesis/client.h"
 #include "base/objects.h"

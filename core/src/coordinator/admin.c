@@ -227,7 +227,7 @@ genesis_result *gn_admin_execute(genesis_coordinator *co, const char *command, c
     if (strcmp(command, "fault") == 0)
         return cmd_fault(co, args, n);
     if (strcmp(command, "checkpoint") == 0)
-        return gn_checkpoint_admin(co, args, n);
+        return gn_checkpoint_admin(co->checkpointer, args, n);
     return gn_result_errorf(GENESIS_UNIMPLEMENTED, GENESIS_REASON_UNKNOWN_MESSAGE,
                             "admin: unknown command '%.64s' (mode, breaker, policy, fault, "
                             "checkpoint)",

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/assert.h"
 #include "resilience/backoff.h"
 #include "base/completion.h"
 #include "coordinator/coordinator_impl.h"
@@ -143,7 +144,9 @@ static bool is_retryable(const genesis_result *res, int stage, bool idempotent)
 
 static void rcall_release(gn_rcall *rc)
 {
-    if (atomic_fetch_sub(&rc->refs, 1) != 1)
+    unsigned int refs = atomic_fetch_sub(&rc->refs, 1);
+    GN_ASSERT(refs > 0); /* an underflow would free the call twice */
+    if (refs != 1)
         return;
     genesis_coordinator *co = rc->co;
     if (rc->backoff != NULL)
@@ -287,7 +290,9 @@ static void attempt_done(void *arg, genesis_result *res, int stage)
 
 static void attempt_release(gn_attempt *a)
 {
-    if (atomic_fetch_sub(&a->refs, 1) != 1)
+    unsigned int refs = atomic_fetch_sub(&a->refs, 1);
+    GN_ASSERT(refs > 0);
+    if (refs != 1)
         return;
     gn_rcall *rc = a->rc; /* NOLINT(clang-analyzer-unix.Malloc): the last reference was ours */
     if (a != &rc->first)

@@ -8,10 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/assert.h"
+#include "base/component.h"
 #include "checkpoint/checkpoint.h"
 #include "cluster/cluster.h"
 #include "base/completion.h"
 #include "coordinator/coordinator_impl.h"
+#include "wire/status_json.h"
 #include "base/deadline.h"
 #include "wire/listener_guard.h"
 #include "coordinator/recovery_hooks.h"
@@ -117,7 +120,11 @@ static void component_no_op(gn_task *task)
 
 void gn_component_release(gn_component *comp)
 {
-    if (comp == NULL || atomic_fetch_sub(&comp->refs, 1) != 1)
+    if (comp == NULL)
+        return;
+    unsigned int refs = atomic_fetch_sub(&comp->refs, 1);
+    GN_ASSERT(refs > 0); /* an underflow would free the component while it is in use */
+    if (refs != 1)
         return;
     /* The last reference to a remote component may drop inside an NNG callback of its own
      * socket, where closing that socket could wait for itself: close it on a worker. */
@@ -223,7 +230,7 @@ static int coordinator_new(genesis_coordinator **out, const genesis_coordinator_
         rv = gn_cluster_open(&co->cluster, cluster, o.checkpoint_generations, o.max_message_size,
                              &co->log, why, sizeof(why));
     if (err == 0 && rv == GENESIS_OK)
-        rv = gn_checkpoint_open(co, &co->checkpointer, why, sizeof(why));
+        rv = gn_coordinator_checkpoint_open(co, why, sizeof(why));
     if (err != 0 || rv != GENESIS_OK) {
         gn_cluster_close(co->cluster);
         nng_aio_free(co->health_timer);
@@ -365,15 +372,14 @@ __attribute__((noinline)) static void retire_component(gn_component *comp)
     atomic_store(&comp->removed, true);
     gn_fault_release(&comp->fault); /* handlers hung by an injected fault return */
     if (comp->kind == GN_INPROC) {
-        gn_task *queued = gn_lane_close(&comp->requests);
-        while (queued != NULL) {
-            gn_task *next = queued->next;
-            queued->run(queued); /* sees comp->removed: completes UNAVAILABLE */
-            if (queued->finish != NULL)
-                queued->finish(queued);
-            queued = next;
+        gn_fifo queued = gn_lane_close(&comp->requests);
+        for (gn_task *t; (t = gn_task_pop(&queued)) != NULL;) {
+            t->run(t); /* sees comp->removed: completes UNAVAILABLE */
+            if (t->finish != NULL)
+                t->finish(t);
         }
-        gn_events_discard(gn_lane_close(&comp->events));
+        gn_fifo events = gn_lane_close(&comp->events);
+        gn_events_discard(&events);
         gn_lane_wait_idle(&comp->requests);
         gn_lane_wait_idle(&comp->events);
     }
@@ -409,7 +415,7 @@ int genesis_coordinator_register(genesis_coordinator *co, const char *id,
     gn_component *taken = gn_registry_lookup(co->registry, id);
     gn_component_release(taken);
     /* Restore before the component is visible: its first request sees the restored state. */
-    int rv = taken == NULL ? gn_checkpoint_restore_component(co, comp) : GENESIS_OK;
+    int rv = taken == NULL ? gn_component_restore(comp) : GENESIS_OK;
     if (rv != GENESIS_OK) {
         gn_component_release(comp);
         return rv;

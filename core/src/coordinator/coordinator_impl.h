@@ -1,6 +1,6 @@
 /* The coordinator's internal state, shared by the files that implement it: coordinator.c
  * (public API and lifecycle), call.c (one routed request), front_door.c (REP contexts),
- * event_bus.c (local delivery and PUB), remote.c (remote components), status_json.c. */
+ * event_bus.c (local delivery and PUB), remote.c (remote components), status_report.c. */
 #ifndef GN_COORDINATOR_IMPL_H
 #define GN_COORDINATOR_IMPL_H
 
@@ -21,7 +21,6 @@
 #include "resilience/retry_budget.h"
 #include "base/objects.h"
 #include "base/registry.h"
-#include "coordinator/status_json.h"
 #include "wire/wire.h"
 #include "base/worker_pool.h"
 
@@ -157,6 +156,14 @@ void gn_component_stats_fill(gn_component *comp, genesis_component_stats *s);
 /* Periodic: re-evaluate the mode from component health (called by the health tick). */
 void gn_mode_tick(genesis_coordinator *co);
 
+/* ---- checkpoints (checkpoint_host.c) ---------------------------------------------------- */
+
+/* Open co->checkpointer with the coordinator as its host (checkpoint/checkpoint.h). */
+int gn_coordinator_checkpoint_open(genesis_coordinator *co, char *why, size_t why_size);
+/* Restore an in-process component from its newest good checkpoint (see
+ * gn_checkpoint_restore). */
+int gn_component_restore(gn_component *comp);
+
 /* ---- calls (call.c) -------------------------------------------------------------------- */
 
 /* How a routed call reports its outcome. inline_cb runs on whatever thread completes the call
@@ -217,7 +224,7 @@ int gn_emit_to(genesis_coordinator *co, const char *target, const char *type, co
                size_t len, const char *content_type, const char *source, unsigned int *delivered,
                unsigned int *dropped, uint64_t *sequence, int *reason);
 /* Fail and free the queued (never delivered) events of a closed events lane. */
-void gn_events_discard(gn_task *list);
+void gn_events_discard(gn_fifo *list);
 
 /* ---- front door (front_door.c) --------------------------------------------------------- */
 
@@ -261,7 +268,7 @@ unsigned int gn_remote_in_flight(gn_component *comp);
 unsigned int gn_remote_describe(gn_component *comp, char **urls, unsigned int max);
 void gn_remote_free(gn_remote *remote);
 
-/* ---- status (status_json.c) ------------------------------------------------------------ */
+/* ---- status (status_report.c) ------------------------------------------------------------ */
 
 /* Fill a StatusReport (free with gn_status_report_clear). */
 int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *report);

@@ -37,13 +37,10 @@ static void event_finish(gn_task *t)
     free(et);
 }
 
-void gn_events_discard(gn_task *list)
+void gn_events_discard(gn_fifo *list)
 {
-    while (list != NULL) {
-        gn_task *next = list->next;
-        event_finish(list);
-        list = next;
-    }
+    for (gn_task *t; (t = gn_task_pop(list)) != NULL;)
+        event_finish(t);
 }
 
 int gn_bus_listen(genesis_coordinator *co, const char *url)

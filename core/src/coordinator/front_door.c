@@ -274,7 +274,7 @@ static void handle_register(fd_ctx *c, const Genesis__V1__Register *reg)
         send_error(c, rv, reason, why);
         return;
     }
-    gn_checkpoint_read(co, reg->component_id, register_ack, c);
+    gn_checkpoint_read(co->checkpointer, reg->component_id, register_ack, c);
 }
 
 static void checkpoint_acked(int status, int reason, const char *why, uint64_t generation,
@@ -325,7 +325,7 @@ static void dispatch(fd_ctx *c, gn_envelope *env)
         return;
     case GENESIS__V1__ENVELOPE__BODY_CHECKPOINT:
         c->ckpt_sequence = env->checkpoint->client_sequence;
-        gn_checkpoint_remote(co, env->checkpoint, checkpoint_acked, c);
+        gn_checkpoint_remote(co->checkpointer, env->checkpoint, checkpoint_acked, c);
         return;
     case GENESIS__V1__ENVELOPE__BODY_ADMIN: {
         /* Commands claimed by an embedder's handler (genesisd's "supervisor.*") first. */

@@ -9,6 +9,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "base/assert.h"
 #include "coordinator/coordinator_impl.h"
 #include "wire/rpc.h"
 #include "wire/socket_util.h"
@@ -374,7 +375,8 @@ static void forward_done(int status, int reason, const char *why, gn_wire_reply 
         res = gn_result_new(code, why_reason, message, data, len,
                             gn_payload_content_type(reply->payload));
     }
-    atomic_fetch_sub(&f->comp->remote->in_flight, 1);
+    unsigned int held = atomic_fetch_sub(&f->comp->remote->in_flight, 1);
+    GN_ASSERT(held > 0);
     gn_attempt_fn done = f->done;
     void *done_arg = f->arg;
     free(f);
@@ -438,7 +440,8 @@ void gn_remote_attempt(genesis_coordinator *co, gn_component *comp,
                                "out of memory forwarding to '%s'", comp->id);
     }
     free(f);
-    atomic_fetch_sub(&comp->remote->in_flight, 1);
+    unsigned int was_held = atomic_fetch_sub(&comp->remote->in_flight, 1);
+    GN_ASSERT(was_held > 0);
     done(arg, res, stage);
 }
 

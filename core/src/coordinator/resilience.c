@@ -289,7 +289,7 @@ int genesis_coordinator_inject_fault(genesis_coordinator *co, const char *id,
     gn_fault_set(&comp->fault, fault);
     if (was_crashed && !gn_fault_crashed(&comp->fault)) {
         /* The component "restarts": it comes back with its last durable state. */
-        int rv = gn_checkpoint_restore_component(co, comp);
+        int rv = gn_component_restore(comp);
         gn_log(&co->log, rv == GENESIS_OK ? GENESIS_LOG_INFO : GENESIS_LOG_WARN,
                "component %s back from an injected crash: restore from checkpoint %s", id,
                rv == GENESIS_OK ? "done (or none to restore)" : "failed");

@@ -1,6 +1,7 @@
 /* The circuit breaker (see breaker.h). */
 #include <string.h>
 
+#include "base/assert.h"
 #include "resilience/breaker.h"
 #include "genesis/status.h"
 
@@ -21,6 +22,7 @@ static void window_clear(gn_breaker *b)
 static void set_state(gn_breaker *b, int to, gn_breaker_transition *t, const char *cause,
                       uint32_t open_ms)
 {
+    GN_ASSERT(to >= GENESIS_BREAKER_CLOSED && to <= GENESIS_BREAKER_DISABLED);
     int from = atomic_load(&b->state);
     note(t, from, to, cause, open_ms);
     if (from == to)

@@ -1,4 +1,5 @@
 /* Degradation modes (see mode.h). */
+#include "base/assert.h"
 #include "resilience/mode.h"
 
 #include "genesis/message.h"
@@ -41,6 +42,7 @@ bool gn_mode_update(gn_mode_state *m, const gn_mode_config *cfg, unsigned int un
         m->lower_since_ms = -1;
     }
     int next = m->forced != GENESIS_MODE_AUTO ? m->forced : m->computed;
+    GN_ASSERT(next >= GENESIS_MODE_NORMAL && next <= GENESIS_MODE_EMERGENCY);
     *from = m->current;
     m->current = next;
     return next != *from;
@@ -50,6 +52,7 @@ bool gn_mode_force(gn_mode_state *m, int mode, int *from)
 {
     m->forced = mode;
     int next = mode != GENESIS_MODE_AUTO ? mode : m->computed;
+    GN_ASSERT(next >= GENESIS_MODE_NORMAL && next <= GENESIS_MODE_EMERGENCY);
     *from = m->current;
     m->current = next;
     return next != *from;

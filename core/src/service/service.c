@@ -15,9 +15,10 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
-#include "checkpoint/checkpoint.h"
+#include "base/component.h"
 #include "base/common.h"
 #include "base/completion.h"
+#include "genesis/resilience.h"
 #include "genesis/service.h"
 #include "resilience/fault.h"
 #include "wire/listener_guard.h"
@@ -923,14 +924,12 @@ uint64_t genesis_service_requests_served(genesis_service *svc)
     return svc != NULL ? atomic_load(&svc->served) : 0;
 }
 
-static void discard_requests(gn_task *list)
+static void discard_requests(gn_fifo list)
 {
-    while (list != NULL) {
-        gn_task *next = list->next;
-        svc_ctx *c = (svc_ctx *)list;
+    for (gn_task *t; (t = gn_task_pop(&list)) != NULL;) {
+        svc_ctx *c = (svc_ctx *)t;
         gn_envelope_free(c->env);
         c->env = NULL;
-        list = next;
     }
 }
 

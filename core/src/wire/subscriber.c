@@ -151,12 +151,9 @@ void gn_subscriber_close(gn_subscriber *s)
         return;
     nng_close(s->sock);
     nng_aio_stop(s->aio);
-    gn_task *queued = gn_lane_close(&s->lane);
-    while (queued != NULL) {
-        gn_task *next = queued->next;
-        queued_free(queued);
-        queued = next;
-    }
+    gn_fifo queued = gn_lane_close(&s->lane);
+    for (gn_task *t; (t = gn_task_pop(&queued)) != NULL;)
+        queued_free(t);
     gn_lane_wait_idle(&s->lane);
 }
 

@@ -322,3 +322,13 @@ void conf_free(conf_file *f)
     free(f->path);
     memset(f, 0, sizeof(*f));
 }
+
+char *conf_setting_flag(const conf_setting *s)
+{
+    size_t len = strlen(s->flag) + (s->arg != NULL ? strlen(s->arg) : 0) + 4;
+    char *text = malloc(len);
+    if (text != NULL)
+        snprintf(text, len, "--%s%s%s", s->flag, s->arg != NULL ? "=" : "",
+                 s->arg != NULL ? s->arg : "");
+    return text;
+}

@@ -5,8 +5,8 @@
  * the program parses the flags the file produced, followed by its own command line (later
  * flags override earlier ones). Unknown keys, values of the wrong type or range, duplicate
  * keys and YAML syntax errors are reported with the file name and line. */
-#ifndef GENESISD_CONFIG_FILE_H
-#define GENESISD_CONFIG_FILE_H
+#ifndef GENESIS_DAEMON_CONFIG_FILE_H
+#define GENESIS_DAEMON_CONFIG_FILE_H
 
 #include <stddef.h>
 
@@ -51,7 +51,11 @@ int conf_load(const char *path, const conf_key *table, size_t n, conf_file *out,
 
 void conf_free(conf_file *f);
 
+/* The setting as one command-line argument, "--flag=arg" (or "--flag" for a switch):
+ * malloc'd (the caller frees it), NULL when out of memory. */
+char *conf_setting_flag(const conf_setting *s);
+
 /* The row whose key matches the dotted path, or NULL. */
 const conf_key *conf_find(const conf_key *table, size_t n, const char *path);
 
-#endif /* GENESISD_CONFIG_FILE_H */
+#endif /* GENESIS_DAEMON_CONFIG_FILE_H */

@@ -1,7 +1,7 @@
 /* genesisd's configuration keys: the one table that maps each key of the configuration file to
  * the command-line flag it sets (see config_file.h). */
-#ifndef GENESISD_DAEMON_CONFIG_KEYS_H
-#define GENESISD_DAEMON_CONFIG_KEYS_H
+#ifndef GENESIS_DAEMON_CONFIG_KEYS_H
+#define GENESIS_DAEMON_CONFIG_KEYS_H
 
 #include <stddef.h>
 
@@ -14,4 +14,4 @@ extern const size_t daemon_conf_keys_count;
  * restart (the reload reports it as not applied). */
 int daemon_conf_section_is_live(const char *section);
 
-#endif /* GENESISD_DAEMON_CONFIG_KEYS_H */
+#endif /* GENESIS_DAEMON_CONFIG_KEYS_H */

@@ -1,6 +1,6 @@
-/* genesisd's log sink, shared by the daemon's own messages and the library's (installed as the
- * coordinator's and the gateway's genesis_log_fn): one line per message on stderr, in one of
- * three formats, rate-limited per kind of message.
+/* The log sink of genesisd and genesis-gateway, shared by the program's own messages and the
+ * library's (installed as the coordinator's and the gateway's genesis_log_fn): one line per message
+ * on stderr, in one of three formats, rate-limited per kind of message.
  *
  *   text    2026-11-28T09:00:00.123Z INFO  [coordinator] message
  *   logfmt  ts=2026-11-28T09:00:00.123Z level=info component=coordinator msg="message"
@@ -14,8 +14,8 @@
  * message with its digits removed: a failure storm logs N lines a second of each kind and
  * counts the rest, reported as one "suppressed" line per kind when the storm calms down (and
  * by daemon_log_flush). */
-#ifndef GENESISD_DAEMON_LOG_H
-#define GENESISD_DAEMON_LOG_H
+#ifndef GENESIS_DAEMON_LOG_H
+#define GENESIS_DAEMON_LOG_H
 
 #include <stdint.h>
 
@@ -44,8 +44,12 @@ void daemon_log_set_format(int format);
 /* Lines per second per message kind; 0 = unlimited. Default 20. */
 void daemon_log_set_rate_limit(unsigned int per_second);
 
+/* The program's own name, used as the component of its own messages (a string with static
+ * lifetime; default "genesisd"). Call once at start, before any thread logs. */
+void daemon_log_set_program(const char *name);
+
 /* A genesis_log_fn. arg names the component that logs (a string with static lifetime, e.g.
- * "coordinator", "gateway"); NULL means "genesisd". Safe from any thread; each line is
+ * "coordinator", "gateway"); NULL means the program itself. Safe from any thread; each line is
  * written whole. */
 void daemon_log_sink(int level, const char *message, void *arg);
 
@@ -59,4 +63,4 @@ void daemon_log_flush(void);
 /* Lines suppressed by the rate limit so far. */
 uint64_t daemon_log_suppressed_total(void);
 
-#endif /* GENESISD_DAEMON_LOG_H */
+#endif /* GENESIS_DAEMON_LOG_H */

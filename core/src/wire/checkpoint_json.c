@@ -1,5 +1,5 @@
-/* The checkpoint and supervision fields of the status JSON document (checkpoint_json.h). */
-#include "checkpoint/checkpoint_json.h"
+/* The checkpoint and supervision fields of the status JSON document (wire/checkpoint_json.h). */
+#include "wire/checkpoint_json.h"
 
 static const char *str(const char *s)
 {

@@ -1,4 +1,4 @@
-/* genesisd's log sink (see daemon_log.h). */
+/* The programs' log sink: line formats and rate limit (see daemon_log.h). */
 #define _POSIX_C_SOURCE 200809L
 
 #include "daemon_log.h"
@@ -22,6 +22,7 @@ static atomic_int g_level = GENESIS_LOG_INFO;
 static atomic_int g_format = DAEMON_LOG_TEXT;
 static atomic_uint g_rate = 20;
 static atomic_uint_fast64_t g_suppressed_total;
+static const char *g_program = "genesisd";
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 static const char *const level_tags[] = {"ERROR", "WARN ", "INFO ", "DEBUG"};
@@ -80,6 +81,11 @@ int daemon_log_format_parse(const char *name, int *format)
 const char *daemon_log_format_name(int format)
 {
     return format >= 0 && format < 3 ? format_names[format] : "?";
+}
+
+void daemon_log_set_program(const char *name)
+{
+    g_program = name != NULL ? name : "genesisd";
 }
 
 void daemon_log_set_level(int level)
@@ -207,7 +213,7 @@ static void write_line(int level, const char *component, const char *message)
         put(&o, " ", 1);
         puts_(&o, (level >= 0 && level <= 3) ? level_tags[level] : "?    ");
         put(&o, " ", 1);
-        if (strcmp(component, "coordinator") != 0 && strcmp(component, "genesisd") != 0) {
+        if (strcmp(component, "coordinator") != 0 && strcmp(component, g_program) != 0) {
             put(&o, "[", 1);
             puts_(&o, component);
             put(&o, "] ", 2);
@@ -353,7 +359,7 @@ void daemon_log_sink(int level, const char *message, void *arg)
 {
     if (level > atomic_load(&g_level))
         return;
-    const char *component = arg != NULL ? (const char *)arg : "genesisd";
+    const char *component = arg != NULL ? (const char *)arg : g_program;
     if (message == NULL)
         message = "";
     unsigned int rate = atomic_load(&g_rate);

@@ -1,0 +1,62 @@
+# Reads every #include "<role>/..." line of core/src/<role>/ and fails on a dependency between
+# role folders that the table below does not allow, so the roles stay free of cycles (only
+# coordinator/ depends on the others). The same table is documented in core/src/CMakeLists.txt.
+#
+# Run: cmake -DGENESIS_SOURCE_DIR=<repository> -P tests/layout/role_dependencies.cmake
+cmake_minimum_required(VERSION 3.16)
+
+set(allowed_base "")
+set(allowed_wire base)
+set(allowed_resilience base)
+set(allowed_checkpoint base wire)
+set(allowed_cluster base checkpoint)
+set(allowed_client base wire)
+set(allowed_service base wire resilience)
+set(allowed_coordinator base wire resilience checkpoint cluster client service)
+set(roles base wire resilience checkpoint cluster client service coordinator)
+
+if(NOT GENESIS_SOURCE_DIR)
+  message(FATAL_ERROR "role_dependencies: pass -DGENESIS_SOURCE_DIR=<repository>")
+endif()
+set(src ${GENESIS_SOURCE_DIR}/core/src)
+
+set(violations 0)
+set(checked 0)
+file(GLOB role_dirs LIST_DIRECTORIES true RELATIVE ${src} ${src}/*)
+foreach(role IN LISTS role_dirs)
+  if(NOT IS_DIRECTORY ${src}/${role})
+    continue()
+  endif()
+  if(NOT role IN_LIST roles)
+    message(SEND_ERROR "core/src/${role}/: not a known role (add it to the table in "
+                       "tests/layout/role_dependencies.cmake and core/src/CMakeLists.txt)")
+    math(EXPR violations "${violations} + 1")
+    continue()
+  endif()
+  file(GLOB_RECURSE files ${src}/${role}/*.c ${src}/${role}/*.h)
+  foreach(file IN LISTS files)
+    math(EXPR checked "${checked} + 1")
+    file(STRINGS ${file} includes REGEX "^[ \t]*#[ \t]*include[ \t]*\"[a-z_]+/")
+    foreach(line IN LISTS includes)
+      string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([a-z_]+)/.*" "\\1" dep "${line}")
+      if(dep STREQUAL role OR NOT dep IN_LIST roles)
+        continue() # the same role, or not core/src (genesis/..., nng/...)
+      endif()
+      if(NOT dep IN_LIST allowed_${role})
+        file(RELATIVE_PATH rel ${GENESIS_SOURCE_DIR} ${file})
+        string(STRIP "${line}" line)
+        message(SEND_ERROR "${rel}: ${role}/ may not depend on ${dep}/ (${line}); "
+                           "${role}/ may include: ${allowed_${role}}")
+        math(EXPR violations "${violations} + 1")
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+
+if(checked EQUAL 0)
+  message(FATAL_ERROR "role_dependencies: no sources found under ${src}")
+endif()
+if(violations GREATER 0)
+  message(FATAL_ERROR "role_dependencies: ${violations} dependency(ies) outside the table")
+endif()
+message(STATUS "role_dependencies: ${checked} files, every dependency between roles allowed")
