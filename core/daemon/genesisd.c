@@ -58,6 +58,9 @@ struct daemon_config {
     int log_level;
     unsigned int workers; /* 0 = library default */
     const char *checkpoint_db;
+    /* Cluster mode: --cluster-nats (repeatable, joined with commas) and --node-id. */
+    char cluster_nats[URL_BUF_SIZE];
+    genesis_cluster_options cluster;
     uint32_t checkpoint_interval_ms;
     unsigned int checkpoint_generations;
     struct supervise_flags supervise;
@@ -143,6 +146,16 @@ static void usage(FILE *out)
             "                                (Checkpoint messages are refused)\n"
             "  --checkpoint-interval MS      snapshot changed in-process components (150)\n"
             "  --checkpoint-generations N    generations kept per component (3)\n"
+            "\n"
+            "Cluster mode (docs/cluster.md; checkpoints in NATS JetStream, not SQLite):\n"
+            "  --cluster-nats URL[,URL...]   NATS servers (repeatable); $GENESIS_CLUSTER_NATS\n"
+            "  --node-id ID                  this node's id, unique in the cluster;\n"
+            "                                $GENESIS_NODE_ID\n"
+            "  --cluster-name NAME           bucket prefix (genesis)\n"
+            "  --cluster-replicas N          copies of every bucket, 1..5 (3)\n"
+            "  --cluster-lease-ttl MS        node lease time to live (5000)\n"
+            "  --cluster-tls-ca FILE, --cluster-tls-cert FILE, --cluster-tls-key FILE\n"
+            "                                TLS towards NATS\n"
             "\n"
             "Supervision (restart remote components when they exit or stop heartbeating):\n"
             "  --supervise 'ID=COMMAND ARGS' launch and supervise a component registering as ID\n"
@@ -266,7 +279,15 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
         OPT_LOG_RATE_LIMIT,
         OPT_TLS_CA,
         OPT_TLS_CERT,
-        OPT_TLS_KEY
+        OPT_TLS_KEY,
+        OPT_CLUSTER_NATS,
+        OPT_NODE_ID,
+        OPT_CLUSTER_NAME,
+        OPT_CLUSTER_REPLICAS,
+        OPT_CLUSTER_LEASE_TTL,
+        OPT_CLUSTER_TLS_CA,
+        OPT_CLUSTER_TLS_CERT,
+        OPT_CLUSTER_TLS_KEY
     };
     static const struct option own_opts[] = {
         {"http", required_argument, NULL, OPT_HTTP},
@@ -290,6 +311,14 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
         {"tls-ca", required_argument, NULL, OPT_TLS_CA},
         {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
         {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+        {"cluster-nats", required_argument, NULL, OPT_CLUSTER_NATS},
+        {"node-id", required_argument, NULL, OPT_NODE_ID},
+        {"cluster-name", required_argument, NULL, OPT_CLUSTER_NAME},
+        {"cluster-replicas", required_argument, NULL, OPT_CLUSTER_REPLICAS},
+        {"cluster-lease-ttl", required_argument, NULL, OPT_CLUSTER_LEASE_TTL},
+        {"cluster-tls-ca", required_argument, NULL, OPT_CLUSTER_TLS_CA},
+        {"cluster-tls-cert", required_argument, NULL, OPT_CLUSTER_TLS_CERT},
+        {"cluster-tls-key", required_argument, NULL, OPT_CLUSTER_TLS_KEY},
         {"help", no_argument, NULL, 'h'},
         {"config", required_argument, NULL, OPT_CONFIG},
         {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
@@ -322,6 +351,12 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
     env = getenv("GENESIS_CHECKPOINT_DB");
     cfg->checkpoint_db = (env != NULL && env[0] != '\0') ? env : NULL;
     cfg->checkpoint_interval_ms = 0;
+    genesis_cluster_options_init(&cfg->cluster, GENESIS_CLUSTER_OPTIONS_VERSION);
+    env = getenv("GENESIS_CLUSTER_NATS");
+    snprintf(cfg->cluster_nats, sizeof(cfg->cluster_nats), "%s", env != NULL ? env : "");
+    env = getenv("GENESIS_NODE_ID");
+    cfg->cluster.node_id = (env != NULL && env[0] != '\0') ? env : NULL;
+    bool nats_from_flags = false, node_id_from_flag = false;
     cfg->checkpoint_generations = 0;
     cfg->supervise.n = 0;
     supervisor_options_init(&cfg->supervise.options);
@@ -468,6 +503,53 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
         case OPT_TLS_KEY:
             cfg->tls_key = optarg;
             break;
+        case OPT_CLUSTER_NATS: {
+            /* Flags replace the environment; repeated flags add servers. */
+            size_t used = nats_from_flags ? strlen(cfg->cluster_nats) : 0;
+            nats_from_flags = true;
+            if (optarg[0] == '\0' || used + strlen(optarg) + 2 > sizeof(cfg->cluster_nats)) {
+                fprintf(diag(),
+                        "genesisd: invalid --cluster-nats '%s' (URL[,URL...], at most "
+                        "%d bytes in all)\n",
+                        optarg, URL_BUF_SIZE - 1);
+                return EXIT_USAGE;
+            }
+            snprintf(cfg->cluster_nats + used, sizeof(cfg->cluster_nats) - used, "%s%s",
+                     used > 0 ? "," : "", optarg);
+            break;
+        }
+        case OPT_NODE_ID:
+            cfg->cluster.node_id = optarg;
+            node_id_from_flag = true;
+            break;
+        case OPT_CLUSTER_NAME:
+            cfg->cluster.name = optarg;
+            break;
+        case OPT_CLUSTER_REPLICAS:
+        case OPT_CLUSTER_LEASE_TTL: {
+            unsigned long v = 0;
+            bool replicas = opt == OPT_CLUSTER_REPLICAS;
+            if (parse_count(optarg, replicas ? 1 : 1000, replicas ? 5 : 86400000UL, &v) != 0) {
+                fprintf(diag(), "genesisd: invalid --%s '%s' (%s)\n",
+                        replicas ? "cluster-replicas" : "cluster-lease-ttl", optarg,
+                        replicas ? "1 to 5" : "1000 to 86400000 ms");
+                return EXIT_USAGE;
+            }
+            if (replicas)
+                cfg->cluster.replicas = (unsigned int)v;
+            else
+                cfg->cluster.lease_ttl_ms = (uint32_t)v;
+            break;
+        }
+        case OPT_CLUSTER_TLS_CA:
+            cfg->cluster.tls_ca_file = optarg;
+            break;
+        case OPT_CLUSTER_TLS_CERT:
+            cfg->cluster.tls_cert_file = optarg;
+            break;
+        case OPT_CLUSTER_TLS_KEY:
+            cfg->cluster.tls_key_file = optarg;
+            break;
         case OPT_VERSION:
             printf("genesisd %s (libgenesis %s, protocol %d)\n", GENESIS_VERSION_STRING,
                    genesis_version_string(), GENESIS_PROTOCOL_VERSION);
@@ -483,6 +565,21 @@ static int parse_args(int argc, char **argv, struct daemon_config *cfg)
     if (optind < argc) {
         fprintf(diag(), "genesisd: unexpected argument '%s'\n", argv[optind]);
         fprintf(diag(), "Try 'genesisd --help' for more information.\n");
+        return EXIT_USAGE;
+    }
+    if (cfg->cluster_nats[0] != '\0') {
+        cfg->cluster.nats_urls = cfg->cluster_nats;
+        if (cfg->cluster.node_id == NULL) {
+            fprintf(diag(), "genesisd: cluster mode (--cluster-nats) needs --node-id\n");
+            return EXIT_USAGE;
+        }
+        if (cfg->checkpoint_db != NULL) {
+            fprintf(diag(), "genesisd: --checkpoint-db and --cluster-nats exclude each other (a "
+                            "cluster node keeps its checkpoints in NATS JetStream)\n");
+            return EXIT_USAGE;
+        }
+    } else if (node_id_from_flag) {
+        fprintf(diag(), "genesisd: --node-id needs --cluster-nats\n");
         return EXIT_USAGE;
     }
     if (cfg->front_door[0] == '\0' || cfg->event_bus[0] == '\0') {
@@ -821,6 +918,17 @@ static void print_config(FILE *out, const struct daemon_config *cfg)
     fprintf(out, "  interval_ms: %u\n  generations: %u\n",
             cfg->checkpoint_interval_ms ? cfg->checkpoint_interval_ms : 150,
             cfg->checkpoint_generations ? cfg->checkpoint_generations : 3);
+    if (cfg->cluster.nats_urls != NULL) {
+        fputs("cluster:\n  nats: ", out);
+        yaml_string(out, cfg->cluster.nats_urls);
+        fputs("\n  node_id: ", out);
+        yaml_string(out, cfg->cluster.node_id);
+        fprintf(out, "\n  replicas: %u\n  lease_ttl_ms: %u\n",
+                cfg->cluster.replicas ? cfg->cluster.replicas : 3,
+                cfg->cluster.lease_ttl_ms ? cfg->cluster.lease_ttl_ms : 5000);
+    } else {
+        fputs("# cluster: none (a single node)\n", out);
+    }
     fputs("resilience:\n", out);
     daemon_policy_print_yaml(out, &cfg->policies.def, 0, 2, 1);
     char(*ids)[DAEMON_POLICY_ID_MAX + 1] = calloc(MAX_CONFIG_IDS, sizeof(*ids));
@@ -1182,7 +1290,10 @@ int main(int argc, char **argv)
     opts.tls_key_file = cfg.tls_key;
 
     genesis_coordinator *coord = NULL;
-    rc = genesis_coordinator_new(&coord, &opts);
+    if (cfg.cluster.nats_urls != NULL)
+        rc = genesis_coordinator_new_clustered(&coord, &opts, &cfg.cluster);
+    else
+        rc = genesis_coordinator_new(&coord, &opts);
     if (rc != GENESIS_OK) {
         fprintf(stderr, "genesisd: cannot create the coordinator: %s (%s)\n", genesis_last_error(),
                 genesis_status_name(rc));

@@ -2,12 +2,14 @@
  * checkpoint and nodes buckets made with the wanted replicas, the node id claimed. */
 #include "cluster/cluster.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nats/nats.h>
 
@@ -22,6 +24,7 @@
 #define DEFAULT_TIMEOUT_MS 2000u
 #define MAX_URLS           32
 #define MAX_HISTORY        64u /* JetStream's limit on a KV bucket's history */
+#define STARTUP_TRIES      10  /* bucket creation retried this many timeouts at start */
 
 struct gn_cluster {
     gn_logger log;
@@ -38,7 +41,13 @@ struct gn_cluster {
     jsCtx *js;
     gn_node_lease *lease;
     atomic_bool connected;
+    atomic_bool closing; /* our own close: no "connection lost" warning */
     atomic_uint_fast64_t disconnects;
+    /* cnats runs the connection's callbacks on a thread of its own, the closed one last:
+     * close waits for it before freeing what the callbacks use. */
+    pthread_mutex_t closed_lock;
+    pthread_cond_t closed_cv;
+    bool closed;
 };
 
 int genesis_cluster_options_init(genesis_cluster_options *opts, unsigned int version)
@@ -73,6 +82,8 @@ static void on_disconnected(natsConnection *nc, void *arg)
     (void)nc;
     gn_cluster *c = arg;
     atomic_store(&c->connected, false);
+    if (atomic_load(&c->closing))
+        return;
     atomic_fetch_add(&c->disconnects, 1);
     gn_log(&c->log, GENESIS_LOG_WARN,
            "cluster: connection to NATS lost; reconnecting (cluster degraded: checkpoints fail "
@@ -86,6 +97,16 @@ static void on_reconnected(natsConnection *nc, void *arg)
     natsConnection_GetConnectedUrl(nc, url, sizeof(url));
     atomic_store(&c->connected, true);
     gn_log(&c->log, GENESIS_LOG_INFO, "cluster: reconnected to NATS at %s", url);
+}
+
+static void on_closed(natsConnection *nc, void *arg)
+{
+    (void)nc;
+    gn_cluster *c = arg;
+    pthread_mutex_lock(&c->closed_lock);
+    c->closed = true;
+    pthread_cond_broadcast(&c->closed_cv);
+    pthread_mutex_unlock(&c->closed_lock);
 }
 
 static int fail_open(char *why, size_t why_size, int status, const char *fmt, ...)
@@ -102,19 +123,69 @@ static int fail_open(char *why, size_t why_size, int status, const char *fmt, ..
     return status;
 }
 
+/* The servers the connection knows (configured and discovered), as a list for messages. */
+static int known_servers(gn_cluster *c, char *known, size_t size)
+{
+    char **servers = NULL;
+    int count = 0;
+    known[0] = '\0';
+    if (natsConnection_GetServers(c->nc, &servers, &count) != NATS_OK)
+        return 0;
+    size_t used = 0;
+    for (int i = 0; i < count; i++) {
+        if (used < size)
+            used +=
+                (size_t)snprintf(known + used, size - used, "%s%s", i > 0 ? ", " : "", servers[i]);
+        free(servers[i]);
+    }
+    free(servers);
+    return count;
+}
+
 /* Make a bucket (or bind an existing one and warn when its settings differ). */
 static int make_bucket(gn_cluster *c, kvConfig *cfg, char *why, size_t why_size)
 {
     kvStore *kv = NULL;
-    natsStatus ns = js_CreateKeyValue(&kv, c->js, cfg);
-    if (ns == NATS_OK) {
-        kvStore_Destroy(kv);
-        return GENESIS_OK;
+    char known[300];
+    int servers = known_servers(c, known, sizeof(known));
+    if (cfg->Replicas > 1 && servers > 0 && cfg->Replicas > servers) {
+        char msg[600];
+        snprintf(msg, sizeof(msg),
+                 "cannot keep %d replicas of bucket %s: the NATS cluster has %d server(s) (%s); "
+                 "replicas must not exceed the servers (--cluster-replicas)",
+                 cfg->Replicas, cfg->Bucket, servers, known);
+        return fail_open(why, why_size, GENESIS_FAILED_PRECONDITION, "%s", msg);
     }
-    natsStatus ignored;
+    /* A NATS cluster that just started may still be electing its JetStream leaders, or not
+     * know all its peers yet ("no suitable peers"): retry for a bounded time. */
+    int64_t give_up = gn_now_ms() + (int64_t)c->timeout_ms * STARTUP_TRIES;
+    natsStatus ns;
     char err[256];
-    snprintf(err, sizeof(err), "%s",
-             nats_GetLastError(&ignored) ? nats_GetLastError(&ignored) : natsStatus_GetText(ns));
+    for (;;) {
+        ns = js_CreateKeyValue(&kv, c->js, cfg);
+        if (ns == NATS_OK) {
+            /* Made, but its stream may still be electing a leader: wait until it answers. */
+            kvEntry *e = NULL;
+            while ((ns = kvStore_Get(&e, kv, "probe")) != NATS_OK && ns != NATS_NOT_FOUND &&
+                   gn_now_ms() < give_up) {
+                struct timespec ts = {0, 100 * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+            kvEntry_Destroy(e);
+            kvStore_Destroy(kv);
+            return GENESIS_OK;
+        }
+        natsStatus ignored;
+        const char *last = nats_GetLastError(&ignored);
+        snprintf(err, sizeof(err), "%s",
+                 last != NULL && last[0] != '\0' ? last : natsStatus_GetText(ns));
+        bool settling = gn_nats_unreachable(ns, c->nc) || strstr(err, "no suitable peers") ||
+                        strstr(err, "insufficient resources") || strstr(err, "leader");
+        if (!settling || gn_now_ms() >= give_up)
+            break;
+        struct timespec ts = {0, 200 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     if (gn_nats_unreachable(ns, c->nc)) {
         char msg[300];
         snprintf(msg, sizeof(msg), "creating bucket %s at %s: %s", cfg->Bucket, c->urls, err);
@@ -134,26 +205,14 @@ static int make_bucket(gn_cluster *c, kvConfig *cfg, char *why, size_t why_size)
         return GENESIS_OK;
     }
     kvStore_Destroy(kv);
-    /* Most often: more replicas than servers ("insufficient resources", "no suitable peers",
-     * "replicas > 1 not supported in non-clustered mode"). */
-    char **servers = NULL;
-    int count = 0;
-    char known[300] = "";
-    if (natsConnection_GetServers(c->nc, &servers, &count) == NATS_OK) {
-        size_t used = 0;
-        for (int i = 0; i < count; i++) {
-            if (used < sizeof(known))
-                used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s",
-                                         i > 0 ? ", " : "", servers[i]);
-            free(servers[i]);
-        }
-        free(servers);
-    }
+    /* Most often: fewer JetStream servers than replicas ("insufficient resources", "no
+     * suitable peers", "replicas > 1 not supported in non-clustered mode"). */
+    servers = known_servers(c, known, sizeof(known));
     char msg[700];
     snprintf(msg, sizeof(msg),
              "cannot create bucket %s with %d replicas: %s. The NATS cluster knows %d server(s) "
              "(%s): replicas must not exceed the servers with JetStream enabled",
-             cfg->Bucket, cfg->Replicas, err, count, known);
+             cfg->Bucket, cfg->Replicas, err, servers, known);
     return fail_open(why, why_size, GENESIS_FAILED_PRECONDITION, "%s", msg);
 }
 
@@ -195,6 +254,8 @@ static int connect_nats(gn_cluster *c, const genesis_cluster_options *o, char *w
         ns = natsOptions_SetDisconnectedCB(c->nopts, on_disconnected, c);
     if (ns == NATS_OK)
         ns = natsOptions_SetReconnectedCB(c->nopts, on_reconnected, c);
+    if (ns == NATS_OK)
+        ns = natsOptions_SetClosedCB(c->nopts, on_closed, c);
     const char *tls_file = NULL;
     if (ns == NATS_OK && o->tls_ca_file != NULL) {
         tls_file = o->tls_ca_file;
@@ -267,6 +328,8 @@ int gn_cluster_open(gn_cluster **out, const genesis_cluster_options *o, unsigned
     if (c == NULL)
         return fail_open(why, why_size, GENESIS_RESOURCE_EXHAUSTED, "out of memory");
     c->log = *log;
+    pthread_mutex_init(&c->closed_lock, NULL);
+    pthread_cond_init(&c->closed_cv, NULL);
     c->urls = gn_strdup(o->nats_urls);
     snprintf(c->node_id, sizeof(c->node_id), "%s", o->node_id);
     snprintf(c->name, sizeof(c->name), "%s", name);
@@ -363,10 +426,28 @@ void gn_cluster_close(gn_cluster *c)
     gn_node_lease_free(c->lease);
     jsCtx_Destroy(c->js);
     if (c->nc != NULL) {
+        atomic_store(&c->closing, true);
         natsConnection_Close(c->nc);
+        /* Bounded: the closed callback follows the others on cnats's callback thread. */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 5;
+        pthread_mutex_lock(&c->closed_lock);
+        while (!c->closed && pthread_cond_timedwait(&c->closed_cv, &c->closed_lock, &until) == 0) {
+        }
+        bool closed = c->closed;
+        pthread_mutex_unlock(&c->closed_lock);
         natsConnection_Destroy(c->nc);
+        if (!closed) {
+            /* Its callbacks may still run: leave them a valid object (a bounded leak). */
+            gn_log(&c->log, GENESIS_LOG_WARN, "cluster: NATS connection close not confirmed");
+            natsOptions_Destroy(c->nopts);
+            return;
+        }
     }
     natsOptions_Destroy(c->nopts);
+    pthread_cond_destroy(&c->closed_cv);
+    pthread_mutex_destroy(&c->closed_lock);
     free(c->urls);
     free(c);
 }

@@ -216,6 +216,11 @@ static int claim(gn_node_lease *l, char *why, size_t why_size)
                        l->id, holder);
             return GENESIS_OK;
         }
+        if (gn_nats_unreachable(ns, l->nc) && gn_now_ms() < give_up) {
+            /* A bucket just made may still be electing its leader. */
+            sleep_ms(CLAIM_POLL_MS);
+            continue;
+        }
         if (gn_nats_unreachable(ns, l->nc)) {
             char msg[200];
             int rv = gn_nats_fail(ns, l->nc, "claiming the node id", msg, sizeof(msg));
