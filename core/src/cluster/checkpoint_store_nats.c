@@ -165,6 +165,11 @@ static int nats_put(gn_ckpt_store *base, const char *component, const void *data
         return fail(err, GENESIS_INVALID_ARGUMENT, "component id '%.64s' is too long", component);
     if (len > (size_t)INT32_MAX - GN_NATS_CKPT_HEADER)
         return fail(err, GENESIS_RESOURCE_EXHAUSTED, "checkpoint of '%.64s' too large", component);
+    if (natsConnection_Status(s->nc) != NATS_CONN_STATUS_CONNECTED)
+        return fail(err, GENESIS_UNAVAILABLE,
+                    "NATS unavailable (reconnecting): checkpoint of '%.64s' not acknowledged by "
+                    "the cluster",
+                    component);
     head *h = head_find(s, component);
     if (h == NULL) {
         h = head_add(s, component);
@@ -256,6 +261,10 @@ static int nats_latest(gn_ckpt_store *base, const char *component, uint64_t olde
     char key[MAX_KEY];
     if (!gn_kv_key(key, sizeof(key), KEY_PREFIX, component))
         return fail(err, GENESIS_NOT_FOUND, "no checkpoint of '%.64s'", component);
+    if (natsConnection_Status(s->nc) != NATS_CONN_STATUS_CONNECTED)
+        return fail(err, GENESIS_UNAVAILABLE,
+                    "NATS unavailable (reconnecting): cannot read the checkpoint of '%.64s'",
+                    component);
     if (older_than == 0) {
         kvEntry *e = NULL;
         natsStatus ns = kvStore_Get(&e, s->kv, key);

@@ -61,6 +61,18 @@ static char *lease_value(gn_node_lease *l)
     return text;
 }
 
+/* Whether a lease entry was written by this very process (pid, host and start time). */
+static bool is_own(gn_node_lease *l, kvEntry *e)
+{
+    json_t *v = json_loadb(kvEntry_Value(e), (size_t)kvEntry_ValueLen(e), 0, NULL);
+    const char *host = json_string_value(json_object_get(v, "host"));
+    bool own = json_integer_value(json_object_get(v, "pid")) == (json_int_t)getpid() &&
+               json_integer_value(json_object_get(v, "started_ms")) == l->started_ms &&
+               host != NULL && strcmp(host, l->host) == 0;
+    json_decref(v);
+    return own;
+}
+
 /* "pid 123 on host h, front door tcp://..., renewed 40 ms ago" from a lease value. */
 static void describe_holder(kvEntry *e, char *buf, size_t size)
 {
@@ -136,8 +148,18 @@ static void renew_locked(gn_node_lease *l)
     pthread_mutex_unlock(&l->lock);
     uint64_t rev = 0;
     natsStatus ns = kvStore_Update(&rev, l->kv, l->key, value, (int)strlen(value), last);
-    if (ns != NATS_OK && !gn_nats_unreachable(ns, l->nc))
-        ns = kvStore_Create(&rev, l->kv, l->key, value, (int)strlen(value)); /* expired? */
+    if (ns != NATS_OK && !gn_nats_unreachable(ns, l->nc)) {
+        /* Our revision is not the newest: a renewal whose answer was lost (NATS down) may have
+         * been applied after all, or the lease expired meanwhile. */
+        kvEntry *e = NULL;
+        natsStatus got = kvStore_Get(&e, l->kv, l->key);
+        if (got == NATS_OK && is_own(l, e))
+            ns =
+                kvStore_Update(&rev, l->kv, l->key, value, (int)strlen(value), kvEntry_Revision(e));
+        else if (got == NATS_NOT_FOUND)
+            ns = kvStore_Create(&rev, l->kv, l->key, value, (int)strlen(value));
+        kvEntry_Destroy(e);
+    }
     free(value);
     char why[200];
     if (ns == NATS_OK) {
