@@ -180,9 +180,9 @@ int main(int argc, char **argv)
         x[0] = breaker_admit_closed(n_tight);
         x[1] = breaker_record_success(n_tight);
         x[2] = breaker_fail_fast(n_tight);
-        genesis_coordinator_breaker_set(co, "bench", GENESIS_BREAKER_CLOSED);
+        genesis_coordinator_set_breaker(co, "bench", GENESIS_BREAKER_CLOSED);
         x[3] = requests(co, n_req, GENESIS_OK, NULL);
-        genesis_coordinator_breaker_set(co, "bench", GENESIS_BREAKER_FORCED_OPEN);
+        genesis_coordinator_set_breaker(co, "bench", GENESIS_BREAKER_FORCED_OPEN);
         x[4] = requests(co, n_req, GENESIS_UNAVAILABLE, lat);
         v[5][r] = bench_percentile(lat, (size_t)n_req, 0.99) * 1000;
         for (int i = 0; i < 5; i++) {

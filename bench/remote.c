@@ -2,7 +2,7 @@
  * process, reached by the coordinator over the same transport), over ipc and tcp, with 1 and
  * 16 requests in flight, next to a raw single-hop NNG req/rep at the same concurrency in the
  * same run (rounds interleaved, medians reported). The two-hop path's ceiling is about half
- * the single hop's throughput (DESIGN.md §9: target >= 0.5x). One more row per transport: client
+ * the single hop's throughput (target, docs/design.md: >= 0.5x). One more row per transport: client
  * -> coordinator -> in-process component (the path of the gateway and genesisctl), 16 in flight.
  *
  *   bench_remote [--quick] [--json FILE] [--repeats N] */
@@ -101,7 +101,7 @@ static void setup_start(setup *s, const char *transport, const char *dir)
     co_opts.log_level = GENESIS_LOG_ERROR;
     if (genesis_coordinator_new(&s->co, &co_opts) != GENESIS_OK ||
         genesis_coordinator_listen(s->co, fd_url, NULL) != GENESIS_OK ||
-        genesis_coordinator_url(s->co, GENESIS_ENDPOINT_FRONT_DOOR, fd_url, sizeof(fd_url)) !=
+        genesis_coordinator_get_url(s->co, GENESIS_ENDPOINT_FRONT_DOOR, fd_url, sizeof(fd_url)) !=
             GENESIS_OK)
         die("coordinator");
     genesis_component comp = {.version = GENESIS_COMPONENT_VERSION, .on_request = on_request};

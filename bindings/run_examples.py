@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run the binding examples as a test (the ctest entry bindings_examples).
 
-1. Python and Go versions of the sketch's scenario (ping_pong.py, examples/pingpong).
+1. Python and Go versions of the ping/pong scenario (ping_pong.py, examples/pingpong).
 2. Languages meeting over NNG: a C coordinator (genesisd), a component written in Python
    (remote_component.py) registered with it, and a Go client (examples/client) calling that
    Python component through the coordinator; genesisctl (C) calls it too. Then the other
@@ -79,7 +79,7 @@ def main() -> int:
                    cwd=HERE / "go")
         expect(proc.returncode == 0, f"go build examples/{name}")
 
-    # 1. The sketch's scenario in both languages.
+    # 1. The ping/pong scenario in both languages.
     proc = run([py, str(HERE / "python" / "examples" / "ping_pong.py")])
     expect(proc.returncode == 0 and "comp1 -> comp2 ping: Pong from comp2" in proc.stdout
            and "comp2 saw event status_update from comp1" in proc.stdout,
@@ -93,7 +93,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="gnex") as tmp:
         daemon = subprocess.Popen(
             [str(bin_dir / "genesisd"), "--front-door", f"ipc://{tmp}/front.sock",
-             "--events", f"ipc://{tmp}/bus.sock", "--log-level", "warn"],
+             "--events", f"ipc://{tmp}/bus.sock", "--http", "off", "--log-level", "warn"],
             stdout=subprocess.PIPE, text=True)
         component = None
         try:

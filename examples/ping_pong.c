@@ -1,4 +1,4 @@
-/* ping_pong: the original sketch's scenario, entirely in one process.
+/* ping_pong: the ping/pong scenario, entirely in one process.
  *
  * A coordinator with two in-process components, comp1 and comp2. comp1 pings comp2 and prints
  * the reply; then comp1 emits a local event "status_update" and comp2 (every component but

@@ -199,9 +199,9 @@ int main(int argc, char **argv)
         return 1;
     }
     char url[512];
-    rc = genesis_service_url(svc, url, sizeof url);
+    rc = genesis_service_get_url(svc, url, sizeof url);
     if (rc != GENESIS_OK) {
-        fprintf(stderr, "genesis_service_url: %s\n", genesis_last_error());
+        fprintf(stderr, "genesis_service_get_url: %s\n", genesis_last_error());
         genesis_service_free(svc);
         return 1;
     }
@@ -213,7 +213,7 @@ int main(int argc, char **argv)
     if (sigwait(&stop_signals, &sig) != 0)
         sig = 0; /* only an invalid set fails; stop rather than hang */
     fprintf(stderr, "%s: signal %d, served %llu request(s), unregistering\n", id, sig,
-            (unsigned long long)genesis_service_requests_served(svc));
+            (unsigned long long)genesis_service_get_requests_served(svc));
 
     /* 5. Unregister, wait for running handlers, close the sockets. */
     genesis_service_free(svc);

@@ -829,7 +829,7 @@ static int cmd_watch(struct ctl_config *cfg, genesis_client *cl, struct signal_w
         pthread_cond_wait(&ws->cond, &ws->lock);
     pthread_mutex_unlock(&ws->lock);
 
-    uint64_t lost = genesis_client_events_lost(cl);
+    uint64_t lost = genesis_client_get_events_lost(cl);
     if (lost != 0)
         fprintf(stderr,
                 "genesisctl: %" PRIu64 " event(s) lost (gaps in sequence numbers or a "

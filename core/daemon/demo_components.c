@@ -1,4 +1,4 @@
-/* The sketch's demo components comp1 and comp2 (in-process callbacks). */
+/* The demo components comp1 and comp2 (in-process callbacks). */
 #define _POSIX_C_SOURCE 200809L
 
 #include "demo_components.h"
@@ -83,7 +83,7 @@ static void printable_excerpt(char *out, size_t size, const unsigned char *data,
 }
 
 /* An external event (a WebSocket client's message through the gateway) is relayed to every
- * other external client: a chat room, the sketch's broadcast scenario. */
+ * other external client: a chat room broadcast. */
 static void relay_external(const struct demo_component *dc, const genesis_event *ev)
 {
     size_t len = 0;

@@ -1,4 +1,4 @@
-/* The sketch's demo components, comp1 and comp2, registered in-process by genesisd --demo.
+/* The demo components, comp1 and comp2, registered in-process by genesisd --demo.
  *
  * Requests: "ping" replies "Pong from <id>" (text/plain); "echo" replies with the request's
  * payload and content type; "count" replies how many ping/echo requests it answered (its

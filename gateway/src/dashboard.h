@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 struct lws;
-struct gw_gateway;
+struct genesis_gateway;
 struct gw_conn;
 
 typedef struct gw_asset {
@@ -30,7 +30,7 @@ const char *gw_dashboard_content_type(const char *name);
 
 /* Answer GET / or /ui/<name> (conn->path_id holds <name>): 200 with the asset, 304 when the
  * request's If-None-Match names its ETag, 404 for an unknown name. Service thread. */
-void gw_dashboard_serve(struct gw_gateway *gw, struct lws *wsi, struct gw_conn *conn);
+void gw_dashboard_serve(struct genesis_gateway *gw, struct lws *wsi, struct gw_conn *conn);
 
 /* Add the dashboard's response headers (CSP, ETag, Cache-Control, ...) while the response
  * of a dashboard route is written. Returns 0, or -1 when the header buffer is full. */

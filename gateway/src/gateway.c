@@ -2,7 +2,6 @@
  * the client that dials the coordinator, the bus subscription for external events, the job
  * threads for blocking calls, and the drain of the cross-thread queue. */
 #define _GNU_SOURCE /* pthread_setname_np */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "gw_internal.h"
 #include "json_map.h"
 #include "listen_addr.h"
@@ -61,45 +61,14 @@ void gw_config_init(gw_config *cfg)
     cfg->log_level = GENESIS_LOG_INFO;
 }
 
-int gw_config_set_listen(gw_config *cfg, const char *spec, char *why, size_t why_size)
-{
-    const char *colon = strrchr(spec, ':');
-    const char *port = colon != NULL ? colon + 1 : spec;
-    size_t host_len = colon != NULL ? (size_t)(colon - spec) : 0;
-    char *end = NULL;
-    errno = 0;
-    long p = strtol(port, &end, 10);
-    if (port[0] == '\0' || *end != '\0' || errno != 0 || p < 0 || p > 65535 ||
-        host_len >= sizeof(cfg->host)) {
-        snprintf(why, why_size, "'%s' is not HOST:PORT (port 0..65535), PORT or 'off'", spec);
-        return -1;
-    }
-    if (host_len > 0) {
-        memcpy(cfg->host, spec, host_len);
-        cfg->host[host_len] = '\0';
-        /* [::1]:8080 */
-        if (cfg->host[0] == '[' && cfg->host[host_len - 1] == ']') {
-            memmove(cfg->host, cfg->host + 1, host_len - 2);
-            cfg->host[host_len - 2] = '\0';
-        }
-    }
-    cfg->port = (int)p;
-    return 0;
-}
-
 void gw_log(gw_gateway *gw, int level, const char *fmt, ...)
 {
-    if (level > gw->cfg.log_level)
-        return;
-    char msg[1024];
+    /* The library's logger (base/log.h): the options' filter and sink, stderr by default. */
+    gn_logger lg = {gw->cfg.log_level, gw->cfg.log, gw->cfg.log_arg};
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    gn_logv(&lg, level, fmt, ap);
     va_end(ap);
-    if (gw->cfg.log != NULL)
-        gw->cfg.log(level, msg, gw->cfg.log_arg);
-    else
-        fprintf(stderr, "genesis-gateway: %s\n", msg);
 }
 
 /* ---- cross-thread work ---------------------------------------------------------------------- */

@@ -2,10 +2,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "gateway_cli.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "daemon_cli.h"
 
 enum {
     OPT_TLS_CERT = GW_CLI_FIRST,
@@ -66,18 +67,6 @@ const char gw_cli_help[] =
     "  --header-timeout S     a request's headers and body must arrive within S s (10)\n"
     "  --request-timeout MS   deadline of requests that set none (default 10000)\n";
 
-static int parse_u64(const char *arg, unsigned long long lo, unsigned long long hi,
-                     unsigned long long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(arg, &end, 10);
-    if (arg[0] == '\0' || arg[0] == '-' || *end != '\0' || errno != 0 || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why_size)
 {
     static const struct {
@@ -114,7 +103,7 @@ int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why
         if (ranges[i].opt != opt)
             continue;
         unsigned long long v = 0;
-        if (parse_u64(arg, ranges[i].lo, ranges[i].hi, &v) != 0) {
+        if (daemon_cli_parse_uint(arg, ranges[i].lo, ranges[i].hi, &v) != 0) {
             snprintf(why, why_size, "invalid %s '%s' (an integer from %llu to %llu)",
                      ranges[i].name, arg, ranges[i].lo, ranges[i].hi);
             return -1;

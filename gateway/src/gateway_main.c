@@ -17,11 +17,12 @@
 
 #include <genesis/genesis.h>
 
+#include <genesis/gateway.h>
+#include <genesis/gateway_cli.h>
+
 #include "daemon_cli.h"
 #include "daemon_config_keys.h"
 #include "daemon_log.h"
-#include "gateway.h"
-#include "gateway_cli.h"
 
 #define EXIT_USAGE 2
 
@@ -49,7 +50,7 @@ static void usage(FILE *out)
             "\n"
             "Once serving, prints one line on stdout: ready url=<url>\n"
             "Exit status: 0 clean shutdown, 1 runtime failure, 2 usage error.\n",
-            gw_cli_help);
+            genesis_gateway_cli_help());
 }
 
 /* The flags of the file this program has: listen.http is genesisd's --http, the gateway's
@@ -127,34 +128,37 @@ int main(int argc, char **argv)
         {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
     };
     struct option opts[64];
-    if (gw_cli_merge_options(own, sizeof(own) / sizeof(own[0]), opts, 64) != 0) {
-        fprintf(stderr, "genesis-gateway: too many command-line options for the table\n");
+    if (genesis_gateway_cli_merge_options(own, sizeof(own) / sizeof(own[0]), opts, 64) !=
+        GENESIS_OK) {
+        fprintf(stderr, "genesis-gateway: %s\n", genesis_gateway_last_error());
         return EXIT_FAILURE;
     }
 
-    gw_config cfg;
-    gw_config_init(&cfg);
+    genesis_gateway_options cfg;
+    if (genesis_gateway_options_init(&cfg, GENESIS_GATEWAY_OPTIONS_VERSION) != GENESIS_OK) {
+        fprintf(stderr, "genesis-gateway: %s\n", genesis_gateway_last_error());
+        return EXIT_FAILURE;
+    }
     daemon_log_set_program("genesis-gateway");
     cfg.front_door = daemon_cli_env_or("GENESIS_URL", "tcp://127.0.0.1:7400");
     cfg.event_bus = daemon_cli_env_or("GENESIS_EVENTS", "tcp://127.0.0.1:7401");
-    char why[512];
     int opt;
     int check_only = 0;
     int log_level = GENESIS_LOG_INFO;
     if (with_config_file(argc, argv, opts, &argc, &argv) != 0)
         return EXIT_USAGE;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int r = gw_cli_apply(&cfg, opt, optarg, why, sizeof(why));
-        if (r == 1)
-            continue;
-        if (r < 0) {
-            fprintf(stderr, "genesis-gateway: %s\n", why);
+        int applied = 0;
+        if (genesis_gateway_cli_apply(&cfg, opt, optarg, &applied) != GENESIS_OK) {
+            fprintf(stderr, "genesis-gateway: %s\n", genesis_gateway_last_error());
             return EXIT_USAGE;
         }
+        if (applied)
+            continue;
         switch (opt) {
         case OPT_LISTEN:
-            if (gw_config_set_listen(&cfg, optarg, why, sizeof(why)) != 0) {
-                fprintf(stderr, "genesis-gateway: --listen: %s\n", why);
+            if (genesis_gateway_options_set_listen(&cfg, optarg) != GENESIS_OK) {
+                fprintf(stderr, "genesis-gateway: --listen: %s\n", genesis_gateway_last_error());
                 return EXIT_USAGE;
             }
             break;
@@ -208,17 +212,18 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
-    gw_gateway *gw = NULL;
-    int rv = gw_new(&gw, &cfg, why, sizeof(why));
+    genesis_gateway *gw = NULL;
+    char url[300];
+    int rv = genesis_gateway_new(&gw, &cfg);
     if (rv == GENESIS_OK)
-        rv = gw_start(gw, why, sizeof(why));
+        rv = genesis_gateway_start(gw);
+    if (rv == GENESIS_OK)
+        rv = genesis_gateway_get_url(gw, url, sizeof(url));
     if (rv != GENESIS_OK) {
-        fprintf(stderr, "genesis-gateway: %s\n", why);
-        gw_free(gw);
+        fprintf(stderr, "genesis-gateway: %s\n", genesis_gateway_last_error());
+        genesis_gateway_free(gw);
         return rv == GENESIS_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_FAILURE;
     }
-    char url[300];
-    gw_url(gw, url, sizeof(url));
     printf("ready url=%s\n", url);
     fflush(stdout);
 
@@ -226,7 +231,7 @@ int main(int argc, char **argv)
     while (sigwait(&stop, &sig) != 0)
         ;
     daemon_logf(GENESIS_LOG_INFO, "received %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    gw_free(gw);
+    genesis_gateway_free(gw);
     daemon_log_flush();
     return EXIT_SUCCESS;
 }

@@ -26,7 +26,7 @@
  * connection refers to it through its pss. Whichever goes first detaches from the other;
  * the call is freed when its completion is consumed. */
 typedef struct gw_call {
-    struct gw_gateway *gw;
+    struct genesis_gateway *gw;
     struct lws *wsi; /* NULL once the connection closed */
     int route;       /* gw_route */
     int proto;       /* Connect route answering application/proto */
@@ -95,7 +95,7 @@ typedef struct gw_conn {
     int closing;
 } gw_conn;
 
-struct gw_gateway {
+struct genesis_gateway {
     gw_config cfg;
     gw_listen_addr listen; /* the numeric address it listens on */
     int port;

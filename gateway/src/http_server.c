@@ -502,7 +502,7 @@ static void complete_status(gw_gateway *gw, struct lws *wsi, gw_conn *conn, gw_i
         gw_metrics_extra x = {.ws_sessions = gw->n_sessions,
                               .events_received = atomic_load(&gw->events_received),
                               .events_overflow = atomic_load(&gw->events_overflow),
-                              .bus_events_lost = genesis_client_events_lost(gw->client),
+                              .bus_events_lost = genesis_client_get_events_lost(gw->client),
                               .status_json = doc,
                               .status_len = n};
         char *text = NULL;

@@ -1,5 +1,5 @@
 /* JSON (and Connect proto) mapping between HTTP bodies / WebSocket frames and Genesis calls,
- * and the gRPC -> HTTP status mapping (DESIGN.md section 5, as grpc-gateway does). */
+ * and the gRPC -> HTTP status mapping (docs/gateway.md, as grpc-gateway does). */
 #ifndef GW_JSON_MAP_H
 #define GW_JSON_MAP_H
 

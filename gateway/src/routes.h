@@ -5,7 +5,7 @@
 enum gw_route {
     GW_ROUTE_UNKNOWN = 0,
     GW_ROUTE_COMPONENT_REQUEST, /* POST /v1/components/{id}/request */
-    GW_ROUTE_LEGACY_REQUEST,    /* POST /request/{id} (the sketch's route) */
+    GW_ROUTE_LEGACY_REQUEST,    /* POST /request/{id} (the legacy route) */
     GW_ROUTE_CONNECT_REQUEST,   /* POST /genesis.v1.Coordinator/Request (Connect unary) */
     GW_ROUTE_STATUS,            /* GET /v1/status */
     GW_ROUTE_HEALTHZ,           /* GET /healthz */

@@ -1,7 +1,7 @@
-/* genesis-chaos: the resilience scorecard, measured. Runs each scenario of issue 3's table
+/* genesis-chaos: the resilience scorecard, measured. Runs each scenario of the scorecard
  * against a real coordinator (embedded, real worker threads and timers, default policies
  * unless a scenario says otherwise) with fault-injecting components, and prints the figures
- * the original sketch only claimed, next to their targets.
+ * next to their targets (docs/resilience.md).
  *
  *   genesis-chaos [--quick] [--json]
  *
@@ -224,7 +224,7 @@ static double success_rate(const sample *s, size_t n)
 static genesis_component_stats stats(genesis_coordinator *c, const char *id)
 {
     genesis_component_stats s = {.version = GENESIS_COMPONENT_STATS_VERSION};
-    CHECK(genesis_coordinator_component_stats(c, id, &s));
+    CHECK(genesis_coordinator_get_component_stats(c, id, &s));
     return s;
 }
 
@@ -376,9 +376,9 @@ static void scenario_sixty_percent_down(void)
     for (int i = 0; i < 6; i++)
         CHECK(genesis_coordinator_inject_fault(c, ids[i], &f));
     double t0 = now_s();
-    while (genesis_coordinator_mode(c) != GENESIS_MODE_EMERGENCY && now_s() - t0 < 5)
+    while (genesis_coordinator_get_mode(c) != GENESIS_MODE_EMERGENCY && now_s() - t0 < 5)
         sleep_ms(5);
-    int mode = genesis_coordinator_mode(c);
+    int mode = genesis_coordinator_get_mode(c);
     add_row("60 % of components down", "mode reached", "EMERGENCY", mode == GENESIS_MODE_EMERGENCY,
             "%.0f", (double)mode);
     snprintf(rows[n_rows - 1].value, sizeof(rows[n_rows - 1].value), "%s (after %.0f ms)",
@@ -464,7 +464,7 @@ static void scenario_fail_fast(void)
 {
     genesis_coordinator *c = coordinator(NULL);
     add_component(c, "fenced", NULL);
-    CHECK(genesis_coordinator_breaker_set(c, "fenced", GENESIS_BREAKER_FORCED_OPEN));
+    CHECK(genesis_coordinator_set_breaker(c, "fenced", GENESIS_BREAKER_FORCED_OPEN));
     int n = quick ? 20000 : 200000;
     sample *s = malloc((size_t)n * sizeof(*s));
     if (s == NULL)

@@ -4,7 +4,13 @@
 Every relative markdown link [text](target) in the given pages must name a file or directory
 that exists, relative to the page; a target with #anchor must name a heading of that markdown
 file (GitHub's anchors: lower case, punctuation dropped, spaces to hyphens). Links to other
-sites (http:, https:, mailto:) are not followed. Code blocks and inline code are ignored.
+sites (http:, https:, mailto:) are not followed. Code blocks and inline code are not links.
+
+Inline code that names a repository path (it starts with one of the top-level folders below
+and holds no placeholder such as <id>, * or $VAR) must name a file or folder that exists, so a
+page cannot keep pointing at a file that moved.
+
+    check_links.py --root REPOSITORY PAGE...
 """
 import os
 import re
@@ -13,10 +19,15 @@ import sys
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
 FENCE = re.compile(r"^\s*(```+|~~~+)")
+CODE = re.compile(r"`([^`\s]+)`")
+TOP_FOLDERS = ("core/", "gateway/", "tests/", "bench/", "bindings/", "tools/", "examples/",
+               "proto/", "docs/", ".ci/")
+PLACEHOLDER = re.compile(r"[<>*{}$]")
 
 
-def prose_lines(path):
-    """(line number, text) of the lines outside fenced code, with inline code removed."""
+def prose_lines(path, keep_code=False):
+    """(line number, text) of the lines outside fenced code, with inline code removed unless
+    keep_code."""
     fence = None
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
@@ -28,7 +39,8 @@ def prose_lines(path):
                     fence = None
                 continue
             if fence is None:
-                yield n, re.sub(r"`+[^`]*`+", "", line.rstrip("\n"))
+                text = line.rstrip("\n")
+                yield n, text if keep_code else re.sub(r"`+[^`]*`+", "", text)
 
 
 def anchors(path):
@@ -46,9 +58,21 @@ def anchors(path):
     return found
 
 
-def main(pages):
+def main(args):
+    if len(args) < 3 or args[0] != "--root":
+        print("usage: check_links.py --root REPOSITORY PAGE...", file=sys.stderr)
+        return 2
+    root, pages = args[1], args[2:]
     errors = 0
     for page in pages:
+        for n, line in prose_lines(page, keep_code=True):
+            for code in CODE.findall(line):
+                if not code.startswith(TOP_FOLDERS) or PLACEHOLDER.search(code):
+                    continue
+                path = code.split(":")[0].rstrip("/.,")
+                if not os.path.exists(os.path.join(root, path)):
+                    print(f"{page}:{n}: no such file in the repository: {code}")
+                    errors += 1
         base = os.path.dirname(os.path.abspath(page))
         for n, line in prose_lines(page):
             for target in LINK.findall(line):
@@ -63,7 +87,7 @@ def main(pages):
                 if anchor and full.endswith(".md") and anchor not in anchors(full):
                     print(f"{page}:{n}: no heading for #{anchor} in {os.path.relpath(full)}")
                     errors += 1
-    print(f"{len(pages)} page(s) checked, {errors} broken link(s)")
+    print(f"{len(pages)} page(s) checked, {errors} broken link(s) or path(s)")
     return 1 if errors else 0
 
 

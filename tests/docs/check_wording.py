@@ -9,21 +9,20 @@ bug trackers (nanomsg/nng#1543) are fine. Exits 77 (skipped) outside a git check
 import subprocess
 import sys
 
-# (git grep option, extended regular expression)
+# (git grep option, extended regular expression). Written with [ ] and [e] so that this file
+# does not match its own patterns.
 PATTERNS = [
-    ("-i", r"\b(issue|stream) ?[0-9]+[ab]?\b|this branch|after the merge|other engineers"
-           r"|the lead\b|\.\./shared|/work/shared|the sketch"),
+    ("-i", r"\b(issue|stream)[ ]?[0-9]+[ab]?\b|this[ ]branch|after[ ]the[ ]merge"
+           r"|other[ ]engineers|the[ ]lead\b|\.\./shar[e]d|/work/shar[e]d|\bsk[e]tch"),
     ("--no-ignore-case", r"\bDESIGN\.md"),  # docs/design.md is the project's own page
 ]
-SELF = "tests/docs/check_wording.py"
 
 
 def main(root):
     found = ""
     for case, pattern in PATTERNS:
         try:
-            r = subprocess.run(["git", "-C", root, "grep", "-nIE", case, pattern, "--", ".",
-                                ":(exclude)" + SELF],
+            r = subprocess.run(["git", "-C", root, "grep", "-nIE", case, pattern],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         except OSError as err:
             print(f"skipped: git is not available ({err})")

@@ -111,7 +111,7 @@ static void reset_state(void)
 {
     genesis_coordinator_inject_fault(coordinator, "echo", NULL);
     genesis_coordinator_set_policy(coordinator, "echo", NULL);
-    genesis_coordinator_breaker_set(coordinator, "echo", GENESIS_BREAKER_CLOSED);
+    genesis_coordinator_set_breaker(coordinator, "echo", GENESIS_BREAKER_CLOSED);
     genesis_coordinator_set_mode(coordinator, GENESIS_MODE_AUTO);
     genesis_policy p;
     genesis_policy_init(&p, GENESIS_POLICY_VERSION);

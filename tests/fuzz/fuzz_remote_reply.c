@@ -72,7 +72,7 @@ static void start(void)
     char why[256];
     FUZZ_CHECK(gn_remote_register(coordinator, &reg, &reason, why, sizeof(why)) == GENESIS_OK);
     /* Every reply is judged on its own: no breaker opening on a run of bad ones. */
-    FUZZ_CHECK(genesis_coordinator_breaker_set(coordinator, "fz", GENESIS_BREAKER_DISABLED) ==
+    FUZZ_CHECK(genesis_coordinator_set_breaker(coordinator, "fz", GENESIS_BREAKER_DISABLED) ==
                GENESIS_OK);
     atexit(shut_down);
 }

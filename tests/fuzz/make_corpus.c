@@ -363,6 +363,12 @@ static void gateway(void)
     put(t, "invalid-utf8", "\xff\xfe\xc3\x28 text", 9);
     put_text(t, "type-with-nul", "{\"type\":\"\\u0000x\",\"data\":1}");
     put_text(t, "not-object", "[1,2,3]");
+
+    t = "fuzz_shell_words";
+    put_text(t, "plain", "/bin/echo hello");
+    put_text(t, "quotes", "python3 -c 'print(1)' \"a \\\"b\\\"\" x\\ y");
+    put_text(t, "unterminated", "sh -c 'open");
+    put_text(t, "blank", "   \t ");
 }
 
 int main(int argc, char **argv)

@@ -70,9 +70,10 @@ static int setup(void **state)
     sink_init(&f->sub);
     assert_ok(genesis_coordinator_new(&f->co, NULL));
     assert_ok(genesis_coordinator_listen(f->co, "tcp://127.0.0.1:0", "tcp://127.0.0.1:0"));
+    assert_ok(genesis_coordinator_get_url(f->co, GENESIS_ENDPOINT_FRONT_DOOR, f->front,
+                                          sizeof(f->front)));
     assert_ok(
-        genesis_coordinator_url(f->co, GENESIS_ENDPOINT_FRONT_DOOR, f->front, sizeof(f->front)));
-    assert_ok(genesis_coordinator_url(f->co, GENESIS_ENDPOINT_EVENT_BUS, f->bus, sizeof(f->bus)));
+        genesis_coordinator_get_url(f->co, GENESIS_ENDPOINT_EVENT_BUS, f->bus, sizeof(f->bus)));
     genesis_component ca = {.version = GENESIS_COMPONENT_VERSION,
                             .on_request = on_request,
                             .on_event = on_event,

@@ -162,7 +162,7 @@ int main(int argc, char **argv)
         rv = genesis_service_listen(state.svc, listen);
     char url[512] = "";
     if (rv == GENESIS_OK)
-        rv = genesis_service_url(state.svc, url, sizeof(url));
+        rv = genesis_service_get_url(state.svc, url, sizeof(url));
     if (rv == GENESIS_OK)
         rv = genesis_service_connect(state.svc, front_door, events, 10000);
     if (rv != GENESIS_OK) {

@@ -235,7 +235,7 @@ int main(int argc, char **argv)
         return setup_failed("listen", rv);
     }
     char url[512];
-    rv = genesis_service_url(svc, url, sizeof(url));
+    rv = genesis_service_get_url(svc, url, sizeof(url));
     if (rv != GENESIS_OK) {
         genesis_service_free(svc);
         return setup_failed("url", rv);

@@ -82,8 +82,8 @@ static int setup(void **state)
         (rv = genesis_coordinator_listen(
              f->c, tcp ? "tcp://127.0.0.1:0" : gt_ipc_url(want, sizeof(want), f->dir, "front"),
              NULL)) != GENESIS_OK ||
-        (rv = genesis_coordinator_url(f->c, GENESIS_ENDPOINT_FRONT_DOOR, f->url, sizeof(f->url))) !=
-            GENESIS_OK)
+        (rv = genesis_coordinator_get_url(f->c, GENESIS_ENDPOINT_FRONT_DOOR, f->url,
+                                          sizeof(f->url))) != GENESIS_OK)
         goto fail;
     genesis_component echo = {.version = GENESIS_COMPONENT_VERSION, .on_request = echo_request};
     if ((rv = genesis_coordinator_register(f->c, "echo", &echo)) != GENESIS_OK)
@@ -200,7 +200,7 @@ static uint64_t malformed_count(fixture *f)
     genesis_coordinator_stats st;
     memset(&st, 0, sizeof(st));
     st.version = GENESIS_COORDINATOR_STATS_VERSION;
-    assert_ok(genesis_coordinator_stats_get(f->c, &st));
+    assert_ok(genesis_coordinator_get_stats(f->c, &st));
     return st.malformed;
 }
 
@@ -598,7 +598,7 @@ static void test_hang_up_during_handshake(void **state)
         int rv = genesis_coordinator_listen(
             c, f->tcp ? "tcp://127.0.0.1:0" : gt_ipc_url(want, sizeof(want), f->dir, name), NULL);
         if (rv == GENESIS_OK)
-            rv = genesis_coordinator_url(c, GENESIS_ENDPOINT_FRONT_DOOR, url, sizeof(url));
+            rv = genesis_coordinator_get_url(c, GENESIS_ENDPOINT_FRONT_DOOR, url, sizeof(url));
         if (rv != GENESIS_OK) {
             genesis_coordinator_free(c);
             fail_msg("listen: %s: %s", genesis_status_name(rv), genesis_last_error());

@@ -247,8 +247,8 @@ static int setup(void **state)
         (rv = genesis_coordinator_listen(f->c, "tcp://127.0.0.1:0",
                                          gt_ipc_url(want, sizeof(want), f->dir, "bus"))) !=
             GENESIS_OK ||
-        (rv = genesis_coordinator_url(f->c, GENESIS_ENDPOINT_FRONT_DOOR, f->front_url,
-                                      sizeof(f->front_url))) != GENESIS_OK) {
+        (rv = genesis_coordinator_get_url(f->c, GENESIS_ENDPOINT_FRONT_DOOR, f->front_url,
+                                          sizeof(f->front_url))) != GENESIS_OK) {
         print_error("setup: %s\n", genesis_last_error());
         teardown(state);
         return -1;
@@ -263,7 +263,7 @@ static int setup(void **state)
     pthread_create(&f->thread, NULL, component_main, f);
     register_component(f, "hostile", f->comp_url, GENESIS_OK, GENESIS_REASON_NONE);
     /* Each bad reply is judged on its own: no breaker opening on a run of them. */
-    assert_ok(genesis_coordinator_breaker_set(f->c, "hostile", GENESIS_BREAKER_DISABLED));
+    assert_ok(genesis_coordinator_set_breaker(f->c, "hostile", GENESIS_BREAKER_DISABLED));
     return 0;
 }
 
@@ -606,7 +606,7 @@ static void hostile_bus(fixture *f, const char *listen_url, bool oversized)
 
 /* Over ipc, without oversized frames: NNG 1.5.2's ipc transport, refusing a frame over the
  * receive limit, leaves its reaper waiting forever, so every later socket close in the
- * process hangs (README, "Known limits of Debian's NNG 1.5.2"). */
+ * process hangs (docs/known-limits.md, "Debian's NNG 1.5.2"). */
 static void test_hostile_bus_publisher(void **state)
 {
     fixture *f = *state;

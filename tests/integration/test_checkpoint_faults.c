@@ -11,7 +11,8 @@
  *   a full disk (a tiny tmpfs when mounting is permitted, else RLIMIT_FSIZE): STORAGE_FULL,
  *     the previous checkpoint kept, requests still served.
  *
- * N is GENESIS_FAULT_KILLS (default 10, the ctest run); the README gives the 50-kill command. */
+ * N is GENESIS_FAULT_KILLS (default 10, the ctest run); docs/checkpoints.md gives the 50-kill
+ * command. */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>

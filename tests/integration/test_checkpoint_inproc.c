@@ -135,7 +135,7 @@ static long request_value(genesis_coordinator *co, const char *type)
 static genesis_checkpoint_info info_of(genesis_coordinator *co, const char *id)
 {
     genesis_checkpoint_info info = {.version = GENESIS_CHECKPOINT_INFO_VERSION};
-    int rv = genesis_coordinator_checkpoint_info(co, id, &info);
+    int rv = genesis_coordinator_get_checkpoint_info(co, id, &info);
     if (rv != GENESIS_OK)
         info.generation = 0;
     return info;

@@ -297,7 +297,7 @@ static genesis_coordinator_stats get_stats(genesis_coordinator *c)
     genesis_coordinator_stats st;
     memset(&st, 0, sizeof(st));
     st.version = GENESIS_COORDINATOR_STATS_VERSION;
-    assert_ok(genesis_coordinator_stats_get(c, &st));
+    assert_ok(genesis_coordinator_get_stats(c, &st));
     return st;
 }
 
@@ -945,9 +945,9 @@ static void test_url_when_not_listening(void **state)
 {
     fixture *f = *state;
     char buf[256];
-    assert_status(genesis_coordinator_url(f->c, GENESIS_ENDPOINT_FRONT_DOOR, buf, sizeof(buf)),
+    assert_status(genesis_coordinator_get_url(f->c, GENESIS_ENDPOINT_FRONT_DOOR, buf, sizeof(buf)),
                   GENESIS_NOT_FOUND);
-    assert_status(genesis_coordinator_url(f->c, GENESIS_ENDPOINT_EVENT_BUS, buf, sizeof(buf)),
+    assert_status(genesis_coordinator_get_url(f->c, GENESIS_ENDPOINT_EVENT_BUS, buf, sizeof(buf)),
                   GENESIS_NOT_FOUND);
 }
 

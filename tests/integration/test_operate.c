@@ -252,17 +252,17 @@ static void test_gateway_reads_the_same_file(void **state)
     assert_non_null(strstr(r->err, want));
 }
 
-/* Every key of the table is in the README's reference, with the flag it sets. */
+/* Every key of the table is in docs/operating.md's reference, with the flag it sets. */
 static void test_every_key_is_documented(void **state)
 {
     (void)state;
-    FILE *in = fopen(SOURCE_DIR "/README.md", "r");
+    FILE *in = fopen(SOURCE_DIR "/docs/operating.md", "r");
     assert_non_null(in);
-    static char readme[1 << 20];
-    size_t len = fread(readme, 1, sizeof(readme) - 1, in);
+    static char page[1 << 20];
+    size_t len = fread(page, 1, sizeof(page) - 1, in);
     fclose(in);
-    readme[len] = '\0';
-    const char *section = strstr(readme, "## Operating Genesis");
+    page[len] = '\0';
+    const char *section = strstr(page, "## Configuration file");
     assert_non_null(section);
     for (size_t i = 0; i < daemon_conf_keys_count; i++) {
         char row[256];
@@ -273,7 +273,7 @@ static void test_every_key_is_documented(void **state)
         const char *eol = at != NULL ? strchr(at, '\n') : NULL;
         const char *f = at != NULL ? strstr(at, flag) : NULL;
         if (at == NULL || f == NULL || (eol != NULL && f > eol))
-            fail_msg("README \"Operating Genesis\" lacks the row %s ... %s", row, flag);
+            fail_msg("docs/operating.md \"Configuration file\" lacks the row %s ... %s", row, flag);
     }
 }
 

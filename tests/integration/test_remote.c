@@ -129,10 +129,10 @@ static int setup_env(void **state, bool tcp)
     step = "genesis_coordinator_listen";
     if ((rv = genesis_coordinator_listen(e->c, front, bus)) != GENESIS_OK)
         goto fail;
-    step = "genesis_coordinator_url";
-    if ((rv = genesis_coordinator_url(e->c, GENESIS_ENDPOINT_FRONT_DOOR, e->front, URL_SIZE)) !=
+    step = "genesis_coordinator_get_url";
+    if ((rv = genesis_coordinator_get_url(e->c, GENESIS_ENDPOINT_FRONT_DOOR, e->front, URL_SIZE)) !=
             GENESIS_OK ||
-        (rv = genesis_coordinator_url(e->c, GENESIS_ENDPOINT_EVENT_BUS, e->bus, URL_SIZE)) !=
+        (rv = genesis_coordinator_get_url(e->c, GENESIS_ENDPOINT_EVENT_BUS, e->bus, URL_SIZE)) !=
             GENESIS_OK)
         goto fail;
     genesis_component local = {.version = GENESIS_COMPONENT_VERSION, .on_request = local_request};
@@ -330,8 +330,9 @@ static void test_urls_are_bound(void **state)
         assert_string_equal(e->bus, gt_ipc_url(want, sizeof(want), e->dir, "bus"));
     }
     char tiny[8];
-    assert_status(genesis_coordinator_url(e->c, GENESIS_ENDPOINT_FRONT_DOOR, tiny, sizeof(tiny)),
-                  GENESIS_OUT_OF_RANGE);
+    assert_status(
+        genesis_coordinator_get_url(e->c, GENESIS_ENDPOINT_FRONT_DOOR, tiny, sizeof(tiny)),
+        GENESIS_OUT_OF_RANGE);
 }
 
 static void test_ping_through_coordinator(void **state)
@@ -710,10 +711,11 @@ static bool big_client_pings(void *arg)
  *
  * Not tested: a request beyond that window. NNG then drops the connection while the sender is
  * still writing, and NNG 1.5.2 can wedge the sender's socket for good (its nng_close hangs):
- * seen over ipc with plain NNG sockets, and in CI under TSan over tcp too. The README tells
- * users to keep a client's max_message_size at or below the coordinator's, which makes the
- * client refuse such requests itself. Over tcp only: one CI run under TSan also hung over ipc
- * after the in-window request, which did not reproduce in 18 later runs. */
+ * seen over ipc with plain NNG sockets, and in CI under TSan over tcp too.
+ * docs/known-limits.md tells users to keep a client's max_message_size at or below the
+ * coordinator's, which makes the client refuse such requests itself. Over tcp only: one CI run
+ * under TSan also hung over ipc after the in-window request, which did not reproduce in 18 later
+ * runs. */
 static void test_oversized_request_does_not_wedge_client(void **state)
 {
     env *e = *state;

@@ -134,7 +134,7 @@ static genesis_result *call(env *e, const char *target, const char *type, int cr
 static genesis_component_stats stats_of(env *e, const char *id)
 {
     genesis_component_stats s = {.version = GENESIS_COMPONENT_STATS_VERSION};
-    assert_ok(genesis_coordinator_component_stats(e->c, id, &s));
+    assert_ok(genesis_coordinator_get_component_stats(e->c, id, &s));
     return s;
 }
 
@@ -201,7 +201,7 @@ static void test_always_failing_opens_breaker_then_probe_closes_it(void **state)
 
 static bool mode_is_normal(void *arg)
 {
-    return genesis_coordinator_mode(arg) == GENESIS_MODE_NORMAL;
+    return genesis_coordinator_get_mode(arg) == GENESIS_MODE_NORMAL;
 }
 
 /* Back to NORMAL before a test that needs retries. When a health tick (every 20 ms) happened
@@ -215,7 +215,7 @@ static void settle_mode(env *e)
         atomic_fetch_add(&fake_now, 1000);
         gt_sleep_ms(25);
     }
-    assert_int_equal(genesis_coordinator_mode(e->c), GENESIS_MODE_NORMAL);
+    assert_int_equal(genesis_coordinator_get_mode(e->c), GENESIS_MODE_NORMAL);
 }
 
 static void test_timeout_after_reaching_handler_is_retried_only_when_idempotent(void **state)
@@ -241,7 +241,7 @@ static void test_timeout_after_reaching_handler_is_retried_only_when_idempotent(
     assert_true(atomic_load(&e->c3.calls) >= 3); /* idempotent: retried */
     gt_gate_open(&gate);
     assert_true(gt_wait_until(all_returned, &e->c3, 10000)); /* nobody waits on the gate */
-    assert_ok(genesis_coordinator_breaker_set(e->c, "c", GENESIS_BREAKER_CLOSED));
+    assert_ok(genesis_coordinator_set_breaker(e->c, "c", GENESIS_BREAKER_CLOSED));
     genesis_component_stats s = stats_of(e, "c");
     assert_true(s.failures_by_reason[GENESIS_REASON_TIMEOUT] >= 1);
     assert_true(s.latency_count >= 2);
@@ -294,12 +294,12 @@ static void test_hung_component_is_bounded_by_its_bulkhead(void **state)
     assert_ok(genesis_coordinator_inject_fault(e->c, "a", NULL));
     gt_counter_destroy(&ac.done);
     assert_ok(genesis_coordinator_set_policy(e->c, "a", NULL));
-    assert_ok(genesis_coordinator_breaker_set(e->c, "a", GENESIS_BREAKER_CLOSED));
+    assert_ok(genesis_coordinator_set_breaker(e->c, "a", GENESIS_BREAKER_CLOSED));
 }
 
 static bool mode_is_emergency(void *arg)
 {
-    return genesis_coordinator_mode(arg) == GENESIS_MODE_EMERGENCY;
+    return genesis_coordinator_get_mode(arg) == GENESIS_MODE_EMERGENCY;
 }
 
 static void test_modes_follow_health_and_shed_by_criticality(void **state)
@@ -335,14 +335,14 @@ static void test_modes_follow_health_and_shed_by_criticality(void **state)
     assert_result_ok(res);
     genesis_result_free(res);
     assert_ok(genesis_coordinator_set_mode(e->c, GENESIS_MODE_AUTO));
-    assert_int_equal(genesis_coordinator_mode(e->c), GENESIS_MODE_EMERGENCY);
+    assert_int_equal(genesis_coordinator_get_mode(e->c), GENESIS_MODE_EMERGENCY);
     /* Recovery: healthy again, and after the hold time on the injected clock, NORMAL. */
     assert_ok(genesis_coordinator_inject_fault(e->c, "a", NULL));
     assert_ok(genesis_coordinator_inject_fault(e->c, "b", NULL));
-    assert_ok(genesis_coordinator_breaker_set(e->c, "a", GENESIS_BREAKER_CLOSED));
-    assert_ok(genesis_coordinator_breaker_set(e->c, "b", GENESIS_BREAKER_CLOSED));
+    assert_ok(genesis_coordinator_set_breaker(e->c, "a", GENESIS_BREAKER_CLOSED));
+    assert_ok(genesis_coordinator_set_breaker(e->c, "b", GENESIS_BREAKER_CLOSED));
     gt_sleep_ms(100);
-    assert_int_equal(genesis_coordinator_mode(e->c), GENESIS_MODE_EMERGENCY); /* holding */
+    assert_int_equal(genesis_coordinator_get_mode(e->c), GENESIS_MODE_EMERGENCY); /* holding */
     atomic_fetch_add(&fake_now, 1000);
     assert_true(gt_wait_until(mode_is_normal, e->c, 2000));
 }
@@ -350,7 +350,7 @@ static void test_modes_follow_health_and_shed_by_criticality(void **state)
 static void test_policy_change_keeps_breaker_state(void **state)
 {
     env *e = *state;
-    assert_ok(genesis_coordinator_breaker_set(e->c, "b", GENESIS_BREAKER_FORCED_OPEN));
+    assert_ok(genesis_coordinator_set_breaker(e->c, "b", GENESIS_BREAKER_FORCED_OPEN));
     genesis_policy p = fast_policy();
     p.max_attempts = 2;
     assert_ok(genesis_coordinator_set_policy(e->c, "b", &p));
@@ -362,7 +362,7 @@ static void test_policy_change_keeps_breaker_state(void **state)
     assert_status(genesis_coordinator_set_policy(e->c, "b", &p), GENESIS_INVALID_ARGUMENT);
     assert_non_null(strstr(genesis_last_error(), "breaker_window"));
     assert_ok(genesis_coordinator_set_policy(e->c, "b", NULL));
-    assert_ok(genesis_coordinator_breaker_set(e->c, "b", GENESIS_BREAKER_CLOSED));
+    assert_ok(genesis_coordinator_set_breaker(e->c, "b", GENESIS_BREAKER_CLOSED));
 }
 
 /* An in-process component with durable state: a counter it snapshots and restores. */

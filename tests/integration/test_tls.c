@@ -82,8 +82,8 @@ static int start_coordinator(void **state)
         fprintf(stderr, "coordinator: %s\n", genesis_last_error());
         return -1;
     }
-    genesis_coordinator_url(g.c, GENESIS_ENDPOINT_FRONT_DOOR, g.front, sizeof(g.front));
-    genesis_coordinator_url(g.c, GENESIS_ENDPOINT_EVENT_BUS, g.bus, sizeof(g.bus));
+    genesis_coordinator_get_url(g.c, GENESIS_ENDPOINT_FRONT_DOOR, g.front, sizeof(g.front));
+    genesis_coordinator_get_url(g.c, GENESIS_ENDPOINT_EVENT_BUS, g.bus, sizeof(g.bus));
     return 0;
 }
 

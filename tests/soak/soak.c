@@ -25,7 +25,7 @@
  * GENESIS_SOAK_GENESISD / GENESIS_SOAK_SERVICE other genesisd / checkpoint_service binaries
  * (an installed or an older build, to compare). GENESIS_SOAK_FD_RSS=report prints fd and RSS
  * growth instead of failing on it: the ctest entry sets it, because on a loaded machine
- * NNG 1.5.2's reaper can stall and keep dead peers' sockets (README, "Known limits"); run
+ * NNG 1.5.2's reaper can stall and keep dead peers' sockets (docs/known-limits.md); run
  * without it (the default, strict) to check a build or a newer NNG. */
 #include <dirent.h>
 #include <inttypes.h>

@@ -157,12 +157,12 @@ static void test_stats_version_is_checked(void **state)
     assert_ok(genesis_coordinator_new(&c, NULL));
     genesis_coordinator_stats st;
     memset(&st, 0, sizeof(st));
-    assert_status(genesis_coordinator_stats_get(c, &st), GENESIS_INVALID_ARGUMENT); /* v0 */
+    assert_status(genesis_coordinator_get_stats(c, &st), GENESIS_INVALID_ARGUMENT); /* v0 */
     st.version = GENESIS_COORDINATOR_STATS_VERSION + 1;
-    assert_status(genesis_coordinator_stats_get(c, &st), GENESIS_INVALID_ARGUMENT);
-    assert_status(genesis_coordinator_stats_get(c, NULL), GENESIS_INVALID_ARGUMENT);
+    assert_status(genesis_coordinator_get_stats(c, &st), GENESIS_INVALID_ARGUMENT);
+    assert_status(genesis_coordinator_get_stats(c, NULL), GENESIS_INVALID_ARGUMENT);
     st.version = GENESIS_COORDINATOR_STATS_VERSION;
-    assert_ok(genesis_coordinator_stats_get(c, &st));
+    assert_ok(genesis_coordinator_get_stats(c, &st));
     assert_int_equal(st.version, GENESIS_COORDINATOR_STATS_VERSION);
     assert_int_equal(st.requests, 0);
     assert_int_equal(st.components, 0);

@@ -261,7 +261,7 @@ func (cl *Client) EventsLost() uint64 {
 		return 0
 	}
 	defer cl.mu.RUnlock()
-	return uint64(C.genesis_client_events_lost(ptr))
+	return uint64(C.genesis_client_get_events_lost(ptr))
 }
 
 // Close cancels outstanding requests (they fail with CANCELLED / SHUTTING_DOWN), closes the

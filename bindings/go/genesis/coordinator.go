@@ -123,7 +123,7 @@ func (c *Coordinator) url(endpoint C.int) (string, error) {
 	defer c.mu.RUnlock()
 	buf := make([]byte, 512)
 	if err := call("coordinator url", func() C.int {
-		return C.genesis_coordinator_url(ptr, endpoint, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+		return C.genesis_coordinator_get_url(ptr, endpoint, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
 	}); err != nil {
 		return "", err
 	}
@@ -251,7 +251,7 @@ func (c *Coordinator) Stats() (Stats, error) {
 	defer c.mu.RUnlock()
 	var s C.genesis_coordinator_stats
 	s.version = C.GENESIS_COORDINATOR_STATS_VERSION
-	if err := call("coordinator stats", func() C.int { return C.genesis_coordinator_stats_get(ptr, &s) }); err != nil {
+	if err := call("coordinator stats", func() C.int { return C.genesis_coordinator_get_stats(ptr, &s) }); err != nil {
 		return Stats{}, err
 	}
 	return Stats{

@@ -46,7 +46,7 @@ func ping(id string) genesis.Component {
 	}}
 }
 
-func TestSketchScenario(t *testing.T) {
+func TestPingPongScenario(t *testing.T) {
 	co := newCoordinator(t, nil)
 	events := make(chan *genesis.Event, 4)
 	comp1 := ping("comp1")
@@ -275,12 +275,13 @@ func binDir() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "build", "bin")
 }
 
-// startGenesisd runs genesisd --demo on free tcp ports; the test's cleanup stops it and
+// startGenesisd runs genesisd --demo on free tcp ports, without its HTTP gateway (so a
+// genesisd --demo on port 8080 does not stand in the way); the test's cleanup stops it and
 // checks it exited cleanly.
 func startGenesisd(t *testing.T) daemon {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(binDir(), "genesisd"), "--demo", "--log-level", "warn",
-		"--front-door", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0")
+		"--front-door", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0", "--http", "off")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

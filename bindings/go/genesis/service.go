@@ -115,7 +115,7 @@ func (s *Service) URL() (string, error) {
 	defer s.mu.RUnlock()
 	buf := make([]byte, 512)
 	if err := call("service url", func() C.int {
-		return C.genesis_service_url(ptr, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+		return C.genesis_service_get_url(ptr, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
 	}); err != nil {
 		return "", err
 	}
@@ -171,7 +171,7 @@ func (s *Service) RequestsServed() uint64 {
 		return 0
 	}
 	defer s.mu.RUnlock()
-	return uint64(C.genesis_service_requests_served(ptr))
+	return uint64(C.genesis_service_get_requests_served(ptr))
 }
 
 // Close unregisters (best effort, bounded wait), waits for running handlers and frees the

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""ping_pong: the original sketch's scenario in Python, in one process.
+"""ping_pong: the ping/pong scenario in Python, in one process.
 
 A coordinator embedded in this process with two components, comp1 and comp2, written in
 Python. comp1 pings comp2 and prints the reply; then comp1 emits a local event
@@ -16,7 +16,7 @@ import genesis
 
 
 class Component:
-    """The sketch's ComponentAPI: answers ping, counts the events it sees."""
+    """A demo component: answers ping, counts the events it sees."""
 
     def __init__(self, id: str) -> None:
         self.id = id

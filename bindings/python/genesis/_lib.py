@@ -229,7 +229,7 @@ _proto("genesis_event_is_external", c_int, event_p)
 _proto("genesis_coordinator_options_init", c_int, POINTER(CoordinatorOptions), c_uint)
 _proto("genesis_coordinator_new", c_int, POINTER(coordinator_p), POINTER(CoordinatorOptions))
 _proto("genesis_coordinator_listen", c_int, coordinator_p, c_char_p, c_char_p)
-_proto("genesis_coordinator_url", c_int, coordinator_p, c_int, POINTER(c_char), c_size_t)
+_proto("genesis_coordinator_get_url", c_int, coordinator_p, c_int, POINTER(c_char), c_size_t)
 _proto("genesis_coordinator_register", c_int, coordinator_p, c_char_p, POINTER(Component))
 _proto("genesis_coordinator_unregister", c_int, coordinator_p, c_char_p)
 _proto("genesis_coordinator_request", c_int, coordinator_p, c_char_p, c_char_p, c_void_p,
@@ -238,7 +238,7 @@ _proto("genesis_coordinator_request_async", c_int, coordinator_p, c_char_p, c_ch
        c_size_t, POINTER(CallOptions), result_fn, c_void_p)
 _proto("genesis_coordinator_emit", c_int, coordinator_p, c_char_p, c_void_p, c_size_t,
        POINTER(CallOptions), _uint_p, _uint_p)
-_proto("genesis_coordinator_stats_get", c_int, coordinator_p, POINTER(CoordinatorStats))
+_proto("genesis_coordinator_get_stats", c_int, coordinator_p, POINTER(CoordinatorStats))
 _proto("genesis_coordinator_status", c_int, coordinator_p, POINTER(result_p))
 _proto("genesis_coordinator_stop", c_int, coordinator_p)
 _proto("genesis_coordinator_free", None, coordinator_p)
@@ -255,7 +255,7 @@ _proto("genesis_client_emit", c_int, client_p, c_char_p, c_void_p, c_size_t,
        POINTER(CallOptions), POINTER(result_p))
 _proto("genesis_client_status", c_int, client_p, c_uint32, POINTER(result_p))
 _proto("genesis_client_subscribe", c_int, client_p, c_char_p, event_fn, c_void_p)
-_proto("genesis_client_events_lost", c_uint64, client_p)
+_proto("genesis_client_get_events_lost", c_uint64, client_p)
 _proto("genesis_client_free", None, client_p)
 
 # service.h
@@ -263,11 +263,11 @@ _proto("genesis_service_options_init", c_int, POINTER(ServiceOptions), c_uint)
 _proto("genesis_service_new", c_int, POINTER(service_p), c_char_p, POINTER(Component),
        POINTER(ServiceOptions))
 _proto("genesis_service_listen", c_int, service_p, c_char_p)
-_proto("genesis_service_url", c_int, service_p, POINTER(c_char), c_size_t)
+_proto("genesis_service_get_url", c_int, service_p, POINTER(c_char), c_size_t)
 _proto("genesis_service_connect", c_int, service_p, c_char_p, c_char_p, c_uint32)
 _proto("genesis_service_emit", c_int, service_p, c_char_p, c_void_p, c_size_t,
        POINTER(CallOptions), POINTER(result_p))
-_proto("genesis_service_requests_served", c_uint64, service_p)
+_proto("genesis_service_get_requests_served", c_uint64, service_p)
 _proto("genesis_service_free", None, service_p)
 
 

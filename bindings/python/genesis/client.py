@@ -229,7 +229,7 @@ class Client(Handle):
     def events_lost(self) -> int:
         """Bus events missed so far (sequence gaps plus local queue drops in C)."""
         with self._use() as h:
-            return _lib.lib.genesis_client_events_lost(h)
+            return _lib.lib.genesis_client_get_events_lost(h)
 
     def close(self) -> None:
         """Cancel outstanding requests (they fail with Cancelled), close the sockets, free;

@@ -95,7 +95,7 @@ class Coordinator(Handle):
     def _url(self, endpoint: int) -> str:
         with self._use() as ptr:
             return _dispatch.string_buffer(
-                lambda buf, size: _lib.lib.genesis_coordinator_url(ptr, endpoint, buf, size),
+                lambda buf, size: _lib.lib.genesis_coordinator_get_url(ptr, endpoint, buf, size),
                 "coordinator url")
 
     @property
@@ -192,7 +192,7 @@ class Coordinator(Handle):
         stats = _lib.CoordinatorStats()
         stats.version = _lib.COORDINATOR_STATS_VERSION
         with self._use() as h:
-            check(_lib.lib.genesis_coordinator_stats_get(h, ctypes.byref(stats)),
+            check(_lib.lib.genesis_coordinator_get_stats(h, ctypes.byref(stats)),
                   "coordinator stats")
         return {name: getattr(stats, name) for name in _lib.STATS_FIELDS}
 

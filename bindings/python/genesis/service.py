@@ -78,7 +78,7 @@ class Service(Handle):
         """The URL this service listens on."""
         with self._use() as ptr:
             return _dispatch.string_buffer(
-                lambda buf, size: _lib.lib.genesis_service_url(ptr, buf, size), "service url")
+                lambda buf, size: _lib.lib.genesis_service_get_url(ptr, buf, size), "service url")
 
     def connect(self, front_door: str, event_bus: Optional[str] = None,
                 timeout: Optional[float] = None) -> None:
@@ -105,4 +105,4 @@ class Service(Handle):
     def requests_served(self) -> int:
         """Requests served so far."""
         with self._use() as h:
-            return _lib.lib.genesis_service_requests_served(h)
+            return _lib.lib.genesis_service_get_requests_served(h)

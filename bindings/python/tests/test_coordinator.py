@@ -23,7 +23,7 @@ def co():
         yield coordinator
 
 
-def test_the_sketch_scenario_ping_and_a_local_event(co):
+def test_ping_pong_scenario_ping_and_a_local_event(co):
     seen = {"comp1": [], "comp2": []}
     got = {name: threading.Event() for name in seen}
 

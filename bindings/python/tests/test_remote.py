@@ -177,7 +177,7 @@ def test_mutual_tls_client_and_service(tmp_path):
 
     daemon = start_genesisd(
         "--front-door", "tls+tcp://127.0.0.1:0", "--events", "tls+tcp://127.0.0.1:0",
-        "--http", "off", "--tls-ca", str(pki / "ca.pem"),
+        "--tls-ca", str(pki / "ca.pem"),
         "--tls-cert", str(pki / "coordinator.pem"), "--tls-key", str(pki / "coordinator.key"))
     try:
         with genesis.Service("pysecure", lambda req: "secure:" + req.text(),

@@ -247,7 +247,7 @@ static void check_health(supervisor *s)
         if (c->state != ST_RUNNING || c->kill_reason[0] != '\0')
             continue;
         int up = 0;
-        int rv = genesis_coordinator_component_health(s->co, c->id, &up);
+        int rv = genesis_coordinator_get_component_health(s->co, c->id, &up);
         if (rv == GENESIS_OK && up) {
             c->seen_up = true;
             c->down_since_ms = 0;

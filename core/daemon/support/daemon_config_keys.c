@@ -1,5 +1,6 @@
-/* genesisd's configuration keys (see daemon_config_keys.h). Keep README "Operating Genesis"
- * in step: tests/integration/test_config.c checks that every row is documented there. */
+/* genesisd's configuration keys (see daemon_config_keys.h). Keep docs/operating.md
+ * ("Configuration file") in step: tests/integration/test_operate.c checks that every row is
+ * documented there. */
 #include "daemon_config_keys.h"
 
 #include <string.h>

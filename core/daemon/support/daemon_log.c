@@ -1,4 +1,5 @@
-/* The programs' log sink: line formats and rate limit (see daemon_log.h). */
+/* The programs' log sink: line formats and rate limit (see daemon_log.h), a genesis_log_fn on
+ * the library's logger (base/log.h), which also formats the programs' own messages. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "daemon_log.h"
@@ -13,6 +14,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/log.h"
+
 #define LINE_MAX_BYTES 4096
 #define KIND_SLOTS     256
 #define KIND_TEXT      96 /* kept per slot to name the kind in "suppressed" lines */
@@ -24,7 +27,6 @@ static atomic_uint g_rate = 20;
 static atomic_uint_fast64_t g_suppressed_total;
 static const char *g_program = "genesisd";
 
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
 static const char *const level_tags[] = {"ERROR", "WARN ", "INFO ", "DEBUG"};
 static const char *const format_names[] = {"text", "logfmt", "json"};
 
@@ -45,26 +47,12 @@ static int64_t g_last_sweep_ms;
 
 int daemon_log_level_parse(const char *name, int *level)
 {
-    if (name == NULL || level == NULL)
-        return -1;
-    for (int i = 0; i < (int)(sizeof level_names / sizeof level_names[0]); i++) {
-        if (strcasecmp(name, level_names[i]) == 0) {
-            *level = i;
-            return 0;
-        }
-    }
-    if (strcasecmp(name, "warning") == 0) {
-        *level = GENESIS_LOG_WARN;
-        return 0;
-    }
-    return -1;
+    return gn_log_level_parse(name, level);
 }
 
 const char *daemon_log_level_name(int level)
 {
-    if (level < GENESIS_LOG_ERROR || level > GENESIS_LOG_DEBUG)
-        return "?";
-    return level_names[level];
+    return level > GENESIS_LOG_DEBUG ? "?" : gn_log_level_name(level);
 }
 
 int daemon_log_format_parse(const char *name, int *format)
@@ -374,18 +362,22 @@ void daemon_log_sink(int level, const char *message, void *arg)
     pthread_mutex_unlock(&g_lock);
 }
 
-void daemon_logf(int level, const char *fmt, ...)
+/* The sink of the program's own messages: a "supervisor: " prefix becomes the component. */
+static void program_sink(int level, const char *message, void *arg)
 {
-    if (level > atomic_load(&g_level))
-        return;
-    char message[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
-    va_end(ap);
     static const char sup[] = "supervisor: ";
+    (void)arg;
     if (strncmp(message, sup, sizeof sup - 1) == 0)
         daemon_log_sink(level, message + sizeof sup - 1, (void *)"supervisor");
     else
         daemon_log_sink(level, message, NULL);
+}
+
+void daemon_logf(int level, const char *fmt, ...)
+{
+    gn_logger lg = {atomic_load(&g_level), program_sink, NULL};
+    va_list ap;
+    va_start(ap, fmt);
+    gn_logv(&lg, level, fmt, ap);
+    va_end(ap);
 }

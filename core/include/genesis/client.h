@@ -96,13 +96,13 @@ GENESIS_API int genesis_client_status(genesis_client *cl, uint32_t timeout_ms,
  * a worker thread. Topics are "local:<type>" and "external:<type>"; "" matches everything.
  * May be called several times (each prefix adds a subscription; an event matching several is
  * delivered once). cb/arg are shared by all subscriptions: the last non-NULL cb wins. NNG
- * pub/sub is best effort: lost events show up as gaps, see genesis_client_events_lost. */
+ * pub/sub is best effort: lost events show up as gaps, see genesis_client_get_events_lost. */
 GENESIS_API int genesis_client_subscribe(genesis_client *cl, const char *topic_prefix,
                                          genesis_event_fn cb, void *arg);
 
 /* Events missed so far: the sum of gaps in the publishers' sequence numbers, plus events
  * dropped because the delivery queue was full. */
-GENESIS_API uint64_t genesis_client_events_lost(genesis_client *cl);
+GENESIS_API uint64_t genesis_client_get_events_lost(genesis_client *cl);
 
 /* Send an operator command to the coordinator (see genesis_coordinator_admin in
  * genesis/resilience.h for the commands) and wait up to timeout_ms (0 = the client's default).
@@ -115,6 +115,12 @@ GENESIS_API int genesis_client_admin(genesis_client *cl, const char *command,
 /* Close the sockets, cancel outstanding calls (their callbacks run with CANCELLED) and free.
  * Accepts NULL. No callback runs after it returns. Must not be called from a callback. */
 GENESIS_API void genesis_client_free(genesis_client *cl);
+
+/* ---- Deprecated names ------------------------------------------------------------------- */
+/* Old names of the functions above, still exported and behaving the same, so existing
+ * binaries and sources keep working; new code uses the name in the message. */
+GENESIS_API uint64_t genesis_client_events_lost(genesis_client *cl)
+    GENESIS_DEPRECATED("use genesis_client_get_events_lost");
 
 #ifdef __cplusplus
 }

@@ -99,7 +99,7 @@ GENESIS_API int genesis_coordinator_new(genesis_coordinator **out,
 /* Listen on a front-door URL (REP: clients, the gateway and remote components send envelopes
  * here) and an event-bus URL (PUB: events for remote components and subscribers).
  * event_bus_url may be NULL to run without a bus. URLs are NNG's: ipc:///path,
- * tcp://host:port (port 0 picks a free port; read it back with genesis_coordinator_url),
+ * tcp://host:port (port 0 picks a free port; read it back with genesis_coordinator_get_url),
  * inproc://name. May be called once per coordinator. */
 GENESIS_API int genesis_coordinator_listen(genesis_coordinator *c, const char *front_door_url,
                                            const char *event_bus_url);
@@ -112,8 +112,8 @@ typedef enum genesis_endpoint {
 /* Copy the URL an endpoint actually listens on (with the bound port for tcp port 0) into buf,
  * NUL-terminated. Returns GENESIS_NOT_FOUND if not listening, GENESIS_OUT_OF_RANGE if buf is
  * too small. */
-GENESIS_API int genesis_coordinator_url(genesis_coordinator *c, int endpoint, char *buf,
-                                        size_t size);
+GENESIS_API int genesis_coordinator_get_url(genesis_coordinator *c, int endpoint, char *buf,
+                                            size_t size);
 
 /* Register an in-process component under id (1..128 bytes of [A-Za-z0-9._-]). The struct is
  * copied; arg must stay valid until genesis_coordinator_unregister returns for this id or the
@@ -184,7 +184,7 @@ typedef struct genesis_coordinator_stats {
 } genesis_coordinator_stats;
 
 /* Copy the counters into *stats; stats->version must be set by the caller. */
-GENESIS_API int genesis_coordinator_stats_get(genesis_coordinator *c,
+GENESIS_API int genesis_coordinator_get_stats(genesis_coordinator *c,
                                               genesis_coordinator_stats *stats);
 
 /* A status report as JSON (content type "application/json") in a new result. Free it with
@@ -214,6 +214,16 @@ GENESIS_API int genesis_coordinator_stop(genesis_coordinator *c);
 
 /* Stop (if needed) and free. Accepts NULL. No callback runs after it returns. */
 GENESIS_API void genesis_coordinator_free(genesis_coordinator *c);
+
+/* ---- Deprecated names ------------------------------------------------------------------- */
+/* Old names of the functions above, still exported and behaving the same, so existing
+ * binaries and sources keep working; new code uses the name in the message. */
+GENESIS_API int genesis_coordinator_stats_get(genesis_coordinator *c,
+                                              genesis_coordinator_stats *stats)
+    GENESIS_DEPRECATED("use genesis_coordinator_get_stats");
+GENESIS_API int genesis_coordinator_url(genesis_coordinator *c, int endpoint, char *buf,
+                                        size_t size)
+    GENESIS_DEPRECATED("use genesis_coordinator_get_url");
 
 #ifdef __cplusplus
 }

@@ -17,4 +17,17 @@
 #define GENESIS_API
 #endif
 
+/* GENESIS_DEPRECATED(msg) marks an old name kept as an exported alias of its replacement:
+ * existing binaries and sources keep working, and compilers point new code at the new name.
+ * Define GENESIS_NO_DEPRECATION_WARNINGS to silence it. */
+#if defined(GENESIS_NO_DEPRECATION_WARNINGS)
+#define GENESIS_DEPRECATED(msg)
+#elif defined(__GNUC__) || defined(__clang__)
+#define GENESIS_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#elif defined(_MSC_VER)
+#define GENESIS_DEPRECATED(msg) __declspec(deprecated(msg))
+#else
+#define GENESIS_DEPRECATED(msg)
+#endif
+
 #endif /* GENESIS_EXPORT_H */

@@ -59,14 +59,14 @@ typedef struct genesis_checkpoint_info {
 
 /* Fill *info for component id (in-process or remote; also for ids with stored generations
  * that are not registered now). GENESIS_NOT_FOUND when nothing is known about id. */
-GENESIS_API int genesis_coordinator_checkpoint_info(genesis_coordinator *c, const char *id,
-                                                    genesis_checkpoint_info *info);
+GENESIS_API int genesis_coordinator_get_checkpoint_info(genesis_coordinator *c, const char *id,
+                                                        genesis_checkpoint_info *info);
 
 /* Whether component id can serve: *up receives 1 when it is registered and healthy (remote:
  * at least one live, heartbeating instance), else 0. GENESIS_NOT_FOUND when id is not
  * registered. A supervisor uses it to detect a process that runs but stopped heartbeating. */
-GENESIS_API int genesis_coordinator_component_health(genesis_coordinator *c, const char *id,
-                                                     int *up);
+GENESIS_API int genesis_coordinator_get_component_health(genesis_coordinator *c, const char *id,
+                                                         int *up);
 
 /* ---- operator commands and supervised processes ---------------------------------------- */
 
@@ -101,6 +101,16 @@ typedef struct genesis_child_report {
  * report under "supervised". */
 GENESIS_API int genesis_coordinator_report_child(genesis_coordinator *c,
                                                  const genesis_child_report *report);
+
+/* ---- Deprecated names ------------------------------------------------------------------- */
+/* Old names of the functions above, still exported and behaving the same, so existing
+ * binaries and sources keep working; new code uses the name in the message. */
+GENESIS_API int genesis_coordinator_checkpoint_info(genesis_coordinator *c, const char *id,
+                                                    genesis_checkpoint_info *info)
+    GENESIS_DEPRECATED("use genesis_coordinator_get_checkpoint_info");
+GENESIS_API int genesis_coordinator_component_health(genesis_coordinator *c, const char *id,
+                                                     int *up)
+    GENESIS_DEPRECATED("use genesis_coordinator_get_component_health");
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,7 @@
  * full jitter, a retry budget, a circuit breaker, a bulkhead), degradation modes, operator
  * controls, per-component statistics, and fault injection for tests and chaos runs.
  *
- * The request path (DESIGN.md §5): mode & criticality -> breaker -> bulkhead -> attempt with a
+ * The request path (docs/design.md): mode & criticality -> breaker -> bulkhead -> attempt with a
  * per-try timer inside the overall deadline -> outcome recorded by breaker, budget and stats
  * -> retry (retryable code, attempts left, budget left, deadline left) after a full-jitter
  * backoff waited on a timer -> the result, or an error that names its reason.
@@ -59,7 +59,7 @@ typedef struct genesis_policy {
      * breaker_half_open_probes probes (each leased for one per-try timeout, so a lost probe
      * cannot strand it); all succeeding closes it, one failure re-opens it. The rate defaults
      * (60 % of 100, at least 50 calls) keep 30 % random failures, which retries absorb, from
-     * ever tripping it (DESIGN.md's 50 % of 20 trips on them within seconds). */
+     * ever tripping it (50 % of 20, a common choice, trips on them within seconds). */
     unsigned int breaker_failure_rate_pct;     /* default 60 */
     unsigned int breaker_window;               /* default 100 attempts (max 1024) */
     unsigned int breaker_min_calls;            /* default 50 */
@@ -132,7 +132,7 @@ typedef enum genesis_mode {
 /* The mode in force. The coordinator computes it from the fraction of unhealthy components
  * (above safe_mode_pct -> SAFE, above emergency_mode_pct -> EMERGENCY, immediately; back down
  * only after the fraction stayed lower for mode_hold_ms), unless an operator forced one. */
-GENESIS_API int genesis_coordinator_mode(genesis_coordinator *c);
+GENESIS_API int genesis_coordinator_get_mode(genesis_coordinator *c);
 
 /* Force a mode (NORMAL, SAFE, EMERGENCY) or return to automatic (GENESIS_MODE_AUTO). Mode
  * changes are published as "genesis.mode" events. */
@@ -156,7 +156,7 @@ typedef enum genesis_breaker_state {
  * GENESIS_BREAKER_CLOSED to reset it (automatic again, empty window, base open time).
  * GENESIS_NOT_FOUND if id is not registered. Transitions are published as "genesis.breaker"
  * events. */
-GENESIS_API int genesis_coordinator_breaker_set(genesis_coordinator *c, const char *id, int state);
+GENESIS_API int genesis_coordinator_set_breaker(genesis_coordinator *c, const char *id, int state);
 
 /* Name of a breaker state ("CLOSED", "OPEN", ...); never NULL. */
 GENESIS_API const char *genesis_breaker_state_name(int state);
@@ -190,8 +190,8 @@ typedef struct genesis_component_stats {
 
 /* Copy id's statistics into *stats (stats->version must be set). GENESIS_NOT_FOUND if id is
  * not registered. Percentiles come from a log-linear histogram (about 19 % resolution). */
-GENESIS_API int genesis_coordinator_component_stats(genesis_coordinator *c, const char *id,
-                                                    genesis_component_stats *stats);
+GENESIS_API int genesis_coordinator_get_component_stats(genesis_coordinator *c, const char *id,
+                                                        genesis_component_stats *stats);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Fault injection (tests and chaos runs; off unless set).                                  */
@@ -231,6 +231,17 @@ GENESIS_API int genesis_coordinator_inject_fault(genesis_coordinator *c, const c
 GENESIS_API int genesis_coordinator_admin(genesis_coordinator *c, const char *command,
                                           const char *const *args, size_t nargs,
                                           genesis_result **out);
+
+/* ---- Deprecated names ------------------------------------------------------------------- */
+/* Old names of the functions above, still exported and behaving the same, so existing
+ * binaries and sources keep working; new code uses the name in the message. */
+GENESIS_API int genesis_coordinator_component_stats(genesis_coordinator *c, const char *id,
+                                                    genesis_component_stats *stats)
+    GENESIS_DEPRECATED("use genesis_coordinator_get_component_stats");
+GENESIS_API int genesis_coordinator_breaker_set(genesis_coordinator *c, const char *id, int state)
+    GENESIS_DEPRECATED("use genesis_coordinator_set_breaker");
+GENESIS_API int genesis_coordinator_mode(genesis_coordinator *c)
+    GENESIS_DEPRECATED("use genesis_coordinator_get_mode");
 
 #ifdef __cplusplus
 }

@@ -68,7 +68,7 @@ GENESIS_API int genesis_service_new(genesis_service **out, const char *id,
 GENESIS_API int genesis_service_listen(genesis_service *svc, const char *url);
 
 /* Copy the URL actually listened on (bound port filled in) into buf. */
-GENESIS_API int genesis_service_url(genesis_service *svc, char *buf, size_t size);
+GENESIS_API int genesis_service_get_url(genesis_service *svc, char *buf, size_t size);
 
 /* Register with the coordinator at front_door_url, waiting up to timeout_ms (0 = 10 s) for
  * the acknowledgement, then heartbeat in the background. The coordinator acknowledges before
@@ -100,7 +100,7 @@ GENESIS_API int genesis_service_checkpoint(genesis_service *svc, const void *dat
                                            uint32_t timeout_ms, uint64_t *generation);
 
 /* Requests served so far (monotonic). */
-GENESIS_API uint64_t genesis_service_requests_served(genesis_service *svc);
+GENESIS_API uint64_t genesis_service_get_requests_served(genesis_service *svc);
 
 /* Inject a fault into this service's request handling (NULL = clear), for tests and chaos
  * runs: an error rate (UNAVAILABLE without running the handler), added latency, a hang (until
@@ -113,6 +113,14 @@ GENESIS_API int genesis_service_inject_fault(genesis_service *svc,
 /* Unregister (best effort, bounded wait), stop serving, wait for running handlers, close
  * sockets and free. Accepts NULL. No callback runs after it returns. */
 GENESIS_API void genesis_service_free(genesis_service *svc);
+
+/* ---- Deprecated names ------------------------------------------------------------------- */
+/* Old names of the functions above, still exported and behaving the same, so existing
+ * binaries and sources keep working; new code uses the name in the message. */
+GENESIS_API uint64_t genesis_service_requests_served(genesis_service *svc)
+    GENESIS_DEPRECATED("use genesis_service_get_requests_served");
+GENESIS_API int genesis_service_url(genesis_service *svc, char *buf, size_t size)
+    GENESIS_DEPRECATED("use genesis_service_get_url");
 
 #ifdef __cplusplus
 }

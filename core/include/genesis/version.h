@@ -8,7 +8,9 @@
 extern "C" {
 #endif
 
-/* The release version (semantic versioning). */
+/* The release version (semantic versioning). This header is the one source of the version and
+ * the ABI version: the build reads both from here (core/version.cmake) and refuses to configure
+ * when GENESIS_VERSION_STRING disagrees with the numbers. */
 #define GENESIS_VERSION_MAJOR  0
 #define GENESIS_VERSION_MINOR  1
 #define GENESIS_VERSION_PATCH  0

@@ -1,6 +1,5 @@
-/* Time, ids, NNG error mapping and logging shared by the library. */
+/* Time, ids and NNG error mapping shared by the library. */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,35 +113,6 @@ int gn_status_from_nng(int err, int *reason)
     if (reason != NULL)
         *reason = r;
     return status;
-}
-
-static const char *level_name(int level)
-{
-    switch (level) {
-    case GENESIS_LOG_ERROR:
-        return "error";
-    case GENESIS_LOG_WARN:
-        return "warn";
-    case GENESIS_LOG_INFO:
-        return "info";
-    default:
-        return "debug";
-    }
-}
-
-void gn_log(const gn_logger *lg, int level, const char *fmt, ...)
-{
-    if (lg == NULL || level > lg->level)
-        return;
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (lg->fn != NULL)
-        lg->fn(level, buf, lg->arg);
-    else
-        fprintf(stderr, "genesis %s: %s\n", level_name(level), buf);
 }
 
 bool gn_check_failed(const char *expr, const char *file, int line)

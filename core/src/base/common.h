@@ -9,12 +9,20 @@
 #include "genesis/status.h"
 #include "genesis/message.h"
 
+#include "base/log.h" /* gn_logger, gn_log */
+
 /* Internal, non-static functions are gn_*; public ones are genesis_* (see genesis.h). */
 
-#define GN_DEFAULT_MAX_MESSAGE (1024u * 1024u)
-#define GN_DEFAULT_TIMEOUT_MS  10000u
-#define GN_MAX_ID_LEN          128u
-#define GN_MAX_TYPE_LEN        256u
+/* Defaults shared by the roles (a zero option means the default). */
+#define GN_DEFAULT_MAX_MESSAGE            (1024u * 1024u)
+#define GN_DEFAULT_TIMEOUT_MS             10000u
+#define GN_DEFAULT_MAX_CONCURRENCY        16u  /* handlers at once per component / service */
+#define GN_DEFAULT_EVENT_QUEUE            50u  /* waiting events per component / service */
+#define GN_DEFAULT_HEARTBEAT_MS           100u /* remote components' heartbeat interval */
+#define GN_DEFAULT_CHECKPOINT_INTERVAL_MS 150u /* sweep for changed components this often */
+#define GN_DEFAULT_CHECKPOINT_GENERATIONS 3u   /* generations kept per component */
+#define GN_MAX_ID_LEN                     128u
+#define GN_MAX_TYPE_LEN                   256u
 
 /* genesis_call_options versions this library reads (version 1 has no request_id). */
 #define gn_call_options_version_ok(v) ((v) == 1 || (v) == GENESIS_CALL_OPTIONS_VERSION)
@@ -40,16 +48,6 @@ bool gn_valid_type(const char *type);
 
 /* Map an NNG error (nng_err) onto a Genesis status and reason. */
 int gn_status_from_nng(int nng_err, int *reason);
-
-/* A small logger: level filter plus a sink. */
-typedef struct gn_logger {
-    int level;
-    genesis_log_fn fn;
-    void *arg;
-} gn_logger;
-
-void gn_log(const gn_logger *lg, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* Defensive checks that stay in release builds: log loudly with file and line, then let the
  * caller degrade gracefully (SQLite's ALWAYS/NEVER idea). */

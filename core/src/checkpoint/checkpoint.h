@@ -49,8 +49,8 @@ typedef struct gn_ckpt_host {
      * checkpointer (closed by it, also when gn_checkpoint_open fails); store_path is then only
      * its description. NULL: the SQLite file at store_path. */
     struct gn_ckpt_store *store;
-    uint32_t interval_ms;   /* 0: GN_CHECKPOINT_DEFAULT_INTERVAL_MS */
-    uint32_t generations; /* generations kept per component; 0: GN_CHECKPOINT_DEFAULT_GENERATIONS */
+    uint32_t interval_ms;   /* 0: GN_DEFAULT_CHECKPOINT_INTERVAL_MS */
+    uint32_t generations; /* generations kept per component; 0: GN_DEFAULT_CHECKPOINT_GENERATIONS */
     size_t max_snapshot;  /* largest snapshot accepted (the message size limit) */
 
     gn_ckpt_subject *(*lookup)(void *ctx, const char *id); /* retained, or NULL */
@@ -63,9 +63,6 @@ typedef struct gn_ckpt_host {
      * handler). GENESIS_UNAVAILABLE when the lane is closed, RESOURCE_EXHAUSTED when full. */
     int (*run_on_lane)(gn_ckpt_subject *s, gn_task *task);
 } gn_ckpt_host;
-
-#define GN_CHECKPOINT_DEFAULT_INTERVAL_MS 150u
-
 /* Open the store named by the host (none: checkpoints are refused with STORAGE_ERROR but the
  * object exists, so info and status work) and start the writer thread and the interval timer.
  * On failure returns a status and writes a message into why. */

@@ -1,5 +1,5 @@
 /* What the checkpointer knows about each component id (newest generation, size, age, counts,
- * last error), and the views of it: genesis_coordinator_checkpoint_info, the status report's
+ * last error), and the views of it: genesis_coordinator_get_checkpoint_info, the status report's
  * checkpoint fields, and the dirty mark that asks the next sweep for a snapshot. */
 #include <stdio.h>
 #include <stdlib.h>

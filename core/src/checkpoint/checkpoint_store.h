@@ -77,7 +77,7 @@ void gn_ckpt_record_clear(gn_ckpt_record *rec);
 
 /* Options of the SQLite backend. */
 typedef struct gn_ckpt_sqlite_options {
-    unsigned int keep;            /* generations kept per component; 0 = 3 */
+    unsigned int keep; /* generations kept per component; 0 = GN_DEFAULT_CHECKPOINT_GENERATIONS */
     unsigned int max_pages;       /* 0 = SQLite's default; > 0 caps the file (tests: a full
                                      disk without mounting anything) */
     unsigned int busy_timeout_ms; /* waiting for another connection's lock; 0 = 5000 */

@@ -12,7 +12,6 @@
 #include "checkpoint/checkpoint_store.h"
 #include "base/common.h"
 
-#define DEFAULT_KEEP    3u
 #define DEFAULT_BUSY_MS 5000u
 #define SCHEMA_VERSION  1
 
@@ -372,7 +371,7 @@ int gn_ckpt_store_open_sqlite(gn_ckpt_store **out, const char *path,
         return GENESIS_RESOURCE_EXHAUSTED;
     }
     s->base.ops = &sqlite_ops;
-    s->base.keep = o.keep > 0 ? o.keep : DEFAULT_KEEP;
+    s->base.keep = o.keep > 0 ? o.keep : GN_DEFAULT_CHECKPOINT_GENERATIONS;
     int rv = setup(s, path, &o, err);
     if (rv != GENESIS_OK) {
         /* Name the file in the message: the operator has to find it. */

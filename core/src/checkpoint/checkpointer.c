@@ -19,7 +19,7 @@ int gn_checkpoint_open(const gn_ckpt_host *host, gn_checkpointer **out, char *wh
         return GENESIS_RESOURCE_EXHAUSTED;
     }
     cp->host = *host;
-    cp->interval_ms = host->interval_ms > 0 ? host->interval_ms : GN_CHECKPOINT_DEFAULT_INTERVAL_MS;
+    cp->interval_ms = host->interval_ms > 0 ? host->interval_ms : GN_DEFAULT_CHECKPOINT_INTERVAL_MS;
     pthread_mutex_init(&cp->store_lock, NULL);
     pthread_mutex_init(&cp->snap_lock, NULL);
     pthread_mutex_init(&cp->lock, NULL);

@@ -10,8 +10,10 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "base/assert.h"
 #include "base/common.h"
 #include "base/completion.h"
+#include "base/options.h"
 #include "wire/status_json.h"
 #include "wire/subscriber.h"
 #include "genesis/client.h"
@@ -49,26 +51,24 @@ struct genesis_client {
     atomic_uint_fast64_t gaps; /* events missing from publishers' sequences */
 };
 
-/* Bytes of the options struct as a caller built for that version knows it. */
-static size_t options_size(unsigned int version)
-{
-    if (version == 1)
-        return offsetof(genesis_client_options, tls_ca_file);
-    return version == GENESIS_CLIENT_OPTIONS_VERSION ? sizeof(genesis_client_options) : 0;
-}
+#define DEFAULT_WORKERS 2u
+
+/* The bytes of each options version, oldest first. */
+static const size_t OPTIONS_SIZES[GENESIS_CLIENT_OPTIONS_VERSION] = {
+    offsetof(genesis_client_options, tls_ca_file), /* 1 */
+    sizeof(genesis_client_options),                /* 2 */
+};
 
 int genesis_client_options_init(genesis_client_options *opts, unsigned int version)
 {
     gn_clear_error();
-    if (opts == NULL || options_size(version) == 0)
-        return gn_fail(GENESIS_INVALID_ARGUMENT, "client options: NULL or unknown version %u",
-                       version);
-    memset(opts, 0, options_size(version)); /* a version 1 caller's struct is shorter */
-    opts->version = version;
-    opts->max_message_size = GN_DEFAULT_MAX_MESSAGE;
-    opts->default_timeout_ms = GN_DEFAULT_TIMEOUT_MS;
-    opts->worker_threads = 2;
-    return GENESIS_OK;
+    genesis_client_options o;
+    memset(&o, 0, sizeof(o));
+    o.max_message_size = GN_DEFAULT_MAX_MESSAGE;
+    o.default_timeout_ms = GN_DEFAULT_TIMEOUT_MS;
+    o.worker_threads = DEFAULT_WORKERS;
+    return gn_options_init(opts, version, &o, OPTIONS_SIZES, GENESIS_CLIENT_OPTIONS_VERSION,
+                           "client options");
 }
 
 int genesis_client_new(genesis_client **out, const genesis_client_options *opts)
@@ -79,25 +79,21 @@ int genesis_client_new(genesis_client **out, const genesis_client_options *opts)
     *out = NULL;
     genesis_client_options o;
     genesis_client_options_init(&o, GENESIS_CLIENT_OPTIONS_VERSION);
-    if (opts != NULL) {
-        if (options_size(opts->version) == 0)
-            return gn_fail(GENESIS_INVALID_ARGUMENT, "client options version %u is unknown",
-                           opts->version);
-        memcpy(&o, opts, options_size(opts->version)); /* newer fields keep their defaults */
-        o.version = GENESIS_CLIENT_OPTIONS_VERSION;
-    }
+    int rv =
+        gn_options_merge(&o, opts, OPTIONS_SIZES, GENESIS_CLIENT_OPTIONS_VERSION, "client options");
+    if (rv != GENESIS_OK)
+        return rv;
+    o.version = GENESIS_CLIENT_OPTIONS_VERSION;
     gn_tls *tls = NULL;
-    int tls_rv = gn_tls_new(&tls, o.tls_ca_file, o.tls_cert_file, o.tls_key_file, o.tls_server_name,
-                            "client");
+    int tls_rv = GN_TLS_FROM_OPTIONS(&tls, &o, "client");
     if (tls_rv != GENESIS_OK)
         return tls_rv; /* the message names the file and the reason */
-    o.tls_ca_file = o.tls_cert_file = o.tls_key_file = o.tls_server_name = NULL;
     if (o.max_message_size == 0)
         o.max_message_size = GN_DEFAULT_MAX_MESSAGE;
     if (o.default_timeout_ms == 0)
         o.default_timeout_ms = GN_DEFAULT_TIMEOUT_MS;
     if (o.worker_threads == 0)
-        o.worker_threads = 2;
+        o.worker_threads = DEFAULT_WORKERS;
     genesis_client *cl = calloc(1, sizeof(*cl));
     if (cl == NULL) {
         gn_tls_free(tls);
@@ -214,6 +210,7 @@ static void client_call_done(int status, int reason, const char *why, gn_wire_re
     gn_deliver_result(cl->pool, cc->fn, cc->arg, cc->run_inline, res);
     free(cc);
     pthread_mutex_lock(&cl->lock);
+    GN_ASSERT(cl->outstanding > 0);
     if (--cl->outstanding == 0)
         pthread_cond_broadcast(&cl->idle_cv);
     pthread_mutex_unlock(&cl->lock);
@@ -245,6 +242,7 @@ static int client_start(genesis_client *cl, gn_envelope *env, uint32_t timeout_m
     }
     free(cc);
     pthread_mutex_lock(&cl->lock);
+    GN_ASSERT(cl->outstanding > 0);
     if (--cl->outstanding == 0)
         pthread_cond_broadcast(&cl->idle_cv);
     pthread_mutex_unlock(&cl->lock);
@@ -492,7 +490,7 @@ int genesis_client_subscribe(genesis_client *cl, const char *prefix, genesis_eve
     return rv;
 }
 
-uint64_t genesis_client_events_lost(genesis_client *cl)
+uint64_t genesis_client_get_events_lost(genesis_client *cl)
 {
     if (cl == NULL)
         return 0;

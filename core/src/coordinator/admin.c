@@ -81,7 +81,7 @@ static genesis_result *cmd_breaker(genesis_coordinator *co, char **args, size_t 
                                                                           : -1;
     if (state < 0)
         return bad("admin breaker: not open, close, reset or disable", a);
-    int rv = genesis_coordinator_breaker_set(co, args[0], state);
+    int rv = genesis_coordinator_set_breaker(co, args[0], state);
     if (rv != GENESIS_OK)
         return failed(rv);
     return json_result(json_pack("{s:s, s:s}", "component", args[0], "breaker",

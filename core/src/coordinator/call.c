@@ -1,4 +1,4 @@
-/* One routed request through the resilience engine (DESIGN.md §5): mode admission, then
+/* One routed request through the resilience engine (docs/design.md): mode admission, then
  * attempts — each admitted by the breaker, bounded by the bulkhead and its own per-try timer
  * inside the overall deadline — whose outcomes feed the breaker, the retry budget and the
  * stats, retried after a full-jitter backoff waited on an NNG timer (no thread parked), and
@@ -123,7 +123,7 @@ static bool is_component_failure(int status)
            status == GENESIS_DATA_LOSS;
 }
 
-/* DESIGN.md §6: UNAVAILABLE and a per-try timeout are retryable; a request that may have
+/* UNAVAILABLE and a per-try timeout are retryable (docs/resilience.md); a request that may have
  * reached a handler only when idempotent — except an explicit UNAVAILABLE from the handler
  * itself, which by gRPC convention means it did not act. */
 static bool is_retryable(const genesis_result *res, int stage, bool idempotent)

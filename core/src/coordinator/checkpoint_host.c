@@ -119,8 +119,8 @@ int genesis_coordinator_checkpoint_now(genesis_coordinator *co, const char *id,
     return gn_checkpoint_now(co->checkpointer, id, generation);
 }
 
-int genesis_coordinator_checkpoint_info(genesis_coordinator *co, const char *id,
-                                        genesis_checkpoint_info *info)
+int genesis_coordinator_get_checkpoint_info(genesis_coordinator *co, const char *id,
+                                            genesis_checkpoint_info *info)
 {
     gn_clear_error();
     if (co == NULL || id == NULL || info == NULL ||

@@ -10,6 +10,7 @@
 
 #include "base/assert.h"
 #include "base/component.h"
+#include "base/options.h"
 #include "checkpoint/checkpoint.h"
 #include "cluster/cluster.h"
 #include "base/completion.h"
@@ -20,56 +21,42 @@
 #include "coordinator/recovery_hooks.h"
 #include "wire/tls.h"
 
-#define DEFAULT_WORKERS                4u
-#define DEFAULT_MAX_WORKERS            256u
-#define DEFAULT_FRONT_DOOR_CONTEXTS    1024u
-#define DEFAULT_MAX_CONCURRENCY        16u
-#define DEFAULT_MAX_QUEUED             50u
-#define DEFAULT_EVENT_QUEUE            50u
-#define DEFAULT_HEARTBEAT_MS           100u
-#define DEFAULT_HEARTBEAT_MISSES       3u
-#define DEFAULT_MAX_COMPONENTS         4096u
-#define LISTENER_PROBE_INTERVAL_MS     3000u
-#define DEFAULT_CHECKPOINT_INTERVAL_MS 150u
-#define DEFAULT_CHECKPOINT_GENERATIONS 3u
+#define DEFAULT_WORKERS             4u
+#define DEFAULT_MAX_WORKERS         256u
+#define DEFAULT_FRONT_DOOR_CONTEXTS 1024u
+#define DEFAULT_MAX_QUEUED          50u
+#define DEFAULT_HEARTBEAT_MISSES    3u
+#define DEFAULT_MAX_COMPONENTS      4096u
+#define LISTENER_PROBE_INTERVAL_MS  3000u
 
-/* Bytes of the options struct as a caller built for that version knows it. */
-static size_t options_size(unsigned int version)
-{
-    if (version == 1)
-        return offsetof(genesis_coordinator_options, checkpoint_store);
-    if (version == 2)
-        return offsetof(genesis_coordinator_options, tls_ca_file);
-    return version == GENESIS_COORDINATOR_OPTIONS_VERSION ? sizeof(genesis_coordinator_options) : 0;
-}
+/* The bytes of each options version, oldest first. */
+static const size_t OPTIONS_SIZES[GENESIS_COORDINATOR_OPTIONS_VERSION] = {
+    offsetof(genesis_coordinator_options, checkpoint_store), /* 1 */
+    offsetof(genesis_coordinator_options, tls_ca_file),      /* 2 */
+    sizeof(genesis_coordinator_options),                     /* 3 */
+};
 
 int genesis_coordinator_options_init(genesis_coordinator_options *opts, unsigned int version)
 {
     gn_clear_error();
-    size_t size = options_size(version);
-    if (opts == NULL || size == 0)
-        return gn_fail(GENESIS_INVALID_ARGUMENT,
-                       "coordinator options: NULL or unknown version %u (this library knows 1..%u)",
-                       version, GENESIS_COORDINATOR_OPTIONS_VERSION);
     genesis_coordinator_options o;
     memset(&o, 0, sizeof(o));
-    o.version = version;
     o.worker_threads = DEFAULT_WORKERS;
     o.max_worker_threads = DEFAULT_MAX_WORKERS;
     o.front_door_contexts = DEFAULT_FRONT_DOOR_CONTEXTS;
     o.max_message_size = GN_DEFAULT_MAX_MESSAGE;
     o.default_timeout_ms = GN_DEFAULT_TIMEOUT_MS;
-    o.max_concurrency = DEFAULT_MAX_CONCURRENCY;
+    o.max_concurrency = GN_DEFAULT_MAX_CONCURRENCY;
     o.max_queued_requests = DEFAULT_MAX_QUEUED;
-    o.event_queue_depth = DEFAULT_EVENT_QUEUE;
+    o.event_queue_depth = GN_DEFAULT_EVENT_QUEUE;
     o.max_components = DEFAULT_MAX_COMPONENTS;
-    o.heartbeat_interval_ms = DEFAULT_HEARTBEAT_MS;
+    o.heartbeat_interval_ms = GN_DEFAULT_HEARTBEAT_MS;
     o.heartbeat_misses = DEFAULT_HEARTBEAT_MISSES;
     o.log_level = GENESIS_LOG_WARN; /* a library is quiet unless asked */
-    o.checkpoint_interval_ms = DEFAULT_CHECKPOINT_INTERVAL_MS;
-    o.checkpoint_generations = DEFAULT_CHECKPOINT_GENERATIONS;
-    memcpy(opts, &o, size); /* a version 1 caller's struct is shorter */
-    return GENESIS_OK;
+    o.checkpoint_interval_ms = GN_DEFAULT_CHECKPOINT_INTERVAL_MS;
+    o.checkpoint_generations = GN_DEFAULT_CHECKPOINT_GENERATIONS;
+    return gn_options_init(opts, version, &o, OPTIONS_SIZES, GENESIS_COORDINATOR_OPTIONS_VERSION,
+                           "coordinator options");
 }
 
 /* Zero means "default" for every numeric option, so a caller that only sets one field still
@@ -84,14 +71,14 @@ static void apply_defaults(genesis_coordinator_options *o)
     DEFAULT(front_door_contexts, DEFAULT_FRONT_DOOR_CONTEXTS);
     DEFAULT(max_message_size, GN_DEFAULT_MAX_MESSAGE);
     DEFAULT(default_timeout_ms, GN_DEFAULT_TIMEOUT_MS);
-    DEFAULT(max_concurrency, DEFAULT_MAX_CONCURRENCY);
+    DEFAULT(max_concurrency, GN_DEFAULT_MAX_CONCURRENCY);
     DEFAULT(max_queued_requests, DEFAULT_MAX_QUEUED);
-    DEFAULT(event_queue_depth, DEFAULT_EVENT_QUEUE);
+    DEFAULT(event_queue_depth, GN_DEFAULT_EVENT_QUEUE);
     DEFAULT(max_components, DEFAULT_MAX_COMPONENTS);
-    DEFAULT(heartbeat_interval_ms, DEFAULT_HEARTBEAT_MS);
+    DEFAULT(heartbeat_interval_ms, GN_DEFAULT_HEARTBEAT_MS);
     DEFAULT(heartbeat_misses, DEFAULT_HEARTBEAT_MISSES);
-    DEFAULT(checkpoint_interval_ms, DEFAULT_CHECKPOINT_INTERVAL_MS);
-    DEFAULT(checkpoint_generations, DEFAULT_CHECKPOINT_GENERATIONS);
+    DEFAULT(checkpoint_interval_ms, GN_DEFAULT_CHECKPOINT_INTERVAL_MS);
+    DEFAULT(checkpoint_generations, GN_DEFAULT_CHECKPOINT_GENERATIONS);
 #undef DEFAULT
     if (o->max_worker_threads < o->worker_threads)
         o->max_worker_threads = o->worker_threads;
@@ -174,23 +161,16 @@ static int coordinator_new(genesis_coordinator **out, const genesis_coordinator_
     *out = NULL;
     genesis_coordinator_options o;
     genesis_coordinator_options_init(&o, GENESIS_COORDINATOR_OPTIONS_VERSION);
-    if (opts != NULL) {
-        size_t size = options_size(opts->version);
-        if (size == 0)
-            return gn_fail(GENESIS_INVALID_ARGUMENT,
-                           "coordinator options version %u is unknown (this library knows 1..%u)",
-                           opts->version, GENESIS_COORDINATOR_OPTIONS_VERSION);
-        memcpy(&o, opts, size); /* fields an older caller lacks keep their defaults */
-        o.version = GENESIS_COORDINATOR_OPTIONS_VERSION;
-    }
+    int rv = gn_options_merge(&o, opts, OPTIONS_SIZES, GENESIS_COORDINATOR_OPTIONS_VERSION,
+                              "coordinator options");
+    if (rv != GENESIS_OK)
+        return rv;
+    o.version = GENESIS_COORDINATOR_OPTIONS_VERSION;
     apply_defaults(&o);
     gn_tls *tls = NULL;
-    int tls_rv = gn_tls_new(&tls, o.tls_ca_file, o.tls_cert_file, o.tls_key_file, o.tls_server_name,
-                            "coordinator");
+    int tls_rv = GN_TLS_FROM_OPTIONS(&tls, &o, "coordinator");
     if (tls_rv != GENESIS_OK)
         return tls_rv; /* the message names the file and the reason */
-    /* Loaded: the caller's strings are not kept. */
-    o.tls_ca_file = o.tls_cert_file = o.tls_key_file = o.tls_server_name = NULL;
 
     genesis_coordinator *co = calloc(1, sizeof(*co));
     if (co == NULL) {
@@ -205,7 +185,7 @@ static int coordinator_new(genesis_coordinator **out, const genesis_coordinator_
              gn_wall_ms());
     pthread_mutex_init(&co->lock, NULL);
     pthread_cond_init(&co->drained_cv, NULL);
-    int rv = gn_resilience_init(co, &o);
+    rv = gn_resilience_init(co, &o);
     if (rv != GENESIS_OK) {
         char why[256];
         snprintf(why, sizeof(why), "%s", genesis_last_error());
@@ -320,7 +300,7 @@ int genesis_coordinator_listen(genesis_coordinator *co, const char *front_door_u
     return GENESIS_OK;
 }
 
-int genesis_coordinator_url(genesis_coordinator *co, int endpoint, char *buf, size_t size)
+int genesis_coordinator_get_url(genesis_coordinator *co, int endpoint, char *buf, size_t size)
 {
     gn_clear_error();
     if (co == NULL || buf == NULL)
@@ -553,7 +533,7 @@ int genesis_coordinator_emit_external(genesis_coordinator *co, const char *type,
 
 /* ---- observation ------------------------------------------------------------------------- */
 
-int genesis_coordinator_stats_get(genesis_coordinator *co, genesis_coordinator_stats *s)
+int genesis_coordinator_get_stats(genesis_coordinator *co, genesis_coordinator_stats *s)
 {
     gn_clear_error();
     if (co == NULL || s == NULL || s->version != GENESIS_COORDINATOR_STATS_VERSION)

@@ -14,6 +14,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "base/assert.h"
 #include "checkpoint/checkpoint.h"
 #include "coordinator/coordinator_impl.h"
 #include "wire/listener_guard.h"
@@ -90,6 +91,7 @@ static bool add_context(gn_front_door *fd)
 static void took_message(gn_front_door *fd)
 {
     pthread_mutex_lock(&fd->lock);
+    GN_ASSERT(fd->idle > 0);
     fd->idle--;
     bool grow = fd->open && fd->idle < MIN_IDLE_RECEIVERS && fd->n < fd->max;
     pthread_mutex_unlock(&fd->lock);

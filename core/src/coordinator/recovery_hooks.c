@@ -258,7 +258,7 @@ void gn_children_status_clear(Genesis__V1__StatusReport *r)
     r->n_supervised = 0;
 }
 
-int genesis_coordinator_component_health(genesis_coordinator *co, const char *id, int *up)
+int genesis_coordinator_get_component_health(genesis_coordinator *co, const char *id, int *up)
 {
     gn_clear_error();
     if (co == NULL || id == NULL || up == NULL)

@@ -56,7 +56,7 @@ static gn_remote *remote_new(genesis_coordinator *co)
      * closes each refused socket through its one poller and reaper, and at 10-200 ms, 300
      * components dying together piled up 13,000 sockets, 50 % CPU and a 52 s stop (1,000:
      * minutes). At 100-2000 ms: 300 leave no pile-up and stop in 0.06 s; 1,000 still pile
-     * up ~8,000 sockets until their instances are dropped (README, Known limits). */
+     * up ~8,000 sockets until their instances are dropped (docs/known-limits.md). */
     nng_socket_set_ms(r->req, NNG_OPT_RECONNMINT, 100);
     nng_socket_set_ms(r->req, NNG_OPT_RECONNMAXT, 2000);
     pthread_mutex_init(&r->lock, NULL);

@@ -153,7 +153,7 @@ bool gn_mode_admits_event(genesis_coordinator *co, int criticality)
     return false;
 }
 
-int genesis_coordinator_mode(genesis_coordinator *co)
+int genesis_coordinator_get_mode(genesis_coordinator *co)
 {
     return co != NULL ? atomic_load(&co->mode_now) : GENESIS_MODE_NORMAL;
 }
@@ -187,7 +187,7 @@ int genesis_coordinator_set_mode(genesis_coordinator *co, int mode)
 
 /* ---- breakers ------------------------------------------------------------------------- */
 
-int genesis_coordinator_breaker_set(genesis_coordinator *co, const char *id, int state)
+int genesis_coordinator_set_breaker(genesis_coordinator *co, const char *id, int state)
 {
     gn_clear_error();
     if (co == NULL || id == NULL)
@@ -244,8 +244,8 @@ void gn_component_stats_fill(gn_component *comp, genesis_component_stats *s)
     s->latency_max_us = (uint32_t)atomic_load(&comp->latency.max_us);
 }
 
-int genesis_coordinator_component_stats(genesis_coordinator *co, const char *id,
-                                        genesis_component_stats *s)
+int genesis_coordinator_get_component_stats(genesis_coordinator *co, const char *id,
+                                            genesis_component_stats *s)
 {
     gn_clear_error();
     if (co == NULL || id == NULL || s == NULL || s->version != GENESIS_COMPONENT_STATS_VERSION)

@@ -1,4 +1,4 @@
-/* A per-component circuit breaker (semantics in genesis/resilience.h and DESIGN.md §6).
+/* A per-component circuit breaker (semantics in genesis/resilience.h and docs/resilience.md).
  *
  * Deterministic: every function takes the time as an argument, so tests drive every
  * transition without sleeping. The fail-fast path (OPEN or FORCED_OPEN) reads two atomics and

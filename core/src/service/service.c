@@ -15,9 +15,11 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "base/assert.h"
 #include "base/component.h"
 #include "base/common.h"
 #include "base/completion.h"
+#include "base/options.h"
 #include "genesis/resilience.h"
 #include "genesis/service.h"
 #include "resilience/fault.h"
@@ -29,9 +31,6 @@
 #include "wire/wire.h"
 #include "base/worker_pool.h"
 
-#define DEFAULT_CONCURRENCY        16u
-#define DEFAULT_EVENT_QUEUE        50u
-#define DEFAULT_HEARTBEAT_MS       100u
 #define UNREGISTER_WAIT_MS         1000u
 #define LISTENER_PROBE_INTERVAL_MS 3000u
 #define CHECKPOINT_OVERHEAD        512u   /* envelope bytes around a checkpoint's state */
@@ -98,27 +97,23 @@ struct genesis_service {
     atomic_uint_fast64_t fault_rng; /* draws for the injected error rate */
 };
 
-/* Bytes of the options struct as a caller built for that version knows it. */
-static size_t options_size(unsigned int version)
-{
-    if (version == 1)
-        return offsetof(genesis_service_options, tls_ca_file);
-    return version == GENESIS_SERVICE_OPTIONS_VERSION ? sizeof(genesis_service_options) : 0;
-}
+/* The bytes of each options version, oldest first. */
+static const size_t OPTIONS_SIZES[GENESIS_SERVICE_OPTIONS_VERSION] = {
+    offsetof(genesis_service_options, tls_ca_file), /* 1 */
+    sizeof(genesis_service_options),                /* 2 */
+};
 
 int genesis_service_options_init(genesis_service_options *opts, unsigned int version)
 {
     gn_clear_error();
-    if (opts == NULL || options_size(version) == 0)
-        return gn_fail(GENESIS_INVALID_ARGUMENT, "service options: NULL or unknown version %u",
-                       version);
-    memset(opts, 0, options_size(version)); /* a version 1 caller's struct is shorter */
-    opts->version = version;
-    opts->max_concurrency = DEFAULT_CONCURRENCY;
-    opts->max_message_size = GN_DEFAULT_MAX_MESSAGE;
-    opts->event_queue_depth = DEFAULT_EVENT_QUEUE;
-    opts->log_level = GENESIS_LOG_WARN; /* a library is quiet unless asked */
-    return GENESIS_OK;
+    genesis_service_options o;
+    memset(&o, 0, sizeof(o));
+    o.max_concurrency = GN_DEFAULT_MAX_CONCURRENCY;
+    o.max_message_size = GN_DEFAULT_MAX_MESSAGE;
+    o.event_queue_depth = GN_DEFAULT_EVENT_QUEUE;
+    o.log_level = GENESIS_LOG_WARN; /* a library is quiet unless asked */
+    return gn_options_init(opts, version, &o, OPTIONS_SIZES, GENESIS_SERVICE_OPTIONS_VERSION,
+                           "service options");
 }
 
 /* ---- serving requests ---------------------------------------------------------------------- */
@@ -293,25 +288,21 @@ int genesis_service_new(genesis_service **out, const char *id, const genesis_com
                        "service_new: invalid id (1..%u bytes of [A-Za-z0-9._-])", GN_MAX_ID_LEN);
     genesis_service_options o;
     genesis_service_options_init(&o, GENESIS_SERVICE_OPTIONS_VERSION);
-    if (opts != NULL) {
-        if (options_size(opts->version) == 0)
-            return gn_fail(GENESIS_INVALID_ARGUMENT, "service options version %u is unknown",
-                           opts->version);
-        memcpy(&o, opts, options_size(opts->version)); /* newer fields keep their defaults */
-        o.version = GENESIS_SERVICE_OPTIONS_VERSION;
-    }
+    int rv = gn_options_merge(&o, opts, OPTIONS_SIZES, GENESIS_SERVICE_OPTIONS_VERSION,
+                              "service options");
+    if (rv != GENESIS_OK)
+        return rv;
+    o.version = GENESIS_SERVICE_OPTIONS_VERSION;
     gn_tls *tls = NULL;
-    int tls_rv = gn_tls_new(&tls, o.tls_ca_file, o.tls_cert_file, o.tls_key_file, o.tls_server_name,
-                            "service");
+    int tls_rv = GN_TLS_FROM_OPTIONS(&tls, &o, "service");
     if (tls_rv != GENESIS_OK)
         return tls_rv; /* the message names the file and the reason */
-    o.tls_ca_file = o.tls_cert_file = o.tls_key_file = o.tls_server_name = NULL;
     if (o.max_concurrency == 0)
-        o.max_concurrency = DEFAULT_CONCURRENCY;
+        o.max_concurrency = GN_DEFAULT_MAX_CONCURRENCY;
     if (o.max_message_size == 0)
         o.max_message_size = GN_DEFAULT_MAX_MESSAGE;
     if (o.event_queue_depth == 0)
-        o.event_queue_depth = DEFAULT_EVENT_QUEUE;
+        o.event_queue_depth = GN_DEFAULT_EVENT_QUEUE;
 
     genesis_service *svc = calloc(1, sizeof(*svc));
     if (svc == NULL) {
@@ -396,7 +387,7 @@ int genesis_service_listen(genesis_service *svc, const char *url)
     return GENESIS_OK;
 }
 
-int genesis_service_url(genesis_service *svc, char *buf, size_t size)
+int genesis_service_get_url(genesis_service *svc, char *buf, size_t size)
 {
     gn_clear_error();
     if (svc == NULL || buf == NULL)
@@ -427,6 +418,7 @@ static void svc_rpc_done(int status, int reason, const char *why, gn_wire_reply 
     sr->fn(svc, status, reason, why, reply, sr->arg);
     free(sr);
     pthread_mutex_lock(&svc->lock);
+    GN_ASSERT(svc->outstanding > 0);
     if (--svc->outstanding == 0)
         pthread_cond_broadcast(&svc->idle_cv);
     pthread_mutex_unlock(&svc->lock);
@@ -450,6 +442,7 @@ static int svc_rpc_start(genesis_service *svc, gn_envelope *env, uint32_t timeou
     }
     free(sr);
     pthread_mutex_lock(&svc->lock);
+    GN_ASSERT(svc->outstanding > 0);
     if (--svc->outstanding == 0)
         pthread_cond_broadcast(&svc->idle_cv);
     pthread_mutex_unlock(&svc->lock);
@@ -761,7 +754,7 @@ int genesis_service_connect(genesis_service *svc, const char *front_door_url,
     bool again = svc->connected;
     svc->connected = true;
     svc->hb_interval_ms = svc->opts.heartbeat_interval_ms > 0 ? svc->opts.heartbeat_interval_ms
-                                                              : DEFAULT_HEARTBEAT_MS;
+                                                              : GN_DEFAULT_HEARTBEAT_MS;
     pthread_mutex_unlock(&svc->lock);
     if (again)
         return gn_fail(GENESIS_FAILED_PRECONDITION, "connect: already connected");
@@ -919,7 +912,7 @@ int genesis_service_checkpoint(genesis_service *svc, const void *data, size_t le
     return rv;
 }
 
-uint64_t genesis_service_requests_served(genesis_service *svc)
+uint64_t genesis_service_get_requests_served(genesis_service *svc)
 {
     return svc != NULL ? atomic_load(&svc->served) : 0;
 }

@@ -160,7 +160,7 @@ static void *guard_main(void *arg)
             /* A listener that accepted a connection since the last round is not wedged: no
              * probe. Fewer probes matter beyond their cost: every probe closes a socket and
              * two pipes, and each close is a chance for NNG 1.5.2's reaper to stall for good
-             * (nanomsg/nng#1543; README, Known limits). */
+             * (nanomsg/nng#1543; docs/known-limits.md). */
             if (w->failures == 0 && w->accepted != w->accepted_seen) {
                 w->accepted_seen = w->accepted;
                 continue;

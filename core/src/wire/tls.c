@@ -84,6 +84,14 @@ static int configure(nng_tls_config *cfg, bool dialer, const char *ca, const cha
     return GENESIS_OK;
 }
 
+int gn_tls_from_options(gn_tls **out, const char **ca_file, const char **cert_file,
+                        const char **key_file, const char **server_name, const char *who)
+{
+    int rv = gn_tls_new(out, *ca_file, *cert_file, *key_file, *server_name, who);
+    *ca_file = *cert_file = *key_file = *server_name = NULL;
+    return rv;
+}
+
 void gn_tls_free(gn_tls *tls)
 {
     if (tls == NULL)

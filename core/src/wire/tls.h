@@ -28,6 +28,15 @@ int gn_tls_new(gn_tls **out, const char *ca_file, const char *cert_file, const c
                const char *server_name, const char *who);
 void gn_tls_free(gn_tls *tls);
 
+/* gn_tls_new from the four TLS fields every options struct has (tls_ca_file, tls_cert_file,
+ * tls_key_file, tls_server_name), which are then cleared: the files are loaded and the
+ * caller's strings are not kept. */
+#define GN_TLS_FROM_OPTIONS(out, o, who)                                                           \
+    gn_tls_from_options((out), &(o)->tls_ca_file, &(o)->tls_cert_file, &(o)->tls_key_file,         \
+                        &(o)->tls_server_name, (who))
+int gn_tls_from_options(gn_tls **out, const char **ca_file, const char **cert_file,
+                        const char **key_file, const char **server_name, const char *who);
+
 /* The NNG configuration for listeners (dialer false) or dialers, for NNG_OPT_TLS_CONFIG. */
 struct nng_tls_config *gn_tls_config(const gn_tls *tls, bool dialer);
 

@@ -1,4 +1,4 @@
-/* The circuit breaker, driven by an explicit clock: every transition of DESIGN.md §6 checked
+/* The circuit breaker, driven by an explicit clock: every transition of docs/resilience.md checked
  * exactly, without sleeping. */
 #include <stdio.h>
 #include <string.h>
@@ -88,7 +88,7 @@ static void test_consecutive_request_failures_trip(void **state)
 {
     (void)state;
     genesis_policy p = policy();
-    p.breaker_failure_rate_pct = 0; /* the sketch's trigger alone */
+    p.breaker_failure_rate_pct = 0; /* the consecutive-failure trigger alone */
     gn_breaker b;
     gn_breaker_init(&b, 0);
     gn_breaker_transition t;

@@ -1,4 +1,4 @@
-// Command pingpong is the original sketch's scenario in Go, in one process: a coordinator
+// Command pingpong is the ping/pong scenario in Go, in one process: a coordinator
 // embedded here with two components, comp1 and comp2. comp1 pings comp2 and prints the
 // reply; then comp1 emits a local event "status_update" and comp2 receives it. Exits 0 when
 // all of that happened, 1 otherwise.

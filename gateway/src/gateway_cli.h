@@ -1,15 +1,17 @@
-/* Command-line flags of the gateway, shared by genesis-gateway and genesisd (which embeds
- * the gateway): one table, one help text, one parser. */
+/* The gateway's command-line flags inside the library, behind the public genesis/gateway_cli.h
+ * (gateway_api.c wraps them): one table, one help text, one parser. */
 #ifndef GW_GATEWAY_CLI_H
 #define GW_GATEWAY_CLI_H
 
 #include <getopt.h>
 #include <stddef.h>
 
+#include <genesis/gateway_cli.h>
+
 #include "gateway.h"
 
 /* getopt_long entries (values from GW_CLI_FIRST up), terminated by a zero entry. */
-#define GW_CLI_FIRST 1000
+#define GW_CLI_FIRST GENESIS_GATEWAY_CLI_FIRST
 extern const struct option gw_cli_options[];
 
 /* Build a program's getopt_long table: its own n_own entries, then the gateway's, then the
