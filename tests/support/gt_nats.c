@@ -180,30 +180,52 @@ int gt_nats_restart(gt_nats_cluster *c, int i)
     return spawn_node(c, i);
 }
 
-/* One probe: make (or find) a small memory stream with the wanted replicas and store into it. */
-static bool probe(gt_nats_cluster *c, int replicas)
+/* A connection to the running, unpaused nodes (an array: cnats 3.4's natsOptions_SetURL
+ * fails with a comma-separated list). */
+static natsConnection *connect_live(gt_nats_cluster *c)
 {
     natsOptions *o = NULL;
     natsConnection *nc = NULL;
-    jsCtx *js = NULL;
-    bool ok = false;
-    if (natsOptions_Create(&o) != NATS_OK)
-        return false;
-    /* An array: cnats 3.4's natsOptions_SetURL fails with a comma-separated list. */
     const char *urls[GT_NATS_MAX_NODES];
     int n = 0;
     for (int i = 0; i < c->n; i++) {
         if (c->node[i].proc.pid != 0 && !c->node[i].paused)
             urls[n++] = c->node[i].url;
     }
-    if (n == 0) {
-        natsOptions_Destroy(o);
-        return false;
-    }
+    if (n == 0 || natsOptions_Create(&o) != NATS_OK)
+        return NULL;
     natsOptions_SetServers(o, urls, n);
     natsOptions_SetTimeout(o, 500);
     natsOptions_SetMaxReconnect(o, 0);
-    if (natsConnection_Connect(&nc, o) == NATS_OK) {
+    if (natsConnection_Connect(&nc, o) != NATS_OK)
+        nc = NULL;
+    natsOptions_Destroy(o);
+    return nc;
+}
+
+int gt_nats_stream_leader(gt_nats_cluster *c, const char *stream)
+{
+    natsConnection *nc = connect_live(c);
+    jsCtx *js = NULL;
+    jsStreamInfo *si = NULL;
+    int leader = -1;
+    if (nc != NULL && natsConnection_JetStream(&js, nc, NULL) == NATS_OK &&
+        js_GetStreamInfo(&si, js, stream, NULL, NULL) == NATS_OK && si->Cluster != NULL &&
+        si->Cluster->Leader != NULL && si->Cluster->Leader[0] == 'n')
+        leader = atoi(si->Cluster->Leader + 1);
+    jsStreamInfo_Destroy(si);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    return leader >= 0 && leader < c->n ? leader : -1;
+}
+
+/* One probe: make (or find) a small memory stream with the wanted replicas and store into it. */
+static bool probe(gt_nats_cluster *c, int replicas)
+{
+    natsConnection *nc = connect_live(c);
+    jsCtx *js = NULL;
+    bool ok = false;
+    if (nc != NULL) {
         jsOptions jo;
         jsOptions_Init(&jo);
         jo.Wait = 1000;
@@ -230,7 +252,6 @@ static bool probe(gt_nats_cluster *c, int replicas)
         }
         natsConnection_Destroy(nc);
     }
-    natsOptions_Destroy(o);
     return ok;
 }
 

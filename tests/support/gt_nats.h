@@ -51,6 +51,9 @@ void gt_nats_resume(gt_nats_cluster *c, int i);
 /* Start node i again on its ports and store (after gt_nats_kill). Returns 0 or -1. */
 int gt_nats_restart(gt_nats_cluster *c, int i);
 
+/* The node that leads JetStream stream `stream` now (its index), or -1 when none answers. */
+int gt_nats_stream_leader(gt_nats_cluster *c, const char *stream);
+
 /* Wait until a client can make and use a stream with `replicas` replicas (the cluster has a
  * meta leader and enough peers); false after timeout_ms. */
 bool gt_nats_wait_ready(gt_nats_cluster *c, int replicas, int timeout_ms);

@@ -323,6 +323,7 @@ static int nats_list(gn_ckpt_store *base, gn_ckpt_list_fn fn, void *arg, gn_ckpt
         return GENESIS_OK;
     if (ns != NATS_OK)
         return nats_fail(s, ns, "listing the checkpoints", err);
+    gn_kv_keys_unique(&keys);
     int rv = GENESIS_OK;
     for (int k = 0; k < keys.Count && rv == GENESIS_OK; k++) {
         char id[GN_MAX_ID_LEN + 1];

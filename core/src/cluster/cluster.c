@@ -142,6 +142,32 @@ static int known_servers(gn_cluster *c, char *known, size_t size)
     return count;
 }
 
+/* JetStream 2.9 makes KV buckets with direct get, which any replica answers, a lagging one
+ * included (for example a server just resumed after a stop): a restore could then get an
+ * older generation than the newest acknowledged one. Reads go through the stream leader
+ * instead. */
+static int leader_reads_only(gn_cluster *c, const char *bucket, char *why, size_t why_size)
+{
+    char stream[128];
+    snprintf(stream, sizeof(stream), "KV_%s", bucket);
+    jsStreamInfo *si = NULL;
+    natsStatus ns = js_GetStreamInfo(&si, c->js, stream, NULL, NULL);
+    if (ns == NATS_OK && si->Config->AllowDirect) {
+        jsStreamInfo *updated = NULL;
+        si->Config->AllowDirect = false;
+        ns = js_UpdateStream(&updated, c->js, si->Config, NULL, NULL);
+        jsStreamInfo_Destroy(updated);
+    }
+    jsStreamInfo_Destroy(si);
+    if (ns == NATS_OK)
+        return GENESIS_OK;
+    natsStatus ignored;
+    const char *last = nats_GetLastError(&ignored);
+    return fail_open(why, why_size, GENESIS_UNAVAILABLE,
+                     "bucket %s: cannot turn off direct reads: %s", bucket,
+                     last != NULL && last[0] != '\0' ? last : natsStatus_GetText(ns));
+}
+
 /* Make a bucket (or bind an existing one and warn when its settings differ). */
 static int make_bucket(gn_cluster *c, kvConfig *cfg, char *why, size_t why_size)
 {
@@ -349,6 +375,8 @@ int gn_cluster_open(gn_cluster **out, const genesis_cluster_options *o, unsigned
         kc.Replicas = (int)replicas;
         kc.MaxValueSize = (int32_t)(max_value + GN_NATS_CKPT_HEADER);
         rv = make_bucket(c, &kc, why, why_size);
+        if (rv == GENESIS_OK)
+            rv = leader_reads_only(c, c->ckpt_bucket, why, why_size);
     }
     if (rv == GENESIS_OK) {
         kvConfig kc;

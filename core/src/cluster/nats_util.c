@@ -2,6 +2,7 @@
 #include "cluster/nats_util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "genesis/status.h"
@@ -34,6 +35,26 @@ int gn_nats_fail(natsStatus s, natsConnection *nc, const char *what, char *msg, 
     snprintf(msg, size, "%s: %s%s", what, text,
              down ? " (NATS unavailable: not acknowledged by the cluster)" : "");
     return down ? GENESIS_UNAVAILABLE : GENESIS_INTERNAL;
+}
+
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void gn_kv_keys_unique(kvKeysList *keys)
+{
+    if (keys->Count < 2)
+        return;
+    qsort(keys->Keys, (size_t)keys->Count, sizeof(*keys->Keys), by_key);
+    int n = 1;
+    for (int i = 1; i < keys->Count; i++) {
+        if (strcmp(keys->Keys[i], keys->Keys[n - 1]) == 0)
+            free(keys->Keys[i]);
+        else
+            keys->Keys[n++] = keys->Keys[i];
+    }
+    keys->Count = n;
 }
 
 bool gn_kv_key(char *buf, size_t size, const char *prefix, const char *id)

@@ -22,4 +22,8 @@ bool gn_kv_key(char *buf, size_t size, const char *prefix, const char *id);
 /* The inverse: the id of a key that starts with prefix; false for other keys. */
 bool gn_kv_key_id(char *buf, size_t size, const char *prefix, const char *key);
 
+/* Sort a kvStore_Keys list and drop repeated keys (a key updated while the list is read can
+ * be delivered twice). */
+void gn_kv_keys_unique(kvKeysList *keys);
+
 #endif /* GN_NATS_UTIL_H */

@@ -93,6 +93,7 @@ static void refresh_nodes(gn_node_lease *l)
     natsStatus ns = kvStore_Keys(&keys, l->kv, NULL);
     if (ns != NATS_OK && ns != NATS_NOT_FOUND)
         return;
+    gn_kv_keys_unique(&keys);
     json_t *nodes = json_array();
     int64_t now = gn_wall_ms();
     for (int k = 0; k < keys.Count && nodes != NULL; k++) {
@@ -158,6 +159,8 @@ static void renew_locked(gn_node_lease *l)
                 kvStore_Update(&rev, l->kv, l->key, value, (int)strlen(value), kvEntry_Revision(e));
         else if (got == NATS_NOT_FOUND)
             ns = kvStore_Create(&rev, l->kv, l->key, value, (int)strlen(value));
+        else if (gn_nats_unreachable(got, l->nc))
+            ns = got; /* no answer: not known to be lost */
         kvEntry_Destroy(e);
     }
     free(value);
