@@ -13,6 +13,8 @@
 #define KEY_PREFIX "c."
 #define MAX_KEY    (GN_MAX_ID_LEN + 8u)
 
+static const uint8_t MAGIC[4] = {'G', 'N', 'C', '1'}; /* opens every stored value */
+
 /* The revision and generation this store last saw for a component. */
 typedef struct head {
     char *id;
@@ -45,12 +47,23 @@ static uint64_t get_u64(const uint8_t *p)
 /* A stored value's header; false when it is not one of ours (too short, wrong magic). */
 static bool parse(const uint8_t *v, size_t len, uint64_t *gen, int64_t *created, uint32_t *crc)
 {
-    if (v == NULL || len < GN_NATS_CKPT_HEADER || memcmp(v, "GNC1", 4) != 0)
+    if (v == NULL || len < GN_NATS_CKPT_HEADER || memcmp(v, MAGIC, sizeof(MAGIC)) != 0)
         return false;
     *gen = get_u64(v + 4);
     *created = (int64_t)get_u64(v + 12);
     *crc = (uint32_t)v[20] | (uint32_t)v[21] << 8 | (uint32_t)v[22] << 16 | (uint32_t)v[23] << 24;
     return *gen > 0;
+}
+
+int gn_nats_ckpt_decode(const uint8_t *v, size_t len, gn_nats_ckpt_value *out)
+{
+    memset(out, 0, sizeof(*out));
+    uint32_t crc = 0;
+    if (!parse(v, len, &out->generation, &out->created_ms, &crc))
+        return 0;
+    out->data = v + GN_NATS_CKPT_HEADER;
+    out->len = len - GN_NATS_CKPT_HEADER;
+    return gn_ckpt_checksum(out->generation, out->data, out->len) == crc ? 1 : -1;
 }
 
 static head *head_find(nats_store *s, const char *id)
@@ -186,7 +199,7 @@ static int nats_put(gn_ckpt_store *base, const char *component, const void *data
     uint8_t *v = malloc(total);
     if (v == NULL)
         return fail(err, GENESIS_RESOURCE_EXHAUSTED, "out of memory");
-    memcpy(v, "GNC1", 4);
+    memcpy(v, MAGIC, sizeof(MAGIC));
     put_u64(v + 4, gen);
     put_u64(v + 12, (uint64_t)gn_wall_ms());
     uint32_t crc = gn_ckpt_checksum(gen, data, len);
