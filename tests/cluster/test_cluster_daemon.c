@@ -289,12 +289,12 @@ static void test_nats_lost_while_running(void **state)
 
     for (int i = 0; i < nats.n; i++)
         assert_int_equal(gt_nats_restart(&nats, i), 0);
-    assert_true(gt_nats_wait_ready(&nats, 3, 4 * GT_WAIT_MS));
+    assert_true(gt_nats_wait_ready(&nats, 3, 6 * GT_WAIT_MS));
     for (int i = 0; i < NODES; i++) {
-        if (!gt_wait_until(sees_all_nodes, nodes[i].front_door, 4 * GT_WAIT_MS))
+        if (!gt_wait_until(sees_all_nodes, nodes[i].front_door, 6 * GT_WAIT_MS))
             fail_msg("node %s did not heal after NATS came back", nodes[i].id);
     }
-    int64_t until = gt_now_ms() + 4 * GT_WAIT_MS;
+    int64_t until = gt_now_ms() + 6 * GT_WAIT_MS;
     while ((rv = request(at->front_door, "ledger", "incr", out, sizeof(out))) != GENESIS_OK) {
         if (gt_now_ms() > until)
             fail_msg("checkpoints did not come back: %s", out);

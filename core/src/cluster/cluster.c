@@ -206,7 +206,8 @@ static int make_bucket(gn_cluster *c, kvConfig *cfg, char *why, size_t why_size)
         snprintf(err, sizeof(err), "%s",
                  last != NULL && last[0] != '\0' ? last : natsStatus_GetText(ns));
         bool settling = gn_nats_unreachable(ns, c->nc) || strstr(err, "no suitable peers") ||
-                        strstr(err, "insufficient resources") || strstr(err, "leader");
+                        strstr(err, "insufficient resources") || strstr(err, "leader") ||
+                        strstr(err, "temporarily unavailable");
         if (!settling || gn_now_ms() >= give_up)
             break;
         struct timespec ts = {0, 200 * 1000000L};

@@ -31,7 +31,8 @@ int gn_nats_fail(natsStatus s, natsConnection *nc, const char *what, char *msg, 
     const char *text = nats_GetLastError(&last);
     if (text == NULL || text[0] == '\0')
         text = natsStatus_GetText(s);
-    bool down = gn_nats_unreachable(s, nc);
+    /* "JetStream system temporarily unavailable": no leader yet (an election under way). */
+    bool down = gn_nats_unreachable(s, nc) || strstr(text, "temporarily unavailable") != NULL;
     snprintf(msg, size, "%s: %s%s", what, text,
              down ? " (NATS unavailable: not acknowledged by the cluster)" : "");
     return down ? GENESIS_UNAVAILABLE : GENESIS_INTERNAL;
