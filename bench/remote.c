@@ -6,6 +6,7 @@
  * -> coordinator -> in-process component (the path of the gateway and genesisctl), 16 in flight.
  *
  *   bench_remote [--quick] [--json FILE] [--repeats N] */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,13 +40,17 @@ typedef struct c_pipe {
 
 static void c_issue(c_pipe *c);
 
+/* Failed requests: counted and reported (the first of each run named), not fatal. A noisy
+ * machine may pause the service; the figures say so instead of the run dying. */
+static atomic_long n_failed;
+
 static void c_done(genesis_result *res, void *arg)
 {
     c_pipe *c = arg;
-    if (genesis_result_status(res) != GENESIS_OK) {
-        fprintf(stderr, "bench_remote: request failed: %s\n", genesis_result_message(res));
-        exit(1);
-    }
+    if (genesis_result_status(res) != GENESIS_OK && atomic_fetch_add(&n_failed, 1) == 0)
+        fprintf(stderr, "bench_remote: a request failed: %s / %s: %s\n",
+                genesis_status_name(genesis_result_status(res)),
+                genesis_reason_name(genesis_result_reason(res)), genesis_result_message(res));
     genesis_result_free(res);
     bool more = pipe_take(&c->p);
     pipe_done(&c->p);
@@ -55,7 +60,10 @@ static void c_done(genesis_result *res, void *arg)
 
 static void c_issue(c_pipe *c)
 {
-    if (genesis_client_request_async(c->cl, c->target, "ping", "ping", 4, NULL, c_done, c) !=
+    genesis_call_options o;
+    genesis_call_options_init(&o, GENESIS_CALL_OPTIONS_VERSION);
+    o.idempotent = 1; /* a ping: safe to retry after it reached the service */
+    if (genesis_client_request_async(c->cl, c->target, "ping", "ping", 4, &o, c_done, c) !=
         GENESIS_OK)
         die("client_request_async");
 }
@@ -191,6 +199,9 @@ int main(int argc, char **argv)
     }
     printf("(%ld / %ld requests per round at 1 / 16 in flight, median of %d rounds)\n", total[0],
            total[1], R);
+    long failed = atomic_load(&n_failed);
+    if (failed > 0)
+        printf("(%ld requests failed; the rates count them as done)\n", failed);
     char path[300];
     const char *const files[] = {"fd.sock", "svc.sock", "raw.sock"};
     for (int i = 0; i < 3; i++) {

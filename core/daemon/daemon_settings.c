@@ -271,6 +271,20 @@ void daemon_settings_print(FILE *out, const daemon_config *cfg)
             g->max_body, g->max_header, g->max_ws_message, g->max_ws_clients, g->ws_queue,
             g->ws_queue_bytes, g->ws_ping_s, g->ws_idle_s, g->http_keepalive_s, g->header_timeout_s,
             (unsigned int)g->default_timeout_ms);
+    for (int k = 0; k < 2; k++) { /* cross-site allowances, as YAML sequences */
+        const char *list = k == 0 ? g->allowed_origins : g->allowed_hosts;
+        if (list[0] != '\0')
+            fprintf(out, "  %s:\n", k == 0 ? "allowed_origins" : "allowed_hosts");
+        for (const char *p = list; *p != '\0';) {
+            size_t len = strcspn(p, ",");
+            char item[512];
+            snprintf(item, sizeof(item), "%.*s", (int)len, p);
+            fputs("    - ", out);
+            yaml_string(out, item);
+            fputc('\n', out);
+            p += len + (p[len] == ',');
+        }
+    }
     if (g->auth_file != NULL) {
         fputs("auth:\n  file: ", out);
         yaml_string(out, g->auth_file);

@@ -23,6 +23,7 @@
 #include <genesis/genesis.h>
 
 #include "daemon_lifecycle.h"
+#include "daemon_limits.h"
 #include "daemon_log.h"
 #include "daemon_options.h"
 #include "daemon_reload.h"
@@ -74,6 +75,10 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     apply_log_settings(&cfg);
+    /* Before anything opens: the listeners size their connection caps from this limit. */
+    char limits[160];
+    daemon_raise_fd_limit(limits, sizeof(limits));
+    daemon_logf(GENESIS_LOG_INFO, "%s", limits);
 
     sigset_t stop_signals;
     if (daemon_block_signals(&stop_signals) != 0) {

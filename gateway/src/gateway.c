@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <netdb.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -162,7 +163,27 @@ static void drain(gw_gateway *gw)
 static int protocol_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                              void *in, size_t len)
 {
+    gw_gateway *gw = lws_context_user(lws_get_context(wsi));
     switch (reason) {
+    /* Connections (network sockets, not HTTP/2 streams), and the cap on them. */
+    case LWS_CALLBACK_WSI_CREATE:
+        if (lws_get_network_wsi(wsi) == wsi)
+            gw->connections++;
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (lws_get_network_wsi(wsi) == wsi && gw->connections > 0)
+            gw->connections--;
+        return 0;
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        if (gw->connections >= gw->connection_cap) {
+            if (gw->metrics.connections_refused++ % 1000 == 0)
+                gw_log(gw, GENESIS_LOG_WARN,
+                       "gateway: %u connections (the cap, a quarter of the file descriptor "
+                       "limit): new ones are closed; established ones keep working",
+                       gw->connection_cap);
+            return 1; /* libwebsockets closes it */
+        }
+        return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         drain(lws_context_user(lws_get_context(wsi)));
         return 0;
@@ -300,8 +321,20 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
     }
     int before[256];
     size_t n_before = gw_listen_sockets(before, sizeof(before) / sizeof(before[0]));
+    /* A quarter of the descriptors this process may open (genesisd's front door takes half,
+     * the rest stay for dialers, files and the store); libwebsockets sizes its table by it
+     * instead of by the whole limit, which may be a million once raised to the hard one. */
+    struct rlimit nofile;
+    gw->connection_cap = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
+        gw->connection_cap =
+            nofile.rlim_cur > 128
+                ? (unsigned int)((nofile.rlim_cur - 64) / 4 < 65536 ? (nofile.rlim_cur - 64) / 4
+                                                                    : 65536)
+                : 16;
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
+    info.fd_limit_per_thread = gw->connection_cap + 64; /* its pipes, listener, headroom */
     info.port = cfg->port;
     info.iface = gw->listen.numeric;
     info.protocols = protocols;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cross_site.h"
 #include "daemon_cli.h"
 
 enum {
@@ -23,6 +24,8 @@ enum {
     OPT_KEEPALIVE,
     OPT_HEADER_TIMEOUT,
     OPT_REQUEST_TIMEOUT,
+    OPT_ALLOWED_ORIGIN,
+    OPT_ALLOWED_HOST,
 };
 
 const struct option gw_cli_options[] = {
@@ -44,6 +47,8 @@ const struct option gw_cli_options[] = {
     {"http-keepalive", required_argument, NULL, OPT_KEEPALIVE},
     {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
     {"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
+    {"allowed-origin", required_argument, NULL, OPT_ALLOWED_ORIGIN},
+    {"allowed-host", required_argument, NULL, OPT_ALLOWED_HOST},
     {NULL, 0, NULL, 0},
 };
 
@@ -65,7 +70,36 @@ const char gw_cli_help[] =
     "  --ws-idle S            close a WebSocket without traffic or pong for S s (default 60)\n"
     "  --http-keepalive S     close idle keep-alive HTTP connections after S s (default 5)\n"
     "  --header-timeout S     a request's headers and body must arrive within S s (10)\n"
-    "  --request-timeout MS   deadline of requests that set none (default 10000)\n";
+    "  --request-timeout MS   deadline of requests that set none (default 10000)\n"
+    "  --allowed-origin URL   also accept POSTs and WebSocket upgrades from pages of this\n"
+    "                         origin (scheme://host[:port]; 'null' = file:// pages; '*' =\n"
+    "                         any); repeatable or comma-separated. The gateway's own origin\n"
+    "                         is always accepted, other websites are refused (403)\n"
+    "  --allowed-host NAME    also accept this name in the Host header (besides IP\n"
+    "                         addresses, localhost and the listen host; '*' = any);\n"
+    "                         repeatable or comma-separated. Defeats DNS rebinding\n";
+
+/* Append the comma-separated items of arg to list. Returns 1, or -1 with the reason. */
+static int add_list(char *list, size_t size, const char *name, const char *arg, char *why,
+                    size_t why_size)
+{
+    char item[512];
+    const char *p = arg;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        if (n >= sizeof(item) || (snprintf(item, sizeof(item), "%.*s", (int)n, p),
+                                  gw_list_append(list, size, item) != 0)) {
+            snprintf(why, why_size,
+                     "invalid %s '%.200s' (non-empty items without spaces, %zu bytes in all)", name,
+                     arg, size - 1);
+            return -1;
+        }
+        if (comma == NULL)
+            return 1;
+        p = comma + 1;
+    }
+}
 
 int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why_size)
 {
@@ -96,6 +130,12 @@ int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why
     case OPT_AUTH_FILE:
         cfg->auth_file = arg;
         return 1;
+    case OPT_ALLOWED_ORIGIN:
+    case OPT_ALLOWED_HOST:
+        return add_list(
+            opt == OPT_ALLOWED_ORIGIN ? cfg->allowed_origins : cfg->allowed_hosts,
+            opt == OPT_ALLOWED_ORIGIN ? sizeof(cfg->allowed_origins) : sizeof(cfg->allowed_hosts),
+            opt == OPT_ALLOWED_ORIGIN ? "--allowed-origin" : "--allowed-host", arg, why, why_size);
     default:
         break;
     }

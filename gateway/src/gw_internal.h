@@ -97,7 +97,9 @@ typedef struct gw_conn {
 
 struct genesis_gateway {
     gw_config cfg;
-    gw_listen_addr listen; /* the numeric address it listens on */
+    gw_listen_addr listen;       /* the numeric address it listens on */
+    unsigned int connections;    /* network connections open (service thread) */
+    unsigned int connection_cap; /* more are closed at once */
     int port;
     int tls;
     genesis_client *client;
@@ -136,6 +138,10 @@ void gw_http_complete(gw_gateway *gw, gw_item *item);
 /* Set the response of conn and ask for a writeable callback. body is copied. */
 void gw_http_respond(struct lws *wsi, gw_conn *conn, int status, const char *content_type,
                      const char *body, size_t len);
+/* Host (always) and Origin (when check_origin) against other websites (cross_site.h).
+ * Returns 0, or the HTTP status to refuse with (403), the reason and a message. */
+int gw_check_site(gw_gateway *gw, struct lws *wsi, int check_origin, const char **reason, char *msg,
+                  size_t size);
 /* Respond with a JSON error {"code","message","reason","details"}. */
 void gw_http_error(gw_gateway *gw, struct lws *wsi, gw_conn *conn, int http_status, int grpc_code,
                    const char *reason, const char *message);

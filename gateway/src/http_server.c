@@ -2,11 +2,13 @@
  * response writer. Runs on the libwebsockets service thread. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "cross_site.h"
 #include "dashboard.h"
 #include "gw_internal.h"
 #include "json_map.h"
@@ -144,13 +146,14 @@ void gw_http_error(gw_gateway *gw, struct lws *wsi, gw_conn *conn, int http_stat
                message);
 }
 
-/* Refuse a request before its body was read: answer, then close (the unread body would
- * otherwise be taken for the next request). */
+/* Refuse a request before its body was read: answer, then close an HTTP/1 connection (the
+ * unread body would otherwise be taken for the next request). An HTTP/2 stream ends on its
+ * own: closing it instead of answering would leave the client with a stream error. */
 static int refuse(gw_gateway *gw, struct lws *wsi, gw_conn *conn, int http_status, int code,
                   const char *reason, const char *message)
 {
     conn->refuse = 1;
-    conn->resp_close = 1;
+    conn->resp_close = lws_get_network_wsi(wsi) == wsi;
     gw_http_error(gw, wsi, conn, http_status, code, reason, message);
     return 0;
 }
@@ -369,16 +372,61 @@ static void dispatch_get(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
     }
 }
 
-/* Content types a request route accepts: JSON, and what curl -d sends by default (its body
- * is our JSON too). The Connect route also takes application/proto. */
+/* Content types a state-changing route accepts: application/json, and application/proto on
+ * the Connect route. Never text/plain, forms or no type at all: browsers send those to any
+ * site without a CORS preflight (cross_site.h). */
 static int acceptable_type(const gw_conn *conn)
 {
     const char *ct = conn->content_type;
-    if (ct[0] == '\0' || strncasecmp(ct, "application/json", 16) == 0 ||
-        strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0 ||
-        strncasecmp(ct, "text/plain", 10) == 0)
+    if (gw_is_json_type(ct))
         return 1;
     return conn->route == GW_ROUTE_CONNECT_REQUEST && strncasecmp(ct, "application/proto", 17) == 0;
+}
+
+/* A header's value into buf ("" when absent); false when it does not fit. */
+static bool header_value(struct lws *wsi, enum lws_token_indexes t, char *buf, int size)
+{
+    buf[0] = '\0';
+    int total = lws_hdr_total_length(wsi, t);
+    if (total <= 0)
+        return true;
+    return total < size && lws_hdr_copy(wsi, buf, size, t) >= 0;
+}
+
+int gw_check_site(gw_gateway *gw, struct lws *wsi, int check_origin, const char **reason, char *msg,
+                  size_t size)
+{
+    char host[300], origin[300];
+    bool host_ok = header_value(wsi, WSI_TOKEN_HOST, host, sizeof(host));
+#if defined(LWS_WITH_HTTP2)
+    if (host_ok && host[0] == '\0')
+        host_ok = header_value(wsi, WSI_TOKEN_HTTP_COLON_AUTHORITY, host, sizeof(host));
+#endif
+    if (!host_ok || !gw_host_allowed(host, gw->cfg.host, gw->cfg.allowed_hosts)) {
+        gw->metrics.cross_site_refused++;
+        *reason = "HOST_NOT_ALLOWED";
+        snprintf(msg, size,
+                 "Host '%.100s' does not name this gateway (allowed: IP addresses, localhost, "
+                 "'%.60s'%s%.200s; add names with --allowed-host)",
+                 host, gw->cfg.host, gw->cfg.allowed_hosts[0] != '\0' ? ", " : "",
+                 gw->cfg.allowed_hosts);
+        return 403;
+    }
+    if (!check_origin)
+        return 0;
+    bool origin_ok = header_value(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
+    if (!origin_ok || !gw_origin_allowed(origin, host, gw->cfg.allowed_origins)) {
+        gw->metrics.cross_site_refused++;
+        *reason = "ORIGIN_NOT_ALLOWED";
+        snprintf(msg, size,
+                 "requests from pages of origin '%.100s' are refused: only the gateway's own "
+                 "origin%s%.200s may change state or open a WebSocket (add origins with "
+                 "--allowed-origin)",
+                 origin, gw->cfg.allowed_origins[0] != '\0' ? " and " : "",
+                 gw->cfg.allowed_origins);
+        return 403;
+    }
+    return 0;
 }
 
 static int on_http(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *path)
@@ -398,6 +446,12 @@ static int on_http(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *p
     conn_request_id(gw, wsi, conn);
     int post = conn->method == GW_METHOD_POST;
     char msg[512];
+    const char *site_reason = NULL;
+    /* Other websites: a Host that is not ours (DNS rebinding) on anything, a foreign Origin
+     * on anything that changes state. */
+    int site = gw_check_site(gw, wsi, post, &site_reason, msg, sizeof(msg));
+    if (site != 0)
+        return refuse(gw, wsi, conn, site, GENESIS_PERMISSION_DENIED, site_reason, msg);
 
     if (conn->route == GW_ROUTE_UNKNOWN) {
         snprintf(msg, sizeof(msg), "no route for %s %.300s", method_name(conn->method), path);
@@ -500,6 +554,8 @@ static void complete_status(gw_gateway *gw, struct lws *wsi, gw_conn *conn, gw_i
         }
     } else {
         gw_metrics_extra x = {.ws_sessions = gw->n_sessions,
+                              .connections = gw->connections,
+                              .connection_cap = gw->connection_cap,
                               .events_received = atomic_load(&gw->events_received),
                               .events_overflow = atomic_load(&gw->events_overflow),
                               .bus_events_lost = genesis_client_get_events_lost(gw->client),

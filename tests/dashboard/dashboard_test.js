@@ -226,6 +226,7 @@ async function run(args, tmp, cleanups) {
 
   // An external event from another WebSocket client streams into the page's event list.
   const sender = await context.newPage();
+  await sender.goto(base + "/healthz"); // a page of the gateway's origin (a blank one is foreign)
   const wsUrl = base.replace(/^http/, "ws") + "/ws?id=comp2&access_token=" + encodeURIComponent(ADMIN_TOKEN);
   await sender.evaluate((url) => new Promise((resolve, reject) => {
     const ws = new WebSocket(url);

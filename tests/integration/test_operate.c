@@ -666,7 +666,8 @@ static void test_request_ids_reach_components(void **state)
 
     /* The gateway's operator route for reload reaches genesisd's handler too. */
     snprintf(url, sizeof(url), "%s/v1/admin/reload", http);
-    run(r, (const char *const[]){curl, "-sS", "-w", "\n%{http_code}", "-d", "{}", url, NULL});
+    run(r, (const char *const[]){curl, "-sS", "-w", "\n%{http_code}", "-H",
+                                 "Content-Type: application/json", "-d", "{}", url, NULL});
     expect_exit(r, 0, "curl POST /v1/admin/reload");
     assert_non_null(strstr(r->out, "\"reloaded\":true"));
     assert_non_null(strstr(r->out, "\n200"));

@@ -91,6 +91,10 @@ const conf_key daemon_conf_keys[] = {
      "headers and body must arrive within this many seconds"},
     {"gateway.request_timeout_ms", "request-timeout", NULL, CONF_UINT, 1, 3600000, NULL,
      "deadline of gateway requests that set none"},
+    {"gateway.allowed_origins", "allowed-origin", NULL, CONF_LIST, 0, 0, NULL,
+     "origins (scheme://host[:port], 'null', '*') whose pages may POST and open WebSockets"},
+    {"gateway.allowed_hosts", "allowed-host", NULL, CONF_LIST, 0, 0, NULL,
+     "names accepted in the Host header besides IP addresses and localhost"},
     /* auth */
     {"auth.file", "auth-file", NULL, CONF_TEXT, 0, 0, NULL,
      "bearer tokens: lines '<token> <scope>[,<scope>]'"},

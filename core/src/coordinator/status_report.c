@@ -69,6 +69,11 @@ static void fill_resilience(gn_component *comp, Genesis__V1__ComponentStatus *cs
     cs->latency_p99_us = s.latency_p99_us;
     cs->latency_max_us = s.latency_max_us;
     cs->latency_count = s.latency_count;
+    cs->failure_rate_pct = s.failure_rate_pct;
+    cs->slow_call_rate_pct = s.slow_call_rate_pct;
+    cs->slow_calls = s.slow_calls;
+    cs->concurrency_limit = s.concurrency_limit;
+    cs->hedges = s.hedges;
     fill_reasons(comp, cs);
 }
 
@@ -89,6 +94,8 @@ int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *r
     r->timed_out = atomic_load(&co->n_timed_out);
     r->rejected = atomic_load(&co->n_rejected);
     r->listener_restarts = atomic_load(&co->n_listener_restarts);
+    gn_front_door_connections(co->front_door, &r->front_door_connections,
+                              &r->front_door_connection_cap);
     r->events_emitted = atomic_load(&co->n_events_emitted);
     r->events_delivered = atomic_load(&co->n_events_delivered);
     r->events_dropped = atomic_load(&co->n_events_dropped);
