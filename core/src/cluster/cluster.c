@@ -213,7 +213,7 @@ static int make_bucket(gn_cluster *c, kvConfig *cfg, char *why, size_t why_size)
         struct timespec ts = {0, 200 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    if (gn_nats_unreachable(ns, c->nc)) {
+    if (gn_nats_unreachable(ns, c->nc) || strstr(err, "temporarily unavailable") != NULL) {
         char msg[300];
         snprintf(msg, sizeof(msg), "creating bucket %s at %s: %s", cfg->Bucket, c->urls, err);
         return fail_open(why, why_size, GENESIS_UNAVAILABLE, "%s", msg);
