@@ -21,6 +21,8 @@ static const char *const route_names[GW_ROUTE_COUNT] = {
     [GW_ROUTE_ADMIN_FAULT] = "admin_fault",
     [GW_ROUTE_DASHBOARD] = "dashboard",
     [GW_ROUTE_ADMIN_RELOAD] = "admin_reload",
+    [GW_ROUTE_RPC] = "rpc",
+    [GW_ROUTE_PREFLIGHT] = "preflight",
 };
 
 int gw_route_is_admin(int route)

@@ -49,7 +49,7 @@ typedef struct gn_ckpt_host {
      * checkpointer (closed by it, also when gn_checkpoint_open fails); store_path is then only
      * its description. NULL: the SQLite file at store_path. */
     struct gn_ckpt_store *store;
-    uint32_t interval_ms;   /* 0: GN_DEFAULT_CHECKPOINT_INTERVAL_MS */
+    uint32_t interval_ms; /* 0: GN_DEFAULT_CHECKPOINT_INTERVAL_MS */
     uint32_t generations; /* generations kept per component; 0: GN_DEFAULT_CHECKPOINT_GENERATIONS */
     size_t max_snapshot;  /* largest snapshot accepted (the message size limit) */
 

@@ -217,6 +217,8 @@ typedef struct gn_call_params {
     uint64_t request_id; /* 0 = assign */
     bool idempotent;     /* safe to retry after it may have reached a handler */
     bool hedge;          /* hedge.c's second request: not counted as a request of its own */
+    bool probe;          /* the breaker's active probe: feeds the breaker, not the request
+                          * totals (they count what callers sent) */
     atomic_bool *cancel; /* set: the request was answered elsewhere; skip what is pending */
 } gn_call_params;
 
