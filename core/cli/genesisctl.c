@@ -544,6 +544,33 @@ static void print_recovery(const json_t *root)
     }
 }
 
+/* Cluster mode: this node, the cluster's state, and every node with its front door and when
+ * its lease was last renewed. */
+static void print_cluster(const json_t *root)
+{
+    const json_t *c = json_object_get(root, "cluster");
+    if (!json_is_object(c))
+        return;
+    const char *state = json_string_value(json_object_get(c, "state"));
+    const char *reason = json_string_value(json_object_get(c, "reason"));
+    printf("%-12s node %s, %s%s%s, NATS %s (%lld replicas)\n",
+           "cluster:", json_string_value(json_object_get(c, "node_id")), state ? state : "?",
+           reason != NULL && reason[0] != '\0' ? ": " : "", reason ? reason : "",
+           json_string_value(json_object_get(c, "nats_urls")), json_int(c, "replicas"));
+    size_t i;
+    const json_t *n;
+    json_array_foreach(json_object_get(c, "nodes"), i, n)
+    {
+        const char *id = json_string_value(json_object_get(n, "id"));
+        const char *fd = json_string_value(json_object_get(n, "front_door"));
+        const char *host = json_string_value(json_object_get(n, "host"));
+        printf("%-12s %s%s front door %s, pid %lld on %s, last seen %lld ms ago\n",
+               i == 0 ? "nodes:" : "", id ? id : "?",
+               json_is_true(json_object_get(n, "self")) ? " (this node)" : "", fd ? fd : "?",
+               json_int(n, "pid"), host ? host : "?", json_int(n, "last_seen_ms"));
+    }
+}
+
 static int print_status_summary(const json_t *root)
 {
     const json_t *stats = json_object_get(root, "stats");
@@ -560,6 +587,7 @@ static int print_status_summary(const json_t *root)
            json_int(stats, "events_dropped"), json_int(stats, "events_published"));
     printf("%-12s %lld\n", "malformed:", json_int(stats, "malformed"));
     print_recovery(root);
+    print_cluster(root);
     return print_components(json_object_get(root, "components"));
 }
 
