@@ -81,9 +81,10 @@ static void usage(FILE *out)
             "  mode [NORMAL|SAFE|EMERGENCY|AUTO]\n"
             "                              show the degradation mode, or force one (AUTO\n"
             "                              ends the override)\n"
-            "  breaker ID open|close|reset|disable\n"
-            "                              force a component's breaker open, reset it to\n"
-            "                              automatic (close/reset), or disable it\n"
+            "  breaker ID open [MS]|close|reset|disable|metrics-only\n"
+            "                              force a component's breaker open (for MS ms, then\n"
+            "                              half-open), reset it to automatic (close/reset),\n"
+            "                              disable it, or let it only measure (metrics-only)\n"
             "  policy ID|'*' [FIELD=VALUE ...]\n"
             "                              show or change a resilience policy ('*' = the\n"
             "                              default); fields as in genesis/resilience.h\n"
@@ -254,8 +255,9 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
                            cfg->command);
     if (is_admin && strcmp(cfg->command, "mode") == 0 && cfg->nargs > 1)
         return usage_error("mode takes at most one MODE; unexpected '%s'", cfg->args[1]);
-    if (is_admin && strcmp(cfg->command, "breaker") == 0 && cfg->nargs != 2)
-        return usage_error("%s", "breaker needs ID and one of open, close, reset, disable");
+    if (is_admin && strcmp(cfg->command, "breaker") == 0 && (cfg->nargs < 2 || cfg->nargs > 3))
+        return usage_error("%s", "breaker needs ID and one of open [MS], close, reset, disable, "
+                                 "metrics-only");
     if (is_admin && strcmp(cfg->command, "policy") == 0 && cfg->nargs < 1)
         return usage_error("%s", "policy needs ID (or '*')");
     if (is_admin && strcmp(cfg->command, "fault") == 0 && cfg->nargs < 2)

@@ -20,7 +20,7 @@
 #define MS_MAX             86400000ull /* a day: the bound of every millisecond flag */
 
 /* parse_option's answer: go on, or exit with a code (0 after --help / --version). */
-#define GO_ON -1
+#define GO_ON (-1)
 
 enum {
     OPT_FRONT_DOOR = 256,

@@ -13,8 +13,8 @@ static const double bucket_bounds[GW_LATENCY_BUCKETS] = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
     0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0,  10.0};
 
-static const char *const breaker_states[] = {"CLOSED", "OPEN", "HALF_OPEN", "FORCED_OPEN",
-                                             "DISABLED"};
+static const char *const breaker_states[] = {"CLOSED",      "OPEN",     "HALF_OPEN",
+                                             "FORCED_OPEN", "DISABLED", "METRICS_ONLY"};
 static const char *const modes[] = {"NORMAL", "SAFE", "EMERGENCY"};
 
 int gw_metrics_init(gw_metrics *m)
@@ -202,6 +202,25 @@ static void component_series(FILE *f, json_t *comps, const char *name, const cha
     }
 }
 
+/* A real-valued gauge per component; negative values (not measured yet) are left out. */
+static void component_gauge(FILE *f, json_t *comps, const char *name, const char *help,
+                            const char *key)
+{
+    header(f, name, "gauge", help);
+    size_t i;
+    json_t *c;
+    json_array_foreach(comps, i, c)
+    {
+        const char *id = json_string_value(json_object_get(c, "id"));
+        json_t *v = json_object_get(c, key);
+        if (id == NULL || !json_is_number(v) || json_number_value(v) < 0)
+            continue;
+        fprintf(f, "%s{component=\"", name);
+        put_label(f, id);
+        fprintf(f, "\"} %g\n", json_number_value(v));
+    }
+}
+
 static void render_coordinator(FILE *f, const gw_metrics_extra *x)
 {
     json_t *root = NULL;
@@ -278,6 +297,21 @@ static void render_coordinator(FILE *f, const gw_metrics_extra *x)
                          "Events delivered to the in-process component.", "events_delivered");
         component_series(f, comps, "genesis_component_events_dropped_total", "counter",
                          "Events the in-process component lost to a full queue.", "events_dropped");
+        component_gauge(f, comps, "genesis_component_failure_rate_percent",
+                        "Failure rate (percent) over the component's outcome window, once it holds "
+                        "its minimum calls.",
+                        "failure_rate_pct");
+        component_gauge(f, comps, "genesis_component_slow_call_rate_percent",
+                        "Slow-call rate (percent) over the component's outcome window, once it "
+                        "holds its minimum calls.",
+                        "slow_call_rate_pct");
+        component_series(f, comps, "genesis_component_slow_calls_total", "counter",
+                         "Attempts slower than the component's slow-call duration.", "slow_calls");
+        component_series(f, comps, "genesis_component_concurrency_limit", "gauge",
+                         "In-flight limit in force (adaptive, or the fixed one).",
+                         "concurrency_limit");
+        component_series(f, comps, "genesis_component_hedges_total", "counter",
+                         "Hedged second attempts started.", "hedges");
         int have_breaker = 0;
         json_array_foreach(comps, i, c)
         {

@@ -248,7 +248,8 @@ static void test_metrics(void **state)
     const char *with_breakers =
         "{\"mode\":\"SAFE\",\"uptime_ms\":1500,\"stats\":{\"requests\":7},\"components\":["
         "{\"id\":\"comp1\",\"health\":\"UP\",\"in_flight\":1,\"queued\":0,\"requests\":5,"
-        "\"failures\":1,\"breaker\":\"OPEN\"},"
+        "\"failures\":1,\"breaker\":\"OPEN\",\"failure_rate_pct\":62.5,"
+        "\"slow_call_rate_pct\":-1},"
         "{\"id\":\"comp2\",\"health\":\"DOWN\",\"breaker\":\"HALF_OPEN\"}]}";
     char *t = render(with_breakers);
     static const char *const lines[] = {
@@ -263,6 +264,7 @@ static void test_metrics(void **state)
         "genesis_component_breaker_state{component=\"comp1\",state=\"CLOSED\"} 0\n",
         "genesis_component_breaker_state{component=\"comp2\",state=\"HALF_OPEN\"} 1\n",
         "genesis_component_failures_total{component=\"comp1\"} 1\n",
+        "genesis_component_failure_rate_percent{component=\"comp1\"} 62.5\n",
         "genesis_gateway_request_duration_seconds_bucket{component=\"comp1\",le=\"0.0005\"} 1\n",
         "genesis_gateway_request_duration_seconds_bucket{component=\"comp1\",le=\"10\"} 1\n",
         "genesis_gateway_request_duration_seconds_bucket{component=\"comp1\",le=\"+Inf\"} 2\n",
@@ -273,6 +275,7 @@ static void test_metrics(void **state)
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
         if (strstr(t, lines[i]) == NULL)
             fail_msg("missing line %s in:\n%s", lines[i], t);
+    assert_null(strstr(t, "genesis_component_slow_call_rate_percent{")); /* -1: not measured */
     free(t);
 
     /* Today's status report: no breaker field, so no breaker series. */

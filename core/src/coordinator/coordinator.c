@@ -147,6 +147,7 @@ static void health_tick(void *arg)
     if (nng_aio_result(co->health_timer) != 0)
         return; /* cancelled: stopping */
     gn_remote_sweep(co);
+    gn_breakers_tick(co);
     gn_mode_tick(co);
     nng_sleep_aio((nng_duration)co->opts.heartbeat_interval_ms, co->health_timer);
 }

@@ -242,3 +242,11 @@ int gn_emit_to(genesis_coordinator *co, const char *target, const char *type, co
     *reason = GENESIS_REASON_NONE;
     return GENESIS_OK;
 }
+
+/* System events are CRITICAL: published in every mode. */
+void gn_publish_system(genesis_coordinator *co, const char *type, const char *json)
+{
+    int reason;
+    gn_emit(co, type, json, strlen(json), "application/json", "genesis",
+            GENESIS__V1__SCOPE__SCOPE_LOCAL, NULL, NULL, NULL, &reason);
+}

@@ -66,6 +66,11 @@ static void fill_resilience(gn_component *comp, Genesis__V1__ComponentStatus *cs
     cs->latency_p99_us = s.latency_p99_us;
     cs->latency_max_us = s.latency_max_us;
     cs->latency_count = s.latency_count;
+    cs->failure_rate_pct = s.failure_rate_pct;
+    cs->slow_call_rate_pct = s.slow_call_rate_pct;
+    cs->slow_calls = s.slow_calls;
+    cs->concurrency_limit = s.concurrency_limit;
+    cs->hedges = s.hedges;
     fill_reasons(comp, cs);
 }
 

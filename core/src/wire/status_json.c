@@ -79,6 +79,11 @@ genesis_result *gn_status_report_json(const Genesis__V1__StatusReport *r)
         COUNTER(c, "breaker_opens", cs->breaker_opens);
         COUNTER(c, "breaker_transitions", cs->breaker_transitions);
         COUNTER(c, "budget_denied", cs->budget_denied);
+        json_object_set_new(c, "failure_rate_pct", json_real(cs->failure_rate_pct));
+        json_object_set_new(c, "slow_call_rate_pct", json_real(cs->slow_call_rate_pct));
+        COUNTER(c, "slow_calls", cs->slow_calls);
+        COUNTER(c, "concurrency_limit", cs->concurrency_limit);
+        COUNTER(c, "hedges", cs->hedges);
         json_t *lat = json_object(), *reasons = json_object();
         if (lat != NULL) {
             COUNTER(lat, "count", cs->latency_count);
