@@ -321,6 +321,34 @@ static void print_recovery(const json_t *root, int wide)
     }
 }
 
+/* Cluster mode: this node, the cluster's state, and every node with its front door and when
+ * its lease was last renewed. */
+static void print_cluster(const json_t *root)
+{
+    const json_t *c = json_object_get(root, "cluster");
+    if (!json_is_object(c))
+        return;
+    const char *state = json_string_value(json_object_get(c, "state"));
+    const char *reason = json_string_value(json_object_get(c, "reason"));
+    const char *node = json_string_value(json_object_get(c, "node_id"));
+    const char *nats = json_string_value(json_object_get(c, "nats_urls"));
+    printf("%-12s node %s, %s%s%s, NATS %s (%lld replicas)\n", "cluster:", node ? node : "?",
+           state ? state : "?", reason != NULL && reason[0] != '\0' ? ": " : "",
+           reason ? reason : "", nats ? nats : "?", json_int(c, "replicas"));
+    size_t i;
+    const json_t *n;
+    json_array_foreach(json_object_get(c, "nodes"), i, n)
+    {
+        const char *id = json_string_value(json_object_get(n, "id"));
+        const char *fd = json_string_value(json_object_get(n, "front_door"));
+        const char *host = json_string_value(json_object_get(n, "host"));
+        printf("%-12s %s%s front door %s, pid %lld on %s, last seen %lld ms ago\n",
+               i == 0 ? "nodes:" : "", id ? id : "?",
+               json_is_true(json_object_get(n, "self")) ? " (this node)" : "", fd ? fd : "?",
+               json_int(n, "pid"), host ? host : "?", json_int(n, "last_seen_ms"));
+    }
+}
+
 int ctl_print_status(const json_t *root, int wide)
 {
     const json_t *stats = json_object_get(root, "stats");
@@ -339,6 +367,7 @@ int ctl_print_status(const json_t *root, int wide)
            json_int(stats, "events_dropped"), json_int(stats, "events_published"));
     printf("%-12s %lld\n", "malformed:", json_int(stats, "malformed"));
     print_recovery(root, wide);
+    print_cluster(root);
     const json_t *components = json_object_get(root, "components");
     if (json_array_size(components) == 0) {
         printf("components:  none\n");

@@ -71,7 +71,13 @@ static int start_coordinator(daemon_config *cfg, daemon_runtime *rt)
     opts.tls_ca_file = cfg->tls_ca;
     opts.tls_cert_file = cfg->tls_cert;
     opts.tls_key_file = cfg->tls_key;
-    rc = genesis_coordinator_new(&rt->coord, &opts);
+    if (cfg->cluster_nats[0] != '\0') {
+        genesis_cluster_options cluster = cfg->cluster;
+        cluster.nats_urls = cfg->cluster_nats;
+        rc = genesis_coordinator_new_clustered(&rt->coord, &opts, &cluster);
+    } else {
+        rc = genesis_coordinator_new(&rt->coord, &opts);
+    }
     if (rc != GENESIS_OK) {
         fprintf(stderr, "genesisd: cannot create the coordinator: %s (%s)\n", genesis_last_error(),
                 genesis_status_name(rc));

@@ -51,7 +51,15 @@ enum {
     OPT_TLS_CA,
     OPT_TLS_CERT,
     OPT_TLS_KEY,
-    OPT_METRICS
+    OPT_METRICS,
+    OPT_CLUSTER_NATS,
+    OPT_NODE_ID,
+    OPT_CLUSTER_NAME,
+    OPT_CLUSTER_REPLICAS,
+    OPT_CLUSTER_LEASE_TTL,
+    OPT_CLUSTER_TLS_CA,
+    OPT_CLUSTER_TLS_CERT,
+    OPT_CLUSTER_TLS_KEY
 };
 
 static const struct option own_options[] = {
@@ -77,6 +85,14 @@ static const struct option own_options[] = {
     {"tls-ca", required_argument, NULL, OPT_TLS_CA},
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"cluster-nats", required_argument, NULL, OPT_CLUSTER_NATS},
+    {"node-id", required_argument, NULL, OPT_NODE_ID},
+    {"cluster-name", required_argument, NULL, OPT_CLUSTER_NAME},
+    {"cluster-replicas", required_argument, NULL, OPT_CLUSTER_REPLICAS},
+    {"cluster-lease-ttl", required_argument, NULL, OPT_CLUSTER_LEASE_TTL},
+    {"cluster-tls-ca", required_argument, NULL, OPT_CLUSTER_TLS_CA},
+    {"cluster-tls-cert", required_argument, NULL, OPT_CLUSTER_TLS_CERT},
+    {"cluster-tls-key", required_argument, NULL, OPT_CLUSTER_TLS_KEY},
     {"help", no_argument, NULL, 'h'},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
@@ -157,6 +173,16 @@ void daemon_options_usage(FILE *out)
             "                                (Checkpoint messages are refused)\n"
             "  --checkpoint-interval MS      snapshot changed in-process components (150)\n"
             "  --checkpoint-generations N    generations kept per component (3)\n"
+            "\n"
+            "Cluster mode (docs/cluster.md; checkpoints in NATS JetStream, not SQLite):\n"
+            "  --cluster-nats URL[,URL...]   NATS servers (repeatable); $GENESIS_CLUSTER_NATS\n"
+            "  --node-id ID                  this node's id, unique in the cluster;\n"
+            "                                $GENESIS_NODE_ID\n"
+            "  --cluster-name NAME           bucket prefix (genesis)\n"
+            "  --cluster-replicas N          copies of every bucket, 1..5 (3)\n"
+            "  --cluster-lease-ttl MS        node lease time to live (5000)\n"
+            "  --cluster-tls-ca FILE, --cluster-tls-cert FILE, --cluster-tls-key FILE\n"
+            "                                TLS towards NATS\n"
             "\n"
             "Supervision (restart remote components when they exit or stop heartbeating):\n"
             "  --supervise 'ID=COMMAND ARGS' launch and supervise a component registering as ID\n"
@@ -263,6 +289,10 @@ static int set_defaults(daemon_config *cfg)
     cfg->tls_ca = getenv("GENESIS_TLS_CA");
     cfg->tls_cert = getenv("GENESIS_TLS_CERT");
     cfg->tls_key = getenv("GENESIS_TLS_KEY");
+    genesis_cluster_options_init(&cfg->cluster, GENESIS_CLUSTER_OPTIONS_VERSION);
+    snprintf(cfg->cluster_nats, sizeof(cfg->cluster_nats), "%s",
+             daemon_cli_env_or("GENESIS_CLUSTER_NATS", ""));
+    cfg->cluster.node_id = daemon_cli_env_or("GENESIS_NODE_ID", NULL);
     return parse_http(cfg, daemon_cli_env_or("GENESIS_HTTP", DEFAULT_HTTP));
 }
 
@@ -378,6 +408,80 @@ static int parse_state(daemon_config *cfg, int opt, const char *arg)
     return rc;
 }
 
+/* Cluster mode. Repeated --cluster-nats flags add servers; the first replaces the
+ * environment's. */
+static int parse_cluster(daemon_config *cfg, int opt, const char *arg, bool *nats_flag,
+                         bool *id_flag)
+{
+    unsigned long long v = 0;
+    int rc = GO_ON;
+    switch (opt) {
+    case OPT_CLUSTER_NATS: {
+        size_t used = *nats_flag ? strlen(cfg->cluster_nats) : 0;
+        *nats_flag = true;
+        if (arg[0] == '\0' || used + strlen(arg) + 2 > sizeof(cfg->cluster_nats)) {
+            fprintf(diag(),
+                    "genesisd: invalid --cluster-nats '%s' (URL[,URL...], %zu bytes in all at "
+                    "most)\n",
+                    arg, sizeof(cfg->cluster_nats) - 1);
+            return DAEMON_EXIT_USAGE;
+        }
+        snprintf(cfg->cluster_nats + used, sizeof(cfg->cluster_nats) - used, "%s%s",
+                 used > 0 ? "," : "", arg);
+        break;
+    }
+    case OPT_NODE_ID:
+        cfg->cluster.node_id = arg;
+        *id_flag = true;
+        break;
+    case OPT_CLUSTER_NAME:
+        cfg->cluster.name = arg;
+        break;
+    case OPT_CLUSTER_REPLICAS:
+        rc = parse_bounded("cluster-replicas", arg, 1, 5, "1 to 5", &v);
+        cfg->cluster.replicas = (unsigned int)v;
+        break;
+    case OPT_CLUSTER_LEASE_TTL:
+        rc = parse_bounded("cluster-lease-ttl", arg, 1000, MS_MAX, "1000 to 86400000 ms", &v);
+        cfg->cluster.lease_ttl_ms = (uint32_t)v;
+        break;
+    case OPT_CLUSTER_TLS_CA:
+        cfg->cluster.tls_ca_file = arg;
+        break;
+    case OPT_CLUSTER_TLS_CERT:
+        cfg->cluster.tls_cert_file = arg;
+        break;
+    case OPT_CLUSTER_TLS_KEY:
+        cfg->cluster.tls_key_file = arg;
+        break;
+    default:
+        return DAEMON_EXIT_USAGE;
+    }
+    return rc;
+}
+
+/* Cluster settings that only make sense together. */
+static int check_cluster(const daemon_config *cfg, bool id_flag)
+{
+    if (cfg->cluster_nats[0] == '\0') {
+        if (id_flag) {
+            fprintf(diag(), "genesisd: --node-id needs --cluster-nats\n");
+            return DAEMON_EXIT_USAGE;
+        }
+        return GO_ON;
+    }
+    if (cfg->cluster.node_id == NULL) {
+        fprintf(diag(), "genesisd: cluster mode (--cluster-nats) needs --node-id\n");
+        return DAEMON_EXIT_USAGE;
+    }
+    if (cfg->checkpoint_db != NULL) {
+        fprintf(diag(), "genesisd: --checkpoint-db and --cluster-nats exclude each other (a "
+                        "cluster node keeps its checkpoints in NATS JetStream)\n");
+        return DAEMON_EXIT_USAGE;
+    }
+    return GO_ON;
+}
+
 /* Supervised components and the supervisor's settings. */
 static int parse_supervision(daemon_config *cfg, int opt, const char *arg)
 {
@@ -482,11 +586,15 @@ int daemon_options_parse(int argc, char **argv, daemon_config *cfg)
         return EXIT_FAILURE;
     }
     int opt;
+    bool nats_flag = false, id_flag = false;
     optind = 0; /* parsing runs more than once (configuration file, reload) */
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         if (opt == '?' && optopt == 0 && optind > 0 && optind <= argc && opterr)
             suggest_flag(argv[optind - 1], options);
-        rc = parse_option(cfg, opt, optarg);
+        if (opt >= OPT_CLUSTER_NATS && opt <= OPT_CLUSTER_TLS_KEY)
+            rc = parse_cluster(cfg, opt, optarg, &nats_flag, &id_flag);
+        else
+            rc = parse_option(cfg, opt, optarg);
         if (rc != GO_ON)
             return rc;
     }
@@ -499,7 +607,7 @@ int daemon_options_parse(int argc, char **argv, daemon_config *cfg)
         fprintf(diag(), "genesisd: --front-door and --events need a non-empty URL\n");
         return DAEMON_EXIT_USAGE;
     }
-    return GO_ON;
+    return check_cluster(cfg, id_flag);
 }
 
 int daemon_options_parse_quietly(int argc, char **argv, daemon_config *cfg, char *msg, size_t size)

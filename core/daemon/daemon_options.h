@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "daemon_policy.h"
+#include <genesis/cluster.h>
 #include <genesis/gateway.h>
 #include "supervisor.h"
 
@@ -41,6 +42,10 @@ typedef struct daemon_config {
     int log_level;
     unsigned int workers; /* 0 = library default */
     const char *checkpoint_db;
+    /* Cluster mode (docs/cluster.md): cluster_nats holds the NATS URLs ("" = a single node),
+     * joined from repeated --cluster-nats flags; cluster.nats_urls is set when it is used. */
+    char cluster_nats[1024];
+    genesis_cluster_options cluster;
     uint32_t checkpoint_interval_ms;
     unsigned int checkpoint_generations;
     daemon_supervise_flags supervise;

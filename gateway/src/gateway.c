@@ -15,6 +15,8 @@
 
 #include "base/log.h"
 #include "gw_internal.h"
+#include "h2_server.h"
+#include "rpc_http.h"
 #include "json_map.h"
 #include "history_sampler.h"
 #include "listen_addr.h"
@@ -152,6 +154,13 @@ static void drain(gw_gateway *gw)
             break;
         case GW_ITEM_WS_EMIT:
             gw_ws_emit_failed(gw, it);
+            break;
+        case GW_ITEM_RPC_OUT:
+            gw_rpc_http_deliver(gw, it);
+            break;
+        case GW_ITEM_ADOPT: /* lws closes the socket itself when it cannot adopt it */
+            lws_adopt_socket_vhost(gw->vhost, it->adopt_fd);
+            it->adopt_fd = -1;
             break;
         default:
             break;
@@ -324,8 +333,17 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
         rv = GENESIS_UNAVAILABLE;
         goto fail;
     }
+    if (gw_rpc_engine_new(&gw->rpc_engine, gw) != GENESIS_OK) {
+        snprintf(why, why_size, "cannot start the RPC worker thread");
+        rv = GENESIS_RESOURCE_EXHAUSTED;
+        goto fail;
+    }
     int before[256];
     size_t n_before = gw_listen_sockets(before, sizeof(before) / sizeof(before[0]));
+    /* Plain HTTP: the port is ours (h2_listener.c), HTTP/2 connections stay with nghttp2 and
+     * the others are handed to libwebsockets. TLS: libwebsockets listens itself. */
+    if (!gw->tls && (rv = gw_h2_new(&gw->h2, gw, &gw->listen, why, why_size)) != GENESIS_OK)
+        goto fail;
     /* A quarter of the descriptors this process may open (genesisd's front door takes half,
      * the rest stay for dialers, files and the store); libwebsockets sizes its table by it
      * instead of by the whole limit, which may be a million once raised to the hard one. */
@@ -340,7 +358,7 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
     info.fd_limit_per_thread = gw->connection_cap + 64; /* its pipes, listener, headroom */
-    info.port = cfg->port;
+    info.port = gw->h2 != NULL ? CONTEXT_PORT_NO_LISTEN_SERVER : cfg->port;
     info.iface = gw->listen.numeric;
     info.protocols = protocols;
     info.user = gw;
@@ -367,7 +385,9 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
         goto fail;
     }
     gw->vhost = lws_get_vhost_by_name(gw->ctx, "default");
-    gw->port = gw->vhost != NULL ? lws_get_vhost_listen_port(gw->vhost) : cfg->port;
+    gw->port = gw->h2 != NULL      ? gw_h2_port(gw->h2)
+               : gw->vhost != NULL ? lws_get_vhost_listen_port(gw->vhost)
+                                   : cfg->port;
     /* Serve only where asked: the socket's own address (getsockname), not what was meant. */
     if (gw_listen_verify(&gw->listen, gw->port, before, n_before, why, why_size) != 0) {
         rv = GENESIS_UNAVAILABLE;
@@ -394,6 +414,8 @@ int gw_start(gw_gateway *gw, char *why, size_t why_size)
         return GENESIS_RESOURCE_EXHAUSTED;
     }
     gw->thread_started = true;
+    if (gw->h2 != NULL && gw_h2_start(gw->h2, why, why_size) != GENESIS_OK)
+        return GENESIS_RESOURCE_EXHAUSTED;
     if (gw_sampler_start(gw) != 0)
         gw_log(gw, GENESIS_LOG_WARN, "cannot start the history sampler: no history");
     char url[128];
@@ -419,6 +441,7 @@ void gw_free(gw_gateway *gw)
 {
     if (gw == NULL)
         return;
+    gw_h2_stop(gw->h2); /* no more connections accepted or handed over; Watch streams end */
     if (gw->thread_started) {
         atomic_store(&gw->stopping, true);
         lws_cancel_service(gw->ctx);
@@ -427,18 +450,21 @@ void gw_free(gw_gateway *gw)
     /* No more service thread: the job threads and the client's callbacks may still push
      * completions; stop them first, then close the connections (which detach their calls),
      * then free whatever completions are left. */
-    gw_sampler_stop(gw); /* it uses the client */
+    gw_sampler_stop(gw);                /* it uses the client */
+    gw_rpc_engine_stop(gw->rpc_engine); /* its queued blocking calls run first */
     gw_job_pool_free(gw->jobs);
     genesis_client_free(gw->client); /* its calls complete (CANCELLED) before it returns */
     pthread_mutex_lock(&gw->calls_lock);
     while (atomic_load(&gw->calls_pending) > 0) /* calls to an embedded coordinator: by deadline */
         pthread_cond_wait(&gw->calls_cv, &gw->calls_lock);
     pthread_mutex_unlock(&gw->calls_lock);
+    gw_h2_free(gw->h2); /* after its calls completed: they post to it */
     gw_xqueue_set_context(&gw->inbox, NULL);
     if (gw->ctx != NULL) {
         drain(gw); /* answers nobody will read, but frees them in order */
         lws_context_destroy(gw->ctx);
     }
+    gw_rpc_engine_free(gw->rpc_engine); /* the connections' Watch streams ended above */
     gw_xqueue_destroy(&gw->inbox);
     gw_auth_free(gw->auth);
     gw_metrics_destroy(&gw->metrics);

@@ -8,11 +8,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cors.h"
 #include "cross_site.h"
 #include "dashboard.h"
 #include "gw_internal.h"
 #include "json_map.h"
 #include "routes.h"
+#include "rpc_http.h"
 
 #define CHUNK 16384 /* body bytes written per writeable callback (<= GW_WS_BATCH) */
 
@@ -25,6 +27,8 @@ static int method_of(struct lws *wsi)
 #if defined(LWS_WITH_HTTP_UNCOMMON_HEADERS)
     if (lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0)
         return GW_METHOD_HEAD;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI) > 0)
+        return GW_METHOD_OPTIONS;
 #endif
 #if defined(LWS_WITH_HTTP2)
     char m[16];
@@ -35,6 +39,8 @@ static int method_of(struct lws *wsi)
             return GW_METHOD_POST;
         if (strcmp(m, "HEAD") == 0)
             return GW_METHOD_HEAD;
+        if (strcmp(m, "OPTIONS") == 0)
+            return GW_METHOD_OPTIONS;
     }
 #endif
     return GW_METHOD_OTHER;
@@ -86,6 +92,7 @@ static void conn_request_id(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
 
 static void conn_reset(gw_conn *conn)
 {
+    gw_rpc_http_detach(conn);
     if (conn->call != NULL) { /* the completion will find the connection gone */
         conn->call->wsi = NULL;
         conn->call = NULL;
@@ -137,6 +144,10 @@ static void respond_owned(struct lws *wsi, gw_conn *conn, int status, const char
 void gw_http_error(gw_gateway *gw, struct lws *wsi, gw_conn *conn, int http_status, int grpc_code,
                    const char *reason, const char *message)
 {
+    if (conn->rpc != NULL) { /* in the protocol's own form */
+        gw_rpc_http_fail(gw, wsi, conn, grpc_code, reason, message);
+        return;
+    }
     size_t len = 0;
     char *body = conn->route == GW_ROUTE_CONNECT_REQUEST
                      ? gw_connect_error_json(grpc_code, message, &len)
@@ -471,6 +482,13 @@ static int on_http(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *p
     int site = gw_check_site(gw, wsi, post, &site_reason, msg, sizeof(msg));
     if (site != 0)
         return refuse(gw, wsi, conn, site, GENESIS_PERMISSION_DENIED, site_reason, msg);
+    /* Past that check: CORS preflights, and gRPC-Web / Connect on the RPC routes. */
+    conn->origin[0] = '\0';
+    lws_hdr_copy(wsi, conn->origin, sizeof(conn->origin), WSI_TOKEN_ORIGIN);
+    if (conn->method == GW_METHOD_OPTIONS)
+        return gw_cors_preflight(gw, wsi, conn, path);
+    if (gw_rpc_http_claims(path))
+        return gw_rpc_http_begin(gw, wsi, conn, path);
 
     if (conn->route == GW_ROUTE_UNKNOWN) {
         snprintf(msg, sizeof(msg), "no route for %s %.300s", method_name(conn->method), path);
@@ -540,7 +558,9 @@ static int on_body(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const void *i
 {
     if (conn->refuse)
         return 0; /* answered already; the connection closes after the answer */
-    if (conn->body_len + len > gw->cfg.max_body) {
+    if (gw_rpc_http_chunked_body(gw, wsi, conn, in, len) == 0)
+        return 0;
+    if (conn->body_len + len > gw_rpc_http_body_limit(gw, conn)) {
         char msg[160];
         snprintf(msg, sizeof(msg), "request body exceeds the limit of %zu bytes", gw->cfg.max_body);
         return refuse(gw, wsi, conn, 413, GENESIS_RESOURCE_EXHAUSTED, "MESSAGE_TOO_LARGE", msg);
@@ -690,6 +710,8 @@ static int write_response(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
             return -1;
         if (conn->route == GW_ROUTE_DASHBOARD && gw_dashboard_headers(wsi, conn, &p, end) != 0)
             return -1;
+        if (gw_cors_headers(gw, wsi, conn, &p, end) != 0)
+            return -1;
         if (conn->request_id_hdr[0] != '\0' &&
             lws_add_http_header_by_name(wsi, (const unsigned char *)"x-request-id:",
                                         (const unsigned char *)conn->request_id_hdr,
@@ -742,10 +764,16 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
     case LWS_CALLBACK_HTTP_BODY:
         return on_body(gw, wsi, conn, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (!conn->refuse)
+        if (!conn->refuse && conn->rpc != NULL)
+            gw_rpc_http_dispatch(gw, wsi, conn);
+        else if (!conn->refuse)
             dispatch_post(gw, wsi, conn, conn->path_id);
         return 0;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return gw_ws_confirm_upgrade(gw, wsi, in);
     case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (gw_rpc_http_streaming(conn))
+            return gw_rpc_http_write(gw, wsi, conn);
         return write_response(gw, wsi, conn);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:

@@ -23,6 +23,8 @@ static const char *const route_names[GW_ROUTE_COUNT] = {
     [GW_ROUTE_ADMIN_RELOAD] = "admin_reload",
     [GW_ROUTE_HISTORY] = "history",
     [GW_ROUTE_POLICIES] = "policies",
+    [GW_ROUTE_RPC] = "rpc",
+    [GW_ROUTE_PREFLIGHT] = "preflight",
 };
 
 int gw_route_is_admin(int route)

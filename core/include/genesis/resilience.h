@@ -121,14 +121,14 @@ typedef struct genesis_policy {
 
     /* Adaptive concurrency (Netflix concurrency-limits): the in-flight limit follows the
      * latency, between 1 and max_concurrency (the bulkhead stays the hard ceiling); attempts
-     * over it wait in the bulkhead queue. 0 = off (fixed max_concurrency), 1 = gradient,
-     * 2 = AIMD. In-process components. */
+     * over it are refused at once with RESOURCE_EXHAUSTED / BULKHEAD_FULL instead of queueing.
+     * 0 = off (fixed max_concurrency), 1 = gradient, 2 = AIMD. */
     uint32_t adaptive_concurrency; /* default 0 */
 
-    /* Hedged requests (gRPC A6 hedging) for calls marked idempotent: when the first attempt
-     * has not answered after this percentile of the component's latency, a second attempt
-     * starts (charged to the retry budget); the first answer wins and the other is
-     * abandoned. 0 = off; e.g. 95 = after the p95. */
+    /* Hedged requests (gRPC A6 hedging) for calls marked idempotent: when the request has not
+     * answered after this percentile of the component's latency, a second one starts (only
+     * while the retry budget allows a retry); the first success is delivered (an error only
+     * once both failed) and the other's pending work is cancelled. 0 = off; 50..99, e.g. 95. */
     uint32_t hedge_percentile; /* default 0 */
 } genesis_policy;
 
