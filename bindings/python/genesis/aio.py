@@ -414,9 +414,6 @@ class Coordinator(_AsyncHandle):
     def set_breaker(self, id: str, state: BreakerState) -> None:
         self.sync.set_breaker(id, state)
 
-    def force_breaker_open(self, id: str, duration_ms: int) -> None:
-        self.sync.force_breaker_open(id, duration_ms)
-
     def component_stats(self, id: str) -> ComponentStats:
         return self.sync.component_stats(id)
 

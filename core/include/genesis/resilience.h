@@ -287,6 +287,22 @@ typedef struct genesis_component_stats {
 GENESIS_API int genesis_coordinator_get_component_stats(genesis_coordinator *c, const char *id,
                                                         genesis_component_stats *stats);
 
+/* id's request latency histogram, the one behind the percentiles above, for exports that need
+ * windows or their own buckets (Prometheus, a dashboard's last minutes): counts[b] for b < n
+ * is the number of requests whose latency fell into bucket b, which holds latencies up to
+ * genesis_latency_bucket_upper_us(b) microseconds (ascending; the last bucket also holds
+ * everything longer). n may be less than GENESIS_LATENCY_BUCKETS (the first n are copied).
+ * *sum_us (if not NULL) receives the sum of all recorded latencies. GENESIS_NOT_FOUND if id is not
+ * registered. Thread-safe and lock-free: buckets are read one by one, so a copy taken under traffic
+ * may miss requests completing meanwhile. */
+#define GENESIS_LATENCY_BUCKETS 128
+GENESIS_API int genesis_coordinator_get_latency_buckets(genesis_coordinator *c, const char *id,
+                                                        uint64_t *counts, size_t n,
+                                                        uint64_t *sum_us);
+
+/* Upper bound in microseconds of latency bucket b (< GENESIS_LATENCY_BUCKETS); 0 past it. */
+GENESIS_API uint64_t genesis_latency_bucket_upper_us(unsigned int bucket);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Fault injection (tests and chaos runs; off unless set).                                  */
 

@@ -128,6 +128,7 @@ struct genesis_coordinator {
     atomic_uint_fast64_t rng_state;
 
     struct gn_checkpointer *checkpointer; /* checkpoint.h: store, writer thread, interval */
+    struct gn_cluster *cluster;           /* cluster/cluster.h; NULL = a single node */
     struct gn_recovery_hooks *hooks;      /* recovery_hooks.h: admin prefixes, child reports */
     struct gn_tls *tls; /* tls.h: mutual TLS for tls+tcp:// listeners and dialers; NULL = none */
 };
