@@ -66,13 +66,35 @@ static double plain_ns(long n)
 /* The component the Genesis rows call: "bench" (handlers on workers) or "bench-inline" (the
  * same handler declared non-blocking, GENESIS_COMPONENT_NONBLOCKING: run on the caller). */
 static const char *target = "bench";
+/* NULL (defaults), or generous timeouts under --profile: valgrind on a loaded machine can
+ * stall a thread for seconds, which must not fail the count. */
+static const genesis_call_options *call_opts;
+
+/* Deadlines and per-try timeouts out of the way of a slow profiler. */
+static void profile_timeouts(genesis_coordinator *co)
+{
+    static genesis_call_options o;
+    genesis_call_options_init(&o, GENESIS_CALL_OPTIONS_VERSION);
+    o.timeout_ms = 600000;
+    call_opts = &o;
+    const char *const ids[] = {"bench", "bench-inline"};
+    for (int i = 0; i < 2; i++) {
+        genesis_policy p;
+        if (genesis_coordinator_get_policy(co, ids[i], &p) != GENESIS_OK)
+            die("get_policy");
+        p.per_try_timeout_ms = 600000;
+        if (genesis_coordinator_set_policy(co, ids[i], &p) != GENESIS_OK)
+            die("set_policy");
+    }
+}
 
 static void genesis_sync(genesis_coordinator *co, int n, double *lat)
 {
     for (int i = 0; i < n; i++) {
         double t0 = bench_now_s();
         genesis_result *res = NULL;
-        if (genesis_coordinator_request(co, target, "ping", "ping", 4, NULL, &res) != GENESIS_OK) {
+        if (genesis_coordinator_request(co, target, "ping", "ping", 4, call_opts, &res) !=
+            GENESIS_OK) {
             fprintf(stderr, "bench_inproc: request failed: %s\n", genesis_result_message(res));
             exit(1);
         }
@@ -105,7 +127,7 @@ static void g_done(genesis_result *res, void *arg)
 
 static void g_issue(g_pipe *g)
 {
-    if (genesis_coordinator_request_async(g->co, target, "ping", "ping", 4, NULL, g_done, g) !=
+    if (genesis_coordinator_request_async(g->co, target, "ping", "ping", 4, call_opts, g_done, g) !=
         GENESIS_OK)
         die("request_async");
 }
@@ -152,6 +174,7 @@ int main(int argc, char **argv)
         a.only += 7;
     }
     if (a.only != NULL) {
+        profile_timeouts(co);
         /* A warm-up (threads started, caches filled), then the measured part. */
         double *l = malloc(sizeof(double) * (size_t)n_sync);
         if (strcmp(a.only, "sync") == 0 && l != NULL) {
