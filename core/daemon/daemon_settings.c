@@ -209,6 +209,17 @@ void daemon_settings_print(FILE *out, const daemon_config *cfg)
                                         : defaults.checkpoint_interval_ms,
             cfg->checkpoint_generations ? cfg->checkpoint_generations
                                         : defaults.checkpoint_generations);
+    if (cfg->cluster_nats[0] != '\0') {
+        fputs("cluster:\n  nats: ", out);
+        yaml_string(out, cfg->cluster_nats);
+        fputs("\n  node_id: ", out);
+        yaml_string(out, cfg->cluster.node_id);
+        fprintf(out, "\n  replicas: %u\n  lease_ttl_ms: %u\n",
+                cfg->cluster.replicas ? cfg->cluster.replicas : 3,
+                cfg->cluster.lease_ttl_ms ? cfg->cluster.lease_ttl_ms : 5000);
+    } else {
+        fputs("# cluster: none (a single node)\n", out);
+    }
     fputs("resilience:\n", out);
     daemon_policy_print_yaml(out, &cfg->policies.def, 0, 2, 1);
     char(*ids)[DAEMON_POLICY_ID_MAX + 1] = calloc(DAEMON_SETTINGS_MAX_IDS, sizeof(*ids));
@@ -260,6 +271,20 @@ void daemon_settings_print(FILE *out, const daemon_config *cfg)
             g->max_body, g->max_header, g->max_ws_message, g->max_ws_clients, g->ws_queue,
             g->ws_queue_bytes, g->ws_ping_s, g->ws_idle_s, g->http_keepalive_s, g->header_timeout_s,
             (unsigned int)g->default_timeout_ms);
+    for (int k = 0; k < 2; k++) { /* cross-site allowances, as YAML sequences */
+        const char *list = k == 0 ? g->allowed_origins : g->allowed_hosts;
+        if (list[0] != '\0')
+            fprintf(out, "  %s:\n", k == 0 ? "allowed_origins" : "allowed_hosts");
+        for (const char *p = list; *p != '\0';) {
+            size_t len = strcspn(p, ",");
+            char item[512];
+            snprintf(item, sizeof(item), "%.*s", (int)len, p);
+            fputs("    - ", out);
+            yaml_string(out, item);
+            fputc('\n', out);
+            p += len + (p[len] == ',');
+        }
+    }
     if (g->auth_file != NULL) {
         fputs("auth:\n  file: ", out);
         yaml_string(out, g->auth_file);

@@ -9,12 +9,16 @@
 #include <time.h>
 
 #include <netdb.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "gw_internal.h"
+#include "h2_server.h"
+#include "rpc_http.h"
 #include "json_map.h"
+#include "history_sampler.h"
 #include "listen_addr.h"
 
 #define EVENT_BACKLOG       16384       /* bus events waiting for fan-out at most */
@@ -59,6 +63,7 @@ void gw_config_init(gw_config *cfg)
     cfg->default_timeout_ms = 10000;
     cfg->job_threads = 2;
     cfg->log_level = GENESIS_LOG_INFO;
+    cfg->history_interval_ms = 5000;
 }
 
 void gw_log(gw_gateway *gw, int level, const char *fmt, ...)
@@ -150,6 +155,13 @@ static void drain(gw_gateway *gw)
         case GW_ITEM_WS_EMIT:
             gw_ws_emit_failed(gw, it);
             break;
+        case GW_ITEM_RPC_OUT:
+            gw_rpc_http_deliver(gw, it);
+            break;
+        case GW_ITEM_ADOPT: /* lws closes the socket itself when it cannot adopt it */
+            lws_adopt_socket_vhost(gw->vhost, it->adopt_fd);
+            it->adopt_fd = -1;
+            break;
         default:
             break;
         }
@@ -162,7 +174,27 @@ static void drain(gw_gateway *gw)
 static int protocol_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                              void *in, size_t len)
 {
+    gw_gateway *gw = lws_context_user(lws_get_context(wsi));
     switch (reason) {
+    /* Connections (network sockets, not HTTP/2 streams), and the cap on them. */
+    case LWS_CALLBACK_WSI_CREATE:
+        if (lws_get_network_wsi(wsi) == wsi)
+            gw->connections++;
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (lws_get_network_wsi(wsi) == wsi && gw->connections > 0)
+            gw->connections--;
+        return 0;
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        if (gw->connections >= gw->connection_cap) {
+            if (gw->metrics.connections_refused++ % 1000 == 0)
+                gw_log(gw, GENESIS_LOG_WARN,
+                       "gateway: %u connections (the cap, a quarter of the file descriptor "
+                       "limit): new ones are closed; established ones keep working",
+                       gw->connection_cap);
+            return 1; /* libwebsockets closes it */
+        }
+        return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         drain(lws_context_user(lws_get_context(wsi)));
         return 0;
@@ -228,7 +260,10 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
     pthread_cond_init(&gw->calls_cv, NULL);
     int rv = GENESIS_RESOURCE_EXHAUSTED;
     gw->ws_scratch = malloc(LWS_PRE + GW_WS_BATCH);
-    if (gw->ws_scratch == NULL || gw_metrics_init(&gw->metrics) != 0) {
+    if (cfg->history_interval_ms > 0 && !cfg->metrics_only)
+        gw->history = gw_history_new(cfg->history_interval_ms);
+    if (gw->ws_scratch == NULL || gw_metrics_init(&gw->metrics) != 0 ||
+        (cfg->history_interval_ms > 0 && !cfg->metrics_only && gw->history == NULL)) {
         snprintf(why, why_size, "out of memory");
         goto fail;
     }
@@ -263,12 +298,12 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
     rv = genesis_client_new(&gw->client, &copts);
     if (rv == GENESIS_OK)
         rv = genesis_client_dial(gw->client, cfg->front_door, cfg->event_bus);
-    if (rv == GENESIS_OK && cfg->event_bus != NULL)
+    if (rv == GENESIS_OK && cfg->event_bus != NULL && !cfg->metrics_only)
         rv = genesis_client_subscribe(gw->client, "external:", on_bus_event, gw);
     /* Breaker and mode transitions, for the sessions that ask for them (the dashboard). */
-    if (rv == GENESIS_OK && cfg->event_bus != NULL)
+    if (rv == GENESIS_OK && cfg->event_bus != NULL && !cfg->metrics_only)
         rv = genesis_client_subscribe(gw->client, "local:genesis.breaker", on_bus_event, gw);
-    if (rv == GENESIS_OK && cfg->event_bus != NULL)
+    if (rv == GENESIS_OK && cfg->event_bus != NULL && !cfg->metrics_only)
         rv = genesis_client_subscribe(gw->client, "local:genesis.mode", on_bus_event, gw);
     if (rv != GENESIS_OK) {
         snprintf(why, why_size, "cannot dial the coordinator at %s: %s", cfg->front_door,
@@ -298,11 +333,32 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
         rv = GENESIS_UNAVAILABLE;
         goto fail;
     }
+    if (gw_rpc_engine_new(&gw->rpc_engine, gw) != GENESIS_OK) {
+        snprintf(why, why_size, "cannot start the RPC worker thread");
+        rv = GENESIS_RESOURCE_EXHAUSTED;
+        goto fail;
+    }
     int before[256];
     size_t n_before = gw_listen_sockets(before, sizeof(before) / sizeof(before[0]));
+    /* Plain HTTP: the port is ours (h2_listener.c), HTTP/2 connections stay with nghttp2 and
+     * the others are handed to libwebsockets. TLS: libwebsockets listens itself. */
+    if (!gw->tls && (rv = gw_h2_new(&gw->h2, gw, &gw->listen, why, why_size)) != GENESIS_OK)
+        goto fail;
+    /* A quarter of the descriptors this process may open (genesisd's front door takes half,
+     * the rest stay for dialers, files and the store); libwebsockets sizes its table by it
+     * instead of by the whole limit, which may be a million once raised to the hard one. */
+    struct rlimit nofile;
+    gw->connection_cap = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
+        gw->connection_cap =
+            nofile.rlim_cur > 128
+                ? (unsigned int)((nofile.rlim_cur - 64) / 4 < 65536 ? (nofile.rlim_cur - 64) / 4
+                                                                    : 65536)
+                : 16;
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
-    info.port = cfg->port;
+    info.fd_limit_per_thread = gw->connection_cap + 64; /* its pipes, listener, headroom */
+    info.port = gw->h2 != NULL ? CONTEXT_PORT_NO_LISTEN_SERVER : cfg->port;
     info.iface = gw->listen.numeric;
     info.protocols = protocols;
     info.user = gw;
@@ -329,13 +385,15 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
         goto fail;
     }
     gw->vhost = lws_get_vhost_by_name(gw->ctx, "default");
-    gw->port = gw->vhost != NULL ? lws_get_vhost_listen_port(gw->vhost) : cfg->port;
+    gw->port = gw->h2 != NULL      ? gw_h2_port(gw->h2)
+               : gw->vhost != NULL ? lws_get_vhost_listen_port(gw->vhost)
+                                   : cfg->port;
     /* Serve only where asked: the socket's own address (getsockname), not what was meant. */
     if (gw_listen_verify(&gw->listen, gw->port, before, n_before, why, why_size) != 0) {
         rv = GENESIS_UNAVAILABLE;
         goto fail;
     }
-    if (!gw->listen.loopback && cfg->auth_file == NULL)
+    if (!gw->listen.loopback && cfg->auth_file == NULL && !cfg->metrics_only)
         gw_log(gw, GENESIS_LOG_WARN,
                "SECURITY WARNING: the gateway serves HTTP on %s port %d without --auth-file: "
                "anyone who can reach this address can call components and change the mode. "
@@ -356,6 +414,10 @@ int gw_start(gw_gateway *gw, char *why, size_t why_size)
         return GENESIS_RESOURCE_EXHAUSTED;
     }
     gw->thread_started = true;
+    if (gw->h2 != NULL && gw_h2_start(gw->h2, why, why_size) != GENESIS_OK)
+        return GENESIS_RESOURCE_EXHAUSTED;
+    if (gw_sampler_start(gw) != 0)
+        gw_log(gw, GENESIS_LOG_WARN, "cannot start the history sampler: no history");
     char url[128];
     gw_url(gw, url, sizeof(url));
     gw_log(gw, GENESIS_LOG_INFO, "gateway serving %s (coordinator %s)", url, gw->cfg.front_door);
@@ -379,6 +441,7 @@ void gw_free(gw_gateway *gw)
 {
     if (gw == NULL)
         return;
+    gw_h2_stop(gw->h2); /* no more connections accepted or handed over; Watch streams end */
     if (gw->thread_started) {
         atomic_store(&gw->stopping, true);
         lws_cancel_service(gw->ctx);
@@ -387,20 +450,25 @@ void gw_free(gw_gateway *gw)
     /* No more service thread: the job threads and the client's callbacks may still push
      * completions; stop them first, then close the connections (which detach their calls),
      * then free whatever completions are left. */
+    gw_sampler_stop(gw);                /* it uses the client */
+    gw_rpc_engine_stop(gw->rpc_engine); /* its queued blocking calls run first */
     gw_job_pool_free(gw->jobs);
     genesis_client_free(gw->client); /* its calls complete (CANCELLED) before it returns */
     pthread_mutex_lock(&gw->calls_lock);
     while (atomic_load(&gw->calls_pending) > 0) /* calls to an embedded coordinator: by deadline */
         pthread_cond_wait(&gw->calls_cv, &gw->calls_lock);
     pthread_mutex_unlock(&gw->calls_lock);
+    gw_h2_free(gw->h2); /* after its calls completed: they post to it */
     gw_xqueue_set_context(&gw->inbox, NULL);
     if (gw->ctx != NULL) {
         drain(gw); /* answers nobody will read, but frees them in order */
         lws_context_destroy(gw->ctx);
     }
+    gw_rpc_engine_free(gw->rpc_engine); /* the connections' Watch streams ended above */
     gw_xqueue_destroy(&gw->inbox);
     gw_auth_free(gw->auth);
     gw_metrics_destroy(&gw->metrics);
+    gw_history_free(gw->history);
     free(gw->ws_scratch);
     pthread_cond_destroy(&gw->calls_cv);
     pthread_mutex_destroy(&gw->calls_lock);

@@ -22,6 +22,7 @@
 
 #include "daemon_cli.h"
 #include "daemon_config_keys.h"
+#include "daemon_limits.h"
 #include "daemon_log.h"
 
 #define EXIT_USAGE 2
@@ -199,6 +200,10 @@ int main(int argc, char **argv)
     cfg.log = daemon_log_sink;
     cfg.log_arg = (void *)"gateway";
     cfg.log_level = log_level;
+    /* Before the gateway opens anything: it sizes its connection cap from this limit. */
+    char limits[160];
+    daemon_raise_fd_limit(limits, sizeof(limits));
+    daemon_logf(GENESIS_LOG_INFO, "%s", limits);
     if (check_only) {
         printf("# configuration is valid: listen %s:%d, front door %s, events %s\n", cfg.host,
                cfg.port, cfg.front_door, cfg.event_bus != NULL ? cfg.event_bus : "none");

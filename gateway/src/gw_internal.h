@@ -16,6 +16,7 @@
 #include "gateway.h"
 #include "job_pool.h"
 #include "listen_addr.h"
+#include "history.h"
 #include "metrics.h"
 #include "xthread_queue.h"
 
@@ -58,6 +59,7 @@ typedef struct gw_conn {
     /* ---- HTTP ---- */
     int route;
     int method;
+    int head;                         /* HEAD: answered as GET, without the body */
     char path_id[GENESIS_ID_MAX + 1]; /* {id} of the path */
     gw_call *call;                    /* waiting for the coordinator */
     unsigned char *body;              /* request body received so far */
@@ -77,7 +79,10 @@ typedef struct gw_conn {
     char request_id_hdr[64]; /* X-Request-Id as received (echoed back), or the one we made */
     uint64_t request_id;     /* what the coordinator and the component see (never 0) */
     char content_type[128];
-    const gw_token *token; /* authenticated caller, or NULL */
+    const gw_token *token;   /* authenticated caller, or NULL */
+    struct gw_rpc_http *rpc; /* a gRPC-Web or Connect call (rpc_http.c), or NULL */
+    char origin[256];        /* the Origin header ("" = none) */
+    int cors_rpc;            /* a preflight for an RPC route */
     /* ---- WebSocket ---- */
     struct gw_conn *ws_prev, *ws_next; /* in gw->sessions */
     struct lws *wsi;
@@ -97,7 +102,9 @@ typedef struct gw_conn {
 
 struct genesis_gateway {
     gw_config cfg;
-    gw_listen_addr listen; /* the numeric address it listens on */
+    gw_listen_addr listen;       /* the numeric address it listens on */
+    unsigned int connections;    /* network connections open (service thread) */
+    unsigned int connection_cap; /* more are closed at once */
     int port;
     int tls;
     genesis_client *client;
@@ -123,6 +130,17 @@ struct genesis_gateway {
     atomic_uint_fast64_t events_received; /* from the bus (client worker thread) */
     atomic_uint_fast64_t events_overflow; /* inbox full: events dropped before fan-out */
     lws_retry_bo_t retry;
+    /* The last minutes per component (history_sampler.c), NULL without history. */
+    gw_history *history;
+    pthread_t sampler;
+    bool sampler_started;
+    bool sampler_stop; /* under sampler_lock */
+    pthread_mutex_t sampler_lock;
+    pthread_cond_t sampler_cv;
+    struct gw_h2 *h2; /* the listening socket and HTTP/2 (h2_server.h); NULL with TLS */
+    struct gw_rpc_engine *rpc_engine; /* the genesis.proto services (rpc_service.h) */
+    struct gw_rpc_http *rpc_http;     /* gRPC-Web and Connect calls open (service thread) */
+    uint64_t rpc_http_next;           /* their ids */
 };
 
 /* ---- logging (gateway.c) ---- */
@@ -136,11 +154,18 @@ void gw_http_complete(gw_gateway *gw, gw_item *item);
 /* Set the response of conn and ask for a writeable callback. body is copied. */
 void gw_http_respond(struct lws *wsi, gw_conn *conn, int status, const char *content_type,
                      const char *body, size_t len);
+/* Host (always) and Origin (when check_origin) against other websites (cross_site.h).
+ * Returns 0, or the HTTP status to refuse with (403), the reason and a message. */
+int gw_check_site(gw_gateway *gw, struct lws *wsi, int check_origin, const char **reason, char *msg,
+                  size_t size);
 /* Respond with a JSON error {"code","message","reason","details"}. */
 void gw_http_error(gw_gateway *gw, struct lws *wsi, gw_conn *conn, int http_status, int grpc_code,
                    const char *reason, const char *message);
 
-/* ---- WebSocket (ws_session.c) ---- */
+/* ---- WebSocket (ws_session.c, ws_upgrade.c) ---- */
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: 0 to go on, 1 when refused with a 400 (an unknown
+ * subprotocol), -1 to hang up. */
+int gw_ws_confirm_upgrade(gw_gateway *gw, struct lws *wsi, const char *to);
 int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len);
 /* Fan an external event out to every session but its source. */

@@ -2,15 +2,19 @@
  * response writer. Runs on the libwebsockets service thread. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "cors.h"
+#include "cross_site.h"
 #include "dashboard.h"
 #include "gw_internal.h"
 #include "json_map.h"
 #include "routes.h"
+#include "rpc_http.h"
 
 #define CHUNK 16384 /* body bytes written per writeable callback (<= GW_WS_BATCH) */
 
@@ -23,6 +27,8 @@ static int method_of(struct lws *wsi)
 #if defined(LWS_WITH_HTTP_UNCOMMON_HEADERS)
     if (lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0)
         return GW_METHOD_HEAD;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI) > 0)
+        return GW_METHOD_OPTIONS;
 #endif
 #if defined(LWS_WITH_HTTP2)
     char m[16];
@@ -31,6 +37,10 @@ static int method_of(struct lws *wsi)
             return GW_METHOD_GET;
         if (strcmp(m, "POST") == 0)
             return GW_METHOD_POST;
+        if (strcmp(m, "HEAD") == 0)
+            return GW_METHOD_HEAD;
+        if (strcmp(m, "OPTIONS") == 0)
+            return GW_METHOD_OPTIONS;
     }
 #endif
     return GW_METHOD_OTHER;
@@ -82,6 +92,7 @@ static void conn_request_id(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
 
 static void conn_reset(gw_conn *conn)
 {
+    gw_rpc_http_detach(conn);
     if (conn->call != NULL) { /* the completion will find the connection gone */
         conn->call->wsi = NULL;
         conn->call = NULL;
@@ -133,6 +144,10 @@ static void respond_owned(struct lws *wsi, gw_conn *conn, int status, const char
 void gw_http_error(gw_gateway *gw, struct lws *wsi, gw_conn *conn, int http_status, int grpc_code,
                    const char *reason, const char *message)
 {
+    if (conn->rpc != NULL) { /* in the protocol's own form */
+        gw_rpc_http_fail(gw, wsi, conn, grpc_code, reason, message);
+        return;
+    }
     size_t len = 0;
     char *body = conn->route == GW_ROUTE_CONNECT_REQUEST
                      ? gw_connect_error_json(grpc_code, message, &len)
@@ -144,13 +159,14 @@ void gw_http_error(gw_gateway *gw, struct lws *wsi, gw_conn *conn, int http_stat
                message);
 }
 
-/* Refuse a request before its body was read: answer, then close (the unread body would
- * otherwise be taken for the next request). */
+/* Refuse a request before its body was read: answer, then close an HTTP/1 connection (the
+ * unread body would otherwise be taken for the next request). An HTTP/2 stream ends on its
+ * own: closing it instead of answering would leave the client with a stream error. */
 static int refuse(gw_gateway *gw, struct lws *wsi, gw_conn *conn, int http_status, int code,
                   const char *reason, const char *message)
 {
     conn->refuse = 1;
-    conn->resp_close = 1;
+    conn->resp_close = lws_get_network_wsi(wsi) == wsi;
     gw_http_error(gw, wsi, conn, http_status, code, reason, message);
     return 0;
 }
@@ -363,22 +379,84 @@ static void dispatch_get(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
     case GW_ROUTE_DASHBOARD:
         gw_dashboard_serve(gw, wsi, conn);
         break;
+    case GW_ROUTE_HISTORY:
+    case GW_ROUTE_POLICIES: {
+        if (gw->history == NULL) {
+            gw_http_error(gw, wsi, conn, 404, GENESIS_NOT_FOUND, "NO_ROUTE",
+                          "this gateway keeps no history (history interval 0)");
+            break;
+        }
+        size_t n = 0;
+        char *doc = conn->route == GW_ROUTE_HISTORY ? gw_history_json(gw->history, &n)
+                                                    : gw_history_policies_json(gw->history, &n);
+        if (doc != NULL)
+            respond_owned(wsi, conn, 200, "application/json", doc, n);
+        else
+            gw_http_error(gw, wsi, conn, 500, GENESIS_RESOURCE_EXHAUSTED, "NO_MEMORY",
+                          "out of memory");
+        break;
+    }
     default:
         gw_http_error(gw, wsi, conn, 400, GENESIS_INVALID_ARGUMENT, "INVALID_ARGUMENT",
                       "/ws takes a WebSocket upgrade (GET with Upgrade: websocket)");
     }
 }
 
-/* Content types a request route accepts: JSON, and what curl -d sends by default (its body
- * is our JSON too). The Connect route also takes application/proto. */
+/* Content types a state-changing route accepts: application/json, and application/proto on
+ * the Connect route. Never text/plain, forms or no type at all: browsers send those to any
+ * site without a CORS preflight (cross_site.h). */
 static int acceptable_type(const gw_conn *conn)
 {
     const char *ct = conn->content_type;
-    if (ct[0] == '\0' || strncasecmp(ct, "application/json", 16) == 0 ||
-        strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0 ||
-        strncasecmp(ct, "text/plain", 10) == 0)
+    if (gw_is_json_type(ct))
         return 1;
     return conn->route == GW_ROUTE_CONNECT_REQUEST && strncasecmp(ct, "application/proto", 17) == 0;
+}
+
+/* A header's value into buf ("" when absent); false when it does not fit. */
+static bool header_value(struct lws *wsi, enum lws_token_indexes t, char *buf, int size)
+{
+    buf[0] = '\0';
+    int total = lws_hdr_total_length(wsi, t);
+    if (total <= 0)
+        return true;
+    return total < size && lws_hdr_copy(wsi, buf, size, t) >= 0;
+}
+
+int gw_check_site(gw_gateway *gw, struct lws *wsi, int check_origin, const char **reason, char *msg,
+                  size_t size)
+{
+    char host[300], origin[300];
+    bool host_ok = header_value(wsi, WSI_TOKEN_HOST, host, sizeof(host));
+#if defined(LWS_WITH_HTTP2)
+    if (host_ok && host[0] == '\0')
+        host_ok = header_value(wsi, WSI_TOKEN_HTTP_COLON_AUTHORITY, host, sizeof(host));
+#endif
+    if (!host_ok || !gw_host_allowed(host, gw->cfg.host, gw->cfg.allowed_hosts)) {
+        gw->metrics.cross_site_refused++;
+        *reason = "HOST_NOT_ALLOWED";
+        snprintf(msg, size,
+                 "Host '%.100s' does not name this gateway (allowed: IP addresses, localhost, "
+                 "'%.60s'%s%.200s; add names with --allowed-host)",
+                 host, gw->cfg.host, gw->cfg.allowed_hosts[0] != '\0' ? ", " : "",
+                 gw->cfg.allowed_hosts);
+        return 403;
+    }
+    if (!check_origin)
+        return 0;
+    bool origin_ok = header_value(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
+    if (!origin_ok || !gw_origin_allowed(origin, host, gw->cfg.allowed_origins)) {
+        gw->metrics.cross_site_refused++;
+        *reason = "ORIGIN_NOT_ALLOWED";
+        snprintf(msg, size,
+                 "requests from pages of origin '%.100s' are refused: only the gateway's own "
+                 "origin%s%.200s may change state or open a WebSocket (add origins with "
+                 "--allowed-origin)",
+                 origin, gw->cfg.allowed_origins[0] != '\0' ? " and " : "",
+                 gw->cfg.allowed_origins);
+        return 403;
+    }
+    return 0;
 }
 
 static int on_http(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *path)
@@ -398,12 +476,35 @@ static int on_http(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *p
     conn_request_id(gw, wsi, conn);
     int post = conn->method == GW_METHOD_POST;
     char msg[512];
+    const char *site_reason = NULL;
+    /* Other websites: a Host that is not ours (DNS rebinding) on anything, a foreign Origin
+     * on anything that changes state. */
+    int site = gw_check_site(gw, wsi, post, &site_reason, msg, sizeof(msg));
+    if (site != 0)
+        return refuse(gw, wsi, conn, site, GENESIS_PERMISSION_DENIED, site_reason, msg);
+    /* Past that check: CORS preflights, and gRPC-Web / Connect on the RPC routes. */
+    conn->origin[0] = '\0';
+    lws_hdr_copy(wsi, conn->origin, sizeof(conn->origin), WSI_TOKEN_ORIGIN);
+    if (conn->method == GW_METHOD_OPTIONS)
+        return gw_cors_preflight(gw, wsi, conn, path);
+    if (gw_rpc_http_claims(path))
+        return gw_rpc_http_begin(gw, wsi, conn, path);
 
     if (conn->route == GW_ROUTE_UNKNOWN) {
         snprintf(msg, sizeof(msg), "no route for %s %.300s", method_name(conn->method), path);
         return post ? refuse(gw, wsi, conn, 404, GENESIS_NOT_FOUND, "NO_ROUTE", msg)
                     : (gw_http_error(gw, wsi, conn, 404, GENESIS_NOT_FOUND, "NO_ROUTE", msg), 0);
     }
+    if (gw->cfg.metrics_only && conn->route != GW_ROUTE_METRICS &&
+        conn->route != GW_ROUTE_HEALTHZ && conn->route != GW_ROUTE_READYZ) {
+        snprintf(msg, sizeof(msg), "this address serves only /metrics, /healthz and /readyz");
+        return post ? refuse(gw, wsi, conn, 404, GENESIS_NOT_FOUND, "NO_ROUTE", msg)
+                    : (gw_http_error(gw, wsi, conn, 404, GENESIS_NOT_FOUND, "NO_ROUTE", msg), 0);
+    }
+    /* HEAD on every GET route: the GET's status and headers, no body. */
+    conn->head = conn->method == GW_METHOD_HEAD && allowed == GW_METHOD_GET;
+    if (conn->head)
+        conn->method = GW_METHOD_GET;
     if (conn->method != allowed) {
         snprintf(msg, sizeof(msg), "%s takes %s, not %s", path, method_name(allowed),
                  method_name(conn->method));
@@ -457,7 +558,9 @@ static int on_body(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const void *i
 {
     if (conn->refuse)
         return 0; /* answered already; the connection closes after the answer */
-    if (conn->body_len + len > gw->cfg.max_body) {
+    if (gw_rpc_http_chunked_body(gw, wsi, conn, in, len) == 0)
+        return 0;
+    if (conn->body_len + len > gw_rpc_http_body_limit(gw, conn)) {
         char msg[160];
         snprintf(msg, sizeof(msg), "request body exceeds the limit of %zu bytes", gw->cfg.max_body);
         return refuse(gw, wsi, conn, 413, GENESIS_RESOURCE_EXHAUSTED, "MESSAGE_TOO_LARGE", msg);
@@ -500,11 +603,14 @@ static void complete_status(gw_gateway *gw, struct lws *wsi, gw_conn *conn, gw_i
         }
     } else {
         gw_metrics_extra x = {.ws_sessions = gw->n_sessions,
+                              .connections = gw->connections,
+                              .connection_cap = gw->connection_cap,
                               .events_received = atomic_load(&gw->events_received),
                               .events_overflow = atomic_load(&gw->events_overflow),
                               .bus_events_lost = genesis_client_get_events_lost(gw->client),
                               .status_json = doc,
-                              .status_len = n};
+                              .status_len = n,
+                              .coordinator = gw->cfg.coordinator};
         char *text = NULL;
         size_t len = 0;
         if (gw_metrics_render(&gw->metrics, &x, &text, &len) == 0)
@@ -604,6 +710,8 @@ static int write_response(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
             return -1;
         if (conn->route == GW_ROUTE_DASHBOARD && gw_dashboard_headers(wsi, conn, &p, end) != 0)
             return -1;
+        if (gw_cors_headers(gw, wsi, conn, &p, end) != 0)
+            return -1;
         if (conn->request_id_hdr[0] != '\0' &&
             lws_add_http_header_by_name(wsi, (const unsigned char *)"x-request-id:",
                                         (const unsigned char *)conn->request_id_hdr,
@@ -622,7 +730,10 @@ static int write_response(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
         conn->resp_headers_sent = 1;
     }
     /* Small bodies go out in the same callback as the headers (one round trip less); a big
-     * one in CHUNK pieces, one per writeable callback, so HTTP/2 streams interleave. */
+     * one in CHUNK pieces, one per writeable callback, so HTTP/2 streams interleave. HEAD
+     * sends none (its Content-Length is the GET's). */
+    if (conn->head)
+        left = 0;
     size_t n = left < CHUNK ? left : CHUNK;
     int last = n == left;
     unsigned char *out = gw->ws_scratch + LWS_PRE; /* GW_WS_BATCH >= CHUNK */
@@ -653,10 +764,16 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
     case LWS_CALLBACK_HTTP_BODY:
         return on_body(gw, wsi, conn, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (!conn->refuse)
+        if (!conn->refuse && conn->rpc != NULL)
+            gw_rpc_http_dispatch(gw, wsi, conn);
+        else if (!conn->refuse)
             dispatch_post(gw, wsi, conn, conn->path_id);
         return 0;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return gw_ws_confirm_upgrade(gw, wsi, in);
     case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (gw_rpc_http_streaming(conn))
+            return gw_rpc_http_write(gw, wsi, conn);
         return write_response(gw, wsi, conn);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:

@@ -2,18 +2,21 @@
 #define _POSIX_C_SOURCE 200809L
 #include "metrics.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "process_metrics.h"
+
 static const double bucket_bounds[GW_LATENCY_BUCKETS] = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
     0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0,  10.0};
 
-static const char *const breaker_states[] = {"CLOSED", "OPEN", "HALF_OPEN", "FORCED_OPEN",
-                                             "DISABLED"};
+static const char *const breaker_states[] = {"CLOSED",      "OPEN",     "HALF_OPEN",
+                                             "FORCED_OPEN", "DISABLED", "METRICS_ONLY"};
 static const char *const modes[] = {"NORMAL", "SAFE", "EMERGENCY"};
 
 int gw_metrics_init(gw_metrics *m)
@@ -128,6 +131,14 @@ static void render_gateway(FILE *f, const gw_metrics *m, const gw_metrics_extra 
     } simple[] = {
         {"genesis_gateway_websocket_connections", "gauge", "Open WebSocket sessions.",
          x->ws_sessions},
+        {"genesis_gateway_connections", "gauge", "Open network connections (HTTP and WebSocket).",
+         x->connections},
+        {"genesis_gateway_connection_cap", "gauge",
+         "Connections at most (a quarter of the file descriptor limit); more are closed.",
+         x->connection_cap},
+        {"genesis_gateway_connections_refused_total", "counter",
+         "Connections closed at once because the connection cap was reached.",
+         m->connections_refused},
         {"genesis_gateway_websocket_accepted_total", "counter", "WebSocket sessions accepted.",
          m->ws_accepted},
         {"genesis_gateway_websocket_rejected_cap_total", "counter",
@@ -152,6 +163,9 @@ static void render_gateway(FILE *f, const gw_metrics *m, const gw_metrics_extra 
          m->ws_emit_failed},
         {"genesis_gateway_jobs_refused_total", "counter",
          "Status or emit calls refused because the gateway's job queue was full.", m->jobs_refused},
+        {"genesis_gateway_cross_site_refused_total", "counter",
+         "Requests and WebSocket upgrades refused for a foreign Host or Origin.",
+         m->cross_site_refused},
         {"genesis_gateway_events_received_total", "counter",
          "External events received from the coordinator's event bus.", x->events_received},
         {"genesis_gateway_events_overflow_total", "counter",
@@ -187,6 +201,118 @@ static void component_series(FILE *f, json_t *comps, const char *name, const cha
         fprintf(f, "%s{component=\"", name);
         put_label(f, id);
         fprintf(f, "\"} %llu\n", (unsigned long long)json_u64(c, key));
+    }
+}
+
+/* The outcome label of a request that ended with reason (genesis_reason_name). */
+static const char *outcome_of(const char *reason)
+{
+    static const char *const rejected[] = {
+        "BREAKER_OPEN",  "BULKHEAD_FULL",  "SHED_BY_MODE", "RETRY_BUDGET_EXHAUSTED",
+        "LIMIT_REACHED", "COMPONENT_DOWN", "NOT_FOUND",    "SHUTTING_DOWN"};
+    if (strcmp(reason, "DEADLINE_EXCEEDED") == 0 || strcmp(reason, "TIMEOUT") == 0)
+        return "timeout";
+    for (size_t i = 0; i < sizeof(rejected) / sizeof(rejected[0]); i++)
+        if (strcmp(reason, rejected[i]) == 0)
+            return "rejected";
+    return "error";
+}
+
+/* genesis_requests_total{component,outcome,reason}: one counter, every way a request ends. */
+static void render_requests(FILE *f, json_t *comps)
+{
+    header(f, "genesis_requests_total", "counter",
+           "Requests routed to a component, by outcome (success, error, timeout, rejected) and "
+           "reason (NONE for a success).");
+    size_t i;
+    json_t *c;
+    json_array_foreach(comps, i, c)
+    {
+        const char *id = json_string_value(json_object_get(c, "id"));
+        if (id == NULL)
+            continue;
+        fputs("genesis_requests_total{component=\"", f);
+        put_label(f, id);
+        fprintf(f, "\",outcome=\"success\",reason=\"NONE\"} %llu\n",
+                (unsigned long long)json_u64(c, "succeeded"));
+        const char *reason;
+        json_t *v;
+        json_object_foreach(json_object_get(c, "failures_by_reason"), reason, v)
+        {
+            if (!json_is_integer(v) || json_integer_value(v) <= 0)
+                continue;
+            fputs("genesis_requests_total{component=\"", f);
+            put_label(f, id);
+            fprintf(f, "\",outcome=\"%s\",reason=\"", outcome_of(reason));
+            put_label(f, reason);
+            fprintf(f, "\"} %llu\n", (unsigned long long)json_integer_value(v));
+        }
+    }
+}
+
+/* genesis_request_duration_seconds{component}: the coordinator's own histogram (admission to
+ * outcome, all attempts), its log-linear buckets summed into the gateway's bounds. Only an
+ * embedded gateway can read it. */
+static void render_durations(FILE *f, json_t *comps, genesis_coordinator *co)
+{
+    header(f, "genesis_request_duration_seconds", "histogram",
+           "Latency of requests measured by the coordinator (admission to outcome, all "
+           "attempts), by component.");
+    size_t i;
+    json_t *c;
+    json_array_foreach(comps, i, c)
+    {
+        const char *id = json_string_value(json_object_get(c, "id"));
+        uint64_t counts[GENESIS_LATENCY_BUCKETS], sum_us = 0;
+        if (co == NULL || id == NULL ||
+            genesis_coordinator_get_latency_buckets(co, id, counts, GENESIS_LATENCY_BUCKETS,
+                                                    &sum_us) != GENESIS_OK)
+            continue;
+        uint64_t le[GW_LATENCY_BUCKETS] = {0}, total = 0;
+        for (unsigned int b = 0; b < GENESIS_LATENCY_BUCKETS; b++) {
+            total += counts[b];
+            double upper_s = (double)genesis_latency_bucket_upper_us(b) / 1e6;
+            for (int k = 0; k < GW_LATENCY_BUCKETS; k++)
+                if (upper_s <= bucket_bounds[k] && b + 1 < GENESIS_LATENCY_BUCKETS) {
+                    le[k] += counts[b]; /* per bound; made cumulative below */
+                    break;
+                }
+        }
+        uint64_t cumulative = 0;
+        for (int k = 0; k < GW_LATENCY_BUCKETS; k++) {
+            cumulative += le[k];
+            fputs("genesis_request_duration_seconds_bucket{component=\"", f);
+            put_label(f, id);
+            fprintf(f, "\",le=\"%g\"} %llu\n", bucket_bounds[k], (unsigned long long)cumulative);
+        }
+        fputs("genesis_request_duration_seconds_bucket{component=\"", f);
+        put_label(f, id);
+        fprintf(f, "\",le=\"+Inf\"} %llu\n", (unsigned long long)total);
+        fputs("genesis_request_duration_seconds_sum{component=\"", f);
+        put_label(f, id);
+        fprintf(f, "\"} %.6f\n", (double)sum_us / 1e6);
+        fputs("genesis_request_duration_seconds_count{component=\"", f);
+        put_label(f, id);
+        fprintf(f, "\"} %llu\n", (unsigned long long)total);
+    }
+}
+
+/* A real-valued gauge per component; negative values (not measured yet) are left out. */
+static void component_gauge(FILE *f, json_t *comps, const char *name, const char *help,
+                            const char *key)
+{
+    header(f, name, "gauge", help);
+    size_t i;
+    json_t *c;
+    json_array_foreach(comps, i, c)
+    {
+        const char *id = json_string_value(json_object_get(c, "id"));
+        json_t *v = json_object_get(c, key);
+        if (id == NULL || !json_is_number(v) || json_number_value(v) < 0)
+            continue;
+        fprintf(f, "%s{component=\"", name);
+        put_label(f, id);
+        fprintf(f, "\"} %g\n", json_number_value(v));
     }
 }
 
@@ -228,12 +354,19 @@ static void render_coordinator(FILE *f, const gw_metrics_extra *x)
         if (!json_is_integer(v))
             continue;
         char name[160];
-        snprintf(name, sizeof(name), "genesis_coordinator_%s_total", key);
-        header(f, name, "counter", "Coordinator counter (status report stats).");
+        /* Gauges among the counters: the front door's connections and their cap. */
+        bool gauge = strncmp(key, "front_door_connection", 21) == 0;
+        snprintf(name, sizeof(name), "genesis_coordinator_%s%s", key, gauge ? "" : "_total");
+        if (gauge)
+            header(f, name, "gauge", "Front door connections now, and their cap.");
+        else
+            header(f, name, "counter", "Coordinator counter (status report stats).");
         fprintf(f, "%s %llu\n", name, (unsigned long long)json_u64(stats, key));
     }
     json_t *comps = json_object_get(root, "components");
     if (json_is_array(comps)) {
+        render_requests(f, comps);
+        render_durations(f, comps, x->coordinator);
         header(f, "genesis_component_up", "gauge", "1 when the component is healthy (UP).");
         size_t i;
         json_t *c;
@@ -261,6 +394,21 @@ static void render_coordinator(FILE *f, const gw_metrics_extra *x)
                          "Events delivered to the in-process component.", "events_delivered");
         component_series(f, comps, "genesis_component_events_dropped_total", "counter",
                          "Events the in-process component lost to a full queue.", "events_dropped");
+        component_gauge(f, comps, "genesis_component_failure_rate_percent",
+                        "Failure rate (percent) over the component's outcome window, once it holds "
+                        "its minimum calls.",
+                        "failure_rate_pct");
+        component_gauge(f, comps, "genesis_component_slow_call_rate_percent",
+                        "Slow-call rate (percent) over the component's outcome window, once it "
+                        "holds its minimum calls.",
+                        "slow_call_rate_pct");
+        component_series(f, comps, "genesis_component_slow_calls_total", "counter",
+                         "Attempts slower than the component's slow-call duration.", "slow_calls");
+        component_series(f, comps, "genesis_component_concurrency_limit", "gauge",
+                         "In-flight limit in force (adaptive, or the fixed one).",
+                         "concurrency_limit");
+        component_series(f, comps, "genesis_component_hedges_total", "counter",
+                         "Hedged second attempts started.", "hedges");
         int have_breaker = 0;
         json_array_foreach(comps, i, c)
         {
@@ -290,6 +438,12 @@ int gw_metrics_render(const gw_metrics *m, const gw_metrics_extra *x, char **out
     FILE *f = open_memstream(out, len);
     if (f == NULL)
         return -1;
+    header(f, "genesis_build_info", "gauge",
+           "Always 1; the labels name the Genesis library this process runs.");
+    fputs("genesis_build_info{version=\"", f);
+    put_label(f, genesis_version_string());
+    fputs("\"} 1\n", f);
+    gw_process_metrics_render(f);
     render_gateway(f, m, x);
     render_coordinator(f, x);
     if (fclose(f) != 0) {

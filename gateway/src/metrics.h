@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <genesis/genesis.h>
+
 #include "routes.h"
 
 #define GW_LATENCY_BUCKETS 16
@@ -28,14 +30,19 @@ typedef struct gw_metrics {
     uint64_t ws_messages_in, ws_messages_out, ws_dropped, ws_slow_closed, ws_oversized;
     uint64_t ws_emit_failed, ws_overloaded;
     uint64_t jobs_refused;
+    uint64_t cross_site_refused;  /* foreign Host or Origin (cross_site.h) */
+    uint64_t connections_refused; /* closed at once: the connection cap was reached */
 } gw_metrics;
 
 /* Figures the renderer reads from elsewhere. */
 typedef struct gw_metrics_extra {
     unsigned int ws_sessions;
+    unsigned int connections, connection_cap;
     uint64_t events_received, events_overflow, bus_events_lost;
     const char *status_json; /* the coordinator's status report, or NULL if it did not answer */
     size_t status_len;
+    /* Embedded: the coordinator, for each component's latency histogram; NULL = remote. */
+    genesis_coordinator *coordinator;
 } gw_metrics_extra;
 
 int gw_metrics_init(gw_metrics *m);

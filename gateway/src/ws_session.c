@@ -79,10 +79,19 @@ static int filter_upgrade(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
 {
     char path[64];
     conn->kind = GW_CONN_WS;
-    if (lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) <= 0 || strcmp(path, "/ws") != 0) {
+    if (gw->cfg.metrics_only || lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) <= 0 ||
+        strcmp(path, "/ws") != 0) {
         gw->metrics.ws_rejected_other++;
         return refuse_upgrade(wsi, 404, GENESIS_NOT_FOUND, "NO_ROUTE",
                               "WebSocket sessions are served on /ws?id=<component>");
+    }
+    /* A page of another website must not open a session: it would read the events. */
+    char msg[512];
+    const char *reason = NULL;
+    int site = gw_check_site(gw, wsi, 1, &reason, msg, sizeof(msg));
+    if (site != 0) {
+        gw->metrics.ws_rejected_other++;
+        return refuse_upgrade(wsi, site, GENESIS_PERMISSION_DENIED, reason, msg);
     }
     char arg[GENESIS_ID_MAX + 8];
     const char *id = lws_get_urlarg_by_name(wsi, "id=", arg, (int)sizeof(arg));

@@ -1,7 +1,10 @@
 /* Cross-thread queue into the service thread (see xthread_queue.h). */
 #include "xthread_queue.h"
 
+#include "rpc_service.h"
+
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
@@ -16,6 +19,9 @@ void gw_item_free(gw_item *item)
     free(item->target);
     for (size_t i = 0; i < item->n_admin_args; i++)
         free(item->admin_args[i]);
+    if (item->kind == GW_ITEM_ADOPT && item->adopt_fd >= 0)
+        close(item->adopt_fd);
+    gw_rpc_out_free(item->rpc_out);
     free(item);
 }
 

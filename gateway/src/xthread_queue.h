@@ -20,7 +20,9 @@ struct gw_call;
 enum gw_item_kind {
     GW_ITEM_HTTP_RESULT = 0, /* a coordinator call for an HTTP transaction finished */
     GW_ITEM_EVENT = 1,       /* an external event from the bus, for WebSocket clients */
-    GW_ITEM_WS_EMIT = 2      /* a WebSocket client's message was handed to the coordinator */
+    GW_ITEM_WS_EMIT = 2,     /* a WebSocket client's message was handed to the coordinator */
+    GW_ITEM_ADOPT = 3,       /* an accepted connection that is not HTTP/2, for libwebsockets */
+    GW_ITEM_RPC_OUT = 4      /* an outcome of a gRPC-Web or Connect call (rpc_http.c) */
 };
 
 typedef struct gw_item {
@@ -41,6 +43,8 @@ typedef struct gw_item {
     char error[256];       /* WS_EMIT: its message then */
     char *admin_args[8];   /* GW_JOB_ADMIN: the command's arguments (type is the command) */
     size_t n_admin_args;
+    int adopt_fd; /* ADOPT: the socket (closed by gw_item_free unless adopted: then -1) */
+    struct gw_rpc_out *rpc_out; /* RPC_OUT (owned) */
 } gw_item;
 
 void gw_item_free(gw_item *item);

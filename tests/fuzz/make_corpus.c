@@ -364,6 +364,72 @@ static void gateway(void)
     put_text(t, "type-with-nul", "{\"type\":\"\\u0000x\",\"data\":1}");
     put_text(t, "not-object", "[1,2,3]");
 
+    t = "fuzz_grpc_frame";
+    put(t, "one-message", "\x00\x00\x00\x00\x00\x03\x0a\x01x", 9);
+    put(t, "two-messages", "\x00\x00\x00\x00\x00\x01\x0a\x00\x00\x00\x00\x00", 12);
+    put(t, "grpc-web-trailer", "\x00\x01\x00\x00\x00\x00\x00\x80\x00\x00\x00\x0egrpc-status: 0\r\n",
+        28);
+    put(t, "compressed", "\x00\x00\x01\x00\x00\x00\x01x", 8);
+    put(t, "too-large", "\x00\x00\x00\x7f\xff\xff\xff", 7);
+    put(t, "truncated",
+        "\x00\x00\x00\x00\x00\x09"
+        "ab",
+        8);
+    put_text(t, "timeout-ms",
+             "\x01"
+             "250m");
+    put_text(t, "timeout-hours",
+             "\x01"
+             "99999999H");
+    put_text(t, "timeout-nanos",
+             "\x01"
+             "1n");
+    put_text(t, "timeout-bad",
+             "\x01"
+             "12x");
+    put(t, "message-utf8", "\x02no component 'x' \xc3\xa9 100%\n", 31);
+    put_text(t, "base64",
+             "\x03"
+             "aGVsbG8gd29ybGQ=");
+    put_text(t, "base64-url",
+             "\x03"
+             "-_-_");
+    put_text(t, "base64-bad",
+             "\x03"
+             "a=b=");
+
+    put_text(t, "chunked",
+             "\x04\x03"
+             "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n");
+    put_text(t, "chunked-trailers",
+             "\x04\x00"
+             "3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n");
+    put_text(t, "chunked-bad",
+             "\x04\x01"
+             "zz\r\n");
+    put_text(t, "chunked-huge",
+             "\x04\x07"
+             "ffffffffffffffff\r\n");
+
+    t = "fuzz_proto_json";
+    put_text(
+        t, "request",
+        "\x06{\"target\":\"comp1\",\"type\":\"echo\",\"payload\":{\"data\":\"aGk=\","
+        "\"contentType\":\"text/plain\"},\"timeoutMs\":500,\"requestId\":\"18446744073709551615\","
+        "\"criticality\":\"CRITICALITY_CRITICAL\",\"idempotent\":true}");
+    put_text(t, "request-snake", "\x06{\"target\":\"c\",\"timeout_ms\":\"7\",\"criticality\":2}");
+    put_text(t, "emit", "\x01{\"type\":\"t\",\"scope\":\"SCOPE_EXTERNAL\",\"target\":\"x\"}");
+    put_text(t, "watch", "\x02{\"topic\":\"local:\",\"types\":[\"a\",\"b\"],\"source\":\"s\"}");
+    put_text(t, "policy-map", "\x03{\"component\":\"*\",\"fields\":{\"max_attempts\":\"3\"}}");
+    put_text(t, "status",
+             "\x84{\"mode\":\"NORMAL\",\"uptimeMs\":\"12\",\"components\":[{\"id\":\"c\","
+             "\"failuresByReason\":[{\"reason\":\"TIMEOUT\",\"count\":\"2\"}],"
+             "\"checkpointAgeMs\":\"-1\"}],\"unknown\":1}");
+    put_text(t, "reply-oneof", "\x05{\"code\":0,\"emitAck\":{\"delivered\":1,\"sequence\":\"9\"}}");
+    put_text(t, "bad-enum", "\x06{\"criticality\":\"NOPE\"}");
+    put_text(t, "bad-bytes", "\x06{\"payload\":{\"data\":\"!!\"}}");
+    put_text(t, "unknown-field", "\x06{\"nope\":1}");
+
     t = "fuzz_shell_words";
     put_text(t, "plain", "/bin/echo hello");
     put_text(t, "quotes", "python3 -c 'print(1)' \"a \\\"b\\\"\" x\\ y");

@@ -68,9 +68,9 @@ class Abuse(gwtest.GatewayCase):
         for i in range(40):
             s = socket.create_connection(self.addr(), timeout=gwtest.WAIT_S)
             if i % 2 == 0:  # headers that never end
-                s.sendall(b"POST /v1/components/comp1/request HTTP/1.1\r\nHost: x\r\nX-a: ")
+                s.sendall(b"POST /v1/components/comp1/request HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: ")
             else:  # a body that never completes
-                s.sendall(b"POST /v1/components/comp1/request HTTP/1.1\r\nHost: x\r\n"
+                s.sendall(b"POST /v1/components/comp1/request HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                           b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"ty")
             socks.append(s)
         for _ in range(3):  # well-behaved clients are served meanwhile
@@ -96,7 +96,7 @@ class Abuse(gwtest.GatewayCase):
         s.sendall(b"\x16\x03\x01GARBAGE \xff\xfe\r\n\r\n")
         self.wait_closed([s], 10)
         s = socket.create_connection(self.addr(), timeout=gwtest.WAIT_S)
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")
         data = b""
         try:
             s.settimeout(10)

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "auth.h"
+#include "cross_site.h"
 #include "dashboard.h"
 #include "gt_assert.h"
 #include "gt_tempdir.h"
@@ -247,7 +248,8 @@ static void test_metrics(void **state)
     const char *with_breakers =
         "{\"mode\":\"SAFE\",\"uptime_ms\":1500,\"stats\":{\"requests\":7},\"components\":["
         "{\"id\":\"comp1\",\"health\":\"UP\",\"in_flight\":1,\"queued\":0,\"requests\":5,"
-        "\"failures\":1,\"breaker\":\"OPEN\"},"
+        "\"failures\":1,\"breaker\":\"OPEN\",\"failure_rate_pct\":62.5,"
+        "\"slow_call_rate_pct\":-1},"
         "{\"id\":\"comp2\",\"health\":\"DOWN\",\"breaker\":\"HALF_OPEN\"}]}";
     char *t = render(with_breakers);
     static const char *const lines[] = {
@@ -262,6 +264,7 @@ static void test_metrics(void **state)
         "genesis_component_breaker_state{component=\"comp1\",state=\"CLOSED\"} 0\n",
         "genesis_component_breaker_state{component=\"comp2\",state=\"HALF_OPEN\"} 1\n",
         "genesis_component_failures_total{component=\"comp1\"} 1\n",
+        "genesis_component_failure_rate_percent{component=\"comp1\"} 62.5\n",
         "genesis_gateway_request_duration_seconds_bucket{component=\"comp1\",le=\"0.0005\"} 1\n",
         "genesis_gateway_request_duration_seconds_bucket{component=\"comp1\",le=\"10\"} 1\n",
         "genesis_gateway_request_duration_seconds_bucket{component=\"comp1\",le=\"+Inf\"} 2\n",
@@ -272,6 +275,7 @@ static void test_metrics(void **state)
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
         if (strstr(t, lines[i]) == NULL)
             fail_msg("missing line %s in:\n%s", lines[i], t);
+    assert_null(strstr(t, "genesis_component_slow_call_rate_percent{")); /* -1: not measured */
     free(t);
 
     /* Today's status report: no breaker field, so no breaker series. */
@@ -342,6 +346,56 @@ static void test_listen_address(void **state)
     assert_false(gw_is_ip_literal("localhost"));
 }
 
+/* Cross-site checks: JSON-only bodies, Host names, same-origin and allowed origins. */
+static void test_cross_site(void **state)
+{
+    (void)state;
+    assert_true(gw_is_json_type("application/json"));
+    assert_true(gw_is_json_type("Application/JSON; charset=utf-8"));
+    assert_false(gw_is_json_type("application/jsonp"));
+    assert_false(gw_is_json_type("text/plain"));
+    assert_false(gw_is_json_type("application/x-www-form-urlencoded"));
+    assert_false(gw_is_json_type(""));
+
+    assert_true(gw_host_allowed(NULL, "127.0.0.1", ""));
+    assert_true(gw_host_allowed("127.0.0.1:8080", "127.0.0.1", ""));
+    assert_true(gw_host_allowed("[::1]:8080", "127.0.0.1", ""));
+    assert_true(gw_host_allowed("LOCALHOST.:8080", "127.0.0.1", ""));
+    assert_true(gw_host_allowed("gw.internal:8080", "gw.internal", ""));
+    assert_true(gw_host_allowed("ops.example", "0.0.0.0", "a.example,ops.example"));
+    assert_true(gw_host_allowed("anything.example", "0.0.0.0", "*"));
+    assert_false(gw_host_allowed("attacker.example:8080", "127.0.0.1", ""));
+    assert_false(gw_host_allowed("127.0.0.1.nip.io", "127.0.0.1", ""));
+    assert_false(gw_host_allowed("ops.example.evil", "0.0.0.0", "ops.example"));
+    assert_false(gw_host_allowed("[::1", "127.0.0.1", ""));
+    assert_false(gw_host_allowed("a b", "127.0.0.1", ""));
+    assert_false(gw_host_allowed("localhost:99999", "127.0.0.1", ""));
+
+    assert_true(gw_origin_allowed(NULL, "127.0.0.1:8080", ""));
+    assert_true(gw_origin_allowed("http://127.0.0.1:8080", "127.0.0.1:8080", ""));
+    assert_true(gw_origin_allowed("http://LocalHost:8080", "localhost:8080", ""));
+    assert_true(gw_origin_allowed("https://gw.example", "gw.example:443", ""));
+    assert_true(gw_origin_allowed("http://[::1]:80", "[::1]", ""));
+    assert_false(gw_origin_allowed("http://127.0.0.1:8081", "127.0.0.1:8080", ""));
+    assert_false(gw_origin_allowed("http://localhost:8080", "127.0.0.1:8080", ""));
+    assert_false(gw_origin_allowed("http://evil.example", "127.0.0.1:8080", ""));
+    assert_false(gw_origin_allowed("null", "127.0.0.1:8080", ""));
+    assert_false(gw_origin_allowed("file://", "127.0.0.1:8080", ""));
+    assert_true(gw_origin_allowed("null", "127.0.0.1:8080", "https://ops.example,null"));
+    assert_true(gw_origin_allowed("https://ops.example/", "x", "https://ops.example,null"));
+    assert_false(gw_origin_allowed("https://ops.example.evil", "x", "https://ops.example"));
+    assert_true(gw_origin_allowed("http://evil.example", "x", "*"));
+
+    char list[24] = "";
+    assert_int_equal(gw_list_append(list, sizeof(list), "a.example"), 0);
+    assert_int_equal(gw_list_append(list, sizeof(list), "b.example"), 0);
+    assert_string_equal(list, "a.example,b.example");
+    assert_int_equal(gw_list_append(list, sizeof(list), "c.example"), -1); /* full */
+    assert_int_equal(gw_list_append(list, sizeof(list), ""), -1);
+    assert_int_equal(gw_list_append(list, sizeof(list), "a b"), -1);
+    assert_string_equal(list, "a.example,b.example");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_listen_address),
+        cmocka_unit_test(test_cross_site),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -89,14 +89,15 @@ class HttpRoutes(gwtest.GatewayCase):
         self.assertEqual(json.loads(body), {"result": "héllo"})
 
     def test_readme_try_it_line(self):
-        # curl -d sends application/x-www-form-urlencoded: accepted as JSON
         r = subprocess.run(["curl", "-s", "-XPOST", self.url + "/v1/components/comp1/request",
-                            "-d", '{"type":"ping"}'], capture_output=True, timeout=30)
+                            "-H", "Content-Type: application/json", "-d", '{"type":"ping"}'],
+                           capture_output=True, timeout=30)
         self.assertEqual(json.loads(r.stdout), {"result": "Pong from comp1"})
 
     def test_keep_alive_reuses_the_connection(self):
-        r = subprocess.run(["curl", "-sS", "-v", "-XPOST", "-d", '{"type":"ping"}',
-                            self.url + "/v1/components/comp1/request", "--next", "-XPOST",
+        r = subprocess.run(["curl", "-sS", "-v", "-XPOST", "-H", "Content-Type: application/json",
+                            "-d", '{"type":"ping"}', self.url + "/v1/components/comp1/request",
+                            "--next", "-XPOST", "-H", "Content-Type: application/json",
                             "-d", '{"type":"ping"}', self.url + "/v1/components/comp2/request"],
                            capture_output=True, timeout=30)
         self.assertIn(b"Pong from comp1", r.stdout)
@@ -411,7 +412,8 @@ class AuthAndTls(gwtest.GatewayCase):
                                 insecure=True)
         self.assertEqual((st, json.loads(body)), (200, {"result": "Pong from comp1"}))
         # HTTP/2 by ALPN
-        r = subprocess.run(["curl", "-sk", "--http2", "-D", "-", "-XPOST", "-d", '{"type":"ping"}',
+        r = subprocess.run(["curl", "-sk", "--http2", "-D", "-", "-XPOST",
+                            "-H", "Content-Type: application/json", "-d", '{"type":"ping"}',
                             u + "/v1/components/comp2/request"], capture_output=True, timeout=30)
         self.assertTrue(r.stdout.startswith(b"HTTP/2 200"), r.stdout)
         self.assertIn(b'{"result":"Pong from comp2"}', r.stdout)
@@ -420,6 +422,127 @@ class AuthAndTls(gwtest.GatewayCase):
                             "/healthz"], capture_output=True, timeout=30)
         self.assertNotEqual(r.stdout, b'{"status":"ok"}')
         self.assertEqual(curl(u + "/healthz", insecure=True)[0], 200)
+
+
+class CrossSite(gwtest.GatewayCase):
+    """Other websites cannot change state or read events without --auth-file: only
+    application/json bodies, no foreign Origin on POSTs and WebSocket upgrades, and a Host
+    that names the gateway (DNS rebinding). Allowances come from flags and from the YAML
+    configuration file."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.flag_gw = cls.spawn_gateway(["--allowed-origin", "http://ops.example:8000,null",
+                                             "--allowed-host", "ops.example"], "gateway-flags")
+            conf = os.path.join(cls.tmp, "genesis.yaml")
+            with open(conf, "w") as f:
+                f.write("gateway:\n  allowed_origins:\n    - https://console.example\n"
+                        "  allowed_hosts: [console.example]\n")
+            cls.yaml_gw = cls.spawn_gateway(["--config", conf], "gateway-yaml")
+        except Exception:
+            cls.cleanup()
+            raise
+
+    def assert_refused(self, resp, status, reason):
+        st, hdrs, body = resp
+        self.assertEqual(st, status, body)
+        self.assertTrue(hdrs["content-type"].startswith("application/json"))
+        doc = json.loads(body)
+        self.assertEqual(doc["reason"], reason, doc)
+        self.assertTrue(doc["message"])
+        return doc
+
+    def mode(self):
+        st, _, body = post_json(self.url + "/v1/admin/mode", {})
+        self.assertEqual(st, 200, body)
+        return json.loads(body)["mode"]
+
+    def test_only_json_bodies_change_state(self):
+        u = self.url + "/v1/admin/mode"
+        for ctype in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
+                      "application/jsonp", None):
+            headers = ["Content-Type: " + ctype] if ctype else ["Content-Type:"]
+            doc = self.assert_refused(post_json(u, {"mode": "EMERGENCY"}, headers=headers), 415,
+                                      "UNSUPPORTED_MEDIA_TYPE")
+            self.assertIn("application/json", doc["message"])
+        self.assertEqual(self.mode(), "NORMAL")
+        st, _, body = post_json(self.url + "/v1/components/comp1/request", {"type": "ping"},
+                                headers=["Content-Type: application/json; charset=utf-8"])
+        self.assertEqual((st, json.loads(body)), (200, {"result": "Pong from comp1"}))
+
+    def test_foreign_origin_is_refused(self):
+        for origin in ("http://evil.example", "null", "http://127.0.0.1:1",
+                       self.url.replace("127.0.0.1", "localhost")):
+            h = ["Content-Type: application/json", "Origin: " + origin]
+            doc = self.assert_refused(post_json(self.url + "/v1/admin/mode",
+                                                {"mode": "EMERGENCY"}, headers=h),
+                                      403, "ORIGIN_NOT_ALLOWED")
+            self.assertIn(origin, doc["message"])
+            self.assert_refused(post_json(self.url + "/v1/components/comp1/request",
+                                          {"type": "ping"}, headers=h), 403, "ORIGIN_NOT_ALLOWED")
+        self.assertEqual(self.mode(), "NORMAL")
+        # the gateway's own origin (its dashboard) is accepted
+        st, _, body = post_json(self.url + "/v1/components/comp1/request", {"type": "ping"},
+                                headers=["Content-Type: application/json", "Origin: " + self.url])
+        self.assertEqual(st, 200, body)
+        st, _, body = gwtest.curl(self.url + "/metrics")
+        self.assertRegex(body.decode(), r"genesis_gateway_cross_site_refused_total [1-9]")
+
+    def test_foreign_host_is_refused(self):
+        for host in ("attacker.example", "attacker.example:%s" % self.url.rsplit(":", 1)[1],
+                     "127.0.0.1.attacker.example", "[::1", "x:y"):
+            doc = self.assert_refused(gwtest.curl(self.url + "/v1/status",
+                                                  headers=["Host: " + host]),
+                                      403, "HOST_NOT_ALLOWED")
+            self.assertIn("--allowed-host", doc["message"])
+        for host in ("127.0.0.1", "localhost:9", "10.1.2.3:80", "[::1]:80"):
+            st, _, body = gwtest.curl(self.url + "/healthz", headers=["Host: " + host])
+            self.assertEqual(st, 200, host)
+
+    def test_websocket_from_a_foreign_origin_is_refused(self):
+        import asyncio
+        import websockets
+        import websockets.exceptions
+        ws = self.ws_url + "/ws?id=comp1&topic=*"
+
+        async def run():
+            for origin in ("http://evil.example", "null"):
+                with self.assertRaises(websockets.exceptions.InvalidStatusCode) as e:
+                    async with websockets.connect(ws, origin=origin):
+                        pass
+                self.assertEqual(e.exception.status_code, 403)
+            with self.assertRaises(websockets.exceptions.InvalidStatusCode) as e:
+                async with websockets.connect(ws, extra_headers={"Host": "rebind.example"}):
+                    pass
+            self.assertEqual(e.exception.status_code, 403)
+            async with websockets.connect(ws, origin=self.url) as c:
+                await c.ping()
+        asyncio.run(run())
+
+    def test_allowed_origins_and_hosts_from_flags_and_yaml(self):
+        cases = ((self.flag_gw, "http://ops.example:8000", "ops.example"),
+                 (self.flag_gw, "null", "ops.example:8000"),
+                 (self.yaml_gw, "https://console.example", "console.example"))
+        for gw, origin, host in cases:
+            h = ["Content-Type: application/json", "Origin: " + origin]
+            st, _, body = post_json(gw.url + "/v1/components/comp1/request", {"type": "ping"},
+                                    headers=h)
+            self.assertEqual(st, 200, (gw.name, origin, body))
+            st, _, body = gwtest.curl(gw.url + "/healthz", headers=["Host: " + host])
+            self.assertEqual(st, 200, (gw.name, host, body))
+        self.assert_refused(post_json(self.yaml_gw.url + "/v1/components/comp1/request",
+                                      {"type": "ping"},
+                                      headers=["Content-Type: application/json",
+                                               "Origin: http://ops.example:8000"]),
+                            403, "ORIGIN_NOT_ALLOWED")
+        self.assert_refused(gwtest.curl(self.yaml_gw.url + "/healthz",
+                                        headers=["Host: ops.example"]), 403, "HOST_NOT_ALLOWED")
+        r = subprocess.run([gwtest.PATHS["gateway"], "--front-door", "tcp://127.0.0.1:1",
+                            "--allowed-origin", "a b"], capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(b"--allowed-origin", r.stderr)
 
 
 class Shutdown(gwtest.GatewayCase):

@@ -198,7 +198,7 @@ class Limits(gwtest.GatewayCase):
     def raw_upgrade(self):
         host, port = self.url[len("http://"):].rsplit(":", 1)
         s = socket.create_connection((host, int(port)), timeout=gwtest.WAIT_S)
-        s.sendall(b"GET /ws?id=comp1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        s.sendall(b"GET /ws?id=comp1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                   b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                   b"Sec-WebSocket-Version: 13\r\n\r\n")
         head = b""

@@ -649,6 +649,97 @@ static void test_two_replicas(void **state)
     gt_process_kill(&b);
 }
 
+struct health_probe {
+    env *e;
+    const char *id;
+    const char *want; /* "UP" or "DOWN" */
+};
+
+static bool health_is(void *arg)
+{
+    struct health_probe *p = arg;
+    json_t *doc = client_status(p->e);
+    json_t *c = find_component(doc, p->id);
+    const char *h = c != NULL ? json_string_value(json_object_get(c, "health")) : NULL;
+    bool match = h != NULL && strcmp(h, p->want) == 0;
+    json_decref(doc);
+    return match;
+}
+
+/* A paused instance (SIGSTOP: a long garbage collection, CPU throttling, swap) is declared
+ * DOWN for new requests, but its connection stays open: the request it holds completes once
+ * it runs again, and its next heartbeat makes it routable without registering again. */
+static void test_pause_is_not_a_failure(void **state)
+{
+    env *e = *state;
+    /* Attempts may take a minute: the held request waits out the pause, however long this
+     * loaded machine takes to observe it, instead of reaching its per-try timeout. */
+    genesis_policy pol;
+    assert_ok(genesis_policy_init(&pol, GENESIS_POLICY_VERSION));
+    pol.per_try_timeout_ms = 60000;
+    assert_ok(genesis_coordinator_set_policy(e->c, "svc-pause", &pol));
+    gt_process svc;
+    spawn_service(e, &svc, "svc-pause");
+    assert_ping(e, "svc-pause", "pong:svc-pause");
+
+    tally *t = new_tally(e);
+    genesis_call_options o = opts_ms(60000);
+    assert_ok(genesis_client_request_async(e->cl, "svc-pause", "sleep", "100", 3, &o, on_tally, t));
+    assert_int_equal(gt_process_signal(&svc, SIGSTOP), 0);
+    struct health_probe down = {e, "svc-pause", "DOWN"};
+    if (!gt_wait_until(health_is, &down, GT_WAIT_MS))
+        fail_msg("the paused instance was never declared DOWN");
+    /* New requests are not routed to it: they fail fast instead of waiting. */
+    genesis_result *res = NULL;
+    request(e, "svc-pause", "ping", NULL, 0, 30000, &res);
+    assert_result(res, GENESIS_UNAVAILABLE, GENESIS_REASON_COMPONENT_DOWN);
+    genesis_result_free(res);
+    assert_int_equal(gt_counter_get(&t->done), 0); /* still in flight, not failed */
+
+    assert_int_equal(gt_process_signal(&svc, SIGCONT), 0);
+    if (!gt_counter_wait(&t->done, 1, GT_WAIT_MS))
+        fail_msg("the request held by the paused instance never completed");
+    if (t->ok != 1)
+        fail_msg("the request held by the paused instance failed: %s", t->first_failure);
+    struct health_probe up = {e, "svc-pause", "UP"};
+    if (!gt_wait_until(health_is, &up, GT_WAIT_MS))
+        fail_msg("the resumed instance never became UP again");
+    assert_ping(e, "svc-pause", "pong:svc-pause");
+    gt_process_kill(&svc);
+}
+
+/* Admin commands run on the coordinator's workers, never on NNG's threads (named "nng:..."):
+ * an embedder's handler (genesisd's "reload") and the checkpoint commands (store reads,
+ * restore callbacks) may block briefly without stalling NNG. */
+static void where_handler(const char *command, const char *const *args, size_t nargs,
+                          genesis_reply *reply, void *arg)
+{
+    (void)command;
+    (void)args;
+    (void)nargs;
+    (void)arg;
+    char name[32] = "";
+    pthread_getname_np(pthread_self(), name, sizeof(name));
+    genesis_reply_set(reply, name, strlen(name), "text/plain");
+}
+
+static void test_admin_runs_off_nng_threads(void **state)
+{
+    env *e = *state;
+    assert_ok(genesis_coordinator_set_admin_handler(e->c, "where.", where_handler, NULL));
+    for (int i = 0; i < 8; i++) {
+        genesis_result *res = NULL;
+        assert_ok(genesis_client_admin(e->cl, "where.am.i", NULL, 0, 10000, &res));
+        assert_result_ok(res);
+        size_t len = 0;
+        const char *name = genesis_result_data(res, &len);
+        if (len >= 3 && memcmp(name, "nng", 3) == 0)
+            fail_msg("an admin handler ran on NNG's thread '%.*s'", (int)len, name);
+        genesis_result_free(res);
+    }
+    assert_ok(genesis_coordinator_set_admin_handler(e->c, "where.", NULL, NULL));
+}
+
 static void test_graceful_stop_unregisters(void **state)
 {
     env *e = *state;
@@ -762,6 +853,8 @@ int main(void)
         T(test_client_subscription_sees_events),
         T(test_kill_and_restart),
         T(test_two_replicas),
+        T(test_pause_is_not_a_failure),
+        T(test_admin_runs_off_nng_threads),
         T(test_graceful_stop_unregisters),
         T(test_service_cannot_take_in_process_id),
         T(test_oversized_request_does_not_wedge_client),

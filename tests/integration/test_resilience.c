@@ -4,6 +4,7 @@
  * component whose breaker recovers when it registers again. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,16 +47,25 @@ typedef struct behaviour {
     atomic_int returned;    /* handler calls that returned */
     atomic_int fail_status; /* 0: succeed */
     atomic_uint last_remaining_ms;
-    gt_gate *block; /* non-NULL: wait on it */
+    atomic_int advance_ms;         /* the handler takes this long on the injected clock */
+    atomic_int probes;             /* "genesis.probe" requests seen */
+    _Atomic(gt_gate *) block_once; /* non-NULL: the next call (only) waits on it */
+    gt_gate *block;                /* non-NULL: wait on it */
 } behaviour;
 
 static void on_request(const genesis_request *req, genesis_reply *reply, void *arg)
 {
     behaviour *b = arg;
     atomic_fetch_add(&b->calls, 1);
+    if (strcmp(genesis_request_type(req), "genesis.probe") == 0)
+        atomic_fetch_add(&b->probes, 1);
     atomic_store(&b->last_remaining_ms, genesis_request_remaining_ms(req));
     if (b->block != NULL)
         gt_gate_wait(b->block, 5000);
+    gt_gate *once = atomic_exchange(&b->block_once, NULL);
+    if (once != NULL)
+        gt_gate_wait(once, GT_WAIT_MS);
+    atomic_fetch_add(&fake_now, atomic_load(&b->advance_ms));
     int status = atomic_load(&b->fail_status);
     if (status != 0)
         genesis_reply_error(reply, status, "told to fail");
@@ -295,6 +305,7 @@ static void test_hung_component_is_bounded_by_its_bulkhead(void **state)
     gt_counter_destroy(&ac.done);
     assert_ok(genesis_coordinator_set_policy(e->c, "a", NULL));
     assert_ok(genesis_coordinator_set_breaker(e->c, "a", GENESIS_BREAKER_CLOSED));
+    settle_mode(e);
 }
 
 static bool mode_is_emergency(void *arg)
@@ -347,6 +358,195 @@ static void test_modes_follow_health_and_shed_by_criticality(void **state)
     assert_true(gt_wait_until(mode_is_normal, e->c, 2000));
 }
 
+static bool breaker_not_open(void *arg)
+{
+    env *e = arg;
+    return stats_of(e, "a").breaker_state != GENESIS_BREAKER_OPEN;
+}
+
+static void test_open_time_ends_for_an_idle_component(void **state)
+{
+    env *e = *state;
+    atomic_store(&e->a.fail_status, GENESIS_INTERNAL);
+    for (int i = 0; i < 3; i++) {
+        genesis_result *res = call(e, "a", "work", GENESIS_CRITICALITY_DEFAULT, 0, 0);
+        genesis_result_free(res);
+    }
+    assert_int_equal(stats_of(e, "a").breaker_state, GENESIS_BREAKER_OPEN);
+    atomic_store(&e->a.fail_status, 0);
+    /* No request comes; the open time passes on the injected clock; the health tick ends it. */
+    atomic_fetch_add(&fake_now, 10000);
+    assert_true(gt_wait_until(breaker_not_open, e, GT_WAIT_MS));
+    assert_ok(genesis_coordinator_set_breaker(e->c, "a", GENESIS_BREAKER_CLOSED));
+    settle_mode(e);
+}
+
+static void test_slow_calls_are_timed_on_the_injected_clock(void **state)
+{
+    env *e = *state;
+    genesis_policy p = fast_policy();
+    p.breaker_consecutive_failures = 0;
+    p.breaker_window = 2;
+    p.breaker_min_calls = 2;
+    p.breaker_failure_rate_pct = 100;
+    p.breaker_slow_call_ms = 100;
+    assert_ok(genesis_coordinator_set_policy(e->c, "c", &p));
+    atomic_store(&e->c3.advance_ms, 250); /* each call takes 250 ms of injected time */
+    for (int i = 0; i < 2; i++) {
+        genesis_result *res = call(e, "c", "work", GENESIS_CRITICALITY_DEFAULT, 0, 0);
+        assert_result_ok(res);
+        genesis_result_free(res);
+    }
+    assert_int_equal(stats_of(e, "c").breaker_state, GENESIS_BREAKER_OPEN);
+    atomic_store(&e->c3.advance_ms, 0);
+    assert_ok(genesis_coordinator_set_policy(e->c, "c", NULL));
+    assert_ok(genesis_coordinator_set_breaker(e->c, "c", GENESIS_BREAKER_CLOSED));
+    settle_mode(e);
+}
+
+static bool mode_is_not_normal(void *arg)
+{
+    return genesis_coordinator_get_mode(arg) != GENESIS_MODE_NORMAL;
+}
+
+static bool breaker_a_closed(void *arg)
+{
+    env *e = arg;
+    return stats_of(e, "a").breaker_state == GENESIS_BREAKER_CLOSED;
+}
+
+static void test_active_probe_recovers_an_idle_component(void **state)
+{
+    env *e = *state;
+    atomic_store(&e->a.fail_status, GENESIS_INTERNAL);
+    for (int i = 0; i < 3; i++)
+        genesis_result_free(call(e, "a", "work", GENESIS_CRITICALITY_DEFAULT, 0, 0));
+    assert_int_equal(stats_of(e, "a").breaker_state, GENESIS_BREAKER_OPEN);
+    assert_true(gt_wait_until(mode_is_not_normal, e->c, GT_WAIT_MS)); /* 1 of 3: SAFE */
+    atomic_store(&e->a.fail_status, 0);
+    int probes = atomic_load(&e->a.probes);
+    /* No request comes: the open time passes, the tick half-opens it, and one tick later the
+     * coordinator probes the idle component itself; the probe's success closes it. */
+    atomic_fetch_add(&fake_now, 10000);
+    assert_true(gt_wait_until(breaker_a_closed, e, GT_WAIT_MS));
+    assert_true(atomic_load(&e->a.probes) > probes);
+    /* Healthy again: after the hold time the mode steps down by itself. */
+    settle_mode(e);
+}
+
+static void test_version_1_callers_keep_their_struct_sizes(void **state)
+{
+    env *e = *state;
+    size_t v1 = offsetof(genesis_policy, breaker_slow_call_rate_pct);
+    unsigned char buf[sizeof(genesis_policy) + 8];
+    memset(buf, 0xAB, sizeof(buf));
+    genesis_policy *p = (genesis_policy *)(void *)buf;
+    assert_ok(genesis_policy_init(p, 1));
+    for (size_t i = v1; i < sizeof(buf); i++)
+        assert_int_equal(buf[i], 0xAB); /* nothing written past a version-1 struct */
+    p->max_attempts = 2;
+    assert_ok(genesis_coordinator_set_policy(e->c, "c", p)); /* its tail is not read */
+    genesis_policy full = {.version = GENESIS_POLICY_VERSION};
+    assert_ok(genesis_coordinator_get_policy(e->c, "c", &full));
+    assert_int_equal(full.max_attempts, 2);
+    assert_int_equal(full.breaker_open_multiplier_pct, 200); /* version-2 defaults */
+    assert_int_equal(full.breaker_failure_statuses, 0xE014);
+    memset(buf, 0xAB, sizeof(buf));
+    p->version = 1;
+    assert_ok(genesis_coordinator_get_policy(e->c, "c", p));
+    assert_int_equal(p->version, 1);
+    assert_int_equal(p->max_attempts, 2);
+    for (size_t i = v1; i < sizeof(buf); i++)
+        assert_int_equal(buf[i], 0xAB);
+    assert_ok(genesis_coordinator_set_policy(e->c, "c", NULL));
+
+    size_t s1 = offsetof(genesis_component_stats, failure_rate_pct);
+    unsigned char sbuf[sizeof(genesis_component_stats) + 8];
+    memset(sbuf, 0xAB, sizeof(sbuf));
+    genesis_component_stats *st = (genesis_component_stats *)(void *)sbuf;
+    st->version = 1;
+    assert_ok(genesis_coordinator_get_component_stats(e->c, "c", st));
+    for (size_t i = s1; i < sizeof(sbuf); i++)
+        assert_int_equal(sbuf[i], 0xAB);
+}
+
+static void test_operator_breaker_states_through_admin(void **state)
+{
+    env *e = *state;
+    const char *open_for[] = {"c", "open", "5000"};
+    genesis_result *res = NULL;
+    assert_ok(genesis_coordinator_admin(e->c, "breaker", open_for, 3, &res));
+    genesis_result_free(res);
+    assert_int_equal(stats_of(e, "c").breaker_state, GENESIS_BREAKER_FORCED_OPEN);
+    res = call(e, "c", "work", GENESIS_CRITICALITY_CRITICAL, 0, 0);
+    assert_result(res, GENESIS_UNAVAILABLE, GENESIS_REASON_BREAKER_OPEN);
+    genesis_result_free(res);
+    atomic_fetch_add(&fake_now, 5000); /* forced time over: half-open, a probe closes it */
+    res = call(e, "c", "work", GENESIS_CRITICALITY_CRITICAL, 0, 0);
+    assert_result_ok(res);
+    genesis_result_free(res);
+    assert_int_equal(stats_of(e, "c").breaker_state, GENESIS_BREAKER_CLOSED);
+    /* METRICS_ONLY: failures are measured, nothing opens. */
+    const char *metrics[] = {"c", "metrics-only"};
+    assert_ok(genesis_coordinator_admin(e->c, "breaker", metrics, 2, &res));
+    genesis_result_free(res);
+    const char *set[] = {"c",
+                         "breaker_window=4",
+                         "breaker_min_calls=4",
+                         "max_attempts=1",
+                         "breaker_slow_call_rate_pct=50",
+                         "breaker_active_probe=0"};
+    assert_ok(genesis_coordinator_admin(e->c, "policy", set, 6, &res));
+    size_t len = 0;
+    const char *json = genesis_result_data(res, &len);
+    char text[4096];
+    snprintf(text, sizeof(text), "%.*s", (int)len, json);
+    assert_non_null(strstr(text, "breaker_slow_call_rate_pct")); /* listed with the others */
+    genesis_result_free(res);
+    genesis_policy got = {.version = GENESIS_POLICY_VERSION};
+    assert_ok(genesis_coordinator_get_policy(e->c, "c", &got));
+    assert_int_equal(got.breaker_slow_call_rate_pct, 50);
+    atomic_store(&e->c3.fail_status, GENESIS_INTERNAL);
+    for (int i = 0; i < 8; i++)
+        genesis_result_free(call(e, "c", "work", GENESIS_CRITICALITY_CRITICAL, 0, 0));
+    genesis_component_stats s = stats_of(e, "c");
+    assert_int_equal(s.breaker_state, GENESIS_BREAKER_METRICS_ONLY);
+    assert_true(s.failure_rate_pct == 100.0);
+    assert_int_equal(s.window_calls, 4);
+    atomic_store(&e->c3.fail_status, 0);
+    assert_ok(genesis_coordinator_set_policy(e->c, "c", NULL));
+    assert_ok(genesis_coordinator_set_breaker(e->c, "c", GENESIS_BREAKER_CLOSED));
+    settle_mode(e);
+}
+
+static void test_hedged_request_answers_while_the_first_attempt_hangs(void **state)
+{
+    env *e = *state;
+    genesis_policy p = fast_policy();
+    p.hedge_percentile = 95;
+    assert_ok(genesis_coordinator_set_policy(e->c, "c", &p));
+    for (int i = 0; i < 30; i++) /* a latency history to take the p95 from */
+        genesis_result_free(call(e, "c", "work", GENESIS_CRITICALITY_DEFAULT, 1, 0));
+    genesis_component_stats before = stats_of(e, "c");
+    gt_gate gate;
+    gt_gate_init(&gate);
+    atomic_store(&e->c3.block_once, &gate);
+    /* The first attempt hangs; after the p95 the hedged copy answers for it. */
+    genesis_result *res = call(e, "c", "work", GENESIS_CRITICALITY_DEFAULT, 1, 0);
+    assert_result_ok(res);
+    genesis_result_free(res);
+    genesis_component_stats s = stats_of(e, "c");
+    assert_int_equal(s.hedges, before.hedges + 1);
+    assert_int_equal(s.hedge_wins, before.hedge_wins + 1);
+    assert_int_equal(s.requests, before.requests + 1); /* the pair is one request */
+    assert_int_equal(s.succeeded, before.succeeded + 1);
+    atomic_store(&e->c3.block_once, NULL);
+    gt_gate_open(&gate);
+    assert_true(gt_wait_until(all_returned, &e->c3, GT_WAIT_MS));
+    gt_gate_destroy(&gate);
+    assert_ok(genesis_coordinator_set_policy(e->c, "c", NULL));
+}
+
 static void test_policy_change_keeps_breaker_state(void **state)
 {
     env *e = *state;
@@ -355,7 +555,7 @@ static void test_policy_change_keeps_breaker_state(void **state)
     p.max_attempts = 2;
     assert_ok(genesis_coordinator_set_policy(e->c, "b", &p));
     assert_int_equal(stats_of(e, "b").breaker_state, GENESIS_BREAKER_FORCED_OPEN);
-    genesis_policy got;
+    genesis_policy got = {.version = GENESIS_POLICY_VERSION};
     assert_ok(genesis_coordinator_get_policy(e->c, "b", &got));
     assert_int_equal(got.max_attempts, 2);
     p.breaker_window = 5000; /* invalid: the error names the field */
@@ -546,6 +746,12 @@ int main(void)
         cmocka_unit_test(test_hung_component_is_bounded_by_its_bulkhead),
         cmocka_unit_test(test_modes_follow_health_and_shed_by_criticality),
         cmocka_unit_test(test_policy_change_keeps_breaker_state),
+        cmocka_unit_test(test_open_time_ends_for_an_idle_component),
+        cmocka_unit_test(test_slow_calls_are_timed_on_the_injected_clock),
+        cmocka_unit_test(test_active_probe_recovers_an_idle_component),
+        cmocka_unit_test(test_version_1_callers_keep_their_struct_sizes),
+        cmocka_unit_test(test_operator_breaker_states_through_admin),
+        cmocka_unit_test(test_hedged_request_answers_while_the_first_attempt_hangs),
         cmocka_unit_test(test_crashed_in_process_component_comes_back_from_its_checkpoint),
         cmocka_unit_test(test_remote_breaker_half_opens_when_a_crashed_component_comes_back),
     };

@@ -23,9 +23,17 @@ type ClientOptions struct {
 	MaxMessageSize uint          // largest reply accepted (1 MiB)
 	DefaultTimeout time.Duration // deadline of calls whose context has none (10 s)
 	WorkerThreads  uint          // threads running callbacks (2)
+	// Mutual TLS for tls+tcp:// URLs: PEM files, all three or none, read by Dial (a bad
+	// file fails it, naming the file); TLSServerName is the name the coordinator's
+	// certificate must carry ("" = any certificate signed by the CA).
+	TLSCAFile, TLSCertFile, TLSKeyFile, TLSServerName string
 }
 
 // Client is a client of a coordinator over NNG (genesis_client).
+//
+// Concurrency: every method may be called from any goroutine, concurrently. Close cancels
+// requests in progress (they fail with CANCELLED), waits for other calls in progress, and must
+// not be called from a subscription's delivery.
 type Client struct {
 	mu     sync.RWMutex // RLock around C calls, Lock in Close
 	ptr    *C.genesis_client
@@ -56,6 +64,9 @@ func Dial(frontDoor, eventBus string, opts *ClientOptions) (*Client, error) {
 		}
 		o.default_timeout_ms = t
 		o.worker_threads = C.uint(opts.WorkerThreads)
+		free := setTLS(&o.tls_ca_file, &o.tls_cert_file, &o.tls_key_file, &o.tls_server_name,
+			opts.TLSCAFile, opts.TLSCertFile, opts.TLSKeyFile, opts.TLSServerName)
+		defer free() // the files are read, the name copied, by genesis_client_new
 	}
 	cl := &Client{router: &router{}}
 	if err := call("create client", func() C.int { return C.genesis_client_new(&cl.ptr, &o) }); err != nil {
@@ -76,7 +87,7 @@ func (cl *Client) handle() (*C.genesis_client, error) {
 	cl.mu.RLock()
 	if cl.ptr == nil {
 		cl.mu.RUnlock()
-		return nil, &Error{Status: FailedPrecondition, Message: "the client is closed"}
+		return nil, errClosed("client")
 	}
 	return cl.ptr, nil
 }
@@ -98,7 +109,7 @@ func (cl *Client) Request(ctx context.Context, target, typ string, data []byte, 
 	defer free()
 	// Always asynchronous: Close from another goroutine then cancels the call at once
 	// (CANCELLED) instead of waiting for its deadline.
-	return startAsync(ctx, "request "+target+"/"+typ, func(h C.uintptr_t) C.int {
+	return startAsync(ctx, "request "+target+"/"+typ, o.requestID(), func(h C.uintptr_t) C.int {
 		defer cl.mu.RUnlock()
 		return C.gg_client_request_async(ptr, cs[0], cs[1], bytesPtr(data), C.size_t(len(data)), &o.opts, h)
 	})
@@ -122,6 +133,79 @@ func (cl *Client) Emit(ctx context.Context, typ string, data []byte, opts ...Cal
 		return C.genesis_client_emit(ptr, ctyp, bytesPtr(data), C.size_t(len(data)), &o.opts, res)
 	})
 	return err
+}
+
+// EmitTo sends an external event to one component (as the gateway does with a WebSocket
+// client's message) and waits for the acknowledgement: the target's OnEvent sees it with
+// External set. NotFound when target is not registered, FailedPrecondition when it takes no
+// events. WithSource names the sender.
+func (cl *Client) EmitTo(ctx context.Context, target, typ string, data []byte, opts ...CallOption) error {
+	o, err := newCallOptions(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer o.free()
+	_, err = blocking(ctx, func() (struct{}, error) {
+		ptr, err := cl.handle()
+		if err != nil {
+			return struct{}{}, err
+		}
+		defer cl.mu.RUnlock()
+		cs, free := cstrings(target, typ)
+		defer free()
+		_, err = callResult("emit "+typ+" to "+target, func(res **C.genesis_result) C.int {
+			return C.genesis_client_emit_to(ptr, cs[0], cs[1], bytesPtr(data), C.size_t(len(data)), &o.opts, res)
+		})
+		return struct{}{}, err
+	})
+	return err
+}
+
+// Admin sends an operator command to the coordinator ("mode", "breaker", "policy", "fault",
+// "checkpoint", see genesis_coordinator_admin) and returns its JSON answer. ctx's deadline is
+// the command's deadline (none: the client's default).
+func (cl *Client) Admin(ctx context.Context, command string, args ...string) (json.RawMessage, error) {
+	ms, err := ctxTimeoutMs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return blocking(ctx, func() (json.RawMessage, error) {
+		ptr, err := cl.handle()
+		if err != nil {
+			return nil, err
+		}
+		defer cl.mu.RUnlock()
+		cmd, array, n, free := adminArgs(command, args)
+		defer free()
+		r, err := callResult("admin "+command, func(res **C.genesis_result) C.int {
+			return C.genesis_client_admin(ptr, cmd, array, n, ms, res)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return json.RawMessage(r.Data), nil
+	})
+}
+
+// setTLS points the four TLS fields of an options struct at C copies of the strings ("" stays
+// NULL); the returned func frees them.
+func setTLS(ca, cert, key, name **C.char, caFile, certFile, keyFile, serverName string) func() {
+	var held []*C.char
+	for _, f := range []struct {
+		dst **C.char
+		val string
+	}{{ca, caFile}, {cert, certFile}, {key, keyFile}, {name, serverName}} {
+		if f.val != "" {
+			cs := C.CString(f.val)
+			held = append(held, cs)
+			*f.dst = cs
+		}
+	}
+	return func() {
+		for _, cs := range held {
+			C.free(unsafe.Pointer(cs))
+		}
+	}
 }
 
 // Status asks the coordinator for its JSON status report.

@@ -32,9 +32,28 @@ type CoordinatorOptions struct {
 	HeartbeatMisses   uint
 	LogLevel          LogLevel // LogDefault: warnings and errors
 	Log               LogFunc  // nil: stderr
+
+	// Durable checkpoints (see genesis/recovery.h): a SQLite file, created if missing;
+	// "" = none.
+	CheckpointStore       string
+	CheckpointInterval    time.Duration // snapshot changed components this often (150 ms)
+	CheckpointGenerations uint          // generations kept per component (3)
+	// The resilience engine (genesis/resilience.h).
+	DefaultPolicy    *Policy       // of components without their own; nil = DefaultPolicy()
+	CriticalTypes    *string       // request types always CRITICAL; nil = "ping,status"
+	SafeModePct      uint          // unhealthy components above this % -> SAFE (20)
+	EmergencyModePct uint          // ... -> EMERGENCY (50)
+	ModeHold         time.Duration // a better mode must hold this long (2 s)
+	AdminFaults      bool          // let the admin "fault" command inject faults (chaos runs)
+	// Mutual TLS for tls+tcp:// URLs: PEM files, all three or none.
+	TLSCAFile, TLSCertFile, TLSKeyFile, TLSServerName string
 }
 
 // Coordinator is a coordinator embedded in this process (genesis_coordinator).
+//
+// Concurrency: every method may be called from any goroutine, concurrently; Close waits for
+// calls in progress (requests blocked in other goroutines return first, as Close stops the
+// coordinator) and must not be called from one of the coordinator's callbacks.
 type Coordinator struct {
 	mu  sync.RWMutex // RLock around C calls, Lock in Close: no call uses a freed handle
 	ptr *C.genesis_coordinator
@@ -74,6 +93,43 @@ func NewCoordinator(opts *CoordinatorOptions) (*Coordinator, error) {
 		if opts.LogLevel != LogDefault {
 			o.log_level = C.int(opts.LogLevel.cLevel())
 		}
+		ci, err := durationMs(opts.CheckpointInterval, "CheckpointInterval")
+		if err != nil {
+			return nil, err
+		}
+		o.checkpoint_interval_ms = ci
+		o.checkpoint_generations = C.uint(opts.CheckpointGenerations)
+		if opts.DefaultPolicy != nil {
+			p := (*C.genesis_policy)(C.malloc(C.size_t(unsafe.Sizeof(C.genesis_policy{}))))
+			defer C.free(unsafe.Pointer(p))
+			*p = opts.DefaultPolicy.toC()
+			o.default_policy = p
+		}
+		o.safe_mode_pct = C.uint(opts.SafeModePct)
+		o.emergency_mode_pct = C.uint(opts.EmergencyModePct)
+		mh, err := durationMs(opts.ModeHold, "ModeHold")
+		if err != nil {
+			return nil, err
+		}
+		o.mode_hold_ms = mh
+		if opts.AdminFaults {
+			o.admin_faults = 1
+		}
+		// Strings are copied by genesis_coordinator_new.
+		strs := []struct {
+			dst **C.char
+			val *string
+		}{{&o.checkpoint_store, &opts.CheckpointStore}, {&o.critical_types, opts.CriticalTypes},
+			{&o.tls_ca_file, &opts.TLSCAFile}, {&o.tls_cert_file, &opts.TLSCertFile},
+			{&o.tls_key_file, &opts.TLSKeyFile}, {&o.tls_server_name, &opts.TLSServerName}}
+		for _, s := range strs {
+			if s.val == nil || (*s.val == "" && s.dst != &o.critical_types) {
+				continue
+			}
+			cs := C.CString(*s.val)
+			defer C.free(unsafe.Pointer(cs))
+			*s.dst = cs
+		}
 	}
 	c := &Coordinator{}
 	if opts != nil && opts.Log != nil {
@@ -95,7 +151,7 @@ func (c *Coordinator) handle() (*C.genesis_coordinator, error) {
 	c.mu.RLock()
 	if c.ptr == nil {
 		c.mu.RUnlock()
-		return nil, &Error{Status: FailedPrecondition, Message: "the coordinator is closed"}
+		return nil, errClosed("coordinator")
 	}
 	return c.ptr, nil
 }
@@ -136,10 +192,15 @@ func (c *Coordinator) FrontDoorURL() (string, error) { return c.url(C.GENESIS_EN
 // EventBusURL is the URL the event bus listens on.
 func (c *Coordinator) EventBusURL() (string, error) { return c.url(C.GENESIS_ENDPOINT_EVENT_BUS) }
 
-// Register adds an in-process component under id (1..128 bytes of [A-Za-z0-9._-]).
-func (c *Coordinator) Register(id string, comp Component) error {
+// Register adds an in-process component under id (1..128 bytes of [A-Za-z0-9._-]). With a
+// checkpoint store and comp.Restore, the latest stored state is restored before Register
+// returns (ctx is checked before; a Restore in progress runs to its end).
+func (c *Coordinator) Register(ctx context.Context, id string, comp Component) error {
 	if comp.OnRequest == nil {
 		return &Error{Status: InvalidArgument, Message: "register " + id + ": OnRequest is required"}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	ptr, err := c.handle()
 	if err != nil {
@@ -149,12 +210,9 @@ func (c *Coordinator) Register(id string, comp Component) error {
 	h := cgo.NewHandle(&componentEntry{id: id, comp: comp})
 	cid := C.CString(id)
 	defer C.free(unsafe.Pointer(cid))
-	withEvents := C.int(0)
-	if comp.OnEvent != nil {
-		withEvents = 1
-	}
+	with := comp.flags()
 	if err := call("register "+id, func() C.int {
-		return C.gg_coordinator_register(ptr, cid, C.uintptr_t(h), withEvents)
+		return C.gg_coordinator_register(ptr, cid, C.uintptr_t(h), with)
 	}); err != nil {
 		h.Delete()
 		return err
@@ -166,22 +224,17 @@ func (c *Coordinator) Register(id string, comp Component) error {
 }
 
 // Unregister removes a component; it returns once the component's running callbacks have
-// returned (called from one of them, it does not wait).
-func (c *Coordinator) Unregister(id string) error {
-	ptr, err := c.handle()
-	if err != nil {
-		return err
-	}
-	cid := C.CString(id)
-	defer C.free(unsafe.Pointer(cid))
-	err = call("unregister "+id, func() C.int { return C.genesis_coordinator_unregister(ptr, cid) })
-	c.mu.RUnlock()
-	if err != nil {
-		return err
-	}
+// returned (called from one of them, it does not wait). When ctx ends first, it returns
+// ctx's error; the component is removed all the same.
+func (c *Coordinator) Unregister(ctx context.Context, id string) error {
 	// Its handle stays valid until Close: when Unregister is called from one of the
 	// component's callbacks, others may still be running.
-	return nil
+	_, err := blocking(ctx, func() (struct{}, error) {
+		return struct{}{}, c.withID(context.Background(), id, false, func(ptr *C.genesis_coordinator, cid *C.char) error {
+			return call("unregister "+id, func() C.int { return C.genesis_coordinator_unregister(ptr, cid) })
+		})
+	})
+	return err
 }
 
 // Request sends a request to a component and waits for the outcome, at most until ctx's
@@ -206,7 +259,7 @@ func (c *Coordinator) Request(ctx context.Context, target, typ string, data []by
 			return C.genesis_coordinator_request(ptr, cs[0], cs[1], bytesPtr(data), C.size_t(len(data)), &o.opts, res)
 		})
 	}
-	res, err := startAsync(ctx, "request "+target+"/"+typ, func(h C.uintptr_t) C.int {
+	res, err := startAsync(ctx, "request "+target+"/"+typ, o.requestID(), func(h C.uintptr_t) C.int {
 		defer c.mu.RUnlock()
 		return C.gg_coordinator_request_async(ptr, cs[0], cs[1], bytesPtr(data), C.size_t(len(data)), &o.opts, h)
 	})
@@ -215,8 +268,9 @@ func (c *Coordinator) Request(ctx context.Context, target, typ string, data []by
 
 // Emit publishes a local event to every in-process component but the source (WithSource)
 // and on the event bus. It returns how many components queued it and how many dropped it.
-func (c *Coordinator) Emit(typ string, data []byte, opts ...CallOption) (delivered, dropped uint, err error) {
-	o, err := newCallOptions(context.Background(), opts)
+// It never blocks (a full component queue drops the event); a done ctx fails it up front.
+func (c *Coordinator) Emit(ctx context.Context, typ string, data []byte, opts ...CallOption) (delivered, dropped uint, err error) {
+	o, err := newCallOptions(ctx, opts)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -242,8 +296,27 @@ type Stats struct {
 	FrontDoorMessages, Malformed, Components, InFlight, ListenerRestarts uint64
 }
 
-// Stats reads the counters.
-func (c *Coordinator) Stats() (Stats, error) {
+// EmitExternal publishes an external event ("external:<type>" on the bus) for external
+// clients (the gateway pushes it to every WebSocket client but the source). In-process
+// components do not receive it. Never blocks.
+func (c *Coordinator) EmitExternal(ctx context.Context, typ string, data []byte, opts ...CallOption) error {
+	o, err := newCallOptions(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer o.free()
+	return c.withID(ctx, typ, false, func(ptr *C.genesis_coordinator, ctyp *C.char) error {
+		return call("emit external "+typ, func() C.int {
+			return C.genesis_coordinator_emit_external(ptr, ctyp, bytesPtr(data), C.size_t(len(data)), &o.opts)
+		})
+	})
+}
+
+// Stats reads the counters (a done ctx fails it up front; it never blocks).
+func (c *Coordinator) Stats(ctx context.Context) (Stats, error) {
+	if err := ctx.Err(); err != nil {
+		return Stats{}, err
+	}
 	ptr, err := c.handle()
 	if err != nil {
 		return Stats{}, err
@@ -266,7 +339,10 @@ func (c *Coordinator) Stats() (Stats, error) {
 }
 
 // Status is the JSON status report (see genesis_coordinator_status for its fields).
-func (c *Coordinator) Status() (json.RawMessage, error) {
+func (c *Coordinator) Status(ctx context.Context) (json.RawMessage, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	ptr, err := c.handle()
 	if err != nil {
 		return nil, err
@@ -282,14 +358,14 @@ func (c *Coordinator) Status() (json.RawMessage, error) {
 }
 
 // Stop refuses new work, drains in-flight requests and joins the threads (idempotent).
-// Close does this too.
-func (c *Coordinator) Stop() error {
-	ptr, err := c.handle()
-	if err != nil {
-		return err
-	}
-	defer c.mu.RUnlock()
-	return call("stop coordinator", func() C.int { return C.genesis_coordinator_stop(ptr) })
+// Close does this too. When ctx ends first it returns ctx's error; the stop goes on.
+func (c *Coordinator) Stop(ctx context.Context) error {
+	_, err := blocking(ctx, func() (struct{}, error) {
+		return struct{}{}, c.withHandle(context.Background(), func(ptr *C.genesis_coordinator) error {
+			return call("stop coordinator", func() C.int { return C.genesis_coordinator_stop(ptr) })
+		})
+	})
+	return err
 }
 
 // Close stops and frees the coordinator, then releases the Go callbacks. Idempotent. It must

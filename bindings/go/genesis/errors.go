@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 )
@@ -71,6 +72,9 @@ const (
 	ReasonTimeout              Reason = 20
 	ReasonUnreachable          Reason = 21
 	ReasonLimitReached         Reason = 22
+	ReasonStorageFull          Reason = 23
+	ReasonStorageError         Reason = 24
+	ReasonCheckpointCorrupt    Reason = 25
 )
 
 // String is the canonical name, e.g. "BULKHEAD_FULL".
@@ -88,6 +92,15 @@ type Error struct {
 	Status  Status
 	Reason  Reason
 	Message string
+	closed  bool // raised by the binding: the handle was closed (errors.Is(err, ErrClosed))
+}
+
+// ErrClosed matches (errors.Is) the error of a call on a closed Coordinator, Client or
+// Service: a FAILED_PRECONDITION *Error raised before anything reached C.
+var ErrClosed = errors.New("genesis: use of a closed handle")
+
+func errClosed(kind string) *Error {
+	return &Error{Status: FailedPrecondition, Message: "the " + kind + " is closed", closed: true}
 }
 
 func (e *Error) Error() string {
@@ -113,6 +126,8 @@ func (e *Error) Is(target error) bool {
 		return t.Status == e.Status && (t.Reason == ReasonNone || t.Reason == e.Reason)
 	}
 	switch target {
+	case ErrClosed:
+		return e.closed
 	case context.DeadlineExceeded:
 		return e.Status == DeadlineExceeded
 	case context.Canceled:

@@ -52,17 +52,17 @@ func TestPingPongScenario(t *testing.T) {
 	comp1 := ping("comp1")
 	comp2 := ping("comp2")
 	comp2.OnEvent = func(ev *genesis.Event) { events <- ev }
-	if err := co.Register("comp1", comp1); err != nil {
+	if err := co.Register(context.Background(), "comp1", comp1); err != nil {
 		t.Fatal(err)
 	}
-	if err := co.Register("comp2", comp2); err != nil {
+	if err := co.Register(context.Background(), "comp2", comp2); err != nil {
 		t.Fatal(err)
 	}
 	res, err := co.Request(ctx(t), "comp2", "ping", nil, genesis.WithSource("comp1"))
 	if err != nil || string(res.Data) != "Pong from comp2" || res.ContentType != "text/plain" {
 		t.Fatalf("ping: %v %+v", err, res)
 	}
-	delivered, dropped, err := co.Emit("status_update", []byte(`{"ok":true}`),
+	delivered, dropped, err := co.Emit(context.Background(), "status_update", []byte(`{"ok":true}`),
 		genesis.WithSource("comp1"), genesis.WithContentType("application/json"))
 	if err != nil || delivered != 1 || dropped != 0 {
 		t.Fatalf("emit: %v delivered=%d dropped=%d", err, delivered, dropped)
@@ -93,24 +93,24 @@ func TestErrorsAreClassifiedWithErrorsIs(t *testing.T) {
 	if !strings.Contains(err.Error(), "NOT_FOUND (NOT_FOUND): ") || !strings.Contains(err.Error(), "nobody") {
 		t.Fatalf("message: %q", err.Error())
 	}
-	if err := co.Register("dup", ping("dup")); err != nil {
+	if err := co.Register(context.Background(), "dup", ping("dup")); err != nil {
 		t.Fatal(err)
 	}
-	if err := co.Register("dup", ping("dup")); !errors.Is(err, genesis.AlreadyExists) {
+	if err := co.Register(context.Background(), "dup", ping("dup")); !errors.Is(err, genesis.AlreadyExists) {
 		t.Fatalf("duplicate: %v", err)
 	}
-	if err := co.Register("bad id", ping("x")); !errors.Is(err, genesis.InvalidArgument) ||
+	if err := co.Register(context.Background(), "bad id", ping("x")); !errors.Is(err, genesis.InvalidArgument) ||
 		!strings.Contains(err.Error(), "register bad id") {
 		t.Fatalf("bad id: %v", err)
 	}
-	if err := co.Register("nohandler", genesis.Component{}); !errors.Is(err, genesis.InvalidArgument) {
+	if err := co.Register(context.Background(), "nohandler", genesis.Component{}); !errors.Is(err, genesis.InvalidArgument) {
 		t.Fatalf("no handler: %v", err)
 	}
 }
 
 func TestHandlerErrorsAndPanicsBecomeReplies(t *testing.T) {
 	co := newCoordinator(t, nil)
-	err := co.Register("flaky", genesis.Component{OnRequest: func(ctx context.Context, req *genesis.Request) (genesis.Reply, error) {
+	err := co.Register(context.Background(), "flaky", genesis.Component{OnRequest: func(ctx context.Context, req *genesis.Request) (genesis.Reply, error) {
 		switch req.Type {
 		case "plain":
 			return genesis.Reply{}, fmt.Errorf("disk %s is full", "sda")
@@ -147,7 +147,7 @@ func TestContextDeadlineBecomesTheCallDeadline(t *testing.T) {
 	co := newCoordinator(t, nil)
 	release := make(chan struct{})
 	seen := make(chan time.Duration, 1)
-	err := co.Register("slow", genesis.Component{OnRequest: func(ctx context.Context, req *genesis.Request) (genesis.Reply, error) {
+	err := co.Register(context.Background(), "slow", genesis.Component{OnRequest: func(ctx context.Context, req *genesis.Request) (genesis.Reply, error) {
 		dl, _ := ctx.Deadline()
 		select {
 		case seen <- time.Until(dl):
@@ -190,7 +190,7 @@ func TestHandlersRunConcurrentlyOnLibraryThreads(t *testing.T) {
 	arrived.Add(n)
 	all := make(chan struct{})
 	go func() { arrived.Wait(); close(all) }()
-	err := co.Register("par", genesis.Component{OnRequest: func(ctx context.Context, req *genesis.Request) (genesis.Reply, error) {
+	err := co.Register(context.Background(), "par", genesis.Component{OnRequest: func(ctx context.Context, req *genesis.Request) (genesis.Reply, error) {
 		if req.Type == "barrier" {
 			arrived.Done()
 			select {
@@ -234,7 +234,7 @@ func TestHandlersRunConcurrentlyOnLibraryThreads(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	stats, err := co.Stats()
+	stats, err := co.Stats(context.Background())
 	if err != nil || stats.Succeeded != 504 || stats.Components != 1 {
 		t.Fatalf("stats: %v %+v", err, stats)
 	}
@@ -245,10 +245,10 @@ func TestClosedHandles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := co.Register("c", ping("c")); err != nil {
+	if err := co.Register(context.Background(), "c", ping("c")); err != nil {
 		t.Fatal(err)
 	}
-	if err := co.Stop(); err != nil {
+	if err := co.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := co.Request(ctx(t), "c", "ping", nil); !errors.Is(err, genesis.Unavailable) || !strings.Contains(err.Error(), "stopping") {
@@ -256,7 +256,7 @@ func TestClosedHandles(t *testing.T) {
 	}
 	co.Close()
 	co.Close()
-	if _, err := co.Request(ctx(t), "c", "ping", nil); !errors.Is(err, genesis.FailedPrecondition) {
+	if _, err := co.Request(ctx(t), "c", "ping", nil); !errors.Is(err, genesis.FailedPrecondition) || !errors.Is(err, genesis.ErrClosed) {
 		t.Fatalf("after close: %v", err)
 	}
 }
@@ -275,13 +275,13 @@ func binDir() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "build", "bin")
 }
 
-// startGenesisd runs genesisd --demo on free tcp ports, without its HTTP gateway (so a
-// genesisd --demo on port 8080 does not stand in the way); the test's cleanup stops it and
+// startGenesisd runs genesisd --demo on free tcp ports; the test's cleanup stops it and
 // checks it exited cleanly.
-func startGenesisd(t *testing.T) daemon {
+func startGenesisd(t *testing.T, extra ...string) daemon {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir(), "genesisd"), "--demo", "--log-level", "warn",
-		"--front-door", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0", "--http", "off")
+	args := append([]string{"--demo", "--log-level", "warn", "--http", "off",
+		"--front-door", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0"}, extra...)
+	cmd := exec.Command(filepath.Join(binDir(), "genesisd"), args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -531,7 +531,7 @@ func BenchmarkInProcessRequest(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer co.Close()
-	if err := co.Register("p", ping("p")); err != nil {
+	if err := co.Register(context.Background(), "p", ping("p")); err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
@@ -548,7 +548,7 @@ func TestCloseWhileOtherGoroutinesCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := co.Register("slow", genesis.Component{OnRequest: func(ctx context.Context, req *genesis.Request) (genesis.Reply, error) {
+	if err := co.Register(context.Background(), "slow", genesis.Component{OnRequest: func(ctx context.Context, req *genesis.Request) (genesis.Reply, error) {
 		time.Sleep(10 * time.Millisecond)
 		return genesis.Text("ok"), nil
 	}}); err != nil {
@@ -587,7 +587,7 @@ func TestClientCloseCancelsRequestsInOtherGoroutines(t *testing.T) {
 	co := newCoordinator(t, nil)
 	release := make(chan struct{})
 	defer close(release)
-	if err := co.Register("stuck", genesis.Component{OnRequest: func(ctx context.Context, req *genesis.Request) (genesis.Reply, error) {
+	if err := co.Register(context.Background(), "stuck", genesis.Component{OnRequest: func(ctx context.Context, req *genesis.Request) (genesis.Reply, error) {
 		<-release
 		return genesis.Reply{}, nil
 	}}); err != nil {
@@ -607,7 +607,7 @@ func TestClientCloseCancelsRequestsInOtherGoroutines(t *testing.T) {
 		done <- err
 	}()
 	for {
-		s, _ := co.Stats()
+		s, _ := co.Stats(context.Background())
 		if s.InFlight > 0 {
 			break
 		}
@@ -636,7 +636,7 @@ func TestLibraryLogsReachAGoFunc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := co.Register("logged", ping("logged")); err != nil {
+	if err := co.Register(context.Background(), "logged", ping("logged")); err != nil {
 		t.Fatal(err)
 	}
 	co.Close()

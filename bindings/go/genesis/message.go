@@ -3,6 +3,7 @@ package genesis
 /*
 #include <stdlib.h>
 #include <genesis/genesis.h>
+#include "shim.h"
 */
 import "C"
 
@@ -87,10 +88,35 @@ func (e *Event) Topic() string {
 // Component is a component's callbacks. OnRequest runs on a library worker thread, possibly
 // concurrently with itself; its ctx carries the caller's deadline. Returning an error replies
 // with it: an *Error or a Status picks the status, any other error replies UNKNOWN. A panic is
-// recovered and replies UNKNOWN too. OnEvent (optional) gets local events, one at a time.
+// recovered and replies UNKNOWN too. OnEvent (optional) gets local events, and external
+// events sent to this component (Event.External), one at a time.
+//
+// Snapshot and Restore (optional) make the component's state durable when the coordinator has
+// a checkpoint store: Snapshot hands the state over (every checkpoint interval after the
+// component changed, and on CheckpointNow; it may run while handlers run, so the component
+// protects its own state); Restore gets the latest stored state back before the component
+// serves its first request (an error has the next older generation offered). A Service only
+// uses Restore: it stores checkpoints itself with Service.Checkpoint.
 type Component struct {
 	OnRequest func(ctx context.Context, req *Request) (Reply, error)
 	OnEvent   func(ev *Event)
+	Snapshot  func() ([]byte, error)
+	Restore   func(state []byte, generation uint64) error
+}
+
+// flags are the shim's GG_WITH_* bits for the callbacks comp has besides OnRequest.
+func (comp *Component) flags() C.int {
+	var with C.int
+	if comp.OnEvent != nil {
+		with |= C.GG_WITH_EVENTS
+	}
+	if comp.Snapshot != nil {
+		with |= C.GG_WITH_SNAPSHOT
+	}
+	if comp.Restore != nil {
+		with |= C.GG_WITH_RESTORE
+	}
+	return with
 }
 
 // CallOption adjusts one request or emit.
@@ -102,7 +128,12 @@ type callSettings struct {
 	source      string
 	contentType string
 	timeout     time.Duration
+	requestID   uint64
 }
+
+// WithRequestID sets the end-to-end correlation id (an HTTP X-Request-Id); 0 lets the
+// coordinator assign one. Handlers read it as Request.ID.
+func WithRequestID(id uint64) CallOption { return func(s *callSettings) { s.requestID = id } }
 
 // WithCriticality sets the request's criticality.
 func WithCriticality(c Criticality) CallOption { return func(s *callSettings) { s.criticality = c } }
@@ -171,7 +202,17 @@ func newCallOptions(ctx context.Context, options []CallOption) (*cOptions, error
 	if s.contentType != "" {
 		o.opts.content_type = o.cstring(s.contentType)
 	}
+	o.opts.request_id = C.uint64_t(s.requestID)
 	return o, nil
+}
+
+// requestID is the call's request id, chosen here when the caller set none, so that a
+// caller that gives up can find its handler if it runs in this process.
+func (o *cOptions) requestID() uint64 {
+	if o.opts.request_id == 0 {
+		o.opts.request_id = C.uint64_t(inFlight.newID())
+	}
+	return uint64(o.opts.request_id)
 }
 
 func (o *cOptions) cstring(s string) *C.char {
@@ -265,6 +306,9 @@ func eventFromC(ev *C.genesis_event) *Event {
 
 // Version is the loaded library's version string, e.g. "0.1.0".
 func Version() string { return C.GoString(C.genesis_version_string()) }
+
+// VersionNumber is the loaded library's version as MAJOR*10000 + MINOR*100 + PATCH.
+func VersionNumber() uint { return uint(C.genesis_version_number()) }
 
 // ABIVersion is the ABI (SONAME major) this package is written against.
 const ABIVersion = C.GENESIS_ABI_VERSION

@@ -23,11 +23,19 @@ type ServiceOptions struct {
 	EventQueueDepth   uint          // waiting events before drops (50)
 	LogLevel          LogLevel
 	Log               LogFunc // nil: stderr
+	// Mutual TLS for tls+tcp:// URLs (listen, and the coordinator's front door and event
+	// bus): PEM files, all three or none, read by NewService.
+	TLSCAFile, TLSCertFile, TLSKeyFile, TLSServerName string
 }
 
 // Service is a component served from this process to a coordinator elsewhere
 // (genesis_service): it listens on its own URL, which the coordinator dials, registers,
 // heartbeats and serves requests concurrently.
+//
+// Concurrency: every method may be called from any goroutine, concurrently; Close waits for
+// calls and handlers in progress and must not be called from one of the service's handlers.
+// With comp.Restore set, the latest checkpoint the coordinator holds for the id is handed to
+// it during the first successful Connect, before the first request is served.
 type Service struct {
 	mu   sync.RWMutex
 	ptr  *C.genesis_service
@@ -60,6 +68,9 @@ func NewService(id string, comp Component, opts *ServiceOptions) (*Service, erro
 		if opts.LogLevel != LogDefault {
 			o.log_level = C.int(opts.LogLevel.cLevel())
 		}
+		free := setTLS(&o.tls_ca_file, &o.tls_cert_file, &o.tls_key_file, &o.tls_server_name,
+			opts.TLSCAFile, opts.TLSCertFile, opts.TLSKeyFile, opts.TLSServerName)
+		defer free() // read and copied by genesis_service_new
 	}
 	s := &Service{id: id, h: cgo.NewHandle(&componentEntry{id: id, comp: comp})}
 	if opts != nil && opts.Log != nil {
@@ -68,12 +79,10 @@ func NewService(id string, comp Component, opts *ServiceOptions) (*Service, erro
 	}
 	cid := C.CString(id)
 	defer C.free(unsafe.Pointer(cid))
-	withEvents := C.int(0)
-	if comp.OnEvent != nil {
-		withEvents = 1
-	}
+	comp.Snapshot = nil // services decide when to checkpoint (Checkpoint)
+	with := comp.flags()
 	if err := call("create service "+id, func() C.int {
-		return C.gg_service_new(&s.ptr, cid, C.uintptr_t(s.h), withEvents, &o)
+		return C.gg_service_new(&s.ptr, cid, C.uintptr_t(s.h), with, &o)
 	}); err != nil {
 		s.release()
 		return nil, err
@@ -85,7 +94,7 @@ func (s *Service) handle() (*C.genesis_service, error) {
 	s.mu.RLock()
 	if s.ptr == nil {
 		s.mu.RUnlock()
-		return nil, &Error{Status: FailedPrecondition, Message: "the service is closed"}
+		return nil, errClosed("service")
 	}
 	return s.ptr, nil
 }
@@ -162,6 +171,52 @@ func (s *Service) Emit(ctx context.Context, typ string, data []byte, opts ...Cal
 		return C.genesis_service_emit(ptr, ctyp, bytesPtr(data), C.size_t(len(data)), &o.opts, res)
 	})
 	return err
+}
+
+// Checkpoint hands state to the coordinator and waits until it is durable in the
+// coordinator's checkpoint store; it returns the stored generation. ctx's deadline bounds the
+// wait (none: 10 s). On an error the previous checkpoint is kept: NotFound (not registered
+// yet: try again), ResourceExhausted (ReasonStorageFull, ReasonQueueFull),
+// FailedPrecondition (the coordinator has no store), Unavailable.
+func (s *Service) Checkpoint(ctx context.Context, state []byte) (uint64, error) {
+	ms, err := ctxTimeoutMs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return blocking(ctx, func() (uint64, error) {
+		ptr, err := s.handle()
+		if err != nil {
+			return 0, err
+		}
+		defer s.mu.RUnlock()
+		var gen C.uint64_t
+		err = call("checkpoint "+s.id, func() C.int {
+			return C.genesis_service_checkpoint(ptr, bytesPtr(state), C.size_t(len(state)), ms, &gen)
+		})
+		return uint64(gen), err
+	})
+}
+
+// InjectFault injects a fault into this service's request handling (nil clears it). A Crash
+// fault kills this whole process on the next request, as a real crash would.
+func (s *Service) InjectFault(ctx context.Context, fault *Fault) error {
+	var cf *C.genesis_fault
+	if fault != nil {
+		f, err := fault.toC()
+		if err != nil {
+			return err
+		}
+		cf = &f
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ptr, err := s.handle()
+	if err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	return call("inject fault into "+s.id, func() C.int { return C.genesis_service_inject_fault(ptr, cf) })
 }
 
 // RequestsServed is how many requests this service has served.

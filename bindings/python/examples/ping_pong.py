@@ -16,7 +16,7 @@ import genesis
 
 
 class Component:
-    """A demo component: answers ping, counts the events it sees."""
+    """A component: answers ping, counts the events it sees."""
 
     def __init__(self, id: str) -> None:
         self.id = id

@@ -33,7 +33,7 @@ def main() -> int:
     ap.add_argument("--listen", help="URL to serve on (default: an ipc socket in a temp dir)")
     args = ap.parse_args()
 
-    def on_request(req: genesis.Request):
+    def on_request(req: genesis.Request) -> object:
         if req.type == "ping":
             return f"Pong from {args.id} (python, pid {os.getpid()})"
         if req.type == "echo":

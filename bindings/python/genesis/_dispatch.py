@@ -21,7 +21,7 @@ import threading
 import traceback
 import weakref
 from concurrent.futures import Future
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from . import _lib
 from .errors import GenesisError, Status
@@ -67,37 +67,59 @@ class _CallbackScope:
         _local.depth -= 1
 
 
+#: snapshot() -> the component's state as a payload (bytes, str, dict/list as JSON).
+SnapshotFn = Callable[[], Any]
+#: restore(data, generation): take back a state handed over earlier; raising refuses it.
+RestoreFn = Callable[[bytes, int], Any]
+
+
 class Handlers:
     """A component's Python callables, held in the table while C may call them."""
 
     def __init__(self, name: str, on_request: Callable[[Request], Any],
-                 on_event: Optional[Callable[[Event], Any]]) -> None:
+                 on_event: Optional[Callable[[Event], Any]],
+                 snapshot: Optional[SnapshotFn] = None,
+                 restore: Optional[RestoreFn] = None) -> None:
         self.name = name
         self.on_request = on_request
         self.on_event = on_event
+        self.snapshot = snapshot
+        self.restore = restore
 
 
-def handlers_from(name: str, handler: Any, on_event: Optional[Callable[[Event], Any]]) -> Handlers:
-    """Handlers from a callable, or from an object with on_request (and on_event) methods."""
+def handlers_from(name: str, handler: Any, on_event: Optional[Callable[[Event], Any]],
+                  snapshot: Optional[SnapshotFn] = None,
+                  restore: Optional[RestoreFn] = None) -> Handlers:
+    """Handlers from a callable, or from an object with on_request (and on_event, snapshot,
+    restore) methods; explicit arguments win over the object's methods."""
+    if not isinstance(name, str):
+        raise TypeError(f"component id must be a str, not {type(name).__name__}")
     if hasattr(handler, "on_request"):
         on_request = handler.on_request
         on_event = on_event or getattr(handler, "on_event", None)
+        snapshot = snapshot or getattr(handler, "snapshot", None)
+        restore = restore or getattr(handler, "restore", None)
     else:
         on_request = handler
     if not callable(on_request):
         raise TypeError("a component needs a callable on_request(request) handler")
-    if on_event is not None and not callable(on_event):
-        raise TypeError("on_event must be callable")
-    return Handlers(name, on_request, on_event)
+    for what, fn in (("on_event", on_event), ("snapshot", snapshot), ("restore", restore)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{what} must be callable")
+    return Handlers(name, on_request, on_event, snapshot, restore)
 
 
-def component_struct(key: int, with_events: bool) -> _lib.Component:
+def component_struct(key: int, handlers: Handlers) -> _lib.Component:
     """A genesis_component whose callbacks reach the handlers held under key."""
     comp = _lib.Component()
     comp.version = _lib.COMPONENT_VERSION
     comp.on_request = _request_trampoline
-    comp.on_event = _event_trampoline if with_events else _lib.event_fn()
+    comp.on_event = _event_trampoline if handlers.on_event is not None else _lib.null(_lib.event_fn)
     comp.arg = key
+    comp.snapshot = (_snapshot_trampoline if handlers.snapshot is not None
+                     else _lib.null(_lib.snapshot_fn))
+    comp.restore = (_restore_trampoline if handlers.restore is not None
+                    else _lib.null(_lib.restore_fn))
     return comp
 
 
@@ -120,7 +142,7 @@ def _reply_error(reply: int, status: int, message: str) -> None:
     _lib.lib.genesis_reply_error(reply, int(status), message.encode("utf-8", "replace"))
 
 
-@_lib.request_fn
+@_lib.callback(_lib.request_fn)
 def _request_trampoline(req: int, reply: int, arg: Optional[int]) -> None:
     # Nothing may escape: an exception here would only be printed by ctypes, and the caller
     # would see an empty OK reply.
@@ -149,7 +171,7 @@ def _request_trampoline(req: int, reply: int, arg: Optional[int]) -> None:
         _print_unraisable("request handler")
 
 
-@_lib.event_fn
+@_lib.callback(_lib.event_fn)
 def _event_trampoline(ev: int, arg: Optional[int]) -> None:
     try:
         with _CallbackScope():
@@ -168,7 +190,83 @@ def _event_trampoline(ev: int, arg: Optional[int]) -> None:
         _print_unraisable("event callback")
 
 
-@_lib.log_fn
+def _status_of(exc: BaseException) -> int:
+    return int(exc.status) if isinstance(exc, GenesisError) and exc.status else Status.UNKNOWN
+
+
+@_lib.callback(_lib.snapshot_fn)
+def _snapshot_trampoline(snap: int, arg: Optional[int]) -> int:
+    try:
+        with _CallbackScope():
+            handlers = _lookup(arg)
+            if handlers is None or handlers.snapshot is None:
+                return int(Status.UNAVAILABLE)
+            try:
+                data, _ = encode_payload(handlers.snapshot(), None)
+            except BaseException as exc:  # noqa: BLE001 - skip this checkpoint, logged by C
+                log.warning("snapshot of %s raised", handlers.name, exc_info=True)
+                return _status_of(exc)
+            return int(_lib.lib.genesis_snapshot_set(snap, data, len(data)))
+    except BaseException:  # noqa: BLE001
+        _print_unraisable("snapshot callback")
+        return int(Status.INTERNAL)
+
+
+@_lib.callback(_lib.restore_fn)
+def _restore_trampoline(data: Optional[int], size: int, generation: int,
+                        arg: Optional[int]) -> int:
+    try:
+        with _CallbackScope():
+            handlers = _lookup(arg)
+            if handlers is None or handlers.restore is None:
+                return int(Status.UNAVAILABLE)
+            state = ctypes.string_at(data, size) if data and size else b""
+            try:
+                handlers.restore(state, int(generation))
+            except BaseException as exc:  # noqa: BLE001 - the next older generation is offered
+                log.warning("restore of %s (generation %d) raised", handlers.name, generation,
+                            exc_info=True)
+                return _status_of(exc)
+            return 0
+    except BaseException:  # noqa: BLE001
+        _print_unraisable("restore callback")
+        return int(Status.INTERNAL)
+
+
+#: admin(command, args) -> the reply payload; raising replies with the error.
+AdminHandler = Callable[[str, List[str]], Any]
+
+
+@_lib.callback(_lib.admin_fn)
+def _admin_trampoline(command: Optional[bytes], args: Any, nargs: int, reply: int,
+                      arg: Optional[int]) -> None:
+    try:
+        with _CallbackScope():
+            handler = _lookup(arg)
+            if handler is None:
+                _reply_error(reply, Status.UNAVAILABLE, "admin handler removed")
+                return
+            words = [(args[i] or b"").decode("utf-8", "replace") for i in range(nargs)]
+            name = (command or b"").decode("utf-8", "replace")
+            try:
+                value = handler(name, words)
+            except GenesisError as exc:
+                _reply_error(reply, exc.status, exc.message)
+                return
+            except BaseException as exc:  # noqa: BLE001 - every failure becomes a reply
+                _reply_error(reply, Status.UNKNOWN,
+                             f"admin handler for {name} raised {type(exc).__name__}: {exc}")
+                return
+            try:
+                _set_reply(reply, value)
+            except (TypeError, ValueError) as exc:
+                _reply_error(reply, Status.INTERNAL,
+                             f"admin handler returned an unusable reply: {exc}")
+    except BaseException:  # noqa: BLE001
+        _print_unraisable("admin handler")
+
+
+@_lib.callback(_lib.log_fn)
 def _log_trampoline(level: int, message: Optional[bytes], arg: Optional[int]) -> None:
     try:
         sink = _lookup(arg)
@@ -178,7 +276,7 @@ def _log_trampoline(level: int, message: Optional[bytes], arg: Optional[int]) ->
         _print_unraisable("log callback")
 
 
-def set_log(opts: Any, sink: Optional[Callable[[int, str], Any]]) -> Optional[int]:
+def set_log(opts: Any, sink: Optional[Callable[[Any, str], Any]]) -> Optional[int]:
     """Point an options struct's log/log_arg at sink; returns the key to release at close."""
     if sink is None:
         return None
@@ -200,12 +298,12 @@ def _log_level(level: int) -> Any:
 
 
 class _Pending:
-    def __init__(self, future: Future, what: str) -> None:
+    def __init__(self, future: "Future[Any]", what: str) -> None:
         self.future = future
         self.what = what
 
 
-@_lib.result_fn
+@_lib.callback(_lib.result_fn)
 def _result_trampoline(res: Optional[int], arg: Optional[int]) -> None:
     try:
         with _CallbackScope():
@@ -225,9 +323,9 @@ def _result_trampoline(res: Optional[int], arg: Optional[int]) -> None:
         _print_unraisable("completion callback")
 
 
-def start_async(start: Callable[[Any, int], int], what: str) -> "Future":
+def start_async(start: Callable[[Any, int], int], what: str) -> "Future[Any]":
     """Run start(trampoline, key) and return the Future its completion callback resolves."""
-    future: Future = Future()
+    future: "Future[Any]" = Future()
     future.set_running_or_notify_cancel()
     key = hold(_Pending(future, what))
     rv = start(_result_trampoline, key)
@@ -246,7 +344,7 @@ def _print_unraisable(where: str) -> None:
 
 
 # ---- lifetime of handles ----------------------------------------------------------------------
-_handles: "list[weakref.ref]" = []
+_handles: "List[weakref.ref[Any]]" = []
 _handles_lock = threading.Lock()
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import warnings
-from typing import Any, Callable, Iterator, List, Optional
+from typing import Any, Callable, Iterator, List, Optional, TypeVar
+
+_H = TypeVar("_H", bound="Handle")
 
 from . import _dispatch
-from .errors import FailedPrecondition
+from .errors import Closed, FailedPrecondition
 
 
 class Handle:
@@ -33,7 +35,7 @@ class Handle:
         self._calls = 0
         self._closing = False
 
-    def _adopt(self, ptr: int) -> None:
+    def _adopt(self, ptr: Optional[int]) -> None:
         self._ptr = ptr
         _dispatch.track(self)
 
@@ -42,7 +44,7 @@ class Handle:
         """The C handle, valid (not freed) until the with block ends."""
         with self._lock:
             if not self._ptr or self._closing:
-                raise FailedPrecondition(f"the {self._kind} is closed")
+                raise Closed(f"the {self._kind} is closed")
             self._calls += 1
             ptr = self._ptr
         try:
@@ -85,7 +87,7 @@ class Handle:
             self._ptr = None
             self._idle.notify_all()
 
-    def __enter__(self):
+    def __enter__(self: _H) -> _H:
         return self
 
     def __exit__(self, *exc: object) -> None:

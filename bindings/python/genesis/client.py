@@ -12,7 +12,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 from . import _dispatch, _lib
 from ._handle import Handle
 from .errors import check
-from .messages import Criticality, Event, Payload, Result, call_options, encode_payload, outcome
+from .messages import (Criticality, Event, Payload, Result, call_options, cstr, encode_payload,
+                       opt_cstr, outcome, timeout_ms)
 
 _END = object()
 
@@ -56,6 +57,7 @@ class Subscription:
         if item is _END:
             self._queue.put_nowait(_END)  # keep later get() calls ending too
             raise StopIteration
+        assert isinstance(item, Event)
         return item
 
     def __iter__(self) -> Iterator[Event]:
@@ -126,7 +128,7 @@ class Client(Handle):
         check(_lib.lib.genesis_client_options_init(ctypes.byref(opts),
                                                    _lib.CLIENT_OPTIONS_VERSION),
               "genesis_client_options_init")
-        self._name = name.encode() if name else None  # kept alive while C reads it
+        self._name = opt_cstr(name, "name")  # kept alive while C reads it
         opts.name = self._name
         opts.max_message_size = max_message_size
         opts.default_timeout_ms = int(default_timeout * 1000) if default_timeout else 0
@@ -142,64 +144,106 @@ class Client(Handle):
 
     def dial(self, front_door: str, event_bus: Optional[str] = None) -> None:
         """Connect to a coordinator (in the background; requests wait for the connection)."""
+        fd, bus = cstr(front_door, "front_door"), opt_cstr(event_bus, "event_bus")
         with self._use() as h:
-            check(_lib.lib.genesis_client_dial(h, front_door.encode(),
-                                               event_bus.encode() if event_bus else None),
-                  f"dial {front_door}")
+            check(_lib.lib.genesis_client_dial(h, fd, bus), f"dial {front_door}")
 
     def request(self, target: str, type: str, data: Payload = None, *,
                 timeout: Optional[float] = None, criticality: int = Criticality.DEFAULT,
                 idempotent: bool = False, source: Optional[str] = None,
-                content_type: Optional[str] = None) -> Result:
+                content_type: Optional[str] = None, request_id: int = 0) -> Result:
         """Request a component through the coordinator and wait; raises GenesisError on
-        failure (reason UNREACHABLE when the coordinator itself did not answer)."""
+        failure.
+
+        Without a coordinator the call waits for one until its deadline (timeout, default
+        the client's default_timeout, 10 s), then raises DeadlineExceeded with reason
+        UNREACHABLE: the connection is made in the background and re-made after failures, so
+        a coordinator that starts or restarts within the deadline still answers (gRPC's
+        wait-for-ready). Pass a short timeout to find out sooner."""
         # Started asynchronously and waited for here: close() from another thread then
         # cancels it (Cancelled) instead of waiting for its deadline, and Ctrl-C interrupts
         # the wait.
         return self.request_async(target, type, data, timeout=timeout, criticality=criticality,
                                   idempotent=idempotent, source=source,
-                                  content_type=content_type).result()
+                                  content_type=content_type, request_id=request_id).result()
 
     def request_async(self, target: str, type: str, data: Payload = None, *,
                       timeout: Optional[float] = None, criticality: int = Criticality.DEFAULT,
                       idempotent: bool = False, source: Optional[str] = None,
-                      content_type: Optional[str] = None) -> "Future[Result]":
+                      content_type: Optional[str] = None,
+                      request_id: int = 0) -> "Future[Result]":
         """Start a request; the Future resolves to the Result or raises its GenesisError.
         Calls still outstanding at close() fail with Cancelled."""
+        ct, ty = cstr(target, "target"), cstr(type, "type")
         payload, ctype = encode_payload(data, content_type)
-        opts = call_options(timeout, criticality, idempotent, source, ctype)
+        opts = call_options(timeout, criticality, idempotent, source, ctype, request_id)
         with self._use() as ptr:
             return _dispatch.start_async(
-                lambda cb, key: _lib.lib.genesis_client_request_async(
-                    ptr, target.encode(), type.encode(), payload, len(payload), ctypes.byref(opts),
-                    cb, key),
+                lambda cb, key: int(_lib.lib.genesis_client_request_async(
+                    ptr, ct, ty, payload, len(payload), ctypes.byref(opts), cb, key)),
                 f"request {target}/{type}")
 
     def emit(self, type: str, data: Payload = None, *, timeout: Optional[float] = None,
              source: Optional[str] = None, criticality: int = Criticality.DEFAULT,
              content_type: Optional[str] = None) -> None:
         """Emit a local event through the coordinator and wait for its acknowledgement."""
+        ty = cstr(type, "type")
         payload, ctype = encode_payload(data, content_type)
         opts = call_options(timeout, criticality, False, source, ctype)
         res = _lib.result_p()
         with self._use() as h:
-            rv = _lib.lib.genesis_client_emit(h, type.encode(), payload, len(payload),
+            rv = _lib.lib.genesis_client_emit(h, ty, payload, len(payload),
                                               ctypes.byref(opts), ctypes.byref(res))
         outcome(rv, res.value, f"emit {type}")
+
+    def emit_to(self, target: str, type: str, data: Payload = None, *,
+                timeout: Optional[float] = None, source: Optional[str] = None,
+                criticality: int = Criticality.DEFAULT,
+                content_type: Optional[str] = None) -> None:
+        """Send an external event to one component (as the gateway does with a WebSocket
+        client's message) and wait for the acknowledgement: the target's on_event sees it
+        with Event.external True. NotFound when target is not registered,
+        FailedPrecondition when it takes no events."""
+        ct, ty = cstr(target, "target"), cstr(type, "type")
+        payload, ctype = encode_payload(data, content_type)
+        opts = call_options(timeout, criticality, False, source, ctype)
+        res = _lib.result_p()
+        with self._use() as h:
+            rv = _lib.lib.genesis_client_emit_to(h, ct, ty, payload, len(payload),
+                                                 ctypes.byref(opts), ctypes.byref(res))
+        outcome(rv, res.value, f"emit {type} to {target}")
+
+    def admin(self, command: str, *args: str, timeout: Optional[float] = None) -> Any:
+        """Send an operator command to the coordinator ("mode SAFE", "breaker comp open",
+        "policy comp max_attempts=1", "checkpoint list", ...; see genesis_coordinator_admin)
+        and return its JSON answer, parsed."""
+        from .coordinator import admin_args
+
+        cmd, array, n = admin_args(command, args)
+        ms = timeout_ms(timeout)
+        res = _lib.result_p()
+        with self._use() as h:
+            rv = _lib.lib.genesis_client_admin(h, cmd, array, n, ms, ctypes.byref(res))
+        result = outcome(rv, res.value, f"admin {command}")
+        return result.json() if result.data else None
 
     def status(self, timeout: Optional[float] = None) -> Dict[str, Any]:
         """The coordinator's JSON status report as a dict."""
         res = _lib.result_p()
-        ms = int(timeout * 1000) if timeout else 0
+        ms = timeout_ms(timeout)
         with self._use() as h:
             rv = _lib.lib.genesis_client_status(h, ms, ctypes.byref(res))
-        return json.loads(outcome(rv, res.value, "status").data)
+        parsed: Dict[str, Any] = json.loads(outcome(rv, res.value, "status").data)
+        return parsed
 
     def subscribe(self, prefix: str = "", callback: Optional[Callable[[Event], Any]] = None, *,
                   queue_size: int = 1024) -> Subscription:
         """Receive bus events whose topic starts with prefix ("local:", "local:status_update",
         "external:", "" for all). With a callback, it runs on a worker thread, one event at a
         time; without one, iterate over the returned Subscription. Needs an event_bus URL."""
+        cprefix = cstr(prefix, "prefix")
+        if callback is not None and not callable(callback):
+            raise TypeError("callback must be callable as callback(event)")
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")
         sub = Subscription(self, prefix, callback, queue_size)
@@ -212,7 +256,7 @@ class Client(Handle):
             with self._router.lock:
                 self._router.subs.append(sub)
             try:
-                check(_lib.lib.genesis_client_subscribe(ptr, prefix.encode(),
+                check(_lib.lib.genesis_client_subscribe(ptr, cprefix,
                                                         _dispatch._event_trampoline, key),
                       f"subscribe {prefix!r}")
             except BaseException:
@@ -229,7 +273,7 @@ class Client(Handle):
     def events_lost(self) -> int:
         """Bus events missed so far (sequence gaps plus local queue drops in C)."""
         with self._use() as h:
-            return _lib.lib.genesis_client_get_events_lost(h)
+            return int(_lib.lib.genesis_client_get_events_lost(h))
 
     def close(self) -> None:
         """Cancel outstanding requests (they fail with Cancelled), close the sockets, free;

@@ -9,7 +9,7 @@ plain ints, and GenesisError still names them through the library.
 from __future__ import annotations
 
 import enum
-from typing import Union
+from typing import Any, Dict, Tuple, Type, Union
 
 from . import _lib
 
@@ -62,6 +62,9 @@ class Reason(enum.IntEnum):
     TIMEOUT = 20
     UNREACHABLE = 21
     LIMIT_REACHED = 22
+    STORAGE_FULL = 23
+    STORAGE_ERROR = 24
+    CHECKPOINT_CORRUPT = 25
 
 
 def to_status(value: int) -> Union[Status, int]:
@@ -82,12 +85,12 @@ def to_reason(value: int) -> Union[Reason, int]:
 
 def status_name(value: int) -> str:
     """The library's canonical name of a status code, e.g. "DEADLINE_EXCEEDED"."""
-    return _lib.lib.genesis_status_name(int(value)).decode()
+    return bytes(_lib.lib.genesis_status_name(int(value))).decode()
 
 
 def reason_name(value: int) -> str:
     """The library's canonical name of a reason, e.g. "BULKHEAD_FULL"."""
-    return _lib.lib.genesis_reason_name(int(value)).decode()
+    return bytes(_lib.lib.genesis_reason_name(int(value))).decode()
 
 
 class GenesisError(Exception):
@@ -101,6 +104,10 @@ class GenesisError(Exception):
     Raising GenesisError (or a subclass) from a request handler replies with that status and
     message; any other exception replies UNKNOWN with the exception's type and text.
     """
+
+    status: Union[Status, int]
+    reason: Union[Reason, int]
+    message: str
 
     def __init__(self, status: int, message: str = "", reason: int = Reason.NONE) -> None:
         self.status = to_status(int(status))
@@ -116,14 +123,15 @@ class GenesisError(Exception):
             text += f": {self.message}"
         return text
 
-    def __reduce__(self):  # keeps the error picklable (e.g. across multiprocessing)
+    def __reduce__(self) -> Tuple[Any, Tuple[int, str, int]]:
+        # Keeps the error picklable (e.g. across multiprocessing), as its own subclass.
         return (_rebuild, (int(self.status), self.message, int(self.reason)))
 
     @staticmethod
     def create(status: int, message: str = "", reason: int = Reason.NONE) -> "GenesisError":
-        """The most specific GenesisError subclass for status."""
-        cls = _BY_STATUS.get(int(status), GenesisError)
-        if cls is GenesisError:
+        """The GenesisError subclass for status (GenesisError itself for an unknown code)."""
+        cls = _BY_STATUS.get(int(status))
+        if cls is None:
             return GenesisError(status, message, reason)
         return cls(message, reason)
 
@@ -132,36 +140,147 @@ def _rebuild(status: int, message: str, reason: int) -> GenesisError:
     return GenesisError.create(status, message, reason)
 
 
-def _subclass(name: str, status: Status, doc: str) -> type:
+# One class per status code, so `except genesis.NotFound:` catches exactly that status.
+# Hierarchy:
+#   Exception
+#    +-- GenesisError                 every failure a Genesis call reports (status, reason, message)
+#         +-- Cancelled               CANCELLED
+#         +-- Unknown                 UNKNOWN (also: a handler raised a non-Genesis exception)
+#         +-- InvalidArgument         INVALID_ARGUMENT
+#         +-- DeadlineExceeded        DEADLINE_EXCEEDED
+#         +-- NotFound                NOT_FOUND
+#         +-- AlreadyExists           ALREADY_EXISTS
+#         +-- PermissionDenied        PERMISSION_DENIED
+#         +-- ResourceExhausted       RESOURCE_EXHAUSTED
+#         +-- FailedPrecondition      FAILED_PRECONDITION
+#         |    +-- Closed             the handle was closed (raised by the binding itself)
+#         +-- Aborted                 ABORTED
+#         +-- OutOfRange              OUT_OF_RANGE
+#         +-- Unimplemented           UNIMPLEMENTED
+#         +-- Internal                INTERNAL
+#         +-- Unavailable             UNAVAILABLE
+#         +-- DataLoss                DATA_LOSS
+#         +-- Unauthenticated         UNAUTHENTICATED
+#    +-- ImportError
+#         +-- LibraryNotFound         libgenesis could not be loaded (genesis._lib)
+# Wrong argument types raise the built-in TypeError, values out of range ValueError, before
+# anything reaches C.
+
+
+class _StatusError(GenesisError):
+    """Base of the per-status classes: the status is fixed by the class."""
+
+    STATUS: Status = Status.UNKNOWN
+
     def __init__(self, message: str = "", reason: int = Reason.NONE) -> None:
-        GenesisError.__init__(self, status, message, reason)
-
-    return type(name, (GenesisError,), {"__init__": __init__, "__doc__": doc,
-                                        "STATUS": status})
+        super().__init__(self.STATUS, message, reason)
 
 
-InvalidArgument = _subclass("InvalidArgument", Status.INVALID_ARGUMENT,
-                            "A caller-supplied value is invalid (INVALID_ARGUMENT).")
-DeadlineExceeded = _subclass("DeadlineExceeded", Status.DEADLINE_EXCEEDED,
-                             "The deadline passed before the call completed.")
-NotFound = _subclass("NotFound", Status.NOT_FOUND, "No such component (NOT_FOUND).")
-AlreadyExists = _subclass("AlreadyExists", Status.ALREADY_EXISTS,
-                          "The component id is taken (ALREADY_EXISTS).")
-ResourceExhausted = _subclass("ResourceExhausted", Status.RESOURCE_EXHAUSTED,
-                              "A queue or size limit was hit (RESOURCE_EXHAUSTED).")
-FailedPrecondition = _subclass("FailedPrecondition", Status.FAILED_PRECONDITION,
-                               "The call is not allowed in the current state.")
-Unimplemented = _subclass("Unimplemented", Status.UNIMPLEMENTED,
-                          "The component does not serve this request type.")
-Unavailable = _subclass("Unavailable", Status.UNAVAILABLE,
-                        "The component or coordinator cannot be reached or is stopping.")
-Cancelled = _subclass("Cancelled", Status.CANCELLED, "The call was cancelled.")
-Internal = _subclass("Internal", Status.INTERNAL, "An internal error (INTERNAL).")
+class Cancelled(_StatusError):
+    """The call was cancelled (CANCELLED): its handle closed, or its awaitable cancelled."""
 
-_BY_STATUS = {cls.STATUS: cls for cls in (InvalidArgument, DeadlineExceeded, NotFound,
-                                           AlreadyExists, ResourceExhausted,
-                                           FailedPrecondition, Unimplemented, Unavailable,
-                                           Cancelled, Internal)}
+    STATUS = Status.CANCELLED
+
+
+class Unknown(_StatusError):
+    """UNKNOWN: e.g. a component's handler raised an exception that is not a GenesisError."""
+
+    STATUS = Status.UNKNOWN
+
+
+class InvalidArgument(_StatusError):
+    """A caller-supplied value is invalid (INVALID_ARGUMENT); the message names it."""
+
+    STATUS = Status.INVALID_ARGUMENT
+
+
+class DeadlineExceeded(_StatusError):
+    """The deadline passed before the call completed (DEADLINE_EXCEEDED)."""
+
+    STATUS = Status.DEADLINE_EXCEEDED
+
+
+class NotFound(_StatusError):
+    """No such component, or nothing stored for it (NOT_FOUND)."""
+
+    STATUS = Status.NOT_FOUND
+
+
+class AlreadyExists(_StatusError):
+    """The component id is taken (ALREADY_EXISTS)."""
+
+    STATUS = Status.ALREADY_EXISTS
+
+
+class PermissionDenied(_StatusError):
+    """PERMISSION_DENIED."""
+
+    STATUS = Status.PERMISSION_DENIED
+
+
+class ResourceExhausted(_StatusError):
+    """A queue, bulkhead, disk or size limit was hit (RESOURCE_EXHAUSTED); see .reason."""
+
+    STATUS = Status.RESOURCE_EXHAUSTED
+
+
+class FailedPrecondition(_StatusError):
+    """The call is not allowed in the current state (FAILED_PRECONDITION)."""
+
+    STATUS = Status.FAILED_PRECONDITION
+
+
+class Closed(FailedPrecondition):
+    """The coordinator, client or service was closed before this call: nothing reached C."""
+
+
+class Aborted(_StatusError):
+    """ABORTED."""
+
+    STATUS = Status.ABORTED
+
+
+class OutOfRange(_StatusError):
+    """OUT_OF_RANGE."""
+
+    STATUS = Status.OUT_OF_RANGE
+
+
+class Unimplemented(_StatusError):
+    """The component does not serve this request type (UNIMPLEMENTED)."""
+
+    STATUS = Status.UNIMPLEMENTED
+
+
+class Internal(_StatusError):
+    """An internal error (INTERNAL)."""
+
+    STATUS = Status.INTERNAL
+
+
+class Unavailable(_StatusError):
+    """The component or coordinator cannot be reached or is stopping (UNAVAILABLE)."""
+
+    STATUS = Status.UNAVAILABLE
+
+
+class DataLoss(_StatusError):
+    """DATA_LOSS."""
+
+    STATUS = Status.DATA_LOSS
+
+
+class Unauthenticated(_StatusError):
+    """A TLS handshake failed or no certificate was presented (UNAUTHENTICATED)."""
+
+    STATUS = Status.UNAUTHENTICATED
+
+
+_BY_STATUS: Dict[int, Type[_StatusError]] = {
+    cls.STATUS: cls for cls in (Cancelled, Unknown, InvalidArgument, DeadlineExceeded, NotFound,
+                                AlreadyExists, PermissionDenied, ResourceExhausted,
+                                FailedPrecondition, Aborted, OutOfRange, Unimplemented, Internal,
+                                Unavailable, DataLoss, Unauthenticated)}
 
 
 def check(rv: int, what: str) -> None:

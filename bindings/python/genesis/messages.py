@@ -10,7 +10,7 @@ import ctypes
 import enum
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 from . import _lib
 from .errors import GenesisError, Status
@@ -41,7 +41,7 @@ def log_to(logger: Any) -> Callable[[int, str], None]:
     """A log sink for Coordinator/Service(log=...) that writes to a logging.Logger."""
     import logging
 
-    levels = {LogLevel.ERROR: logging.ERROR, LogLevel.WARN: logging.WARNING,
+    levels: Dict[int, int] = {LogLevel.ERROR: logging.ERROR, LogLevel.WARN: logging.WARNING,
               LogLevel.INFO: logging.INFO, LogLevel.DEBUG: logging.DEBUG}
 
     def sink(level: int, message: str) -> None:
@@ -184,19 +184,52 @@ def outcome(rv: int, res: Optional[int], what: str) -> Result:
     return Result(data, content_type)
 
 
+def cstr(value: Any, what: str) -> bytes:
+    """value (a str) as UTF-8 bytes for C; TypeError for another type, ValueError for a NUL."""
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    data = value.encode("utf-8")
+    if b"\0" in data:
+        raise ValueError(f"{what} must not contain NUL characters")
+    return data
+
+
+def opt_cstr(value: Any, what: str) -> Optional[bytes]:
+    """cstr(value), or None for None (and for "")."""
+    if value is None:
+        return None
+    return cstr(value, what) or None
+
+
+def timeout_ms(timeout: Optional[float], what: str = "timeout") -> int:
+    """Seconds (None = the library's default, 0) as the C API's milliseconds."""
+    if timeout is None:
+        return 0
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"{what} must be a number of seconds, not {type(timeout).__name__}")
+    if not timeout > 0:
+        raise ValueError(f"{what} must be positive (seconds)")
+    return max(1, min(int(round(timeout * 1000)), 0xFFFFFFFF))
+
+
 def call_options(timeout: Optional[float], criticality: int, idempotent: bool,
-                 source: Optional[str], content_type: Optional[str]) -> _lib.CallOptions:
+                 source: Optional[str], content_type: Optional[str],
+                 request_id: int = 0) -> _lib.CallOptions:
     """A genesis_call_options for one call. timeout is in seconds (None = the default)."""
     opts = _lib.CallOptions()
     rv = _lib.lib.genesis_call_options_init(ctypes.byref(opts), _lib.CALL_OPTIONS_VERSION)
     if rv != 0:
         raise GenesisError.create(rv, "genesis_call_options_init: " + _lib.last_error())
-    if timeout is not None:
-        if timeout <= 0:
-            raise ValueError("timeout must be positive (seconds)")
-        opts.timeout_ms = max(1, min(int(round(timeout * 1000)), 0xFFFFFFFF))
+    opts.timeout_ms = timeout_ms(timeout)
+    if isinstance(criticality, bool) or not isinstance(criticality, int):
+        raise TypeError(f"criticality must be a Criticality, not {type(criticality).__name__}")
     opts.criticality = int(criticality)
     opts.idempotent = 1 if idempotent else 0
-    opts.source = source.encode() if source else None
-    opts.content_type = content_type.encode() if content_type else None
+    opts.source = opt_cstr(source, "source")
+    opts.content_type = opt_cstr(content_type, "content_type")
+    if isinstance(request_id, bool) or not isinstance(request_id, int):
+        raise TypeError(f"request_id must be an int, not {type(request_id).__name__}")
+    if not 0 <= request_id <= 0xFFFFFFFFFFFFFFFF:
+        raise ValueError("request_id must fit in 64 bits unsigned")
+    opts.request_id = request_id
     return opts

@@ -7,9 +7,11 @@ from typing import Any, Callable, Optional
 
 from . import _dispatch, _lib
 from ._handle import Handle
-from .coordinator import EventHandler
+from .coordinator import EventHandler, RestoreHandler
 from .errors import check
-from .messages import Criticality, LogLevel, Payload, call_options, encode_payload, outcome
+from .messages import (Criticality, LogLevel, Payload, call_options, cstr, encode_payload,
+                       opt_cstr, outcome, timeout_ms)
+from .resilience import Fault, fault_struct
 
 
 class Service(Handle):
@@ -28,6 +30,7 @@ class Service(Handle):
     _kind = "service"
 
     def __init__(self, id: str, on_request: Any, on_event: Optional[EventHandler] = None, *,
+                 restore: Optional[RestoreHandler] = None,
                  max_concurrency: int = 0, max_message_size: int = 0,
                  heartbeat_interval_ms: int = 0, event_queue_depth: int = 0,
                  log_level: int = LogLevel.WARN,
@@ -37,7 +40,10 @@ class Service(Handle):
         """on_request is a request handler (see Coordinator.register) or an object with
         on_request/on_event methods. Options at 0 take the library's defaults; log as for
         Coordinator. tls_ca/tls_cert/tls_key (PEM paths, all or none) enable mutual TLS for
-        tls+tcp:// URLs (listen and connect); they are read here."""
+        tls+tcp:// URLs (listen and connect); they are read here. restore(state,
+        generation) (or the object's restore method) gets the latest checkpoint the
+        coordinator holds for id during the first successful connect(), before the first
+        request is served; checkpoint() stores one."""
         super().__init__()
         self.id = id
         opts = _lib.ServiceOptions()
@@ -50,12 +56,14 @@ class Service(Handle):
         opts.event_queue_depth = event_queue_depth
         opts.log_level = int(log_level)
         _lib.set_tls(opts, tls_ca, tls_cert, tls_key, tls_server_name)
-        handlers = _dispatch.handlers_from(id, on_request, on_event)
+        handlers = _dispatch.handlers_from(id, on_request, on_event, None, restore)
+        handlers.snapshot = None  # services decide when to checkpoint (checkpoint())
+        cid = cstr(id, "service id")
         log_key = _dispatch.set_log(opts, log)
         key = _dispatch.hold(handlers)
-        comp = _dispatch.component_struct(key, handlers.on_event is not None)
+        comp = _dispatch.component_struct(key, handlers)
         ptr = _lib.service_p()
-        rv = _lib.lib.genesis_service_new(ctypes.byref(ptr), id.encode(), ctypes.byref(comp),
+        rv = _lib.lib.genesis_service_new(ctypes.byref(ptr), cid, ctypes.byref(comp),
                                           ctypes.byref(opts))
         if rv != 0:
             _dispatch.release(key)
@@ -69,8 +77,9 @@ class Service(Handle):
 
     def listen(self, url: str) -> str:
         """Listen for the coordinator on url (tcp port 0 allowed); returns the bound URL."""
+        cu = cstr(url, "url")
         with self._use() as h:
-            check(_lib.lib.genesis_service_listen(h, url.encode()), f"listen on {url}")
+            check(_lib.lib.genesis_service_listen(h, cu), f"listen on {url}")
         return self.url
 
     @property
@@ -78,31 +87,56 @@ class Service(Handle):
         """The URL this service listens on."""
         with self._use() as ptr:
             return _dispatch.string_buffer(
-                lambda buf, size: _lib.lib.genesis_service_get_url(ptr, buf, size), "service url")
+                lambda buf, size: int(_lib.lib.genesis_service_get_url(ptr, buf, size)),
+                "service url")
 
     def connect(self, front_door: str, event_bus: Optional[str] = None,
                 timeout: Optional[float] = None) -> None:
         """Register with the coordinator at front_door (waiting up to timeout seconds, default
         10), then heartbeat; with event_bus, local events reach on_event."""
-        ms = int(timeout * 1000) if timeout else 0
+        fd, bus = cstr(front_door, "front_door"), opt_cstr(event_bus, "event_bus")
+        ms = timeout_ms(timeout)
         with self._use() as h:
-            check(_lib.lib.genesis_service_connect(h, front_door.encode(),
-                                                   event_bus.encode() if event_bus else None, ms),
+            check(_lib.lib.genesis_service_connect(h, fd, bus, ms),
                   f"connect {self.id} to {front_door}")
 
     def emit(self, type: str, data: Payload = None, *, timeout: Optional[float] = None,
              criticality: int = Criticality.DEFAULT, content_type: Optional[str] = None) -> None:
         """Emit a local event through the coordinator (source = this service's id)."""
+        ty = cstr(type, "type")
         payload, ctype = encode_payload(data, content_type)
         opts = call_options(timeout, criticality, False, None, ctype)
         res = _lib.result_p()
         with self._use() as h:
-            rv = _lib.lib.genesis_service_emit(h, type.encode(), payload, len(payload),
+            rv = _lib.lib.genesis_service_emit(h, ty, payload, len(payload),
                                                ctypes.byref(opts), ctypes.byref(res))
         outcome(rv, res.value, f"emit {type}")
+
+    def checkpoint(self, state: Payload, timeout: Optional[float] = None) -> int:
+        """Hand state to the coordinator and wait until it is durable in its checkpoint
+        store; returns the stored generation. On an error the previous checkpoint is kept:
+        NotFound (not registered yet: try again), ResourceExhausted (STORAGE_FULL,
+        QUEUE_FULL), FailedPrecondition (the coordinator has no store), Unavailable."""
+        data, _ = encode_payload(state, None)
+        ms = timeout_ms(timeout)
+        generation = ctypes.c_uint64()
+        with self._use() as h:
+            check(_lib.lib.genesis_service_checkpoint(h, data, len(data), ms,
+                                                      ctypes.byref(generation)),
+                  f"checkpoint {self.id}")
+        return int(generation.value)
+
+    def inject_fault(self, fault: Optional[Fault]) -> None:
+        """Inject a fault into this service's request handling (None clears it). A crash
+        fault kills this whole process on the next request, as a real crash would."""
+        c = fault_struct(fault)
+        with self._use() as h:
+            check(_lib.lib.genesis_service_inject_fault(h, ctypes.byref(c) if c is not None
+                                                        else None),
+                  f"inject fault into {self.id}")
 
     @property
     def requests_served(self) -> int:
         """Requests served so far."""
         with self._use() as h:
-            return _lib.lib.genesis_service_get_requests_served(h)
+            return int(_lib.lib.genesis_service_get_requests_served(h))

@@ -29,14 +29,13 @@ class Daemon(NamedTuple):
 
 
 def start_genesisd(*args: str) -> Daemon:
-    """Start genesisd on free tcp ports, without its HTTP gateway (so a genesisd --demo on
-    port 8080 does not stand in the way), and wait for its ready line."""
+    """Start genesisd on free tcp ports and wait for its ready line."""
     exe = BIN_DIR / "genesisd"
     if not exe.exists():
         pytest.fail(f"{exe} not built (set GENESIS_BIN_DIR)")
     proc = subprocess.Popen(
-        [str(exe), "--front-door", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0",
-         "--http", "off", "--log-level", "warn", *args],
+        [str(exe), "--http", "off", "--front-door", "tcp://127.0.0.1:0",
+         "--events", "tcp://127.0.0.1:0", "--log-level", "warn", *args],
         stdout=subprocess.PIPE, text=True)
     try:
         line = _readline(proc, READY_TIMEOUT)

@@ -12,6 +12,7 @@
 /* Split "ID=REST" into the id (validated) and REST. */
 static int split_id(const char *spec, char *id, const char **rest, char *why, size_t size)
 {
+    *rest = ""; /* defined on every return, so no caller can read an unset pointer */
     const char *eq = strchr(spec, '=');
     size_t len = eq != NULL ? (size_t)(eq - spec) : 0;
     if (eq == NULL || len == 0 || len > SV_MAX_ID_LEN)

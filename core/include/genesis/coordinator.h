@@ -38,7 +38,7 @@ typedef struct genesis_coordinator_options {
     unsigned int event_queue_depth;   /* per component waiting events; 0 = 50 */
     unsigned int max_components;      /* registered ids at most (memory bound); 0 = 4096 */
     uint32_t heartbeat_interval_ms;   /* expected from remote components; 0 = 100 */
-    unsigned int heartbeat_misses;    /* missed heartbeats before DOWN; 0 = 3 */
+    unsigned int heartbeat_misses;    /* pause tolerated, in heartbeats (at least 500 ms); 0 = 3 */
     int log_level;      /* genesis_log_level; messages above it are dropped; init: WARN */
     genesis_log_fn log; /* NULL = write to stderr */
     void *log_arg;
@@ -197,9 +197,10 @@ GENESIS_API int genesis_coordinator_get_stats(genesis_coordinator *c,
  *           listener_restarts, retries, mode_changes},
  *   components: [{id, remote, health ("UP" | "DOWN"), in_flight, queued, requests, failures,
  *                 events_delivered, events_dropped, instances, urls: [...], ready,
- *                 breaker ("CLOSED" | "OPEN" | "HALF_OPEN" | "FORCED_OPEN" | "DISABLED"),
- *                 succeeded, attempts, retries, fail_fast, breaker_opens,
- *                 breaker_transitions, budget_denied,
+ *                 breaker ("CLOSED" | "OPEN" | "HALF_OPEN" | "FORCED_OPEN" | "DISABLED" |
+ *                 "METRICS_ONLY"), succeeded, attempts, retries, fail_fast, breaker_opens,
+ *                 breaker_transitions, budget_denied, failure_rate_pct, slow_call_rate_pct
+ *                 (-1 below the breaker's minimum calls), slow_calls, concurrency_limit, hedges,
  *                 latency_us: {count, p50, p90, p99, max},
  *                 failures_by_reason: {"<REASON>": n, ...}}] sorted by id.
  * events_delivered/dropped per component count in-process deliveries only: remote components

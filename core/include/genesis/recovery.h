@@ -72,7 +72,8 @@ GENESIS_API int genesis_coordinator_get_component_health(genesis_coordinator *c,
 
 /* An Admin command handler. command and args are borrowed for the call. Fill reply with
  * genesis_reply_set (OK) or genesis_reply_error; the caller of the Admin envelope receives it.
- * Runs on an NNG callback thread: it must not block (hand work to another thread). */
+ * Runs on one of the coordinator's worker threads, never on NNG's (two admin commands at a
+ * time; more wait, 64 at most): it may block briefly (read a file, reload a configuration). */
 typedef void (*genesis_admin_fn)(const char *command, const char *const *args, size_t nargs,
                                  genesis_reply *reply, void *arg);
 

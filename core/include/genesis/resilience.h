@@ -26,9 +26,12 @@ extern "C" {
 /* ---------------------------------------------------------------------------------------- */
 /* Policy: every knob of one component (or the default for components without their own).   */
 
-#define GENESIS_POLICY_VERSION 1
+/* Version 2 appended the fields after queue_warn. A version-1 caller's struct ends at
+ * queue_warn: the library reads and writes only that much of it, and gives the version-2
+ * fields their defaults. */
+#define GENESIS_POLICY_VERSION 2
 typedef struct genesis_policy {
-    unsigned int version; /* GENESIS_POLICY_VERSION */
+    unsigned int version; /* GENESIS_POLICY_VERSION (1 for a caller built before version 2) */
 
     /* Deadlines. Each attempt gets min(per_try_timeout_ms, what is left of the deadline). */
     uint32_t per_try_timeout_ms; /* default 2000 */
@@ -74,11 +77,64 @@ typedef struct genesis_policy {
     unsigned int max_concurrency; /* default: the coordinator's max_concurrency (16) */
     unsigned int max_queued;      /* default: the coordinator's max_queued_requests (50) */
     unsigned int queue_warn;      /* log a warning when the queue reaches it; default 40 */
+
+    /* ---- version 2 ---- */
+
+    /* Slow calls as their own trigger (resilience4j's slowCallRateThreshold): with a rate > 0,
+     * attempts slower than breaker_slow_call_ms (success or failure) are counted apart, and
+     * the breaker opens when their share of the window reaches it; successes are then not
+     * failures for being slow. 0 keeps version 1's rule (slow successes count as failures). */
+    uint32_t breaker_slow_call_rate_pct; /* default 0 */
+
+    /* A time window instead of a count window: the outcomes of the last breaker_window_ms (in
+     * 10 buckets), and breaker_min_calls is the minimum throughput in it. 0 = the count
+     * window of breaker_window attempts. */
+    uint32_t breaker_window_ms; /* default 0 */
+
+    /* Half-open decision. 0: one failed probe re-opens, all breaker_half_open_probes
+     * succeeding closes (the default). > 0: once all probes have answered, re-open when their
+     * failure (or slow-call) rate reaches it, close otherwise (resilience4j). */
+    uint32_t breaker_half_open_rate_pct; /* default 0 */
+    /* Longest stay in HALF_OPEN before it re-opens (probes that never finish); 0 = none. */
+    uint32_t breaker_half_open_max_wait_ms; /* default 0 */
+
+    /* When an OPEN breaker's time is up the health tick moves it to HALF_OPEN; with this set,
+     * a component that then gets no request for a whole tick is sent one "genesis.probe"
+     * request (CRITICAL, one attempt), so an idle component recovers without traffic. */
+    uint32_t breaker_active_probe; /* default 1 (on); 0 = off */
+
+    /* Which outcomes count (bit n = status n, or reason n for the reason masks): a reason
+     * listed as ignored, then a reason listed as failure, then a status listed as ignored,
+     * then a status listed as failure decide; everything else is a success. Ignored outcomes
+     * are not recorded by the breaker or the retry budget, and hand back a half-open permit. */
+    uint32_t breaker_failure_statuses; /* default UNKNOWN, DEADLINE_EXCEEDED, INTERNAL,
+                                          UNAVAILABLE, DATA_LOSS (0xE014) */
+    uint32_t breaker_ignored_statuses; /* default 0 */
+    uint32_t breaker_failure_reasons;  /* default 0 */
+    uint32_t breaker_ignored_reasons;  /* default 0 */
+
+    /* Open-time growth: each re-trip multiplies the open time by this (capped at
+     * breaker_open_max_ms); a breaker that stayed closed for breaker_open_reset_ms starts
+     * again at breaker_open_ms (0 = after breaker_open_max_ms). */
+    uint32_t breaker_open_multiplier_pct; /* default 200 (x2); 100 = constant */
+    uint32_t breaker_open_reset_ms;       /* default 0 */
+
+    /* Adaptive concurrency (Netflix concurrency-limits): the in-flight limit follows the
+     * latency, between 1 and max_concurrency (the bulkhead stays the hard ceiling); attempts
+     * over it are refused at once with RESOURCE_EXHAUSTED / BULKHEAD_FULL instead of queueing.
+     * 0 = off (fixed max_concurrency), 1 = gradient, 2 = AIMD. */
+    uint32_t adaptive_concurrency; /* default 0 */
+
+    /* Hedged requests (gRPC A6 hedging) for calls marked idempotent: when the request has not
+     * answered after this percentile of the component's latency, a second one starts (only
+     * while the retry budget allows a retry); the first success is delivered (an error only
+     * once both failed) and the other's pending work is cancelled. 0 = off; 50..99, e.g. 95. */
+    uint32_t hedge_percentile; /* default 0 */
 } genesis_policy;
 
 /* Every field of genesis_policy after version, by name, for code that reads or writes
  * policies as FIELD=VALUE text (the admin "policy" command, genesisd --policy): X(name) is
- * expanded once per field, in declaration order. All are 32-bit unsigned. */
+ * expanded once per field, in declaration order. All are 32-bit unsigned (at most 32). */
 #define GENESIS_POLICY_FIELDS(X)                                                                   \
     X(per_try_timeout_ms)                                                                          \
     X(max_attempts)                                                                                \
@@ -97,7 +153,20 @@ typedef struct genesis_policy {
     X(breaker_half_open_probes)                                                                    \
     X(max_concurrency)                                                                             \
     X(max_queued)                                                                                  \
-    X(queue_warn)
+    X(queue_warn)                                                                                  \
+    X(breaker_slow_call_rate_pct)                                                                  \
+    X(breaker_window_ms)                                                                           \
+    X(breaker_half_open_rate_pct)                                                                  \
+    X(breaker_half_open_max_wait_ms)                                                               \
+    X(breaker_active_probe)                                                                        \
+    X(breaker_failure_statuses)                                                                    \
+    X(breaker_ignored_statuses)                                                                    \
+    X(breaker_failure_reasons)                                                                     \
+    X(breaker_ignored_reasons)                                                                     \
+    X(breaker_open_multiplier_pct)                                                                 \
+    X(breaker_open_reset_ms)                                                                       \
+    X(adaptive_concurrency)                                                                        \
+    X(hedge_percentile)
 
 /* Fill *policy with the built-in defaults above. GENESIS_INVALID_ARGUMENT when policy is NULL
  * or the version is unknown. */
@@ -115,7 +184,9 @@ GENESIS_API int genesis_policy_validate(const genesis_policy *policy);
 GENESIS_API int genesis_coordinator_set_policy(genesis_coordinator *c, const char *id,
                                                const genesis_policy *policy);
 
-/* Copy the policy in force for id (its own or the default; id NULL = the default). */
+/* Copy the policy in force for id (its own or the default; id NULL = the default). Set
+ * out->version first: GENESIS_POLICY_VERSION gets every field; any other value (a caller
+ * built for version 1) gets the version-1 fields only, and version 1. */
 GENESIS_API int genesis_coordinator_get_policy(genesis_coordinator *c, const char *id,
                                                genesis_policy *out);
 
@@ -149,14 +220,23 @@ typedef enum genesis_breaker_state {
     GENESIS_BREAKER_OPEN = 1,
     GENESIS_BREAKER_HALF_OPEN = 2,
     GENESIS_BREAKER_FORCED_OPEN = 3, /* by an operator: rejects everything until reset */
-    GENESIS_BREAKER_DISABLED = 4     /* by an operator: admits everything, records nothing */
+    GENESIS_BREAKER_DISABLED = 4,    /* by an operator: admits everything, records nothing */
+    GENESIS_BREAKER_METRICS_ONLY = 5 /* by an operator: admits everything, records outcomes,
+                                        rates and their events, never opens */
 } genesis_breaker_state;
 
-/* Operator control of id's breaker: GENESIS_BREAKER_FORCED_OPEN, GENESIS_BREAKER_DISABLED, or
- * GENESIS_BREAKER_CLOSED to reset it (automatic again, empty window, base open time).
+/* Operator control of id's breaker: GENESIS_BREAKER_FORCED_OPEN, GENESIS_BREAKER_DISABLED,
+ * GENESIS_BREAKER_METRICS_ONLY, or GENESIS_BREAKER_CLOSED to reset it (automatic again, empty
+ * window, base open time).
  * GENESIS_NOT_FOUND if id is not registered. Transitions are published as "genesis.breaker"
  * events. */
 GENESIS_API int genesis_coordinator_set_breaker(genesis_coordinator *c, const char *id, int state);
+
+/* Force id's breaker open for duration_ms (0 = until reset, as genesis_coordinator_set_breaker
+ * with FORCED_OPEN); when the time is up it moves to HALF_OPEN and probes decide, as after an
+ * automatic open. GENESIS_NOT_FOUND if id is not registered. */
+GENESIS_API int genesis_coordinator_force_breaker_open(genesis_coordinator *c, const char *id,
+                                                       uint32_t duration_ms);
 
 /* Name of a breaker state ("CLOSED", "OPEN", ...); never NULL. */
 GENESIS_API const char *genesis_breaker_state_name(int state);
@@ -164,7 +244,7 @@ GENESIS_API const char *genesis_breaker_state_name(int state);
 /* ---------------------------------------------------------------------------------------- */
 /* Per-component statistics.                                                                */
 
-#define GENESIS_COMPONENT_STATS_VERSION 1
+#define GENESIS_COMPONENT_STATS_VERSION 2  /* 2 appended the fields after latency_max_us */
 #define GENESIS_REASON_SLOTS            64 /* failures_by_reason[r] for reasons r < 64 */
 typedef struct genesis_component_stats {
     unsigned int version; /* set by the caller: GENESIS_COMPONENT_STATS_VERSION */
@@ -186,12 +266,42 @@ typedef struct genesis_component_stats {
     uint32_t queued;        /* gauge: attempts waiting in the bulkhead queue */
     uint64_t latency_count; /* requests measured (admission to outcome, all attempts) */
     uint32_t latency_p50_us, latency_p90_us, latency_p99_us, latency_max_us;
+
+    /* ---- version 2 ---- */
+    /* The breaker's window now: failure and slow-call rates in percent of window_calls, or
+     * -1 while window_calls is below breaker_min_calls (no rate is decided on yet). */
+    double failure_rate_pct;
+    double slow_call_rate_pct;
+    uint64_t window_calls;
+    uint64_t slow_calls;        /* attempts slower than breaker_slow_call_ms, ever */
+    uint64_t ignored_calls;     /* outcomes the classification ignores, ever */
+    uint32_t concurrency_limit; /* in force: the adaptive limit, else max_concurrency */
+    uint32_t reserved;
+    uint64_t hedges;     /* hedged second attempts started */
+    uint64_t hedge_wins; /* requests the hedged attempt answered first */
 } genesis_component_stats;
 
-/* Copy id's statistics into *stats (stats->version must be set). GENESIS_NOT_FOUND if id is
- * not registered. Percentiles come from a log-linear histogram (about 19 % resolution). */
+/* Copy id's statistics into *stats (stats->version must be set: 1 fills the version-1 fields
+ * only). GENESIS_NOT_FOUND if id is not registered. Percentiles come from a log-linear
+ * histogram (about 19 % resolution). */
 GENESIS_API int genesis_coordinator_get_component_stats(genesis_coordinator *c, const char *id,
                                                         genesis_component_stats *stats);
+
+/* id's request latency histogram, the one behind the percentiles above, for exports that need
+ * windows or their own buckets (Prometheus, a dashboard's last minutes): counts[b] for b < n
+ * is the number of requests whose latency fell into bucket b, which holds latencies up to
+ * genesis_latency_bucket_upper_us(b) microseconds (ascending; the last bucket also holds
+ * everything longer). n may be less than GENESIS_LATENCY_BUCKETS (the first n are copied).
+ * *sum_us (if not NULL) receives the sum of all recorded latencies. GENESIS_NOT_FOUND if id is not
+ * registered. Thread-safe and lock-free: buckets are read one by one, so a copy taken under traffic
+ * may miss requests completing meanwhile. */
+#define GENESIS_LATENCY_BUCKETS 128
+GENESIS_API int genesis_coordinator_get_latency_buckets(genesis_coordinator *c, const char *id,
+                                                        uint64_t *counts, size_t n,
+                                                        uint64_t *sum_us);
+
+/* Upper bound in microseconds of latency bucket b (< GENESIS_LATENCY_BUCKETS); 0 past it. */
+GENESIS_API uint64_t genesis_latency_bucket_upper_us(unsigned int bucket);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Fault injection (tests and chaos runs; off unless set).                                  */
@@ -219,7 +329,9 @@ GENESIS_API int genesis_coordinator_inject_fault(genesis_coordinator *c, const c
 /* ---------------------------------------------------------------------------------------- */
 /* Operator commands, the same ones the front door's Admin envelope and genesisctl carry:    */
 /*   mode [NORMAL|SAFE|EMERGENCY|AUTO]           show or force the mode                      */
-/*   breaker <id> open|close|reset|disable       FORCED_OPEN, CLOSED (reset), DISABLED       */
+/*   breaker <id> open [ms]|close|reset|disable|metrics-only                                  */
+/*                                               FORCED_OPEN (for ms), CLOSED (reset),       */
+/*                                               DISABLED, METRICS_ONLY                      */
 /*   policy <id|*> [<field>=<value> ...]         show or change a policy (* = the default)   */
 /*   fault <id> clear | error_rate=R latency_ms=N hang=0|1 crash=0|1   (admin_faults only)   */
 /*   checkpoint list [<id>] | show <id> [<gen>] | restore <id> [<gen>]   (stored generations;  */

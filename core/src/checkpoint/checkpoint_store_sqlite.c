@@ -1,9 +1,19 @@
 /* The SQLite checkpoint store: one table keyed by (component, generation) with a CRC-32 per
  * row, in WAL mode with synchronous=FULL, so a commit that returned survives kill -9 and power
- * loss (SQLite's own crash safety, not hand-rolled files). */
+ * loss (SQLite's own crash safety, not hand-rolled files).
+ *
+ * It never jams on a small disk: the WAL is folded back into the database every
+ * WAL_AUTOCHECKPOINT_PAGES (SQLite's default of 1,000 pages, about 4 MiB, never folded on a
+ * 2 MiB volume: every later commit failed with STORAGE_FULL, even after restarts), and
+ * truncated to JOURNAL_SIZE_LIMIT; old generations are deleted before the new one is written
+ * (their pages are reused), and a write that finds the disk full truncates the WAL
+ * (wal_checkpoint(TRUNCATE)) and tries once more. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -12,8 +22,10 @@
 #include "checkpoint/checkpoint_store.h"
 #include "base/common.h"
 
-#define DEFAULT_BUSY_MS 5000u
-#define SCHEMA_VERSION  1
+#define DEFAULT_BUSY_MS          5000u
+#define SCHEMA_VERSION           1
+#define WAL_AUTOCHECKPOINT_PAGES 64        /* 256 KiB of 4 KiB pages */
+#define JOURNAL_SIZE_LIMIT       (1 << 20) /* bytes a folded WAL is truncated to at most */
 
 typedef struct sqlite_store {
     gn_ckpt_store base;
@@ -111,6 +123,14 @@ static void rollback(sqlite_store *s)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+static bool storage_full(int status, const gn_ckpt_error *err)
+{
+    return status == GENESIS_RESOURCE_EXHAUSTED && err->reason == GENESIS_REASON_STORAGE_FULL;
+}
+
+static int put_once(sqlite_store *s, const char *component, const void *data, size_t len,
+                    unsigned int keep, uint64_t *generation, gn_ckpt_error *err);
+
 static int sqlite_put(gn_ckpt_store *base, const char *component, const void *data, size_t len,
                       uint64_t *generation, gn_ckpt_error *err)
 {
@@ -121,6 +141,30 @@ static int sqlite_put(gn_ckpt_store *base, const char *component, const void *da
                  len);
         return GENESIS_RESOURCE_EXHAUSTED;
     }
+    int rv = put_once(s, component, data, len, s->base.keep, generation, err);
+    if (!storage_full(rv, err))
+        return rv;
+    /* The disk is full. First fold the WAL into the database and truncate it (its frames may
+     * be the space a small volume lacks) and try again; then give up the component's spare
+     * older generations (the newest stored one stays, as the fallback) for the new one.
+     * Failing that, the store keeps what it had and the next write tries again. */
+    sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    gn_ckpt_error again = {0};
+    rv = put_once(s, component, data, len, s->base.keep, generation, &again);
+    if (storage_full(rv, &again) && s->base.keep > 2) {
+        memset(&again, 0, sizeof(again));
+        rv = put_once(s, component, data, len, 2, generation, &again);
+    }
+    if (rv == GENESIS_OK)
+        sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    else
+        *err = again;
+    return rv;
+}
+
+static int put_once(sqlite_store *s, const char *component, const void *data, size_t len,
+                    unsigned int keep, uint64_t *generation, gn_ckpt_error *err)
+{
     /* IMMEDIATE: take the write lock up front, so the generation read below stays ours. */
     int rv = exec_sql(s, "BEGIN IMMEDIATE", "begin", err);
     if (rv != GENESIS_OK)
@@ -134,6 +178,19 @@ static int sqlite_put(gn_ckpt_store *base, const char *component, const void *da
         rv = sql_fail(s, rc, "read generation", err);
         rollback(s);
         return rv;
+    }
+    /* Old generations go first: a full disk then has their pages for the new one. */
+    if (gen > keep) {
+        st = s->prune;
+        sqlite3_bind_text(st, 1, component, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)(gen - keep));
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            rv = sql_fail(s, rc, "prune old generations", err);
+            rollback(s);
+            return rv;
+        }
     }
     st = s->insert;
     sqlite3_bind_text(st, 1, component, -1, SQLITE_STATIC);
@@ -149,18 +206,6 @@ static int sqlite_put(gn_ckpt_store *base, const char *component, const void *da
         rv = sql_fail(s, rc, "write", err);
         rollback(s);
         return rv;
-    }
-    if (gen > s->base.keep) {
-        st = s->prune;
-        sqlite3_bind_text(st, 1, component, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)(gen - s->base.keep));
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) {
-            rv = sql_fail(s, rc, "prune old generations", err);
-            rollback(s);
-            return rv;
-        }
     }
     rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
@@ -294,6 +339,43 @@ static int check_integrity(sqlite_store *s, const char *path, gn_ckpt_error *err
     return rv;
 }
 
+/* Pages the database may hold so that its WAL can always be folded back: folding needs room
+ * for the WAL and the database's growth at once, so the database keeps to 40 % of its volume
+ * (statvfs) and 90 % of the largest file this process may write (RLIMIT_FSIZE). Beyond it,
+ * a write fails with STORAGE_FULL and the old generations its component gives up make room,
+ * instead of a WAL that can never be folded jamming the store for good. 0 = no cap. */
+static unsigned long long volume_page_cap(sqlite_store *s, const char *path)
+{
+    sqlite3_stmt *st = NULL;
+    long long page = 4096;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        page = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (page <= 0)
+        return 0;
+    unsigned long long bytes = 0;
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    struct statvfs vfs;
+    if (statvfs(dir, &vfs) == 0 && vfs.f_blocks > 0)
+        bytes = (unsigned long long)vfs.f_blocks * vfs.f_frsize / 10 * 4;
+    struct rlimit fsize;
+    if (getrlimit(RLIMIT_FSIZE, &fsize) == 0 && fsize.rlim_cur != RLIM_INFINITY) {
+        unsigned long long file = (unsigned long long)fsize.rlim_cur / 10 * 9;
+        bytes = bytes == 0 || file < bytes ? file : bytes;
+    }
+    unsigned long long pages = bytes / (unsigned long long)page;
+    return pages > 0xfffffffeull ? 0 : pages;
+}
+
 static int setup(sqlite_store *s, const char *path, const gn_ckpt_sqlite_options *o,
                  gn_ckpt_error *err)
 {
@@ -310,11 +392,18 @@ static int setup(sqlite_store *s, const char *path, const gn_ckpt_sqlite_options
     int rv = exec_sql(s, "PRAGMA journal_mode=WAL", "enable WAL", err);
     if (rv == GENESIS_OK)
         rv = exec_sql(s, "PRAGMA synchronous=FULL", "set synchronous=FULL", err);
+    if (rv == GENESIS_OK) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint=%d; PRAGMA journal_size_limit=%d",
+                 WAL_AUTOCHECKPOINT_PAGES, JOURNAL_SIZE_LIMIT);
+        rv = exec_sql(s, sql, "set the WAL limits", err);
+    }
     if (rv == GENESIS_OK)
         rv = check_integrity(s, path, err);
-    if (rv == GENESIS_OK && o->max_pages > 0) {
+    unsigned long long cap = o->max_pages > 0 ? o->max_pages : volume_page_cap(s, path);
+    if (rv == GENESIS_OK && cap > 0) {
         char sql[64];
-        snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%u", o->max_pages);
+        snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%llu", cap);
         rv = exec_sql(s, sql, "set max_page_count", err);
     }
     if (rv == GENESIS_OK)

@@ -67,27 +67,6 @@ static genesis_result *cmd_mode(genesis_coordinator *co, char **args, size_t n)
                                  genesis_mode_name(computed), "forced", forced));
 }
 
-static genesis_result *cmd_breaker(genesis_coordinator *co, char **args, size_t n)
-{
-    if (n != 2)
-        return bad("admin breaker: expected <component> <open|close|reset|disable>", "");
-    const char *a = args[1];
-    int state =
-        strcasecmp(a, "open") == 0 || strcasecmp(a, "forced_open") == 0
-            ? GENESIS_BREAKER_FORCED_OPEN
-        : strcasecmp(a, "close") == 0 || strcasecmp(a, "reset") == 0 || strcasecmp(a, "closed") == 0
-            ? GENESIS_BREAKER_CLOSED
-        : strcasecmp(a, "disable") == 0 || strcasecmp(a, "disabled") == 0 ? GENESIS_BREAKER_DISABLED
-                                                                          : -1;
-    if (state < 0)
-        return bad("admin breaker: not open, close, reset or disable", a);
-    int rv = genesis_coordinator_set_breaker(co, args[0], state);
-    if (rv != GENESIS_OK)
-        return failed(rv);
-    return json_result(json_pack("{s:s, s:s}", "component", args[0], "breaker",
-                                 genesis_breaker_state_name(state)));
-}
-
 /* key=value with an unsigned value; false (and *res set) on a bad value. */
 static bool parse_uint(const char *kv, const char *value, unsigned long max, unsigned long *out,
                        genesis_result **res)
@@ -103,23 +82,14 @@ static bool parse_uint(const char *kv, const char *value, unsigned long max, uns
     return true;
 }
 
+/* Every field, by its name, from the one list in resilience.h. */
 static json_t *policy_json(const genesis_policy *p)
 {
-    return json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-        "s:I}",
-        "per_try_timeout_ms", (json_int_t)p->per_try_timeout_ms, "max_attempts",
-        (json_int_t)p->max_attempts, "backoff_initial_ms", (json_int_t)p->backoff_initial_ms,
-        "backoff_multiplier_pct", (json_int_t)p->backoff_multiplier_pct, "backoff_max_ms",
-        (json_int_t)p->backoff_max_ms, "budget_max_tokens", (json_int_t)p->budget_max_tokens,
-        "budget_token_ratio_pct", (json_int_t)p->budget_token_ratio_pct, "breaker_failure_rate_pct",
-        (json_int_t)p->breaker_failure_rate_pct, "breaker_window", (json_int_t)p->breaker_window,
-        "breaker_min_calls", (json_int_t)p->breaker_min_calls, "breaker_consecutive_failures",
-        (json_int_t)p->breaker_consecutive_failures, "breaker_slow_call_ms",
-        (json_int_t)p->breaker_slow_call_ms, "breaker_open_ms", (json_int_t)p->breaker_open_ms,
-        "breaker_open_max_ms", (json_int_t)p->breaker_open_max_ms, "breaker_half_open_probes",
-        (json_int_t)p->breaker_half_open_probes, "max_concurrency", (json_int_t)p->max_concurrency,
-        "max_queued", (json_int_t)p->max_queued, "queue_warn", (json_int_t)p->queue_warn);
+    json_t *o = json_object();
+#define F(name) json_object_set_new(o, #name, json_integer((json_int_t)p->name));
+    GENESIS_POLICY_FIELDS(F)
+#undef F
+    return o;
 }
 
 /* Every policy field by name, for "policy <id> key=value ...". */
@@ -140,12 +110,44 @@ static unsigned int *policy_field(genesis_policy *p, const char *key, size_t key
     return NULL;
 }
 
+static genesis_result *cmd_breaker(genesis_coordinator *co, char **args, size_t n)
+{
+    if (n < 2 || n > 3)
+        return bad("admin breaker: expected <component> <open [ms]|close|reset|disable|"
+                   "metrics-only>",
+                   "");
+    const char *a = args[1];
+    bool open = strcasecmp(a, "open") == 0 || strcasecmp(a, "forced_open") == 0;
+    int state =
+        open ? GENESIS_BREAKER_FORCED_OPEN
+        : strcasecmp(a, "close") == 0 || strcasecmp(a, "reset") == 0 || strcasecmp(a, "closed") == 0
+            ? GENESIS_BREAKER_CLOSED
+        : strcasecmp(a, "disable") == 0 || strcasecmp(a, "disabled") == 0 ? GENESIS_BREAKER_DISABLED
+        : strcasecmp(a, "metrics-only") == 0 || strcasecmp(a, "metrics_only") == 0
+            ? GENESIS_BREAKER_METRICS_ONLY
+            : -1;
+    if (state < 0)
+        return bad("admin breaker: not open, close, reset, disable or metrics-only", a);
+    if (n == 3 && !open)
+        return bad("admin breaker: only open takes a duration (ms)", args[2]);
+    unsigned long ms = 0;
+    genesis_result *res = NULL;
+    if (n == 3 && !parse_uint(args[2], args[2], UINT32_MAX, &ms, &res))
+        return res;
+    int rv = n == 3 ? genesis_coordinator_force_breaker_open(co, args[0], (uint32_t)ms)
+                    : genesis_coordinator_set_breaker(co, args[0], state);
+    if (rv != GENESIS_OK)
+        return failed(rv);
+    return json_result(json_pack("{s:s, s:s, s:I}", "component", args[0], "breaker",
+                                 genesis_breaker_state_name(state), "for_ms", (json_int_t)ms));
+}
+
 static genesis_result *cmd_policy(genesis_coordinator *co, char **args, size_t n)
 {
     if (n < 1)
         return bad("admin policy: expected <component|*> [key=value ...]", "");
     const char *id = strcmp(args[0], "*") == 0 ? NULL : args[0];
-    genesis_policy p;
+    genesis_policy p = {.version = GENESIS_POLICY_VERSION};
     genesis_coordinator_get_policy(co, id, &p);
     for (size_t i = 1; i < n; i++) {
         const char *eq = strchr(args[i], '=');

@@ -48,9 +48,13 @@ typedef struct gn_rcall {
     int64_t deadline_ms; /* gn_now_ms clock */
     unsigned int attempts;
     bool idempotent;
-    bool attempted; /* some attempt produced an outcome (not only rejections) */
-    uint64_t lease; /* the current attempt's breaker probe lease */
-    uint64_t attempt_started_us;
+    bool attempted;              /* some attempt produced an outcome (not only rejections) */
+    uint64_t lease;              /* the current attempt's breaker probe lease */
+    int64_t attempt_started_ms;  /* gn_clock: slow calls are timed on the injectable clock */
+    uint64_t attempt_started_us; /* real time: the adaptive concurrency limit's samples */
+    bool climit_held;            /* the current attempt holds an adaptive-limit slot */
+    bool internal;               /* a hedge or an active probe: not accounted as a request */
+    atomic_bool *cancel;         /* hedge.c: answered elsewhere, skip what is pending */
     genesis_result *last_failure;
     nng_aio *backoff;
     bool first_used;            /* first is taken: later in-process attempts are allocated */
@@ -117,14 +121,6 @@ void gn_complete_now(genesis_coordinator *co, gn_call_completion completion, gen
 
 /* ---- classification ------------------------------------------------------------------- */
 
-/* Outcomes that say the component is failing (breaker and budget); client errors do not. */
-static bool is_component_failure(int status)
-{
-    return status == GENESIS_UNKNOWN || status == GENESIS_DEADLINE_EXCEEDED ||
-           status == GENESIS_INTERNAL || status == GENESIS_UNAVAILABLE ||
-           status == GENESIS_DATA_LOSS;
-}
-
 /* UNAVAILABLE and a per-try timeout are retryable (docs/resilience.md); a request that may have
  * reached a handler only when idempotent — except an explicit UNAVAILABLE from the handler
  * itself, which by gRPC convention means it did not act. */
@@ -176,14 +172,17 @@ static void rcall_finish(gn_rcall *rc, genesis_result *res)
             res = whole;
         }
     }
-    if (rc->attempted) {
+    int outcome = gn_outcome_classify(&rc->pol, status, genesis_result_reason(res));
+    if (rc->attempted && outcome != GN_OUTCOME_IGNORED) {
         gn_breaker_transition t;
-        gn_breaker_request_done(&comp->breaker, &rc->pol, is_component_failure(status),
+        gn_breaker_request_done(&comp->breaker, &rc->pol, outcome == GN_OUTCOME_FAILURE,
                                 gn_clock(co), &t);
         gn_breaker_publish(comp, &t);
     }
-    gn_latency_record(&comp->latency, now_us() - rc->started_us);
-    gn_call_account(co, comp, res);
+    if (rc->cancel == NULL && !rc->internal) { /* a hedged pair: once, by hedge.c */
+        gn_latency_record(&comp->latency, now_us() - rc->started_us);
+        gn_call_account(co, comp, res);
+    }
     gn_deliver(co, rc->completion, res);
     rcall_release(rc);
 }
@@ -220,6 +219,8 @@ static void rcall_after_failure(gn_rcall *rc, genesis_result *res, int stage)
     int reason = genesis_result_reason(res);
     if (!is_retryable(res, stage, rc->idempotent))
         no_retry = "not retryable";
+    else if (rc->cancel != NULL && atomic_load(rc->cancel))
+        no_retry = "answered by its hedged copy";
     else if (rc->attempts >= rc->pol.max_attempts)
         no_retry = "attempts exhausted";
     else if (atomic_load(&comp->removed))
@@ -268,20 +269,32 @@ static void attempt_done(void *arg, genesis_result *res, int stage)
     genesis_coordinator *co = rc->co;
     gn_component *comp = rc->comp;
     if (stage == GN_ATTEMPT_REJECTED) {
+        if (rc->climit_held) { /* refused behind the limit: the bulkhead is full, congestion */
+            rc->climit_held = false;
+            gn_climit_release(&comp->climit, (int)rc->pol.adaptive_concurrency,
+                              rc->pol.max_concurrency, now_us() - rc->attempt_started_us, true);
+        }
         gn_breaker_cancel(&comp->breaker, rc->lease);
         rcall_finish(rc, res);
         return;
     }
     rc->attempted = true;
     int status = genesis_result_status(res);
-    bool failed = is_component_failure(status);
+    if (rc->climit_held) {
+        rc->climit_held = false;
+        bool dropped = status == GENESIS_DEADLINE_EXCEEDED || status == GENESIS_RESOURCE_EXHAUSTED;
+        gn_climit_release(&comp->climit, (int)rc->pol.adaptive_concurrency, rc->pol.max_concurrency,
+                          now_us() - rc->attempt_started_us, dropped);
+    }
+    int outcome = gn_outcome_classify(&rc->pol, status, genesis_result_reason(res));
     uint32_t slow = rc->pol.breaker_slow_call_ms;
-    bool slow_call = !failed && slow > 0 && now_us() - rc->attempt_started_us >= slow * 1000ull;
+    int64_t now = gn_clock(co);
+    bool slow_call = slow > 0 && now - rc->attempt_started_ms >= (int64_t)slow;
     gn_breaker_transition t;
-    gn_breaker_record(&comp->breaker, &rc->pol, rc->lease, failed || slow_call, gn_clock(co), &t);
+    gn_breaker_record_outcome(&comp->breaker, &rc->pol, rc->lease, outcome, slow_call, now, &t);
     gn_breaker_publish(comp, &t);
-    if (failed || status == GENESIS_OK)
-        gn_budget_record(&comp->budget, &rc->pol, failed);
+    if (outcome != GN_OUTCOME_IGNORED)
+        gn_budget_record(&comp->budget, &rc->pol, outcome == GN_OUTCOME_FAILURE);
     if (status == GENESIS_OK)
         rcall_finish(rc, res);
     else
@@ -359,6 +372,14 @@ static void run_handler(gn_task *task)
     gn_component *comp = a->rc->comp;
     if (atomic_load(&a->completed))
         return; /* its timer fired while it waited in the queue */
+    if (a->rc->cancel != NULL && atomic_load(a->rc->cancel)) {
+        attempt_finish(a,
+                       gn_result_errorf(GENESIS_CANCELLED, GENESIS_REASON_NONE,
+                                        "'%s' to '%s' was answered by its hedged copy", a->req.type,
+                                        comp->id),
+                       GN_ATTEMPT_REJECTED, false);
+        return;
+    }
     if (atomic_load(&comp->removed)) {
         attempt_finish(a,
                        gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_COMPONENT_DOWN,
@@ -547,12 +568,26 @@ static void rcall_next(gn_rcall *rc)
         rcall_fail(rc, GENESIS_UNAVAILABLE, GENESIS_REASON_BREAKER_OPEN, why);
         return;
     }
+    if (rc->pol.adaptive_concurrency != GN_CLIMIT_OFF) {
+        if (!gn_climit_acquire(&comp->climit, rc->pol.max_concurrency)) {
+            attempt_done(rc,
+                         gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_BULKHEAD_FULL,
+                                          "component '%s' is at its adaptive concurrency limit "
+                                          "(%u in flight)",
+                                          comp->id,
+                                          gn_climit_limit(&comp->climit, rc->pol.max_concurrency)),
+                         GN_ATTEMPT_REJECTED);
+            return;
+        }
+        rc->climit_held = true;
+    }
     rc->attempts++;
     atomic_fetch_add(&comp->n_attempts, 1);
     if (rc->attempts > 1) {
         atomic_fetch_add(&comp->n_retries, 1);
         atomic_fetch_add(&co->n_retries, 1);
     }
+    rc->attempt_started_ms = gn_clock(rc->co);
     rc->attempt_started_us = now_us();
     if (comp->kind == GN_REMOTE)
         gn_remote_attempt(co, comp, &rc->req, try_ms, rc->attempts, rc->idempotent,
@@ -614,7 +649,8 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
 {
     if (!gn_coordinator_enter(co))
         return gn_fail(GENESIS_UNAVAILABLE, "the coordinator is stopping");
-    atomic_fetch_add(&co->n_requests, 1);
+    if (!p->internal)
+        atomic_fetch_add(&co->n_requests, 1);
 
     if (!gn_valid_id(p->target)) {
         gn_complete_now(co, completion,
@@ -645,7 +681,8 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
                                          "no component '%s' is registered", p->target));
         return GENESIS_OK;
     }
-    atomic_fetch_add(&comp->n_requests, 1);
+    if (!p->internal)
+        atomic_fetch_add(&comp->n_requests, 1);
     int crit = gn_effective_criticality(co, p->type, p->criticality);
     int mode = atomic_load(&co->mode_now);
     if (!gn_mode_admits(mode, crit) && !probe_wanted(comp)) {
@@ -654,7 +691,8 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
                              "mode %s sheds %s requests ('%s' to '%s')", genesis_mode_name(mode),
                              crit == GENESIS_CRITICALITY_SHEDDABLE ? "SHEDDABLE" : "non-critical",
                              p->type, comp->id);
-        gn_call_account(co, comp, res);
+        if (!p->internal)
+            gn_call_account(co, comp, res);
         gn_component_release(comp);
         gn_deliver(co, completion, res);
         gn_coordinator_leave(co);
@@ -669,8 +707,10 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
         fail_fast_reason(comp, retry_in, why, sizeof(why));
         genesis_result *res =
             gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_BREAKER_OPEN, "%s", why);
-        gn_latency_record(&comp->latency, now_us() - started_us);
-        gn_call_account(co, comp, res);
+        if (!p->internal) {
+            gn_latency_record(&comp->latency, now_us() - started_us);
+            gn_call_account(co, comp, res);
+        }
         gn_component_release(comp);
         gn_deliver(co, completion, res);
         gn_coordinator_leave(co);
@@ -683,12 +723,17 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
         genesis_result *res =
             gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY,
                              "out of memory routing '%s' to '%s'", p->type, p->target);
-        gn_call_account(co, comp, res);
+        if (!p->internal)
+            gn_call_account(co, comp, res);
         gn_component_release(comp);
         gn_deliver(co, completion, res);
         gn_coordinator_leave(co);
         return GENESIS_OK;
     }
+    rc->internal = p->internal;
+    rc->cancel = p->cancel;
+    if (!p->internal)
+        rc->completion = gn_hedge_start(co, comp, &rc->pol, p, completion, &rc->cancel);
     rcall_next(rc); /* rc owns the component reference and the in-flight slot from here */
     return GENESIS_OK;
 }

@@ -12,6 +12,7 @@
 #include <nng/nng.h>
 
 #include "resilience/breaker.h"
+#include "resilience/concurrency_limit.h"
 #include "base/common.h"
 #include "resilience/fault.h"
 #include "genesis/coordinator.h"
@@ -53,7 +54,7 @@ typedef struct gn_component {
     atomic_uint_fast64_t n_events_delivered;
     atomic_uint_fast64_t n_events_dropped;
 
-    /* resilience (policy.c, resilience.c, call.c) */
+    /* resilience (policy.c, call.c, breaker_control.c, component_stats.c, ...) */
     pthread_mutex_t policy_lock; /* guards policy, own_policy */
     genesis_policy policy;       /* in force; copied by each call at its start */
     bool own_policy;             /* set for this id, not inherited from the default */
@@ -62,6 +63,13 @@ typedef struct gn_component {
     gn_retry_budget budget;
     gn_latency latency;
     atomic_uint stuck; /* handlers still running past their per-try timer */
+    /* active probes (breaker_control.c; tick_* only on the health tick's thread) */
+    atomic_bool probing;    /* a probe is in flight */
+    bool tick_half_open;    /* HALF_OPEN at the previous tick */
+    uint64_t tick_requests; /* n_requests at the previous tick */
+    atomic_uint_fast64_t n_active_probes;
+    atomic_uint_fast64_t n_hedges, n_hedge_wins;
+    gn_climit climit; /* adaptive concurrency limit (policy adaptive_concurrency) */
     atomic_uint_fast64_t n_succeeded, n_attempts, n_retries, n_budget_denied;
     atomic_uint_fast64_t n_by_reason[GENESIS_REASON_SLOTS];
 } gn_component;
@@ -106,7 +114,7 @@ struct genesis_coordinator {
     atomic_uint_fast64_t n_listener_restarts;
     atomic_uint_fast64_t n_retries, n_mode_changes;
 
-    /* resilience (policy.c, resilience.c) */
+    /* resilience (policy.c, degradation.c) */
     pthread_mutex_t policy_lock; /* guards default_policy and the table of own policies */
     genesis_policy default_policy;
     struct gn_policy_entry *policies; /* own policies by id, registered or not */
@@ -120,11 +128,13 @@ struct genesis_coordinator {
     atomic_uint_fast64_t rng_state;
 
     struct gn_checkpointer *checkpointer; /* checkpoint.h: store, writer thread, interval */
+    struct gn_cluster *cluster;           /* cluster/cluster.h; NULL = a single node */
     struct gn_recovery_hooks *hooks;      /* recovery_hooks.h: admin prefixes, child reports */
     struct gn_tls *tls; /* tls.h: mutual TLS for tls+tcp:// listeners and dialers; NULL = none */
 };
 
-/* ---- resilience (policy.c, resilience.c) ----------------------------------------------- */
+/* ---- resilience (policy.c, clock.c, component_health.c, degradation.c, breaker_control.c,
+ * component_stats.c, fault_injection.c) ----------------------------------------------- */
 
 /* The coordinator's clock (injectable) in ms, and a 64-bit random number. */
 int64_t gn_clock(genesis_coordinator *co);
@@ -136,6 +146,10 @@ void gn_resilience_free(genesis_coordinator *co);
 /* Initialise / destroy a component's resilience state (policy from the table or default). */
 void gn_component_resilience_init(gn_component *comp);
 void gn_component_resilience_destroy(gn_component *comp);
+/* A caller's policy of any known version as a full current one (later fields defaulted).
+ * GENESIS_INVALID_ARGUMENT (named) for an unknown version. */
+int gn_policy_upgrade(const genesis_policy *in, genesis_policy *out);
+
 /* Copy the component's policy (short lock). */
 void gn_component_policy(gn_component *comp, genesis_policy *out);
 /* Effective criticality of a request: CRITICAL for the configured critical types. */
@@ -150,10 +164,26 @@ genesis_result *gn_admin_execute(genesis_coordinator *co, const char *command, c
                                  size_t nargs);
 /* EMERGENCY drops non-critical events (counted as dropped). */
 bool gn_mode_admits_event(genesis_coordinator *co, int criticality);
-/* Fill *s (version set by the caller) from a component the caller holds. */
+/* The in-flight limit in force: the adaptive limit when the policy enables one, else
+ * max_concurrency. */
+unsigned int gn_component_concurrency_limit(gn_component *comp, const genesis_policy *p);
+
+/* Fill *s (every field of the current version) from a component the caller holds. */
 void gn_component_stats_fill(gn_component *comp, genesis_component_stats *s);
+/* The request type of active probes: a component's handler sees it when its breaker is
+ * half-open and no traffic came; any answer its policy does not count as a failure is a
+ * success. */
+#define GN_PROBE_TYPE "genesis.probe"
+
 /* Periodic: re-evaluate the mode from component health (called by the health tick). */
 void gn_mode_tick(genesis_coordinator *co);
+
+/* Count the registered components and the unhealthy ones among them (component_health.c). */
+void gn_count_health(genesis_coordinator *co, unsigned int *unhealthy, unsigned int *total);
+
+/* Periodic (the health tick, before the mode): end open times without traffic, probe idle
+ * half-open components (breaker_control.c). */
+void gn_breakers_tick(genesis_coordinator *co);
 
 /* ---- checkpoints (checkpoint_host.c) ---------------------------------------------------- */
 
@@ -186,6 +216,9 @@ typedef struct gn_call_params {
     uint32_t timeout_ms; /* 0 = default */
     uint64_t request_id; /* 0 = assign */
     bool idempotent;     /* safe to retry after it may have reached a handler */
+    bool internal;       /* the coordinator's own (a hedge, an active probe): not counted
+                            or accounted as a request; never hedged */
+    atomic_bool *cancel; /* set: the request was answered elsewhere; skip what is pending */
 } gn_call_params;
 
 /* Route a request. Returns GENESIS_OK when started (the completion will run exactly once,
@@ -194,6 +227,13 @@ typedef struct gn_call_params {
  * through the completion, so front-door callers get a reply with its reason. */
 int gn_call_route(genesis_coordinator *co, const gn_call_params *params,
                   gn_call_completion completion);
+
+/* Hedging (hedge.c): when the policy hedges this idempotent request, a completion that joins
+ * it with a later hedged copy (and *cancel, the flag the primary request must watch);
+ * otherwise user unchanged and *cancel NULL. */
+gn_call_completion gn_hedge_start(genesis_coordinator *co, gn_component *comp,
+                                  const genesis_policy *pol, const gn_call_params *p,
+                                  gn_call_completion user, atomic_bool **cancel);
 
 /* Run a completion: inline, or on a worker (see gn_call_completion). No accounting. */
 void gn_deliver(genesis_coordinator *co, gn_call_completion completion, genesis_result *res);
@@ -222,6 +262,8 @@ int gn_emit(genesis_coordinator *co, const char *type, const void *data, size_t 
 int gn_emit_to(genesis_coordinator *co, const char *target, const char *type, const void *data,
                size_t len, const char *content_type, const char *source, unsigned int *delivered,
                unsigned int *dropped, uint64_t *sequence, int *reason);
+/* Publish a coordinator event (JSON; CRITICAL: published in every mode). */
+void gn_publish_system(genesis_coordinator *co, const char *type, const char *json);
 /* Fail and free the queued (never delivered) events of a closed events lane. */
 void gn_events_discard(gn_fifo *list);
 
@@ -232,6 +274,8 @@ int gn_front_door_listen(genesis_coordinator *co, const char *url, gn_front_door
 int gn_front_door_guard(gn_front_door *fd, struct gn_guard *guard);
 /* Close the socket: in-flight replies are abandoned by NNG, receives stop. */
 void gn_front_door_close(gn_front_door *fd);
+/* Connections open now and the cap (both 0 for NULL). Any thread. */
+void gn_front_door_connections(gn_front_door *fd, unsigned int *open, unsigned int *cap);
 void gn_front_door_free(gn_front_door *fd);
 
 /* ---- remote components (remote.c) ------------------------------------------------------ */

@@ -59,14 +59,9 @@ int gn_bus_listen(genesis_coordinator *co, const char *url)
     return GENESIS_OK;
 }
 
-static int open_sub_probe(nng_socket *s)
-{
-    return nng_sub0_open(s);
-}
-
 int gn_bus_guard(genesis_coordinator *co, gn_guard *guard)
 {
-    return gn_guard_watch(guard, co->bus, co->bus_listener, co->event_bus_url, open_sub_probe,
+    return gn_guard_watch(guard, co->bus, co->bus_listener, co->event_bus_url, GN_SP_PROTO_SUB,
                           "event bus");
 }
 
@@ -246,4 +241,12 @@ int gn_emit_to(genesis_coordinator *co, const char *target, const char *type, co
         *sequence = seq;
     *reason = GENESIS_REASON_NONE;
     return GENESIS_OK;
+}
+
+/* System events are CRITICAL: published in every mode. */
+void gn_publish_system(genesis_coordinator *co, const char *type, const char *json)
+{
+    int reason;
+    gn_emit(co, type, json, strlen(json), "application/json", "genesis",
+            GENESIS__V1__SCOPE__SCOPE_LOCAL, NULL, NULL, NULL, &reason);
 }

@@ -8,6 +8,7 @@
  * cannot starve the front door; per-component bulkheads bound what one component can hold. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include <nng/nng.h>
@@ -31,6 +32,8 @@ typedef struct fd_ctx {
 
 #define INITIAL_RECEIVERS  16u
 #define MIN_IDLE_RECEIVERS 4u
+#define ADMIN_WORKERS      2u  /* admin commands run at once (on the coordinator's workers) */
+#define ADMIN_QUEUED       64u /* ... and waiting; more are refused (RESOURCE_EXHAUSTED) */
 
 struct gn_front_door {
     genesis_coordinator *co;
@@ -43,7 +46,22 @@ struct gn_front_door {
     unsigned int idle; /* contexts waiting for a message */
     bool open;         /* serving: contexts may be added */
     bool closed;       /* the socket is closed */
+    /* Connections: at most `cap`, half the descriptors this process may open (the rest stay
+     * for the dialers, the bus, the gateway, files): beyond it a new one is closed at once,
+     * and those established keep working. */
+    atomic_uint connections;
+    unsigned int cap;
+    atomic_uint_fast64_t refused;
+    /* Admin commands (checkpoint list/show/restore read the store and run restore callbacks;
+     * an embedder's "reload" re-reads its configuration): on workers, never on NNG's threads. */
+    gn_lane admin;
 };
+
+typedef struct admin_job {
+    gn_task task; /* first: the lane hands it back */
+    fd_ctx *c;
+    gn_envelope *env;
+} admin_job;
 
 static void receive(fd_ctx *c)
 {
@@ -298,6 +316,48 @@ static void checkpoint_acked(int status, int reason, const char *why, uint64_t g
     send_reply(c, msg);
 }
 
+/* On a worker: an admin command, then its reply. */
+static void admin_run(gn_task *task)
+{
+    admin_job *j = (admin_job *)task;
+    genesis_coordinator *co = j->c->fd->co;
+    /* Commands claimed by an embedder's handler (genesisd's "reload", "supervisor.*") first. */
+    nng_msg *msg = NULL;
+    if (gn_admin_hook_dispatch(co, j->env->admin, co->opts.max_message_size, &msg))
+        send_reply(j->c, msg);
+    else
+        handle_admin(j->c, j->env->admin);
+}
+
+static void admin_free(gn_task *task)
+{
+    admin_job *j = (admin_job *)task;
+    gn_envelope_free(j->env);
+    free(j);
+}
+
+/* Hand an admin command to a worker; the envelope is the job's from here on. */
+static void start_admin(fd_ctx *c, gn_envelope *env)
+{
+    admin_job *j = calloc(1, sizeof(*j));
+    if (j == NULL) {
+        gn_envelope_free(env);
+        send_error(c, GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY, "admin: out of memory");
+        return;
+    }
+    *j = (admin_job){.task = {.run = admin_run, .finish = admin_free}, .c = c, .env = env};
+    int rv = gn_lane_submit(&c->fd->admin, &j->task);
+    if (rv != GENESIS_OK) {
+        free(j);
+        gn_envelope_free(env);
+        send_error(c, rv == GENESIS_UNAVAILABLE ? GENESIS_UNAVAILABLE : GENESIS_RESOURCE_EXHAUSTED,
+                   rv == GENESIS_UNAVAILABLE ? GENESIS_REASON_SHUTTING_DOWN
+                                             : GENESIS_REASON_LIMIT_REACHED,
+                   rv == GENESIS_UNAVAILABLE ? "admin: the coordinator is shutting down"
+                                             : "admin: too many admin commands waiting; retry");
+    }
+}
+
 static void dispatch(fd_ctx *c, gn_envelope *env)
 {
     genesis_coordinator *co = c->fd->co;
@@ -329,16 +389,9 @@ static void dispatch(fd_ctx *c, gn_envelope *env)
         c->ckpt_sequence = env->checkpoint->client_sequence;
         gn_checkpoint_remote(co->checkpointer, env->checkpoint, checkpoint_acked, c);
         return;
-    case GENESIS__V1__ENVELOPE__BODY_ADMIN: {
-        /* Commands claimed by an embedder's handler (genesisd's "supervisor.*") first. */
-        nng_msg *msg = NULL;
-        if (gn_admin_hook_dispatch(co, env->admin, co->opts.max_message_size, &msg)) {
-            send_reply(c, msg);
-            return;
-        }
-        handle_admin(c, env->admin);
+    case GENESIS__V1__ENVELOPE__BODY_ADMIN:
+        start_admin(c, env);
         return;
-    }
     default:
         send_error(c, GENESIS_UNIMPLEMENTED, GENESIS_REASON_UNKNOWN_MESSAGE,
                    "unknown envelope body");
@@ -384,8 +437,52 @@ static void fd_cb(void *arg)
         send_error(c, rv, reason, why);
         return;
     }
+    bool handed_over = env->body_case == GENESIS__V1__ENVELOPE__BODY_ADMIN;
     dispatch(c, env);
-    gn_envelope_free(env);
+    if (!handed_over) /* an admin command's envelope belongs to its job */
+        gn_envelope_free(env);
+}
+
+/* The connection cap: half of RLIMIT_NOFILE, less a reserve; 65,536 when unlimited. */
+static unsigned int connection_cap(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 65536;
+    rlim_t half = rl.rlim_cur > 128 ? (rl.rlim_cur - 64) / 2 : 16;
+    return half > 65536 ? 65536 : (unsigned int)half;
+}
+
+/* NNG threads: a new connection is counted before the socket takes it; over the cap it is
+ * closed (and still counted until NNG reports it removed). */
+static void connection_added(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    (void)ev;
+    gn_front_door *fd = arg;
+    unsigned int n = atomic_fetch_add(&fd->connections, 1) + 1;
+    if (n > fd->cap) {
+        nng_pipe_close(p);
+        if (atomic_fetch_add(&fd->refused, 1) % 1000 == 0)
+            gn_log(&fd->co->log, GENESIS_LOG_WARN,
+                   "front door: %u connections (the cap, half the file descriptor limit): new "
+                   "ones are closed; established ones keep working",
+                   fd->cap);
+    }
+}
+
+static void connection_removed(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    (void)p;
+    (void)ev;
+    gn_front_door *fd = arg;
+    atomic_fetch_sub(&fd->connections, 1);
+}
+
+void gn_front_door_connections(gn_front_door *fd, unsigned int *open, unsigned int *cap)
+{
+    unsigned int n = fd != NULL ? atomic_load(&fd->connections) : 0;
+    *cap = fd != NULL ? fd->cap : 0;
+    *open = n < *cap ? n : *cap; /* refused ones are counted until NNG drops them */
 }
 
 int gn_front_door_listen(genesis_coordinator *co, const char *url, gn_front_door **out)
@@ -403,6 +500,10 @@ int gn_front_door_listen(genesis_coordinator *co, const char *url, gn_front_door
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "front door: %s", nng_strerror(err));
     }
     pthread_mutex_init(&fd->lock, NULL);
+    gn_lane_init(&fd->admin, co->pool, ADMIN_WORKERS, ADMIN_QUEUED);
+    fd->cap = connection_cap();
+    nng_pipe_notify(fd->sock, NNG_PIPE_EV_ADD_PRE, connection_added, fd);
+    nng_pipe_notify(fd->sock, NNG_PIPE_EV_REM_POST, connection_removed, fd);
     /* Up to twice the limit is read so the sender gets a MESSAGE_TOO_LARGE reply; beyond that
      * NNG drops the connection, which bounds memory per peer. */
     nng_socket_set_size(fd->sock, NNG_OPT_RECVMAXSZ, co->opts.max_message_size * 2 + 1024);
@@ -424,14 +525,9 @@ int gn_front_door_listen(genesis_coordinator *co, const char *url, gn_front_door
     return GENESIS_OK;
 }
 
-static int open_req_probe(nng_socket *s)
-{
-    return nng_req0_open(s);
-}
-
 int gn_front_door_guard(gn_front_door *fd, gn_guard *guard)
 {
-    return gn_guard_watch(guard, fd->sock, fd->listener, fd->co->front_door_url, open_req_probe,
+    return gn_guard_watch(guard, fd->sock, fd->listener, fd->co->front_door_url, GN_SP_PROTO_REQ,
                           "front door");
 }
 
@@ -447,6 +543,12 @@ void gn_front_door_close(gn_front_door *fd)
     pthread_mutex_unlock(&fd->lock);
     if (was_closed)
         return;
+    /* Admin commands waiting are dropped (their peers see the socket close); running ones
+     * finish and reply first. */
+    gn_fifo queued = gn_lane_close(&fd->admin);
+    for (gn_task *t = gn_task_pop(&queued); t != NULL; t = gn_task_pop(&queued))
+        admin_free(t);
+    gn_lane_wait_idle(&fd->admin);
     nng_close(fd->sock);
     for (unsigned int i = 0; i < n; i++) {
         if (fd->ctxs[i] != NULL)

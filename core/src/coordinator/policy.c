@@ -1,6 +1,7 @@
 /* Resilience policies: defaults, validation, the table of per-component policies (kept for
  * ids that are not registered yet), and applying a change to live components without
  * resetting their breaker, budget or in-flight work. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +13,23 @@ typedef struct gn_policy_entry {
     genesis_policy policy;
 } gn_policy_entry;
 
-int genesis_policy_init(genesis_policy *p, unsigned int version)
+/* Bytes of genesis_policy as a caller built for that version knows it; 0 = unknown. */
+static size_t policy_size(unsigned int version)
 {
-    gn_clear_error();
-    if (p == NULL || version != GENESIS_POLICY_VERSION)
-        return gn_fail(GENESIS_INVALID_ARGUMENT, "policy: NULL or unknown version %u (knows %u)",
-                       version, GENESIS_POLICY_VERSION);
+    if (version == 1)
+        return offsetof(genesis_policy, breaker_slow_call_rate_pct);
+    return version == GENESIS_POLICY_VERSION ? sizeof(genesis_policy) : 0;
+}
+
+/* The statuses counted as failures unless a policy says otherwise. */
+#define DEFAULT_FAILURE_STATUSES                                                                   \
+    ((1u << GENESIS_UNKNOWN) | (1u << GENESIS_DEADLINE_EXCEEDED) | (1u << GENESIS_INTERNAL) |      \
+     (1u << GENESIS_UNAVAILABLE) | (1u << GENESIS_DATA_LOSS))
+
+static void policy_defaults(genesis_policy *p)
+{
     *p = (genesis_policy){
-        .version = version,
+        .version = GENESIS_POLICY_VERSION,
         .per_try_timeout_ms = 2000,
         .max_attempts = 5,
         .backoff_initial_ms = 100,
@@ -38,7 +48,35 @@ int genesis_policy_init(genesis_policy *p, unsigned int version)
         .max_concurrency = 16,
         .max_queued = 50,
         .queue_warn = 40,
+        .breaker_active_probe = 1,
+        .breaker_failure_statuses = DEFAULT_FAILURE_STATUSES,
+        .breaker_open_multiplier_pct = 200,
     };
+}
+
+int genesis_policy_init(genesis_policy *p, unsigned int version)
+{
+    gn_clear_error();
+    size_t size = policy_size(version);
+    if (p == NULL || size == 0)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "policy: NULL or unknown version %u (knows 1..%u)",
+                       version, GENESIS_POLICY_VERSION);
+    genesis_policy full;
+    policy_defaults(&full);
+    full.version = version;
+    memcpy(p, &full, size); /* a version 1 caller's struct is shorter */
+    return GENESIS_OK;
+}
+
+int gn_policy_upgrade(const genesis_policy *in, genesis_policy *out)
+{
+    size_t size = policy_size(in->version);
+    if (size == 0)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "policy: unknown version %u (knows 1..%u)",
+                       in->version, GENESIS_POLICY_VERSION);
+    policy_defaults(out);
+    memcpy(out, in, size);
+    out->version = GENESIS_POLICY_VERSION;
     return GENESIS_OK;
 }
 
@@ -60,8 +98,20 @@ static int policy_validate(const genesis_policy *p)
     REQUIRE(p->breaker_failure_rate_pct <= 100, "breaker_failure_rate_pct must be 0..100");
     REQUIRE(p->breaker_window >= 1 && p->breaker_window <= GN_BREAKER_MAX_WINDOW,
             "breaker_window must be 1..1024");
-    REQUIRE(p->breaker_min_calls <= p->breaker_window,
-            "breaker_min_calls must not exceed breaker_window");
+    REQUIRE(p->breaker_window_ms > 0 || p->breaker_min_calls <= p->breaker_window,
+            "breaker_min_calls must not exceed breaker_window (with a count window)");
+    REQUIRE(p->breaker_slow_call_rate_pct <= 100, "breaker_slow_call_rate_pct must be 0..100");
+    REQUIRE(p->breaker_window_ms == 0 || p->breaker_window_ms >= 10,
+            "breaker_window_ms must be 0 (count window) or >= 10");
+    REQUIRE(p->breaker_half_open_rate_pct <= 100, "breaker_half_open_rate_pct must be 0..100");
+    REQUIRE(p->breaker_active_probe <= 1, "breaker_active_probe must be 0 or 1");
+    REQUIRE((p->breaker_failure_statuses & 1u) == 0,
+            "breaker_failure_statuses must not contain OK (bit 0)");
+    REQUIRE(p->breaker_open_multiplier_pct >= 100 && p->breaker_open_multiplier_pct <= 1000,
+            "breaker_open_multiplier_pct must be 100..1000");
+    REQUIRE(p->adaptive_concurrency <= 2, "adaptive_concurrency must be 0 (off), 1 or 2");
+    REQUIRE(p->hedge_percentile == 0 || (p->hedge_percentile >= 50 && p->hedge_percentile <= 99),
+            "hedge_percentile must be 0 (off) or 50..99");
     REQUIRE(p->breaker_open_ms > 0 && p->breaker_open_ms <= p->breaker_open_max_ms,
             "breaker_open_ms must be > 0 and <= breaker_open_max_ms");
     REQUIRE(p->breaker_half_open_probes >= 1 &&
@@ -79,7 +129,10 @@ int genesis_policy_validate(const genesis_policy *p)
     gn_clear_error();
     if (p == NULL)
         return gn_fail(GENESIS_INVALID_ARGUMENT, "policy: NULL");
-    return policy_validate(p);
+    genesis_policy full;
+    if (gn_policy_upgrade(p, &full) != GENESIS_OK)
+        return GENESIS_INVALID_ARGUMENT;
+    return policy_validate(&full);
 }
 
 /* Under co->policy_lock. */
@@ -114,12 +167,15 @@ void gn_component_resilience_init(gn_component *comp)
     pthread_mutex_init(&comp->policy_lock, NULL);
     gn_fault_state_init(&comp->fault);
     atomic_init(&comp->stuck, 0);
+    atomic_init(&comp->probing, false);
+    atomic_init(&comp->n_active_probes, 0);
     pthread_mutex_lock(&co->policy_lock);
     gn_policy_entry *e = find_entry(co, comp->id);
     comp->policy = e != NULL ? e->policy : co->default_policy;
     comp->own_policy = e != NULL;
     pthread_mutex_unlock(&co->policy_lock);
     gn_breaker_init(&comp->breaker, gn_clock(co));
+    gn_climit_init(&comp->climit, comp->policy.max_concurrency);
     gn_budget_init(&comp->budget, &comp->policy);
     gn_latency_init(&comp->latency);
 }
@@ -127,6 +183,7 @@ void gn_component_resilience_init(gn_component *comp)
 void gn_component_resilience_destroy(gn_component *comp)
 {
     gn_breaker_destroy(&comp->breaker);
+    gn_climit_destroy(&comp->climit);
     gn_fault_state_destroy(&comp->fault);
     pthread_mutex_destroy(&comp->policy_lock);
 }
@@ -141,10 +198,14 @@ int genesis_coordinator_set_policy(genesis_coordinator *co, const char *id,
         return gn_fail(GENESIS_INVALID_ARGUMENT, "set_policy: the default cannot be removed");
     if (id != NULL && !gn_valid_id(id))
         return gn_fail(GENESIS_INVALID_ARGUMENT, "set_policy: invalid component id");
+    genesis_policy full;
     if (policy != NULL) {
-        int rv = policy_validate(policy);
+        if (gn_policy_upgrade(policy, &full) != GENESIS_OK)
+            return GENESIS_INVALID_ARGUMENT;
+        int rv = policy_validate(&full);
         if (rv != GENESIS_OK)
             return rv;
+        policy = &full;
     }
     pthread_mutex_lock(&co->policy_lock);
     int rv = GENESIS_OK;
@@ -218,8 +279,12 @@ int genesis_coordinator_get_policy(genesis_coordinator *co, const char *id, gene
         return gn_fail(GENESIS_INVALID_ARGUMENT, "get_policy: NULL argument");
     pthread_mutex_lock(&co->policy_lock);
     gn_policy_entry *e = id != NULL ? find_entry(co, id) : NULL;
-    *out = e != NULL ? e->policy : co->default_policy;
+    genesis_policy full = e != NULL ? e->policy : co->default_policy;
     pthread_mutex_unlock(&co->policy_lock);
+    /* A caller built for version 1 has the shorter struct (and may not set the version). */
+    size_t size = out->version == GENESIS_POLICY_VERSION ? sizeof(full) : policy_size(1);
+    full.version = out->version == GENESIS_POLICY_VERSION ? GENESIS_POLICY_VERSION : 1;
+    memcpy(out, &full, size);
     return GENESIS_OK;
 }
 
@@ -281,12 +346,13 @@ int gn_resilience_init(genesis_coordinator *co, const genesis_coordinator_option
                        "<= 100 and in that order",
                        co->mode_cfg.safe_pct, co->mode_cfg.emergency_pct);
     if (o->default_policy != NULL) {
-        int rv = policy_validate(o->default_policy);
+        if (gn_policy_upgrade(o->default_policy, &co->default_policy) != GENESIS_OK)
+            return GENESIS_INVALID_ARGUMENT;
+        int rv = policy_validate(&co->default_policy);
         if (rv != GENESIS_OK)
             return rv;
-        co->default_policy = *o->default_policy;
     } else {
-        genesis_policy_init(&co->default_policy, GENESIS_POLICY_VERSION);
+        policy_defaults(&co->default_policy);
         co->default_policy.max_concurrency = o->max_concurrency;
         co->default_policy.max_queued = o->max_queued_requests;
         if (co->default_policy.queue_warn >= o->max_queued_requests)

@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "checkpoint/checkpoint.h"
+#include "cluster/cluster.h"
 #include "coordinator/coordinator_impl.h"
 #include "genesis/version.h"
 #include "coordinator/recovery_hooks.h"
@@ -66,6 +69,11 @@ static void fill_resilience(gn_component *comp, Genesis__V1__ComponentStatus *cs
     cs->latency_p99_us = s.latency_p99_us;
     cs->latency_max_us = s.latency_max_us;
     cs->latency_count = s.latency_count;
+    cs->failure_rate_pct = s.failure_rate_pct;
+    cs->slow_call_rate_pct = s.slow_call_rate_pct;
+    cs->slow_calls = s.slow_calls;
+    cs->concurrency_limit = s.concurrency_limit;
+    cs->hedges = s.hedges;
     fill_reasons(comp, cs);
 }
 
@@ -86,6 +94,8 @@ int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *r
     r->timed_out = atomic_load(&co->n_timed_out);
     r->rejected = atomic_load(&co->n_rejected);
     r->listener_restarts = atomic_load(&co->n_listener_restarts);
+    gn_front_door_connections(co->front_door, &r->front_door_connections,
+                              &r->front_door_connection_cap);
     r->events_emitted = atomic_load(&co->n_events_emitted);
     r->events_delivered = atomic_load(&co->n_events_delivered);
     r->events_dropped = atomic_load(&co->n_events_dropped);
@@ -137,6 +147,11 @@ int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *r
     free(comps);
     gn_checkpoint_report_status(co->checkpointer, r);
     gn_children_status(co, r);
+    if (co->cluster != NULL) {
+        json_t *cluster = gn_cluster_status(co->cluster);
+        r->cluster_json = cluster != NULL ? json_dumps(cluster, JSON_COMPACT) : NULL;
+        json_decref(cluster);
+    }
     return GENESIS_OK;
 }
 
@@ -144,6 +159,9 @@ void gn_status_report_clear(Genesis__V1__StatusReport *r)
 {
     gn_checkpoint_status_clear(r);
     gn_children_status_clear(r);
+    if (r->cluster_json != NULL && r->cluster_json != protobuf_c_empty_string)
+        free(r->cluster_json);
+    r->cluster_json = NULL;
     for (size_t i = 0; i < r->n_components; i++) {
         Genesis__V1__ComponentStatus *cs = r->components[i];
         for (size_t u = 0; u < cs->n_urls; u++)

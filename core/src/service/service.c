@@ -333,11 +333,6 @@ int genesis_service_new(genesis_service **out, const char *id, const genesis_com
     return GENESIS_OK;
 }
 
-static int open_req_probe(nng_socket *s)
-{
-    return nng_req0_open(s);
-}
-
 int genesis_service_listen(genesis_service *svc, const char *url)
 {
     gn_clear_error();
@@ -383,7 +378,7 @@ int genesis_service_listen(genesis_service *svc, const char *url)
         nng_ctx_recv(svc->ctxs[i].ctx, svc->ctxs[i].aio);
     svc->guard = gn_guard_new(&svc->log, LISTENER_PROBE_INTERVAL_MS, &svc->listener_restarts);
     if (svc->guard != NULL)
-        gn_guard_watch(svc->guard, svc->rep, svc->listener, svc->url, open_req_probe, "component");
+        gn_guard_watch(svc->guard, svc->rep, svc->listener, svc->url, GN_SP_PROTO_REQ, "component");
     return GENESIS_OK;
 }
 

@@ -1,4 +1,5 @@
 /* Listener watchdog against NNG 1.5.2's wedged listeners (see listener_guard.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -7,7 +8,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "wire/listener_guard.h"
+#include "wire/sp_probe.h"
 
 #define MAX_WATCHED             4
 #define PROBE_TIMEOUT_MS        1000
@@ -20,7 +25,7 @@ typedef struct watched {
     char url[256];       /* where it listens */
     char probe_url[256]; /* where the probe dials (loopback for a wildcard address) */
     char what[32];
-    gn_probe_open_fn open_probe;
+    uint16_t peer_proto; /* SP protocol id the probe speaks (the listener's peer) */
     int failures;
     uint64_t accepted;      /* connections the socket attached from this listener */
     uint64_t accepted_seen; /* accepted at the last round */
@@ -36,7 +41,6 @@ struct gn_guard {
     watched w[MAX_WATCHED];
     int n;
     atomic_uint_fast64_t *restarts;
-    bool probe_connected; /* the current probe's side of the handshake completed */
 };
 
 /* Counts connections the watched listeners really accepted (the socket attached the pipe).
@@ -75,46 +79,66 @@ static void init_monotonic_cond(pthread_cond_t *cv)
     pthread_condattr_destroy(&attr);
 }
 
-/* The probe's own side of the handshake: counts pipes attached to the probe socket. */
-static void probe_pipe_added(nng_pipe p, nng_pipe_ev ev, void *arg)
+/* True when this process uses nearly all the descriptors it may open: then a listener that
+ * does not attach a connection is starved (its accept fails with EMFILE), not wedged. */
+static bool descriptors_nearly_exhausted(void)
 {
-    (void)p;
-    (void)ev;
-    gn_guard *g = arg;
-    pthread_mutex_lock(&g->lock);
-    g->probe_connected = true;
-    pthread_cond_broadcast(&g->cv);
-    pthread_mutex_unlock(&g->lock);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return false;
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return true; /* cannot even open a directory: short of descriptors */
+    rlim_t used = 0;
+    while (readdir(d) != NULL)
+        used++;
+    closedir(d);
+    return used + 16 >= rl.rlim_cur; /* "." and "..", the directory's own, some headroom */
 }
 
-/* True when the watched socket attaches a new connection from this listener within the
- * timeout. Only the listener side tells: a wedged NNG 1.5.2 listener still completes the
- * handshake at the transport level, it just never hands the pipe to the socket. The probe
- * also waits for its own side, so it never hangs up mid-handshake (which is what wedges a
- * listener). Called and returns with g->lock held. */
+/* False only when the listener is wedged: a plain connection to it exchanged the SP headers,
+ * but the watched socket never attached it within the timeout. Only the listener side tells:
+ * a wedged NNG 1.5.2 listener still completes the handshake at the transport level, it just
+ * never hands the pipe to the socket. The probe opens no NNG socket (sp_probe.h), and hangs
+ * up only after the handshake (hanging up mid-handshake is what wedges a listener). A probe
+ * that could not connect (no descriptor, nothing listening) tells nothing and passes.
+ * Called and returns with g->lock held. */
 static bool probe(gn_guard *g, watched *w)
 {
     uint64_t before = w->accepted;
-    g->probe_connected = false;
+    char url[256];
+    snprintf(url, sizeof(url), "%s", w->probe_url);
+    uint16_t proto = w->peer_proto;
     pthread_mutex_unlock(&g->lock);
-    nng_socket s;
-    if (w->open_probe(&s) != 0) {
+    int fd = -1, err = 0;
+    gn_sp_probe_result r = gn_sp_probe(url, proto, PROBE_TIMEOUT_MS, &fd, &err);
+    pthread_mutex_lock(&g->lock);
+    bool ok = true;
+    if (r == GN_SP_PROBE_CONNECTED || r == GN_SP_PROBE_NO_HEADER) {
+        struct timespec until;
+        deadline_in(&until, PROBE_TIMEOUT_MS);
+        while (w->accepted == before && !g->stopping) {
+            if (pthread_cond_timedwait(&g->cv, &g->lock, &until) == ETIMEDOUT)
+                break;
+        }
+        ok = w->accepted != before || g->stopping;
+        if (!ok && descriptors_nearly_exhausted()) {
+            gn_log(g->log, GENESIS_LOG_WARN,
+                   "%s listener at %s did not take a connection while this process is out of "
+                   "file descriptors: not restarted (raise the limit, or fewer connections)",
+                   w->what, w->url);
+            ok = true;
+        }
+    } else if (r == GN_SP_PROBE_NO_SOCKET) {
+        gn_log(g->log, GENESIS_LOG_INFO,
+               "%s listener probe: no file descriptor for it (%s): the listener is not judged",
+               w->what, strerror(err));
+    }
+    if (fd >= 0) {
+        pthread_mutex_unlock(&g->lock);
+        close(fd);
         pthread_mutex_lock(&g->lock);
-        return true; /* cannot tell: out of resources here is not the listener's fault */
     }
-    bool dialed = nng_pipe_notify(s, NNG_PIPE_EV_ADD_POST, probe_pipe_added, g) == 0 &&
-                  nng_dial(s, w->probe_url, NULL, NNG_FLAG_NONBLOCK) == 0;
-    pthread_mutex_lock(&g->lock);
-    struct timespec until;
-    deadline_in(&until, PROBE_TIMEOUT_MS);
-    while (dialed && (w->accepted == before || !g->probe_connected) && !g->stopping) {
-        if (pthread_cond_timedwait(&g->cv, &g->lock, &until) == ETIMEDOUT)
-            break;
-    }
-    bool ok = !dialed || w->accepted != before || g->stopping;
-    pthread_mutex_unlock(&g->lock);
-    nng_close(s);
-    pthread_mutex_lock(&g->lock);
     return ok;
 }
 
@@ -158,9 +182,8 @@ static void *guard_main(void *arg)
         for (int i = 0; i < g->n && !g->stopping; i++) {
             watched *w = &g->w[i];
             /* A listener that accepted a connection since the last round is not wedged: no
-             * probe. Fewer probes matter beyond their cost: every probe closes a socket and
-             * two pipes, and each close is a chance for NNG 1.5.2's reaper to stall for good
-             * (nanomsg/nng#1543; docs/known-limits.md). */
+             * probe. Fewer probes matter beyond their cost: every probe still closes a pipe
+             * on the listener's side. */
             if (w->failures == 0 && w->accepted != w->accepted_seen) {
                 w->accepted_seen = w->accepted;
                 continue;
@@ -218,7 +241,7 @@ static void loopback_for_wildcard(char *out, size_t size, const char *url)
 }
 
 int gn_guard_watch(gn_guard *g, nng_socket sock, nng_listener l, const char *url,
-                   gn_probe_open_fn open_probe, const char *what)
+                   uint16_t peer_proto, const char *what)
 {
     if (strncmp(url, "ipc://", 6) != 0 && strncmp(url, "tcp://", 6) != 0 &&
         strncmp(url, "tcp4://", 7) != 0 && strncmp(url, "tcp6://", 7) != 0)
@@ -229,7 +252,7 @@ int gn_guard_watch(gn_guard *g, nng_socket sock, nng_listener l, const char *url
     int rv = GENESIS_RESOURCE_EXHAUSTED;
     if (g->n < MAX_WATCHED) {
         watched *w = &g->w[g->n];
-        *w = (watched){.sock = sock, .listener = l, .open_probe = open_probe};
+        *w = (watched){.sock = sock, .listener = l, .peer_proto = peer_proto};
         snprintf(w->what, sizeof(w->what), "%s", what);
         snprintf(w->url, sizeof(w->url), "%s", url);
         loopback_for_wildcard(w->probe_url, sizeof(w->probe_url), url);

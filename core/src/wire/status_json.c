@@ -44,6 +44,8 @@ genesis_result *gn_status_report_json(const Genesis__V1__StatusReport *r)
     COUNTER(stats, "events_published", r->events_published);
     COUNTER(stats, "malformed", r->malformed);
     COUNTER(stats, "listener_restarts", r->listener_restarts);
+    COUNTER(stats, "front_door_connections", r->front_door_connections);
+    COUNTER(stats, "front_door_connection_cap", r->front_door_connection_cap);
     COUNTER(stats, "retries", r->retries);
     COUNTER(stats, "mode_changes", r->mode_changes);
     json_object_set_new(doc, "stats", stats);
@@ -77,6 +79,11 @@ genesis_result *gn_status_report_json(const Genesis__V1__StatusReport *r)
         COUNTER(c, "breaker_opens", cs->breaker_opens);
         COUNTER(c, "breaker_transitions", cs->breaker_transitions);
         COUNTER(c, "budget_denied", cs->budget_denied);
+        json_object_set_new(c, "failure_rate_pct", json_real(cs->failure_rate_pct));
+        json_object_set_new(c, "slow_call_rate_pct", json_real(cs->slow_call_rate_pct));
+        COUNTER(c, "slow_calls", cs->slow_calls);
+        COUNTER(c, "concurrency_limit", cs->concurrency_limit);
+        COUNTER(c, "hedges", cs->hedges);
         json_t *lat = json_object(), *reasons = json_object();
         if (lat != NULL) {
             COUNTER(lat, "count", cs->latency_count);
@@ -101,6 +108,12 @@ genesis_result *gn_status_report_json(const Genesis__V1__StatusReport *r)
 #undef COUNTER
     json_object_set_new(doc, "components", comps);
     gn_checkpoint_json_report(r, doc);
+    /* Cluster mode: the node's view, already JSON (docs/cluster.md). */
+    if (r->cluster_json != NULL && r->cluster_json[0] != '\0') {
+        json_t *cluster = json_loads(r->cluster_json, 0, NULL);
+        if (cluster != NULL)
+            json_object_set_new(doc, "cluster", cluster);
+    }
     char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(doc);
     if (text == NULL)

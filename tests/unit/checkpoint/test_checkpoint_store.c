@@ -1,9 +1,11 @@
 /* The SQLite checkpoint store (internal API): generations, pruning, checksums, corrupt and
  * truncated files, a full store, reopening. Real SQLite files in a temp dir. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -323,6 +325,89 @@ static void test_full_store(void **state)
     gn_ckpt_store_close(s);
 }
 
+/* The size every file of the store may reach, set for this process (as a small volume would);
+ * SIGXFSZ ignored, so a write past it fails with EFBIG instead of killing the test. */
+static struct rlimit limit_file_size(rlim_t bytes)
+{
+    struct rlimit saved, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    lim = saved;
+    lim.rlim_cur = bytes;
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    return saved;
+}
+
+/* A 2 MiB file limit and checkpoints totalling far more than that: the WAL is folded back and
+ * old generations are reused, so every one succeeds (SQLite's default, folding the WAL after
+ * about 4 MiB, failed every commit after the first ~120 here, for good). */
+static void test_small_disk_never_jams(void **state)
+{
+    fixture *f = *state;
+    gn_ckpt_store *s = open_store(f->path, 3, 0);
+    struct rlimit saved = limit_file_size(2 << 20);
+    static char blob[16 * 1024];
+    uint64_t gen = 0;
+    int ok = 0;
+    gn_ckpt_error err = {0};
+    for (int i = 0; i < 400; i++) {
+        memset(blob, 'a' + i % 26, sizeof(blob));
+        if (gn_ckpt_put(s, i % 2 ? "one" : "two", blob, sizeof(blob), &gen, &err) == GENESIS_OK)
+            ok++;
+        else
+            print_message("checkpoint %d: %s\n", i, err.message);
+    }
+    setrlimit(RLIMIT_FSIZE, &saved);
+    print_message("%d of 400 checkpoints of 16 KiB (6.25 MiB) stored under a 2 MiB limit\n", ok);
+    assert_int_equal(ok, 400);
+    gn_ckpt_store_close(s);
+}
+
+/* Full for real (eight components' 160 KiB states do not fit), then the states shrink: each
+ * next write deletes old generations (down to the newest stored one while the disk is full),
+ * and once they are gone every write succeeds again by itself, without a restart. */
+static void test_full_disk_resumes(void **state)
+{
+    fixture *f = *state;
+    /* The database capped below the volume (max_page_count, 1.75 MiB of 4 KiB pages): the
+     * WAL can always be folded back, whatever the database holds. */
+    gn_ckpt_store *s = open_store(f->path, 3, 448);
+    struct rlimit saved = limit_file_size(2 << 20);
+    static char big[160 * 1024];
+    memset(big, 'b', sizeof(big));
+    const char *ids[] = {"c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"};
+    uint64_t gen = 0;
+    gn_ckpt_error err = {0};
+    int rv = GENESIS_OK, stored_big = 0;
+    for (int i = 0; i < 40 && rv == GENESIS_OK; i++) {
+        rv = gn_ckpt_put(s, ids[i % 8], big, sizeof(big), &gen, &err);
+        stored_big += rv == GENESIS_OK;
+    }
+    assert_status(rv, GENESIS_RESOURCE_EXHAUSTED);
+    assert_int_equal(err.reason, GENESIS_REASON_STORAGE_FULL);
+    print_message("full after %d checkpoints of 160 KiB: %s\n", stored_big, err.message);
+    int failures = 0, ok = 0, late_failures = 0;
+    char text[1024];
+    for (int i = 0; i < 48; i++) {
+        memset(text, 'a' + i % 26, sizeof(text) - 1);
+        text[sizeof(text) - 1] = '\0';
+        if (gn_ckpt_put(s, ids[i % 8], text, strlen(text), &gen, &err) == GENESIS_OK)
+            ok++;
+        else if (late_failures += i >= 32, failures++ < 3)
+            print_message("smaller checkpoint %d: %s\n", i, err.message);
+    }
+    setrlimit(RLIMIT_FSIZE, &saved);
+    print_message("after STORAGE_FULL: %d of 48 smaller checkpoints stored (%d refused)\n", ok,
+                  failures);
+    assert_true(failures <= 8);         /* at most once per component, while others hold space */
+    assert_int_equal(late_failures, 0); /* and then never again */
+    gn_ckpt_record rec = {0};
+    assert_ok(gn_ckpt_latest(s, "c8", 0, &rec, NULL, &err));
+    assert_int_equal(rec.len, 1023);
+    gn_ckpt_record_clear(&rec);
+    gn_ckpt_store_close(s);
+}
+
 static void test_unwritable_directory(void **state)
 {
     (void)state;
@@ -345,6 +430,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncated_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_small_disk_never_jams, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_disk_resumes, setup, teardown),
         cmocka_unit_test(test_unwritable_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

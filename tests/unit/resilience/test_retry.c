@@ -1,5 +1,6 @@
-/* Backoff sequences, retry-budget arithmetic, degradation-mode hysteresis and the latency
- * histogram: the deterministic parts of the resilience engine, checked exactly. */
+/* Backoff sequences, retry-budget arithmetic, adaptive concurrency limits, degradation-mode
+ * hysteresis and the latency histogram: the deterministic parts of the resilience engine, checked
+ * exactly. */
 #include <stdint.h>
 #include <stdio.h>
 
@@ -9,6 +10,7 @@
 #include "gt_assert.h"
 #include "base/latency.h"
 #include "resilience/mode.h"
+#include "resilience/concurrency_limit.h"
 #include "resilience/retry_budget.h"
 
 static genesis_policy policy(void)
@@ -88,6 +90,96 @@ static void test_budget_arithmetic(void **state)
     /* No budget: always allowed. */
     p.budget_max_tokens = 0;
     assert_true(gn_budget_allows_retry(&b, &p));
+}
+
+static void test_budget_max_change_keeps_the_fill_fraction(void **state)
+{
+    (void)state;
+    genesis_policy p = policy(); /* 60 tokens */
+    gn_retry_budget b;
+    gn_budget_init(&b, &p);
+    for (int i = 0; i < 6; i++)
+        gn_budget_record(&b, &p, true);
+    assert_int_equal(gn_budget_milli_tokens(&b), 54000); /* 90 % full */
+    /* A healthy component whose max grows keeps retrying: still 90 % full, not 54 of 200. */
+    p.budget_max_tokens = 200;
+    assert_true(gn_budget_allows_retry(&b, &p));
+    assert_int_equal(gn_budget_milli_tokens(&b), 180000);
+    gn_budget_record(&b, &p, true);
+    assert_int_equal(gn_budget_milli_tokens(&b), 179000);
+    /* Shrinking scales down the same way. */
+    p.budget_max_tokens = 20;
+    gn_budget_record(&b, &p, false);
+    assert_int_equal(gn_budget_milli_tokens(&b), 18900);
+    /* From no budget to one: it starts full. */
+    p.budget_max_tokens = 0;
+    gn_budget_record(&b, &p, true);
+    p.budget_max_tokens = 10;
+    assert_true(gn_budget_allows_retry(&b, &p));
+    assert_int_equal(gn_budget_milli_tokens(&b), 10000);
+}
+
+/* Acquire n slots and release them all with the same latency. */
+static void load(gn_climit *l, int kind, unsigned int max, unsigned int n, uint64_t us,
+                 bool dropped)
+{
+    unsigned int got = 0;
+    while (got < n && gn_climit_acquire(l, max))
+        got++;
+    for (unsigned int i = 0; i < got; i++)
+        gn_climit_release(l, kind, max, us, dropped);
+}
+
+static void test_gradient_limit_follows_latency(void **state)
+{
+    (void)state;
+    gn_climit l;
+    gn_climit_init(&l, 16);
+    for (int i = 0; i < 50; i++)
+        load(&l, GN_CLIMIT_GRADIENT, 16, 16, 1000, false);
+    assert_int_equal(gn_climit_limit(&l, 16), 16); /* at the no-load latency: the ceiling */
+    /* Latency five times the no-load one (a queue inside the component): the limit falls to
+     * where limit/2 + sqrt(limit) = limit, about 4. */
+    for (int i = 0; i < 200; i++)
+        load(&l, GN_CLIMIT_GRADIENT, 16, 16, 5000, false);
+    unsigned int low = gn_climit_limit(&l, 16);
+    assert_true(low >= 3 && low <= 6);
+    /* Admission refuses beyond it. */
+    unsigned int admitted = 0;
+    while (gn_climit_acquire(&l, 16))
+        admitted++;
+    assert_int_equal(admitted, low);
+    for (unsigned int i = 0; i < admitted; i++)
+        gn_climit_release(&l, GN_CLIMIT_GRADIENT, 16, 1000, false);
+    /* Fast again: back up to the ceiling (the bulkhead's max stays the hard limit). */
+    for (int i = 0; i < 400; i++)
+        load(&l, GN_CLIMIT_GRADIENT, 16, 16, 1000, false);
+    assert_int_equal(gn_climit_limit(&l, 16), 16);
+    assert_int_equal(gn_climit_limit(&l, 8), 8);
+    gn_climit_destroy(&l);
+}
+
+static void test_aimd_limit_adds_and_multiplies(void **state)
+{
+    (void)state;
+    gn_climit l;
+    gn_climit_init(&l, 10);
+    load(&l, GN_CLIMIT_AIMD, 100, 1, 1000, false); /* in flight 1 of 10: not used enough */
+    assert_int_equal(gn_climit_limit(&l, 100), 10);
+    load(&l, GN_CLIMIT_AIMD, 100, 10, 1000, false); /* half used or more: +1 each */
+    assert_true(gn_climit_limit(&l, 100) >= 14);
+    unsigned int before = gn_climit_limit(&l, 100);
+    assert_true(gn_climit_acquire(&l, 100));
+    gn_climit_release(&l, GN_CLIMIT_AIMD, 100, 1000, true); /* a drop: x0.9 */
+    assert_true(gn_climit_limit(&l, 100) < before);
+    before = gn_climit_limit(&l, 100);
+    assert_true(gn_climit_acquire(&l, 100));
+    gn_climit_release(&l, GN_CLIMIT_AIMD, 100, 2500, false); /* > 2x no-load: x0.9 */
+    assert_true(gn_climit_limit(&l, 100) < before);
+    for (int i = 0; i < 200; i++)
+        load(&l, GN_CLIMIT_AIMD, 100, 1, 1000, true);
+    assert_int_equal(gn_climit_limit(&l, 100), 1); /* never below 1 */
+    gn_climit_destroy(&l);
 }
 
 static void test_default_budget_survives_a_long_run_of_thirty_percent_failures(void **state)
@@ -230,6 +322,9 @@ int main(void)
         cmocka_unit_test(test_backoff_ceilings_double_up_to_the_cap),
         cmocka_unit_test(test_backoff_full_jitter_spans_zero_to_ceiling),
         cmocka_unit_test(test_budget_arithmetic),
+        cmocka_unit_test(test_budget_max_change_keeps_the_fill_fraction),
+        cmocka_unit_test(test_gradient_limit_follows_latency),
+        cmocka_unit_test(test_aimd_limit_adds_and_multiplies),
         cmocka_unit_test(test_default_budget_survives_a_long_run_of_thirty_percent_failures),
         cmocka_unit_test(test_budget_defaults_meet_both_scorecard_rows),
         cmocka_unit_test(test_mode_thresholds_and_hysteresis),

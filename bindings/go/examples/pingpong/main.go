@@ -37,10 +37,10 @@ func run() error {
 	defer co.Close()
 	events1 := make(chan *genesis.Event, 1)
 	events2 := make(chan *genesis.Event, 1)
-	if err := co.Register("comp1", component("comp1", events1)); err != nil {
+	if err := co.Register(context.Background(), "comp1", component("comp1", events1)); err != nil {
 		return err
 	}
-	if err := co.Register("comp2", component("comp2", events2)); err != nil {
+	if err := co.Register(context.Background(), "comp2", component("comp2", events2)); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -55,7 +55,7 @@ func run() error {
 	} else {
 		return fmt.Errorf("dance: want UNIMPLEMENTED, got %v", err)
 	}
-	if _, _, err := co.Emit("status_update", []byte(`{"status":"ok"}`), genesis.WithSource("comp1"),
+	if _, _, err := co.Emit(context.Background(), "status_update", []byte(`{"status":"ok"}`), genesis.WithSource("comp1"),
 		genesis.WithContentType("application/json")); err != nil {
 		return err
 	}

@@ -1,0 +1,730 @@
+/* gRPC-Web and Connect over the libwebsockets HTTP side (see rpc_http.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "rpc_http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "b64.h"
+#include "cors.h"
+#include "genesis/proto/genesis.pb-c.h"
+#include "grpc_frame.h"
+#include "http_chunked.h"
+#include "json_map.h"
+#include "proto_json.h"
+#include "rpc_service.h"
+
+enum rpc_protocol {
+    RPC_GRPC_WEB = 1,   /* application/grpc-web[+proto] */
+    RPC_GRPC_WEB_TEXT,  /* application/grpc-web-text[+proto]: the same, in base64 */
+    RPC_CONNECT_UNARY,  /* application/proto, application/json */
+    RPC_CONNECT_STREAM, /* application/connect+proto, application/connect+json */
+};
+
+#define CONNECT_END_STREAM 0x02 /* Connect's end-of-stream envelope flag */
+#define GRPC_WEB_TRAILERS  0x80 /* gRPC-Web's trailer frame flag */
+
+typedef struct gw_rpc_http {
+    struct gw_rpc_http *prev, *next; /* in gw->rpc_http */
+    uint64_t id;
+    gw_gateway *gw;
+    struct lws *wsi;
+    gw_conn *conn;
+    int protocol;
+    int json; /* Connect's JSON codec */
+    char content_type[64];
+    const gw_rpc_method *method;
+    gw_rpc_watch *watch;
+    int chunked;    /* the request body is chunked (decoded here) */
+    int dispatched; /* the call started */
+    int over_limit; /* Content-Length over the limit: the body is read and dropped, then the
+                       error answered (a browser that is still sending would otherwise see a
+                       reset instead of the answer) */
+    gw_chunked dechunk;
+    /* a streaming response: headers, then out as it fills, then the end */
+    int headers_sent;
+    int ended;
+    unsigned char *out;
+    size_t out_len, out_off, out_cap;
+} gw_rpc_http;
+
+int gw_rpc_http_claims(const char *path)
+{
+    return strncmp(path, "/genesis.v1.Genesis/", 20) == 0 ||
+           strncmp(path, "/genesis.v1.GenesisAdmin/", 25) == 0;
+}
+
+static const char *protocol_name(int p)
+{
+    return p == RPC_GRPC_WEB || p == RPC_GRPC_WEB_TEXT ? "grpc-web" : "connect";
+}
+
+/* ---- encoding helpers -------------------------------------------------------------------- */
+
+static int append(gw_rpc_http *r, const void *data, size_t n)
+{
+    if (r->out_len + n > r->out_cap) {
+        size_t cap = r->out_cap > 0 ? r->out_cap : 1024;
+        while (cap < r->out_len + n)
+            cap *= 2;
+        unsigned char *b = realloc(r->out, cap);
+        if (b == NULL)
+            return -1;
+        r->out = b;
+        r->out_cap = cap;
+    }
+    memcpy(r->out + r->out_len, data, n);
+    r->out_len += n;
+    return 0;
+}
+
+/* data as the protocol carries it: base64 for gRPC-Web text (each piece padded on its own,
+ * which clients decode four characters at a time). */
+static int append_wire(gw_rpc_http *r, const void *data, size_t n)
+{
+    if (r->protocol != RPC_GRPC_WEB_TEXT)
+        return append(r, data, n);
+    size_t tl = 0;
+    char *text = gw_b64_encode(data, n, &tl);
+    int rc = text != NULL ? append(r, text, tl) : -1;
+    free(text);
+    return rc;
+}
+
+static int append_frame(gw_rpc_http *r, unsigned flags, const void *msg, size_t n)
+{
+    uint8_t prefix[GW_GRPC_PREFIX];
+    gw_grpc_frame_prefix(prefix, flags, n);
+    unsigned char *both = malloc(GW_GRPC_PREFIX + n + 1);
+    if (both == NULL)
+        return -1;
+    memcpy(both, prefix, GW_GRPC_PREFIX);
+    if (n > 0)
+        memcpy(both + GW_GRPC_PREFIX, msg, n);
+    int rc = append_wire(r, both, GW_GRPC_PREFIX + n);
+    free(both);
+    return rc;
+}
+
+/* A response message in the codec of the request: protobuf as is, or proto3 JSON. */
+static char *message_bytes(const gw_rpc_http *r, const uint8_t *msg, size_t len, size_t *out_len)
+{
+    if (!r->json) {
+        char *copy = malloc(len + 1);
+        if (copy != NULL && len > 0)
+            memcpy(copy, msg, len);
+        *out_len = len;
+        return copy;
+    }
+    ProtobufCMessage *m = protobuf_c_message_unpack(r->method->output, NULL, len, msg);
+    json_t *j = m != NULL ? gw_proto_to_json(m) : NULL;
+    char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (m != NULL)
+        protobuf_c_message_free_unpacked(m, NULL);
+    *out_len = text != NULL ? strlen(text) : 0;
+    return text;
+}
+
+/* Connect's error JSON: code name, message and the details as {type, value, debug}. */
+static json_t *connect_error(const gw_rpc_out *o)
+{
+    json_t *err = json_pack("{s:s, s:s}", "code", gw_connect_code(o->code), "message", o->message);
+    Genesis__V1__RpcStatus *st =
+        o->details_len > 0 ? genesis__v1__rpc_status__unpack(NULL, o->details_len, o->details)
+                           : NULL;
+    json_t *details = json_array();
+    for (size_t i = 0; st != NULL && details != NULL && i < st->n_details; i++) {
+        const Genesis__V1__Any *any = st->details[i];
+        const char *type = strrchr(any->type_url, '/');
+        type = type != NULL ? type + 1 : any->type_url;
+        char *value = gw_b64_encode(any->value.data, any->value.len, NULL);
+        if (value == NULL)
+            continue;
+        size_t vl = strlen(value);
+        while (vl > 0 && value[vl - 1] == '=') /* Connect: unpadded base64 */
+            value[--vl] = '\0';
+        json_t *d = json_pack("{s:s, s:s}", "type", type, "value", value);
+        free(value);
+        Genesis__V1__ErrorInfo *info =
+            strcmp(type, "genesis.v1.ErrorInfo") == 0
+                ? genesis__v1__error_info__unpack(NULL, any->value.len, any->value.data)
+                : NULL;
+        if (info != NULL) {
+            json_object_set_new(d, "debug", gw_proto_to_json(&info->base));
+            genesis__v1__error_info__free_unpacked(info, NULL);
+        }
+        json_array_append_new(details, d);
+    }
+    if (st != NULL)
+        genesis__v1__rpc_status__free_unpacked(st, NULL);
+    if (err != NULL && json_array_size(details) > 0)
+        json_object_set_new(err, "details", details);
+    else
+        json_decref(details);
+    return err;
+}
+
+/* The end of the response, in the protocol's form, appended to out. For Connect unary it is
+ * the whole error body (success has no end marker). */
+static int append_end(gw_rpc_http *r, const gw_rpc_out *o)
+{
+    switch (r->protocol) {
+    case RPC_GRPC_WEB:
+    case RPC_GRPC_WEB_TEXT: {
+        char msg[1600], trailers[4096];
+        gw_grpc_percent_encode(o->message, msg, sizeof(msg));
+        char *b64 = o->details_len > 0 ? gw_b64_encode(o->details, o->details_len, NULL) : NULL;
+        int n = snprintf(trailers, sizeof(trailers), "grpc-status:%d\r\n", o->code);
+        if (o->code != 0 && msg[0] != '\0')
+            n += snprintf(trailers + n, sizeof(trailers) - (size_t)n, "grpc-message:%s\r\n", msg);
+        if (b64 != NULL && (size_t)n + strlen(b64) + 32 < sizeof(trailers))
+            n += snprintf(trailers + n, sizeof(trailers) - (size_t)n,
+                          "grpc-status-details-bin:%s\r\n", b64);
+        free(b64);
+        return append_frame(r, GRPC_WEB_TRAILERS, trailers, (size_t)n);
+    }
+    case RPC_CONNECT_STREAM: {
+        json_t *end = json_object();
+        if (end != NULL && o->code != 0)
+            json_object_set_new(end, "error", connect_error(o));
+        char *text = end != NULL ? json_dumps(end, JSON_COMPACT) : NULL;
+        json_decref(end);
+        int rc = text != NULL ? append_frame(r, CONNECT_END_STREAM, text, strlen(text)) : -1;
+        free(text);
+        return rc;
+    }
+    default: {
+        json_t *err = connect_error(o);
+        char *text = err != NULL ? json_dumps(err, JSON_COMPACT) : NULL;
+        json_decref(err);
+        int rc = text != NULL ? append(r, text, strlen(text)) : -1;
+        free(text);
+        return rc;
+    }
+    }
+}
+
+/* ---- the transaction registry (service thread) --------------------------------------------- */
+
+static gw_rpc_http *find(gw_gateway *gw, uint64_t id)
+{
+    for (gw_rpc_http *r = gw->rpc_http; r != NULL; r = r->next)
+        if (r->id == id)
+            return r;
+    return NULL;
+}
+
+void gw_rpc_http_detach(gw_conn *conn)
+{
+    gw_rpc_http *r = conn->rpc;
+    if (r == NULL)
+        return;
+    gw_gateway *gw = r->gw;
+    conn->rpc = NULL;
+    gw_rpc_watch_cancel(r->watch); /* a cancelled Watch: its subscription ends here */
+    if (r->prev != NULL)
+        r->prev->next = r->next;
+    else
+        gw->rpc_http = r->next;
+    if (r->next != NULL)
+        r->next->prev = r->prev;
+    free(r->out);
+    free(r);
+}
+
+/* An outcome posted by the call (any thread): into the service thread's inbox. */
+static void post(void *arg, gw_rpc_out *o)
+{
+    gw_gateway *gw = arg;
+    gw_item *it = calloc(1, sizeof(*it));
+    if (it == NULL) {
+        gw_rpc_out_free(o);
+        return;
+    }
+    it->kind = GW_ITEM_RPC_OUT;
+    it->rpc_out = o;
+    if (!gw_xqueue_push(&gw->inbox, it))
+        gw_item_free(it);
+}
+
+/* ---- requests ------------------------------------------------------------------------------ */
+
+static int protocol_of(const char *ct, int *json)
+{
+    *json = 0;
+    static const struct {
+        const char *type;
+        int protocol, json;
+    } types[] = {
+        {"application/grpc-web-text+proto", RPC_GRPC_WEB_TEXT, 0},
+        {"application/grpc-web-text", RPC_GRPC_WEB_TEXT, 0},
+        {"application/grpc-web+proto", RPC_GRPC_WEB, 0},
+        {"application/grpc-web", RPC_GRPC_WEB, 0},
+        {"application/connect+proto", RPC_CONNECT_STREAM, 0},
+        {"application/connect+json", RPC_CONNECT_STREAM, 1},
+        {"application/proto", RPC_CONNECT_UNARY, 0},
+        {"application/json", RPC_CONNECT_UNARY, 1},
+    };
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        size_t n = strlen(types[i].type);
+        if (strncasecmp(ct, types[i].type, n) == 0 && (ct[n] == '\0' || ct[n] == ';')) {
+            *json = types[i].json;
+            return types[i].protocol;
+        }
+    }
+    return 0;
+}
+
+/* The response's content type: the request's (without parameters). */
+static void response_type(gw_rpc_http *r, const char *ct)
+{
+    size_t n = strcspn(ct, ";");
+    if (n >= sizeof(r->content_type))
+        n = sizeof(r->content_type) - 1;
+    memcpy(r->content_type, ct, n);
+    r->content_type[n] = '\0';
+    while (n > 0 && r->content_type[n - 1] == ' ')
+        r->content_type[--n] = '\0';
+}
+
+int gw_rpc_http_begin(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *path)
+{
+    gw_rpc_http *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return -1;
+    r->id = ++gw->rpc_http_next;
+    r->gw = gw;
+    r->wsi = wsi;
+    r->conn = conn;
+    r->next = gw->rpc_http;
+    if (r->next != NULL)
+        r->next->prev = r;
+    gw->rpc_http = r;
+    conn->rpc = r;
+    conn->route = GW_ROUTE_RPC;
+    r->method = gw_rpc_find(path);
+    r->protocol = protocol_of(conn->content_type, &r->json);
+    char msg[512];
+    conn->refuse = 1; /* until the checks pass: a refusal closes after answering */
+    conn->resp_close = 1;
+    if (r->protocol == 0) {
+        /* Not one of ours: the answer is plain HTTP (Connect's error shape, JSON). */
+        r->protocol = RPC_CONNECT_UNARY;
+        r->json = 1;
+        snprintf(r->content_type, sizeof(r->content_type), "application/json");
+        snprintf(msg, sizeof(msg),
+                 "unsupported content type '%.100s': send application/grpc-web(-text), "
+                 "application/proto, application/json or application/connect+(proto|json)",
+                 conn->content_type);
+        gw_rpc_http_fail(gw, wsi, conn, GENESIS_UNIMPLEMENTED, "UNSUPPORTED_MEDIA_TYPE", msg);
+        conn->resp_status = 415;
+        return 0;
+    }
+    response_type(r, conn->content_type);
+    if (conn->method != GW_METHOD_POST) {
+        snprintf(conn->resp_allow, sizeof(conn->resp_allow), "POST");
+        gw_rpc_http_fail(gw, wsi, conn, GENESIS_UNIMPLEMENTED, "METHOD_NOT_ALLOWED",
+                         "RPC methods take POST");
+        conn->resp_status = 405;
+        return 0;
+    }
+    if (r->method == NULL) {
+        snprintf(msg, sizeof(msg), "unknown method %.300s", path);
+        gw_rpc_http_fail(gw, wsi, conn, GENESIS_UNIMPLEMENTED, "UNIMPLEMENTED", msg);
+        return 0;
+    }
+    if (r->method->streaming != (r->protocol != RPC_CONNECT_UNARY) && r->protocol != RPC_GRPC_WEB &&
+        r->protocol != RPC_GRPC_WEB_TEXT) {
+        snprintf(msg, sizeof(msg), "%s is %s: use %s", path,
+                 r->method->streaming ? "server-streaming" : "unary",
+                 r->method->streaming ? "application/connect+proto or application/connect+json"
+                                      : "application/proto or application/json");
+        gw_rpc_http_fail(gw, wsi, conn, GENESIS_UNIMPLEMENTED, "UNSUPPORTED_MEDIA_TYPE", msg);
+        conn->resp_status = 415;
+        return 0;
+    }
+    if (gw->auth != NULL) {
+        char cred[600];
+        cred[0] = '\0';
+        lws_hdr_copy(wsi, cred, sizeof(cred), WSI_TOKEN_HTTP_AUTHORIZATION);
+        conn->token = gw_auth_check(gw->auth, cred);
+        memset(cred, 0, sizeof(cred));
+        if (conn->token == NULL) {
+            gw_rpc_http_fail(gw, wsi, conn, GENESIS_UNAUTHENTICATED, "UNAUTHENTICATED",
+                             "a valid bearer token is required (Authorization: Bearer <token>)");
+            return 0;
+        }
+        if (r->method->admin && !gw_token_is_admin(conn->token)) {
+            gw_rpc_http_fail(gw, wsi, conn, GENESIS_PERMISSION_DENIED, "PERMISSION_DENIED",
+                             "GenesisAdmin needs a token with the admin scope");
+            return 0;
+        }
+    }
+    char cl[32], te[32] = "";
+    int has_length = lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+    lws_hdr_copy(wsi, te, sizeof(te), WSI_TOKEN_HTTP_TRANSFER_ENCODING);
+    r->chunked = !has_length && lws_get_network_wsi(wsi) == wsi && strcasecmp(te, "chunked") == 0;
+    if (r->chunked) {
+        /* libwebsockets still takes what follows for the body: one request per connection */
+        conn->refuse = 0;
+        return 0;
+    }
+    if (!has_length && lws_get_network_wsi(wsi) == wsi) {
+        gw_rpc_http_fail(gw, wsi, conn, GENESIS_INVALID_ARGUMENT, "LENGTH_REQUIRED",
+                         "a request body needs Content-Length (chunked bodies are not supported)");
+        return 0;
+    }
+    unsigned long long length = has_length ? strtoull(cl, NULL, 10) : 0;
+    if (length > gw_rpc_http_body_limit(gw, conn) &&
+        length <= 16ull * gw_rpc_http_body_limit(gw, conn)) {
+        r->over_limit = 1;
+        conn->refuse = 0;
+        conn->resp_close = 0;
+        return 0;
+    }
+    if (length > gw_rpc_http_body_limit(gw, conn)) {
+        snprintf(msg, sizeof(msg), "the request message exceeds the limit of %zu bytes",
+                 gw->cfg.max_body);
+        gw_rpc_http_fail(gw, wsi, conn, GENESIS_RESOURCE_EXHAUSTED, "MESSAGE_TOO_LARGE", msg);
+        return 0;
+    }
+    conn->refuse = 0;
+    conn->resp_close = 0;
+    return 0; /* the body follows */
+}
+
+size_t gw_rpc_http_body_limit(const gw_gateway *gw, const gw_conn *conn)
+{
+    const gw_rpc_http *r = conn->rpc;
+    size_t framed = gw->cfg.max_body + GW_GRPC_PREFIX;
+    if (r == NULL || r->protocol == RPC_CONNECT_UNARY)
+        return gw->cfg.max_body;
+    return r->protocol == RPC_GRPC_WEB_TEXT ? (framed + 2) / 3 * 4 : framed;
+}
+
+/* gRPC-Web text: base64, possibly several padded pieces one after the other. */
+static unsigned char *decode_text(const unsigned char *body, size_t len, size_t *out_len)
+{
+    unsigned char *out = malloc(len / 4 * 3 + 4);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0, start = 0;
+    while (start < len) {
+        size_t end = start;
+        while (end < len && body[end] != '=')
+            end++;
+        while (end < len && body[end] == '=')
+            end++;
+        size_t n = 0;
+        unsigned char *piece = gw_b64_decode((const char *)body + start, end - start, &n);
+        if (piece == NULL) {
+            free(out);
+            return NULL;
+        }
+        memcpy(out + o, piece, n);
+        o += n;
+        free(piece);
+        start = end;
+    }
+    *out_len = o;
+    return out;
+}
+
+int gw_rpc_http_chunked_body(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const void *in,
+                             size_t len)
+{
+    gw_rpc_http *r = conn->rpc;
+    if (r != NULL && r->over_limit)
+        return 0; /* dropped: the answer is the size error */
+    if (r == NULL || !r->chunked)
+        return 1;
+    if (r->dispatched || conn->refuse)
+        return 0; /* after the last chunk: nothing more is read */
+    size_t limit = gw_rpc_http_body_limit(gw, conn);
+    if (conn->body_cap < limit) {
+        unsigned char *b = realloc(conn->body, limit + 1);
+        if (b == NULL) {
+            gw_rpc_http_fail(gw, wsi, conn, GENESIS_RESOURCE_EXHAUSTED, "NO_MEMORY",
+                             "out of memory");
+            conn->refuse = 1;
+            return 0;
+        }
+        conn->body = b;
+        conn->body_cap = limit + 1;
+    }
+    size_t out = 0, used = 0;
+    int rc = gw_chunked_feed(&r->dechunk, in, len, conn->body + conn->body_len,
+                             limit - conn->body_len, &out, &used);
+    conn->body_len += out;
+    if (rc == GW_CHUNKED_TOO_LARGE) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "the request message exceeds the limit of %zu bytes",
+                 gw->cfg.max_body);
+        gw_rpc_http_fail(gw, wsi, conn, GENESIS_RESOURCE_EXHAUSTED, "MESSAGE_TOO_LARGE", msg);
+        conn->refuse = 1;
+        return 0;
+    }
+    if (rc == GW_CHUNKED_BAD) {
+        gw_rpc_http_fail(gw, wsi, conn, GENESIS_INVALID_ARGUMENT, "MALFORMED_MESSAGE",
+                         "the chunked request body is malformed");
+        conn->refuse = 1;
+        return 0;
+    }
+    if (rc == GW_CHUNKED_DONE)
+        gw_rpc_http_dispatch(gw, wsi, conn);
+    return 0;
+}
+
+void gw_rpc_http_dispatch(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
+{
+    gw_rpc_http *r = conn->rpc;
+    if (r->dispatched)
+        return;
+    r->dispatched = 1;
+    char why[512];
+    if (r->over_limit) {
+        snprintf(why, sizeof(why), "the request message exceeds the limit of %zu bytes",
+                 gw->cfg.max_body);
+        gw_rpc_http_fail(gw, wsi, conn, GENESIS_RESOURCE_EXHAUSTED, "MESSAGE_TOO_LARGE", why);
+        return;
+    }
+    const uint8_t *msg = conn->body;
+    size_t msg_len = conn->body_len;
+    unsigned char *decoded = NULL, *packed = NULL;
+    if (r->protocol == RPC_GRPC_WEB_TEXT) {
+        decoded = decode_text(conn->body, conn->body_len, &msg_len);
+        if (decoded == NULL) {
+            gw_rpc_http_fail(gw, wsi, conn, GENESIS_INVALID_ARGUMENT, "MALFORMED_MESSAGE",
+                             "the grpc-web-text body is not base64");
+            return;
+        }
+        msg = decoded;
+    }
+    if (r->protocol != RPC_CONNECT_UNARY) { /* one length-prefixed message */
+        const uint8_t *m = NULL;
+        size_t n = 0, used = 0;
+        unsigned flags = 0;
+        int rc = gw_grpc_frame_parse(msg, msg_len, gw->cfg.max_body, 0, &m, &n, &flags, &used);
+        if (rc != GW_FRAME_OK || used != msg_len) {
+            snprintf(why, sizeof(why), "the request message exceeds the limit of %zu bytes",
+                     gw->cfg.max_body);
+            gw_rpc_http_fail(gw, wsi, conn,
+                             rc == GW_FRAME_TOO_LARGE ? GENESIS_RESOURCE_EXHAUSTED
+                             : rc == GW_FRAME_BAD     ? GENESIS_UNIMPLEMENTED
+                                                      : GENESIS_INVALID_ARGUMENT,
+                             rc == GW_FRAME_TOO_LARGE ? "MESSAGE_TOO_LARGE"
+                             : rc == GW_FRAME_BAD     ? "UNSUPPORTED_ENCODING"
+                                                      : "MALFORMED_MESSAGE",
+                             rc == GW_FRAME_TOO_LARGE ? why
+                             : rc == GW_FRAME_BAD     ? "compressed messages are not supported"
+                                                  : "the body is not one length-prefixed message");
+            free(decoded);
+            return;
+        }
+        msg = m;
+        msg_len = n;
+    }
+    if (r->json) { /* proto3 JSON -> protobuf, for the call */
+        json_error_t jerr;
+        json_t *doc = json_loadb((const char *)msg, msg_len, 0, &jerr);
+        ProtobufCMessage *m = NULL;
+        if (doc == NULL)
+            snprintf(why, sizeof(why), "invalid JSON at line %d column %d: %s", jerr.line,
+                     jerr.column, jerr.text);
+        else
+            m = gw_proto_from_json(r->method->input, doc, 1, why, sizeof(why));
+        json_decref(doc);
+        if (m == NULL) {
+            gw_rpc_http_fail(gw, wsi, conn, GENESIS_INVALID_ARGUMENT, "INVALID_ARGUMENT", why);
+            free(decoded);
+            return;
+        }
+        msg_len = protobuf_c_message_get_packed_size(m);
+        packed = malloc(msg_len + 1);
+        if (packed != NULL)
+            protobuf_c_message_pack(m, packed);
+        protobuf_c_message_free_unpacked(m, NULL);
+        if (packed == NULL) {
+            gw_rpc_http_fail(gw, wsi, conn, GENESIS_RESOURCE_EXHAUSTED, "NO_MEMORY",
+                             "out of memory");
+            free(decoded);
+            return;
+        }
+        msg = packed;
+    }
+    uint32_t ms = 0;
+    char hdr[32] = "";
+    if (r->protocol == RPC_GRPC_WEB || r->protocol == RPC_GRPC_WEB_TEXT) {
+        if (lws_hdr_custom_copy(wsi, hdr, sizeof(hdr), "grpc-timeout:", 13) > 0 &&
+            gw_grpc_timeout_ms(hdr, GW_MAX_TIMEOUT_MS, &ms) != 0)
+            ms = 0;
+    } else if (conn->timeout_hdr[0] != '\0') {
+        char *end = NULL;
+        unsigned long v = strtoul(conn->timeout_hdr, &end, 10);
+        ms = *end == '\0' && v > 0 ? (v > GW_MAX_TIMEOUT_MS ? GW_MAX_TIMEOUT_MS : (uint32_t)v) : 0;
+    }
+    gw_rpc_call call = {.method = r->method,
+                        .conn_id = r->id,
+                        .stream_id = 1,
+                        .timeout_ms = ms,
+                        .request_id = conn->request_id,
+                        .token = conn->token,
+                        .protocol = protocol_name(r->protocol),
+                        .post = post,
+                        .post_arg = gw};
+    gw_rpc_start(gw->rpc_engine, &call, msg, msg_len, r->method->streaming ? &r->watch : NULL);
+    if (r->method->streaming && !r->ended)
+        lws_callback_on_writable(wsi); /* the headers go out before the first event */
+    free(decoded);
+    free(packed);
+}
+
+/* ---- responses ----------------------------------------------------------------------------- */
+
+/* A unary response, complete: through the ordinary writer. */
+static void respond_unary(gw_gateway *gw, gw_rpc_http *r, const gw_rpc_out *o)
+{
+    gw_conn *conn = r->conn;
+    int status = 200;
+    const char *type = r->content_type;
+    if (r->protocol == RPC_CONNECT_UNARY) {
+        if (o->code == 0) {
+            size_t n = 0;
+            char *body = message_bytes(r, o->msg, o->msg_len, &n);
+            if (body == NULL) {
+                gw_rpc_http_fail(gw, r->wsi, conn, GENESIS_INTERNAL, "INTERNAL",
+                                 "cannot encode the response");
+                return;
+            }
+            gw_http_respond(r->wsi, conn, 200, type, body, n);
+            free(body);
+            return;
+        }
+        status = gw_http_status(o->code, 0);
+        type = "application/json";
+    } else if (o->msg != NULL) {
+        append_frame(r, 0, o->msg, o->msg_len);
+    }
+    r->ended = 1;
+    if (append_end(r, o) != 0) {
+        r->out_len = 0;
+        status = 500;
+    }
+    gw_http_respond(r->wsi, conn, status, type, (const char *)r->out, r->out_len);
+    r->out_len = 0;
+}
+
+void gw_rpc_http_fail(gw_gateway *gw, struct lws *wsi, gw_conn *conn, int code, const char *reason,
+                      const char *message)
+{
+    (void)gw;
+    gw_rpc_http *r = conn->rpc;
+    gw_rpc_call call = {.conn_id = r->id,
+                        .stream_id = 1,
+                        .request_id = conn->request_id,
+                        .protocol = protocol_name(r->protocol)};
+    gw_rpc_out *o = gw_rpc_error(&call, code, reason, "", message);
+    gw_rpc_out fallback = {.code = code};
+    if (o == NULL)
+        o = &fallback;
+    if (r->headers_sent) { /* a stream already under way: its end carries the error */
+        if (!r->ended && append_end(r, o) == 0)
+            lws_callback_on_writable(wsi);
+        r->ended = 1;
+    } else {
+        respond_unary(gw, r, o);
+    }
+    if (o != &fallback)
+        gw_rpc_out_free(o);
+}
+
+void gw_rpc_http_deliver(gw_gateway *gw, gw_item *it)
+{
+    gw_rpc_out *o = it->rpc_out;
+    it->rpc_out = NULL;
+    gw_rpc_http *r = find(gw, o->conn_id);
+    if (r == NULL || r->ended) {
+        gw_rpc_out_free(o);
+        return;
+    }
+    if (!r->method->streaming) {
+        respond_unary(gw, r, o);
+        gw_rpc_out_free(o);
+        return;
+    }
+    if (o->msg != NULL) {
+        if (r->out_len - r->out_off > gw->cfg.ws_queue_bytes) {
+            /* the client reads too slowly: this event is dropped, memory stays bounded */
+        } else if (r->json) {
+            size_t n = 0;
+            char *text = message_bytes(r, o->msg, o->msg_len, &n);
+            if (text != NULL)
+                append_frame(r, 0, text, n);
+            free(text);
+        } else {
+            append_frame(r, 0, o->msg, o->msg_len);
+        }
+    }
+    if (o->end) {
+        append_end(r, o);
+        r->ended = 1;
+    }
+    gw_rpc_out_free(o);
+    lws_callback_on_writable(r->wsi);
+}
+
+int gw_rpc_http_streaming(const gw_conn *conn)
+{
+    return conn->rpc != NULL && conn->rpc->method != NULL && conn->rpc->method->streaming &&
+           !conn->resp_ready;
+}
+
+int gw_rpc_http_write(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
+{
+    gw_rpc_http *r = conn->rpc;
+    int h1 = lws_get_network_wsi(wsi) == wsi;
+    if (!r->headers_sent) { /* no length: on HTTP/1.1 the end of the stream closes (lws adds
+                               "connection: close") */
+        unsigned char hdr[LWS_PRE + 512];
+        unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
+        if (lws_add_http_common_headers(wsi, 200, r->content_type, LWS_ILLEGAL_HTTP_CONTENT_LEN, &p,
+                                        end) != 0 ||
+            (conn->request_id_hdr[0] != '\0' &&
+             lws_add_http_header_by_name(wsi, (const unsigned char *)"x-request-id:",
+                                         (const unsigned char *)conn->request_id_hdr,
+                                         (int)strlen(conn->request_id_hdr), &p, end) != 0) ||
+            gw_cors_headers(gw, wsi, conn, &p, end) != 0 ||
+            lws_finalize_write_http_header(wsi, start, &p, end) != 0)
+            return -1;
+        r->headers_sent = 1;
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    size_t left = r->out_len - r->out_off;
+    size_t n = left < GW_WS_BATCH ? left : GW_WS_BATCH;
+    int last = r->ended && n == left;
+    if (n == 0 && !last)
+        return 0;
+    unsigned char *buf = gw->ws_scratch + LWS_PRE;
+    memcpy(buf, r->out + r->out_off, n);
+    if (lws_write(wsi, buf, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n)
+        return -1;
+    r->out_off += n;
+    if (r->out_off == r->out_len)
+        r->out_off = r->out_len = 0;
+    if (!last) {
+        if (r->out_len > 0)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+    gw_metrics_count_http(&gw->metrics, conn->route, 200);
+    if (h1)
+        return -1; /* the close ends the response */
+    gw_rpc_http_detach(conn);
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
