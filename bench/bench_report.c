@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <nng/nng.h>
+#include <valgrind/callgrind.h>
 
 #include "bench_report.h"
 
@@ -179,4 +180,16 @@ int bench_write(const bench_report *r, const char *path)
         return -1;
     }
     return 0;
+}
+
+void bench_measure_begin(void)
+{
+    CALLGRIND_ZERO_STATS;
+}
+
+void bench_measure_end(long requests)
+{
+    char label[48];
+    snprintf(label, sizeof(label), "measured %ld", requests);
+    CALLGRIND_DUMP_STATS_AT(label);
 }

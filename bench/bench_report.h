@@ -58,6 +58,12 @@ void bench_machine(char *buf, size_t size);
 void bench_add(bench_report *r, const char *name, double value, const char *unit,
                const char *baseline, double baseline_value, const char *target, int met);
 
+/* Marks the measured part of a --profile run for callgrind (bench/instructions): the counters
+ * are zeroed at begin and dumped, labelled "measured <requests>", at end. Outside valgrind
+ * both cost a few instructions and do nothing. */
+void bench_measure_begin(void);
+void bench_measure_end(long requests);
+
 /* Write the report as JSON to path (when not NULL). Returns 0, or -1 with a message. */
 int bench_write(const bench_report *r, const char *path);
 

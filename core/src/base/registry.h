@@ -1,7 +1,9 @@
 /* The component registry: a thread-safe map from component id to an entry owned by the
  * coordinator. Entries are reference counted by their owner; the registry retains an entry
- * (through the retain callback, under its lock) before handing it out, so a lookup can never
- * race a removal into a use-after-free. */
+ * (through the retain callback) before handing it out, and a removal returns only once no
+ * lookup can still hand the removed entry out, so a lookup can never race a removal into a
+ * use-after-free. Lookups, counts and snapshots take no lock (read-mostly, see registry.c);
+ * inserts and removals are serialised and wait for lookups in progress to finish. */
 #ifndef GN_REGISTRY_H
 #define GN_REGISTRY_H
 
@@ -9,7 +11,8 @@
 
 typedef struct gn_registry gn_registry;
 
-/* retain is called under the registry lock for every entry returned by lookup / snapshot. */
+/* retain is called for every entry returned by lookup / snapshot, before the registry can let
+ * the entry's removal return; it must not block or call back into the registry. */
 gn_registry *gn_registry_new(void (*retain)(void *entry));
 /* Frees the map; entries still inside are not touched (remove them first). Accepts NULL. */
 void gn_registry_free(gn_registry *r);

@@ -221,6 +221,39 @@ int gn_lane_submit_counted(gn_lane *lane, gn_task *task, unsigned int *queued)
     return GENESIS_OK;
 }
 
+bool gn_lane_enter(gn_lane *lane, gn_lane **prev)
+{
+    gn_pool *p = lane->pool;
+    pthread_mutex_lock(&p->lock);
+    bool ok =
+        !lane->closed && !p->stopping && lane->running < lane->limit && gn_fifo_empty(&lane->tasks);
+    if (ok)
+        lane->running++;
+    pthread_mutex_unlock(&p->lock);
+    if (ok) {
+        *prev = tls_lane;
+        tls_lane = lane;
+    }
+    return ok;
+}
+
+void gn_lane_leave(gn_lane *lane, gn_lane *prev)
+{
+    gn_pool *p = lane->pool;
+    tls_lane = prev;
+    pthread_mutex_lock(&p->lock);
+    GN_ASSERT(lane->running > 0);
+    lane->running--;
+    /* Work queued meanwhile may start now. */
+    if (!gn_fifo_empty(&lane->tasks) && !lane->listed && lane->running < lane->limit) {
+        make_ready(p, lane);
+        wake_or_grow(p);
+    }
+    if (lane->running == 0)
+        pthread_cond_broadcast(&p->idle_cv);
+    pthread_mutex_unlock(&p->lock);
+}
+
 gn_fifo gn_lane_close(gn_lane *lane)
 {
     gn_pool *p = lane->pool;

@@ -61,6 +61,14 @@ int gn_lane_submit(gn_lane *lane, gn_task *task);
  * (for queue warnings, without taking the lock again). */
 int gn_lane_submit_counted(gn_lane *lane, gn_task *task, unsigned int *queued);
 
+/* Run one task's worth of work on the calling thread instead of a worker: takes one of the
+ * lane's running slots when one is free, nothing is queued ahead and the lane is open (the
+ * lane's limits hold as for queued work). On true, *prev receives what gn_lane_leave needs
+ * back; the caller runs its work and then calls gn_lane_leave. gn_lane_wait_idle waits for
+ * such work too, except from inside it. */
+bool gn_lane_enter(gn_lane *lane, gn_lane **prev);
+void gn_lane_leave(gn_lane *lane, gn_lane *prev);
+
 /* Close the lane to new tasks and return the tasks still queued (take them out with
  * gn_task_pop), which the caller now owns. Running tasks are unaffected. */
 gn_fifo gn_lane_close(gn_lane *lane);

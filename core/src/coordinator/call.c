@@ -2,8 +2,9 @@
  * attempts — each admitted by the breaker, bounded by the bulkhead and its own per-try timer
  * inside the overall deadline — whose outcomes feed the breaker, the retry budget and the
  * stats, retried after a full-jitter backoff waited on an NNG timer (no thread parked), and
- * the outcome delivered exactly once. In-process attempts run the handler on a worker; remote
- * ones are remote.c's. */
+ * the outcome delivered exactly once. In-process attempts run the handler on a worker, or
+ * on the caller's thread for a component that declared itself non-blocking; remote ones are
+ * remote.c's. */
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@ typedef struct gn_attempt {
     atomic_bool completed;
     atomic_bool running;   /* the handler was entered */
     atomic_bool timed_out; /* the timer won while the handler ran: it is stuck */
+    bool inline_run;       /* on the caller's thread, no timer armed (see inline_attempt) */
     struct gn_rcall *rc;
     gn_deadline timer;
     /* The request's completion when the handler's own outcome finished it: delivered from the
@@ -323,7 +325,7 @@ static bool attempt_finish(gn_attempt *a, genesis_result *res, int stage, bool f
         return false;
     }
     /* A cancelled timer never fires: its reference is ours to drop (the caller holds another). */
-    if (!from_timer && gn_deadline_cancel(a->rc->co->deadlines, &a->timer))
+    if (!from_timer && !a->inline_run && gn_deadline_cancel(a->rc->co->deadlines, &a->timer))
         attempt_release(a);          /* the timer's reference: the caller still holds one */
     attempt_done(a->rc, res, stage); /* NOLINT(clang-analyzer-unix.Malloc): reference counted */
     return true;
@@ -347,6 +349,21 @@ static void on_attempt_timer(gn_deadline *d)
                          whole ? "the deadline" : "the per-try timeout"),
         running ? GN_ATTEMPT_REACHED : GN_ATTEMPT_UNSENT, true);
     attempt_release(a); /* the timer's reference */
+}
+
+/* An inline handler that returned after its per-try timeout: the reply is discarded and the
+ * attempt fails as a timed-out one would. */
+static genesis_result *inline_overran(gn_attempt *a, genesis_result *reply)
+{
+    gn_rcall *rc = a->rc;
+    genesis_result_free(reply);
+    atomic_fetch_add(&rc->co->n_late_replies, 1);
+    bool whole = gn_now_ms() >= rc->deadline_ms;
+    return gn_result_errorf(
+        GENESIS_DEADLINE_EXCEEDED,
+        whole ? GENESIS_REASON_DEADLINE_EXCEEDED : GENESIS_REASON_TIMEOUT,
+        "component '%s' answered '%s' after %s (its non-blocking handler ran inline)", rc->comp->id,
+        rc->req.type, whole ? "the deadline" : "the per-try timeout");
 }
 
 static void run_handler(gn_task *task)
@@ -384,9 +401,13 @@ static void run_handler(gn_task *task)
     gn_reply_init(&reply, a->rc->co->opts.max_message_size);
     comp->callbacks.on_request(&a->req, &reply, comp->callbacks.arg);
     genesis_coordinator *co = a->rc->co;
+    res = gn_reply_to_result(&reply);
+    if (a->inline_run && gn_now_ms() >= a->req.deadline_ms) /* what its timer would have done */
+        res = inline_overran(a, res);
+    gn_attempt *outer = tls_finishing;
     tls_finishing = a;
-    bool won = attempt_finish(a, gn_reply_to_result(&reply), GN_ATTEMPT_REACHED, false);
-    tls_finishing = NULL;
+    bool won = attempt_finish(a, res, GN_ATTEMPT_REACHED, false);
+    tls_finishing = outer;
     if (!won)
         atomic_fetch_add(&co->n_late_replies, 1);
     if (atomic_load(&a->timed_out))
@@ -399,6 +420,43 @@ static void handler_done(gn_task *task)
     if (a->pending.fn != NULL) /* before the release: the request stays in flight meanwhile */
         a->pending.fn(a->pending_res, a->pending.arg);
     attempt_release(a);
+}
+
+/* A completion the inline handler's outcome left pending goes to a worker as the attempt's own
+ * task (no allocation): async completions never run on the thread that started the call. */
+static void run_pending(gn_task *task)
+{
+    gn_attempt *a = (gn_attempt *)task;
+    a->pending.fn(a->pending_res, a->pending.arg);
+}
+
+static void pending_done(gn_task *task)
+{
+    attempt_release((gn_attempt *)task);
+}
+
+/* A non-blocking component's handler on the calling thread (GENESIS_COMPONENT_NONBLOCKING),
+ * holding one of its bulkhead's running slots; no per-try timer is armed (run_handler checks
+ * the time when the handler returns). a holds one reference, the starter's. */
+static void inline_attempt(gn_attempt *a, gn_lane *prev)
+{
+    gn_rcall *rc = a->rc;
+    run_handler(&a->task);
+    gn_lane_leave(&rc->comp->requests, prev);
+    if (a->pending.fn != NULL) {
+        a->task.run = run_pending;
+        a->task.finish = pending_done;
+        if (gn_pool_submit(rc->co->pool, &a->task) == GENESIS_OK)
+            return;
+        a->pending.fn(a->pending_res, a->pending.arg); /* the pool is stopping */
+    }
+    attempt_release(a);
+}
+
+static bool runs_inline(const gn_rcall *rc)
+{
+    const genesis_component *cb = &rc->comp->callbacks;
+    return rc->attempts == 1 && cb->version >= 3 && (cb->flags & GENESIS_COMPONENT_NONBLOCKING);
 }
 
 static void inproc_attempt(gn_rcall *rc, uint32_t try_ms)
@@ -418,6 +476,15 @@ static void inproc_attempt(gn_rcall *rc, uint32_t try_ms)
     a->rc = rc;
     a->task.run = run_handler;
     a->task.finish = handler_done;
+    gn_lane *prev = NULL;
+    if (runs_inline(rc) && gn_lane_enter(&comp->requests, &prev)) {
+        a->inline_run = true;
+        a->timer.slot = GN_DEADLINE_IDLE; /* never armed: attempt_finish finds nothing to cancel */
+        atomic_init(&a->refs, 1);
+        atomic_fetch_add(&rc->refs, 1);
+        inline_attempt(a, prev);
+        return;
+    }
     atomic_init(&a->refs, 3); /* starter, timer, handler task */
     atomic_fetch_add(&rc->refs, 1);
     /* Arm the timer before queueing so it always exists when the handler ends. */
