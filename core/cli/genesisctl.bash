@@ -21,9 +21,13 @@ _genesisctl()
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD - 1]}"
     local commands="status request emit watch mode breaker policy fault checkpoint supervisor reload"
-    local options="--url --events --timeout --source --verbose --version --help"
+    local options="--url --events --timeout --source --json --verbose --version --help"
 
     case "$prev" in
+    -o | --output)
+        COMPREPLY=($(compgen -W "text wide json" -- "$cur"))
+        return 0
+        ;;
     --url | --events | --timeout | --source | --count | --type | --from)
         return 0
         ;;
@@ -33,7 +37,7 @@ _genesisctl()
     local command="" arg_index=0 i
     for ((i = 1; i < COMP_CWORD; i++)); do
         case "${COMP_WORDS[i]}" in
-        --url | --events | --timeout | --source | --count | --type | --from) ((i++)) ;;
+        --url | --events | --timeout | --source | --count | --type | --from | -o | --output) ((i++)) ;;
         -*) ;;
         *)
             if [[ -z "$command" ]]; then
@@ -47,7 +51,7 @@ _genesisctl()
 
     if [[ "$cur" == -* ]]; then
         case "$command" in
-        status) COMPREPLY=($(compgen -W "$options --json" -- "$cur")) ;;
+        status) COMPREPLY=($(compgen -W "$options -o --output" -- "$cur")) ;;
         watch) COMPREPLY=($(compgen -W "$options --count --type --from" -- "$cur")) ;;
         *) COMPREPLY=($(compgen -W "$options" -- "$cur")) ;;
         esac

@@ -1,11 +1,14 @@
 /* genesisctl: the operator's command line for a Genesis coordinator, over its front door and
  * event bus (the client role of libgenesis).
  *
- *   genesisctl [OPTIONS] status [--json]
+ *   genesisctl [OPTIONS] status [-o wide|json] [--json]
  *   genesisctl [OPTIONS] request TARGET TYPE [DATA]
  *   genesisctl [OPTIONS] emit TYPE [DATA]
  *   genesisctl [OPTIONS] watch [--count N] [--type PREFIX] [--from SOURCE] [TOPIC_PREFIX]
  *   genesisctl [OPTIONS] mode | breaker | policy | fault | checkpoint | supervisor | reload ...
+ *
+ * Operator commands print a sentence (ctl_render.c); --json prints the coordinator's JSON
+ * answer instead, for scripts.
  *
  * Exit codes:
  *   0  success
@@ -25,9 +28,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <genesis/genesis.h>
 #include <jansson.h>
+
+#include "config_values.h"
+#include "ctl_render.h"
 
 #define DEFAULT_URL        "tcp://127.0.0.1:7400"
 #define DEFAULT_EVENTS     "tcp://127.0.0.1:7401"
@@ -41,7 +48,8 @@ struct ctl_config {
     const char *source;
     uint32_t timeout_ms;
     int verbose;
-    int json;            /* status --json */
+    int json;            /* --json or -o json: the coordinator's JSON */
+    int wide;            /* status -o wide: every column */
     unsigned long count; /* watch --count; 0 = until a signal */
     int have_count;
     uint64_t request_id;       /* --request-id; 0 = the coordinator assigns one */
@@ -50,7 +58,19 @@ struct ctl_config {
     const char *command;
     char **args; /* the command's positional arguments */
     int nargs;
+    char policy_args[64][96]; /* policy FIELD=VALUE with durations in milliseconds */
 };
+
+static const char *const command_names[] = {"status",     "request",    "emit",   "watch",
+                                            "mode",       "breaker",    "policy", "fault",
+                                            "checkpoint", "supervisor", "reload"};
+
+static const char *const policy_fields[] = {
+#define F(name) #name,
+    GENESIS_POLICY_FIELDS(F)
+#undef F
+};
+#define N_POLICY_FIELDS (sizeof(policy_fields) / sizeof(policy_fields[0]))
 
 /* Operator commands travel as Admin envelopes (genesis_client_admin). */
 static int is_admin_command(const char *command)
@@ -68,7 +88,9 @@ static void usage(FILE *out)
             "Operate a Genesis coordinator.\n"
             "\n"
             "Commands:\n"
-            "  status [--json]             mode, counters and components (--json: raw report)\n"
+            "  status [-o wide|json]       mode, counters and components in 100 columns\n"
+            "                              (-o wide: every column; -o json or --json: the\n"
+            "                              raw report)\n"
             "  request TARGET TYPE [DATA]  send a request; print the reply payload\n"
             "  emit TYPE [DATA]            emit a local event\n"
             "  watch [--count N] [--type T] [--from S] [PREFIX]\n"
@@ -81,13 +103,15 @@ static void usage(FILE *out)
             "  mode [NORMAL|SAFE|EMERGENCY|AUTO]\n"
             "                              show the degradation mode, or force one (AUTO\n"
             "                              ends the override)\n"
-            "  breaker ID open [MS]|close|reset|disable|metrics-only\n"
-            "                              force a component's breaker open (for MS ms, then\n"
-            "                              half-open), reset it to automatic (close/reset),\n"
+            "  breaker ID open [DURATION]|close|reset|disable|metrics-only\n"
+            "                              force a component's breaker open (for DURATION,\n"
+            "                              e.g. 30s, then half-open), reset it to automatic\n"
+            "                              (close/reset),\n"
             "                              disable it, or let it only measure (metrics-only)\n"
             "  policy ID|'*' [FIELD=VALUE ...]\n"
             "                              show or change a resilience policy ('*' = the\n"
-            "                              default); fields as in genesis/resilience.h\n"
+            "                              default); fields as in genesis/resilience.h,\n"
+            "                              *_ms fields take durations (250ms, 2s, 1m)\n"
             "  fault ID clear|error_rate=R latency_ms=N hang=0|1 crash=0|1\n"
             "                              inject a fault (coordinators started with\n"
             "                              --allow-faults only)\n"
@@ -99,6 +123,8 @@ static void usage(FILE *out)
             "  reload                      make genesisd re-read its --config file; prints what\n"
             "                              was applied and what needs a restart\n"
             "\n"
+            "Operator commands (mode ... reload) print what happened in a sentence; with\n"
+            "--json they print the coordinator's JSON answer instead.\n"
             "DATA is sent as application/json if it parses as JSON, else as text/plain.\n"
             "Use -- before a DATA that starts with '-'.\n"
             "\n"
@@ -109,6 +135,8 @@ static void usage(FILE *out)
             "  --source NAME   caller identity sent with requests and emits (default client)\n"
             "  --request-id N  correlation id of the request (default: the coordinator picks\n"
             "                  one); handlers and logs see it\n"
+            "  --json          print JSON (status and the operator commands)\n"
+            "  -o, --output FORMAT  status: text (default, 100 columns), wide or json\n"
             "  -v, --verbose   say more (emit prints \"emitted\")\n"
             "  --version       print the version and exit\n"
             "  -h, --help      print this help and exit\n"
@@ -144,6 +172,50 @@ static int parse_ulong(const char *text, unsigned long max, unsigned long *out)
     return 0;
 }
 
+/* policy ID FIELD=VALUE...: known fields (or the closest one named), *_ms values as durations
+ * converted to milliseconds. Returns -1 to go on, or an exit code. */
+static int check_policy_args(struct ctl_config *cfg)
+{
+    if (cfg->nargs - 1 > 64)
+        return usage_error("%s", "policy: at most 64 FIELD=VALUE settings");
+    for (int i = 1; i < cfg->nargs; i++) {
+        const char *kv = cfg->args[i];
+        const char *eq = strchr(kv, '=');
+        size_t len = eq != NULL ? (size_t)(eq - kv) : strlen(kv);
+        char field[64];
+        snprintf(field, sizeof(field), "%.*s", (int)(len < 63 ? len : 63), kv);
+        size_t f = 0;
+        while (f < N_POLICY_FIELDS && strcmp(policy_fields[f], field) != 0)
+            f++;
+        if (f == N_POLICY_FIELDS) {
+            const char *best = conf_closest(field, policy_fields, N_POLICY_FIELDS);
+            char list[1024] = "";
+            for (size_t k = 0; k < N_POLICY_FIELDS; k++) {
+                size_t used = strlen(list);
+                snprintf(list + used, sizeof(list) - used, "%s%s", k ? ", " : "", policy_fields[k]);
+            }
+            if (best != NULL)
+                return usage_error("policy: unknown field '%s' (did you mean '%s'?); the fields "
+                                   "are %s",
+                                   field, best, list);
+            return usage_error("policy: unknown field '%s'; the fields are %s", field, list);
+        }
+        if (eq == NULL)
+            return usage_error("policy: '%s' needs a value: %s=VALUE", kv, field);
+        if (conf_unit_of_name(field) != 0) {
+            unsigned long long ms = 0;
+            if (conf_parse_duration(eq + 1, CONF_UNIT_MS, 0, UINT32_MAX, &ms) != 0)
+                return usage_error("policy: %s needs a duration (250ms, 2s, 1m; a bare number "
+                                   "is milliseconds), not '%s'",
+                                   field, eq + 1);
+            snprintf(cfg->policy_args[i - 1], sizeof(cfg->policy_args[i - 1]), "%s=%llu", field,
+                     ms);
+            cfg->args[i] = cfg->policy_args[i - 1];
+        }
+    }
+    return -1;
+}
+
 /* Options are accepted anywhere on the line (GNU permutation); "--" ends them. Returns -1 to
  * go on, or an exit code. */
 static int parse_args(int argc, char **argv, struct ctl_config *cfg)
@@ -170,6 +242,7 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
         {"type", required_argument, NULL, OPT_TYPE},
         {"from", required_argument, NULL, OPT_FROM},
         {"request-id", required_argument, NULL, OPT_REQUEST_ID},
+        {"output", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, 'v'},
         {"version", no_argument, NULL, OPT_VERSION},
         {"help", no_argument, NULL, 'h'},
@@ -185,7 +258,7 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
 
     unsigned long v;
     int opt;
-    while ((opt = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "vho:", long_opts, NULL)) != -1) {
         switch (opt) {
         case OPT_URL:
             cfg->url = optarg;
@@ -193,16 +266,28 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
         case OPT_EVENTS:
             cfg->events = optarg;
             break;
-        case OPT_TIMEOUT:
-            if (parse_ulong(optarg, UINT32_MAX, &v) != 0 || v == 0)
-                return usage_error("invalid --timeout '%s' (milliseconds, at least 1)", optarg);
-            cfg->timeout_ms = (uint32_t)v;
+        case OPT_TIMEOUT: {
+            unsigned long long ms = 0;
+            if (conf_parse_duration(optarg, CONF_UNIT_MS, 1, UINT32_MAX, &ms) != 0)
+                return usage_error("invalid --timeout '%s' (a duration: 500ms, 5s, 1m; a bare "
+                                   "number is milliseconds)",
+                                   optarg);
+            cfg->timeout_ms = (uint32_t)ms;
             break;
+        }
         case OPT_SOURCE:
             cfg->source = optarg;
             break;
         case OPT_JSON:
             cfg->json = 1;
+            break;
+        case 'o':
+            if (strcmp(optarg, "json") == 0)
+                cfg->json = 1;
+            else if (strcmp(optarg, "wide") == 0)
+                cfg->wide = 1;
+            else if (strcmp(optarg, "text") != 0)
+                return usage_error("invalid -o '%s' (text, wide or json)", optarg);
             break;
         case OPT_COUNT:
             if (parse_ulong(optarg, ULONG_MAX, &v) != 0 || v == 0)
@@ -232,6 +317,19 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
             usage(stdout);
             return EXIT_OK;
         default: /* getopt_long already named the bad option */
+            if (optopt == 0 && optind > 0 && optind <= argc &&
+                strncmp(argv[optind - 1], "--", 2) == 0) {
+                const char *names[sizeof(long_opts) / sizeof(long_opts[0])];
+                size_t n = 0;
+                for (; long_opts[n].name != NULL; n++)
+                    names[n] = long_opts[n].name;
+                char name[64];
+                snprintf(name, sizeof(name), "%.*s", (int)strcspn(argv[optind - 1] + 2, "="),
+                         argv[optind - 1] + 2);
+                const char *best = conf_closest(name, names, n);
+                if (best != NULL)
+                    fprintf(stderr, "genesisctl: did you mean '--%s'?\n", best);
+            }
             fputs("Try 'genesisctl --help' for more information.\n", stderr);
             return EXIT_USAGE;
         }
@@ -249,21 +347,59 @@ static int parse_args(int argc, char **argv, struct ctl_config *cfg)
     int is_watch = strcmp(cfg->command, "watch") == 0;
     int is_admin = is_admin_command(cfg->command);
     if (!is_status && strcmp(cfg->command, "request") != 0 && strcmp(cfg->command, "emit") != 0 &&
-        !is_watch && !is_admin)
+        !is_watch && !is_admin) {
+        const char *best = conf_closest(cfg->command, command_names,
+                                        sizeof(command_names) / sizeof(command_names[0]));
+        if (best != NULL)
+            return usage_error("unknown command '%s' (did you mean '%s'?)", cfg->command, best);
         return usage_error("unknown command '%s' (status, request, emit, watch, mode, breaker, "
                            "policy, fault, checkpoint, supervisor or reload)",
                            cfg->command);
+    }
     if (is_admin && strcmp(cfg->command, "mode") == 0 && cfg->nargs > 1)
         return usage_error("mode takes at most one MODE; unexpected '%s'", cfg->args[1]);
     if (is_admin && strcmp(cfg->command, "breaker") == 0 && (cfg->nargs < 2 || cfg->nargs > 3))
-        return usage_error("%s", "breaker needs ID and one of open [MS], close, reset, disable, "
-                                 "metrics-only");
+        return usage_error("%s", "breaker needs ID and one of open [DURATION], close, reset, "
+                                 "disable, metrics-only");
+    if (is_admin && strcmp(cfg->command, "breaker") == 0) {
+        static const char *const verbs[] = {"open", "close", "reset", "disable", "metrics-only"};
+        const char *verb = cfg->args[1];
+        int known = 0;
+        for (size_t i = 0; i < 5; i++)
+            known |= strcasecmp(verb, verbs[i]) == 0;
+        known |= strcasecmp(verb, "metrics_only") == 0;
+        const char *best = known ? NULL : conf_closest(verb, verbs, 5);
+        if (!known && best != NULL)
+            return usage_error("breaker: unknown action '%s' (did you mean '%s'?)", verb, best);
+        if (!known)
+            return usage_error("breaker: unknown action '%s' (open, close, reset, disable or "
+                               "metrics-only)",
+                               verb);
+        if (cfg->nargs == 3) { /* open DURATION: 30s, 1m, or milliseconds */
+            unsigned long long ms = 0;
+            if (strcasecmp(verb, "open") != 0)
+                return usage_error("breaker: only open takes a duration, not %s", verb);
+            if (conf_parse_duration(cfg->args[2], CONF_UNIT_MS, 1, UINT32_MAX, &ms) != 0)
+                return usage_error("breaker open: '%s' is not a duration (30s, 1m, 500ms; a "
+                                   "bare number is milliseconds)",
+                                   cfg->args[2]);
+            snprintf(cfg->policy_args[0], sizeof(cfg->policy_args[0]), "%llu", ms);
+            cfg->args[2] = cfg->policy_args[0];
+        }
+    }
+    if (is_admin && strcmp(cfg->command, "policy") == 0) {
+        int code = check_policy_args(cfg);
+        if (code >= 0)
+            return code;
+    }
     if (is_admin && strcmp(cfg->command, "policy") == 0 && cfg->nargs < 1)
         return usage_error("%s", "policy needs ID (or '*')");
     if (is_admin && strcmp(cfg->command, "fault") == 0 && cfg->nargs < 2)
         return usage_error("%s", "fault needs ID and clear or KEY=VALUE settings");
-    if (cfg->json && !is_status)
-        return usage_error("%s", "--json applies to the status command only");
+    if (cfg->json && !is_status && !is_admin)
+        return usage_error("%s", "--json applies to status and the operator commands only");
+    if (cfg->wide && !is_status)
+        return usage_error("%s", "-o wide applies to the status command only");
     if (cfg->have_count && !is_watch)
         return usage_error("%s", "--count applies to the watch command only");
     if ((cfg->type_filter != NULL || cfg->source_filter != NULL) && !is_watch)
@@ -323,12 +459,16 @@ static void print_result_error(const genesis_result *res)
             genesis_reason_name(genesis_result_reason(res)), genesis_result_message(res));
 }
 
-/* Report a failed call: print it, then pick the exit code. */
+/* Report a failed call: print it and what to do about it, then pick the exit code. */
 static int fail_with_result(struct ctl_config *cfg, const genesis_result *res)
 {
     print_result_error(res);
     int code = classify_failure(res);
-    if (code == EXIT_UNREACHABLE)
+    char hint[512];
+    if (ctl_error_hint(cfg->command, cfg->args, (size_t)cfg->nargs, res, cfg->url, cfg->timeout_ms,
+                       hint, sizeof(hint)) != NULL)
+        fprintf(stderr, "genesisctl: %s\n", hint);
+    else if (code == EXIT_UNREACHABLE)
         fprintf(stderr, "genesisctl: could not reach the coordinator at %s\n", cfg->url);
     return code;
 }
@@ -348,220 +488,6 @@ static int report_failure(struct ctl_config *cfg, int rc, genesis_result *res)
 
 /* ---------------------------------------------------------------------------------------- */
 /* status                                                                                    */
-
-/* Render any JSON value as a short cell: strings bare, booleans yes/no, null "-", arrays
- * comma-joined, objects compact. Returns a malloc'd string or NULL. */
-static char *json_cell(const json_t *v)
-{
-    char buf[64];
-    if (v == NULL || json_is_null(v))
-        return strdup("-");
-    if (json_is_string(v))
-        return strdup(json_string_value(v));
-    if (json_is_integer(v)) {
-        snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return strdup(buf);
-    }
-    if (json_is_real(v)) {
-        snprintf(buf, sizeof buf, "%g", json_real_value(v));
-        return strdup(buf);
-    }
-    if (json_is_boolean(v))
-        return strdup(json_is_true(v) ? "yes" : "no");
-    if (json_is_array(v)) {
-        size_t total = 2, i; /* room for "-" when empty, or the terminator */
-        const json_t *item;
-        char **parts = calloc(json_array_size(v) + 1, sizeof *parts);
-        if (parts == NULL)
-            return NULL;
-        json_array_foreach(v, i, item)
-        {
-            parts[i] = json_cell(item);
-            total += (parts[i] ? strlen(parts[i]) : 0) + 1;
-        }
-        char *out = malloc(total);
-        if (out != NULL) {
-            out[0] = '\0';
-            for (i = 0; i < json_array_size(v); i++) {
-                if (i > 0)
-                    strcat(out, ",");
-                if (parts[i] != NULL)
-                    strcat(out, parts[i]);
-            }
-            if (out[0] == '\0')
-                strcpy(out, "-");
-        }
-        for (i = 0; i < json_array_size(v); i++)
-            free(parts[i]);
-        free(parts);
-        return out;
-    }
-    return json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-}
-
-static void print_field(const char *label, const json_t *obj, const char *key)
-{
-    char *cell = json_cell(json_object_get(obj, key));
-    printf("%-12s %s\n", label, cell ? cell : "?");
-    free(cell);
-}
-
-static long long json_int(const json_t *obj, const char *key)
-{
-    const json_t *v = json_object_get(obj, key);
-    if (json_is_integer(v))
-        return (long long)json_integer_value(v);
-    if (json_is_real(v))
-        return (long long)json_real_value(v);
-    return 0;
-}
-
-static void print_uptime(const json_t *root)
-{
-    const json_t *v = json_object_get(root, "uptime_ms");
-    if (!json_is_number(v)) {
-        printf("%-12s -\n", "uptime:");
-        return;
-    }
-    long long ms = json_int(root, "uptime_ms");
-    long long s = ms / 1000;
-    if (s >= 86400)
-        printf("%-12s %lldd %02lldh %02lldm %02llds\n", "uptime:", s / 86400, s / 3600 % 24,
-               s / 60 % 60, s % 60);
-    else if (s >= 3600)
-        printf("%-12s %lldh %02lldm %02llds\n", "uptime:", s / 3600, s / 60 % 60, s % 60);
-    else
-        printf("%-12s %lldm %02lld.%03llds\n", "uptime:", s / 60, s % 60, ms % 1000);
-}
-
-/* The components table: one column per key, widths fitted to the content. */
-static const struct column {
-    const char *key;
-    const char *title;
-} columns[] = {
-    {"id", "ID"},
-    {"remote", "REMOTE"},
-    {"health", "HEALTH"},
-    {"breaker", "BREAKER"},
-    {"in_flight", "IN_FLIGHT"},
-    {"queued", "QUEUED"},
-    {"requests", "REQUESTS"},
-    {"failures", "FAILURES"},
-    {"retries", "RETRIES"},
-    {"latency_us.p99", "P99_US"},
-    {"events_delivered", "EV_DELIVERED"},
-    {"events_dropped", "EV_DROPPED"},
-    {"instances", "INSTANCES"},
-    {"checkpoint.generation", "CKPT_GEN"},
-    {"checkpoint.age_ms", "CKPT_AGE_MS"},
-    {"checkpoint.size", "CKPT_BYTES"},
-    {"urls", "URLS"},
-};
-
-/* obj[key], where "a.b" reads obj["a"]["b"]. */
-static const json_t *json_path(const json_t *obj, const char *key)
-{
-    const char *dot = strchr(key, '.');
-    if (dot == NULL)
-        return json_object_get(obj, key);
-    char head[64];
-    size_t len = (size_t)(dot - key);
-    if (len >= sizeof head)
-        return NULL;
-    memcpy(head, key, len);
-    head[len] = '\0';
-    return json_path(json_object_get(obj, head), dot + 1);
-}
-#define NCOLUMNS (sizeof columns / sizeof columns[0])
-
-static void print_cell(const char *text, size_t width, int last)
-{
-    if (last)
-        printf("%s\n", text);
-    else
-        printf("%-*s  ", (int)width, text);
-}
-
-static int print_components(const json_t *components)
-{
-    size_t rows = json_array_size(components);
-    if (rows == 0) {
-        printf("components:  none\n");
-        return 0;
-    }
-    char **cells = calloc(rows * NCOLUMNS, sizeof *cells);
-    if (cells == NULL)
-        return -1;
-    size_t width[NCOLUMNS];
-    for (size_t c = 0; c < NCOLUMNS; c++)
-        width[c] = strlen(columns[c].title);
-    for (size_t r = 0; r < rows; r++) {
-        const json_t *comp = json_array_get(components, r);
-        for (size_t c = 0; c < NCOLUMNS; c++) {
-            char *cell = json_cell(json_path(comp, columns[c].key));
-            cells[r * NCOLUMNS + c] = cell;
-            if (cell != NULL && strlen(cell) > width[c])
-                width[c] = strlen(cell);
-        }
-    }
-    printf("\n");
-    for (size_t c = 0; c < NCOLUMNS; c++)
-        print_cell(columns[c].title, width[c], c + 1 == NCOLUMNS);
-    for (size_t r = 0; r < rows; r++) {
-        for (size_t c = 0; c < NCOLUMNS; c++) {
-            const char *cell = cells[r * NCOLUMNS + c];
-            print_cell(cell ? cell : "?", width[c], c + 1 == NCOLUMNS);
-        }
-    }
-    for (size_t i = 0; i < rows * NCOLUMNS; i++)
-        free(cells[i]);
-    free(cells);
-    return 0;
-}
-
-/* Checkpoint totals, and the children genesisd supervises with their restarts and why. */
-static void print_recovery(const json_t *root)
-{
-    const json_t *ck = json_object_get(root, "checkpoints");
-    if (json_is_object(ck)) {
-        const char *store = json_string_value(json_object_get(ck, "store"));
-        printf("%-12s %s (written %lld, failures %lld, corrupt skipped %lld)\n",
-               "checkpoints:", store != NULL && store[0] != '\0' ? store : "none (not durable)",
-               json_int(ck, "written"), json_int(ck, "failures"), json_int(ck, "corrupt"));
-    }
-    const json_t *sup = json_object_get(root, "supervised");
-    size_t i;
-    const json_t *child;
-    json_array_foreach(sup, i, child)
-    {
-        const char *id = json_string_value(json_object_get(child, "id"));
-        const char *state = json_string_value(json_object_get(child, "state"));
-        const char *last = json_string_value(json_object_get(child, "last_exit"));
-        printf("%-12s %s %s pid %lld, %lld restarts, up %lld ms%s%s\n", i == 0 ? "supervised:" : "",
-               id ? id : "?", state ? state : "?", json_int(child, "pid"),
-               json_int(child, "restarts"), json_int(child, "uptime_ms"),
-               last != NULL && last[0] != '\0' ? "; last exit: " : "", last ? last : "");
-    }
-}
-
-static int print_status_summary(const json_t *root)
-{
-    const json_t *stats = json_object_get(root, "stats");
-    print_field("mode:", root, "mode");
-    print_field("version:", root, "version");
-    print_uptime(root);
-    print_field("front door:", root, "front_door_url");
-    print_field("event bus:", root, "event_bus_url");
-    printf("%-12s %lld (succeeded %lld, failed %lld: timed out %lld, rejected %lld)\n",
-           "requests:", json_int(stats, "requests"), json_int(stats, "succeeded"),
-           json_int(stats, "failed"), json_int(stats, "timed_out"), json_int(stats, "rejected"));
-    printf("%-12s emitted %lld, delivered %lld, dropped %lld, published %lld\n",
-           "events:", json_int(stats, "events_emitted"), json_int(stats, "events_delivered"),
-           json_int(stats, "events_dropped"), json_int(stats, "events_published"));
-    printf("%-12s %lld\n", "malformed:", json_int(stats, "malformed"));
-    print_recovery(root);
-    return print_components(json_object_get(root, "components"));
-}
 
 static int cmd_status(struct ctl_config *cfg, genesis_client *cl)
 {
@@ -592,7 +518,7 @@ static int cmd_status(struct ctl_config *cfg, genesis_client *cl)
             code = EXIT_ERROR_STATUS;
         }
         printf("\n");
-    } else if (print_status_summary(root) != 0) {
+    } else if (ctl_print_status(root, cfg->wide) != 0) {
         fprintf(stderr, "genesisctl: out of memory\n");
         code = EXIT_ERROR_STATUS;
     }
@@ -678,7 +604,19 @@ static int cmd_admin(struct ctl_config *cfg, genesis_client *cl)
     size_t nargs = (size_t)cfg->nargs - (supervisor ? 1 : 0);
     int rc =
         genesis_client_admin(cl, command, (const char *const *)args, nargs, cfg->timeout_ms, &res);
-    return print_outcome(cfg, rc, res);
+    if (cfg->json || rc != GENESIS_OK || res == NULL)
+        return print_outcome(cfg, rc, res);
+    size_t len = 0;
+    const char *text = genesis_result_data(res, &len);
+    json_t *doc = json_loadb(text, len, 0, NULL);
+    ctl_print_admin(cfg->command, cfg->args, (size_t)cfg->nargs, doc, text, len);
+    json_decref(doc);
+    genesis_result_free(res);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "genesisctl: cannot write the answer: %s\n", strerror(errno));
+        return EXIT_ERROR_STATUS;
+    }
+    return EXIT_OK;
 }
 
 static int cmd_emit(struct ctl_config *cfg, genesis_client *cl)

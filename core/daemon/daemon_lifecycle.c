@@ -71,7 +71,13 @@ static int start_coordinator(daemon_config *cfg, daemon_runtime *rt)
     opts.tls_ca_file = cfg->tls_ca;
     opts.tls_cert_file = cfg->tls_cert;
     opts.tls_key_file = cfg->tls_key;
-    rc = genesis_coordinator_new(&rt->coord, &opts);
+    if (cfg->cluster_nats[0] != '\0') {
+        genesis_cluster_options cluster = cfg->cluster;
+        cluster.nats_urls = cfg->cluster_nats;
+        rc = genesis_coordinator_new_clustered(&rt->coord, &opts, &cluster);
+    } else {
+        rc = genesis_coordinator_new(&rt->coord, &opts);
+    }
     if (rc != GENESIS_OK) {
         fprintf(stderr, "genesisd: cannot create the coordinator: %s (%s)\n", genesis_last_error(),
                 genesis_status_name(rc));
@@ -150,6 +156,40 @@ static int start_gateway(daemon_config *cfg, daemon_runtime *rt)
     return -1;
 }
 
+/* --metrics: a second gateway that serves only /metrics, /healthz and /readyz, without
+ * authentication, history or WebSocket, so Prometheus can scrape a genesisd whose gateway is
+ * off or behind tokens. */
+static int start_metrics(daemon_config *cfg, daemon_runtime *rt)
+{
+    genesis_gateway_options o;
+    genesis_gateway_options_init(&o, GENESIS_GATEWAY_OPTIONS_VERSION);
+    genesis_gateway_options_set_listen(&o, cfg->metrics); /* checked by the option parser */
+    o.front_door = rt->front_door;
+    o.event_bus = NULL;
+    o.coordinator = rt->coord;
+    o.log = daemon_log_sink;
+    o.log_arg = (void *)"metrics";
+    o.log_level = cfg->log_level;
+    o.core_tls_ca = cfg->tls_ca;
+    o.core_tls_cert = cfg->tls_cert;
+    o.core_tls_key = cfg->tls_key;
+    o.job_threads = 1;
+    o.max_ws_clients = 1;
+    o.metrics_only = 1;
+    o.history_interval_ms = 0;
+    int rc = genesis_gateway_new(&rt->metrics, &o);
+    if (rc == GENESIS_OK)
+        rc = genesis_gateway_start(rt->metrics);
+    if (rc == GENESIS_OK)
+        rc = genesis_gateway_get_url(rt->metrics, rt->metrics_url, sizeof(rt->metrics_url));
+    if (rc != GENESIS_OK) {
+        fprintf(stderr, "genesisd: cannot serve metrics on %s: %s\n", cfg->metrics,
+                genesis_gateway_last_error());
+        return rc == GENESIS_INVALID_ARGUMENT ? DAEMON_EXIT_USAGE : EXIT_FAILURE;
+    }
+    return -1;
+}
+
 /* The supervisor, when there is something to supervise or a configuration file (a reload
  * may add children). */
 static int start_supervisor(const daemon_config *cfg, daemon_runtime *rt)
@@ -180,8 +220,10 @@ static int start_supervisor(const daemon_config *cfg, daemon_runtime *rt)
 static void stop_started(daemon_runtime *rt)
 {
     genesis_gateway_free(rt->gateway); /* first: its requests drain through the coordinator */
+    genesis_gateway_free(rt->metrics);
     supervisor_free(rt->sup); /* children stop (and unregister) before the coordinator drains */
     rt->gateway = NULL;
+    rt->metrics = NULL;
     rt->sup = NULL;
     if (rt->coord != NULL) {
         int rc = genesis_coordinator_stop(rt->coord);
@@ -201,10 +243,13 @@ int daemon_start(daemon_config *cfg, daemon_runtime *rt)
         rc = start_demo(rt);
     if (rc < 0 && cfg->http)
         rc = start_gateway(cfg, rt);
+    if (rc < 0 && cfg->metrics != NULL)
+        rc = start_metrics(cfg, rt);
     if (rc < 0)
         rc = start_supervisor(cfg, rt);
     if (rc >= 0) {
         genesis_gateway_free(rt->gateway);
+        genesis_gateway_free(rt->metrics);
         supervisor_free(rt->sup);
         genesis_coordinator_free(rt->coord);
         memset(rt, 0, sizeof(*rt));

@@ -22,7 +22,9 @@ typedef struct daemon_runtime {
     supervisor *sup;                  /* NULL without supervised components or configuration file */
     char front_door[DAEMON_URL_SIZE]; /* bound URLs (port 0 resolved) */
     char event_bus[DAEMON_URL_SIZE];
-    char http_url[300]; /* "" without the gateway */
+    char http_url[300];       /* "" without the gateway */
+    genesis_gateway *metrics; /* --metrics: a metrics-only gateway; NULL without */
+    char metrics_url[300];
 } daemon_runtime;
 
 /* Block SIGINT, SIGTERM, SIGHUP (collected by sigwait on *stop) and SIGCHLD (the supervisor's

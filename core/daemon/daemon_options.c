@@ -11,6 +11,7 @@
 #include <genesis/gateway_cli.h>
 #include <genesis/genesis.h>
 
+#include "config_values.h"
 #include "daemon_cli.h"
 #include "daemon_log.h"
 
@@ -49,11 +50,21 @@ enum {
     OPT_LOG_RATE_LIMIT,
     OPT_TLS_CA,
     OPT_TLS_CERT,
-    OPT_TLS_KEY
+    OPT_TLS_KEY,
+    OPT_METRICS,
+    OPT_CLUSTER_NATS,
+    OPT_NODE_ID,
+    OPT_CLUSTER_NAME,
+    OPT_CLUSTER_REPLICAS,
+    OPT_CLUSTER_LEASE_TTL,
+    OPT_CLUSTER_TLS_CA,
+    OPT_CLUSTER_TLS_CERT,
+    OPT_CLUSTER_TLS_KEY
 };
 
 static const struct option own_options[] = {
     {"http", required_argument, NULL, OPT_HTTP},
+    {"metrics", required_argument, NULL, OPT_METRICS},
     {"front-door", required_argument, NULL, OPT_FRONT_DOOR},
     {"events", required_argument, NULL, OPT_EVENTS},
     {"demo", no_argument, NULL, OPT_DEMO},
@@ -74,6 +85,14 @@ static const struct option own_options[] = {
     {"tls-ca", required_argument, NULL, OPT_TLS_CA},
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"cluster-nats", required_argument, NULL, OPT_CLUSTER_NATS},
+    {"node-id", required_argument, NULL, OPT_NODE_ID},
+    {"cluster-name", required_argument, NULL, OPT_CLUSTER_NAME},
+    {"cluster-replicas", required_argument, NULL, OPT_CLUSTER_REPLICAS},
+    {"cluster-lease-ttl", required_argument, NULL, OPT_CLUSTER_LEASE_TTL},
+    {"cluster-tls-ca", required_argument, NULL, OPT_CLUSTER_TLS_CA},
+    {"cluster-tls-cert", required_argument, NULL, OPT_CLUSTER_TLS_CERT},
+    {"cluster-tls-key", required_argument, NULL, OPT_CLUSTER_TLS_KEY},
     {"help", no_argument, NULL, 'h'},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
@@ -121,6 +140,9 @@ void daemon_options_usage(FILE *out)
             "  --http HOST:PORT|off  serve the HTTP+JSON / WebSocket gateway in-process on this\n"
             "                      address; default $GENESIS_HTTP or " DEFAULT_HTTP "\n"
             "                      (port 0 picks a free port; 'off' disables it)\n"
+            "  --metrics HOST:PORT|off  serve GET /metrics, /healthz and /readyz (Prometheus\n"
+            "                      text format, no authentication) on an address of their\n"
+            "                      own, also with --http off; default off\n"
             "Gateway flags (with --http):\n"
             "%s"
             "  --version           print the version and exit\n"
@@ -137,7 +159,7 @@ void daemon_options_usage(FILE *out)
             "tls+tcp://host:port (needs the --tls-* files). A plain tcp:// address that is\n"
             "not loopback is logged as a security warning at start.\n"
             "Once listening, prints one line on stdout:\n"
-            "  ready front_door=<url> event_bus=<url> [http=<url>]\n"
+            "  ready front_door=<url> event_bus=<url> [http=<url>] [metrics=<url>]\n"
             "SIGINT or SIGTERM stops the daemon cleanly (in-flight requests drain);\n"
             "SIGHUP reloads the --config file (resilience, supervised components and logs\n"
             "change live, breakers and counters keep their state).\n"
@@ -151,6 +173,16 @@ void daemon_options_usage(FILE *out)
             "                                (Checkpoint messages are refused)\n"
             "  --checkpoint-interval MS      snapshot changed in-process components (150)\n"
             "  --checkpoint-generations N    generations kept per component (3)\n"
+            "\n"
+            "Cluster mode (docs/cluster.md; checkpoints in NATS JetStream, not SQLite):\n"
+            "  --cluster-nats URL[,URL...]   NATS servers (repeatable); $GENESIS_CLUSTER_NATS\n"
+            "  --node-id ID                  this node's id, unique in the cluster;\n"
+            "                                $GENESIS_NODE_ID\n"
+            "  --cluster-name NAME           bucket prefix (genesis)\n"
+            "  --cluster-replicas N          copies of every bucket, 1..5 (3)\n"
+            "  --cluster-lease-ttl MS        node lease time to live (5000)\n"
+            "  --cluster-tls-ca FILE, --cluster-tls-cert FILE, --cluster-tls-key FILE\n"
+            "                                TLS towards NATS\n"
             "\n"
             "Supervision (restart remote components when they exit or stop heartbeating):\n"
             "  --supervise 'ID=COMMAND ARGS' launch and supervise a component registering as ID\n"
@@ -191,6 +223,18 @@ static int parse_bounded(const char *flag, const char *text, unsigned long long 
     if (daemon_cli_parse_uint(text, lo, hi, out) == 0)
         return GO_ON;
     fprintf(diag(), "genesisd: invalid --%s '%s' (%s)\n", flag, text, hint);
+    return DAEMON_EXIT_USAGE;
+}
+
+/* A duration flag in milliseconds: "150ms", "10s", "2m", or a bare number of ms. */
+static int parse_ms(const char *flag, const char *text, unsigned long long lo,
+                    unsigned long long hi, unsigned long long *out)
+{
+    if (conf_parse_duration(text, CONF_UNIT_MS, lo, hi, out) == 0)
+        return GO_ON;
+    char range[160];
+    conf_duration_range(CONF_UNIT_MS, lo, hi, range, sizeof(range));
+    fprintf(diag(), "genesisd: invalid --%s '%s' (%s)\n", flag, text, range);
     return DAEMON_EXIT_USAGE;
 }
 
@@ -245,6 +289,10 @@ static int set_defaults(daemon_config *cfg)
     cfg->tls_ca = getenv("GENESIS_TLS_CA");
     cfg->tls_cert = getenv("GENESIS_TLS_CERT");
     cfg->tls_key = getenv("GENESIS_TLS_KEY");
+    genesis_cluster_options_init(&cfg->cluster, GENESIS_CLUSTER_OPTIONS_VERSION);
+    snprintf(cfg->cluster_nats, sizeof(cfg->cluster_nats), "%s",
+             daemon_cli_env_or("GENESIS_CLUSTER_NATS", ""));
+    cfg->cluster.node_id = daemon_cli_env_or("GENESIS_NODE_ID", NULL);
     return parse_http(cfg, daemon_cli_env_or("GENESIS_HTTP", DEFAULT_HTTP));
 }
 
@@ -256,6 +304,20 @@ static int parse_general(daemon_config *cfg, int opt, const char *arg)
     switch (opt) {
     case OPT_HTTP:
         return parse_http(cfg, arg);
+    case OPT_METRICS: {
+        genesis_gateway_options probe;
+        genesis_gateway_options_init(&probe, GENESIS_GATEWAY_OPTIONS_VERSION);
+        if (strcmp(arg, "off") == 0) {
+            cfg->metrics = NULL;
+            return GO_ON;
+        }
+        if (genesis_gateway_options_set_listen(&probe, arg) != GENESIS_OK) {
+            fprintf(diag(), "genesisd: --metrics: %s\n", genesis_gateway_last_error());
+            return DAEMON_EXIT_USAGE;
+        }
+        cfg->metrics = arg;
+        return GO_ON;
+    }
     case OPT_FRONT_DOOR:
         cfg->front_door = arg;
         break;
@@ -314,14 +376,14 @@ static int parse_general(daemon_config *cfg, int opt, const char *arg)
 static int parse_state(daemon_config *cfg, int opt, const char *arg)
 {
     unsigned long long v = 0;
-    char why[512];
+    char why[1024];
     int rc = GO_ON;
     switch (opt) {
     case OPT_CHECKPOINT_DB:
         cfg->checkpoint_db = arg;
         break;
     case OPT_CHECKPOINT_INTERVAL:
-        rc = parse_bounded("checkpoint-interval", arg, 1, MS_MAX, "a positive integer", &v);
+        rc = parse_ms("checkpoint-interval", arg, 1, MS_MAX, &v);
         cfg->checkpoint_interval_ms = (uint32_t)v;
         break;
     case OPT_CHECKPOINT_GENERATIONS:
@@ -346,6 +408,80 @@ static int parse_state(daemon_config *cfg, int opt, const char *arg)
     return rc;
 }
 
+/* Cluster mode. Repeated --cluster-nats flags add servers; the first replaces the
+ * environment's. */
+static int parse_cluster(daemon_config *cfg, int opt, const char *arg, bool *nats_flag,
+                         bool *id_flag)
+{
+    unsigned long long v = 0;
+    int rc = GO_ON;
+    switch (opt) {
+    case OPT_CLUSTER_NATS: {
+        size_t used = *nats_flag ? strlen(cfg->cluster_nats) : 0;
+        *nats_flag = true;
+        if (arg[0] == '\0' || used + strlen(arg) + 2 > sizeof(cfg->cluster_nats)) {
+            fprintf(diag(),
+                    "genesisd: invalid --cluster-nats '%s' (URL[,URL...], %zu bytes in all at "
+                    "most)\n",
+                    arg, sizeof(cfg->cluster_nats) - 1);
+            return DAEMON_EXIT_USAGE;
+        }
+        snprintf(cfg->cluster_nats + used, sizeof(cfg->cluster_nats) - used, "%s%s",
+                 used > 0 ? "," : "", arg);
+        break;
+    }
+    case OPT_NODE_ID:
+        cfg->cluster.node_id = arg;
+        *id_flag = true;
+        break;
+    case OPT_CLUSTER_NAME:
+        cfg->cluster.name = arg;
+        break;
+    case OPT_CLUSTER_REPLICAS:
+        rc = parse_bounded("cluster-replicas", arg, 1, 5, "1 to 5", &v);
+        cfg->cluster.replicas = (unsigned int)v;
+        break;
+    case OPT_CLUSTER_LEASE_TTL:
+        rc = parse_bounded("cluster-lease-ttl", arg, 1000, MS_MAX, "1000 to 86400000 ms", &v);
+        cfg->cluster.lease_ttl_ms = (uint32_t)v;
+        break;
+    case OPT_CLUSTER_TLS_CA:
+        cfg->cluster.tls_ca_file = arg;
+        break;
+    case OPT_CLUSTER_TLS_CERT:
+        cfg->cluster.tls_cert_file = arg;
+        break;
+    case OPT_CLUSTER_TLS_KEY:
+        cfg->cluster.tls_key_file = arg;
+        break;
+    default:
+        return DAEMON_EXIT_USAGE;
+    }
+    return rc;
+}
+
+/* Cluster settings that only make sense together. */
+static int check_cluster(const daemon_config *cfg, bool id_flag)
+{
+    if (cfg->cluster_nats[0] == '\0') {
+        if (id_flag) {
+            fprintf(diag(), "genesisd: --node-id needs --cluster-nats\n");
+            return DAEMON_EXIT_USAGE;
+        }
+        return GO_ON;
+    }
+    if (cfg->cluster.node_id == NULL) {
+        fprintf(diag(), "genesisd: cluster mode (--cluster-nats) needs --node-id\n");
+        return DAEMON_EXIT_USAGE;
+    }
+    if (cfg->checkpoint_db != NULL) {
+        fprintf(diag(), "genesisd: --checkpoint-db and --cluster-nats exclude each other (a "
+                        "cluster node keeps its checkpoints in NATS JetStream)\n");
+        return DAEMON_EXIT_USAGE;
+    }
+    return GO_ON;
+}
+
 /* Supervised components and the supervisor's settings. */
 static int parse_supervision(daemon_config *cfg, int opt, const char *arg)
 {
@@ -365,11 +501,11 @@ static int parse_supervision(daemon_config *cfg, int opt, const char *arg)
         sf->kind[sf->n++] = opt - OPT_SUPERVISE;
         break;
     case OPT_SUPERVISE_STARTUP:
-        rc = parse_bounded("supervise-startup-ms", arg, 1, MS_MAX, "milliseconds, at least 1", &v);
+        rc = parse_ms("supervise-startup-ms", arg, 1, MS_MAX, &v);
         sf->options.startup_ms = (uint32_t)v;
         break;
     case OPT_SUPERVISE_HANG:
-        rc = parse_bounded("supervise-hang-ms", arg, 1, MS_MAX, "milliseconds, at least 1", &v);
+        rc = parse_ms("supervise-hang-ms", arg, 1, MS_MAX, &v);
         sf->options.hang_ms = (uint32_t)v;
         break;
     case OPT_RESTART_INTENSITY:
@@ -422,6 +558,22 @@ static int parse_option(daemon_config *cfg, int opt, const char *arg)
     }
 }
 
+/* After getopt_long's "unrecognized option '--htp'": the flag that was probably meant. */
+static void suggest_flag(const char *arg, const struct option *options)
+{
+    if (strncmp(arg, "--", 2) != 0)
+        return;
+    char name[64];
+    snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+    const char *names[64];
+    size_t n = 0;
+    for (; n < 64 && options[n].name != NULL; n++)
+        names[n] = options[n].name;
+    const char *best = conf_closest(name, names, n);
+    if (best != NULL)
+        fprintf(diag(), "genesisd: did you mean '--%s'?\n", best);
+}
+
 int daemon_options_parse(int argc, char **argv, daemon_config *cfg)
 {
     struct option options[64];
@@ -434,9 +586,15 @@ int daemon_options_parse(int argc, char **argv, daemon_config *cfg)
         return EXIT_FAILURE;
     }
     int opt;
+    bool nats_flag = false, id_flag = false;
     optind = 0; /* parsing runs more than once (configuration file, reload) */
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        rc = parse_option(cfg, opt, optarg);
+        if (opt == '?' && optopt == 0 && optind > 0 && optind <= argc && opterr)
+            suggest_flag(argv[optind - 1], options);
+        if (opt >= OPT_CLUSTER_NATS && opt <= OPT_CLUSTER_TLS_KEY)
+            rc = parse_cluster(cfg, opt, optarg, &nats_flag, &id_flag);
+        else
+            rc = parse_option(cfg, opt, optarg);
         if (rc != GO_ON)
             return rc;
     }
@@ -449,7 +607,7 @@ int daemon_options_parse(int argc, char **argv, daemon_config *cfg)
         fprintf(diag(), "genesisd: --front-door and --events need a non-empty URL\n");
         return DAEMON_EXIT_USAGE;
     }
-    return GO_ON;
+    return check_cluster(cfg, id_flag);
 }
 
 int daemon_options_parse_quietly(int argc, char **argv, daemon_config *cfg, char *msg, size_t size)

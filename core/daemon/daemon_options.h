@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "daemon_policy.h"
+#include <genesis/cluster.h>
 #include <genesis/gateway.h>
 #include "supervisor.h"
 
@@ -41,10 +42,17 @@ typedef struct daemon_config {
     int log_level;
     unsigned int workers; /* 0 = library default */
     const char *checkpoint_db;
+    /* Cluster mode (docs/cluster.md): cluster_nats holds the NATS URLs ("" = a single node),
+     * joined from repeated --cluster-nats flags; cluster.nats_urls is set when it is used. */
+    char cluster_nats[1024];
+    genesis_cluster_options cluster;
     uint32_t checkpoint_interval_ms;
     unsigned int checkpoint_generations;
     daemon_supervise_flags supervise;
     int http; /* serve the embedded gateway */
+    /* --metrics HOST:PORT: /metrics, /healthz and /readyz on an address of their own (also
+     * with --http off); NULL = none. */
+    const char *metrics;
     /* Mutual TLS for tls+tcp:// URLs: all three or none. */
     const char *tls_ca;
     const char *tls_cert;

@@ -3,6 +3,8 @@
 
 #include "daemon_policy.h"
 
+#include "config_values.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -67,16 +69,43 @@ static int parse_assignment(const char *text, size_t *index, uint32_t *value, ch
             if (strlen(fields[i].name) == len && strncmp(fields[i].name, text, len) == 0)
                 break;
     if (eq == NULL || i == N_FIELDS) {
-        snprintf(why, why_size, "'%s': not FIELD=VALUE with a policy field (see genesisd --help)",
-                 text);
+        const char *names[N_FIELDS];
+        char list[1024] = "";
+        for (size_t k = 0; k < N_FIELDS; k++) {
+            names[k] = fields[k].name;
+            size_t used = strlen(list);
+            snprintf(list + used, sizeof(list) - used, "%s%s", k ? ", " : "", names[k]);
+        }
+        char field[64];
+        snprintf(field, sizeof(field), "%.*s", (int)(eq != NULL ? len : strlen(text)), text);
+        const char *best = conf_closest(field, names, N_FIELDS);
+        if (eq == NULL)
+            snprintf(why, why_size, "'%s': expected FIELD=VALUE; the fields are %s", text, list);
+        else if (best != NULL)
+            snprintf(why, why_size,
+                     "unknown policy field '%s' (did you mean '%s'?); the fields are %s", field,
+                     best, list);
+        else
+            snprintf(why, why_size, "unknown policy field '%s'; the fields are %s", field, list);
         return -1;
     }
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(eq + 1, &end, 10);
-    if (eq[1] == '\0' || eq[1] == '-' || *end != '\0' || errno != 0 || v > UINT32_MAX) {
-        snprintf(why, why_size, "'%s': %s needs an unsigned integer", text, fields[i].name);
-        return -1;
+    unsigned long long v = 0;
+    if (conf_unit_of_name(fields[i].name) != 0) { /* a duration: 2s, 150ms, or milliseconds */
+        if (conf_parse_duration(eq + 1, CONF_UNIT_MS, 0, UINT32_MAX, &v) != 0) {
+            snprintf(why, why_size,
+                     "'%s': %s needs a duration (e.g. 150ms, 10s, 2m; a bare number is "
+                     "milliseconds)",
+                     text, fields[i].name);
+            return -1;
+        }
+    } else {
+        char *end = NULL;
+        errno = 0;
+        v = strtoull(eq + 1, &end, 10);
+        if (eq[1] == '\0' || eq[1] == '-' || *end != '\0' || errno != 0 || v > UINT32_MAX) {
+            snprintf(why, why_size, "'%s': %s needs an unsigned integer", text, fields[i].name);
+            return -1;
+        }
     }
     *index = i;
     *value = (uint32_t)v;

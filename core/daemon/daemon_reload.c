@@ -12,6 +12,7 @@
 
 #include "daemon_config_keys.h"
 #include "daemon_log.h"
+#include "daemon_notify.h"
 #include "daemon_settings.h"
 #include "demo_components.h"
 
@@ -229,7 +230,11 @@ int daemon_reload(daemon_state *st, char **report)
 {
     *report = NULL;
     pthread_mutex_lock(&st->lock);
+    daemon_notify_reloading();
     int rc = reload_locked(st, report);
+    daemon_notify_ready(rc == GENESIS_OK ? "serving (configuration reloaded)"
+                                         : "serving (reload rejected: the configuration in force "
+                                           "is kept)");
     pthread_mutex_unlock(&st->lock);
     return rc;
 }

@@ -209,6 +209,17 @@ void daemon_settings_print(FILE *out, const daemon_config *cfg)
                                         : defaults.checkpoint_interval_ms,
             cfg->checkpoint_generations ? cfg->checkpoint_generations
                                         : defaults.checkpoint_generations);
+    if (cfg->cluster_nats[0] != '\0') {
+        fputs("cluster:\n  nats: ", out);
+        yaml_string(out, cfg->cluster_nats);
+        fputs("\n  node_id: ", out);
+        yaml_string(out, cfg->cluster.node_id);
+        fprintf(out, "\n  replicas: %u\n  lease_ttl_ms: %u\n",
+                cfg->cluster.replicas ? cfg->cluster.replicas : 3,
+                cfg->cluster.lease_ttl_ms ? cfg->cluster.lease_ttl_ms : 5000);
+    } else {
+        fputs("# cluster: none (a single node)\n", out);
+    }
     fputs("resilience:\n", out);
     daemon_policy_print_yaml(out, &cfg->policies.def, 0, 2, 1);
     char(*ids)[DAEMON_POLICY_ID_MAX + 1] = calloc(DAEMON_SETTINGS_MAX_IDS, sizeof(*ids));

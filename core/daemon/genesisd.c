@@ -25,6 +25,7 @@
 #include "daemon_lifecycle.h"
 #include "daemon_limits.h"
 #include "daemon_log.h"
+#include "daemon_notify.h"
 #include "daemon_options.h"
 #include "daemon_reload.h"
 #include "daemon_settings.h"
@@ -103,14 +104,20 @@ int main(int argc, char **argv)
     daemon_logf(GENESIS_LOG_INFO, "genesisd %s (pid %ld) ready", genesis_version_string(),
                 (long)getpid());
     /* The one line a supervisor or a test waits for; it carries the bound tcp ports. */
+    printf("ready front_door=%s event_bus=%s", rt.front_door, rt.event_bus);
     if (rt.gateway != NULL)
-        printf("ready front_door=%s event_bus=%s http=%s\n", rt.front_door, rt.event_bus,
-               rt.http_url);
-    else
-        printf("ready front_door=%s event_bus=%s\n", rt.front_door, rt.event_bus);
+        printf(" http=%s", rt.http_url);
+    if (rt.metrics != NULL)
+        printf(" metrics=%s", rt.metrics_url);
+    printf("\n");
     fflush(stdout);
+    char status[700];
+    snprintf(status, sizeof(status), "serving: front door %.300s%s%.300s", rt.front_door,
+             rt.gateway != NULL ? ", http " : "", rt.gateway != NULL ? rt.http_url : "");
+    daemon_notify_ready(status);
 
     int sig = wait_for_stop(&stop_signals, &st);
+    daemon_notify_stopping();
     daemon_logf(GENESIS_LOG_INFO, "received %s, stopping",
                 sig == SIGINT    ? "SIGINT"
                 : sig == SIGTERM ? "SIGTERM"

@@ -18,6 +18,7 @@
 #include "h2_server.h"
 #include "rpc_http.h"
 #include "json_map.h"
+#include "history_sampler.h"
 #include "listen_addr.h"
 
 #define EVENT_BACKLOG       16384       /* bus events waiting for fan-out at most */
@@ -62,6 +63,7 @@ void gw_config_init(gw_config *cfg)
     cfg->default_timeout_ms = 10000;
     cfg->job_threads = 2;
     cfg->log_level = GENESIS_LOG_INFO;
+    cfg->history_interval_ms = 5000;
 }
 
 void gw_log(gw_gateway *gw, int level, const char *fmt, ...)
@@ -258,7 +260,10 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
     pthread_cond_init(&gw->calls_cv, NULL);
     int rv = GENESIS_RESOURCE_EXHAUSTED;
     gw->ws_scratch = malloc(LWS_PRE + GW_WS_BATCH);
-    if (gw->ws_scratch == NULL || gw_metrics_init(&gw->metrics) != 0) {
+    if (cfg->history_interval_ms > 0 && !cfg->metrics_only)
+        gw->history = gw_history_new(cfg->history_interval_ms);
+    if (gw->ws_scratch == NULL || gw_metrics_init(&gw->metrics) != 0 ||
+        (cfg->history_interval_ms > 0 && !cfg->metrics_only && gw->history == NULL)) {
         snprintf(why, why_size, "out of memory");
         goto fail;
     }
@@ -293,12 +298,12 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
     rv = genesis_client_new(&gw->client, &copts);
     if (rv == GENESIS_OK)
         rv = genesis_client_dial(gw->client, cfg->front_door, cfg->event_bus);
-    if (rv == GENESIS_OK && cfg->event_bus != NULL)
+    if (rv == GENESIS_OK && cfg->event_bus != NULL && !cfg->metrics_only)
         rv = genesis_client_subscribe(gw->client, "external:", on_bus_event, gw);
     /* Breaker and mode transitions, for the sessions that ask for them (the dashboard). */
-    if (rv == GENESIS_OK && cfg->event_bus != NULL)
+    if (rv == GENESIS_OK && cfg->event_bus != NULL && !cfg->metrics_only)
         rv = genesis_client_subscribe(gw->client, "local:genesis.breaker", on_bus_event, gw);
-    if (rv == GENESIS_OK && cfg->event_bus != NULL)
+    if (rv == GENESIS_OK && cfg->event_bus != NULL && !cfg->metrics_only)
         rv = genesis_client_subscribe(gw->client, "local:genesis.mode", on_bus_event, gw);
     if (rv != GENESIS_OK) {
         snprintf(why, why_size, "cannot dial the coordinator at %s: %s", cfg->front_door,
@@ -388,7 +393,7 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
         rv = GENESIS_UNAVAILABLE;
         goto fail;
     }
-    if (!gw->listen.loopback && cfg->auth_file == NULL)
+    if (!gw->listen.loopback && cfg->auth_file == NULL && !cfg->metrics_only)
         gw_log(gw, GENESIS_LOG_WARN,
                "SECURITY WARNING: the gateway serves HTTP on %s port %d without --auth-file: "
                "anyone who can reach this address can call components and change the mode. "
@@ -411,6 +416,8 @@ int gw_start(gw_gateway *gw, char *why, size_t why_size)
     gw->thread_started = true;
     if (gw->h2 != NULL && gw_h2_start(gw->h2, why, why_size) != GENESIS_OK)
         return GENESIS_RESOURCE_EXHAUSTED;
+    if (gw_sampler_start(gw) != 0)
+        gw_log(gw, GENESIS_LOG_WARN, "cannot start the history sampler: no history");
     char url[128];
     gw_url(gw, url, sizeof(url));
     gw_log(gw, GENESIS_LOG_INFO, "gateway serving %s (coordinator %s)", url, gw->cfg.front_door);
@@ -443,6 +450,7 @@ void gw_free(gw_gateway *gw)
     /* No more service thread: the job threads and the client's callbacks may still push
      * completions; stop them first, then close the connections (which detach their calls),
      * then free whatever completions are left. */
+    gw_sampler_stop(gw);                /* it uses the client */
     gw_rpc_engine_stop(gw->rpc_engine); /* its queued blocking calls run first */
     gw_job_pool_free(gw->jobs);
     genesis_client_free(gw->client); /* its calls complete (CANCELLED) before it returns */
@@ -460,6 +468,7 @@ void gw_free(gw_gateway *gw)
     gw_xqueue_destroy(&gw->inbox);
     gw_auth_free(gw->auth);
     gw_metrics_destroy(&gw->metrics);
+    gw_history_free(gw->history);
     free(gw->ws_scratch);
     pthread_cond_destroy(&gw->calls_cv);
     pthread_mutex_destroy(&gw->calls_lock);

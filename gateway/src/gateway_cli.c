@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_values.h"
 #include "cross_site.h"
 #include "daemon_cli.h"
 
@@ -24,6 +25,7 @@ enum {
     OPT_KEEPALIVE,
     OPT_HEADER_TIMEOUT,
     OPT_REQUEST_TIMEOUT,
+    OPT_HISTORY_INTERVAL,
     OPT_ALLOWED_ORIGIN,
     OPT_ALLOWED_HOST,
 };
@@ -47,6 +49,7 @@ const struct option gw_cli_options[] = {
     {"http-keepalive", required_argument, NULL, OPT_KEEPALIVE},
     {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
     {"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
+    {"history-interval", required_argument, NULL, OPT_HISTORY_INTERVAL},
     {"allowed-origin", required_argument, NULL, OPT_ALLOWED_ORIGIN},
     {"allowed-host", required_argument, NULL, OPT_ALLOWED_HOST},
     {NULL, 0, NULL, 0},
@@ -71,6 +74,8 @@ const char gw_cli_help[] =
     "  --http-keepalive S     close idle keep-alive HTTP connections after S s (default 5)\n"
     "  --header-timeout S     a request's headers and body must arrive within S s (10)\n"
     "  --request-timeout MS   deadline of requests that set none (default 10000)\n"
+    "  --history-interval MS  sample GET /v1/status/history (the dashboard's charts) this\n"
+    "                         often; 180 samples are kept (default 5000: 15 min; 0 = off)\n"
     "  --allowed-origin URL   also accept POSTs and WebSocket upgrades from pages of this\n"
     "                         origin (scheme://host[:port]; 'null' = file:// pages; '*' =\n"
     "                         any); repeatable or comma-separated. The gateway's own origin\n"
@@ -107,18 +112,20 @@ int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why
         int opt;
         const char *name;
         unsigned long long lo, hi;
+        conf_unit unit; /* a duration: units accepted, a bare number in this unit */
     } ranges[] = {
-        {OPT_MAX_BODY, "--max-body", 1, 64ull << 20},
-        {OPT_MAX_HEADER, "--max-header", 256, 65535},
-        {OPT_MAX_WS_MESSAGE, "--max-ws-message", 1, 16ull << 20},
-        {OPT_MAX_WS_CLIENTS, "--max-ws-clients", 1, 100000},
-        {OPT_WS_QUEUE, "--ws-queue", 1, 1000000},
-        {OPT_WS_QUEUE_BYTES, "--ws-queue-bytes", 1024, 1ull << 30},
-        {OPT_WS_PING, "--ws-ping", 1, 65535},
-        {OPT_WS_IDLE, "--ws-idle", 1, 65535},
-        {OPT_KEEPALIVE, "--http-keepalive", 1, 3600},
-        {OPT_HEADER_TIMEOUT, "--header-timeout", 1, 3600},
-        {OPT_REQUEST_TIMEOUT, "--request-timeout", 1, 3600000},
+        {OPT_MAX_BODY, "--max-body", 1, 64ull << 20, 0},
+        {OPT_MAX_HEADER, "--max-header", 256, 65535, 0},
+        {OPT_MAX_WS_MESSAGE, "--max-ws-message", 1, 16ull << 20, 0},
+        {OPT_MAX_WS_CLIENTS, "--max-ws-clients", 1, 100000, 0},
+        {OPT_WS_QUEUE, "--ws-queue", 1, 1000000, 0},
+        {OPT_WS_QUEUE_BYTES, "--ws-queue-bytes", 1024, 1ull << 30, 0},
+        {OPT_WS_PING, "--ws-ping", 1, 65535, CONF_UNIT_S},
+        {OPT_WS_IDLE, "--ws-idle", 1, 65535, CONF_UNIT_S},
+        {OPT_KEEPALIVE, "--http-keepalive", 1, 3600, CONF_UNIT_S},
+        {OPT_HEADER_TIMEOUT, "--header-timeout", 1, 3600, CONF_UNIT_S},
+        {OPT_REQUEST_TIMEOUT, "--request-timeout", 1, 3600000, CONF_UNIT_MS},
+        {OPT_HISTORY_INTERVAL, "--history-interval", 0, 3600000, CONF_UNIT_MS},
     };
     switch (opt) {
     case OPT_TLS_CERT:
@@ -143,7 +150,15 @@ int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why
         if (ranges[i].opt != opt)
             continue;
         unsigned long long v = 0;
-        if (daemon_cli_parse_uint(arg, ranges[i].lo, ranges[i].hi, &v) != 0) {
+        if (ranges[i].unit != 0) {
+            if (conf_parse_duration(arg, ranges[i].unit, ranges[i].lo, ranges[i].hi, &v) != 0) {
+                char range[160];
+                conf_duration_range(ranges[i].unit, ranges[i].lo, ranges[i].hi, range,
+                                    sizeof(range));
+                snprintf(why, why_size, "invalid %s '%s' (%s)", ranges[i].name, arg, range);
+                return -1;
+            }
+        } else if (daemon_cli_parse_uint(arg, ranges[i].lo, ranges[i].hi, &v) != 0) {
             snprintf(why, why_size, "invalid %s '%s' (an integer from %llu to %llu)",
                      ranges[i].name, arg, ranges[i].lo, ranges[i].hi);
             return -1;
@@ -178,6 +193,9 @@ int gw_cli_apply(gw_config *cfg, int opt, const char *arg, char *why, size_t why
             break;
         case OPT_HEADER_TIMEOUT:
             cfg->header_timeout_s = (unsigned int)v;
+            break;
+        case OPT_HISTORY_INTERVAL:
+            cfg->history_interval_ms = (uint32_t)v;
             break;
         default:
             cfg->default_timeout_ms = (uint32_t)v;

@@ -16,6 +16,7 @@
 #include "gateway.h"
 #include "job_pool.h"
 #include "listen_addr.h"
+#include "history.h"
 #include "metrics.h"
 #include "xthread_queue.h"
 
@@ -58,6 +59,7 @@ typedef struct gw_conn {
     /* ---- HTTP ---- */
     int route;
     int method;
+    int head;                         /* HEAD: answered as GET, without the body */
     char path_id[GENESIS_ID_MAX + 1]; /* {id} of the path */
     gw_call *call;                    /* waiting for the coordinator */
     unsigned char *body;              /* request body received so far */
@@ -128,6 +130,13 @@ struct genesis_gateway {
     atomic_uint_fast64_t events_received; /* from the bus (client worker thread) */
     atomic_uint_fast64_t events_overflow; /* inbox full: events dropped before fan-out */
     lws_retry_bo_t retry;
+    /* The last minutes per component (history_sampler.c), NULL without history. */
+    gw_history *history;
+    pthread_t sampler;
+    bool sampler_started;
+    bool sampler_stop; /* under sampler_lock */
+    pthread_mutex_t sampler_lock;
+    pthread_cond_t sampler_cv;
     struct gw_h2 *h2; /* the listening socket and HTTP/2 (h2_server.h); NULL with TLS */
     struct gw_rpc_engine *rpc_engine; /* the genesis.proto services (rpc_service.h) */
     struct gw_rpc_http *rpc_http;     /* gRPC-Web and Connect calls open (service thread) */

@@ -37,6 +37,8 @@ static int method_of(struct lws *wsi)
             return GW_METHOD_GET;
         if (strcmp(m, "POST") == 0)
             return GW_METHOD_POST;
+        if (strcmp(m, "HEAD") == 0)
+            return GW_METHOD_HEAD;
         if (strcmp(m, "OPTIONS") == 0)
             return GW_METHOD_OPTIONS;
     }
@@ -377,6 +379,23 @@ static void dispatch_get(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
     case GW_ROUTE_DASHBOARD:
         gw_dashboard_serve(gw, wsi, conn);
         break;
+    case GW_ROUTE_HISTORY:
+    case GW_ROUTE_POLICIES: {
+        if (gw->history == NULL) {
+            gw_http_error(gw, wsi, conn, 404, GENESIS_NOT_FOUND, "NO_ROUTE",
+                          "this gateway keeps no history (history interval 0)");
+            break;
+        }
+        size_t n = 0;
+        char *doc = conn->route == GW_ROUTE_HISTORY ? gw_history_json(gw->history, &n)
+                                                    : gw_history_policies_json(gw->history, &n);
+        if (doc != NULL)
+            respond_owned(wsi, conn, 200, "application/json", doc, n);
+        else
+            gw_http_error(gw, wsi, conn, 500, GENESIS_RESOURCE_EXHAUSTED, "NO_MEMORY",
+                          "out of memory");
+        break;
+    }
     default:
         gw_http_error(gw, wsi, conn, 400, GENESIS_INVALID_ARGUMENT, "INVALID_ARGUMENT",
                       "/ws takes a WebSocket upgrade (GET with Upgrade: websocket)");
@@ -476,6 +495,16 @@ static int on_http(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *p
         return post ? refuse(gw, wsi, conn, 404, GENESIS_NOT_FOUND, "NO_ROUTE", msg)
                     : (gw_http_error(gw, wsi, conn, 404, GENESIS_NOT_FOUND, "NO_ROUTE", msg), 0);
     }
+    if (gw->cfg.metrics_only && conn->route != GW_ROUTE_METRICS &&
+        conn->route != GW_ROUTE_HEALTHZ && conn->route != GW_ROUTE_READYZ) {
+        snprintf(msg, sizeof(msg), "this address serves only /metrics, /healthz and /readyz");
+        return post ? refuse(gw, wsi, conn, 404, GENESIS_NOT_FOUND, "NO_ROUTE", msg)
+                    : (gw_http_error(gw, wsi, conn, 404, GENESIS_NOT_FOUND, "NO_ROUTE", msg), 0);
+    }
+    /* HEAD on every GET route: the GET's status and headers, no body. */
+    conn->head = conn->method == GW_METHOD_HEAD && allowed == GW_METHOD_GET;
+    if (conn->head)
+        conn->method = GW_METHOD_GET;
     if (conn->method != allowed) {
         snprintf(msg, sizeof(msg), "%s takes %s, not %s", path, method_name(allowed),
                  method_name(conn->method));
@@ -580,7 +609,8 @@ static void complete_status(gw_gateway *gw, struct lws *wsi, gw_conn *conn, gw_i
                               .events_overflow = atomic_load(&gw->events_overflow),
                               .bus_events_lost = genesis_client_get_events_lost(gw->client),
                               .status_json = doc,
-                              .status_len = n};
+                              .status_len = n,
+                              .coordinator = gw->cfg.coordinator};
         char *text = NULL;
         size_t len = 0;
         if (gw_metrics_render(&gw->metrics, &x, &text, &len) == 0)
@@ -700,7 +730,10 @@ static int write_response(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
         conn->resp_headers_sent = 1;
     }
     /* Small bodies go out in the same callback as the headers (one round trip less); a big
-     * one in CHUNK pieces, one per writeable callback, so HTTP/2 streams interleave. */
+     * one in CHUNK pieces, one per writeable callback, so HTTP/2 streams interleave. HEAD
+     * sends none (its Content-Length is the GET's). */
+    if (conn->head)
+        left = 0;
     size_t n = left < CHUNK ? left : CHUNK;
     int last = n == left;
     unsigned char *out = gw->ws_scratch + LWS_PRE; /* GW_WS_BATCH >= CHUNK */

@@ -3,6 +3,7 @@
 #include "json_map.h"
 #include "json_text.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,10 +127,24 @@ int gw_parse_admin_args(const char *command, const char *component, const void *
             snprintf(why, why_size, "\"%s\" must be a string", key);
             rc = -1;
         } else if (v == NULL && command[0] == 'b') {
-            snprintf(why, why_size, "\"state\" is required: open, close, reset or disable");
+            snprintf(why, why_size,
+                     "\"state\" is required: open, close, reset, disable or metrics-only");
             rc = -1;
         } else if (v != NULL) {
             args[(*nargs)++] = dup_text(json_string_value(v));
+        }
+        /* breaker {"state": "open", "for_ms": N}: open for N ms, then half-open */
+        json_t *for_ms = command[0] == 'b' ? json_object_get(doc, "for_ms") : NULL;
+        if (rc == 0 && for_ms != NULL) {
+            char n[32];
+            if (!json_is_integer(for_ms) || json_integer_value(for_ms) <= 0 ||
+                json_integer_value(for_ms) > UINT32_MAX) {
+                snprintf(why, why_size, "\"for_ms\" must be a positive integer (milliseconds)");
+                rc = -1;
+            } else {
+                snprintf(n, sizeof(n), "%" JSON_INTEGER_FORMAT, json_integer_value(for_ms));
+                args[(*nargs)++] = dup_text(n);
+            }
         }
     } else {
         json_t *clear = json_object_get(doc, "clear");

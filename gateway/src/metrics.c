@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "process_metrics.h"
+
 static const double bucket_bounds[GW_LATENCY_BUCKETS] = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
     0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0,  10.0};
@@ -202,6 +204,99 @@ static void component_series(FILE *f, json_t *comps, const char *name, const cha
     }
 }
 
+/* The outcome label of a request that ended with reason (genesis_reason_name). */
+static const char *outcome_of(const char *reason)
+{
+    static const char *const rejected[] = {
+        "BREAKER_OPEN",  "BULKHEAD_FULL",  "SHED_BY_MODE", "RETRY_BUDGET_EXHAUSTED",
+        "LIMIT_REACHED", "COMPONENT_DOWN", "NOT_FOUND",    "SHUTTING_DOWN"};
+    if (strcmp(reason, "DEADLINE_EXCEEDED") == 0 || strcmp(reason, "TIMEOUT") == 0)
+        return "timeout";
+    for (size_t i = 0; i < sizeof(rejected) / sizeof(rejected[0]); i++)
+        if (strcmp(reason, rejected[i]) == 0)
+            return "rejected";
+    return "error";
+}
+
+/* genesis_requests_total{component,outcome,reason}: one counter, every way a request ends. */
+static void render_requests(FILE *f, json_t *comps)
+{
+    header(f, "genesis_requests_total", "counter",
+           "Requests routed to a component, by outcome (success, error, timeout, rejected) and "
+           "reason (NONE for a success).");
+    size_t i;
+    json_t *c;
+    json_array_foreach(comps, i, c)
+    {
+        const char *id = json_string_value(json_object_get(c, "id"));
+        if (id == NULL)
+            continue;
+        fputs("genesis_requests_total{component=\"", f);
+        put_label(f, id);
+        fprintf(f, "\",outcome=\"success\",reason=\"NONE\"} %llu\n",
+                (unsigned long long)json_u64(c, "succeeded"));
+        const char *reason;
+        json_t *v;
+        json_object_foreach(json_object_get(c, "failures_by_reason"), reason, v)
+        {
+            if (!json_is_integer(v) || json_integer_value(v) <= 0)
+                continue;
+            fputs("genesis_requests_total{component=\"", f);
+            put_label(f, id);
+            fprintf(f, "\",outcome=\"%s\",reason=\"", outcome_of(reason));
+            put_label(f, reason);
+            fprintf(f, "\"} %llu\n", (unsigned long long)json_integer_value(v));
+        }
+    }
+}
+
+/* genesis_request_duration_seconds{component}: the coordinator's own histogram (admission to
+ * outcome, all attempts), its log-linear buckets summed into the gateway's bounds. Only an
+ * embedded gateway can read it. */
+static void render_durations(FILE *f, json_t *comps, genesis_coordinator *co)
+{
+    header(f, "genesis_request_duration_seconds", "histogram",
+           "Latency of requests measured by the coordinator (admission to outcome, all "
+           "attempts), by component.");
+    size_t i;
+    json_t *c;
+    json_array_foreach(comps, i, c)
+    {
+        const char *id = json_string_value(json_object_get(c, "id"));
+        uint64_t counts[GENESIS_LATENCY_BUCKETS], sum_us = 0;
+        if (co == NULL || id == NULL ||
+            genesis_coordinator_get_latency_buckets(co, id, counts, GENESIS_LATENCY_BUCKETS,
+                                                    &sum_us) != GENESIS_OK)
+            continue;
+        uint64_t le[GW_LATENCY_BUCKETS] = {0}, total = 0;
+        for (unsigned int b = 0; b < GENESIS_LATENCY_BUCKETS; b++) {
+            total += counts[b];
+            double upper_s = (double)genesis_latency_bucket_upper_us(b) / 1e6;
+            for (int k = 0; k < GW_LATENCY_BUCKETS; k++)
+                if (upper_s <= bucket_bounds[k] && b + 1 < GENESIS_LATENCY_BUCKETS) {
+                    le[k] += counts[b]; /* per bound; made cumulative below */
+                    break;
+                }
+        }
+        uint64_t cumulative = 0;
+        for (int k = 0; k < GW_LATENCY_BUCKETS; k++) {
+            cumulative += le[k];
+            fputs("genesis_request_duration_seconds_bucket{component=\"", f);
+            put_label(f, id);
+            fprintf(f, "\",le=\"%g\"} %llu\n", bucket_bounds[k], (unsigned long long)cumulative);
+        }
+        fputs("genesis_request_duration_seconds_bucket{component=\"", f);
+        put_label(f, id);
+        fprintf(f, "\",le=\"+Inf\"} %llu\n", (unsigned long long)total);
+        fputs("genesis_request_duration_seconds_sum{component=\"", f);
+        put_label(f, id);
+        fprintf(f, "\"} %.6f\n", (double)sum_us / 1e6);
+        fputs("genesis_request_duration_seconds_count{component=\"", f);
+        put_label(f, id);
+        fprintf(f, "\"} %llu\n", (unsigned long long)total);
+    }
+}
+
 /* A real-valued gauge per component; negative values (not measured yet) are left out. */
 static void component_gauge(FILE *f, json_t *comps, const char *name, const char *help,
                             const char *key)
@@ -270,6 +365,8 @@ static void render_coordinator(FILE *f, const gw_metrics_extra *x)
     }
     json_t *comps = json_object_get(root, "components");
     if (json_is_array(comps)) {
+        render_requests(f, comps);
+        render_durations(f, comps, x->coordinator);
         header(f, "genesis_component_up", "gauge", "1 when the component is healthy (UP).");
         size_t i;
         json_t *c;
@@ -341,6 +438,12 @@ int gw_metrics_render(const gw_metrics *m, const gw_metrics_extra *x, char **out
     FILE *f = open_memstream(out, len);
     if (f == NULL)
         return -1;
+    header(f, "genesis_build_info", "gauge",
+           "Always 1; the labels name the Genesis library this process runs.");
+    fputs("genesis_build_info{version=\"", f);
+    put_label(f, genesis_version_string());
+    fputs("\"} 1\n", f);
+    gw_process_metrics_render(f);
     render_gateway(f, m, x);
     render_coordinator(f, x);
     if (fclose(f) != 0) {

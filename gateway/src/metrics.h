@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <genesis/genesis.h>
+
 #include "routes.h"
 
 #define GW_LATENCY_BUCKETS 16
@@ -39,6 +41,8 @@ typedef struct gw_metrics_extra {
     uint64_t events_received, events_overflow, bus_events_lost;
     const char *status_json; /* the coordinator's status report, or NULL if it did not answer */
     size_t status_len;
+    /* Embedded: the coordinator, for each component's latency histogram; NULL = remote. */
+    genesis_coordinator *coordinator;
 } gw_metrics_extra;
 
 int gw_metrics_init(gw_metrics *m);

@@ -21,6 +21,8 @@ static const char *const route_names[GW_ROUTE_COUNT] = {
     [GW_ROUTE_ADMIN_FAULT] = "admin_fault",
     [GW_ROUTE_DASHBOARD] = "dashboard",
     [GW_ROUTE_ADMIN_RELOAD] = "admin_reload",
+    [GW_ROUTE_HISTORY] = "history",
+    [GW_ROUTE_POLICIES] = "policies",
     [GW_ROUTE_RPC] = "rpc",
     [GW_ROUTE_PREFLIGHT] = "preflight",
 };
@@ -74,6 +76,8 @@ int gw_route_match(const char *path, char *id, int *allowed)
         int method;
     } fixed[] = {
         {"/v1/status", GW_ROUTE_STATUS, GW_METHOD_GET},
+        {"/v1/status/history", GW_ROUTE_HISTORY, GW_METHOD_GET},
+        {"/v1/status/policies", GW_ROUTE_POLICIES, GW_METHOD_GET},
         {"/healthz", GW_ROUTE_HEALTHZ, GW_METHOD_GET},
         {"/readyz", GW_ROUTE_READYZ, GW_METHOD_GET},
         {"/metrics", GW_ROUTE_METRICS, GW_METHOD_GET},

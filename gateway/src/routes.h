@@ -18,6 +18,8 @@ enum gw_route {
     GW_ROUTE_ADMIN_FAULT,       /* POST /v1/admin/components/{id}/fault */
     GW_ROUTE_DASHBOARD,         /* GET / and /ui/{name} (the operator dashboard, dashboard.c) */
     GW_ROUTE_ADMIN_RELOAD,      /* POST /v1/admin/reload (genesisd re-reads its --config) */
+    GW_ROUTE_HISTORY,           /* GET /v1/status/history (the last minutes, history.h) */
+    GW_ROUTE_POLICIES,          /* GET /v1/status/policies (effective policies) */
     GW_ROUTE_RPC,       /* POST /genesis.v1.Genesis/{method}, /genesis.v1.GenesisAdmin/{method}
                            (gRPC-Web and Connect, rpc_http.c) */
     GW_ROUTE_PREFLIGHT, /* OPTIONS on any route: a CORS preflight (cors.c) */

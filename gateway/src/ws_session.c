@@ -79,7 +79,8 @@ static int filter_upgrade(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
 {
     char path[64];
     conn->kind = GW_CONN_WS;
-    if (lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) <= 0 || strcmp(path, "/ws") != 0) {
+    if (gw->cfg.metrics_only || lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) <= 0 ||
+        strcmp(path, "/ws") != 0) {
         gw->metrics.ws_rejected_other++;
         return refuse_upgrade(wsi, 404, GENESIS_NOT_FOUND, "NO_ROUTE",
                               "WebSocket sessions are served on /ws?id=<component>");

@@ -4,8 +4,10 @@
 // Starts genesisd --demo with its embedded gateway on a free port and a token file, opens
 // the page, enters the token, checks the demo components show, forces comp1's breaker open
 // through the admin route and checks the page reflects it (live over the WebSocket), sends
-// an external event from a second page and sees it stream in, forces a mode and closes the
-// breaker from the page's own controls, and saves a screenshot. The daemon and the browser
+// an external event from a second page and sees it stream in, forces a mode and resets the
+// breaker from the page's own controls, checks the history charts move when traffic starts,
+// the views (instances, policies, supervised processes) and that the "forced" badge and the
+// mode selector follow the mode, and saves a screenshot. The daemon and the browser
 // are always stopped; the daemon must exit cleanly (sanitizer builds fail on a report).
 //
 //   node dashboard_test.js --genesisd PATH --chromium PATH --screenshot FILE
@@ -147,7 +149,7 @@ async function run(args, tmp, cleanups) {
   fs.writeFileSync(tokens, ADMIN_TOKEN + " *,admin\n", { mode: 0o600 });
   const daemon = new Daemon([args.genesisd, "--demo", "--front-door", "tcp://127.0.0.1:0",
     "--events", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0", "--auth-file", tokens,
-    "--log-level", "warn"], tmp, args.lsanSupp);
+    "--log-level", "warn", "--history-interval", "200"], tmp, args.lsanSupp);
   let daemonStopped = false;
   cleanups.push(async () => {
     if (daemonStopped) return;
@@ -202,12 +204,47 @@ async function run(args, tmp, cleanups) {
   assert.deepStrictEqual(stored, { local: 0, session: 0, cookie: "" }, "the token stays in memory");
   step("with the token: comp1 and comp2 UP, events live");
 
+  // Nothing forced: the badge stays hidden (it once showed always: a CSS rule beat [hidden]).
+  assert.strictEqual(await page.isVisible("#mode-forced"), false, "no 'forced' badge in AUTO");
+  assert.strictEqual(await page.inputValue("#mode-select"), "AUTO");
+
+  // The views fed by the status report and GET /v1/status/policies.
+  for (const id of ["comp1", "comp2"])
+    await page.waitForSelector(`#instance-rows tr[data-key="${id}"] .where`, { timeout: WAIT_MS });
+  await page.waitForSelector("#policy-rows td", { timeout: WAIT_MS });
+  const policyHead = await page.$$eval("#policies thead th", (ths) => ths.map((t) => t.textContent));
+  assert.ok(policyHead.includes("*") && policyHead.includes("comp1"), "policy columns: " + policyHead);
+  assert.ok(await page.isVisible("#no-supervised"), "genesisd without --supervise says so");
+  step("views: instances, effective policies, no supervised processes");
+
+  // The history: comp1's request-rate chart is flat before traffic and moves once it starts.
+  const rateChart = 'tr[data-key="comp1"] .rate svg';
+  await page.waitForSelector(rateChart, { timeout: WAIT_MS });
+  assert.strictEqual(await page.getAttribute(rateChart, "data-max"), "0", "no traffic yet");
+
   // Some traffic, so the table shows success rates and latencies.
   for (let i = 0; i < 20; i++)
     for (const id of ["comp1", "comp2"]) {
       const r = await api(base, "POST", `/v1/components/${id}/request`, { type: "ping" }, ADMIN_TOKEN);
       assert.strictEqual(r.status, 200, r.text);
     }
+  await page.waitForFunction((sel) => Number(document.querySelector(sel).dataset.max) > 0, rateChart,
+    { timeout: WAIT_MS });
+  await page.waitForFunction(() => {
+    const s = document.querySelector('tr[data-key="comp1"] .latency svg');
+    return s && Number(s.dataset.max) > 0;
+  }, null, { timeout: WAIT_MS });
+  await until("comp1's 20 requests in the history", async () => {
+    const history = await api(base, "GET", "/v1/status/history", undefined, ADMIN_TOKEN);
+    assert.strictEqual(history.status, 200, history.text);
+    const h1 = history.json.components.find((c) => c.id === "comp1");
+    const sum = h1.requests.reduce((a, b) => a + b, 0);
+    assert.ok(sum <= 20, "no request counted twice: " + sum);
+    return sum === 20;
+  });
+  const head = await fetch(base + "/v1/status/history", { method: "HEAD", headers: { Authorization: "Bearer " + ADMIN_TOKEN } });
+  assert.strictEqual(head.status, 200, "HEAD on a GET route");
+  step("history: the request-rate and latency charts move when traffic starts");
 
   // A breaker forced open by another operator (the admin route): the page shows it at once.
   const opened = await api(base, "POST", "/v1/admin/components/comp1/breaker", { state: "open" }, ADMIN_TOKEN);
@@ -223,6 +260,9 @@ async function run(args, tmp, cleanups) {
   assert.strictEqual(state, (await statusOf(base)).components.find((c) => c.id === "comp1").breaker);
   const failFast = await api(base, "POST", "/v1/components/comp1/request", { type: "ping" }, ADMIN_TOKEN);
   assert.strictEqual(failFast.status, 503, "an open breaker fails fast: " + failFast.text);
+  await page.waitForSelector('tr[data-key="comp1"] .errors .legend .s-err0', { timeout: WAIT_MS });
+  assert.match(await page.textContent('tr[data-key="comp1"] .errors .legend'), /BREAKER_OPEN/);
+  step("the error chart names the reason: BREAKER_OPEN");
 
   // An external event from another WebSocket client streams into the page's event list.
   const sender = await context.newPage();
@@ -247,16 +287,28 @@ async function run(args, tmp, cleanups) {
   });
   await page.waitForSelector('#mode[data-mode="SAFE"]', { timeout: WAIT_MS });
   await page.waitForSelector('#action-result[data-ok="true"]', { timeout: WAIT_MS });
+  await page.waitForSelector("#mode-forced", { state: "visible", timeout: WAIT_MS });
+  assert.strictEqual(await page.inputValue("#mode-select"), "SAFE", "the selector shows the forced mode");
   step(`mode SAFE forced from the page: coordinator agrees, transition listed (via ${await transitionVia(page, "", "SAFE")})`);
 
   await page.screenshot({ path: args.screenshot, fullPage: true });
   step("screenshot: " + args.screenshot);
 
-  await page.click('tr[data-component="comp1"] button[data-action="close"]');
-  await until("comp1's breaker CLOSED after the page's action", async () =>
-    (await statusOf(base)).components.find((c) => c.id === "comp1").breaker === "CLOSED");
+  const breakerOf = async () => (await statusOf(base)).components.find((c) => c.id === "comp1").breaker;
+  await page.click('tr[data-component="comp1"] button[data-action="disable"]');
+  await until("comp1's breaker DISABLED after the page's action", async () => (await breakerOf()) === "DISABLED");
+  await page.waitForSelector('tr[data-component="comp1"] .breaker[data-state="DISABLED"]', { timeout: WAIT_MS });
+  await page.click('tr[data-component="comp1"] button[data-action="metrics-only"]');
+  await until("comp1's breaker METRICS_ONLY after the page's action", async () => (await breakerOf()) === "METRICS_ONLY");
+  await page.waitForSelector('tr[data-component="comp1"] .breaker[data-state="METRICS_ONLY"]', { timeout: WAIT_MS });
+  await page.click('tr[data-component="comp1"] button[data-action="reset"]');
+  await until("comp1's breaker CLOSED after the page's reset", async () => (await breakerOf()) === "CLOSED");
   await page.waitForSelector('tr[data-component="comp1"] .breaker[data-state="CLOSED"]', { timeout: WAIT_MS });
-  step("comp1's breaker closed from the page");
+  step("comp1's breaker disabled, measuring only, then reset (closed, automatic) from the page");
+  const timed = await api(base, "POST", "/v1/admin/components/comp2/breaker", { state: "open", for_ms: 60000 }, ADMIN_TOKEN);
+  assert.strictEqual(timed.status, 200, timed.text);
+  assert.strictEqual(timed.json.for_ms, 60000);
+  await api(base, "POST", "/v1/admin/components/comp2/breaker", { state: "reset" }, ADMIN_TOKEN);
 
   // A refused action shows its reason instead of failing silently.
   await page.fill("#token", "not-a-token");

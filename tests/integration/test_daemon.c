@@ -161,17 +161,23 @@ static void test_operator_commands(void **state)
     assert_non_null(r);
     ctl(d, r, (const char *const[]){"mode", NULL});
     expect_exit(r, 0, "mode");
+    assert_string_equal(r->out, "mode NORMAL (automatic)\n");
+    ctl(d, r, (const char *const[]){"mode", "--json", NULL});
+    expect_exit(r, 0, "mode --json");
     assert_non_null(strstr(r->out, "\"mode\":\"NORMAL\""));
     ctl(d, r, (const char *const[]){"breaker", "comp2", "open", NULL});
     expect_exit(r, 0, "breaker comp2 open");
+    assert_string_equal(r->out, "comp2: breaker forced open: every request is rejected until "
+                                "'genesisctl breaker comp2 reset'\n");
     ctl(d, r, (const char *const[]){"request", "comp2", "echo", "x", NULL});
     expect_exit(r, 1, "request to a forced-open breaker");
     assert_non_null(strstr(r->err, "BREAKER_OPEN"));
+    assert_non_null(strstr(r->err, "'genesisctl breaker comp2 reset' closes it now"));
     ctl(d, r, (const char *const[]){"breaker", "comp2", "reset", NULL});
     expect_exit(r, 0, "breaker comp2 reset");
     ctl(d, r, (const char *const[]){"request", "comp2", "ping", NULL});
     expect_exit(r, 0, "request after reset");
-    ctl(d, r, (const char *const[]){"policy", "comp2", "max_attempts=2", NULL});
+    ctl(d, r, (const char *const[]){"policy", "comp2", "max_attempts=2", "--json", NULL});
     expect_exit(r, 0, "policy comp2 max_attempts=2");
     assert_non_null(strstr(r->out, "\"max_attempts\":2"));
     ctl(d, r, (const char *const[]){"policy", "comp2", "max_attempts=0", NULL});
@@ -183,6 +189,23 @@ static void test_operator_commands(void **state)
     assert_non_null(strstr(r->err, "PERMISSION_DENIED"));
     ctl(d, r, (const char *const[]){"breaker", "comp2", NULL});
     expect_exit(r, 2, "breaker without an action");
+    /* Mistakes say what was meant, or what to do. */
+    ctl(d, r, (const char *const[]){"breaker", "comp2", "opne", NULL});
+    expect_exit(r, 2, "a misspelt breaker action");
+    assert_non_null(strstr(r->err, "unknown action 'opne' (did you mean 'open'?)"));
+    ctl(d, r, (const char *const[]){"policy", "comp2", "max_atempts=2", NULL});
+    expect_exit(r, 2, "a misspelt policy field");
+    assert_non_null(strstr(r->err, "unknown field 'max_atempts' (did you mean 'max_attempts'?)"));
+    ctl(d, r, (const char *const[]){"policy", "comp2", "breaker_open_ms=2s", NULL});
+    expect_exit(r, 0, "a policy duration with a unit");
+    assert_non_null(strstr(r->out, "comp2: policy changed (breaker_open_ms=2000); now:\n"));
+    ctl(d, r, (const char *const[]){"supervisor", "restart", "comp2", NULL});
+    expect_exit(r, 1, "supervisor restart without --supervise");
+    assert_non_null(strstr(r->err, "this genesisd has no supervised children: start it with "
+                                   "--supervise"));
+    ctl(d, r, (const char *const[]){"stauts", NULL});
+    expect_exit(r, 2, "a misspelt command");
+    assert_non_null(strstr(r->err, "unknown command 'stauts' (did you mean 'status'?)"));
     free(r);
 }
 
@@ -195,6 +218,15 @@ static void test_usage_and_unreachable(void **state)
     expect_exit(r, 2, "frobnicate");
     ctl(d, r, (const char *const[]){"request", "comp1", NULL});
     expect_exit(r, 2, "request comp1 (missing type)");
+    ctl(d, r, (const char *const[]){"--jsn", "status", NULL});
+    expect_exit(r, 2, "a misspelt option");
+    assert_non_null(strstr(r->err, "did you mean '--json'?"));
+    const char *daemon_argv[] = {GENESISD_PATH, "--htp", "off", NULL};
+    assert_int_equal(
+        gt_run(daemon_argv, GT_WAIT_MS, &r->code, r->out, sizeof(r->out), r->err, sizeof(r->err)),
+        0);
+    expect_exit(r, 2, "genesisd with a misspelt flag");
+    assert_non_null(strstr(r->err, "genesisd: did you mean '--http'?"));
 
     char nowhere[URL_SIZE];
     gt_ipc_url(nowhere, sizeof(nowhere), d->dir, "nobody-listens-here");
@@ -231,11 +263,23 @@ static void test_status_json(void **state)
     assert_string_equal(json_string_value(json_object_get(doc, "front_door_url")), d->front);
     json_decref(doc);
 
-    /* The human-readable form works too. */
+    /* The human-readable form works too, and fits 100 columns; -o wide has every column. */
     ctl(d, r, (const char *const[]){"status", NULL});
     expect_exit(r, 0, "status");
     assert_non_null(strstr(r->out, "comp1"));
     assert_non_null(strstr(r->out, "comp2"));
+    for (const char *line = r->out; *line != '\0';) {
+        size_t len = strcspn(line, "\n");
+        if (len > 100)
+            fail_msg("status line of %zu columns: \"%.*s\"", len, (int)len, line);
+        line += len + (line[len] == '\n');
+    }
+    ctl(d, r, (const char *const[]){"status", "-o", "wide", NULL});
+    expect_exit(r, 0, "status -o wide");
+    assert_non_null(strstr(r->out, "EV_DELIVERED"));
+    ctl(d, r, (const char *const[]){"status", "-o", "json", NULL});
+    expect_exit(r, 0, "status -o json");
+    assert_true(r->out[0] == '{');
     free(r);
 }
 

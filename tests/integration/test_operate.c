@@ -218,6 +218,23 @@ static void test_config_errors_name_file_and_line(void **state)
         {"workers: 2\ncomponents:\n  c1:\n    resilience:\n      backoff_initial_ms: 900\n"
          "      backoff_max_ms: 100\n",
          "5: components.c1.resilience: policy: backoff_initial_ms must not exceed backoff_max_ms"},
+        /* a misspelt key or policy field says what was meant, or lists what is valid */
+        {"listen:\n  htp: off\n", "2: unknown key 'listen.htp' (did you mean 'listen.http'?)"},
+        {"lisen:\n  http: off\n", "1: unknown key 'lisen' (did you mean 'listen'?)"},
+        {"listen:\n  zzzzzzzz: 1\n", "2: unknown key 'listen.zzzzzzzz' (valid here: front_door, "
+                                     "event_bus, http, metrics)"},
+        {"resilience:\n  breaker_opn_ms: 2s\n",
+         "2: resilience.breaker_opn_ms: invalid --policy unknown policy field 'breaker_opn_ms' "
+         "(did you mean 'breaker_open_ms'?); the fields are per_try_timeout_ms, max_attempts"},
+        /* durations: units, and the unit a bare number means */
+        {"checkpoint:\n  interval_ms: 10x\n",
+         "2: checkpoint.interval_ms: '10x' is not a duration from 1ms to 24h (e.g. 150ms, 10s, "
+         "2m; a bare number is milliseconds)"},
+        {"gateway:\n  keepalive_s: 1500ms\n", "2: gateway.keepalive_s: '1500ms' is not a duration"},
+        /* ${VAR} that is not set and has no default */
+        {"listen:\n  http: ${GENESIS_TEST_UNSET_VARIABLE}\n",
+         "2: listen.http: ${GENESIS_TEST_UNSET_VARIABLE} is not set: export it, or give a default "
+         "with ${GENESIS_TEST_UNSET_VARIABLE:-value}"},
     };
     run_result *r = &f->r;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -233,6 +250,45 @@ static void test_config_errors_name_file_and_line(void **state)
                                  "--check-config", NULL});
     expect_exit(r, 2, "a missing file");
     assert_non_null(strstr(r->err, "/nonexistent/genesis.yaml: cannot open"));
+}
+
+/* Durations with units and ${VAR} substitution end up as the numbers and text they mean. */
+static void test_config_durations_and_environment(void **state)
+{
+    fixture *f = *state;
+    setenv("GENESIS_TEST_WORKERS", "5", 1);
+    unsetenv("GENESIS_TEST_UNSET_VARIABLE");
+    write_file(f->conf, "workers: ${GENESIS_TEST_WORKERS}\n"
+                        "listen:\n  http: ${GENESIS_TEST_UNSET_VARIABLE:-127.0.0.1:0}\n"
+                        "checkpoint:\n  interval_ms: 2m\n"
+                        "gateway:\n  keepalive_s: 30s\n  request_timeout_ms: 1.5s\n"
+                        "resilience:\n  breaker_open_ms: 2s\n  max_attempts: 3\n");
+    run_result *r = &f->r;
+    run(r, (const char *const[]){GENESISD_PATH, "--config", f->conf, "--check-config", NULL});
+    expect_exit(r, 0, "--check-config with units and ${VAR}");
+    static const char *const want[] = {"\nworkers: 5\n",
+                                       "  interval_ms: 120000\n",
+                                       "  keepalive_s: 30\n",
+                                       "  request_timeout_ms: 1500\n",
+                                       "  breaker_open_ms: 2000\n",
+                                       "  http: \"127.0.0.1:0\"\n"};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        if (strstr(r->out, want[i]) == NULL)
+            fail_msg("missing \"%s\" in:\n%s", want[i], r->out);
+    /* The flags take units too; bare numbers keep their documented unit. */
+    run(r, (const char *const[]){GENESISD_PATH, "--request-timeout", "10s", "--ws-idle", "2m",
+                                 "--policy", "per_try_timeout_ms=250ms", "--checkpoint-interval",
+                                 "150", "--check-config", NULL});
+    expect_exit(r, 0, "duration flags");
+    assert_non_null(strstr(r->out, "  request_timeout_ms: 10000\n"));
+    assert_non_null(strstr(r->out, "  ws_idle_s: 120\n"));
+    assert_non_null(strstr(r->out, "  per_try_timeout_ms: 250\n"));
+    assert_non_null(strstr(r->out, "  interval_ms: 150\n"));
+    run(r, (const char *const[]){GENESISD_PATH, "--policy", "max_atempts=3", NULL});
+    expect_exit(r, 2, "a misspelt policy field");
+    assert_non_null(strstr(r->err, "unknown policy field 'max_atempts' (did you mean "
+                                   "'max_attempts'?); the fields are per_try_timeout_ms"));
+    unsetenv("GENESIS_TEST_WORKERS");
 }
 
 /* genesis-gateway reads the same file: its own keys, flags over them, errors with lines. */
@@ -293,7 +349,7 @@ static const char policy_v2[] = "resilience:\n  breaker_open_ms: 60000\n"
 static bool comp1_max_attempts_is_4(void *arg)
 {
     fixture *f = arg;
-    run_result *r = ctl(f, (const char *const[]){"policy", "comp1", NULL});
+    run_result *r = ctl(f, (const char *const[]){"policy", "comp1", "--json", NULL});
     return r->code == 0 && strstr(r->out, "\"max_attempts\":4") != NULL;
 }
 
@@ -319,7 +375,7 @@ static void test_reload_keeps_breaker_state_and_counters(void **state)
 
     /* A changed policy applies live... */
     write_config(f, policy_v2);
-    r = ctl(f, (const char *const[]){"reload", NULL});
+    r = ctl(f, (const char *const[]){"reload", "--json", NULL});
     expect_exit(r, 0, "reload");
     json_t *report = json_loads(r->out, 0, NULL);
     assert_non_null(report);
@@ -330,7 +386,7 @@ static void test_reload_keeps_breaker_state_and_counters(void **state)
     free(applied);
     assert_int_equal(json_array_size(json_object_get(report, "not_applied")), 0);
     json_decref(report);
-    r = ctl(f, (const char *const[]){"policy", "comp1", NULL});
+    r = ctl(f, (const char *const[]){"policy", "comp1", "--json", NULL});
     expect_exit(r, 0, "policy comp1");
     assert_non_null(strstr(r->out, "\"max_attempts\":2"));
     assert_non_null(strstr(r->out, "\"breaker_consecutive_failures\":5"));
@@ -356,7 +412,7 @@ static void test_reload_keeps_breaker_state_and_counters(void **state)
         expect_exit(r, 1, "reload of a bad file");
         assert_non_null(strstr(r->err, "INVALID_ARGUMENT"));
         assert_non_null(strstr(r->err, f->conf));
-        r = ctl(f, (const char *const[]){"policy", "comp1", NULL});
+        r = ctl(f, (const char *const[]){"policy", "comp1", "--json", NULL});
         assert_non_null(strstr(r->out, "\"max_attempts\":2"));
         after = component_status(f, "comp1");
         assert_string_equal(text_field(after, "breaker"), "OPEN");
@@ -370,7 +426,7 @@ static void test_reload_keeps_breaker_state_and_counters(void **state)
     write_config(f, extra);
     r = ctl(f, (const char *const[]){"reload", NULL});
     expect_exit(r, 0, "reload with a workers change");
-    assert_non_null(strstr(r->out, "\"not_applied\":[\"workers (restart genesisd to apply)\"]"));
+    assert_non_null(strstr(r->out, "needs a restart: workers (restart genesisd to apply)\n"));
 
     /* SIGHUP reloads too. */
     write_config(f, "components:\n  comp1:\n    resilience:\n      max_attempts: 4\n");
@@ -439,7 +495,7 @@ static void test_reload_adds_and_removes_supervised_components(void **state)
 static bool served_3_checkpointed(void *arg)
 {
     fixture *f = arg;
-    run_result *r = ctl(f, (const char *const[]){"checkpoint", "show", "comp1", NULL});
+    run_result *r = ctl(f, (const char *const[]){"checkpoint", "show", "comp1", "--json", NULL});
     return r->code == 0 && strstr(r->out, "\"data\":\"served=3\"") != NULL;
 }
 
@@ -460,7 +516,7 @@ static void test_ctl_checkpoint_mode_breaker_watch(void **state)
     snprintf(gen, sizeof(gen), "%lld", field(doc, "generation"));
     json_decref(doc);
 
-    r = ctl(f, (const char *const[]){"checkpoint", "list", "comp1", NULL});
+    r = ctl(f, (const char *const[]){"checkpoint", "list", "comp1", "--json", NULL});
     expect_exit(r, 0, "checkpoint list comp1");
     assert_non_null(strstr(r->out, "\"component\":\"comp1\""));
     assert_null(strstr(r->out, "comp2"));
@@ -469,7 +525,7 @@ static void test_ctl_checkpoint_mode_breaker_watch(void **state)
         expect_exit(ctl(f, (const char *const[]){"request", "comp1", "ping", NULL}), 0, "ping");
     r = ctl(f, (const char *const[]){"request", "comp1", "count", NULL});
     assert_non_null(strstr(r->out, "5"));
-    r = ctl(f, (const char *const[]){"checkpoint", "restore", "comp1", gen, NULL});
+    r = ctl(f, (const char *const[]){"checkpoint", "restore", "comp1", gen, "--json", NULL});
     expect_exit(r, 0, "checkpoint restore comp1 GEN");
     assert_non_null(strstr(r->out, "\"restored\":true"));
     r = ctl(f, (const char *const[]){"request", "comp1", "count", NULL});
@@ -485,8 +541,11 @@ static void test_ctl_checkpoint_mode_breaker_watch(void **state)
 
     r = ctl(f, (const char *const[]){"mode", "SAFE", NULL});
     expect_exit(r, 0, "mode SAFE");
-    r = ctl(f, (const char *const[]){"mode", NULL});
+    r = ctl(f, (const char *const[]){"mode", "--json", NULL});
     assert_non_null(strstr(r->out, "\"mode\":\"SAFE\",\"computed\":\"NORMAL\",\"forced\":true"));
+    r = ctl(f, (const char *const[]){"mode", NULL});
+    assert_non_null(strstr(r->out, "mode SAFE, forced by an operator (automatic: NORMAL); "
+                                   "'genesisctl mode AUTO' ends the override\n"));
     expect_exit(ctl(f, (const char *const[]){"mode", "AUTO", NULL}), 0, "mode AUTO");
 
     for (int i = 0; i < 3; i++) {
@@ -542,6 +601,51 @@ static void test_bash_completion(void **state)
                NULL});
     expect_exit(r, 0, "bash completion");
     assert_string_equal(r->out, "checkpoint\nlist show restore\n");
+    run(r, (const char *const[]){"/bin/bash", "-c",
+                                 "source " SOURCE_DIR "/core/cli/genesisctl.bash && "
+                                 "COMP_WORDS=(genesisctl status -o '') COMP_CWORD=3 && "
+                                 "_genesisctl && echo \"${COMPREPLY[*]}\"",
+                                 NULL});
+    expect_exit(r, 0, "bash completion of -o");
+    assert_string_equal(r->out, "text wide json\n");
+}
+
+/* fish: the same commands, sub-commands and actions (Debian's fish runs the script). */
+static void test_fish_completion(void **state)
+{
+    fixture *f = *state;
+    char fish[512];
+    if (!gt_find_in_path("fish", fish, sizeof(fish)))
+        skip();
+    run_result *r = &f->r;
+    run(r, (const char *const[]){fish, "--no-config", "-c",
+                                 "source " SOURCE_DIR "/core/cli/genesisctl.fish; "
+                                 "complete -C 'genesisctl che'; "
+                                 "complete -C 'genesisctl --url x checkpoint '; "
+                                 "complete -C 'genesisctl breaker comp1 re'",
+                                 NULL});
+    expect_exit(r, 0, "fish completion");
+    assert_string_equal(r->out, "checkpoint\nlist\nrestore\nshow\nreset\n");
+}
+
+/* zsh: the script parses and compinit registers it for genesisctl (#compdef). */
+static void test_zsh_completion(void **state)
+{
+    fixture *f = *state;
+    char zsh[512];
+    if (!gt_find_in_path("zsh", zsh, sizeof(zsh)))
+        skip();
+    run_result *r = &f->r;
+    run(r, (const char *const[]){zsh, "-n", SOURCE_DIR "/core/cli/_genesisctl", NULL});
+    expect_exit(r, 0, "zsh -n _genesisctl");
+    char script[1024];
+    snprintf(script, sizeof(script),
+             "fpath=(%s/core/cli $fpath); autoload -Uz compinit; compinit -u -d %s/zcompdump; "
+             "print -r -- $_comps[genesisctl]",
+             SOURCE_DIR, f->dir);
+    run(r, (const char *const[]){zsh, "-f", "-c", script, NULL});
+    expect_exit(r, 0, "zsh compinit");
+    assert_string_equal(r->out, "_genesisctl\n");
 }
 
 /* ---- logs --------------------------------------------------------------------------------- */
@@ -577,7 +681,7 @@ static void test_json_logs_are_rate_limited(void **state)
         json_t *doc = json_loads(l, 0, &jerr);
         if (doc == NULL)
             fail_msg("not a JSON line: \"%s\" (%s)", l, jerr.text);
-        for (const char *k = "ts\0level\0component\0msg\0"; *k != '\0'; k += strlen(k) + 1)
+        for (const char *k = "ts\0level\0subsystem\0msg\0"; *k != '\0'; k += strlen(k) + 1)
             if (!json_is_string(json_object_get(doc, k)))
                 fail_msg("line without %s: \"%s\"", k, l);
         const char *msg = json_string_value(json_object_get(doc, "msg"));
@@ -610,10 +714,14 @@ static bool log_has_request_id(const char *log_path, unsigned long long id)
     while (!found && fgets(line, sizeof(line), in) != NULL) {
         json_t *doc = json_loads(line, 0, NULL);
         json_t *rid = doc != NULL ? json_object_get(doc, "request_id") : NULL;
+        const char *subsystem =
+            doc != NULL ? json_string_value(json_object_get(doc, "subsystem")) : NULL;
         const char *component =
             doc != NULL ? json_string_value(json_object_get(doc, "component")) : NULL;
+        /* subsystem: who logs (the demo components); component: which one served it */
         found = json_is_integer(rid) && (unsigned long long)json_integer_value(rid) == id &&
-                component != NULL && strcmp(component, "demo") == 0;
+                subsystem != NULL && strcmp(subsystem, "demo") == 0 && component != NULL &&
+                strncmp(component, "comp", 4) == 0;
         json_decref(doc);
     }
     fclose(in);
@@ -686,6 +794,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_flags_override_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_errors_name_file_and_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_durations_and_environment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_key_is_documented, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gateway_reads_the_same_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_keeps_breaker_state_and_counters, setup,
@@ -694,6 +803,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ctl_checkpoint_mode_breaker_watch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bash_completion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fish_completion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zsh_completion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_logs_are_rate_limited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_ids_reach_components, setup, teardown),
     };

@@ -150,7 +150,8 @@ func statusOf(err error) Status {
 
 // AdminHandler answers an operator command routed to it by SetAdminHandler: it returns the
 // reply payload (JSON by convention) or an error (an *Error or Status picks the status).
-// It runs on a network thread and must not block.
+// It runs on one of the coordinator's worker threads (two admin commands at a time) and may
+// block briefly.
 type AdminHandler func(command string, args []string) ([]byte, error)
 
 //export goGenesisOnAdmin

@@ -390,3 +390,34 @@ func TestCancellingTheCallerCancelsAHandlerInThisProcess(t *testing.T) {
 		}
 	}
 }
+
+func TestForceBreakerOpenMetricsOnlyAndPolicyVersion2(t *testing.T) {
+	co := newCoordinator(t, nil)
+	c := ctx(t)
+	if err := co.Register(c, "v2", ping("v2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := co.ForceBreakerOpen(c, "v2", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := co.Request(c, "v2", "ping", nil); !errors.Is(err, genesis.ReasonBreakerOpen) {
+		t.Fatalf("forced open: %v", err)
+	}
+	if err := co.SetBreaker(c, "v2", genesis.BreakerMetricsOnly); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := co.ComponentStats(c, "v2"); st.Breaker != genesis.BreakerMetricsOnly || st.ConcurrencyLimit < 1 {
+		t.Fatalf("stats: %+v", st)
+	}
+	p := genesis.DefaultPolicy()
+	p.HedgePercentile = 95
+	if err := co.SetPolicy(c, "v2", &p); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := co.Policy(c, "v2"); got.HedgePercentile != 95 {
+		t.Fatalf("policy: %+v", got)
+	}
+	if err := co.ForceBreakerOpen(c, "nobody", time.Second); !errors.Is(err, genesis.NotFound) {
+		t.Fatalf("nobody: %v", err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"runtime/cgo"
+	"time"
 	"unsafe"
 )
 
@@ -40,6 +41,9 @@ const (
 	BreakerHalfOpen   BreakerState = 2
 	BreakerForcedOpen BreakerState = 3 // by an operator: rejects everything until reset
 	BreakerDisabled   BreakerState = 4 // by an operator: admits everything, records nothing
+	// BreakerMetricsOnly is set by an operator: admits everything, records outcomes, rates and
+	// their events, never opens.
+	BreakerMetricsOnly BreakerState = 5
 )
 
 // String is the library's name: "CLOSED", "OPEN", ...
@@ -68,6 +72,20 @@ type Policy struct {
 	MaxConcurrency             uint32
 	MaxQueued                  uint32
 	QueueWarn                  uint32
+	// Version 2: the breaker's classification and windows, adaptive concurrency, hedging.
+	BreakerSlowCallRatePct   uint32
+	BreakerWindowMs          uint32
+	BreakerHalfOpenRatePct   uint32
+	BreakerHalfOpenMaxWaitMs uint32
+	BreakerActiveProbe       uint32
+	BreakerFailureStatuses   uint32 // bit n = status n
+	BreakerIgnoredStatuses   uint32
+	BreakerFailureReasons    uint32 // bit n = reason n
+	BreakerIgnoredReasons    uint32
+	BreakerOpenMultiplierPct uint32
+	BreakerOpenResetMs       uint32
+	AdaptiveConcurrency      uint32 // 0 off, 1 gradient, 2 AIMD
+	HedgePercentile          uint32
 }
 
 // DefaultPolicy is the library's built-in policy (genesis_policy_init).
@@ -104,6 +122,19 @@ func (p *Policy) toC() C.genesis_policy {
 	c.max_concurrency = C.uint(p.MaxConcurrency)
 	c.max_queued = C.uint(p.MaxQueued)
 	c.queue_warn = C.uint(p.QueueWarn)
+	c.breaker_slow_call_rate_pct = C.uint32_t(p.BreakerSlowCallRatePct)
+	c.breaker_window_ms = C.uint32_t(p.BreakerWindowMs)
+	c.breaker_half_open_rate_pct = C.uint32_t(p.BreakerHalfOpenRatePct)
+	c.breaker_half_open_max_wait_ms = C.uint32_t(p.BreakerHalfOpenMaxWaitMs)
+	c.breaker_active_probe = C.uint32_t(p.BreakerActiveProbe)
+	c.breaker_failure_statuses = C.uint32_t(p.BreakerFailureStatuses)
+	c.breaker_ignored_statuses = C.uint32_t(p.BreakerIgnoredStatuses)
+	c.breaker_failure_reasons = C.uint32_t(p.BreakerFailureReasons)
+	c.breaker_ignored_reasons = C.uint32_t(p.BreakerIgnoredReasons)
+	c.breaker_open_multiplier_pct = C.uint32_t(p.BreakerOpenMultiplierPct)
+	c.breaker_open_reset_ms = C.uint32_t(p.BreakerOpenResetMs)
+	c.adaptive_concurrency = C.uint32_t(p.AdaptiveConcurrency)
+	c.hedge_percentile = C.uint32_t(p.HedgePercentile)
 	return c
 }
 
@@ -118,6 +149,13 @@ func policyFromC(c *C.genesis_policy) Policy {
 		BreakerOpenMs: uint32(c.breaker_open_ms), BreakerOpenMaxMs: uint32(c.breaker_open_max_ms),
 		BreakerHalfOpenProbes: uint32(c.breaker_half_open_probes), MaxConcurrency: uint32(c.max_concurrency),
 		MaxQueued: uint32(c.max_queued), QueueWarn: uint32(c.queue_warn),
+		BreakerSlowCallRatePct: uint32(c.breaker_slow_call_rate_pct), BreakerWindowMs: uint32(c.breaker_window_ms),
+		BreakerHalfOpenRatePct: uint32(c.breaker_half_open_rate_pct), BreakerHalfOpenMaxWaitMs: uint32(c.breaker_half_open_max_wait_ms),
+		BreakerActiveProbe: uint32(c.breaker_active_probe), BreakerFailureStatuses: uint32(c.breaker_failure_statuses),
+		BreakerIgnoredStatuses: uint32(c.breaker_ignored_statuses), BreakerFailureReasons: uint32(c.breaker_failure_reasons),
+		BreakerIgnoredReasons: uint32(c.breaker_ignored_reasons), BreakerOpenMultiplierPct: uint32(c.breaker_open_multiplier_pct),
+		BreakerOpenResetMs: uint32(c.breaker_open_reset_ms), AdaptiveConcurrency: uint32(c.adaptive_concurrency),
+		HedgePercentile: uint32(c.hedge_percentile),
 	}
 }
 
@@ -131,6 +169,14 @@ type ComponentStats struct {
 	InFlight, Queued                                       uint32
 	LatencyCount                                           uint64
 	LatencyP50Us, LatencyP90Us, LatencyP99Us, LatencyMaxUs uint32
+	// The breaker's window now: failure and slow-call rates in percent of WindowCalls, or -1
+	// while WindowCalls is below the policy's BreakerMinCalls.
+	FailureRatePct, SlowCallRatePct float64
+	WindowCalls                     uint64
+	SlowCalls                       uint64 // attempts slower than BreakerSlowCallMs, ever
+	IgnoredCalls                    uint64 // outcomes the classification ignores, ever
+	ConcurrencyLimit                uint32 // in force: the adaptive limit, else MaxConcurrency
+	Hedges, HedgeWins               uint64 // hedged attempts started, and won
 }
 
 // Fault is a fault to inject (genesis_fault), for tests and chaos runs: ErrorRate (0..1)
@@ -265,6 +311,18 @@ func (c *Coordinator) SetBreaker(ctx context.Context, id string, state BreakerSt
 	})
 }
 
+// ForceBreakerOpen forces id's breaker open for d (0 = until reset, as SetBreaker with
+// BreakerForcedOpen); when the time is up it moves to half-open and probes decide.
+func (c *Coordinator) ForceBreakerOpen(ctx context.Context, id string, d time.Duration) error {
+	ms, err := durationMs(d, "duration")
+	if err != nil {
+		return err
+	}
+	return c.withID(ctx, id, false, func(ptr *C.genesis_coordinator, cid *C.char) error {
+		return call("force breaker of "+id+" open", func() C.int { return C.genesis_coordinator_force_breaker_open(ptr, cid, ms) })
+	})
+}
+
 // ComponentStats reads component id's statistics (NotFound if it is not registered).
 func (c *Coordinator) ComponentStats(ctx context.Context, id string) (ComponentStats, error) {
 	var s C.genesis_component_stats
@@ -284,7 +342,11 @@ func (c *Coordinator) ComponentStats(ctx context.Context, id string) (ComponentS
 		FailuresByReason: map[Reason]uint64{}, InFlight: uint32(s.in_flight), Queued: uint32(s.queued),
 		LatencyCount: uint64(s.latency_count), LatencyP50Us: uint32(s.latency_p50_us),
 		LatencyP90Us: uint32(s.latency_p90_us), LatencyP99Us: uint32(s.latency_p99_us),
-		LatencyMaxUs: uint32(s.latency_max_us),
+		LatencyMaxUs:   uint32(s.latency_max_us),
+		FailureRatePct: float64(s.failure_rate_pct), SlowCallRatePct: float64(s.slow_call_rate_pct),
+		WindowCalls: uint64(s.window_calls), SlowCalls: uint64(s.slow_calls),
+		IgnoredCalls: uint64(s.ignored_calls), ConcurrencyLimit: uint32(s.concurrency_limit),
+		Hedges: uint64(s.hedges), HedgeWins: uint64(s.hedge_wins),
 	}
 	for r, n := range s.failures_by_reason {
 		if n != 0 {
@@ -395,7 +457,8 @@ func (c *Coordinator) ComponentHealth(ctx context.Context, id string) (bool, err
 }
 
 // SetAdminHandler routes admin commands starting with prefix to fn (nil removes it). fn runs
-// on a network thread: keep it short, never block.
+// on one of the coordinator's worker threads (two admin commands at a time): it may block
+// briefly.
 func (c *Coordinator) SetAdminHandler(ctx context.Context, prefix string, fn AdminHandler) error {
 	var h cgo.Handle
 	if fn != nil {
@@ -411,7 +474,7 @@ func (c *Coordinator) SetAdminHandler(ctx context.Context, prefix string, fn Adm
 		return err
 	}
 	if h != 0 {
-		// A replaced handler may still run on a network thread: every handle lives until Close.
+		// A replaced handler may still be running: every handle lives until Close.
 		c.handlesMu.Lock()
 		c.handles = append(c.handles, h)
 		c.handlesMu.Unlock()

@@ -159,8 +159,8 @@ CLIENT_OPTIONS_VERSION = 2  # 2: the TLS files
 SERVICE_OPTIONS_VERSION = 2  # 2: the TLS files
 COMPONENT_VERSION = 2  # 2: snapshot and restore
 COORDINATOR_STATS_VERSION = 1
-POLICY_VERSION = 1
-COMPONENT_STATS_VERSION = 1
+POLICY_VERSION = 2  # 2: the breaker's classification, windows, adaptive concurrency, hedging
+COMPONENT_STATS_VERSION = 2  # 2: window rates, slow and ignored calls, concurrency, hedges
 FAULT_VERSION = 1
 CHECKPOINT_INFO_VERSION = 1
 CHILD_REPORT_VERSION = 1
@@ -186,6 +186,12 @@ POLICY_FIELDS = (
     "breaker_window", "breaker_min_calls", "breaker_consecutive_failures", "breaker_slow_call_ms",
     "breaker_open_ms", "breaker_open_max_ms", "breaker_half_open_probes", "max_concurrency",
     "max_queued", "queue_warn",
+    # version 2
+    "breaker_slow_call_rate_pct", "breaker_window_ms", "breaker_half_open_rate_pct",
+    "breaker_half_open_max_wait_ms", "breaker_active_probe", "breaker_failure_statuses",
+    "breaker_ignored_statuses", "breaker_failure_reasons", "breaker_ignored_reasons",
+    "breaker_open_multiplier_pct", "breaker_open_reset_ms", "adaptive_concurrency",
+    "hedge_percentile",
 )
 
 
@@ -308,6 +314,16 @@ class ComponentStats(ctypes.Structure):
         ("latency_p90_us", c_uint32),
         ("latency_p99_us", c_uint32),
         ("latency_max_us", c_uint32),
+        # version 2
+        ("failure_rate_pct", c_double),
+        ("slow_call_rate_pct", c_double),
+        ("window_calls", c_uint64),
+        ("slow_calls", c_uint64),
+        ("ignored_calls", c_uint64),
+        ("concurrency_limit", c_uint32),
+        ("reserved", c_uint32),
+        ("hedges", c_uint64),
+        ("hedge_wins", c_uint64),
     ]
 
 
@@ -452,6 +468,7 @@ _proto("genesis_coordinator_get_mode", c_int, coordinator_p)
 _proto("genesis_coordinator_set_mode", c_int, coordinator_p, c_int)
 _proto("genesis_mode_name", c_char_p, c_int)
 _proto("genesis_coordinator_set_breaker", c_int, coordinator_p, c_char_p, c_int)
+_proto("genesis_coordinator_force_breaker_open", c_int, coordinator_p, c_char_p, c_uint32)
 _proto("genesis_breaker_state_name", c_char_p, c_int)
 _proto("genesis_coordinator_get_component_stats", c_int, coordinator_p, c_char_p,
        POINTER(ComponentStats))

@@ -12,7 +12,7 @@ from . import _dispatch, _lib
 from ._handle import Handle
 from .errors import check
 from .messages import (Criticality, Event, LogLevel, Payload, Request, Result, call_options,
-                       cstr, encode_payload, opt_cstr, outcome)
+                       cstr, encode_payload, opt_cstr, outcome, timeout_ms)
 from .resilience import (BreakerState, CheckpointInfo, ChildReport, ComponentStats, Fault, Mode,
                          Policy, fault_struct, policy_struct, to_mode)
 
@@ -311,6 +311,15 @@ class Coordinator(Handle):
             check(_lib.lib.genesis_coordinator_set_breaker(h, cid, int(state)),
                   f"set breaker of {id}")
 
+    def force_breaker_open(self, id: str, duration: Optional[float] = None) -> None:
+        """Force id's breaker open for duration seconds (None: until reset, as
+        set_breaker(FORCED_OPEN)); then it goes HALF_OPEN and probes decide."""
+        cid = cstr(id, "component id")
+        ms = timeout_ms(duration, "duration")
+        with self._use() as h:
+            check(_lib.lib.genesis_coordinator_force_breaker_open(h, cid, ms),
+                  f"force breaker of {id} open")
+
     def component_stats(self, id: str) -> ComponentStats:
         """Component id's statistics; NotFound if it is not registered."""
         cid = cstr(id, "component id")
@@ -380,7 +389,8 @@ class Coordinator(Handle):
 
     def set_admin_handler(self, prefix: str, handler: Optional[AdminHandler]) -> None:
         """Route admin commands starting with prefix to handler(command, args) (None
-        removes it). The handler runs on a network thread: keep it short, never block."""
+        removes it). The handler runs on one of the coordinator's worker threads (two admin
+        commands at a time): it may block briefly."""
         cp = cstr(prefix, "prefix")
         if handler is not None and not callable(handler):
             raise TypeError("handler must be callable as handler(command, args)")
@@ -395,7 +405,7 @@ class Coordinator(Handle):
             if key is not None:
                 _dispatch.release(key)
             raise
-        # A replaced handler may still be running on a network thread: every key stays held
+        # A replaced handler may still be running: every key stays held
         # until close().
         with self._lock:
             if key is not None:

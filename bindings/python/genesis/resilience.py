@@ -34,6 +34,7 @@ class BreakerState(enum.IntEnum):
     HALF_OPEN = 2
     FORCED_OPEN = 3
     DISABLED = 4
+    METRICS_ONLY = 5  #: by an operator: admits everything, records outcomes, never opens
 
 
 def mode_name(mode: int) -> str:
@@ -114,6 +115,19 @@ class Policy:
     max_concurrency: int = _D.max_concurrency
     max_queued: int = _D.max_queued
     queue_warn: int = _D.queue_warn
+    breaker_slow_call_rate_pct: int = _D.breaker_slow_call_rate_pct
+    breaker_window_ms: int = _D.breaker_window_ms
+    breaker_half_open_rate_pct: int = _D.breaker_half_open_rate_pct
+    breaker_half_open_max_wait_ms: int = _D.breaker_half_open_max_wait_ms
+    breaker_active_probe: int = _D.breaker_active_probe
+    breaker_failure_statuses: int = _D.breaker_failure_statuses  #: bit n = status n
+    breaker_ignored_statuses: int = _D.breaker_ignored_statuses
+    breaker_failure_reasons: int = _D.breaker_failure_reasons  #: bit n = reason n
+    breaker_ignored_reasons: int = _D.breaker_ignored_reasons
+    breaker_open_multiplier_pct: int = _D.breaker_open_multiplier_pct
+    breaker_open_reset_ms: int = _D.breaker_open_reset_ms
+    adaptive_concurrency: int = _D.adaptive_concurrency  #: 0 off, 1 gradient, 2 AIMD
+    hedge_percentile: int = _D.hedge_percentile
 
     def _to_c(self) -> "_lib.Policy":
         c = _policy_defaults()
@@ -166,15 +180,28 @@ class ComponentStats:
     latency_p90_us: int
     latency_p99_us: int
     latency_max_us: int
+    #: the breaker's window now: failure and slow-call rates in percent of window_calls, or
+    #: -1 while window_calls is below breaker_min_calls
+    failure_rate_pct: float
+    slow_call_rate_pct: float
+    window_calls: int
+    slow_calls: int  #: attempts slower than breaker_slow_call_ms, ever
+    ignored_calls: int  #: outcomes the breaker's classification ignores, ever
+    concurrency_limit: int  #: in force: the adaptive limit, else max_concurrency
+    hedges: int  #: hedged second attempts started
+    hedge_wins: int  #: requests the hedged attempt answered first
 
     @staticmethod
     def _from_c(c: "_lib.ComponentStats") -> "ComponentStats":
         plain = ("requests", "succeeded", "failed", "attempts", "retries", "budget_denied",
                  "fail_fast", "breaker_opens", "breaker_transitions", "in_flight", "queued",
                  "latency_count", "latency_p50_us", "latency_p90_us", "latency_p99_us",
-                 "latency_max_us")
+                 "latency_max_us", "window_calls", "slow_calls", "ignored_calls",
+                 "concurrency_limit", "hedges", "hedge_wins")
         values: Dict[str, int] = {name: int(getattr(c, name)) for name in plain}
         return ComponentStats(
+            failure_rate_pct=float(c.failure_rate_pct),
+            slow_call_rate_pct=float(c.slow_call_rate_pct),
             remote=bool(c.remote), healthy=bool(c.healthy), ready=bool(c.ready),
             breaker_state=to_breaker_state(int(c.breaker_state)),
             failures_by_reason={to_reason(r): int(n) for r, n in enumerate(c.failures_by_reason)

@@ -234,3 +234,25 @@ def test_request_id_reaches_the_handler() -> None:
     with genesis.Coordinator() as co:
         co.register("r", lambda req: str(req.id))
         assert co.request("r", "x", request_id=424242, timeout=WAIT).text() == "424242"
+
+
+def test_force_breaker_open_metrics_only_and_policy_version_2_fields() -> None:
+    with genesis.Coordinator() as co:
+        co.register("v2", lambda req: "ok")
+        co.force_breaker_open("v2")  # until reset
+        with pytest.raises(genesis.Unavailable) as err:
+            co.request("v2", "x", timeout=WAIT)
+        assert err.value.reason == genesis.Reason.BREAKER_OPEN
+        co.set_breaker("v2", genesis.BreakerState.METRICS_ONLY)
+        assert co.component_stats("v2").breaker_state == genesis.BreakerState.METRICS_ONLY
+        assert co.request("v2", "x", timeout=WAIT).text() == "ok"
+        co.set_breaker("v2", genesis.BreakerState.CLOSED)
+        policy = genesis.Policy(hedge_percentile=95, breaker_open_multiplier_pct=150)
+        co.set_policy("v2", policy)
+        got = co.get_policy("v2")
+        assert got.hedge_percentile == 95 and got.breaker_open_multiplier_pct == 150
+        stats = co.component_stats("v2")
+        assert stats.concurrency_limit >= 1 and stats.hedges == 0
+        assert stats.failure_rate_pct == -1 or stats.failure_rate_pct >= 0
+        with pytest.raises(genesis.NotFound):
+            co.force_breaker_open("nobody", 1.0)

@@ -20,8 +20,9 @@ extern char **environ;
 
 static bool env_overridden(const child_command *c, const char *entry)
 {
+    /* NOTIFY_SOCKET is genesisd's own line to its service manager: not the child's. */
     static const char *const ours[] = {
-        "GENESIS_FRONT_DOOR=", "GENESIS_EVENT_BUS=", "GENESIS_COMPONENT_ID="};
+        "GENESIS_FRONT_DOOR=", "GENESIS_EVENT_BUS=", "GENESIS_COMPONENT_ID=", "NOTIFY_SOCKET="};
     for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
         if (strncmp(entry, ours[i], strlen(ours[i])) == 0)
             return true;

@@ -126,12 +126,15 @@ void sv_report(supervisor *s, child *c)
                     genesis_last_error());
 }
 
-static void publish(supervisor *s, const char *type, child *c)
+/* backoff_ms: the wait before the restart (supervisor.restarting), or -1. */
+static void publish(supervisor *s, const char *type, child *c, long backoff_ms)
 {
-    char json[512];
+    char json[560], backoff[40] = "";
+    if (backoff_ms >= 0)
+        snprintf(backoff, sizeof(backoff), ",\"backoff_ms\":%ld", backoff_ms);
     snprintf(json, sizeof(json),
-             "{\"id\":\"%s\",\"state\":\"%s\",\"restarts\":%llu,\"last_exit\":\"%s\"}", c->id,
-             sv_state_name(c->state), (unsigned long long)c->restarts, c->last_exit);
+             "{\"id\":\"%s\",\"state\":\"%s\",\"restarts\":%llu,\"last_exit\":\"%s\"%s}", c->id,
+             sv_state_name(c->state), (unsigned long long)c->restarts, c->last_exit, backoff);
     genesis_call_options opts;
     genesis_call_options_init(&opts, GENESIS_CALL_OPTIONS_VERSION);
     opts.source = EVENT_SOURCE;
@@ -160,7 +163,7 @@ static void schedule_restart(supervisor *s, child *c)
                     "restarted until an operator sends 'supervisor.restart %s'",
                     c->id, c->last_exit, recent, s->o.window_ms, c->id);
         sv_report(s, c);
-        publish(s, "supervisor.failed", c);
+        publish(s, "supervisor.failed", c, -1);
         return;
     }
     uint32_t delay = supervisor_backoff_ms(c->failed_starts, s->o.backoff_initial_ms,
@@ -172,7 +175,7 @@ static void schedule_restart(supervisor *s, child *c)
     daemon_logf(GENESIS_LOG_WARN, "supervisor: %s %s; restart %llu in %u ms", c->id, c->last_exit,
                 (unsigned long long)c->restarts, delay);
     sv_report(s, c);
-    publish(s, "supervisor.restarting", c);
+    publish(s, "supervisor.restarting", c, (long)delay);
     if (delay == 0)
         sv_start_child(s, c);
 }

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "config_file.h"
+#include "config_values.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -161,17 +162,33 @@ static bool in_choices(const char *choices, const char *v)
     return false;
 }
 
-/* One scalar value for row k at path. */
+/* One scalar value for row k at path: ${VAR} expanded, a duration with a unit ("10s") turned
+ * into the bare integer the flag takes (keys ending in _ms or _s). */
 static int scalar(struct loader *l, const conf_key *k, const char *path, yaml_node_t *node)
 {
     unsigned int line = (unsigned int)node->start_mark.line + 1;
-    const char *v = (const char *)node->data.scalar.value;
-    if (node->data.scalar.length != strlen(v))
+    const char *raw = (const char *)node->data.scalar.value;
+    if (node->data.scalar.length != strlen(raw))
         return failf(l, line, "%s: the value contains a NUL byte", path);
+    char v[4096], why[256];
+    if (conf_expand_env(raw, v, sizeof(v), why, sizeof(why)) != 0)
+        return failf(l, line, "%s: %s", path, why);
     if (v[0] == '\0' && k->type != CONF_SWITCH)
         return failf(l, line, "%s: needs a value", path);
+    const char *last = strrchr(path, '.');
+    conf_unit unit = conf_unit_of_name(last != NULL ? last + 1 : path);
     switch (k->type) {
     case CONF_UINT: {
+        if (unit != 0) {
+            unsigned long long x = 0;
+            if (conf_parse_duration(v, unit, k->lo, k->hi, &x) != 0) {
+                char range[160];
+                conf_duration_range(unit, k->lo, k->hi, range, sizeof(range));
+                return failf(l, line, "%s: '%s' is not %s", path, v, range);
+            }
+            snprintf(v, sizeof(v), "%llu", x);
+            break;
+        }
         char *end = NULL;
         errno = 0;
         unsigned long long x = strtoull(v, &end, 10);
@@ -196,6 +213,62 @@ static int scalar(struct loader *l, const conf_key *k, const char *path, yaml_no
         break;
     }
     return add_setting(l, k, path, v, line);
+}
+
+/* "unknown key 'listen.htp' (did you mean 'listen.http'?)", or the keys valid there. */
+static int unknown_key(struct loader *l, unsigned int line, const char *parent, const char *child)
+{
+    const char *name = child + strlen(parent) + (parent[0] != '\0');
+    const char *names[128];
+    size_t n = 0;
+    char list[512] = "";
+    for (size_t i = 0; i < l->n_table && n < sizeof(names) / sizeof(names[0]); i++) {
+        /* the table key's segment below parent, when its first segments match parent */
+        const char *seg = l->table[i].key;
+        if (parent[0] != '\0') {
+            char head[MAX_PATH_LEN];
+            snprintf(head, sizeof(head), "%s", seg);
+            size_t depth = 1;
+            for (const char *p = parent; *p != '\0'; p++)
+                depth += *p == '.';
+            char *cut = head;
+            for (size_t d = 0; d < depth && cut != NULL; d++) {
+                cut = strchr(cut, '.');
+                if (cut != NULL && d + 1 < depth)
+                    cut++;
+            }
+            if (cut == NULL)
+                continue;
+            *cut = '\0';
+            if (!match(head, parent, false, NULL))
+                continue;
+            seg = l->table[i].key + (cut - head) + 1;
+        }
+        size_t len = strcspn(seg, ".");
+        if (len == 1 && seg[0] == '*')
+            continue;
+        bool dup = false;
+        for (size_t k = 0; k < n && !dup; k++)
+            dup = strlen(names[k]) == len && strncmp(names[k], seg, len) == 0;
+        if (dup)
+            continue;
+        names[n++] = seg;
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof(list) - used, "%s%.*s", used ? ", " : "", (int)len, seg);
+    }
+    /* names point into dotted keys: compare their first segment only */
+    char words[128][64];
+    const char *cands[128];
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strcspn(names[i], ".");
+        snprintf(words[i], sizeof(words[i]), "%.*s", (int)(len < 63 ? len : 63), names[i]);
+        cands[i] = words[i];
+    }
+    const char *best = conf_closest(name, cands, n);
+    if (best != NULL)
+        return failf(l, line, "unknown key '%s' (did you mean '%s%s%s'?)", child, parent,
+                     parent[0] ? "." : "", best);
+    return failf(l, line, "unknown key '%s' (valid here: %s)", child, list);
 }
 
 static int walk(struct loader *l, yaml_node_t *node, const char *path, int depth)
@@ -229,7 +302,7 @@ static int walk(struct loader *l, yaml_node_t *node, const char *path, int depth
             if (len < 0 || (size_t)len >= sizeof(child))
                 return failf(l, kline, "key path too long");
             if (!known_prefix(l, child))
-                return failf(l, kline, "unknown key '%s'", child);
+                return unknown_key(l, kline, path, child);
             if (walk(l, value, child, depth + 1) != 0)
                 return -1;
         }

@@ -175,6 +175,35 @@ static bool find_field(const char *message, const char *name, char *buf, size_t 
     return false;
 }
 
+/* The component a message is about: its "component=ID" field, or the id after a leading
+ * "component " or "service " (the library's own wording), or, for the demo components'
+ * messages, their first word. */
+static bool find_component(const char *subsystem, const char *message, char *buf, size_t size)
+{
+    if (find_field(message, "component", buf, size))
+        return true;
+    const char *id = NULL;
+    if (strncmp(message, "component ", 10) == 0)
+        id = message + 10;
+    else if (strncmp(message, "service ", 8) == 0)
+        id = message + 8;
+    else if (strcmp(subsystem, "demo") == 0)
+        id = message;
+    if (id == NULL)
+        return false;
+    size_t len = 0;
+    while (id[len] != '\0' &&
+           (isalnum((unsigned char)id[len]) || id[len] == '_' || id[len] == '-' || id[len] == '.'))
+        len++;
+    if (len > 0 && id[len - 1] == '.') /* the end of a sentence */
+        len--;
+    if (len == 0 || len >= size)
+        return false;
+    memcpy(buf, id, len);
+    buf[len] = '\0';
+    return true;
+}
+
 static void timestamp(char *stamp, size_t size)
 {
     struct timespec now;
@@ -209,21 +238,27 @@ static void write_line(int level, const char *component, const char *message)
         puts_(&o, message);
     } else {
         bool json = format == DAEMON_LOG_JSON;
-        char request_id[32], reason[64];
-        const char *keys[6] = {"ts", "level", "component", NULL, NULL, "msg"};
-        const char *vals[6] = {stamp, lname, component, NULL, NULL, message};
+        /* subsystem: the part of the program that logs (coordinator, gateway, supervisor,
+         * demo); component: the component id the message is about, when it names one. */
+        char request_id[32], reason[64], comp_id[130];
+        const char *keys[7] = {"ts", "level", "subsystem", NULL, NULL, NULL, "msg"};
+        const char *vals[7] = {stamp, lname, component, NULL, NULL, NULL, message};
+        if (find_component(component, message, comp_id, sizeof comp_id)) {
+            keys[3] = "component";
+            vals[3] = comp_id;
+        }
         if (find_field(message, "request_id", request_id, sizeof request_id)) {
-            keys[3] = "request_id";
-            vals[3] = request_id;
+            keys[4] = "request_id";
+            vals[4] = request_id;
         }
         if (find_field(message, "reason", reason, sizeof reason)) {
-            keys[4] = "reason";
-            vals[4] = reason;
+            keys[5] = "reason";
+            vals[5] = reason;
         }
         if (json)
             put(&o, "{", 1);
         bool first = true;
-        for (int i = 0; i < 6; i++) {
+        for (int i = 0; i < 7; i++) {
             if (keys[i] == NULL)
                 continue;
             if (!first)
@@ -237,7 +272,7 @@ static void write_line(int level, const char *component, const char *message)
                 puts_(&o, keys[i]);
                 put(&o, "=", 1);
             }
-            if (json && i == 3) /* request ids are numbers */
+            if (json && i == 4) /* request ids are numbers */
                 puts_(&o, vals[i]);
             else
                 put_escaped(&o, vals[i], json);

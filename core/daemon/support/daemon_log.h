@@ -2,13 +2,15 @@
  * library's (installed as the coordinator's and the gateway's genesis_log_fn): one line per message
  * on stderr, in one of three formats, rate-limited per kind of message.
  *
- *   text    2026-11-28T09:00:00.123Z INFO  [coordinator] message
- *   logfmt  ts=2026-11-28T09:00:00.123Z level=info component=coordinator msg="message"
- *   json    {"ts":"2026-...","level":"info","component":"coordinator","msg":"message"}
+ *   text    2026-11-28T09:00:00.123Z INFO  [gateway] message
+ *   logfmt  ts=2026-... level=info subsystem=coordinator component=comp1 msg="..."
+ *   json    {"ts":"2026-...","level":"info","subsystem":"coordinator","component":"comp1",...}
  *
- * logfmt and json lines also carry request_id and reason when the message names them
- * ("request_id=42", "reason=BREAKER_OPEN"), so a request can be followed from the gateway to
- * the component that served it.
+ * subsystem is the part of the program that logs (coordinator, gateway, supervisor, demo, or
+ * the program's name); component is the component id the message is about, when it names one
+ * ("component comp1 ...", "component=comp1"). logfmt and json lines also carry request_id and
+ * reason when the message names them ("request_id=42", "reason=BREAKER_OPEN"), so a request
+ * can be followed from the gateway to the component that served it.
  *
  * Rate limit: at most N lines per second for each (level, message kind), where the kind is the
  * message with its digits removed: a failure storm logs N lines a second of each kind and

@@ -26,5 +26,6 @@
 #include "genesis/client.h"
 #include "genesis/service.h"
 #include "genesis/recovery.h"
+#include "genesis/cluster.h"
 
 #endif /* GENESIS_GENESIS_H */

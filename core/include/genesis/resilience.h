@@ -121,14 +121,14 @@ typedef struct genesis_policy {
 
     /* Adaptive concurrency (Netflix concurrency-limits): the in-flight limit follows the
      * latency, between 1 and max_concurrency (the bulkhead stays the hard ceiling); attempts
-     * over it wait in the bulkhead queue. 0 = off (fixed max_concurrency), 1 = gradient,
-     * 2 = AIMD. In-process components. */
+     * over it are refused at once with RESOURCE_EXHAUSTED / BULKHEAD_FULL instead of queueing.
+     * 0 = off (fixed max_concurrency), 1 = gradient, 2 = AIMD. */
     uint32_t adaptive_concurrency; /* default 0 */
 
-    /* Hedged requests (gRPC A6 hedging) for calls marked idempotent: when the first attempt
-     * has not answered after this percentile of the component's latency, a second attempt
-     * starts (charged to the retry budget); the first answer wins and the other is
-     * abandoned. 0 = off; e.g. 95 = after the p95. */
+    /* Hedged requests (gRPC A6 hedging) for calls marked idempotent: when the request has not
+     * answered after this percentile of the component's latency, a second one starts (only
+     * while the retry budget allows a retry); the first success is delivered (an error only
+     * once both failed) and the other's pending work is cancelled. 0 = off; 50..99, e.g. 95. */
     uint32_t hedge_percentile; /* default 0 */
 } genesis_policy;
 
@@ -286,6 +286,22 @@ typedef struct genesis_component_stats {
  * histogram (about 19 % resolution). */
 GENESIS_API int genesis_coordinator_get_component_stats(genesis_coordinator *c, const char *id,
                                                         genesis_component_stats *stats);
+
+/* id's request latency histogram, the one behind the percentiles above, for exports that need
+ * windows or their own buckets (Prometheus, a dashboard's last minutes): counts[b] for b < n
+ * is the number of requests whose latency fell into bucket b, which holds latencies up to
+ * genesis_latency_bucket_upper_us(b) microseconds (ascending; the last bucket also holds
+ * everything longer). n may be less than GENESIS_LATENCY_BUCKETS (the first n are copied).
+ * *sum_us (if not NULL) receives the sum of all recorded latencies. GENESIS_NOT_FOUND if id is not
+ * registered. Thread-safe and lock-free: buckets are read one by one, so a copy taken under traffic
+ * may miss requests completing meanwhile. */
+#define GENESIS_LATENCY_BUCKETS 128
+GENESIS_API int genesis_coordinator_get_latency_buckets(genesis_coordinator *c, const char *id,
+                                                        uint64_t *counts, size_t n,
+                                                        uint64_t *sum_us);
+
+/* Upper bound in microseconds of latency bucket b (< GENESIS_LATENCY_BUCKETS); 0 past it. */
+GENESIS_API uint64_t genesis_latency_bucket_upper_us(unsigned int bucket);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Fault injection (tests and chaos runs; off unless set).                                  */

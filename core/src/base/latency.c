@@ -8,6 +8,7 @@ void gn_latency_init(gn_latency *h)
     for (unsigned int i = 0; i < GN_LATENCY_BUCKETS; i++)
         atomic_init(&h->bucket[i], 0);
     atomic_init(&h->max_us, 0);
+    atomic_init(&h->sum_us, 0);
 }
 
 unsigned int gn_latency_bucket_of(uint64_t us)
@@ -31,6 +32,7 @@ uint64_t gn_latency_bucket_upper(unsigned int b)
 void gn_latency_record(gn_latency *h, uint64_t us)
 {
     atomic_fetch_add_explicit(&h->bucket[gn_latency_bucket_of(us)], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->sum_us, us, memory_order_relaxed);
     uint64_t cur = atomic_load_explicit(&h->max_us, memory_order_relaxed);
     while (us > cur && !atomic_compare_exchange_weak_explicit(
                            &h->max_us, &cur, us, memory_order_relaxed, memory_order_relaxed)) {

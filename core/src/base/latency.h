@@ -12,6 +12,7 @@
 typedef struct gn_latency {
     atomic_uint_fast64_t bucket[GN_LATENCY_BUCKETS];
     atomic_uint_fast64_t max_us;
+    atomic_uint_fast64_t sum_us; /* of every recorded latency (Prometheus _sum) */
 } gn_latency;
 
 void gn_latency_init(gn_latency *h);

@@ -45,7 +45,11 @@ typedef struct gn_ckpt_host {
     const gn_logger *log;
     gn_pool *pool;          /* runs the interval sweep */
     const char *store_path; /* NULL or "": no durable checkpoints */
-    uint32_t interval_ms;   /* 0: GN_DEFAULT_CHECKPOINT_INTERVAL_MS */
+    /* A store the host opened itself (cluster mode: a JetStream bucket), taken over by the
+     * checkpointer (closed by it, also when gn_checkpoint_open fails); store_path is then only
+     * its description. NULL: the SQLite file at store_path. */
+    struct gn_ckpt_store *store;
+    uint32_t interval_ms; /* 0: GN_DEFAULT_CHECKPOINT_INTERVAL_MS */
     uint32_t generations; /* generations kept per component; 0: GN_DEFAULT_CHECKPOINT_GENERATIONS */
     size_t max_snapshot;  /* largest snapshot accepted (the message size limit) */
 

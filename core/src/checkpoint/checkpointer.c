@@ -14,6 +14,7 @@ int gn_checkpoint_open(const gn_ckpt_host *host, gn_checkpointer **out, char *wh
     *out = NULL;
     gn_checkpointer *cp = calloc(1, sizeof(*cp));
     if (cp == NULL) {
+        gn_ckpt_store_close(host->store); /* taken over, also on failure */
         snprintf(why, why_size, "checkpoints: out of memory");
         return GENESIS_RESOURCE_EXHAUSTED;
     }
@@ -27,7 +28,18 @@ int gn_checkpoint_open(const gn_ckpt_host *host, gn_checkpointer **out, char *wh
     cp->sweep_task.run = gn_ckpt_sweep_run;
     cp->sweep_task.finish = gn_ckpt_sweep_finish;
     int rv = GENESIS_OK;
-    if (host->store_path != NULL && host->store_path[0] != '\0') {
+    if (host->store != NULL) {
+        gn_ckpt_error err = {0};
+        cp->store = host->store;
+        cp->path = gn_strdup(host->store_path != NULL ? host->store_path : cp->store->ops->name);
+        if (cp->path == NULL) {
+            snprintf(why, why_size, "checkpoints: out of memory");
+            rv = GENESIS_RESOURCE_EXHAUSTED;
+        } else if (gn_ckpt_list(cp->store, gn_ckpt_seed_info, cp, &err) != GENESIS_OK) {
+            gn_log(host->log, GENESIS_LOG_WARN, "checkpoints: cannot list the store: %s",
+                   err.message);
+        }
+    } else if (host->store_path != NULL && host->store_path[0] != '\0') {
         gn_ckpt_sqlite_options so = {.keep = host->generations}; /* 0: the store's default */
         gn_ckpt_error err = {0};
         cp->path = gn_strdup(host->store_path);
@@ -58,7 +70,12 @@ int gn_checkpoint_open(const gn_ckpt_host *host, gn_checkpointer **out, char *wh
         gn_checkpoint_free(cp);
         return rv;
     }
-    if (cp->store != NULL) {
+    if (cp->store != NULL && host->store != NULL) {
+        nng_sleep_aio((nng_duration)cp->interval_ms, cp->timer);
+        gn_log(host->log, GENESIS_LOG_INFO,
+               "checkpoints: store %s (%s), every %u ms when changed, %u generations kept",
+               cp->path, cp->store->ops->name, cp->interval_ms, cp->store->keep);
+    } else if (cp->store != NULL) {
         nng_sleep_aio((nng_duration)cp->interval_ms, cp->timer);
         gn_log(host->log, GENESIS_LOG_INFO,
                "checkpoints: store %s (sqlite, WAL, synchronous=FULL), every %u ms when changed, "

@@ -82,7 +82,7 @@ static void maybe_probe(genesis_coordinator *co, gn_component *comp, const genes
         .source = "genesis",
         .criticality = GENESIS_CRITICALITY_CRITICAL,
         .timeout_ms = p->per_try_timeout_ms,
-        .probe = true,
+        .internal = true, /* not a caller's request: not in the request counters */
     };
     gn_call_completion done = {.fn = probe_done, .arg = comp, .run_inline = true};
     if (gn_call_route(co, &params, done) != GENESIS_OK) {

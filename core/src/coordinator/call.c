@@ -51,8 +51,7 @@ typedef struct gn_rcall {
     int64_t attempt_started_ms;  /* gn_clock: slow calls are timed on the injectable clock */
     uint64_t attempt_started_us; /* real time: the adaptive concurrency limit's samples */
     bool climit_held;            /* the current attempt holds an adaptive-limit slot */
-    bool hedge;                  /* a hedged copy (hedge.c): not accounted as a request */
-    bool probe;                  /* the breaker's active probe: not accounted as a request */
+    bool internal;               /* a hedge or an active probe: not accounted as a request */
     atomic_bool *cancel;         /* hedge.c: answered elsewhere, skip what is pending */
     genesis_result *last_failure;
     nng_aio *backoff;
@@ -178,7 +177,7 @@ static void rcall_finish(gn_rcall *rc, genesis_result *res)
                                 gn_clock(co), &t);
         gn_breaker_publish(comp, &t);
     }
-    if (rc->cancel == NULL && !rc->probe) { /* a hedged pair is accounted once, by hedge.c */
+    if (rc->cancel == NULL && !rc->internal) { /* a hedged pair: once, by hedge.c */
         gn_latency_record(&comp->latency, now_us() - rc->started_us);
         gn_call_account(co, comp, res);
     }
@@ -583,8 +582,7 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
 {
     if (!gn_coordinator_enter(co))
         return gn_fail(GENESIS_UNAVAILABLE, "the coordinator is stopping");
-    bool counted = !p->hedge && !p->probe; /* in the request totals: what callers sent */
-    if (counted)
+    if (!p->internal)
         atomic_fetch_add(&co->n_requests, 1);
 
     if (!gn_valid_id(p->target)) {
@@ -616,7 +614,7 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
                                          "no component '%s' is registered", p->target));
         return GENESIS_OK;
     }
-    if (counted)
+    if (!p->internal)
         atomic_fetch_add(&comp->n_requests, 1);
     int crit = gn_effective_criticality(co, p->type, p->criticality);
     int mode = atomic_load(&co->mode_now);
@@ -626,7 +624,7 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
                              "mode %s sheds %s requests ('%s' to '%s')", genesis_mode_name(mode),
                              crit == GENESIS_CRITICALITY_SHEDDABLE ? "SHEDDABLE" : "non-critical",
                              p->type, comp->id);
-        if (counted)
+        if (!p->internal)
             gn_call_account(co, comp, res);
         gn_component_release(comp);
         gn_deliver(co, completion, res);
@@ -642,7 +640,7 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
         fail_fast_reason(comp, retry_in, why, sizeof(why));
         genesis_result *res =
             gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_BREAKER_OPEN, "%s", why);
-        if (counted) {
+        if (!p->internal) {
             gn_latency_record(&comp->latency, now_us() - started_us);
             gn_call_account(co, comp, res);
         }
@@ -658,17 +656,16 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
         genesis_result *res =
             gn_result_errorf(GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY,
                              "out of memory routing '%s' to '%s'", p->type, p->target);
-        if (counted)
+        if (!p->internal)
             gn_call_account(co, comp, res);
         gn_component_release(comp);
         gn_deliver(co, completion, res);
         gn_coordinator_leave(co);
         return GENESIS_OK;
     }
-    rc->hedge = p->hedge;
-    rc->probe = p->probe;
+    rc->internal = p->internal;
     rc->cancel = p->cancel;
-    if (!p->hedge)
+    if (!p->internal)
         rc->completion = gn_hedge_start(co, comp, &rc->pol, p, completion, &rc->cancel);
     rcall_next(rc); /* rc owns the component reference and the in-flight slot from here */
     return GENESIS_OK;

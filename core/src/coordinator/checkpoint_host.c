@@ -1,9 +1,11 @@
 /* The coordinator's side of checkpointing: the gn_ckpt_host through which the checkpointer
  * reaches registered components, the log and the worker pool, and the public
  * genesis_coordinator_checkpoint_* calls. A gn_ckpt_subject is a gn_component. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "checkpoint/checkpoint.h"
+#include "cluster/cluster.h"
 #include "coordinator/coordinator_impl.h"
 #include "genesis/recovery.h"
 
@@ -78,6 +80,16 @@ int gn_coordinator_checkpoint_open(genesis_coordinator *co, char *why, size_t wh
         .describe = host_describe,
         .run_on_lane = host_run_on_lane,
     };
+    if (co->cluster != NULL) {
+        /* Cluster mode: the JetStream bucket, never a local file. */
+        gn_ckpt_error err = {0};
+        int rv = gn_cluster_checkpoint_store(co->cluster, &host.store, &err);
+        if (rv != GENESIS_OK) {
+            snprintf(why, why_size, "checkpoints: %s", err.message);
+            return rv;
+        }
+        host.store_path = gn_cluster_describe(co->cluster);
+    }
     return gn_checkpoint_open(&host, &co->checkpointer, why, why_size);
 }
 

@@ -1,4 +1,5 @@
-/* Per-component statistics (genesis_coordinator_get_component_stats, and status). */
+/* Per-component statistics (genesis_coordinator_get_component_stats, the latency buckets, and
+ * status). */
 #include <stddef.h>
 #include <string.h>
 
@@ -74,4 +75,28 @@ int genesis_coordinator_get_component_stats(genesis_coordinator *co, const char 
     full.version = s->version;
     memcpy(s, &full, size); /* a version 1 caller's struct is shorter */
     return GENESIS_OK;
+}
+
+int genesis_coordinator_get_latency_buckets(genesis_coordinator *co, const char *id,
+                                            uint64_t *counts, size_t n, uint64_t *sum_us)
+{
+    gn_clear_error();
+    if (co == NULL || id == NULL || (counts == NULL && n > 0))
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "latency_buckets: NULL argument");
+    gn_component *comp = gn_registry_lookup(co->registry, id);
+    if (comp == NULL)
+        return gn_fail(GENESIS_NOT_FOUND, "latency_buckets: no component '%s'", id);
+    for (size_t b = 0; b < n && b < GN_LATENCY_BUCKETS; b++)
+        counts[b] = atomic_load_explicit(&comp->latency.bucket[b], memory_order_relaxed);
+    for (size_t b = GN_LATENCY_BUCKETS; b < n; b++)
+        counts[b] = 0;
+    if (sum_us != NULL)
+        *sum_us = atomic_load_explicit(&comp->latency.sum_us, memory_order_relaxed);
+    gn_component_release(comp);
+    return GENESIS_OK;
+}
+
+uint64_t genesis_latency_bucket_upper_us(unsigned int bucket)
+{
+    return bucket < GN_LATENCY_BUCKETS ? gn_latency_bucket_upper(bucket) : 0;
 }

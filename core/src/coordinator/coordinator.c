@@ -12,6 +12,7 @@
 #include "base/component.h"
 #include "base/options.h"
 #include "checkpoint/checkpoint.h"
+#include "cluster/cluster.h"
 #include "base/completion.h"
 #include "coordinator/coordinator_impl.h"
 #include "wire/status_json.h"
@@ -152,7 +153,8 @@ static void health_tick(void *arg)
     nng_sleep_aio((nng_duration)co->opts.heartbeat_interval_ms, co->health_timer);
 }
 
-int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator_options *opts)
+static int coordinator_new(genesis_coordinator **out, const genesis_coordinator_options *opts,
+                           const genesis_cluster_options *cluster)
 {
     gn_clear_error();
     if (out == NULL)
@@ -205,9 +207,13 @@ int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator
     if (err == 0)
         err = nng_aio_alloc(&co->health_timer, health_tick, co);
     char why[320] = "";
-    if (err == 0)
+    if (err == 0 && cluster != NULL)
+        rv = gn_cluster_open(&co->cluster, cluster, o.checkpoint_generations, o.max_message_size,
+                             &co->log, why, sizeof(why));
+    if (err == 0 && rv == GENESIS_OK)
         rv = gn_coordinator_checkpoint_open(co, why, sizeof(why));
     if (err != 0 || rv != GENESIS_OK) {
+        gn_cluster_close(co->cluster);
         nng_aio_free(co->health_timer);
         gn_recovery_hooks_free(co->hooks);
         gn_resilience_free(co);
@@ -225,8 +231,32 @@ int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator
     }
     /* Health and modes are watched from the start, also without sockets. */
     nng_sleep_aio((nng_duration)co->opts.heartbeat_interval_ms, co->health_timer);
+    if (co->cluster != NULL)
+        gn_log(&co->log, GENESIS_LOG_INFO, "cluster: %s", gn_cluster_describe(co->cluster));
     *out = co;
     return GENESIS_OK;
+}
+
+int genesis_coordinator_new(genesis_coordinator **out, const genesis_coordinator_options *opts)
+{
+    return coordinator_new(out, opts, NULL);
+}
+
+int genesis_coordinator_new_clustered(genesis_coordinator **out,
+                                      const genesis_coordinator_options *opts,
+                                      const genesis_cluster_options *cluster)
+{
+    gn_clear_error();
+    if (out == NULL || cluster == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "coordinator_new_clustered: NULL argument");
+    *out = NULL;
+    if (opts != NULL && opts->version >= 2 && opts->checkpoint_store != NULL &&
+        opts->checkpoint_store[0] != '\0')
+        return gn_fail(GENESIS_INVALID_ARGUMENT,
+                       "coordinator_new_clustered: checkpoint_store '%s' and a cluster exclude "
+                       "each other (a node keeps its checkpoints in the cluster)",
+                       opts->checkpoint_store);
+    return coordinator_new(out, opts, cluster);
 }
 
 int genesis_coordinator_listen(genesis_coordinator *co, const char *front_door_url,
@@ -267,6 +297,7 @@ int genesis_coordinator_listen(genesis_coordinator *co, const char *front_door_u
     }
     gn_log(&co->log, GENESIS_LOG_INFO, "listening: front door %s, event bus %s", co->front_door_url,
            co->bus_open ? co->event_bus_url : "(none)");
+    gn_cluster_set_endpoints(co->cluster, co->front_door_url, co->event_bus_url);
     return GENESIS_OK;
 }
 
@@ -618,6 +649,7 @@ void genesis_coordinator_free(genesis_coordinator *co)
     gn_pool_free(co->pool);               /* runs pending completion callbacks, joins the workers */
     gn_deadlines_free(co->deadlines);     /* drained: no attempt holds a timer any more */
     gn_checkpoint_free(co->checkpointer); /* after the pool: queued snapshot tasks use it */
+    gn_cluster_close(co->cluster);        /* after the store on its connection */
     gn_recovery_hooks_free(co->hooks);
     gn_front_door_free(co->front_door);
     gn_guard_free(co->guard); /* the sockets are closed: no pipe callback can reach it */

@@ -128,6 +128,7 @@ struct genesis_coordinator {
     atomic_uint_fast64_t rng_state;
 
     struct gn_checkpointer *checkpointer; /* checkpoint.h: store, writer thread, interval */
+    struct gn_cluster *cluster;           /* cluster/cluster.h; NULL = a single node */
     struct gn_recovery_hooks *hooks;      /* recovery_hooks.h: admin prefixes, child reports */
     struct gn_tls *tls; /* tls.h: mutual TLS for tls+tcp:// listeners and dialers; NULL = none */
 };
@@ -215,9 +216,8 @@ typedef struct gn_call_params {
     uint32_t timeout_ms; /* 0 = default */
     uint64_t request_id; /* 0 = assign */
     bool idempotent;     /* safe to retry after it may have reached a handler */
-    bool hedge;          /* hedge.c's second request: not counted as a request of its own */
-    bool probe;          /* the breaker's active probe: feeds the breaker, not the request
-                          * totals (they count what callers sent) */
+    bool internal;       /* the coordinator's own (a hedge, an active probe): not counted
+                            or accounted as a request; never hedged */
     atomic_bool *cancel; /* set: the request was answered elsewhere; skip what is pending */
 } gn_call_params;
 

@@ -33,11 +33,6 @@ typedef struct gn_hedge {
     gn_call_params params; /* views into the copies that follow the struct */
 } gn_hedge;
 
-typedef struct gn_hedge_leg {
-    gn_hedge *h;
-    bool hedge;
-} gn_hedge_leg;
-
 static uint64_t now_us(void)
 {
     struct timespec ts;
@@ -151,7 +146,7 @@ gn_call_completion gn_hedge_start(genesis_coordinator *co, gn_component *comp,
                                   gn_call_completion user, atomic_bool **cancel)
 {
     *cancel = NULL;
-    if (pol->hedge_percentile == 0 || !p->idempotent || p->hedge)
+    if (pol->hedge_percentile == 0 || !p->idempotent || p->internal)
         return user;
     uint64_t count = 0;
     uint64_t at_us = gn_latency_quantile(&comp->latency, pol->hedge_percentile / 100.0, &count);
@@ -187,7 +182,7 @@ gn_call_completion gn_hedge_start(genesis_coordinator *co, gn_component *comp,
         memcpy(buf, p->data, p->len);
     h->params.data = buf;
     h->params.request_id = 0;
-    h->params.hedge = true;
+    h->params.internal = true;
     h->params.cancel = &h->cancelled;
     h->co = co;
     h->comp = comp;

@@ -31,6 +31,7 @@ typedef struct instance {
     nng_socket req; /* this instance's own: routing picks the instance, not NNG */
     nng_dialer dialer;
     atomic_int pipes; /* connections up (nng_pipe_notify) */
+    atomic_bool lost; /* had a connection and lost it (a dead process, until it redials) */
     gn_phi phi;       /* heartbeat arrivals, on the coordinator's clock */
     uint32_t heartbeat_ms;
     bool suspect; /* missed heartbeats: not routed to until it heartbeats again */
@@ -49,10 +50,12 @@ static void pipe_event(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 {
     (void)pipe;
     instance *in = arg;
-    if (ev == NNG_PIPE_EV_ADD_POST)
+    if (ev == NNG_PIPE_EV_ADD_POST) {
         atomic_fetch_add(&in->pipes, 1);
-    else if (ev == NNG_PIPE_EV_REM_POST)
-        atomic_fetch_sub(&in->pipes, 1);
+        atomic_store(&in->lost, false);
+    } else if (ev == NNG_PIPE_EV_REM_POST && atomic_fetch_sub(&in->pipes, 1) == 1) {
+        atomic_store(&in->lost, true);
+    }
 }
 
 /* A new instance with its socket dialing url; NULL with *err set on failure. */
@@ -398,6 +401,17 @@ void gn_remote_sweep(genesis_coordinator *co)
                 continue;
             }
             double phi = gn_phi_value(&in->phi, &p, now);
+            /* A process that died also lost its connection: silent for a few heartbeats
+             * without one is a verdict at once (a paused one keeps its connection and gets
+             * the detector's patience). */
+            int64_t lost_after = 3 * (int64_t)heartbeat_every(co, in);
+            if (!in->suspect && atomic_load(&in->lost) && silent > lost_after) {
+                in->suspect = true;
+                gn_log(&co->log, GENESIS_LOG_WARN,
+                       "component %s instance %s at %s lost its connection and is silent %lld "
+                       "ms: DOWN, not routed to until it heartbeats again",
+                       comp->id, in->instance_id, in->url, (long long)silent);
+            }
             if (!in->suspect && phi > p.threshold) {
                 in->suspect = true;
                 gn_log(&co->log, GENESIS_LOG_WARN,
@@ -487,17 +501,23 @@ static void forward_done(int status, int reason, const char *why, gn_wire_reply 
     done(done_arg, res, stage);
 }
 
-/* The socket of the next routable instance, round robin: not suspected, and connected when
- * any is (a fresh registration may not be yet). False when every instance is suspected. */
+/* The socket of the next routable instance, round robin among those not suspected: first
+ * the connected ones, then those not connected yet (a fresh registration), then those that
+ * lost their connection (most likely a process that died and is not suspected yet: a request
+ * there waits for a redial). False when every instance is suspected. */
 static bool pick_instance(gn_remote *r, nng_socket *out)
 {
     pthread_mutex_lock(&r->lock);
     unsigned int start = atomic_fetch_add(&r->next, 1);
     int found = -1;
-    for (int pass = 0; pass < 2 && found < 0; pass++)
+    for (int pass = 0; pass < 3 && found < 0; pass++)
         for (unsigned int k = 0; k < r->n && found < 0; k++) {
             instance *in = r->inst[(start + k) % r->n];
-            if (!in->suspect && (pass == 1 || atomic_load(&in->pipes) > 0))
+            bool connected = atomic_load(&in->pipes) > 0;
+            bool ok = pass == 0   ? connected
+                      : pass == 1 ? !connected && !atomic_load(&in->lost)
+                                  : true;
+            if (!in->suspect && ok)
                 found = (int)((start + k) % r->n);
         }
     if (found >= 0)

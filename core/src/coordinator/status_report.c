@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "checkpoint/checkpoint.h"
+#include "cluster/cluster.h"
 #include "coordinator/coordinator_impl.h"
 #include "genesis/version.h"
 #include "coordinator/recovery_hooks.h"
@@ -144,6 +147,11 @@ int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *r
     free(comps);
     gn_checkpoint_report_status(co->checkpointer, r);
     gn_children_status(co, r);
+    if (co->cluster != NULL) {
+        json_t *cluster = gn_cluster_status(co->cluster);
+        r->cluster_json = cluster != NULL ? json_dumps(cluster, JSON_COMPACT) : NULL;
+        json_decref(cluster);
+    }
     return GENESIS_OK;
 }
 
@@ -151,6 +159,9 @@ void gn_status_report_clear(Genesis__V1__StatusReport *r)
 {
     gn_checkpoint_status_clear(r);
     gn_children_status_clear(r);
+    if (r->cluster_json != NULL && r->cluster_json != protobuf_c_empty_string)
+        free(r->cluster_json);
+    r->cluster_json = NULL;
     for (size_t i = 0; i < r->n_components; i++) {
         Genesis__V1__ComponentStatus *cs = r->components[i];
         for (size_t u = 0; u < cs->n_urls; u++)

@@ -108,6 +108,12 @@ genesis_result *gn_status_report_json(const Genesis__V1__StatusReport *r)
 #undef COUNTER
     json_object_set_new(doc, "components", comps);
     gn_checkpoint_json_report(r, doc);
+    /* Cluster mode: the node's view, already JSON (docs/cluster.md). */
+    if (r->cluster_json != NULL && r->cluster_json[0] != '\0') {
+        json_t *cluster = json_loads(r->cluster_json, 0, NULL);
+        if (cluster != NULL)
+            json_object_set_new(doc, "cluster", cluster);
+    }
     char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(doc);
     if (text == NULL)

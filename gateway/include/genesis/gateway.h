@@ -69,6 +69,12 @@ typedef struct genesis_gateway_options {
     const char *core_tls_ca;
     const char *core_tls_cert;
     const char *core_tls_key;
+    /* The history behind GET /v1/status/history (the dashboard's charts): sampled every
+     * history_interval_ms, 15 minutes at the default; 0 = none. init: 5000. */
+    uint32_t history_interval_ms;
+    /* Serve only GET/HEAD /metrics, /healthz and /readyz (genesisd --metrics): no requests,
+     * no dashboard, no WebSocket, no operator routes. init: 0. */
+    int metrics_only;
     /* Cross-site protection (docs/gateway.md, "Other websites"): comma-separated origins
      * ("https://ops.example", "null" for file:// pages, "*" for any) allowed besides the
      * gateway's own on POSTs and WebSocket upgrades, and names ("*" for any) allowed in the
