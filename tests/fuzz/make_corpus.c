@@ -37,6 +37,10 @@ static void put_text(const char *target, const char *name, const char *text)
     put(target, name, text, strlen(text));
 }
 
+/* For literals with embedded NUL bytes (the gateway seeds open with a 0 selector byte):
+ * the length comes from the literal, not strlen. */
+#define put_literal(target, name, literal) put(target, name, literal, sizeof(literal) - 1)
+
 static void put_msg(const char *target, const char *name, const ProtobufCMessage *m)
 {
     size_t n = protobuf_c_message_get_packed_size(m);
@@ -320,15 +324,15 @@ static void gateway(void)
 {
     const char *t = "fuzz_gateway_json";
     /* First byte: 0 request JSON, 1 Connect JSON, 2 Connect proto, 3 admin, 4 rendering. */
-    put_text(t, "request",
-             "\x00{\"type\":\"ping\",\"data\":{\"a\":[1,2.5,null]},\"source\":\"s\","
-             "\"criticality\":\"CRITICAL\",\"timeout_ms\":500}");
-    put_text(t, "request-string-data",
-             "\x00{\"type\":\"ping\",\"data\":\"text\",\"criticality\":2}");
-    put_text(t, "request-bad-types", "\x00{\"type\":5,\"timeout_ms\":-1}");
+    put_literal(t, "request",
+                "\x00{\"type\":\"ping\",\"data\":{\"a\":[1,2.5,null]},\"source\":\"s\","
+                "\"criticality\":\"CRITICAL\",\"timeout_ms\":500}");
+    put_literal(t, "request-string-data",
+                "\x00{\"type\":\"ping\",\"data\":\"text\",\"criticality\":2}");
+    put_literal(t, "request-bad-types", "\x00{\"type\":5,\"timeout_ms\":-1}");
     put(t, "request-invalid-utf8", "\x00{\"type\":\"\xc3\x28\"}", 14);
-    put_text(t, "request-nested",
-             "\x00{\"type\":\"t\",\"data\":[[[[[[[[[[[[[[[[{}]]]]]]]]]]]]]]]]}");
+    put_literal(t, "request-nested",
+                "\x00{\"type\":\"t\",\"data\":[[[[[[[[[[[[[[[[{}]]]]]]]]]]]]]]]]}");
     put_text(t, "connect-json", "\x01{\"target\":\"comp1\",\"type\":\"ping\",\"data\":null}");
     Genesis__V1__Request req = GENESIS__V1__REQUEST__INIT;
     req.target = "comp1";
@@ -337,11 +341,11 @@ static void gateway(void)
     buf[0] = 2;
     size_t n = genesis__v1__request__pack(&req, buf + 1);
     put(t, "connect-proto", buf, n + 1);
-    put_text(t, "admin-mode", "\x03\x00{\"mode\":\"SAFE\"}");
+    put_literal(t, "admin-mode", "\x03\x00{\"mode\":\"SAFE\"}");
     put_text(t, "admin-breaker", "\x03\x01{\"state\":\"open\"}");
     put_text(t, "admin-policy", "\x03\x02{\"max_attempts\":3,\"hedge\":true,\"jitter\":0.5}");
     put_text(t, "admin-fault", "\x03\x03{\"clear\":true}");
-    put_text(t, "render-json", "\x04\x00{\"x\":1}");
+    put_literal(t, "render-json", "\x04\x00{\"x\":1}");
     put_text(t, "render-text", "\x04\x01plain text");
     put(t, "render-binary", "\x04\x02\xff\xfe\x00\x01", 6);
 
