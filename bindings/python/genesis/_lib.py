@@ -157,7 +157,7 @@ CALL_OPTIONS_VERSION = 2  # 2: request_id
 COORDINATOR_OPTIONS_VERSION = 3  # 2: checkpoints and resilience, 3: the TLS files
 CLIENT_OPTIONS_VERSION = 2  # 2: the TLS files
 SERVICE_OPTIONS_VERSION = 2  # 2: the TLS files
-COMPONENT_VERSION = 2  # 2: snapshot and restore
+COMPONENT_VERSION = 3  # 2: snapshot and restore; 3: flags (none used from Python)
 COORDINATOR_STATS_VERSION = 1
 POLICY_VERSION = 2  # 2: the breaker's classification, windows, adaptive concurrency, hedging
 COMPONENT_STATS_VERSION = 2  # 2: window rates, slow and ignored calls, concurrency, hedges
@@ -276,6 +276,9 @@ class Component(ctypes.Structure):
         ("arg", c_void_p),
         ("snapshot", snapshot_fn),
         ("restore", restore_fn),
+        # GENESIS_COMPONENT_NONBLOCKING is never set: a Python handler takes the GIL, which can
+        # block, so it always runs on a worker.
+        ("flags", c_uint),
     ]
 
 
