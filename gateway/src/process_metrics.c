@@ -43,10 +43,11 @@ static void stat_metrics(FILE *out)
     long rss;
     /* fields 3.. after "pid (comm)": state, then utime is 14, stime 15, starttime 22,
      * vsize 23, rss 24 */
-    if (p == NULL || sscanf(p + 2,
-                            "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d "
-                            "%*d %*d %*d %llu %lu %ld",
-                            &utime, &stime, &starttime, &vsize, &rss) != 5)
+    if (p == NULL ||
+        sscanf(p + 2, // NOLINT(cert-err34-c): kernel-written numbers; a mismatch fails the count
+               "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d "
+               "%*d %*d %*d %llu %lu %ld",
+               &utime, &stime, &starttime, &vsize, &rss) != 5)
         return;
     double ticks = (double)sysconf(_SC_CLK_TCK), page = (double)sysconf(_SC_PAGESIZE);
     if (ticks <= 0)

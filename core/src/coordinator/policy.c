@@ -86,6 +86,8 @@ static int policy_validate(const genesis_policy *p)
 #define REQUIRE(cond, what)                                                                        \
     if (!(cond))                                                                                   \
     return gn_fail(GENESIS_INVALID_ARGUMENT, "policy: %s", what)
+    /* version is set by genesis_policy_init or copied with the whole struct. */
+    // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
     REQUIRE(p->version == GENESIS_POLICY_VERSION, "unknown version");
     REQUIRE(p->per_try_timeout_ms > 0, "per_try_timeout_ms must be > 0");
     REQUIRE(p->max_attempts >= 1 && p->max_attempts <= 100, "max_attempts must be 1..100");
