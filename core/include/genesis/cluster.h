@@ -65,6 +65,31 @@ GENESIS_API int genesis_coordinator_new_clustered(genesis_coordinator **out,
                                                   const genesis_coordinator_options *opts,
                                                   const genesis_cluster_options *cluster);
 
+/* Ownership: at most one node of the cluster owns a name (genesisd uses a supervised
+ * component's id) at a time, through a lease in the bucket "<name>_owners" whose entries
+ * expire after the TTL (docs/cluster.md). The owner renews it every quarter of the TTL with a
+ * compare-and-set on its own revision; when the owner stops renewing (killed, paused, cut off
+ * from NATS), another contending node takes it once it expired. The fencing token of an
+ * ownership is the revision of the write that took it: every later owner has a larger one.
+ *
+ * genesis_cluster_own: contend for name (idempotent) and take it whenever it is free. The first
+ * call makes the owners bucket with a TTL of ttl_ms (0 = the node lease TTL; at least 1000);
+ * a bucket that exists keeps its TTL, and the node counts with that one. Names are 1..128
+ * bytes of [A-Za-z0-9._-].
+ * genesis_cluster_owner: *token receives the fencing token when this node owns name now, else
+ * 0; *until_ms the CLOCK_MONOTONIC time (milliseconds) until which it owns it without a
+ * further renewal: whatever runs under the ownership must have stopped by then. That time ends
+ * a safety margin (max(TTL / 5, 200 ms)) before any other node can take it.
+ * genesis_cluster_disown: stop contending for name and release it (call once whatever ran
+ * under it stopped), so another node takes it at once.
+ *
+ * Each fails with GENESIS_FAILED_PRECONDITION on a coordinator without a cluster. The
+ * coordinator's stop releases every name it holds. Threading: any thread. */
+GENESIS_API int genesis_cluster_own(genesis_coordinator *co, const char *name, uint32_t ttl_ms);
+GENESIS_API int genesis_cluster_owner(genesis_coordinator *co, const char *name, uint64_t *token,
+                                      int64_t *until_ms);
+GENESIS_API int genesis_cluster_disown(genesis_coordinator *co, const char *name);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,7 @@
 #include "cluster/checkpoint_store_nats.h"
 #include "cluster/nats_util.h"
 #include "cluster/node_lease.h"
+#include "cluster/owner_lease.h"
 
 #define DEFAULT_NAME       "genesis"
 #define DEFAULT_REPLICAS   3u
@@ -40,6 +41,9 @@ struct gn_cluster {
     natsConnection *nc;
     jsCtx *js;
     gn_node_lease *lease;
+    pthread_mutex_t owners_lock; /* guards owners' creation */
+    char owners_bucket[96];
+    gn_owner_leases *owners; /* made by the first gn_cluster_own; NULL before */
     atomic_bool connected;
     atomic_bool closing; /* our own close: no "connection lost" warning */
     atomic_uint_fast64_t disconnects;
@@ -357,6 +361,7 @@ int gn_cluster_open(gn_cluster **out, const genesis_cluster_options *o, unsigned
     c->log = *log;
     pthread_mutex_init(&c->closed_lock, NULL);
     pthread_cond_init(&c->closed_cv, NULL);
+    pthread_mutex_init(&c->owners_lock, NULL);
     c->urls = gn_strdup(o->nats_urls);
     snprintf(c->node_id, sizeof(c->node_id), "%s", o->node_id);
     snprintf(c->name, sizeof(c->name), "%s", name);
@@ -365,6 +370,7 @@ int gn_cluster_open(gn_cluster **out, const genesis_cluster_options *o, unsigned
     c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
     snprintf(c->ckpt_bucket, sizeof(c->ckpt_bucket), "%s_checkpoints", name);
     snprintf(c->nodes_bucket, sizeof(c->nodes_bucket), "%s_nodes", name);
+    snprintf(c->owners_bucket, sizeof(c->owners_bucket), "%s_owners", name);
     int rv = c->urls != NULL ? connect_nats(c, o, why, why_size) : GENESIS_RESOURCE_EXHAUSTED;
     if (rv == GENESIS_OK) {
         kvConfig kc;
@@ -440,18 +446,27 @@ json_t *gn_cluster_status(gn_cluster *c)
                                                       : "";
     int64_t age = 0;
     json_t *nodes = gn_node_lease_nodes(c->lease, &age);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:I, s:I, s:o}", "node_id",
-                     c->node_id, "state", reason[0] == '\0' ? "ok" : "degraded", "reason", reason,
-                     "nats_urls", c->urls, "connected_url", url, "replicas", (int)c->replicas,
-                     "lease_ttl_ms", (int)c->ttl_ms, "lease", lease, "nodes_age_ms",
-                     (json_int_t)age, "nats_disconnects", (json_int_t)atomic_load(&c->disconnects),
-                     "nodes", nodes);
+    pthread_mutex_lock(&c->owners_lock);
+    json_t *owners = c->owners != NULL ? gn_owner_leases_status(c->owners) : NULL;
+    pthread_mutex_unlock(&c->owners_lock);
+    json_t *status =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:I, s:I, s:o}", "node_id", c->node_id,
+                  "state", reason[0] == '\0' ? "ok" : "degraded", "reason", reason, "nats_urls",
+                  c->urls, "connected_url", url, "replicas", (int)c->replicas, "lease_ttl_ms",
+                  (int)c->ttl_ms, "lease", lease, "nodes_age_ms", (json_int_t)age,
+                  "nats_disconnects", (json_int_t)atomic_load(&c->disconnects), "nodes", nodes);
+    if (status != NULL && owners != NULL)
+        json_object_set_new(status, "owners", owners);
+    else
+        json_decref(owners);
+    return status;
 }
 
 void gn_cluster_close(gn_cluster *c)
 {
     if (c == NULL)
         return;
+    gn_owner_leases_free(c->owners); /* releases what this node owns */
     gn_node_lease_free(c->lease);
     jsCtx_Destroy(c->js);
     if (c->nc != NULL) {
@@ -477,6 +492,81 @@ void gn_cluster_close(gn_cluster *c)
     natsOptions_Destroy(c->nopts);
     pthread_cond_destroy(&c->closed_cv);
     pthread_mutex_destroy(&c->closed_lock);
+    pthread_mutex_destroy(&c->owners_lock);
     free(c->urls);
     free(c);
+}
+
+/* The owners bucket and its leases, made on first use with ttl_ms (an existing bucket keeps
+ * its own TTL: the leases count with that one). */
+static int open_owners(gn_cluster *c, uint32_t ttl_ms)
+{
+    char why[700];
+    kvConfig kc;
+    kvConfig_Init(&kc);
+    kc.Bucket = c->owners_bucket;
+    kc.Description = "Genesis component ownership: an entry per owned component, expiring "
+                     "after the TTL";
+    kc.History = 1;
+    kc.TTL = (int64_t)ttl_ms * 1000000; /* cnats takes the TTL in nanoseconds */
+    kc.StorageType = js_FileStorage;
+    kc.Replicas = (int)c->replicas;
+    int rv = make_bucket(c, &kc, why, sizeof(why));
+    uint32_t ttl = ttl_ms;
+    kvStore *kv = NULL;
+    kvStatus *st = NULL;
+    if (rv == GENESIS_OK && js_KeyValue(&kv, c->js, c->owners_bucket) == NATS_OK &&
+        kvStore_Status(&st, kv) == NATS_OK && kvStatus_TTL(st) / 1000000 != (int64_t)ttl_ms) {
+        /* Made before with another TTL: safety depends on counting with the real one. */
+        ttl = (uint32_t)(kvStatus_TTL(st) / 1000000);
+        gn_log(&c->log, GENESIS_LOG_WARN,
+               "cluster: bucket %s exists with a lease TTL of %u ms (asked: %u ms); using %u ms",
+               c->owners_bucket, ttl, ttl_ms, ttl);
+    }
+    kvStatus_Destroy(st);
+    kvStore_Destroy(kv);
+    if (rv == GENESIS_OK && ttl == 0)
+        return gn_fail(GENESIS_FAILED_PRECONDITION,
+                       "cluster: bucket %s exists without a TTL: it cannot hold leases",
+                       c->owners_bucket);
+    if (rv == GENESIS_OK)
+        rv = gn_owner_leases_open(&c->owners, c->nc, c->js, c->owners_bucket, c->node_id, ttl,
+                                  &c->log, why, sizeof(why));
+    if (rv != GENESIS_OK)
+        return gn_fail(rv, "%s", why);
+    gn_log(&c->log, GENESIS_LOG_INFO, "cluster: component ownership in bucket %s, lease TTL %u ms",
+           c->owners_bucket, ttl);
+    return GENESIS_OK;
+}
+
+int gn_cluster_own(gn_cluster *c, const char *name, uint32_t ttl_ms)
+{
+    pthread_mutex_lock(&c->owners_lock);
+    int rv = c->owners == NULL ? open_owners(c, ttl_ms > 0 ? ttl_ms : c->ttl_ms) : GENESIS_OK;
+    gn_owner_leases *owners = c->owners;
+    pthread_mutex_unlock(&c->owners_lock);
+    return rv == GENESIS_OK ? gn_owner_leases_contend(owners, name) : rv;
+}
+
+static gn_owner_leases *owners_of(gn_cluster *c)
+{
+    pthread_mutex_lock(&c->owners_lock);
+    gn_owner_leases *owners = c->owners;
+    pthread_mutex_unlock(&c->owners_lock);
+    return owners;
+}
+
+bool gn_cluster_owner(gn_cluster *c, const char *name, uint64_t *token, int64_t *until_ms)
+{
+    gn_owner_leases *owners = owners_of(c);
+    *token = 0;
+    *until_ms = 0;
+    return owners != NULL && gn_owner_leases_get(owners, name, token, until_ms);
+}
+
+void gn_cluster_disown(gn_cluster *c, const char *name)
+{
+    gn_owner_leases *owners = owners_of(c);
+    if (owners != NULL)
+        gn_owner_leases_withdraw(owners, name);
 }

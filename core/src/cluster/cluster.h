@@ -7,6 +7,7 @@
 #ifndef GN_CLUSTER_H
 #define GN_CLUSTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,14 @@ const char *gn_cluster_describe(gn_cluster *c);
 /* The status report's cluster section: {"node_id","state" ("ok"|"degraded"),"reason",
  * "nats_urls","connected_url","replicas","lease_ttl_ms","lease","nodes":[...]}. New reference. */
 json_t *gn_cluster_status(gn_cluster *c);
+
+/* Component ownership (cluster/owner_lease.h): contend for name, the first call making the
+ * owners bucket "<name>_owners" with a TTL of ttl_ms (0 = the node lease TTL); whether this
+ * node owns name now (its fencing token and CLOCK_MONOTONIC deadline); stop contending and
+ * release. */
+int gn_cluster_own(gn_cluster *c, const char *name, uint32_t ttl_ms);
+bool gn_cluster_owner(gn_cluster *c, const char *name, uint64_t *token, int64_t *until_ms);
+void gn_cluster_disown(gn_cluster *c, const char *name);
 
 void gn_cluster_close(gn_cluster *c);
 
