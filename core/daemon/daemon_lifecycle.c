@@ -197,7 +197,10 @@ static int start_supervisor(const daemon_config *cfg, daemon_runtime *rt)
     const daemon_supervise_flags *flags = &cfg->supervise;
     if (flags->n == 0 && cfg->config_path == NULL)
         return -1;
-    rt->sup = supervisor_new(rt->coord, &flags->options);
+    supervisor_options o = flags->options;
+    o.cluster = cfg->cluster_nats[0] != '\0'; /* one node at a time runs each child */
+    o.owner_ttl_ms = cfg->cluster_owner_ttl_ms;
+    rt->sup = supervisor_new(rt->coord, &o);
     if (rt->sup == NULL) {
         fprintf(stderr, "genesisd: cannot create the supervisor: out of memory\n");
         return EXIT_FAILURE;

@@ -57,6 +57,7 @@ enum {
     OPT_CLUSTER_NAME,
     OPT_CLUSTER_REPLICAS,
     OPT_CLUSTER_LEASE_TTL,
+    OPT_CLUSTER_OWNER_TTL,
     OPT_CLUSTER_TLS_CA,
     OPT_CLUSTER_TLS_CERT,
     OPT_CLUSTER_TLS_KEY
@@ -90,6 +91,7 @@ static const struct option own_options[] = {
     {"cluster-name", required_argument, NULL, OPT_CLUSTER_NAME},
     {"cluster-replicas", required_argument, NULL, OPT_CLUSTER_REPLICAS},
     {"cluster-lease-ttl", required_argument, NULL, OPT_CLUSTER_LEASE_TTL},
+    {"cluster-owner-ttl", required_argument, NULL, OPT_CLUSTER_OWNER_TTL},
     {"cluster-tls-ca", required_argument, NULL, OPT_CLUSTER_TLS_CA},
     {"cluster-tls-cert", required_argument, NULL, OPT_CLUSTER_TLS_CERT},
     {"cluster-tls-key", required_argument, NULL, OPT_CLUSTER_TLS_KEY},
@@ -181,6 +183,8 @@ void daemon_options_usage(FILE *out)
             "  --cluster-name NAME           bucket prefix (genesis)\n"
             "  --cluster-replicas N          copies of every bucket, 1..5 (3)\n"
             "  --cluster-lease-ttl MS        node lease time to live (5000)\n"
+            "  --cluster-owner-ttl MS        ownership lease of each supervised component: it\n"
+            "                                runs on one node at a time (the lease TTL)\n"
             "  --cluster-tls-ca FILE, --cluster-tls-cert FILE, --cluster-tls-key FILE\n"
             "                                TLS towards NATS\n"
             "\n"
@@ -444,6 +448,10 @@ static int parse_cluster(daemon_config *cfg, int opt, const char *arg, bool *nat
     case OPT_CLUSTER_LEASE_TTL:
         rc = parse_bounded("cluster-lease-ttl", arg, 1000, MS_MAX, "1000 to 86400000 ms", &v);
         cfg->cluster.lease_ttl_ms = (uint32_t)v;
+        break;
+    case OPT_CLUSTER_OWNER_TTL:
+        rc = parse_bounded("cluster-owner-ttl", arg, 1000, MS_MAX, "1000 to 86400000 ms", &v);
+        cfg->cluster_owner_ttl_ms = (uint32_t)v;
         break;
     case OPT_CLUSTER_TLS_CA:
         cfg->cluster.tls_ca_file = arg;

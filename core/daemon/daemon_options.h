@@ -46,6 +46,7 @@ typedef struct daemon_config {
      * joined from repeated --cluster-nats flags; cluster.nats_urls is set when it is used. */
     char cluster_nats[1024];
     genesis_cluster_options cluster;
+    uint32_t cluster_owner_ttl_ms; /* supervised components' ownership leases; 0 = lease TTL */
     uint32_t checkpoint_interval_ms;
     unsigned int checkpoint_generations;
     daemon_supervise_flags supervise;

@@ -214,9 +214,10 @@ void daemon_settings_print(FILE *out, const daemon_config *cfg)
         yaml_string(out, cfg->cluster_nats);
         fputs("\n  node_id: ", out);
         yaml_string(out, cfg->cluster.node_id);
-        fprintf(out, "\n  replicas: %u\n  lease_ttl_ms: %u\n",
-                cfg->cluster.replicas ? cfg->cluster.replicas : 3,
-                cfg->cluster.lease_ttl_ms ? cfg->cluster.lease_ttl_ms : 5000);
+        uint32_t lease_ttl = cfg->cluster.lease_ttl_ms ? cfg->cluster.lease_ttl_ms : 5000;
+        fprintf(out, "\n  replicas: %u\n  lease_ttl_ms: %u\n  owner_ttl_ms: %u\n",
+                cfg->cluster.replicas ? cfg->cluster.replicas : 3, lease_ttl,
+                cfg->cluster_owner_ttl_ms ? cfg->cluster_owner_ttl_ms : lease_ttl);
     } else {
         fputs("# cluster: none (a single node)\n", out);
     }

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <genesis/cluster.h>
+
 #include "child_process.h"
 #include "daemon_log.h"
 #include "supervisor_internal.h"
@@ -69,6 +71,7 @@ supervisor *supervisor_new(genesis_coordinator *co, const supervisor_options *o)
         supervisor_options_init(&s->o);
     s->sigfd = -1;
     s->wakefd = -1;
+    s->fence = (fence){.pid = 0, .fd = -1};
     s->rng = (uint32_t)sv_now_ms() ^ ((uint32_t)getpid() << 16) ^ 0x2545f491u;
     pthread_mutex_init(&s->lock, NULL);
     return s;
@@ -108,8 +111,8 @@ void sv_wake(supervisor *s)
 
 const char *sv_state_name(int state)
 {
-    static const char *const names[] = {"STOPPED", "RUNNING", "BACKOFF", "FAILED"};
-    return state >= 0 && state < 4 ? names[state] : "?";
+    static const char *const names[] = {"STOPPED", "RUNNING", "BACKOFF", "FAILED", "STANDBY"};
+    return state >= 0 && state < 5 ? names[state] : "?";
 }
 
 void sv_report(supervisor *s, child *c)
@@ -164,6 +167,11 @@ static void schedule_restart(supervisor *s, child *c)
                     c->id, c->last_exit, recent, s->o.window_ms, c->id);
         sv_report(s, c);
         publish(s, "supervisor.failed", c, -1);
+        if (s->o.cluster) {
+            /* Another node may run it: this one gave up on it. */
+            genesis_cluster_disown(s->co, c->id);
+            c->contending = false;
+        }
         return;
     }
     uint32_t delay = supervisor_backoff_ms(c->failed_starts, s->o.backoff_initial_ms,
@@ -183,12 +191,26 @@ static void schedule_restart(supervisor *s, child *c)
 void sv_start_child(supervisor *s, child *c)
 {
     char why[256];
+    if (s->o.cluster && !sv_may_start(s, c))
+        return; /* STANDBY: another node owns it */
     c->seen_up = false;
     c->down_since_ms = 0;
     c->kill_reason[0] = '\0';
     c->started_ms = sv_now_ms();
     child_command cmd = {
         .id = c->id, .argv = c->argv, .env = c->env, .n_env = c->n_env, .cwd = c->cwd};
+    char token_var[64];
+    char *env[SV_MAX_ENV + 1];
+    if (s->o.cluster) {
+        /* The token first: it overrides a GENESIS_FENCING_TOKEN of the configuration. */
+        snprintf(token_var, sizeof(token_var), "GENESIS_FENCING_TOKEN=%llu",
+                 (unsigned long long)c->token);
+        env[0] = token_var;
+        for (size_t k = 0; k < c->n_env; k++)
+            env[k + 1] = c->env[k];
+        cmd.env = env;
+        cmd.n_env = c->n_env + 1;
+    }
     pid_t pid = child_process_spawn(&cmd, s->front_door, s->event_bus, why, sizeof(why));
     if (pid < 0) {
         snprintf(c->last_exit, sizeof(c->last_exit), "%s", why);
@@ -198,13 +220,18 @@ void sv_start_child(supervisor *s, child *c)
     }
     c->pid = pid;
     c->state = ST_RUNNING;
-    daemon_logf(GENESIS_LOG_INFO, "supervisor: started %s (pid %ld): %s", c->id, (long)pid,
-                c->argv[0]);
+    if (s->o.cluster && !fence_arm(&s->fence, pid, c->owned_until))
+        sv_kill_child(c, "the fence is not running");
+    if (s->o.cluster)
+        daemon_logf(GENESIS_LOG_INFO, "supervisor: started %s (pid %ld, fencing token %llu): %s",
+                    c->id, (long)pid, (unsigned long long)c->token, c->argv[0]);
+    else
+        daemon_logf(GENESIS_LOG_INFO, "supervisor: started %s (pid %ld): %s", c->id, (long)pid,
+                    c->argv[0]);
     sv_report(s, c);
 }
 
-/* Kill a running child's process group; the reap reports it with this reason. */
-static void kill_child(child *c, const char *reason)
+void sv_kill_child(child *c, const char *reason)
 {
     if (c->state != ST_RUNNING || c->pid <= 0)
         return;
@@ -226,6 +253,7 @@ static void reap(supervisor *s)
             continue;
         /* The group may hold grandchildren: they go with it. */
         kill(-c->pid, SIGKILL);
+        bool standby = s->o.cluster && sv_ownership_reaped(s, c);
         char how[96];
         child_process_describe_exit(status, how, sizeof(how));
         if (c->kill_reason[0] != '\0')
@@ -233,6 +261,14 @@ static void reap(supervisor *s)
         else
             snprintf(c->last_exit, sizeof(c->last_exit), "%s", how);
         c->state = ST_STOPPED;
+        if (standby) {
+            c->pid = 0;
+            c->state = ST_STANDBY;
+            daemon_logf(GENESIS_LOG_WARN, "supervisor: %s %s; STANDBY (another node may own it)",
+                        c->id, c->last_exit);
+            sv_report(s, c);
+            continue;
+        }
         if (c->retire) {
             daemon_logf(GENESIS_LOG_INFO, "supervisor: %s stopped (%s)", c->id, c->last_exit);
             sv_report(s, c);
@@ -264,13 +300,13 @@ static void check_health(supervisor *s)
                      (long long)(now - c->down_since_ms));
             daemon_logf(GENESIS_LOG_WARN, "supervisor: %s (pid %ld) %s: killing it", c->id,
                         (long)c->pid, reason);
-            kill_child(c, reason);
+            sv_kill_child(c, reason);
         } else if (!c->seen_up && now - c->started_ms >= (int64_t)s->o.startup_ms) {
             char reason[96];
             snprintf(reason, sizeof(reason), "did not register within %u ms", s->o.startup_ms);
             daemon_logf(GENESIS_LOG_WARN, "supervisor: %s (pid %ld) %s: killing it", c->id,
                         (long)c->pid, reason);
-            kill_child(c, reason);
+            sv_kill_child(c, reason);
         }
     }
 }
@@ -289,8 +325,10 @@ static void handle_operator_requests(supervisor *s)
                     sv_state_name(c->state));
         restart_window_reset(&c->window); /* a fresh intensity window */
         c->failed_starts = 0;
+        if (s->o.cluster && !c->contending)
+            c->contending = genesis_cluster_own(s->co, c->id, s->o.owner_ttl_ms) == GENESIS_OK;
         if (c->state == ST_RUNNING) {
-            kill_child(c, "restarted by the operator");
+            sv_kill_child(c, "restarted by the operator");
         } else {
             c->restarts++;
             sv_start_child(s, c);
@@ -351,6 +389,8 @@ static void terminate_all(supervisor *s)
             int status;
             if (c->pid > 0 && waitpid(c->pid, &status, WNOHANG) == c->pid) {
                 kill(-c->pid, SIGKILL);
+                if (s->o.cluster)
+                    sv_ownership_reaped(s, c);
                 child_process_describe_exit(status, c->last_exit, sizeof(c->last_exit));
                 c->pid = 0;
                 c->state = ST_STOPPED;
@@ -406,9 +446,13 @@ static void *supervisor_main(void *arg)
             if (c->state == ST_BACKOFF && now >= c->next_start_ms)
                 sv_start_child(s, c);
         }
+        if (s->o.cluster)
+            sv_ownership_check(s);
         check_health(s);
     }
     terminate_all(s);
+    if (s->o.cluster)
+        sv_ownership_stop(s); /* after the children stopped: others may run them at once */
     return NULL;
 }
 /* ---- lifecycle -------------------------------------------------------------------------- */
@@ -427,6 +471,8 @@ int supervisor_start(supervisor *s, const char *front_door_url, const char *even
         return sv_fail(why, size, "signalfd/eventfd: %s", strerror(errno));
     for (size_t i = 0; i < s->n; i++)
         sv_report(s, &s->children[i]);
+    if (s->o.cluster && sv_ownership_start(s, why, size) != 0)
+        return -1;
     if (genesis_coordinator_set_admin_handler(s->co, SV_ADMIN_PREFIX, sv_on_admin, s) != GENESIS_OK)
         return sv_fail(why, size, "admin handler: %s", genesis_last_error());
     if (pthread_create(&s->thread, NULL, supervisor_main, s) != 0) {
@@ -465,6 +511,7 @@ void supervisor_free(supervisor *s)
         close(s->sigfd);
     if (s->wakefd >= 0)
         close(s->wakefd);
+    fence_stop(&s->fence); /* a start that failed after forking it */
     pthread_mutex_destroy(&s->lock);
     free(s);
 }

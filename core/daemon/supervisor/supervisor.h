@@ -11,11 +11,13 @@
  * so a restarted genesisd never finds the previous one's children still serving.
  *
  * Children get GENESIS_FRONT_DOOR, GENESIS_EVENT_BUS and GENESIS_COMPONENT_ID in their
- * environment; their stdout and stderr go to genesisd's stderr (its log), so genesisd's stdout
- * keeps carrying nothing but its "ready" line. */
+ * environment (in cluster mode also GENESIS_FENCING_TOKEN: the token of the ownership they run
+ * under, see supervisor_ownership.c); their stdout and stderr go to genesisd's stderr (its log), so
+ * genesisd's stdout keeps carrying nothing but its "ready" line. */
 #ifndef GENESISD_SUPERVISOR_H
 #define GENESISD_SUPERVISOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +33,12 @@ typedef struct supervisor_options {
     uint32_t grace_ms;           /* SIGTERM -> SIGKILL on stop; default 3000 */
     uint32_t startup_ms;         /* a child must register within this; default 10000 */
     uint32_t hang_ms;            /* a registered child DOWN this long is killed; default 1000 */
+    /* Cluster mode (docs/cluster.md): run each child only while this node owns it
+     * (genesis_cluster_own on the coordinator, which must be clustered); a child this node
+     * does not own is STANDBY. owner_ttl_ms: the ownership lease TTL, 0 = the node lease TTL.
+     * false: no ownership, no NATS (the default). */
+    bool cluster;
+    uint32_t owner_ttl_ms;
 } supervisor_options;
 
 void supervisor_options_init(supervisor_options *o);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "fence.h"
 #include "restart_policy.h"
 #include "supervisor.h"
 
@@ -18,7 +19,8 @@
 #define SV_MAX_ID_LEN   128
 #define SV_ADMIN_PREFIX "supervisor."
 
-enum child_state { ST_STOPPED = 0, ST_RUNNING, ST_BACKOFF, ST_FAILED };
+/* ST_STANDBY: cluster mode only, another node owns the child (or nobody yet). */
+enum child_state { ST_STOPPED = 0, ST_RUNNING, ST_BACKOFF, ST_FAILED, ST_STANDBY };
 
 typedef struct child {
     char id[SV_MAX_ID_LEN + 1];
@@ -41,6 +43,11 @@ typedef struct child {
     bool operator_restart; /* Admin asked for a restart */
     bool retire;           /* a reload removed it: stop it and drop it, never restart */
     int64_t retire_ms;     /* when it was sent SIGTERM for that (SIGKILL after grace_ms) */
+    /* cluster mode */
+    uint64_t token;      /* fencing token of the ownership it runs (or last ran) under */
+    int64_t owned_until; /* that ownership's deadline (fence_now_ms), as armed in the fence */
+    bool owner_lost;     /* killed because the ownership ended: STANDBY once reaped */
+    bool contending;     /* genesis_cluster_own succeeded for it */
 } child;
 
 struct supervisor {
@@ -63,6 +70,7 @@ struct supervisor {
     int sigfd;
     int wakefd;
     uint32_t rng;
+    fence fence; /* cluster mode: kills children whose ownership ended (fence.h) */
 };
 
 /* Monotonic milliseconds. */
@@ -88,6 +96,21 @@ void sv_child_free(child *c);
 
 /* Wake the supervisor thread. */
 void sv_wake(supervisor *s);
+
+/* Kill a running child's process group; the reap reports it with this reason. */
+void sv_kill_child(child *c, const char *reason);
+
+/* Cluster mode (supervisor_ownership.c), all on the supervisor thread. sv_ownership_start:
+ * the fence, and contending for every child. sv_may_start: whether c may start now (this node
+ * owns it; c->token and c->owned_until are set), else c becomes STANDBY. sv_ownership_check:
+ * each loop: kill children whose ownership ended, start STANDBY ones this node now owns, move
+ * the fence's deadlines. sv_ownership_reaped: c's process ended (disarm the fence); true when
+ * it ended because the ownership did (c is STANDBY). sv_ownership_stop: release everything. */
+int sv_ownership_start(supervisor *s, char *why, size_t why_size);
+bool sv_may_start(supervisor *s, child *c);
+void sv_ownership_check(supervisor *s);
+bool sv_ownership_reaped(supervisor *s, child *c);
+void sv_ownership_stop(supervisor *s);
 
 /* On the supervisor thread: apply what supervisor_adopt / supervisor_retire queued. */
 void sv_apply_reload_changes(supervisor *s);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <genesis/cluster.h>
+
 #include "daemon_log.h"
 #include "supervisor_internal.h"
 
@@ -61,6 +63,8 @@ void sv_apply_reload_changes(supervisor *s)
     s->n_pending = 0;
     pthread_mutex_unlock(&s->lock);
     for (size_t k = 0; k < n_dropped; k++) {
+        if (s->o.cluster && dropped[k].contending)
+            genesis_cluster_disown(s->co, dropped[k].id); /* stopped: nobody runs it now */
         sv_report(s, &dropped[k]);
         sv_child_free(&dropped[k]);
     }

@@ -43,6 +43,8 @@ const conf_key daemon_conf_keys[] = {
      "copies of every bucket (at most the NATS servers)"},
     {"cluster.lease_ttl_ms", "cluster-lease-ttl", NULL, CONF_UINT, 1000, MS_MAX, NULL,
      "node lease time to live"},
+    {"cluster.owner_ttl_ms", "cluster-owner-ttl", NULL, CONF_UINT, 1000, MS_MAX, NULL,
+     "supervised components' ownership lease time to live (default: lease_ttl_ms)"},
     {"cluster.tls_ca", "cluster-tls-ca", NULL, CONF_TEXT, 0, 0, NULL,
      "PEM CA the NATS servers' certificates chain to"},
     {"cluster.tls_cert", "cluster-tls-cert", NULL, CONF_TEXT, 0, 0, NULL,
