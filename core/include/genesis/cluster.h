@@ -77,7 +77,7 @@ GENESIS_API int genesis_coordinator_new_clustered(genesis_coordinator **out,
  * a bucket that exists keeps its TTL, and the node counts with that one. Names are 1..128
  * bytes of [A-Za-z0-9._-].
  * genesis_cluster_owner: *token receives the fencing token when this node owns name now, else
- * 0; *until_ms the CLOCK_MONOTONIC time (milliseconds) until which it owns it without a
+ * 0; *until_ms the CLOCK_BOOTTIME time (milliseconds) until which it owns it without a
  * further renewal: whatever runs under the ownership must have stopped by then. That time ends
  * a safety margin (max(TTL / 5, 200 ms)) before any other node can take it.
  * genesis_cluster_disown: stop contending for name and release it (call once whatever ran

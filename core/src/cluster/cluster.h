@@ -40,7 +40,7 @@ json_t *gn_cluster_status(gn_cluster *c);
 
 /* Component ownership (cluster/owner_lease.h): contend for name, the first call making the
  * owners bucket "<name>_owners" with a TTL of ttl_ms (0 = the node lease TTL); whether this
- * node owns name now (its fencing token and CLOCK_MONOTONIC deadline); stop contending and
+ * node owns name now (its fencing token and CLOCK_BOOTTIME deadline); stop contending and
  * release. */
 int gn_cluster_own(gn_cluster *c, const char *name, uint32_t ttl_ms);
 bool gn_cluster_owner(gn_cluster *c, const char *name, uint64_t *token, int64_t *until_ms);

@@ -1,4 +1,7 @@
 /* Ownership leases on names in a KV bucket with a TTL (owner_lease.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "cluster/owner_lease.h"
 
 #include <errno.h>
@@ -49,6 +52,15 @@ struct gn_owner_leases {
     bool thread_started;
     pthread_t thread;
 };
+
+/* CLOCK_BOOTTIME milliseconds: unlike CLOCK_MONOTONIC it counts a suspend of the machine,
+ * which the NATS servers' clocks (and so the entries' expiry) count too. */
+static int64_t boot_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static bool valid_name(const char *s)
 {
@@ -136,7 +148,7 @@ static void try_take(gn_owner_leases *o, owned *w, const char *key)
     char *value = lease_value(o, 0);
     if (value == NULL)
         return;
-    int64_t sent = gn_now_ms();
+    int64_t sent = boot_ms();
     uint64_t rev = 0;
     natsStatus ns = kvStore_Create(&rev, o->kv, key, value, (int)strlen(value));
     free(value);
@@ -180,7 +192,7 @@ static void renew(gn_owner_leases *o, owned *w, const char *key, uint64_t token,
     char *value = lease_value(o, token);
     if (value == NULL)
         return;
-    int64_t sent = gn_now_ms();
+    int64_t sent = boot_ms();
     uint64_t rev = 0;
     natsStatus ns = kvStore_Update(&rev, o->kv, key, value, (int)strlen(value), last);
     uint64_t seen_rev = 0;
@@ -210,7 +222,7 @@ static void renew(gn_owner_leases *o, owned *w, const char *key, uint64_t token,
         } else if (!gn_nats_unreachable(ns, o->nc)) {
             lost(o, w, "another node holds it or it expired");
         }
-        if (w->token != 0 && gn_now_ms() >= w->until_ms)
+        if (w->token != 0 && boot_ms() >= w->until_ms)
             lost(o, w, "not renewed within the lease TTL (NATS unreachable)");
     }
     pthread_mutex_unlock(&o->lock);
@@ -233,7 +245,7 @@ static void pass(gn_owner_leases *o)
         snprintf(key, sizeof(key), "%s", w->key);
         bool withdrawn = w->withdrawn;
         uint64_t token = w->token, last = w->last_rev;
-        int64_t now = gn_now_ms();
+        int64_t now = boot_ms();
         bool due = token != 0 ? now - w->renewed_ms >= (int64_t)o->renew_ms : now >= w->next_try_ms;
         if (token != 0 && now >= w->until_ms) {
             lost(o, w, "not renewed within the lease TTL");
@@ -371,7 +383,7 @@ bool gn_owner_leases_get(gn_owner_leases *o, const char *name, uint64_t *token, 
     *until_ms = 0;
     pthread_mutex_lock(&o->lock);
     owned *w = find_locked(o, name);
-    bool held = w != NULL && !w->withdrawn && w->token != 0 && gn_now_ms() < w->until_ms;
+    bool held = w != NULL && !w->withdrawn && w->token != 0 && boot_ms() < w->until_ms;
     if (held) {
         *token = w->token;
         *until_ms = w->until_ms;
@@ -383,7 +395,7 @@ bool gn_owner_leases_get(gn_owner_leases *o, const char *name, uint64_t *token, 
 json_t *gn_owner_leases_status(gn_owner_leases *o)
 {
     json_t *list = json_array();
-    int64_t now = gn_now_ms();
+    int64_t now = boot_ms();
     pthread_mutex_lock(&o->lock);
     for (size_t i = 0; i < o->n && list != NULL; i++) {
         const owned *w = o->names[i];
@@ -411,7 +423,7 @@ void gn_owner_leases_free(gn_owner_leases *o)
         pthread_join(o->thread, NULL);
     for (size_t i = 0; i < o->n; i++) {
         owned *w = o->names[i];
-        if (w->token != 0 && gn_now_ms() < w->until_ms && o->kv != NULL)
+        if (w->token != 0 && boot_ms() < w->until_ms && o->kv != NULL)
             release(o, w->key, w->last_rev);
         free(w);
     }

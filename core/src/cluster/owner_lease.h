@@ -8,11 +8,11 @@
  * The fencing token of an ownership is the revision of the create that took it: revisions of a
  * stream only increase, so every later owner has a larger token.
  *
- * Safety: the time of validity is counted on this node's monotonic clock from before the
- * request that wrote the entry was sent, so it ends before the server can expire the entry:
- * until = sent + TTL - margin (margin = max(TTL / 5, 200 ms)). A node that could not renew by
- * then stops treating the name as its own; a node never takes a name before the server removed
- * the previous owner's entry. docs/cluster.md explains the assumptions (server clocks).
+ * Safety: the time of validity is counted on this node's CLOCK_BOOTTIME (monotonic, and counting a
+ * suspend) from before the request that wrote the entry was sent, so it ends before the server can
+ * expire the entry: until = sent + TTL - margin (margin = max(TTL / 5, 200 ms)). A node that could
+ * not renew by then stops treating the name as its own; a node never takes a name before the server
+ * removed the previous owner's entry. docs/cluster.md explains the assumptions (server clocks).
  *
  * Threading: every function may be called from any thread; gn_owner_leases_free last. One
  * thread of its own does the NATS requests. */
@@ -47,7 +47,7 @@ int gn_owner_leases_contend(gn_owner_leases *o, const char *name);
  * Returns at once; the release is sent by the lease thread. */
 void gn_owner_leases_withdraw(gn_owner_leases *o, const char *name);
 
-/* Whether this node owns name now: true with its fencing token and the CLOCK_MONOTONIC time
+/* Whether this node owns name now: true with its fencing token and the CLOCK_BOOTTIME time
  * (ms) until which it may act as the owner without a further renewal; false (token 0) when not
  * held or no longer known to be held. */
 bool gn_owner_leases_get(gn_owner_leases *o, const char *name, uint64_t *token, int64_t *until_ms);
