@@ -61,7 +61,11 @@ bool sv_may_start(supervisor *s, child *c)
 bool sv_ownership_reaped(supervisor *s, child *c)
 {
     fence_arm(&s->fence, c->pid, 0);
-    bool lost = c->owner_lost;
+    uint64_t token = 0;
+    int64_t until = 0;
+    genesis_cluster_owner(s->co, c->id, &token, &until);
+    /* Also when the fence killed it (this thread was paused past the deadline). */
+    bool lost = c->owner_lost || token == 0 || token != c->token;
     c->owner_lost = false;
     return lost;
 }

@@ -401,7 +401,7 @@ json_t *gn_owner_leases_status(gn_owner_leases *o)
         const owned *w = o->names[i];
         bool self = w->token != 0 && now < w->until_ms;
         json_t *item = json_pack("{s:s, s:s, s:I, s:b}", "component", w->name, "owner",
-                                 self ? o->node_id : w->holder,
+                                 self ? o->node_id : w->holder, "token",
                                  (json_int_t)(self ? w->token : w->holder_token), "self", self);
         if (item != NULL && self)
             json_object_set_new(item, "valid_ms", json_integer((json_int_t)(w->until_ms - now)));
