@@ -221,7 +221,7 @@ type CheckpointInfo struct {
 // ChildReport is a supervised process as a supervisor reports it (for the status report).
 type ChildReport struct {
 	ID        string
-	State     string // "STARTING", "RUNNING", "BACKOFF", "FAILED", "STOPPED"
+	State     string // "STARTING", "RUNNING", "BACKOFF", "FAILED", "STOPPED", "STANDBY"
 	PID       int
 	Restarts  uint64
 	LastExit  string

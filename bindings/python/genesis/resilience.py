@@ -264,7 +264,7 @@ class ChildReport:
     """A supervised process as a supervisor reports it (genesis_child_report)."""
 
     id: str
-    state: str  #: "STARTING", "RUNNING", "BACKOFF", "FAILED", "STOPPED"
+    state: str  #: "STARTING", "RUNNING", "BACKOFF", "FAILED", "STOPPED", "STANDBY"
     pid: int = 0
     restarts: int = 0
     last_exit: Optional[str] = None

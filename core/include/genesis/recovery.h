@@ -90,7 +90,8 @@ GENESIS_API int genesis_coordinator_set_admin_handler(genesis_coordinator *c, co
 typedef struct genesis_child_report {
     unsigned int version;  /* GENESIS_CHILD_REPORT_VERSION */
     const char *id;        /* the component id it serves */
-    const char *state;     /* "STARTING", "RUNNING", "BACKOFF", "FAILED", "STOPPED" */
+    const char *state;     /* "STARTING", "RUNNING", "BACKOFF", "FAILED", "STOPPED",
+                              "STANDBY" (genesisd in a cluster: another node owns it) */
     int pid;               /* 0 when not running */
     uint64_t restarts;     /* since the supervisor started */
     const char *last_exit; /* why the previous incarnation ended; may be NULL */
