@@ -3,6 +3,7 @@
 #include "ctl_render.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,8 +322,8 @@ static void print_recovery(const json_t *root, int wide)
     }
 }
 
-/* Cluster mode: this node, the cluster's state, and every node with its front door and when
- * its lease was last renewed. */
+/* Cluster mode: this node, the cluster's state, every node with its front door and when its
+ * lease was last renewed, and the owner of each supervised component. */
 static void print_cluster(const json_t *root)
 {
     const json_t *c = json_object_get(root, "cluster");
@@ -346,6 +347,22 @@ static void print_cluster(const json_t *root)
                i == 0 ? "nodes:" : "", id ? id : "?",
                json_is_true(json_object_get(n, "self")) ? " (this node)" : "", fd ? fd : "?",
                json_int(n, "pid"), host ? host : "?", json_int(n, "last_seen_ms"));
+    }
+    /* Supervised components: which node owns each (runs it) and its fencing token. */
+    json_array_foreach(json_object_get(c, "owners"), i, n)
+    {
+        const char *comp = json_string_value(json_object_get(n, "component"));
+        const char *owner = json_string_value(json_object_get(n, "owner"));
+        bool self = json_is_true(json_object_get(n, "self"));
+        if (owner == NULL || owner[0] == '\0')
+            printf("%-12s %s: no owner\n", i == 0 ? "owners:" : "", comp ? comp : "?");
+        else if (self)
+            printf("%-12s %s: %s (this node), token %lld, valid %lld ms more\n",
+                   i == 0 ? "owners:" : "", comp ? comp : "?", owner, json_int(n, "token"),
+                   json_int(n, "valid_ms"));
+        else
+            printf("%-12s %s: %s, token %lld\n", i == 0 ? "owners:" : "", comp ? comp : "?", owner,
+                   json_int(n, "token"));
     }
 }
 
