@@ -31,6 +31,7 @@
 #define VERDICT_GRACE_MS   250u
 #define TLS_PROBE_MS       5000u /* genesis_client_dial's one handshake attempt, at most */
 #define PUBLISHERS         16u   /* coordinators whose event sequences are tracked at once */
+#define NOT_FOUND_SENDS    4u    /* nodes asked for a target before NOT_FOUND is the answer */
 
 /* The last sequence seen from one publisher (a coordinator's bus), per scope. */
 typedef struct publisher_seq {
@@ -206,7 +207,8 @@ typedef struct client_call {
     genesis_result_fn fn;
     void *arg;
     bool run_inline;
-    nng_msg *resend;     /* a copy to send again after a lost node; NULL = not idempotent */
+    nng_msg *resend;     /* a copy to send to another node; NULL = one node only */
+    bool idempotent;     /* may run twice: sent again also after a node was lost */
     int64_t deadline_ms; /* when the caller's deadline (plus the verdict grace) ends */
     unsigned int sends;  /* nodes tried */
 } client_call;
@@ -214,8 +216,8 @@ typedef struct client_call {
 static void client_call_done(int status, int reason, const char *why, gn_wire_reply *reply,
                              void *arg);
 
-/* The node holding an idempotent call was lost: send it again (NNG picks a connected node)
- * within what is left of its deadline. True when the call continues. */
+/* Send the call again (NNG picks a connected node, the ready ones in turn) within what is left
+ * of its deadline. True when the call continues. */
 static bool resend_elsewhere(client_call *cc)
 {
     int64_t left = cc->deadline_ms - gn_now_ms();
@@ -240,7 +242,13 @@ static void client_call_done(int status, int reason, const char *why, gn_wire_re
     bool failover = cl->nodes > 1;
     pthread_mutex_unlock(&cl->lock);
     bool node_lost = status != GENESIS_OK && reason == GENESIS_REASON_TRANSPORT_ERROR;
-    if (node_lost && !closing && failover && resend_elsewhere(cc))
+    /* A node that does not know the target (it just restarted and the component has not
+     * registered again yet) refused the call without running it: another node may know it. */
+    bool not_here = status == GENESIS_OK && reply->code == GENESIS_NOT_FOUND &&
+                    reply->reason == GENESIS_REASON_NOT_FOUND;
+    if (!closing && failover &&
+        ((node_lost && cc->idempotent) || (not_here && cc->sends < NOT_FOUND_SENDS)) &&
+        resend_elsewhere(cc))
         return;
     if (status != GENESIS_OK && closing) {
         /* genesis_client_free closed the socket under the call; NNG may report the reset
@@ -248,11 +256,13 @@ static void client_call_done(int status, int reason, const char *why, gn_wire_re
         res = gn_result_errorf(GENESIS_CANCELLED, GENESIS_REASON_SHUTTING_DOWN, "client closed: %s",
                                why);
     } else if (node_lost) {
-        res = gn_result_errorf(
-            GENESIS_UNAVAILABLE, GENESIS_REASON_UNREACHABLE,
-            "coordinator node lost with the request in flight (%s): it may or "
-            "may not have run%s",
-            why, cc->resend != NULL ? "; no other node answered before the deadline" : "");
+        res = gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_UNREACHABLE,
+                               "coordinator node lost with the request in flight (%s): it may or "
+                               "may not have run%s",
+                               why,
+                               cc->idempotent && cc->resend != NULL
+                                   ? "; no other node answered before the deadline"
+                                   : "");
     } else if (status != GENESIS_OK) {
         /* The coordinator itself did not answer (a closing client is not its fault). */
         if (reason != GENESIS_REASON_SHUTTING_DOWN)
@@ -299,10 +309,14 @@ static int client_start(genesis_client *cl, gn_envelope *env, uint32_t timeout_m
         /* Wait a little past the deadline so the coordinator's own verdict (DEADLINE_EXCEEDED
          * from a slow component) arrives before this side gives up on the coordinator. */
         uint32_t deadline = timeout_ms > 0 ? timeout_ms : cl->opts.default_timeout_ms;
-        *cc = (client_call){
-            cl, kind, fn, arg, run_inline, NULL, gn_now_ms() + deadline + VERDICT_GRACE_MS, 1};
-        /* Only an idempotent call may run twice; keep its bytes to send again. */
-        if (idempotent && nng_msg_dup(&cc->resend, msg) != 0)
+        *cc = (client_call){cl,         kind, fn,         arg,
+                            run_inline, NULL, idempotent, gn_now_ms() + deadline + VERDICT_GRACE_MS,
+                            1};
+        /* With several nodes, keep the bytes to send to another node. */
+        pthread_mutex_lock(&cl->lock);
+        bool failover = cl->nodes > 1;
+        pthread_mutex_unlock(&cl->lock);
+        if (failover && nng_msg_dup(&cc->resend, msg) != 0)
             cc->resend = NULL;
         rv = gn_rpc_start(cl->req, msg, deadline + VERDICT_GRACE_MS, cl->opts.max_message_size,
                           client_call_done, cc);
