@@ -25,7 +25,7 @@ int gt_genesisd_start(gt_genesisd *n, const char *path, const char *nats_urls, c
                       const char *front_door, const char *event_bus, int lease_ttl_ms,
                       int timeout_ms);
 
-/* kill -9 and start it again under the same id on the same URLs. */
+/* kill -9, and start it again under the same id on the same URLs (up to three tries). */
 void gt_genesisd_kill(gt_genesisd *n);
 int gt_genesisd_restart(gt_genesisd *n, const char *path, const char *nats_urls, int lease_ttl_ms,
                         int timeout_ms);
