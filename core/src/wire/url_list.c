@@ -9,10 +9,11 @@
 
 #include "wire/url_list.h"
 
-/* Does s begin with "<scheme>://" (scheme: letters, digits, '+', '-', '.'; at least one)? */
+/* Does s begin with "<scheme>://" (scheme: letters, digits, '+', '-', '.'; at least one),
+ * after spaces and commas (so an empty entry before a URL is seen, and refused)? */
 static bool starts_url(const char *s)
 {
-    while (*s == ' ')
+    while (*s == ' ' || *s == ',')
         s++;
     const char *p = s;
     while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
