@@ -58,7 +58,9 @@ GENESIS_API int genesis_client_new(genesis_client **out, const genesis_client_op
  * flight, an idempotent request (genesis_call_options.idempotent) and a status query are sent
  * again to another node within the same deadline; any other call (non-idempotent request,
  * emit, admin) fails with UNAVAILABLE, reason GENESIS_REASON_UNREACHABLE and a message saying
- * the node was lost and the call may or may not have run. Subscriptions receive from every
+ * the node was lost and the call may or may not have run. A call a node refuses with
+ * NOT_FOUND (a restarted node the component has not registered with again yet) did not run
+ * and is sent to another node, up to 4 nodes in all. Subscriptions receive from every
  * listed event bus, so events keep coming from the live nodes. Strings are copied; the same
  * threading rules apply. An empty entry or more than 16 URLs is INVALID_ARGUMENT. */
 GENESIS_API int genesis_client_dial(genesis_client *cl, const char *front_door_url,
