@@ -90,7 +90,8 @@ struct genesis_service {
     nng_socket any;              /* emits and checkpoints: every front door (nodes[0].req if one) */
     bool any_own;                /* any is a socket of its own */
     pthread_cond_t reg_cv;       /* connect's and free's waits for their exchanges with all nodes */
-    unsigned int node_exchanges; /* registrations (connect) or unregistrations (free) pending */
+    unsigned int node_exchanges; /* connect's registrations pending */
+    unsigned int unregisters;    /* free's unregistrations pending */
     bool connect_ok;             /* a node accepted connect's registration */
     int connect_status;          /* else the first failure, for connect's error */
     char connect_error[300];
@@ -1080,8 +1081,8 @@ static void unregistered(genesis_service *svc, int status, int reason, const cha
 {
     (void)status, (void)reason, (void)why, (void)reply, (void)arg;
     pthread_mutex_lock(&svc->lock);
-    GN_ASSERT(svc->node_exchanges > 0);
-    svc->node_exchanges--;
+    GN_ASSERT(svc->unregisters > 0);
+    svc->unregisters--;
     pthread_cond_broadcast(&svc->reg_cv);
     pthread_mutex_unlock(&svc->lock);
 }
@@ -1097,17 +1098,17 @@ static void unregister_everywhere(genesis_service *svc)
     env.unregister = &un;
     for (unsigned int i = 0; i < svc->nnodes; i++) {
         pthread_mutex_lock(&svc->lock);
-        svc->node_exchanges++;
+        svc->unregisters++;
         pthread_mutex_unlock(&svc->lock);
         if (svc_rpc_start(svc, &svc->nodes[i], &env, UNREGISTER_WAIT_MS, unregistered, NULL) !=
             GENESIS_OK) {
             pthread_mutex_lock(&svc->lock);
-            svc->node_exchanges--;
+            svc->unregisters--;
             pthread_mutex_unlock(&svc->lock);
         }
     }
     pthread_mutex_lock(&svc->lock);
-    while (svc->node_exchanges > 0)
+    while (svc->unregisters > 0)
         pthread_cond_wait(&svc->reg_cv, &svc->lock);
     pthread_mutex_unlock(&svc->lock);
 }
