@@ -257,7 +257,7 @@ static void client_call_done(int status, int reason, const char *why, gn_wire_re
                                why);
     } else if (node_lost) {
         res = gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_UNREACHABLE,
-                               "coordinator node lost with the request in flight (%s): it may or "
+                               "coordinator node lost with the request in flight (%s); it may or "
                                "may not have run%s",
                                why,
                                cc->idempotent && cc->resend != NULL

@@ -45,7 +45,7 @@ static void rpc_fail_nng(rpc *r, int err, const char *stage)
         /* The peer took the request, then its connection went away: it may have run. */
         status = GENESIS_UNAVAILABLE;
         reason = GENESIS_REASON_TRANSPORT_ERROR;
-        snprintf(why, sizeof(why), "connection lost after the request was sent (%s)",
+        snprintf(why, sizeof(why), "connection lost after the request was sent: %s",
                  nng_strerror(err));
     }
     rpc_done(r, status, reason, why, NULL);
