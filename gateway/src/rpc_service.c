@@ -71,6 +71,13 @@ static gw_rpc_out *new_out(const gw_rpc_call *call, int end)
 gw_rpc_out *gw_rpc_error(const gw_rpc_call *call, int code, const char *reason,
                          const char *component, const char *message)
 {
+    return gw_rpc_error_advised(call, code, reason, component, message, 0);
+}
+
+gw_rpc_out *gw_rpc_error_advised(const gw_rpc_call *call, int code, const char *reason,
+                                 const char *component, const char *message,
+                                 uint32_t retry_delay_ms)
+{
     gw_rpc_out *o = new_out(call, 1);
     if (o == NULL)
         return NULL;
@@ -82,6 +89,7 @@ gw_rpc_out *gw_rpc_error(const gw_rpc_call *call, int code, const char *reason,
     info.component = (char *)component;
     info.request_id = call->request_id;
     info.protocol = (char *)call->protocol;
+    info.retry_delay_ms = retry_delay_ms;
     size_t info_len = genesis__v1__error_info__get_packed_size(&info);
     uint8_t *packed = malloc(info_len + 1);
     if (packed == NULL)
@@ -122,10 +130,13 @@ static void post_result(const gw_rpc_call *call, const genesis_result *res, cons
     int code = res != NULL ? genesis_result_status(res) : GENESIS_RESOURCE_EXHAUSTED;
     if (code != GENESIS_OK) {
         int reason = res != NULL ? genesis_result_reason(res) : GENESIS_REASON_NO_MEMORY;
-        post_error(call, code,
-                   reason != GENESIS_REASON_NONE ? genesis_reason_name(reason)
-                                                 : genesis_status_name(code),
-                   component, res != NULL ? genesis_result_message(res) : "out of memory");
+        gw_rpc_out *o = gw_rpc_error_advised(
+            call, code,
+            reason != GENESIS_REASON_NONE ? genesis_reason_name(reason) : genesis_status_name(code),
+            component, res != NULL ? genesis_result_message(res) : "out of memory",
+            genesis_result_retry_delay_ms(res));
+        if (o != NULL)
+            call->post(call->post_arg, o);
         return;
     }
     gw_rpc_out *o = new_out(call, 1);
@@ -513,6 +524,10 @@ static void run_admin(gw_rpc_engine *e, const gw_rpc_call *call, const ProtobufC
         component = m->component;
         args[n++] = m->component;
         args[n++] = m->state;
+        if (m->for_ms > 0) { /* "open" for a time (the coordinator refuses it for the others) */
+            snprintf(gen, sizeof(gen), "%u", (unsigned)m->for_ms);
+            args[n++] = gen;
+        }
         break;
     }
     case GW_RPC_ADMIN_POLICY: {

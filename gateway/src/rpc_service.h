@@ -100,5 +100,9 @@ void gw_rpc_watch_cancel(gw_rpc_watch *w);
  * "UNIMPLEMENTED"), component ("" = none) and message; details are encoded. NULL on OOM. */
 gw_rpc_out *gw_rpc_error(const gw_rpc_call *call, int code, const char *reason,
                          const char *component, const char *message);
+/* The same with the failure's retry advice in ErrorInfo.retry_delay_ms (0 = none). */
+gw_rpc_out *gw_rpc_error_advised(const gw_rpc_call *call, int code, const char *reason,
+                                 const char *component, const char *message,
+                                 uint32_t retry_delay_ms);
 
 #endif /* GW_RPC_SERVICE_H */

@@ -103,6 +103,38 @@ class GrpcPython(gwtest.GatewayCase):
                           timeout=gwtest.WAIT_S)
         self.assertEqual(self.request("comp2", "ping").payload.data, b"Pong from comp2")
 
+    def test_breaker_retry_delay(self):
+        """An open breaker's time to its next probe reaches the client as a number, through
+        the embedded gateway and through a separate one (over the front door)."""
+        admin = pb_grpc.GenesisAdminStub(self.channel)
+        admin.Breaker(pb.BreakerRequest(component="comp2", state="open", for_ms=600000),
+                      timeout=gwtest.WAIT_S)
+        try:
+            for target in (self.channel, self.standalone_channel()):
+                with self.assertRaises(grpc.RpcError) as cm:
+                    pb_grpc.GenesisStub(target).Request(
+                        pb.Request(target="comp2", type="ping"), timeout=gwtest.WAIT_S)
+                self.assertEqual(cm.exception.code(), grpc.StatusCode.UNAVAILABLE)
+                info = error_info(cm.exception)
+                self.assertEqual(info.reason, "BREAKER_OPEN")
+                self.assertGreater(info.retry_delay_ms, 0)
+                self.assertLessEqual(info.retry_delay_ms, 600000)
+                self.assertIn("next probe in", cm.exception.details())
+        finally:
+            admin.Breaker(pb.BreakerRequest(component="comp2", state="reset"),
+                          timeout=gwtest.WAIT_S)
+        # Other failures give no advice.
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.request("no-such-component", "ping")
+        self.assertEqual(error_info(cm.exception).retry_delay_ms, 0)
+
+    def standalone_channel(self):
+        if not hasattr(type(self), "gateway"):
+            type(self).gateway = self.spawn_gateway([])
+        ch = grpc.insecure_channel(self.gateway.url.replace("http://", ""))
+        self.addCleanup(ch.close)
+        return ch
+
     def test_unknown_method_is_unimplemented(self):
         call = self.channel.unary_unary("/genesis.v1.Genesis/NoSuchMethod",
                                         request_serializer=lambda m: m,
