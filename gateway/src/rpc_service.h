@@ -39,6 +39,7 @@ typedef struct gw_rpc_method {
     int streaming;    /* server streaming */
     int admin;        /* needs an admin token */
     const ProtobufCMessageDescriptor *input, *output;
+    int no_side_effects; /* a read (idempotency_level NO_SIDE_EFFECTS): Connect GET serves it */
 } gw_rpc_method;
 
 /* The method at an HTTP path, or NULL (UNIMPLEMENTED). */
