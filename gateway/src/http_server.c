@@ -15,6 +15,7 @@
 #include "json_map.h"
 #include "routes.h"
 #include "rpc_http.h"
+#include "rpc_service.h"
 
 #define CHUNK 16384 /* body bytes written per writeable callback (<= GW_WS_BATCH) */
 
@@ -635,7 +636,8 @@ static void complete_status(gw_gateway *gw, struct lws *wsi, gw_conn *conn, gw_i
                               .status_json = doc,
                               .status_len = n,
                               .coordinator = gw->cfg.coordinator,
-                              .wire = &gw->wire};
+                              .wire = &gw->wire,
+                              .rpc_watches = gw_rpc_engine_watches(gw->rpc_engine)};
         char *text = NULL;
         size_t len = 0;
         if (gw_metrics_render(&gw->metrics, &x, &text, &len) == 0)

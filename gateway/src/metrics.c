@@ -219,6 +219,9 @@ static void render_gateway(FILE *f, const gw_metrics *m, const gw_metrics_extra 
     }
     if (x->wire != NULL)
         render_wire(f, x->wire);
+    header(f, "genesis_gateway_rpc_watches_open", "gauge",
+           "Watch calls open (gRPC, gRPC-Web, Connect), each with its own bus subscription.");
+    fprintf(f, "genesis_gateway_rpc_watches_open %u\n", x->rpc_watches);
 }
 
 static uint64_t json_u64(json_t *obj, const char *key)

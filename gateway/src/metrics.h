@@ -58,6 +58,7 @@ typedef struct gw_metrics_extra {
     /* Embedded: the coordinator, for each component's latency histogram; NULL = remote. */
     genesis_coordinator *coordinator;
     const gw_wire_stats *wire; /* NULL = none */
+    unsigned int rpc_watches;  /* Watch streams open (their bus subscriptions) */
 } gw_metrics_extra;
 
 int gw_metrics_init(gw_metrics *m);

@@ -257,6 +257,11 @@ void gw_rpc_engine_free(gw_rpc_engine *e)
     free(e);
 }
 
+unsigned int gw_rpc_engine_watches(gw_rpc_engine *e)
+{
+    return e != NULL ? atomic_load(&e->watches) : 0;
+}
+
 static void submit_job(gw_rpc_engine *e, const gw_rpc_call *call, ProtobufCMessage *in)
 {
     job *j = calloc(1, sizeof(*j));

@@ -88,6 +88,9 @@ void gw_rpc_engine_stop(gw_rpc_engine *e);
  * close). Accepts NULL. */
 void gw_rpc_engine_free(gw_rpc_engine *e);
 
+/* Watch streams open (each holds a bus subscription), in every protocol; any thread. */
+unsigned int gw_rpc_engine_watches(gw_rpc_engine *e);
+
 /* Start a call with the request message's bytes. Its outcome is posted; for a streaming
  * method *watch receives the subscription to cancel when the stream ends (NULL if the call
  * already failed). */

@@ -275,14 +275,16 @@ class GrpcPython(gwtest.GatewayCase):
     def test_cancelled_watch_frees_its_stream(self):
         """The open-stream gauge returns to where it was once a Watch is cancelled (under the
         ASan build LeakSanitizer checks, at the gateway's exit, that nothing else stayed)."""
-        gauge = "genesis_gateway_h2_streams_open"
+        gauge, watches = "genesis_gateway_h2_streams_open", "genesis_gateway_rpc_watches_open"
         before = self.metrics()
         with grpc.insecure_channel(self.url.replace("http://", "")) as ch:
             stream = pb_grpc.GenesisStub(ch).Watch(pb.WatchRequest(types=["never.sent"]),
                                                    timeout=60)
             self.wait_metric(gauge, before[gauge] + 1)
+            self.wait_metric(watches, before[watches] + 1)
             stream.cancel()
             self.wait_metric(gauge, before[gauge])
+            self.wait_metric(watches, before[watches])  # its bus subscription closed too
         after = self.metrics()
         self.assertGreater(after["genesis_gateway_h2_rst_stream_received_total"],
                            before["genesis_gateway_h2_rst_stream_received_total"])
