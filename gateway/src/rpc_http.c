@@ -447,7 +447,7 @@ static int begin_get(gw_gateway *gw, struct lws *wsi, gw_conn *conn, gw_rpc_http
     }
     size_t len = 0;
     unsigned char *body = NULL;
-    if (code == GENESIS_OK) {
+    if (code == GENESIS_OK && encoding != NULL) {
         r->json = strcmp(encoding, "json") == 0;
         snprintf(r->content_type, sizeof(r->content_type), "application/%s", encoding);
         const char *text = message != NULL ? message : "";
