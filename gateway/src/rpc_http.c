@@ -921,7 +921,7 @@ int gw_rpc_http_write(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
     int h1 = lws_get_network_wsi(wsi) == wsi;
     if (!r->headers_sent) { /* no length: on HTTP/1.1 the end of the stream closes (lws adds
                                "connection: close") */
-        unsigned char hdr[LWS_PRE + 512];
+        unsigned char hdr[LWS_PRE + 1024]; /* a long Origin, CORS and encoding headers */
         unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
         if (lws_add_http_common_headers(wsi, 200, r->content_type, LWS_ILLEGAL_HTTP_CONTENT_LEN, &p,
                                         end) != 0 ||
