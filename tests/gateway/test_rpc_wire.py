@@ -60,6 +60,35 @@ def bomb():
 class RpcWire(gwtest.GatewayCase):
     daemon_args = ["--max-body", str(MAX_BODY)]
 
+    def metric(self, name):
+        _, _, body = gwtest.curl(self.url + "/metrics")
+        for line in body.decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        raise AssertionError("no metric " + name)
+
+    def wait_metric(self, name, want):
+        deadline = time.monotonic() + gwtest.WAIT_S
+        while self.metric(name) != want:
+            self.assertLess(time.monotonic(), deadline, "%s never became %s" % (name, want))
+            time.sleep(0.05)
+
+    def test_connect_retry_delay(self):
+        admin = self.url + "/genesis.v1.GenesisAdmin/Breaker"
+        status, _, body = gwtest.post_json(admin, {"component": "comp2", "state": "open",
+                                                   "forMs": 600000})
+        self.assertEqual(status, 200, body)
+        try:
+            status, _, body = gwtest.post_json(self.url + "/genesis.v1.Genesis/Request",
+                                               {"target": "comp2", "type": "ping"})
+            self.assertEqual(status, 503, body)
+            debug = json.loads(body)["details"][0]["debug"]
+            self.assertEqual(debug["reason"], "BREAKER_OPEN")
+            self.assertGreater(int(debug["retryDelayMs"]), 0)
+            self.assertLessEqual(int(debug["retryDelayMs"]), 600000)
+        finally:
+            gwtest.post_json(admin, {"component": "comp2", "state": "reset"})
+
     def rpc(self, rpc_method, **kw):
         return gwtest.curl(self.url + "/genesis.v1.Genesis/" + rpc_method, **kw)
 
@@ -150,6 +179,7 @@ class RpcWire(gwtest.GatewayCase):
                                  "Connect-Accept-Encoding: gzip", "--data-binary", "@-",
                                  self.url + "/genesis.v1.Genesis/Watch"],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        watches = self.metric("genesis_gateway_rpc_watches_open")
         try:
             curl.stdin.write(frame(msg, 1))
             curl.stdin.close()
@@ -167,6 +197,8 @@ class RpcWire(gwtest.GatewayCase):
             curl.kill()
             curl.wait()
             curl.stdout.close()
+        # The client went away: its Watch and bus subscription are gone.
+        self.wait_metric("genesis_gateway_rpc_watches_open", watches)
         flags, event = frames(got)[0]
         self.assertEqual(flags, 1)
         self.assertEqual(json.loads(gzip.decompress(event))["type"], "wire.gzip")
