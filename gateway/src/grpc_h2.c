@@ -380,7 +380,9 @@ void gw_h2_conn_deliver(gw_h2_conn *c, gw_rpc_out *o)
         gw_rpc_out_free(o);
         return;
     }
-    if (o->msg != NULL && s->resp_gzip) {
+    /* A Watch whose client reads too slowly loses this event: bounded memory. */
+    int drop = o->msg != NULL && !o->end && s->out_len - s->out_off > c->gw->cfg.ws_queue_bytes;
+    if (o->msg != NULL && s->resp_gzip && !drop) {
         uint8_t *z = NULL;
         size_t zlen = 0;
         if (gw_gzip(o->msg, o->msg_len, &z, &zlen) == GW_GZ_OK) {
@@ -397,9 +399,8 @@ void gw_h2_conn_deliver(gw_h2_conn *c, gw_rpc_out *o)
     if (o->msg != NULL) {
         uint8_t prefix[GW_GRPC_PREFIX];
         gw_grpc_frame_prefix(prefix, s->resp_gzip ? GW_FRAME_COMPRESSED : 0, o->msg_len);
-        size_t queued = s->out_len - s->out_off;
-        if (!o->end && queued > c->gw->cfg.ws_queue_bytes) {
-            s->dropped++; /* a Watch whose client reads too slowly: bounded memory */
+        if (drop) {
+            s->dropped++;
         } else if (append(&s->out, &s->out_len, &s->out_cap, prefix, sizeof(prefix)) != 0 ||
                    append(&s->out, &s->out_len, &s->out_cap, o->msg, o->msg_len) != 0) {
             fail_stream(c, s, GENESIS_RESOURCE_EXHAUSTED, "NO_MEMORY", "out of memory");
