@@ -73,7 +73,8 @@ pid_t child_process_spawn(const child_command *c, const char *front_door, const 
         snprintf(why, size, "out of memory");
         return -1;
     }
-    if (pipe2(pipefd, O_CLOEXEC) != 0) {
+    int gofd[2] = {-1, -1}; /* before_exec: the parent's go-ahead to exec */
+    if (pipe2(pipefd, O_CLOEXEC) != 0 || (c->before_exec != NULL && pipe2(gofd, O_CLOEXEC) != 0)) {
         snprintf(why, size, "pipe: %s", strerror(errno));
         free(envp);
         return -1;
@@ -95,6 +96,15 @@ pid_t child_process_spawn(const child_command *c, const char *front_door, const 
          * write to its log (stderr) instead. */
         dup2(STDERR_FILENO, STDOUT_FILENO);
         int err = 0;
+        char go = 0;
+        if (gofd[0] >= 0) {
+            close(gofd[1]); /* else a refusal (no byte, closed) would never reach EOF here */
+            ssize_t n;
+            while ((n = read(gofd[0], &go, 1)) < 0 && errno == EINTR) {
+            }
+            if (n != 1)
+                _exit(127); /* refused, or the supervisor died */
+        }
         if (c->cwd != NULL && chdir(c->cwd) != 0)
             err = errno;
         if (err == 0) {
@@ -107,13 +117,33 @@ pid_t child_process_spawn(const child_command *c, const char *front_door, const 
     }
     int fork_errno = errno;
     close(pipefd[1]);
+    if (gofd[0] >= 0)
+        close(gofd[0]);
     free(envp);
     if (pid < 0) {
         close(pipefd[0]);
+        if (gofd[1] >= 0)
+            close(gofd[1]);
         snprintf(why, size, "fork: %s", strerror(fork_errno));
         return -1;
     }
     setpgid(pid, pid); /* also here: no race with a kill(-pid) right after fork */
+    if (gofd[1] >= 0) {
+        bool go = c->before_exec(pid, c->before_exec_arg);
+        if (go) {
+            ssize_t ignored = write(gofd[1], "x", 1);
+            (void)ignored;
+        }
+        close(gofd[1]); /* without the byte: the child exits unstarted */
+        if (!go) {
+            close(pipefd[0]);
+            int status;
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            }
+            snprintf(why, size, "not started: the fence could not guard it");
+            return -1;
+        }
+    }
     int err = 0;
     ssize_t got;
     do {

@@ -4,6 +4,7 @@
 #ifndef GENESIS_CHILD_PROCESS_H
 #define GENESIS_CHILD_PROCESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -14,6 +15,11 @@ typedef struct child_command {
     char *const *env;  /* n_env "KEY=VALUE" entries that override the inherited ones */
     size_t n_env;
     const char *cwd; /* NULL = the supervisor's */
+    /* When set: called in the parent after fork, before the child may exec (it waits for
+     * that). false kills the child unstarted and fails the spawn. The fence arms itself here,
+     * so that no child runs unguarded even if the supervisor stops right after the fork. */
+    bool (*before_exec)(pid_t pid, void *arg);
+    void *before_exec_arg;
 } child_command;
 
 /* Fork and exec cmd with GENESIS_FRONT_DOOR / GENESIS_EVENT_BUS set to the URLs, in a new

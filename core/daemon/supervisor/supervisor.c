@@ -188,6 +188,13 @@ static void schedule_restart(supervisor *s, child *c)
         sv_start_child(s, c);
 }
 
+/* Before the child may exec: the fence guards it from its first instruction on. */
+static bool arm_fence(pid_t pid, void *arg)
+{
+    supervisor *s = arg;
+    return fence_arm(&s->fence, pid, s->arming->owned_until);
+}
+
 void sv_start_child(supervisor *s, child *c)
 {
     char why[256];
@@ -210,6 +217,9 @@ void sv_start_child(supervisor *s, child *c)
             env[k + 1] = c->env[k];
         cmd.env = env;
         cmd.n_env = c->n_env + 1;
+        cmd.before_exec = arm_fence;
+        cmd.before_exec_arg = s;
+        s->arming = c;
     }
     pid_t pid = child_process_spawn(&cmd, s->front_door, s->event_bus, why, sizeof(why));
     if (pid < 0) {
@@ -220,8 +230,6 @@ void sv_start_child(supervisor *s, child *c)
     }
     c->pid = pid;
     c->state = ST_RUNNING;
-    if (s->o.cluster && !fence_arm(&s->fence, pid, c->owned_until))
-        sv_kill_child(c, "the fence is not running");
     if (s->o.cluster)
         daemon_logf(GENESIS_LOG_INFO, "supervisor: started %s (pid %ld, fencing token %llu): %s",
                     c->id, (long)pid, (unsigned long long)c->token, c->argv[0]);

@@ -70,7 +70,8 @@ struct supervisor {
     int sigfd;
     int wakefd;
     uint32_t rng;
-    fence fence; /* cluster mode: kills children whose ownership ended (fence.h) */
+    fence fence;   /* cluster mode: kills children whose ownership ended (fence.h) */
+    child *arming; /* the child being started (its deadline goes to the fence) */
 };
 
 /* Monotonic milliseconds. */
