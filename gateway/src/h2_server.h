@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/ssl.h>
+
 #include "rpc_service.h"
 
 struct genesis_gateway;
@@ -34,12 +36,16 @@ void gw_h2_free(gw_h2 *h);
 
 typedef struct gw_h2_conn gw_h2_conn;
 
-/* A session on an accepted socket (non-blocking) whose first bytes are the client preface.
- * Takes fd (closed by gw_h2_conn_free). NULL when out of memory (fd closed). */
-gw_h2_conn *gw_h2_conn_new(struct genesis_gateway *gw, gw_rpc_engine *engine, int fd, uint64_t id,
-                           gw_rpc_post_fn post, void *post_arg);
+/* A session on an accepted socket (non-blocking) whose first bytes are the client preface
+ * (ssl NULL), or a TLS connection whose ClientHello offered h2 (ssl in accept state on fd:
+ * the handshake comes first, bounded by --header-timeout). Takes fd and ssl (freed by
+ * gw_h2_conn_free). NULL when out of memory (fd closed, ssl freed). */
+gw_h2_conn *gw_h2_conn_new(struct genesis_gateway *gw, gw_rpc_engine *engine, int fd, SSL *ssl,
+                           uint64_t id, gw_rpc_post_fn post, void *post_arg);
 int gw_h2_conn_fd(const gw_h2_conn *c);
 uint64_t gw_h2_conn_id(const gw_h2_conn *c);
+/* Why its TLS handshake failed or timed out, or NULL (for the listener's log). */
+const char *gw_h2_conn_tls_error(const gw_h2_conn *c);
 /* poll events it waits for; 0 = done, free it */
 short gw_h2_conn_events(gw_h2_conn *c);
 /* Socket ready: read and write what can be. -1 = the connection is over (free it). */
