@@ -1,15 +1,19 @@
-/* The HTTP/2 side of the gateway's port (libnghttp2): gRPC over h2c with prior knowledge.
+/* The HTTP/2 side of the gateway's port (libnghttp2): gRPC over h2c with prior knowledge, or
+ * over TLS.
  *
- * The gateway's listening socket is owned here (h2_listener.c) unless the port serves TLS: each
- * accepted connection is sniffed for the HTTP/2 client preface; HTTP/2 connections get an
- * nghttp2 server session (grpc_h2.c), everything else (HTTP/1.1, WebSocket upgrades) is handed
- * to libwebsockets through the service thread's queue. One thread ("gw:h2") runs every HTTP/2
+ * The gateway's listening socket is owned here (h2_listener.c): each accepted connection is
+ * sniffed without consuming its bytes, for the HTTP/2 client preface or, when the port serves
+ * TLS, for the ClientHello's ALPN (tls_hello.h). HTTP/2 connections (h2c, or TLS offering h2
+ * alone) get an nghttp2 server session (grpc_h2.c; TLS by OpenSSL, h2_tls.h), everything else
+ * (HTTP/1.1, WebSocket upgrades, HTTPS and WSS) is handed to libwebsockets through the service
+ * thread's queue, which does its own TLS handshake. One thread ("gw:h2") runs every HTTP/2
  * connection; coordinator calls complete on other threads and come back through a queue that
  * wakes it.
  *
- * Lifecycle: gw_h2_new (binds) -> gw_h2_start -> gw_h2_stop (joins the thread, closes every
- * HTTP/2 connection, cancels its streams) -> gw_h2_free once no coordinator call of the
- * gateway is pending (gw_free waits for them in between). */
+ * Lifecycle: gw_h2_new (binds; loads the certificate and key with TLS) -> gw_h2_start ->
+ * gw_h2_stop (joins the thread, closes every HTTP/2 connection, cancels its streams) ->
+ * gw_h2_free once no coordinator call of the gateway is pending (gw_free waits for them in
+ * between). */
 #ifndef GW_H2_SERVER_H
 #define GW_H2_SERVER_H
 

@@ -1,12 +1,14 @@
 /* OpenSSL for the gRPC side of the TLS port (see h2_tls.h). */
 #include "h2_tls.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 /* Only h2 is offered: the port's router (tls_hello.c) sends clients here only when they
  * offered it. */
@@ -27,7 +29,7 @@ static void openssl_reason(const char *what, char *why, size_t why_size)
 {
     unsigned long e = ERR_peek_last_error();
     const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
-    snprintf(why, why_size, "%s (%s)", what, reason != NULL ? reason : "no reason given");
+    snprintf(why, why_size, "%s (OpenSSL: %s)", what, reason != NULL ? reason : "no reason given");
     ERR_clear_error();
 }
 
@@ -45,15 +47,40 @@ SSL_CTX *gw_h2_tls_ctx_new(const char *cert_path, const char *key_path, char *wh
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_RELEASE_BUFFERS);
     char what[600];
+    FILE *f = fopen(cert_path, "r");
+    if (f == NULL || fclose(f) != 0) {
+        snprintf(why, why_size, "cannot read the TLS certificate %.500s: %s", cert_path,
+                 strerror(errno));
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_path) != 1) {
-        snprintf(what, sizeof(what), "cannot read the TLS certificate %.500s", cert_path);
+        snprintf(what, sizeof(what), "the TLS certificate %.500s is not a PEM certificate",
+                 cert_path);
         openssl_reason(what, why, why_size);
         SSL_CTX_free(ctx);
         return NULL;
     }
-    if (SSL_CTX_use_PrivateKey_file(ctx, key_path, SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(ctx) != 1) {
-        snprintf(what, sizeof(what), "cannot use the TLS key %.500s", key_path);
+    f = fopen(key_path, "r");
+    if (f == NULL || fclose(f) != 0) {
+        snprintf(why, why_size, "cannot read the TLS key %.500s: %s", key_path, strerror(errno));
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, key_path, SSL_FILETYPE_PEM) != 1) {
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+            snprintf(what, sizeof(what),
+                     "the TLS key %.250s is not the key of the certificate %.250s", key_path,
+                     cert_path);
+        else
+            snprintf(what, sizeof(what), "the TLS key %.500s is not a PEM private key", key_path);
+        openssl_reason(what, why, why_size);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        snprintf(what, sizeof(what), "the TLS key %.250s is not the key of the certificate %.250s",
+                 key_path, cert_path);
         openssl_reason(what, why, why_size);
         SSL_CTX_free(ctx);
         return NULL;
