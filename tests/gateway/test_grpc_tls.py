@@ -54,6 +54,10 @@ class GrpcTls(gwtest.GatewayCase):
         cls.channel.close()
         super().tearDownClass()
 
+    def cert_bytes(self):
+        with open(self.cert, "rb") as f:
+            return f.read()
+
     def ping(self):
         req = pb.Request(target="comp1", type="ping",
                          payload=pb.Payload(data=b"", content_type="text/plain"))
@@ -142,6 +146,18 @@ class GrpcTls(gwtest.GatewayCase):
         # curl offers h2 and http/1.1, as browsers do: libwebsockets serves it, over HTTP/2
         self.assertEqual(self.curl("--http2"), ('{"result":"Pong from comp1"}', "2"))
 
+    def test_grpc_from_an_http_client_is_explained(self):
+        # offering http/1.1 too (curl, h2load, nghttp by default) leads to libwebsockets' side
+        r = subprocess.run(["curl", "-sS", "--cacert", self.cert, "--http2",
+                            "-w", "\n%{http_code}", "-H", "content-type: application/grpc",
+                            "--data-binary", "@-", "--resolve",
+                            "localhost:%d:127.0.0.1" % self.port,
+                            "https://localhost:%d/genesis.v1.Genesis/Status" % self.port],
+                           input=b"\0\0\0\0\0", capture_output=True, timeout=gwtest.WAIT_S)
+        body, _, status = r.stdout.decode().rpartition("\n")
+        self.assertEqual(status, "415", r.stderr)
+        self.assertIn("ALPN h2 without http/1.1", body)
+
     def test_websocket_over_wss(self):
         import websockets
         ctx = ssl.create_default_context(cafile=self.cert)
@@ -181,7 +197,7 @@ class GrpcTls(gwtest.GatewayCase):
         # a good client meanwhile, on a connection of its own too
         self.assertEqual(self.ping(), b"Pong from comp1")
         with grpc.secure_channel("127.0.0.1:%d" % self.port,
-                                 grpc.ssl_channel_credentials(open(self.cert, "rb").read()),
+                                 grpc.ssl_channel_credentials(self.cert_bytes()),
                                  options=(("grpc.ssl_target_name_override", "localhost"),)) as c:
             report = pb_grpc.GenesisStub(c).Status(pb.StatusQuery(), timeout=gwtest.WAIT_S)
             self.assertIn(report.mode, ("NORMAL", "SAFE", "EMERGENCY"))
