@@ -90,7 +90,9 @@ static void describe_holder(kvEntry *e, char *buf, size_t size)
 static void refresh_nodes(gn_node_lease *l)
 {
     kvKeysList keys = {0};
-    natsStatus ns = kvStore_Keys(&keys, l->kv, NULL);
+    /* Bounded by a renewal period: a view that could not be read now is read next time. */
+    kvWatchOptions wo = gn_kv_watch_bounded(l->ttl_ms / 3);
+    natsStatus ns = kvStore_Keys(&keys, l->kv, &wo);
     if (ns != NATS_OK && ns != NATS_NOT_FOUND)
         return;
     gn_kv_keys_unique(&keys);
