@@ -186,6 +186,8 @@ class GrpcTls(gwtest.GatewayCase):
         partial.sendall(hello[:20])
         stalled = self.connect()  # a whole ClientHello offering h2, then nothing more
         stalled.sendall(hello)
+        stalled_http = self.connect()  # the same for libwebsockets' side
+        stalled_http.sendall(self.client_hello(["http/1.1"]))
         plain = self.connect()
         plain.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
         noise = self.connect()
@@ -205,6 +207,7 @@ class GrpcTls(gwtest.GatewayCase):
         for s in (noise, large, unknown, silent, partial):
             self.wait_closed(s)
         self.assertGreater(len(self.wait_closed(stalled)), 0)  # its ServerHello, then the close
+        stalled_http.close()  # libwebsockets times it out itself, after 10 s
         self.wait_log('not a TLS handshake (first bytes "GET /healthz HTTP/1.1')
         self.wait_log('not a TLS handshake (first bytes "\\x00\\x01\\x02 not tls')
         self.wait_log("a ClientHello larger than 16384 bytes")
