@@ -67,6 +67,7 @@ struct gw_h2_conn {
     short tls_want; /* TLS: what the last blocked read or write waits for */
     uint64_t created_ns;
     char tls_error[256]; /* TLS: why the connection failed, for the listener's log */
+    char peer[GW_PEER_NAME];
     uint64_t id;
     nghttp2_session *session;
     gw_rpc_post_fn post;
@@ -497,8 +498,8 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
 
 /* ---- the connection ------------------------------------------------------------------------ */
 
-gw_h2_conn *gw_h2_conn_new(gw_gateway *gw, gw_rpc_engine *engine, int fd, SSL *ssl, uint64_t id,
-                           gw_rpc_post_fn post, void *post_arg)
+gw_h2_conn *gw_h2_conn_new(gw_gateway *gw, gw_rpc_engine *engine, int fd, SSL *ssl,
+                           const char *peer, uint64_t id, gw_rpc_post_fn post, void *post_arg)
 {
     gw_h2_conn *c = calloc(1, sizeof(*c));
     nghttp2_session_callbacks *cbs = NULL;
@@ -514,6 +515,7 @@ gw_h2_conn *gw_h2_conn_new(gw_gateway *gw, gw_rpc_engine *engine, int fd, SSL *s
     c->engine = engine;
     c->fd = fd;
     c->ssl = ssl;
+    snprintf(c->peer, sizeof(c->peer), "%s", peer != NULL ? peer : "?");
     c->id = id;
     c->post = post;
     c->post_arg = post_arg;
@@ -550,6 +552,11 @@ int gw_h2_conn_fd(const gw_h2_conn *c)
 uint64_t gw_h2_conn_id(const gw_h2_conn *c)
 {
     return c->id;
+}
+
+const char *gw_h2_conn_peer(const gw_h2_conn *c)
+{
+    return c->peer;
 }
 
 const char *gw_h2_conn_tls_error(const gw_h2_conn *c)

@@ -33,6 +33,8 @@ static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 typedef struct sniffing {
     int fd;
     uint64_t since_ns;
+    int lowat; /* SO_RCVLOWAT set: poll wakes only once more bytes than seen have come */
+    char peer[GW_PEER_NAME]; /* "address:port", for the log */
 } sniffing;
 
 struct gw_h2 {
@@ -159,29 +161,47 @@ static void remove_sniff(gw_h2 *h, unsigned int i)
     h->sniff[i] = h->sniff[--h->n_sniff];
 }
 
-/* "address:port" of a connection's peer, for the log. */
-static void peer_name(int fd, char *buf, size_t size)
+/* The first bytes so far are not enough to decide: poll reports the socket again only once
+ * more than those have arrived (the peeked bytes stay unread, so without this poll would
+ * report it readable at once, and the thread would spin until they come). */
+static void want_more(sniffing *s, ssize_t have)
 {
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
+    int lowat = (int)have + 1;
+    if (setsockopt(s->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)) == 0)
+        s->lowat = 1;
+}
+
+/* Leaves the sniffing set for whoever serves it, which expects the default watermark. */
+static int take_sniff(gw_h2 *h, unsigned int i)
+{
+    int fd = h->sniff[i].fd;
+    if (h->sniff[i].lowat) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
+    }
+    remove_sniff(h, i);
+    return fd;
+}
+
+/* "address:port" of an accepted connection's peer, for the log (kept from accept: once the
+ * peer has reset the connection, getpeername no longer tells). */
+static void peer_name(const struct sockaddr_storage *ss, char *buf, size_t size)
+{
     char host[INET6_ADDRSTRLEN] = "?";
     int port = 0;
-    memset(&ss, 0, sizeof(ss));
-    if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
-        if (ss.ss_family == AF_INET6) {
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof(host));
-            port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-        } else if (ss.ss_family == AF_INET) {
-            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
-            port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-        }
+    if (ss->ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, host, sizeof(host));
+        port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+    } else if (ss->ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, host, sizeof(host));
+        port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
     }
-    snprintf(buf, size, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
+    snprintf(buf, size, ss->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
 }
 
 /* A connection refused for its bytes: one warning each, LOG_BURST at once at most and then
  * one a second, since any client can cause them. */
-static void log_refusal(gw_h2 *h, int fd, const char *why)
+static void log_refusal(gw_h2 *h, const char *peer, const char *why)
 {
     uint64_t now = gw_now_ns();
     uint64_t earned = (now - h->log_refill_ns) / 1000000000u;
@@ -195,8 +215,7 @@ static void log_refusal(gw_h2 *h, int fd, const char *why)
         return;
     }
     h->log_tokens--;
-    char peer[80], more[80] = "";
-    peer_name(fd, peer, sizeof(peer));
+    char more[80] = "";
     if (h->log_suppressed > 0)
         snprintf(more, sizeof(more), " (and %llu more not logged)",
                  (unsigned long long)h->log_suppressed);
@@ -205,14 +224,15 @@ static void log_refusal(gw_h2 *h, int fd, const char *why)
            more);
 }
 
-static void add_conn(gw_h2 *h, int fd, SSL *ssl)
+static void add_conn(gw_h2 *h, int fd, SSL *ssl, const char *peer)
 {
     if (h->n_conns == MAX_H2_CONNS) {
         SSL_free(ssl);
         close(fd);
         return;
     }
-    gw_h2_conn *c = gw_h2_conn_new(h->gw, h->gw->rpc_engine, fd, ssl, ++h->next_conn_id, post, h);
+    gw_h2_conn *c =
+        gw_h2_conn_new(h->gw, h->gw->rpc_engine, fd, ssl, peer, ++h->next_conn_id, post, h);
     if (c == NULL)
         return;
     if (gw_h2_conn_io(c, 0) == 0) { /* our SETTINGS (or the TLS handshake) go out first */
@@ -220,7 +240,7 @@ static void add_conn(gw_h2 *h, int fd, SSL *ssl)
         return;
     }
     if (gw_h2_conn_tls_error(c) != NULL)
-        log_refusal(h, fd, gw_h2_conn_tls_error(c));
+        log_refusal(h, peer, gw_h2_conn_tls_error(c));
     gw_h2_conn_free(c);
 }
 
@@ -247,7 +267,7 @@ static void answer_plain_http(int fd, const char *first, size_t n)
 }
 
 /* TLS: the ClientHello's ALPN decides (tls_hello.h). */
-static void sniff_tls(gw_h2 *h, unsigned int i)
+static void sniff_tls(gw_h2 *h, unsigned int i, short revents)
 {
     uint8_t *buf = h->peek;
     int fd = h->sniff[i].fd;
@@ -261,9 +281,18 @@ static void sniff_tls(gw_h2 *h, unsigned int i)
     }
     char why[256];
     gw_hello_route route = gw_hello_classify(h->sniffer, buf, (size_t)n, why, sizeof(why));
-    if (route == GW_HELLO_MORE)
+    if (route == GW_HELLO_MORE && (revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+        close(fd); /* gone before its ClientHello was complete: nothing will come */
+        remove_sniff(h, i);
         return;
-    remove_sniff(h, i);
+    }
+    if (route == GW_HELLO_MORE) {
+        want_more(&h->sniff[i], n);
+        return;
+    }
+    char peer[GW_PEER_NAME];
+    snprintf(peer, sizeof(peer), "%s", h->sniff[i].peer);
+    take_sniff(h, i);
     if (route == GW_HELLO_HTTP) {
         hand_to_lws(h, fd);
         return;
@@ -276,20 +305,20 @@ static void sniff_tls(gw_h2 *h, unsigned int i)
             return;
         }
         SSL_set_accept_state(ssl);
-        add_conn(h, fd, ssl);
+        add_conn(h, fd, ssl, peer);
         return;
     }
-    log_refusal(h, fd, why);
+    log_refusal(h, peer, why);
     if (route == GW_HELLO_NOT_TLS)
         answer_plain_http(fd, (const char *)buf, (size_t)n);
     close(fd);
 }
 
 /* The first bytes decide: the HTTP/2 preface (h2c with prior knowledge) or anything else. */
-static void sniff(gw_h2 *h, unsigned int i)
+static void sniff(gw_h2 *h, unsigned int i, short revents)
 {
     if (h->tls != NULL) {
-        sniff_tls(h, i);
+        sniff_tls(h, i, revents);
         return;
     }
     char buf[PREFACE_LEN];
@@ -303,20 +332,30 @@ static void sniff(gw_h2 *h, unsigned int i)
         return;
     }
     if (memcmp(buf, preface, (size_t)n) != 0) {
-        remove_sniff(h, i);
-        hand_to_lws(h, fd);
+        hand_to_lws(h, take_sniff(h, i));
         return;
     }
-    if ((size_t)n < PREFACE_LEN)
-        return; /* so far the preface: wait for the rest */
-    remove_sniff(h, i);
-    add_conn(h, fd, NULL);
+    if ((size_t)n < PREFACE_LEN) { /* so far the preface: wait for the rest */
+        if (revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+            close(fd);
+            remove_sniff(h, i);
+        } else {
+            want_more(&h->sniff[i], n);
+        }
+        return;
+    }
+    char peer[GW_PEER_NAME];
+    snprintf(peer, sizeof(peer), "%s", h->sniff[i].peer);
+    add_conn(h, take_sniff(h, i), NULL, peer);
 }
 
 static void accept_all(gw_h2 *h)
 {
     for (;;) {
-        int fd = accept4(h->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        memset(&ss, 0, sizeof(ss));
+        int fd = accept4(h->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return; /* EAGAIN, or out of descriptors: poll will say when to retry */
         if (h->n_sniff == MAX_SNIFFING) {
@@ -326,9 +365,7 @@ static void accept_all(gw_h2 *h)
             for (unsigned int i = 1; i < h->n_sniff; i++)
                 if (h->sniff[i].since_ns < h->sniff[oldest].since_ns)
                     oldest = i;
-            int old_fd = h->sniff[oldest].fd;
-            remove_sniff(h, oldest);
-            hand_to_lws(h, old_fd);
+            hand_to_lws(h, take_sniff(h, oldest));
         }
         /* As libwebsockets does on the sockets it accepts itself (not on adopted ones):
          * small responses leave at once instead of waiting for the peer's delayed ACK. */
@@ -336,6 +373,8 @@ static void accept_all(gw_h2 *h)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         h->sniff[h->n_sniff].fd = fd;
         h->sniff[h->n_sniff].since_ns = gw_now_ns();
+        h->sniff[h->n_sniff].lowat = 0;
+        peer_name(&ss, h->sniff[h->n_sniff].peer, sizeof(h->sniff[h->n_sniff].peer));
         h->n_sniff++;
     }
 }
@@ -372,7 +411,7 @@ static void close_conn(gw_h2 *h, unsigned int i)
 {
     const char *tls_error = gw_h2_conn_tls_error(h->conns[i]);
     if (tls_error != NULL)
-        log_refusal(h, gw_h2_conn_fd(h->conns[i]), tls_error);
+        log_refusal(h, gw_h2_conn_peer(h->conns[i]), tls_error);
     gw_h2_conn_free(h->conns[i]);
     h->conns[i] = h->conns[--h->n_conns];
 }
@@ -390,7 +429,7 @@ static void *h2_main(void *arg)
         pfd[n++] = (struct pollfd){.fd = h->wake_fd, .events = POLLIN};
         pfd[n++] = (struct pollfd){.fd = h->listen_fd, .events = POLLIN};
         for (unsigned int i = 0; i < h->n_sniff; i++)
-            pfd[n++] = (struct pollfd){.fd = h->sniff[i].fd, .events = POLLIN};
+            pfd[n++] = (struct pollfd){.fd = h->sniff[i].fd, .events = POLLIN | POLLRDHUP};
         for (unsigned int i = 0; i < h->n_conns; i++)
             pfd[n++] = (struct pollfd){.fd = gw_h2_conn_fd(h->conns[i]),
                                        .events = gw_h2_conn_events(h->conns[i])};
@@ -407,7 +446,7 @@ static void *h2_main(void *arg)
         }
         for (unsigned int i = n_sniff; i-- > 0;)
             if (pfd[2 + i].revents != 0)
-                sniff(h, i);
+                sniff(h, i, pfd[2 + i].revents);
         if (pfd[0].revents & POLLIN)
             deliver_all(h);
         if (pfd[1].revents & POLLIN)
@@ -427,7 +466,7 @@ static void *h2_main(void *arg)
                         snprintf(why, sizeof(why),
                                  "no complete ClientHello after %u s (--header-timeout)",
                                  h->gw->cfg.header_timeout_s);
-                        log_refusal(h, h->sniff[i].fd, why);
+                        log_refusal(h, h->sniff[i].peer, why);
                     }
                     close(h->sniff[i].fd); /* connected and silent */
                     remove_sniff(h, i);

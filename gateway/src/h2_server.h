@@ -40,12 +40,17 @@ void gw_h2_free(gw_h2 *h);
 
 typedef struct gw_h2_conn gw_h2_conn;
 
+#define GW_PEER_NAME 64 /* "[address]:port" of a peer, NUL included */
+
 /* A session on an accepted socket (non-blocking) whose first bytes are the client preface
  * (ssl NULL), or a TLS connection whose ClientHello offered h2 (ssl in accept state on fd:
- * the handshake comes first, bounded by --header-timeout). Takes fd and ssl (freed by
+ * the handshake comes first, bounded by --header-timeout). peer names it in logs (copied).
+ * Takes fd and ssl (freed by
  * gw_h2_conn_free). NULL when out of memory (fd closed, ssl freed). */
 gw_h2_conn *gw_h2_conn_new(struct genesis_gateway *gw, gw_rpc_engine *engine, int fd, SSL *ssl,
-                           uint64_t id, gw_rpc_post_fn post, void *post_arg);
+                           const char *peer, uint64_t id, gw_rpc_post_fn post, void *post_arg);
+/* The peer's "address:port", as given to gw_h2_conn_new (for logs). */
+const char *gw_h2_conn_peer(const gw_h2_conn *c);
 int gw_h2_conn_fd(const gw_h2_conn *c);
 uint64_t gw_h2_conn_id(const gw_h2_conn *c);
 /* Why its TLS handshake failed or timed out, or NULL (for the listener's log). */
