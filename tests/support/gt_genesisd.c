@@ -41,14 +41,10 @@ int gt_genesisd_restart(gt_genesisd *n, const char *path, const char *nats_urls,
 {
     char id[16];
     snprintf(id, sizeof(id), "%s", n->id);
-    /* A lease renewal the killed node had in flight can land after the new process first
-     * looked at the lease; genesisd then takes the id for a live node's and exits. The lease
-     * still expires: start again. */
-    for (int attempt = 0; attempt < 3; attempt++)
-        if (gt_genesisd_start(n, path, nats_urls, id, n->front_door, n->event_bus, lease_ttl_ms,
-                              timeout_ms) == 0)
-            return 0;
-    return -1;
+    /* Once: a renewal the killed node had in flight when it died must not make the new
+     * process take the id for a live node's (node_lease.c waits for a second renewal). */
+    return gt_genesisd_start(n, path, nats_urls, id, n->front_door, n->event_bus, lease_ttl_ms,
+                             timeout_ms);
 }
 
 void gt_genesisd_urls(const gt_genesisd *nodes, int n, bool event_bus, char *buf, size_t size)
