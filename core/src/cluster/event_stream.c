@@ -22,8 +22,9 @@ typedef struct scope_state {
     int scope;
     char stream[128];
     char subject[128];
-    natsSubscription *sub;
-    uint64_t next; /* the next stream sequence expected (under owner->lock) */
+    natsSubscription *sub; /* under owner->sub_lock */
+    int64_t dropped;       /* sub's overflow drops seen by the watcher */
+    uint64_t next;         /* the next stream sequence expected (under owner->lock) */
     atomic_uint_fast64_t delivered_seq, pending, missed, publish_failures;
 } scope_state;
 
@@ -38,6 +39,14 @@ struct gn_event_stream {
     bool stopped;
     gn_event_deliver_fn fn;
     void *arg;
+    int buffer; /* pending messages per subscription; 0 = cnats's default */
+    /* The watcher: a consumer whose client buffer overflowed stops receiving (cnats drops the
+     * messages and the ordered consumer does not notice); it is made again from the next
+     * sequence expected. */
+    pthread_mutex_t sub_lock;
+    pthread_cond_t sub_cv;
+    pthread_t watcher;
+    bool watching, quit;
     scope_state sc[GN_EVENT_SCOPES];
 };
 
@@ -150,6 +159,8 @@ int gn_event_stream_open(gn_event_stream **out, natsConnection *nc, jsCtx *js,
     snprintf(s->name, sizeof(s->name), "%s", cfg->name);
     s->cfg.name = s->name;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->sub_lock, NULL);
+    pthread_cond_init(&s->sub_cv, NULL);
     for (int i = 0; i < GN_EVENT_SCOPES; i++) {
         scope_state *sc = &s->sc[i];
         sc->owner = s;
@@ -207,6 +218,69 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     natsMsg_Destroy(msg);
 }
 
+void gn_event_stream_set_buffer(gn_event_stream *s, int max_messages)
+{
+    s->buffer = max_messages;
+}
+
+/* An ordered consumer from sc->next on (under sub_lock). */
+static natsStatus subscribe(gn_event_stream *s, scope_state *sc, uint64_t from,
+                            natsSubscription **out)
+{
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = sc->stream;
+    so.Ordered = true;
+    so.Config.DeliverPolicy = js_DeliverByStartSequence;
+    so.Config.OptStartSeq = from;
+    so.Config.Heartbeat = CONSUMER_HEARTBEAT;
+    natsStatus ns = js_Subscribe(out, s->js, sc->subject, on_msg, sc, NULL, &so, NULL);
+    if (ns == NATS_OK && s->buffer > 0)
+        ns = natsSubscription_SetPendingLimits(*out, s->buffer, -1);
+    return ns;
+}
+
+static void *watch(void *arg)
+{
+    gn_event_stream *s = arg;
+    pthread_mutex_lock(&s->sub_lock);
+    while (!s->quit) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 250 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->sub_cv, &s->sub_lock, &until);
+        for (int i = 0; i < GN_EVENT_SCOPES && !s->quit; i++) {
+            scope_state *sc = &s->sc[i];
+            int64_t dropped = 0;
+            if (sc->sub == NULL || natsSubscription_GetDropped(sc->sub, &dropped) != NATS_OK ||
+                dropped == sc->dropped)
+                continue;
+            /* Not under owner->lock: a delivery may be under way (and slow). */
+            uint64_t from = atomic_load(&sc->delivered_seq) + 1;
+            natsSubscription *fresh = NULL;
+            if (subscribe(s, sc, from, &fresh) != NATS_OK) {
+                natsSubscription_Destroy(fresh);
+                continue; /* tried again at the next round */
+            }
+            gn_log(&s->log, GENESIS_LOG_WARN,
+                   "cluster: this node's buffer of %s events overflowed; reading again from "
+                   "sequence %llu",
+                   SCOPE_NAMES[i], (unsigned long long)from);
+            /* What the old one still holds is skipped by sequence in on_msg. */
+            natsSubscription_Unsubscribe(sc->sub);
+            natsSubscription_Destroy(sc->sub);
+            sc->sub = fresh;
+            sc->dropped = 0;
+        }
+    }
+    pthread_mutex_unlock(&s->sub_lock);
+    return NULL;
+}
+
 int gn_event_stream_start(gn_event_stream *s, gn_event_deliver_fn fn, void *arg, char *why,
                           size_t why_size)
 {
@@ -222,14 +296,9 @@ int gn_event_stream_start(gn_event_stream *s, gn_event_deliver_fn fn, void *arg,
         }
         jsStreamInfo_Destroy(si);
         if (ns == NATS_OK) {
-            jsSubOptions so;
-            jsSubOptions_Init(&so);
-            so.Stream = sc->stream;
-            so.Ordered = true;
-            so.Config.DeliverPolicy = js_DeliverByStartSequence;
-            so.Config.OptStartSeq = sc->next;
-            so.Config.Heartbeat = CONSUMER_HEARTBEAT;
-            ns = js_Subscribe(&sc->sub, s->js, sc->subject, on_msg, sc, NULL, &so, NULL);
+            pthread_mutex_lock(&s->sub_lock);
+            ns = subscribe(s, sc, sc->next, &sc->sub);
+            pthread_mutex_unlock(&s->sub_lock);
         }
         if (ns != NATS_OK) {
             snprintf(why, why_size, "cluster: cannot read stream %s: %s", sc->stream,
@@ -237,6 +306,11 @@ int gn_event_stream_start(gn_event_stream *s, gn_event_deliver_fn fn, void *arg,
             return gn_nats_unreachable(ns, s->nc) ? GENESIS_UNAVAILABLE : GENESIS_INTERNAL;
         }
     }
+    if (pthread_create(&s->watcher, NULL, watch, s) != 0) {
+        snprintf(why, why_size, "cluster: cannot start the events watcher thread");
+        return GENESIS_RESOURCE_EXHAUSTED;
+    }
+    s->watching = true;
     return GENESIS_OK;
 }
 
@@ -317,6 +391,14 @@ void gn_event_stream_stop(gn_event_stream *s)
     pthread_mutex_lock(&s->lock); /* waits for a running delivery */
     s->stopped = true;
     pthread_mutex_unlock(&s->lock);
+    pthread_mutex_lock(&s->sub_lock);
+    s->quit = true;
+    pthread_cond_broadcast(&s->sub_cv);
+    pthread_mutex_unlock(&s->sub_lock);
+    if (s->watching) {
+        pthread_join(s->watcher, NULL);
+        s->watching = false;
+    }
     for (int i = 0; i < GN_EVENT_SCOPES; i++) {
         if (s->sc[i].sub != NULL) {
             natsSubscription_Unsubscribe(s->sc[i].sub); /* bounded by the context's Wait */
@@ -339,5 +421,7 @@ void gn_event_stream_free(gn_event_stream *s)
         jsCtx_Destroy(s->async_js);
     }
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->sub_lock);
+    pthread_cond_destroy(&s->sub_cv);
     free(s);
 }

@@ -45,6 +45,11 @@ int gn_event_stream_open(gn_event_stream **out, natsConnection *nc, jsCtx *js,
                          const gn_event_stream_config *cfg, const gn_logger *log, char *why,
                          size_t why_size);
 
+/* Bound this node's buffer of received, not yet delivered events (messages; before start;
+ * default cnats's). A node whose buffer overflows reads on from where it stopped, or from the
+ * oldest event left when the stream's limits removed the next ones: those count as missed. */
+void gn_event_stream_set_buffer(gn_event_stream *s, int max_messages);
+
 /* Start consuming from the events after the streams' current end. */
 int gn_event_stream_start(gn_event_stream *s, gn_event_deliver_fn fn, void *arg, char *why,
                           size_t why_size);
