@@ -15,6 +15,7 @@
 
 #include "b64.h"
 #include "grpc_frame.h"
+#include "gzip_codec.h"
 #include "gw_internal.h"
 #include "h2_server.h"
 #include "json_map.h"
@@ -30,6 +31,8 @@ typedef struct h2_stream {
     char content_type[128];
     char timeout[32];
     char encoding[32];
+    char accept_encoding[64];
+    int resp_gzip; /* responses are compressed: the request was, and gzip is accepted */
     char auth[600];
     char request_id[64];
     const gw_rpc_method *rpc;
@@ -134,10 +137,17 @@ static void answer_with_body(gw_h2_conn *c, h2_stream *s)
     if (s->answered)
         return;
     s->answered = 1;
-    nghttp2_nv h[] = {nv(":status", "200"), nv("content-type", "application/grpc"),
-                      nv("grpc-accept-encoding", "identity"), nv("x-request-id", s->request_id)};
+    nghttp2_nv h[5];
+    size_t n = 0;
+    h[n++] = nv(":status", "200");
+    h[n++] = nv("content-type", "application/grpc");
+    h[n++] = nv("grpc-accept-encoding", GW_ACCEPT_ENCODING);
+    if (s->resp_gzip)
+        h[n++] = nv("grpc-encoding", "gzip");
+    if (s->request_id[0] != '\0')
+        h[n++] = nv("x-request-id", s->request_id);
     nghttp2_data_provider dp = {.source.ptr = s, .read_callback = read_out};
-    if (nghttp2_submit_response(c->session, s->id, h, s->request_id[0] != '\0' ? 4 : 3, &dp) != 0)
+    if (nghttp2_submit_response(c->session, s->id, h, n, &dp) != 0)
         nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
 }
 
@@ -159,10 +169,11 @@ static void finish(gw_h2_conn *c, h2_stream *s, int code, const char *message,
         return;
     }
     s->answered = 1;
-    nghttp2_nv h[6];
+    nghttp2_nv h[7];
     size_t n = 0;
     h[n++] = nv(":status", "200");
     h[n++] = nv("content-type", "application/grpc");
+    h[n++] = nv("grpc-accept-encoding", GW_ACCEPT_ENCODING);
     char code_s[16], msg[1600], *b64 = NULL;
     n += status_fields(s, h + n, code_s, sizeof(code_s), msg, sizeof(msg), &b64);
     nghttp2_submit_response(c->session, s->id, h, n, NULL);
@@ -231,12 +242,15 @@ static void check_headers(gw_h2_conn *c, h2_stream *s)
         refuse_later(s, GENESIS_UNIMPLEMENTED, "UNIMPLEMENTED", msg);
         return;
     }
-    if (s->encoding[0] != '\0' && strcmp(s->encoding, "identity") != 0) {
-        snprintf(msg, sizeof(msg), "grpc-encoding '%.64s' is not supported (identity only)",
-                 s->encoding);
+    int enc = gw_encoding_of(s->encoding);
+    if (enc == GW_ENC_UNKNOWN) {
+        snprintf(msg, sizeof(msg), "grpc-encoding '%.64s' is not supported (%s)", s->encoding,
+                 GW_ACCEPT_ENCODING);
+        atomic_fetch_add(&gw->wire.compression_refused, 1);
         refuse_later(s, GENESIS_UNIMPLEMENTED, "UNSUPPORTED_ENCODING", msg);
         return;
     }
+    s->resp_gzip = enc == GW_ENC_GZIP && gw_encoding_accepted(s->accept_encoding) == GW_ENC_GZIP;
     uint32_t ms = 0;
     if (s->timeout[0] != '\0' && gw_grpc_timeout_ms(s->timeout, GW_MAX_TIMEOUT_MS, &ms) != 0) {
         refuse_later(s, GENESIS_INVALID_ARGUMENT, "INVALID_ARGUMENT",
@@ -279,8 +293,8 @@ static void dispatch(gw_h2_conn *c, h2_stream *s)
     const uint8_t *msg = NULL;
     size_t msg_len = 0, used = 0;
     unsigned flags = 0;
-    int rc = gw_grpc_frame_parse(s->body, s->body_len, c->gw->cfg.max_body, 0, &msg, &msg_len,
-                                 &flags, &used);
+    int rc = gw_grpc_frame_parse(s->body, s->body_len, c->gw->cfg.max_body, GW_FRAME_COMPRESSED,
+                                 &msg, &msg_len, &flags, &used);
     char why[200];
     if (rc == GW_FRAME_TOO_LARGE) {
         snprintf(why, sizeof(why), "the request message exceeds the limit of %zu bytes",
@@ -289,8 +303,8 @@ static void dispatch(gw_h2_conn *c, h2_stream *s)
         return;
     }
     if (rc == GW_FRAME_BAD) {
-        fail_stream(c, s, GENESIS_UNIMPLEMENTED, "UNSUPPORTED_ENCODING",
-                    "compressed messages are not supported");
+        fail_stream(c, s, GENESIS_INVALID_ARGUMENT, "MALFORMED_MESSAGE",
+                    "the message's flags byte has reserved bits set");
         return;
     }
     if (rc == GW_FRAME_MORE || used != s->body_len) {
@@ -298,6 +312,28 @@ static void dispatch(gw_h2_conn *c, h2_stream *s)
                     rc == GW_FRAME_MORE ? "the request ended inside or before its message"
                                         : "a unary or server-streaming call takes one message");
         return;
+    }
+    uint8_t *plain = NULL;
+    if (flags & GW_FRAME_COMPRESSED) {
+        if (gw_encoding_of(s->encoding) != GW_ENC_GZIP) { /* gRPC: INTERNAL */
+            atomic_fetch_add(&c->gw->wire.compression_refused, 1);
+            fail_stream(c, s, GENESIS_INTERNAL, "MALFORMED_MESSAGE",
+                        "a compressed message without grpc-encoding");
+            return;
+        }
+        size_t plain_len = 0;
+        int zr = gw_gunzip(msg, msg_len, c->gw->cfg.max_body, &plain, &plain_len);
+        if (zr != GW_GZ_OK) {
+            const char *reason = NULL;
+            int code = gw_gunzip_status(zr, &reason);
+            gw_gunzip_message(zr, c->gw->cfg.max_body, why, sizeof(why));
+            atomic_fetch_add(&c->gw->wire.compression_refused, 1);
+            fail_stream(c, s, code, reason, why);
+            return;
+        }
+        atomic_fetch_add(&c->gw->wire.compressed_in, 1);
+        msg = plain;
+        msg_len = plain_len;
     }
     uint32_t ms = 0;
     if (s->timeout[0] != '\0')
@@ -314,6 +350,7 @@ static void dispatch(gw_h2_conn *c, h2_stream *s)
     if (s->rpc->streaming)
         answer_with_body(c, s); /* the client sees the stream open before the first event */
     gw_rpc_start(c->engine, &call, msg, msg_len, s->rpc->streaming ? &s->watch : NULL);
+    free(plain);
     free(s->body); /* the call copied what it needs */
     s->body = NULL;
     s->body_len = s->body_cap = 0;
@@ -343,12 +380,27 @@ void gw_h2_conn_deliver(gw_h2_conn *c, gw_rpc_out *o)
         gw_rpc_out_free(o);
         return;
     }
+    /* A Watch whose client reads too slowly loses this event: bounded memory. */
+    int drop = o->msg != NULL && !o->end && s->out_len - s->out_off > c->gw->cfg.ws_queue_bytes;
+    if (o->msg != NULL && s->resp_gzip && !drop) {
+        uint8_t *z = NULL;
+        size_t zlen = 0;
+        if (gw_gzip(o->msg, o->msg_len, &z, &zlen) == GW_GZ_OK) {
+            free(o->msg);
+            o->msg = z;
+            o->msg_len = zlen;
+            atomic_fetch_add(&c->gw->wire.compressed_out, 1);
+        } else {
+            fail_stream(c, s, GENESIS_RESOURCE_EXHAUSTED, "NO_MEMORY", "out of memory");
+            gw_rpc_out_free(o);
+            return;
+        }
+    }
     if (o->msg != NULL) {
         uint8_t prefix[GW_GRPC_PREFIX];
-        gw_grpc_frame_prefix(prefix, 0, o->msg_len);
-        size_t queued = s->out_len - s->out_off;
-        if (!o->end && queued > c->gw->cfg.ws_queue_bytes) {
-            s->dropped++; /* a Watch whose client reads too slowly: bounded memory */
+        gw_grpc_frame_prefix(prefix, s->resp_gzip ? GW_FRAME_COMPRESSED : 0, o->msg_len);
+        if (drop) {
+            s->dropped++;
         } else if (append(&s->out, &s->out_len, &s->out_cap, prefix, sizeof(prefix)) != 0 ||
                    append(&s->out, &s->out_len, &s->out_cap, o->msg, o->msg_len) != 0) {
             fail_stream(c, s, GENESIS_RESOURCE_EXHAUSTED, "NO_MEMORY", "out of memory");
@@ -365,8 +417,9 @@ void gw_h2_conn_deliver(gw_h2_conn *c, gw_rpc_out *o)
 
 /* ---- nghttp2 callbacks ----------------------------------------------------------------- */
 
-static void stream_destroy(h2_stream *s)
+static void stream_destroy(gw_h2_conn *c, h2_stream *s)
 {
+    atomic_fetch_sub(&c->gw->wire.h2_streams_open, 1);
     gw_rpc_watch_cancel(s->watch);
     memset(s->auth, 0, sizeof(s->auth));
     free(s->body);
@@ -384,7 +437,7 @@ static void stream_free(gw_h2_conn *c, h2_stream *s)
     if (s->next != NULL)
         s->next->prev = s->prev;
     c->n_streams--;
-    stream_destroy(s);
+    stream_destroy(c, s);
 }
 
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *user)
@@ -402,6 +455,8 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
         c->streams->prev = s;
     c->streams = s;
     c->n_streams++;
+    atomic_fetch_add(&c->gw->wire.h2_streams_open, 1);
+    atomic_fetch_add(&c->gw->wire.h2_streams_total, 1);
     nghttp2_session_set_stream_user_data(session, s->id, s);
     return 0;
 }
@@ -426,6 +481,8 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
         {"content-type", offsetof(h2_stream, content_type), sizeof(((h2_stream *)0)->content_type)},
         {"grpc-timeout", offsetof(h2_stream, timeout), sizeof(((h2_stream *)0)->timeout)},
         {"grpc-encoding", offsetof(h2_stream, encoding), sizeof(((h2_stream *)0)->encoding)},
+        {"grpc-accept-encoding", offsetof(h2_stream, accept_encoding),
+         sizeof(((h2_stream *)0)->accept_encoding)},
         {"authorization", offsetof(h2_stream, auth), sizeof(((h2_stream *)0)->auth)},
         {"x-request-id", offsetof(h2_stream, request_id), sizeof(((h2_stream *)0)->request_id)},
     };
@@ -464,6 +521,8 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user)
 {
     gw_h2_conn *c = user;
+    if (frame->hd.type == NGHTTP2_RST_STREAM)
+        atomic_fetch_add(&c->gw->wire.h2_rst_received, 1);
     if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
         return 0;
     h2_stream *s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
@@ -597,6 +656,7 @@ static int flush(gw_h2_conn *c)
             if (n <= 0)
                 return -1;
             c->woff += (size_t)n;
+            atomic_fetch_add(&c->gw->wire.h2_bytes_out, (uint64_t)n);
         }
     }
 }
@@ -616,6 +676,7 @@ int gw_h2_conn_io(gw_h2_conn *c, short revents)
                 return -1;
             }
             c->last_active_ns = gw_now_ns();
+            atomic_fetch_add(&c->gw->wire.h2_bytes_in, (uint64_t)n);
             /* Malformed frames: nghttp2 answers GOAWAY(PROTOCOL_ERROR) and wants no more. */
             if (nghttp2_session_mem_recv(c->session, buf, (size_t)n) < 0) {
                 flush(c);
@@ -655,7 +716,7 @@ void gw_h2_conn_free(gw_h2_conn *c)
     h2_stream *s = c->streams;
     while (s != NULL) {
         h2_stream *next = s->next;
-        stream_destroy(s);
+        stream_destroy(c, s);
         s = next;
     }
     close(c->fd);

@@ -1,6 +1,7 @@
 /* The gateway's pure pieces: the gRPC -> HTTP mapping, the route table, request JSON parsing,
  * token files, and the Prometheus rendering of a status report (mode and breaker gauges when
- * present, absent when not). */
+ * present, absent when not), and gzip for the RPC protocols (the accept lists, the size bound
+ * of decompression, several gzip members, data that is not gzip). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "auth.h"
 #include "cross_site.h"
 #include "dashboard.h"
+#include "gzip_codec.h"
 #include "gt_assert.h"
 #include "gt_tempdir.h"
 #include "json_map.h"
@@ -396,6 +398,57 @@ static void test_cross_site(void **state)
     assert_string_equal(list, "a.example,b.example");
 }
 
+static void test_gzip_codec(void **state)
+{
+    (void)state;
+    assert_int_equal(gw_encoding_of(NULL), GW_ENC_IDENTITY);
+    assert_int_equal(gw_encoding_of("identity"), GW_ENC_IDENTITY);
+    assert_int_equal(gw_encoding_of("GZIP"), GW_ENC_GZIP);
+    assert_int_equal(gw_encoding_of("deflate"), GW_ENC_UNKNOWN);
+    assert_int_equal(gw_encoding_accepted("identity,deflate,gzip"), GW_ENC_GZIP);
+    assert_int_equal(gw_encoding_accepted("br;q=1.0, gzip;q=0.5"), GW_ENC_GZIP);
+    assert_int_equal(gw_encoding_accepted("gzipx, xgzip"), GW_ENC_IDENTITY);
+    assert_int_equal(gw_encoding_accepted(""), GW_ENC_IDENTITY);
+
+    uint8_t plain[4096];
+    memset(plain, 'a', sizeof(plain));
+    uint8_t *z = NULL, *out = NULL;
+    size_t zlen = 0, n = 0;
+    assert_int_equal(gw_gzip(plain, sizeof(plain), &z, &zlen), GW_GZ_OK);
+    assert_true(zlen < sizeof(plain) / 10);
+    /* exactly at the bound, then one byte under it */
+    assert_int_equal(gw_gunzip(z, zlen, sizeof(plain), &out, &n), GW_GZ_OK);
+    assert_int_equal(n, sizeof(plain));
+    assert_memory_equal(out, plain, sizeof(plain));
+    free(out);
+    assert_int_equal(gw_gunzip(z, zlen, sizeof(plain) - 1, &out, &n), GW_GZ_TOO_LARGE);
+    assert_null(out);
+    /* two members one after the other are one message */
+    uint8_t *two = malloc(2 * zlen);
+    assert_non_null(two);
+    memcpy(two, z, zlen);
+    memcpy(two + zlen, z, zlen);
+    assert_int_equal(gw_gunzip(two, 2 * zlen, 2 * sizeof(plain), &out, &n), GW_GZ_OK);
+    assert_int_equal(n, 2 * sizeof(plain));
+    free(out);
+    /* truncated, trailing garbage, not gzip at all */
+    assert_int_equal(gw_gunzip(z, zlen - 4, sizeof(plain), &out, &n), GW_GZ_BAD);
+    two[zlen] = 'x';
+    assert_int_equal(gw_gunzip(two, zlen + 1, sizeof(plain), &out, &n), GW_GZ_BAD);
+    assert_int_equal(gw_gunzip((const uint8_t *)"plain", 5, sizeof(plain), &out, &n), GW_GZ_BAD);
+    /* an empty compressed message is an empty message */
+    assert_int_equal(gw_gunzip(z, 0, sizeof(plain), &out, &n), GW_GZ_OK);
+    assert_int_equal(n, 0);
+    free(out);
+    free(two);
+    free(z);
+    const char *reason = NULL;
+    assert_int_equal(gw_gunzip_status(GW_GZ_TOO_LARGE, &reason), GENESIS_RESOURCE_EXHAUSTED);
+    assert_string_equal(reason, "MESSAGE_TOO_LARGE");
+    assert_int_equal(gw_gunzip_status(GW_GZ_BAD, &reason), GENESIS_INVALID_ARGUMENT);
+    assert_string_equal(reason, "MALFORMED_MESSAGE");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_listen_address),
         cmocka_unit_test(test_cross_site),
+        cmocka_unit_test(test_gzip_codec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
