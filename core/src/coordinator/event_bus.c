@@ -211,16 +211,13 @@ static void cluster_deliver(int scope, uint64_t seq, uint64_t missed, const void
 {
     genesis_coordinator *co = arg;
     gn_wire_event *ev = NULL;
-    if (len <= co->opts.max_message_size + 4096)
-        ev = genesis__v1__event__unpack(NULL, len, data);
-    if (ev == NULL || !gn_valid_type(ev->type)) {
+    char why[160];
+    if (gn_event_decode(data, len, co->opts.max_message_size + 4096, &ev, why, sizeof(why)) !=
+        GENESIS_OK) {
         /* Not an event of ours (something else published on the subject): skipped, and
-         * counted as missed so that the sequence stays whole. */
-        gn_log(&co->log, GENESIS_LOG_WARN,
-               "cluster: stream event %llu (%zu bytes) is not a Genesis event; skipped",
-               (unsigned long long)seq, len);
-        if (ev != NULL)
-            genesis__v1__event__free_unpacked(ev, NULL);
+         * counted as dropped; the bus's subscribers see the gap in the sequence. */
+        gn_log(&co->log, GENESIS_LOG_WARN, "cluster: stream event %llu (%zu bytes) skipped: %s",
+               (unsigned long long)seq, len, why);
         atomic_fetch_add(&co->n_events_dropped, missed + 1);
         return;
     }
@@ -242,7 +239,7 @@ static void cluster_deliver(int scope, uint64_t seq, uint64_t missed, const void
     publish_as(co, ev->type, payload, plen, ct, source,
                scope == 0 ? GENESIS__V1__SCOPE__SCOPE_LOCAL : GENESIS__V1__SCOPE__SCOPE_EXTERNAL,
                NULL, seq, gn_cluster_publisher(co->cluster), ev->timestamp_ms);
-    genesis__v1__event__free_unpacked(ev, NULL);
+    gn_event_free(ev);
 }
 
 int gn_bus_cluster_start(genesis_coordinator *co, char *why, size_t why_size)
