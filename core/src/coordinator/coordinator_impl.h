@@ -265,6 +265,8 @@ int gn_emit_id(genesis_coordinator *co, const char *id, const char *type, const 
 /* Cluster mode: start reading the cluster's events (after the coordinator is made) and stop
  * (before components retire; no delivery follows). No-ops without a cluster. */
 int gn_bus_cluster_start(genesis_coordinator *co, char *why, size_t why_size);
+/* True in cluster mode: an emit then waits for JetStream (the front door runs it on workers). */
+bool gn_bus_clustered(genesis_coordinator *co);
 void gn_bus_cluster_stop(genesis_coordinator *co);
 /* Deliver an external event to the one component target: in-process through on_event
  * (is_external 1), remote on the bus under "to:<target>:<type>". NOT_FOUND when no such id. */

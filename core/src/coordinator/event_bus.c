@@ -242,6 +242,11 @@ static void cluster_deliver(int scope, uint64_t seq, uint64_t missed, const void
     gn_event_free(ev);
 }
 
+bool gn_bus_clustered(genesis_coordinator *co)
+{
+    return gn_cluster_events(co->cluster) != NULL;
+}
+
 int gn_bus_cluster_start(genesis_coordinator *co, char *why, size_t why_size)
 {
     gn_event_stream *es = gn_cluster_events(co->cluster);
