@@ -3,7 +3,7 @@
  * subscribers of every node once each, in order per emitter, with one increasing cluster
  * sequence; an event id emitted twice is delivered once; kill -9 of the stream leader during
  * emits loses no acknowledged event; a node that fell behind the stream's limits counts the
- * events it missed. */
+ * events it missed; with NATS gone an emit fails UNAVAILABLE instead of staying local. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -414,6 +414,44 @@ static void test_gap_counted(void **state)
     pthread_mutex_destroy(&g.mu);
 }
 
+/* Every NATS server gone: an emit fails UNAVAILABLE saying it was not acknowledged, and the
+ * emitting node does not deliver it by itself; with NATS back, emits are acknowledged and
+ * delivered again without a restart. The failed one may arrive once (it may have been stored
+ * after all), never twice. */
+static void test_nats_lost_emit_unavailable(void **state)
+{
+    (void)state;
+    static seen sink;
+    seen_init(&sink);
+    genesis_coordinator *a = new_node("t_evlost", "a", &sink);
+    assert_ok(emit(a, 0, 0));
+    assert_true(wait_count(&sink, 1, GT_WAIT_MS));
+    for (int i = 0; i < nats.n; i++)
+        gt_nats_kill(&nats, i);
+    assert_status(emit(a, 0, 1), GENESIS_UNAVAILABLE);
+    assert_non_null(strstr(genesis_last_error(), "did not acknowledge"));
+    assert_int_equal(occurrences(&sink, "e0:1", NULL), 0);
+
+    for (int i = 0; i < nats.n; i++)
+        assert_int_equal(gt_nats_restart(&nats, i), 0);
+    assert_true(gt_nats_wait_ready(&nats, 3, NATS_FAULT_MS));
+    int64_t until = gt_now_ms() + NATS_FAULT_MS;
+    while (emit(a, 0, 2) != GENESIS_OK) {
+        if (gt_now_ms() > until) {
+            gt_nats_dump_logs(&nats, 40);
+            fail_msg("no emit acknowledged after NATS came back: %s", genesis_last_error());
+        }
+        gt_sleep_ms(100);
+    }
+    int64_t deadline = gt_now_ms() + NATS_FAULT_MS;
+    while (occurrences(&sink, "e0:2", NULL) < 1 && gt_now_ms() < deadline)
+        gt_sleep_ms(10);
+    assert_true(occurrences(&sink, "e0:2", NULL) >= 1);
+    assert_true(occurrences(&sink, "e0:1", NULL) <= 1);
+    assert_ordered(&sink);
+    genesis_coordinator_free(a);
+}
+
 int main(void)
 {
     char server[256];
@@ -425,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_events_reach_every_node),
         cmocka_unit_test(test_gap_counted),
         cmocka_unit_test_teardown(test_stream_leader_killed, fault_teardown),
+        cmocka_unit_test_teardown(test_nats_lost_emit_unavailable, fault_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
