@@ -18,6 +18,7 @@
 #include "gzip_codec.h"
 #include "gw_internal.h"
 #include "h2_server.h"
+#include "h2_tls.h"
 #include "json_map.h"
 
 #define STALL_NS (1000000000ull * 30)  /* a request body that stops arriving this long: cancel */
@@ -64,6 +65,12 @@ struct gw_h2_conn {
     gw_gateway *gw;
     gw_rpc_engine *engine;
     int fd;
+    SSL *ssl;       /* TLS (the handshake first), or NULL: h2c */
+    int handshaken; /* TLS: the handshake is done */
+    short tls_want; /* TLS: what the last blocked read or write waits for */
+    uint64_t created_ns;
+    char tls_error[256]; /* TLS: why the connection failed, for the listener's log */
+    char peer[GW_PEER_NAME];
     uint64_t id;
     nghttp2_session *session;
     gw_rpc_post_fn post;
@@ -550,8 +557,8 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
 
 /* ---- the connection ------------------------------------------------------------------------ */
 
-gw_h2_conn *gw_h2_conn_new(gw_gateway *gw, gw_rpc_engine *engine, int fd, uint64_t id,
-                           gw_rpc_post_fn post, void *post_arg)
+gw_h2_conn *gw_h2_conn_new(gw_gateway *gw, gw_rpc_engine *engine, int fd, SSL *ssl,
+                           const char *peer, uint64_t id, gw_rpc_post_fn post, void *post_arg)
 {
     gw_h2_conn *c = calloc(1, sizeof(*c));
     nghttp2_session_callbacks *cbs = NULL;
@@ -559,16 +566,19 @@ gw_h2_conn *gw_h2_conn_new(gw_gateway *gw, gw_rpc_engine *engine, int fd, uint64
     if (c == NULL || nghttp2_session_callbacks_new(&cbs) != 0 || nghttp2_option_new(&opt) != 0) {
         nghttp2_session_callbacks_del(cbs);
         free(c);
+        SSL_free(ssl);
         close(fd);
         return NULL;
     }
     c->gw = gw;
     c->engine = engine;
     c->fd = fd;
+    c->ssl = ssl;
+    snprintf(c->peer, sizeof(c->peer), "%s", peer != NULL ? peer : "?");
     c->id = id;
     c->post = post;
     c->post_arg = post_arg;
-    c->last_active_ns = gw_now_ns();
+    c->last_active_ns = c->created_ns = gw_now_ns();
     nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
     nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
@@ -580,6 +590,7 @@ gw_h2_conn *gw_h2_conn_new(gw_gateway *gw, gw_rpc_engine *engine, int fd, uint64
     nghttp2_session_callbacks_del(cbs);
     nghttp2_option_del(opt);
     if (rv != 0) {
+        SSL_free(ssl);
         close(fd);
         free(c);
         return NULL;
@@ -602,11 +613,23 @@ uint64_t gw_h2_conn_id(const gw_h2_conn *c)
     return c->id;
 }
 
+const char *gw_h2_conn_peer(const gw_h2_conn *c)
+{
+    return c->peer;
+}
+
+const char *gw_h2_conn_tls_error(const gw_h2_conn *c)
+{
+    return c->tls_error[0] != '\0' ? c->tls_error : NULL;
+}
+
 short gw_h2_conn_events(gw_h2_conn *c)
 {
     if (c->failed)
         return 0;
-    short ev = 0;
+    if (c->ssl != NULL && !c->handshaken)
+        return c->tls_want != 0 ? c->tls_want : POLLIN;
+    short ev = c->tls_want;
     if (nghttp2_session_want_read(c->session))
         ev |= POLLIN;
     if (c->wlen > c->woff || nghttp2_session_want_write(c->session))
@@ -614,11 +637,50 @@ short gw_h2_conn_events(gw_h2_conn *c)
     return ev;
 }
 
+/* recv on the socket or through TLS: > 0 bytes, 0 = closed by the peer, -1 = would block
+ * (*again set) or failed. */
+static ssize_t conn_recv(gw_h2_conn *c, void *buf, size_t len, int *again)
+{
+    *again = 0;
+    if (c->ssl != NULL) {
+        ssize_t n = gw_h2_tls_read(c->ssl, buf, len, &c->tls_want);
+        *again = n < 0 && c->tls_want != 0;
+        return n;
+    }
+    for (;;) {
+        ssize_t n = recv(c->fd, buf, len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        *again = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+        return n;
+    }
+}
+
+/* send on the socket or through TLS: like conn_recv, > 0 bytes taken. */
+static ssize_t conn_send(gw_h2_conn *c, const void *buf, size_t len, int *again)
+{
+    *again = 0;
+    if (c->ssl != NULL) {
+        ssize_t n = gw_h2_tls_write(c->ssl, buf, len, &c->tls_want);
+        *again = n < 0 && c->tls_want != 0;
+        return n;
+    }
+    for (;;) {
+        ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        *again = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+        return n;
+    }
+}
+
 /* Write what nghttp2 has, until the socket would block. Its frames are gathered first and
  * sent in one write: a response's HEADERS, DATA and trailers in separate small writes would
  * meet the peer's delayed ACK (40 ms per call). */
 static int flush(gw_h2_conn *c)
 {
+    if (c->ssl != NULL && !c->handshaken)
+        return 0; /* our SETTINGS wait for the handshake */
     for (;;) {
         if (c->woff == c->wlen) {
             c->woff = c->wlen = 0;
@@ -648,33 +710,57 @@ static int flush(gw_h2_conn *c)
                 return 0;
         }
         while (c->woff < c->wlen) {
-            ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            int again = 0;
+            ssize_t n = conn_send(c, c->wbuf + c->woff, c->wlen - c->woff, &again);
+            if (again)
                 return 0;
-            if (n < 0 && errno == EINTR)
-                continue;
             if (n <= 0)
                 return -1;
+            c->tls_want = 0;
             c->woff += (size_t)n;
             atomic_fetch_add(&c->gw->wire.h2_bytes_out, (uint64_t)n);
         }
     }
 }
 
+/* TLS: go on with the handshake. 1 = done, 0 = not yet, -1 = failed (tls_error says why). */
+static int handshake(gw_h2_conn *c)
+{
+    int rc = gw_h2_tls_handshake(c->ssl, &c->tls_want, c->tls_error, sizeof(c->tls_error));
+    if (rc < 0) {
+        c->failed = 1;
+        return -1;
+    }
+    if (rc == 0)
+        return 0;
+    c->handshaken = 1;
+    c->tls_want = 0;
+    c->last_active_ns = gw_now_ns();
+    return 1;
+}
+
 int gw_h2_conn_io(gw_h2_conn *c, short revents)
 {
-    if (revents & (POLLIN | POLLHUP | POLLERR)) {
+    if (c->ssl != NULL && !c->handshaken) {
+        if (revents == 0 && c->tls_want != 0)
+            return 0; /* nothing new for the handshake */
+        int rc = handshake(c);
+        if (rc <= 0)
+            return rc;
+        revents |= POLLIN; /* the client's preface may have come with its last flight */
+    }
+    if (revents & (POLLIN | POLLHUP | POLLERR) || (c->tls_want == POLLOUT && (revents & POLLOUT))) {
         uint8_t buf[16384];
         for (;;) {
-            ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            int again = 0;
+            ssize_t n = conn_recv(c, buf, sizeof(buf), &again);
+            if (again)
                 break;
             if (n <= 0) { /* closed by the peer, or reset */
                 c->failed = 1;
                 return -1;
             }
+            c->tls_want = 0;
             c->last_active_ns = gw_now_ns();
             atomic_fetch_add(&c->gw->wire.h2_bytes_in, (uint64_t)n);
             /* Malformed frames: nghttp2 answers GOAWAY(PROTOCOL_ERROR) and wants no more. */
@@ -683,7 +769,7 @@ int gw_h2_conn_io(gw_h2_conn *c, short revents)
                 c->failed = 1;
                 return -1;
             }
-            if ((size_t)n < sizeof(buf))
+            if ((size_t)n < sizeof(buf) && (c->ssl == NULL || SSL_pending(c->ssl) == 0))
                 break;
         }
     }
@@ -696,6 +782,17 @@ int gw_h2_conn_io(gw_h2_conn *c, short revents)
 
 int gw_h2_conn_tick(gw_h2_conn *c, uint64_t now_ns)
 {
+    if (c->ssl != NULL && !c->handshaken) {
+        uint64_t limit = (uint64_t)c->gw->cfg.header_timeout_s * 1000000000u;
+        if (now_ns - c->created_ns > limit) {
+            snprintf(c->tls_error, sizeof(c->tls_error),
+                     "TLS handshake not complete after %u s (--header-timeout)",
+                     c->gw->cfg.header_timeout_s);
+            c->failed = 1;
+            return -1;
+        }
+        return 0;
+    }
     for (h2_stream *s = c->streams; s != NULL; s = s->next)
         if (!s->dispatched && !s->ended && now_ns - s->started_ns > STALL_NS)
             nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
@@ -718,6 +815,11 @@ void gw_h2_conn_free(gw_h2_conn *c)
         h2_stream *next = s->next;
         stream_destroy(c, s);
         s = next;
+    }
+    if (c->ssl != NULL) {
+        if (c->handshaken && !c->failed)
+            SSL_shutdown(c->ssl); /* close_notify, if the socket takes it now */
+        SSL_free(c->ssl);
     }
     close(c->fd);
     free(c->wbuf);

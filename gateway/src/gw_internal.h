@@ -141,7 +141,7 @@ struct genesis_gateway {
     bool sampler_stop; /* under sampler_lock */
     pthread_mutex_t sampler_lock;
     pthread_cond_t sampler_cv;
-    struct gw_h2 *h2; /* the listening socket and HTTP/2 (h2_server.h); NULL with TLS */
+    struct gw_h2 *h2;                 /* the listening socket and HTTP/2 (h2_server.h) */
     struct gw_rpc_engine *rpc_engine; /* the genesis.proto services (rpc_service.h) */
     struct gw_rpc_http *rpc_http;     /* gRPC-Web and Connect calls open (service thread) */
     uint64_t rpc_http_next;           /* their ids */

@@ -516,7 +516,8 @@ int gw_rpc_http_begin(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char
     r->protocol = protocol_of(conn->content_type, &r->json);
     char msg[512];
     conn->refuse = 1; /* until the checks pass: a refusal closes after answering */
-    conn->resp_close = 1;
+    /* HTTP/1.1 only: "Connection: close" is a protocol error in HTTP/2 (RFC 9113 8.2.2) */
+    conn->resp_close = lws_get_network_wsi(wsi) == wsi;
     if (conn->method == GW_METHOD_GET)
         return begin_get(gw, wsi, conn, r, path);
     if (r->protocol == 0) {
@@ -524,10 +525,17 @@ int gw_rpc_http_begin(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char
         r->protocol = RPC_CONNECT_UNARY;
         r->json = 1;
         snprintf(r->content_type, sizeof(r->content_type), "application/json");
-        snprintf(msg, sizeof(msg),
-                 "unsupported content type '%.100s': send application/grpc-web(-text), "
-                 "application/proto, application/json or application/connect+(proto|json)",
-                 conn->content_type);
+        if (strncasecmp(conn->content_type, "application/grpc", 16) == 0)
+            /* gRPC reaches the HTTP/2 side only: h2c, or TLS with ALPN h2 alone */
+            snprintf(msg, sizeof(msg),
+                     "gRPC is served over HTTP/2 with prior knowledge (h2c) or, over TLS, to "
+                     "clients that offer ALPN h2 without http/1.1 (h2load, nghttp: "
+                     "--npn-list=h2); here send application/grpc-web or Connect");
+        else
+            snprintf(msg, sizeof(msg),
+                     "unsupported content type '%.100s': send application/grpc-web(-text), "
+                     "application/proto, application/json or application/connect+(proto|json)",
+                     conn->content_type);
         gw_rpc_http_fail(gw, wsi, conn, GENESIS_UNIMPLEMENTED, "UNSUPPORTED_MEDIA_TYPE", msg);
         conn->resp_status = 415;
         return 0;

@@ -21,6 +21,9 @@
 #include "listen_addr.h"
 #include "metrics.h"
 #include "routes.h"
+#include "tls_hello.h"
+
+#include <openssl/ssl.h>
 
 static void test_http_status_mapping(void **state)
 {
@@ -449,6 +452,82 @@ static void test_gzip_codec(void **state)
     assert_string_equal(reason, "MALFORMED_MESSAGE");
 }
 
+/* A real ClientHello offering alpn (wire form; "" = no ALPN extension), from OpenSSL. */
+static size_t hello(const char *alpn, unsigned int alpn_len, uint8_t *out, size_t cap)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    assert_non_null(ctx);
+    SSL *ssl = SSL_new(ctx);
+    BIO *in = BIO_new(BIO_s_mem()), *wire = BIO_new(BIO_s_mem());
+    SSL_set_bio(ssl, in, wire);
+    if (alpn_len > 0)
+        assert_int_equal(SSL_set_alpn_protos(ssl, (const unsigned char *)alpn, alpn_len), 0);
+    SSL_set_connect_state(ssl);
+    assert_true(SSL_do_handshake(ssl) <= 0);
+    int n = BIO_read(wire, out, (int)cap);
+    assert_true(n > 0);
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    return (size_t)n;
+}
+
+static void test_tls_hello(void **state)
+{
+    (void)state;
+    gw_hello_sniffer *sn = gw_hello_sniffer_new();
+    assert_non_null(sn);
+    static uint8_t buf[GW_HELLO_MAX + 64];
+    char why[256];
+    static const struct {
+        const char *alpn;
+        unsigned int len;
+        gw_hello_route want;
+    } cases[] = {
+        {"\x02h2", 3, GW_HELLO_GRPC},              /* grpc-go, grpc-js */
+        {"\x08grpc-exp\x02h2", 12, GW_HELLO_GRPC}, /* grpcio, grpc-java */
+        {"\x02h2\x08http/1.1", 12, GW_HELLO_HTTP}, /* browsers, curl */
+        {"\x08http/1.1", 9, GW_HELLO_HTTP},        /* curl --http1.1 */
+        {"", 0, GW_HELLO_HTTP},                    /* no ALPN */
+        {"\x05"
+         "foo/1\x03"
+         "bar",
+         10, GW_HELLO_UNKNOWN_ALPN}, /* nothing served here */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = hello(cases[i].alpn, cases[i].len, buf, sizeof(buf));
+        assert_int_equal(gw_hello_classify(sn, buf, n, why, sizeof(why)), cases[i].want);
+        /* any prefix: wait for more */
+        assert_int_equal(gw_hello_classify(sn, buf, n - 1, why, sizeof(why)), GW_HELLO_MORE);
+        assert_int_equal(gw_hello_classify(sn, buf, 1, why, sizeof(why)), GW_HELLO_MORE);
+    }
+    assert_string_equal(why, "");
+    size_t n = hello("\x05"
+                     "foo/1\x03"
+                     "bar",
+                     10, buf, sizeof(buf));
+    assert_int_equal(gw_hello_classify(sn, buf, n, why, sizeof(why)), GW_HELLO_UNKNOWN_ALPN);
+    assert_non_null(strstr(why, "(foo/1,bar)"));
+
+    const char *get = "GET / HTTP/1.1\r\n";
+    assert_int_equal(gw_hello_classify(sn, (const uint8_t *)get, strlen(get), why, sizeof(why)),
+                     GW_HELLO_NOT_TLS);
+    assert_non_null(strstr(why, "first bytes \"GET / HTTP/1.1\\x0d\\x0a\""));
+    const char *preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    assert_int_equal(gw_hello_classify(sn, (const uint8_t *)preface, 24, NULL, 0),
+                     GW_HELLO_NOT_TLS);
+    /* a handshake record that is no ClientHello */
+    assert_int_equal(gw_hello_classify(sn, (const uint8_t *)"\x16\x03\x03\x00\x04\x02\x00\x00\x00",
+                                       9, why, sizeof(why)),
+                     GW_HELLO_BAD);
+    /* a ClientHello announcing 64 KiB: more bytes until the limit, then too large */
+    memset(buf, 0, sizeof(buf));
+    memcpy(buf, "\x16\x03\x01\x40\x00\x01\x00\xff\xff", 9);
+    assert_int_equal(gw_hello_classify(sn, buf, 4096, why, sizeof(why)), GW_HELLO_MORE);
+    assert_int_equal(gw_hello_classify(sn, buf, sizeof(buf), why, sizeof(why)), GW_HELLO_TOO_LARGE);
+    assert_non_null(strstr(why, "larger than 16384"));
+    gw_hello_sniffer_free(sn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_listen_address),
         cmocka_unit_test(test_cross_site),
+        cmocka_unit_test(test_tls_hello),
         cmocka_unit_test(test_gzip_codec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
