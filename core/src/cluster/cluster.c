@@ -158,17 +158,29 @@ static int leader_reads_only(gn_cluster *c, const char *bucket, char *why, size_
 {
     char stream[128];
     snprintf(stream, sizeof(stream), "KV_%s", bucket);
-    jsStreamInfo *si = NULL;
-    natsStatus ns = js_GetStreamInfo(&si, c->js, stream, NULL, NULL);
-    if (ns == NATS_OK && si->Config->AllowDirect) {
-        jsStreamInfo *updated = NULL;
-        si->Config->AllowDirect = false;
-        ns = js_UpdateStream(&updated, c->js, si->Config, NULL, NULL);
-        jsStreamInfo_Destroy(updated);
+    /* Retried for as long as bucket creation is: a node started while NATS elects answers
+     * late or not at all. */
+    int64_t give_up = gn_now_ms() + (int64_t)c->timeout_ms * STARTUP_TRIES;
+    natsStatus ns;
+    for (;;) {
+        jsStreamInfo *si = NULL;
+        jsErrCode jerr = 0;
+        ns = js_GetStreamInfo(&si, c->js, stream, NULL, &jerr);
+        if (ns == NATS_OK && si->Config->AllowDirect) {
+            jsStreamInfo *updated = NULL;
+            si->Config->AllowDirect = false;
+            ns = js_UpdateStream(&updated, c->js, si->Config, NULL, &jerr);
+            jsStreamInfo_Destroy(updated);
+        }
+        jsStreamInfo_Destroy(si);
+        if (ns == NATS_OK)
+            return GENESIS_OK;
+        bool electing = jerr == JSClusterNotAvailErr || jerr == JSClusterNotLeaderErr;
+        if (!(gn_nats_unreachable(ns, c->nc) || electing) || gn_now_ms() > give_up)
+            break;
+        struct timespec pause = {0, 100 * 1000000L};
+        nanosleep(&pause, NULL);
     }
-    jsStreamInfo_Destroy(si);
-    if (ns == NATS_OK)
-        return GENESIS_OK;
     natsStatus ignored;
     const char *last = nats_GetLastError(&ignored);
     return fail_open(why, why_size, GENESIS_UNAVAILABLE,
