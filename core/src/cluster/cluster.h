@@ -15,6 +15,7 @@
 
 #include "base/common.h"
 #include "checkpoint/checkpoint_store.h"
+#include "cluster/event_stream.h"
 #include "genesis/cluster.h"
 
 typedef struct gn_cluster gn_cluster;
@@ -35,7 +36,8 @@ void gn_cluster_set_endpoints(gn_cluster *c, const char *front_door, const char 
 const char *gn_cluster_describe(gn_cluster *c);
 
 /* The status report's cluster section: {"node_id","state" ("ok"|"degraded"),"reason",
- * "nats_urls","connected_url","replicas","lease_ttl_ms","lease","nodes":[...]}. New reference. */
+ * "nats_urls","connected_url","replicas","lease_ttl_ms","lease","nodes":[...],"events":{...}}.
+ * New reference. */
 json_t *gn_cluster_status(gn_cluster *c);
 
 /* Component ownership (cluster/owner_lease.h): contend for name, the first call making the
@@ -45,6 +47,12 @@ json_t *gn_cluster_status(gn_cluster *c);
 int gn_cluster_own(gn_cluster *c, const char *name, uint32_t ttl_ms);
 bool gn_cluster_owner(gn_cluster *c, const char *name, uint64_t *token, int64_t *until_ms);
 void gn_cluster_disown(gn_cluster *c, const char *name);
+/* The cluster's event streams (event_stream.h), made by gn_cluster_open; start them once the
+ * coordinator can deliver, stop them before it retires its components. */
+gn_event_stream *gn_cluster_events(gn_cluster *c);
+/* This node's id, and the publisher name of cluster-wide sequences ("cluster:<name>"). */
+const char *gn_cluster_node_id(gn_cluster *c);
+const char *gn_cluster_publisher(gn_cluster *c);
 
 void gn_cluster_close(gn_cluster *c);
 
