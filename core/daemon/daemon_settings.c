@@ -215,23 +215,14 @@ void daemon_settings_print(FILE *out, const daemon_config *cfg)
         fputs("\n  node_id: ", out);
         yaml_string(out, cfg->cluster.node_id);
         uint32_t lease_ttl = cfg->cluster.lease_ttl_ms ? cfg->cluster.lease_ttl_ms : 5000;
-        fprintf(out, "
-                replicas
-                : % u lease_ttl_ms
-                : % u owner_ttl_ms
-                : % u ",
-                          cfg->cluster.replicas
-                      ? cfg->cluster.replicas
-                      : 3,
-                  lease_ttl, cfg->cluster_owner_ttl_ms ? cfg->cluster_owner_ttl_ms : lease_ttl);
-        fprintf(out, "  events_max_age_ms: %llu
-                events_max_bytes
-                : % llu ",
-                      (unsigned long long)(cfg->cluster.events_max_age_ms
-                                               ? cfg->cluster.events_max_age_ms
-                                               : 86400000ull),
-                  (unsigned long long)(cfg->cluster.events_max_bytes ? cfg->cluster.events_max_bytes
-                                                                     : 1ull << 30));
+        fprintf(out, "\n  replicas: %u\n  lease_ttl_ms: %u\n  owner_ttl_ms: %u\n",
+                cfg->cluster.replicas ? cfg->cluster.replicas : 3, lease_ttl,
+                cfg->cluster_owner_ttl_ms ? cfg->cluster_owner_ttl_ms : lease_ttl);
+        fprintf(out, "  events_max_age_ms: %llu\n  events_max_bytes: %llu\n",
+                (unsigned long long)(cfg->cluster.events_max_age_ms ? cfg->cluster.events_max_age_ms
+                                                                    : 86400000ull),
+                (unsigned long long)(cfg->cluster.events_max_bytes ? cfg->cluster.events_max_bytes
+                                                                   : 1ull << 30));
     } else {
         fputs("# cluster: none (a single node)\n", out);
     }
