@@ -355,6 +355,12 @@ func TestCancellingTheCallerCancelsAHandlerInThisProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	err = co.Register(c, "fast", genesis.Component{OnRequest: func(context.Context, *genesis.Request) (genesis.Reply, error) {
+		return genesis.Reply{}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := co.Listen("tcp://127.0.0.1:0", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +369,15 @@ func TestCancellingTheCallerCancelsAHandlerInThisProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
+	defer func() {
+		// The cancelled call's reply is still on its way to the client. NNG 1.5.2 can hang
+		// closing a socket at that moment (docs/known-limits.md): close once a later reply
+		// over the same connection, sent after it, has arrived.
+		if _, err := cl.Request(c, "fast", "x", nil); err != nil {
+			t.Errorf("a request after the cancelled ones: %v", err)
+		}
+		cl.Close()
+	}()
 	for _, call := range []func(context.Context) error{
 		func(x context.Context) error { _, err := co.Request(x, "slow", "x", nil); return err },
 		func(x context.Context) error { _, err := cl.Request(x, "slow", "x", nil); return err },
