@@ -116,6 +116,10 @@ struct genesis_coordinator {
     /* Accepted registrations of remote instances, numbered 1, 2, ... (remote.c): lets a
      * supervisor tell a new incarnation's registration from a predecessor's. */
     atomic_uint_fast64_t registration_seq;
+    /* Bumped after every breaker or mode transition took effect; the status report reads it
+     * before any state and each transition event carries its own, so a reader can tell which
+     * of the two is newer (with instance_id as the epoch: it starts at 0 again). */
+    atomic_uint_fast64_t state_version;
 
     /* resilience (policy.c, degradation.c) */
     pthread_mutex_t policy_lock; /* guards default_policy and the table of own policies */
