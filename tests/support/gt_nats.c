@@ -131,16 +131,22 @@ int gt_nats_start(gt_nats_cluster *c, int n)
     }
     if (!gt_nats_wait_ready(c, n >= 3 ? 3 : n, 4 * GT_WAIT_MS)) {
         fprintf(stderr, "gt_nats_start: JetStream not ready (logs in %s)\n", c->dir);
-        for (int i = 0; i < n; i++) {
-            char cmd[400];
-            snprintf(cmd, sizeof(cmd), "tail -n 20 %s/n%d.log >&2", c->dir, i);
-            if (system(cmd) != 0)
-                fprintf(stderr, "(no log of n%d)\n", i);
-        }
+        gt_nats_dump_logs(c, 20);
         gt_nats_stop(c);
         return -1;
     }
     return 0;
+}
+
+void gt_nats_dump_logs(const gt_nats_cluster *c, int lines)
+{
+    for (int i = 0; i < c->n; i++) {
+        char cmd[400];
+        fprintf(stderr, "--- nats node n%d (%s), last %d log lines:\n", i, c->node[i].url, lines);
+        snprintf(cmd, sizeof(cmd), "tail -n %d %s/n%d.log >&2", lines, c->dir, i);
+        if (system(cmd) != 0)
+            fprintf(stderr, "(no log of n%d)\n", i);
+    }
 }
 
 void gt_nats_stop(gt_nats_cluster *c)
@@ -263,5 +269,20 @@ bool gt_nats_wait_ready(gt_nats_cluster *c, int replicas, int timeout_ms)
             return true;
         gt_sleep_ms(100);
     }
+    return false;
+}
+
+bool gt_nats_heal(gt_nats_cluster *c, int replicas, int timeout_ms)
+{
+    for (int i = 0; i < c->n; i++) {
+        if (c->node[i].paused)
+            gt_nats_resume(c, i);
+        if (c->node[i].proc.pid == 0 && spawn_node(c, i) != 0)
+            fprintf(stderr, "gt_nats_heal: n%d did not start again\n", i);
+    }
+    if (gt_nats_wait_ready(c, replicas, timeout_ms))
+        return true;
+    fprintf(stderr, "gt_nats_heal: JetStream not ready again after %d ms\n", timeout_ms);
+    gt_nats_dump_logs(c, 30);
     return false;
 }

@@ -51,6 +51,16 @@ void gt_nats_resume(gt_nats_cluster *c, int i);
 /* Start node i again on its ports and store (after gt_nats_kill). Returns 0 or -1. */
 int gt_nats_restart(gt_nats_cluster *c, int i);
 
+/* Undo every fault: resume paused nodes, restart killed ones, then wait until streams with
+ * `replicas` replicas work again. A fault test's teardown calls it so that a failed test
+ * does not leave the next one with a cluster that has lost its quorum. Returns true when
+ * the cluster is ready within timeout_ms. */
+bool gt_nats_heal(gt_nats_cluster *c, int replicas, int timeout_ms);
+
+/* The last `lines` lines of every node's log on stderr: what a failed test shows so that a
+ * JetStream election that never finished can be told from a client fault. */
+void gt_nats_dump_logs(const gt_nats_cluster *c, int lines);
+
 /* The node that leads JetStream stream `stream` now (its index), or -1 when none answers. */
 int gt_nats_stream_leader(gt_nats_cluster *c, const char *stream);
 

@@ -44,7 +44,8 @@ type Client struct {
 // Dial creates a client connected to a coordinator's front door, and to its event bus when
 // eventBus is not "" (needed to subscribe). Connecting happens in the background, so Dial
 // succeeds before the coordinator is up; requests wait for the connection within their
-// deadline. opts may be nil.
+// deadline. opts may be nil. frontDoor and eventBus may each be a comma-separated list of
+// cluster nodes (see DialNodes).
 func Dial(frontDoor, eventBus string, opts *ClientOptions) (*Client, error) {
 	var o C.genesis_client_options
 	if err := call("genesis_client_options_init", func() C.int {
@@ -81,6 +82,15 @@ func Dial(frontDoor, eventBus string, opts *ClientOptions) (*Client, error) {
 		return nil, err
 	}
 	return cl, nil
+}
+
+// DialNodes creates a client of several cluster nodes: it dials every front door and event
+// bus (eventBuses may be nil). When the node serving a call is lost, an idempotent request
+// (Idempotent()) or a status query is sent again to another node within its deadline;
+// other calls fail with Unavailable, ReasonUnreachable and a message saying the call may
+// or may not have run. Subscriptions receive from every listed bus.
+func DialNodes(frontDoors, eventBuses []string, opts *ClientOptions) (*Client, error) {
+	return Dial(strings.Join(frontDoors, ","), strings.Join(eventBuses, ","), opts)
 }
 
 func (cl *Client) handle() (*C.genesis_client, error) {

@@ -517,6 +517,61 @@ func TestGoServiceBehindGoCoordinator(t *testing.T) {
 	}
 }
 
+// A service given two coordinators' front doors registers with both; a client given both
+// reaches it through them.
+func TestListsOfFrontDoors(t *testing.T) {
+	dir := t.TempDir()
+	var fronts []string
+	var cos []*genesis.Coordinator
+	for _, name := range []string{"a", "b"} {
+		co := newCoordinator(t, nil)
+		if err := co.Listen("ipc://"+filepath.Join(dir, name+"-fd.sock"), ""); err != nil {
+			t.Fatal(err)
+		}
+		fd, err := co.FrontDoorURL()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fronts = append(fronts, fd)
+		cos = append(cos, co)
+	}
+	svc, err := genesis.NewService("svc", genesis.Component{OnRequest: func(ctx context.Context, req *genesis.Request) (genesis.Reply, error) {
+		return genesis.Text("ok"), nil
+	}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	if _, err := svc.Listen("ipc://" + filepath.Join(dir, "svc.sock")); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.ConnectNodes(ctx(t), fronts, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, co := range cos { // the second registration may take a heartbeat
+		var err error
+		for i := 0; i < 100; i++ {
+			if _, err = co.Request(ctx(t), "svc", "get", nil); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatalf("the service did not register with every coordinator: %v", err)
+		}
+	}
+	cl, err := genesis.DialNodes(fronts, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for i := 0; i < 4; i++ {
+		if res, err := cl.Request(ctx(t), "svc", "get", nil, genesis.Idempotent()); err != nil || string(res.Data) != "ok" {
+			t.Fatalf("%v %+v", err, res)
+		}
+	}
+}
+
 func TestVersion(t *testing.T) {
 	if strings.Count(genesis.Version(), ".") != 2 || genesis.ABIVersion != 1 {
 		t.Fatalf("version %q abi %d", genesis.Version(), genesis.ABIVersion)

@@ -10,6 +10,7 @@ import "C"
 import (
 	"context"
 	"runtime/cgo"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -133,7 +134,8 @@ func (s *Service) URL() (string, error) {
 
 // Connect registers with the coordinator at frontDoor, waiting at most until ctx's deadline
 // (default 10 s) for the acknowledgement, then heartbeats in the background. With eventBus
-// not "", local events reach the component's OnEvent.
+// not "", local events reach the component's OnEvent. frontDoor and eventBus may each be a
+// comma-separated list of cluster nodes (see ConnectNodes).
 func (s *Service) Connect(ctx context.Context, frontDoor, eventBus string) error {
 	ms, err := ctxTimeoutMs(ctx)
 	if err != nil {
@@ -151,6 +153,13 @@ func (s *Service) Connect(ctx context.Context, frontDoor, eventBus string) error
 	return call("connect "+s.id+" to "+frontDoor, func() C.int {
 		return C.genesis_service_connect(ptr, fd, bus, ms)
 	})
+}
+
+// ConnectNodes registers with every cluster node whose front door is listed, returning once
+// one accepted (or with the first failure when all failed); the service heartbeats each node
+// and registers again with a node that comes back. eventBuses may be nil.
+func (s *Service) ConnectNodes(ctx context.Context, frontDoors, eventBuses []string) error {
+	return s.Connect(ctx, strings.Join(frontDoors, ","), strings.Join(eventBuses, ","))
 }
 
 // Emit publishes a local event through the coordinator (source = this service's id).

@@ -49,7 +49,7 @@ from . import client as _client
 from . import coordinator as _coordinator
 from . import service as _service
 from .errors import Cancelled, DeadlineExceeded, GenesisError
-from .messages import Criticality, Event, Payload, Request, Result
+from .messages import Criticality, Event, Payload, Request, Result, Urls
 from .resilience import BreakerState, CheckpointInfo, ComponentStats, Fault, Mode, Policy
 
 T = TypeVar("T")
@@ -269,7 +269,7 @@ class Client(_AsyncHandle):
 
     _sync: _client.Client
 
-    def __init__(self, front_door: Optional[str] = None, event_bus: Optional[str] = None,
+    def __init__(self, front_door: Optional[Urls] = None, event_bus: Optional[Urls] = None,
                  **options: Any) -> None:
         self._sync = _client.Client(front_door, event_bus, **options)
         self._subs: List[AsyncSubscription] = []
@@ -454,7 +454,7 @@ class Service(_AsyncHandle):
         """Listen for the coordinator on url; returns the bound URL (does not block)."""
         return self.sync.listen(url)
 
-    async def connect(self, front_door: str, event_bus: Optional[str] = None,
+    async def connect(self, front_door: Urls, event_bus: Optional[Urls] = None,
                       timeout: Optional[float] = None) -> None:
         """Register with the coordinator (restore, if any, runs on this loop meanwhile)."""
         await _in_thread(self.sync.connect, front_door, event_bus, timeout)

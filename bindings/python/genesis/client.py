@@ -12,8 +12,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 from . import _dispatch, _lib
 from ._handle import Handle
 from .errors import check
-from .messages import (Criticality, Event, Payload, Result, call_options, cstr, encode_payload,
-                       opt_cstr, outcome, timeout_ms)
+from .messages import (Criticality, Event, Payload, Result, Urls, call_options, cstr,
+                       encode_payload, opt_cstr, outcome, timeout_ms, url_list)
 
 _END = object()
 
@@ -114,7 +114,7 @@ class Client(Handle):
     _free = _lib.lib.genesis_client_free
     _kind = "client"
 
-    def __init__(self, front_door: Optional[str] = None, event_bus: Optional[str] = None, *,
+    def __init__(self, front_door: Optional[Urls] = None, event_bus: Optional[Urls] = None, *,
                  name: Optional[str] = None, default_timeout: Optional[float] = None,
                  max_message_size: int = 0, worker_threads: int = 0,
                  tls_ca: Optional[str] = None, tls_cert: Optional[str] = None,
@@ -142,9 +142,15 @@ class Client(Handle):
         if front_door:
             self.dial(front_door, event_bus)
 
-    def dial(self, front_door: str, event_bus: Optional[str] = None) -> None:
-        """Connect to a coordinator (in the background; requests wait for the connection)."""
-        fd, bus = cstr(front_door, "front_door"), opt_cstr(event_bus, "event_bus")
+    def dial(self, front_door: Urls, event_bus: Optional[Urls] = None) -> None:
+        """Connect to a coordinator (in the background; requests wait for the connection).
+        front_door and event_bus may be lists of cluster nodes' URLs: when the node serving a
+        call is lost, an idempotent request (or status) is sent again to another node within
+        its timeout; other calls raise UNAVAILABLE (reason UNREACHABLE) saying the call may or
+        may not have run. Subscriptions receive from every listed bus."""
+        fd, bus = url_list(front_door, "front_door"), url_list(event_bus, "event_bus")
+        if fd is None:
+            raise ValueError("front_door must name at least one URL")
         with self._use() as h:
             check(_lib.lib.genesis_client_dial(h, fd, bus), f"dial {front_door}")
 

@@ -10,7 +10,7 @@ import ctypes
 import enum
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 
 from . import _lib
 from .errors import GenesisError, Status
@@ -192,6 +192,23 @@ def cstr(value: Any, what: str) -> bytes:
     if b"\0" in data:
         raise ValueError(f"{what} must not contain NUL characters")
     return data
+
+
+Urls = Union[str, Sequence[str]]
+"""One URL, or the URLs of several cluster nodes."""
+
+
+def url_list(value: Any, what: str) -> Optional[bytes]:
+    """A URL, or a list of URLs (the front doors or event buses of several cluster nodes), as
+    the C API's comma-separated string; None (and "" or an empty list) for None."""
+    if value is None or isinstance(value, str):
+        return opt_cstr(value, what)
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{what} must be a str or a list of str, not {type(value).__name__}")
+    for url in value:
+        if not isinstance(url, str) or not url.strip():
+            raise ValueError(f"{what} must list non-empty URL strings, not {url!r}")
+    return opt_cstr(",".join(value), what)
 
 
 def opt_cstr(value: Any, what: str) -> Optional[bytes]:

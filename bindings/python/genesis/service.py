@@ -9,8 +9,8 @@ from . import _dispatch, _lib
 from ._handle import Handle
 from .coordinator import EventHandler, RestoreHandler
 from .errors import check
-from .messages import (Criticality, LogLevel, Payload, call_options, cstr, encode_payload,
-                       opt_cstr, outcome, timeout_ms)
+from .messages import (Criticality, LogLevel, Payload, Urls, call_options, cstr,
+                       encode_payload, outcome, timeout_ms, url_list)
 from .resilience import Fault, fault_struct
 
 
@@ -90,11 +90,16 @@ class Service(Handle):
                 lambda buf, size: int(_lib.lib.genesis_service_get_url(ptr, buf, size)),
                 "service url")
 
-    def connect(self, front_door: str, event_bus: Optional[str] = None,
+    def connect(self, front_door: Urls, event_bus: Optional[Urls] = None,
                 timeout: Optional[float] = None) -> None:
         """Register with the coordinator at front_door (waiting up to timeout seconds, default
-        10), then heartbeat; with event_bus, local events reach on_event."""
-        fd, bus = cstr(front_door, "front_door"), opt_cstr(event_bus, "event_bus")
+        10), then heartbeat; with event_bus, local events reach on_event. front_door and
+        event_bus may be lists of cluster nodes' URLs: the service registers with every node
+        (returning once one accepted), heartbeats each and registers again with one that comes
+        back."""
+        fd, bus = url_list(front_door, "front_door"), url_list(event_bus, "event_bus")
+        if fd is None:
+            raise ValueError("front_door must name at least one URL")
         ms = timeout_ms(timeout)
         with self._use() as h:
             check(_lib.lib.genesis_service_connect(h, fd, bus, ms),

@@ -151,6 +151,34 @@ def test_a_python_service_behind_a_python_coordinator(ipc_dir):
                 co.register("svc", lambda req: None)
 
 
+def test_lists_of_front_doors_reach_every_node(ipc_dir):
+    """A service given two coordinators' front doors registers with both; a client given both
+    reaches the service through them."""
+    with genesis.Coordinator() as a, genesis.Coordinator() as b:
+        a.listen(f"ipc://{ipc_dir}/a-fd.sock", f"ipc://{ipc_dir}/a-bus.sock")
+        b.listen(f"ipc://{ipc_dir}/b-fd.sock", f"ipc://{ipc_dir}/b-bus.sock")
+        fronts = [a.front_door_url, b.front_door_url]
+        with genesis.Service("svc", lambda req: b"ok") as svc:
+            svc.listen(f"ipc://{ipc_dir}/svc.sock")
+            svc.connect(fronts, [a.event_bus_url, b.event_bus_url], timeout=WAIT)
+            for co in (a, b):  # registered with both (the second may take a heartbeat)
+                for _ in range(100):
+                    try:
+                        assert co.request("svc", "get", timeout=WAIT).data == b"ok"
+                        break
+                    except genesis.NotFound:
+                        threading.Event().wait(0.05)
+                else:
+                    pytest.fail("the service did not register with every coordinator")
+            with genesis.Client(fronts) as cl:
+                for _ in range(4):
+                    assert cl.request("svc", "get", idempotent=True, timeout=WAIT).data == b"ok"
+    with pytest.raises(ValueError):
+        genesis.Client(["tcp://127.0.0.1:1", ""])
+    with pytest.raises(TypeError):
+        genesis.Client(7)  # type: ignore[arg-type]
+
+
 def test_service_errors():
     with pytest.raises(genesis.InvalidArgument):
         genesis.Service("bad id!", lambda req: None)

@@ -50,7 +50,19 @@ GENESIS_API int genesis_client_new(genesis_client **out, const genesis_client_op
  * deadline. A tls+tcp:// front door is first tried once (at most 5 s): when its TLS handshake
  * fails (the coordinator refused this client's certificate or presented one not signed by our
  * CA), or the client has no TLS files, returns UNAUTHENTICATED with a message naming the
- * cause; a coordinator not up yet is not an error. */
+ * cause; a coordinator not up yet is not an error.
+ *
+ * Cluster nodes: either URL may be a comma-separated list ("tcp://a:7400,tcp://b:7400", at
+ * most 16; a comma starts a new URL only before "<scheme>://"). The client then dials every
+ * front door and each call goes to one connected node. When that node is lost with a call in
+ * flight, an idempotent request (genesis_call_options.idempotent) and a status query are sent
+ * again to another node within the same deadline; any other call (non-idempotent request,
+ * emit, admin) fails with UNAVAILABLE, reason GENESIS_REASON_UNREACHABLE and a message saying
+ * the node was lost and the call may or may not have run. A call a node refuses with
+ * NOT_FOUND (a restarted node the component has not registered with again yet) did not run
+ * and is sent to another node, up to 4 nodes in all. Subscriptions receive from every
+ * listed event bus, so events keep coming from the live nodes. Strings are copied; the same
+ * threading rules apply. An empty entry or more than 16 URLs is INVALID_ARGUMENT. */
 GENESIS_API int genesis_client_dial(genesis_client *cl, const char *front_door_url,
                                     const char *event_bus_url);
 

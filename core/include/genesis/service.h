@@ -78,7 +78,13 @@ GENESIS_API int genesis_service_get_url(genesis_service *svc, char *buf, size_t 
  * again on its own. Returns ALREADY_EXISTS if an in-process component holds the id. With a
  * tls+tcp:// front door whose TLS handshake fails (the coordinator refused this service's
  * certificate, or its own is not signed by our CA), returns UNAUTHENTICATED with a
- * message naming the cause, instead of waiting in the background. */
+ * message naming the cause, instead of waiting in the background.
+ *
+ * Cluster nodes: either URL may be a comma-separated list (at most 16, as for
+ * genesis_client_dial). The service then registers with every node at once (returning when
+ * one accepted, or with the first failure once all failed), heartbeats each node, and
+ * registers again on its own with a node that restarted or was down during connect. Emits and
+ * checkpoints go to one connected node; events arrive from every listed bus. */
 GENESIS_API int genesis_service_connect(genesis_service *svc, const char *front_door_url,
                                         const char *event_bus_url, uint32_t timeout_ms);
 

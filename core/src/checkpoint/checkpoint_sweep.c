@@ -40,6 +40,9 @@ typedef struct snap_task {
     gn_task task;
     gn_checkpointer *cp;
     gn_ckpt_subject *subject; /* retained */
+    /* Copied from cp->host: the outcome written in snap_run clears the busy mark that
+     * gn_checkpoint_stop waits on, so cp may be freed before snap_finish runs. */
+    void (*release)(gn_ckpt_subject *subject);
     gn_ckpt_done_fn done;
     void *arg;
 } snap_task;
@@ -88,7 +91,7 @@ static void snap_run(gn_task *task)
 static void snap_finish(gn_task *task)
 {
     snap_task *st = (snap_task *)task;
-    st->cp->host.release(st->subject);
+    st->release(st->subject);
     free(st);
 }
 
@@ -104,6 +107,7 @@ static void snapshot_start(gn_checkpointer *cp, gn_ckpt_subject *subject, gn_ckp
         st->task.finish = snap_finish;
         st->cp = cp;
         st->subject = subject;
+        st->release = cp->host.release;
         st->done = done;
         st->arg = arg;
         cp->host.retain(subject);

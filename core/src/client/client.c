@@ -1,5 +1,8 @@
 /* The client role: requests, emits and status queries over a REQ socket to a coordinator's
- * front door, and event subscriptions over a SUB socket to its event bus. */
+ * front door, and event subscriptions over a SUB socket to its event bus. Given the front
+ * doors of several cluster nodes, the REQ socket dials them all (NNG sends each request to a
+ * connected one); a request whose node is lost while it waits is sent again to another node
+ * when it is idempotent, and fails saying it may or may not have run otherwise. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -20,12 +23,21 @@
 #include "base/objects.h"
 #include "wire/rpc.h"
 #include "wire/socket_util.h"
+#include "wire/url_list.h"
 #include "wire/wire.h"
 #include "base/worker_pool.h"
 
 #define CLIENT_EVENT_QUEUE 1024u
 #define VERDICT_GRACE_MS   250u
 #define TLS_PROBE_MS       5000u /* genesis_client_dial's one handshake attempt, at most */
+#define PUBLISHERS         16u   /* coordinators whose event sequences are tracked at once */
+#define NOT_FOUND_SENDS    4u    /* nodes asked for a target before NOT_FOUND is the answer */
+
+/* The last sequence seen from one publisher (a coordinator's bus), per scope. */
+typedef struct publisher_seq {
+    char id[64];
+    uint64_t last_seq[2];
+} publisher_seq;
 
 struct genesis_client {
     genesis_client_options opts;
@@ -38,6 +50,7 @@ struct genesis_client {
     bool dialed;
     bool closing;
     nng_socket req;
+    unsigned int nodes; /* front doors dialed: more than one enables failover */
     char *event_bus_url;
     gn_tls *tls; /* for tls+tcp:// URLs; NULL = none */
 
@@ -46,9 +59,9 @@ struct genesis_client {
     genesis_event_fn on_event;
     void *on_event_arg;
     bool whole_scope[2]; /* a subscription covers all of local: / external: */
-    char publisher[64];
-    uint64_t last_seq[2];
-    atomic_uint_fast64_t gaps; /* events missing from publishers' sequences */
+    publisher_seq publishers[PUBLISHERS];
+    unsigned int next_publisher; /* the slot a new publisher takes (oldest first) */
+    atomic_uint_fast64_t gaps;   /* events missing from publishers' sequences */
 };
 
 #define DEFAULT_WORKERS 2u
@@ -126,35 +139,56 @@ int genesis_client_dial(genesis_client *cl, const char *front_door_url, const ch
     gn_clear_error();
     if (cl == NULL || front_door_url == NULL)
         return gn_fail(GENESIS_INVALID_ARGUMENT, "dial: NULL client or URL");
+    gn_url_list urls;
+    char why[400] = "";
+    if (gn_url_list_parse(&urls, front_door_url, why, sizeof(why)) != 0)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "dial %s: %s", front_door_url, why);
     pthread_mutex_lock(&cl->lock);
     bool again = cl->dialed;
     cl->dialed = true;
     pthread_mutex_unlock(&cl->lock);
-    if (again)
+    if (again) {
+        gn_url_list_clear(&urls);
         return gn_fail(GENESIS_FAILED_PRECONDITION, "dial: the client already dialed");
-    int err = 0;
-    char why[400] = "";
-    if (gn_url_is_tls(front_door_url)) {
-        /* One attempt first, so a refused certificate is an error now, not a timeout later;
-         * a coordinator that is not up yet is not an error. */
-        int probe =
-            gn_tls_probe(front_door_url, cl->tls, nng_req0_open, TLS_PROBE_MS, why, sizeof(why));
-        if (cl->tls == NULL || gn_tls_refused(probe))
-            err = NNG_EPEERAUTH;
-        else
-            why[0] = '\0';
     }
-    if (err == 0)
-        err = gn_dial_url(cl->req, front_door_url, cl->tls, NULL);
+    int err = 0;
+    const char *failed = front_door_url;
+    nng_dialer dialers[GN_MAX_URLS];
+    unsigned int ndialers = 0;
+    for (unsigned int i = 0; i < urls.n && err == 0; i++) {
+        failed = urls.urls[i];
+        if (gn_url_is_tls(failed)) {
+            /* One attempt first, so a refused certificate is an error now, not a timeout
+             * later; a coordinator that is not up yet is not an error. */
+            int probe =
+                gn_tls_probe(failed, cl->tls, nng_req0_open, TLS_PROBE_MS, why, sizeof(why));
+            if (cl->tls == NULL || gn_tls_refused(probe))
+                err = NNG_EPEERAUTH;
+            else
+                why[0] = '\0';
+        }
+        if (err == 0)
+            err = gn_dial_url(cl->req, failed, cl->tls, &dialers[ndialers]);
+        if (err == 0)
+            ndialers++;
+    }
     if (err != 0) {
+        /* All or nothing: the front doors dialed before the failing one are closed again. */
+        for (unsigned int i = 0; i < ndialers; i++)
+            nng_dialer_close(dialers[i]);
         pthread_mutex_lock(&cl->lock);
         cl->dialed = false;
         pthread_mutex_unlock(&cl->lock);
-        if (why[0] != '\0')
-            return gn_fail(GENESIS_UNAUTHENTICATED, "dial: %s", why);
-        return gn_fail(gn_status_from_nng(err, NULL), "dial %s: %s", front_door_url,
-                       nng_strerror(err));
+        int rv = why[0] != '\0' ? gn_fail(GENESIS_UNAUTHENTICATED, "dial: %s", why)
+                                : gn_fail(gn_status_from_nng(err, NULL), "dial %s: %s", failed,
+                                          nng_strerror(err));
+        gn_url_list_clear(&urls);
+        return rv;
     }
+    pthread_mutex_lock(&cl->lock);
+    cl->nodes = urls.n;
+    pthread_mutex_unlock(&cl->lock);
+    gn_url_list_clear(&urls);
     if (event_bus_url != NULL) {
         cl->event_bus_url = gn_strdup(event_bus_url);
         if (cl->event_bus_url == NULL)
@@ -173,7 +207,29 @@ typedef struct client_call {
     genesis_result_fn fn;
     void *arg;
     bool run_inline;
+    nng_msg *resend;     /* a copy to send to another node; NULL = one node only */
+    bool idempotent;     /* may run twice: sent again also after a node was lost */
+    int64_t deadline_ms; /* when the caller's deadline (plus the verdict grace) ends */
+    unsigned int sends;  /* nodes tried */
 } client_call;
+
+static void client_call_done(int status, int reason, const char *why, gn_wire_reply *reply,
+                             void *arg);
+
+/* Send the call again (NNG picks a connected node, the ready ones in turn) within what is left
+ * of its deadline. True when the call continues. */
+static bool resend_elsewhere(client_call *cc)
+{
+    int64_t left = cc->deadline_ms - gn_now_ms();
+    if (cc->resend == NULL || left <= 0)
+        return false;
+    nng_msg *copy = NULL;
+    if (nng_msg_dup(&copy, cc->resend) != 0)
+        return false;
+    cc->sends++;
+    return gn_rpc_start(cc->cl->req, copy, (uint32_t)left, cc->cl->opts.max_message_size,
+                        client_call_done, cc) == GENESIS_OK;
+}
 
 static void client_call_done(int status, int reason, const char *why, gn_wire_reply *reply,
                              void *arg)
@@ -183,12 +239,30 @@ static void client_call_done(int status, int reason, const char *why, gn_wire_re
     genesis_result *res;
     pthread_mutex_lock(&cl->lock);
     bool closing = cl->closing;
+    bool failover = cl->nodes > 1;
     pthread_mutex_unlock(&cl->lock);
+    bool node_lost = status != GENESIS_OK && reason == GENESIS_REASON_TRANSPORT_ERROR;
+    /* A node that does not know the target (it just restarted and the component has not
+     * registered again yet) refused the call without running it: another node may know it. */
+    bool not_here = status == GENESIS_OK && reply->code == GENESIS_NOT_FOUND &&
+                    reply->reason == GENESIS_REASON_NOT_FOUND;
+    if (!closing && failover &&
+        ((node_lost && cc->idempotent) || (not_here && cc->sends < NOT_FOUND_SENDS)) &&
+        resend_elsewhere(cc))
+        return;
     if (status != GENESIS_OK && closing) {
         /* genesis_client_free closed the socket under the call; NNG may report the reset
          * connection before the close itself: either way the call was cancelled. */
         res = gn_result_errorf(GENESIS_CANCELLED, GENESIS_REASON_SHUTTING_DOWN, "client closed: %s",
                                why);
+    } else if (node_lost) {
+        res = gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_UNREACHABLE,
+                               "coordinator node lost with the request in flight (%s); it may or "
+                               "may not have run%s",
+                               why,
+                               cc->idempotent && cc->resend != NULL
+                                   ? "; no other node answered before the deadline"
+                                   : "");
     } else if (status != GENESIS_OK) {
         /* The coordinator itself did not answer (a closing client is not its fault). */
         if (reason != GENESIS_REASON_SHUTTING_DOWN)
@@ -208,6 +282,7 @@ static void client_call_done(int status, int reason, const char *why, gn_wire_re
                             gn_payload_content_type(reply->payload));
     }
     gn_deliver_result(cl->pool, cc->fn, cc->arg, cc->run_inline, res);
+    nng_msg_free(cc->resend);
     free(cc);
     pthread_mutex_lock(&cl->lock);
     GN_ASSERT(cl->outstanding > 0);
@@ -218,7 +293,7 @@ static void client_call_done(int status, int reason, const char *why, gn_wire_re
 
 /* Start an rpc carrying env; the completion runs exactly once when GENESIS_OK is returned. */
 static int client_start(genesis_client *cl, gn_envelope *env, uint32_t timeout_ms, expect_kind kind,
-                        genesis_result_fn fn, void *arg, bool run_inline)
+                        bool idempotent, genesis_result_fn fn, void *arg, bool run_inline)
 {
     pthread_mutex_lock(&cl->lock);
     bool ok = cl->dialed && !cl->closing;
@@ -231,14 +306,23 @@ static int client_start(genesis_client *cl, gn_envelope *env, uint32_t timeout_m
     client_call *cc = malloc(sizeof(*cc));
     nng_msg *msg = NULL;
     if (cc != NULL && gn_envelope_encode(env, &msg) == GENESIS_OK) {
-        *cc = (client_call){cl, kind, fn, arg, run_inline};
         /* Wait a little past the deadline so the coordinator's own verdict (DEADLINE_EXCEEDED
          * from a slow component) arrives before this side gives up on the coordinator. */
         uint32_t deadline = timeout_ms > 0 ? timeout_ms : cl->opts.default_timeout_ms;
+        *cc = (client_call){cl,         kind, fn,         arg,
+                            run_inline, NULL, idempotent, gn_now_ms() + deadline + VERDICT_GRACE_MS,
+                            1};
+        /* With several nodes, keep the bytes to send to another node. */
+        pthread_mutex_lock(&cl->lock);
+        bool failover = cl->nodes > 1;
+        pthread_mutex_unlock(&cl->lock);
+        if (failover && nng_msg_dup(&cc->resend, msg) != 0)
+            cc->resend = NULL;
         rv = gn_rpc_start(cl->req, msg, deadline + VERDICT_GRACE_MS, cl->opts.max_message_size,
                           client_call_done, cc);
         if (rv == GENESIS_OK)
             return GENESIS_OK;
+        nng_msg_free(cc->resend);
     }
     free(cc);
     pthread_mutex_lock(&cl->lock);
@@ -250,14 +334,14 @@ static int client_start(genesis_client *cl, gn_envelope *env, uint32_t timeout_m
 }
 
 static int wait_result(genesis_client *cl, gn_envelope *env, uint32_t timeout_ms, expect_kind kind,
-                       genesis_result **out)
+                       bool idempotent, genesis_result **out)
 {
     if (out != NULL)
         *out = NULL;
     gn_waiter *w = gn_waiter_new();
     if (w == NULL)
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "client: out of memory");
-    int rv = client_start(cl, env, timeout_ms, kind, gn_waiter_wake, w, true);
+    int rv = client_start(cl, env, timeout_ms, kind, idempotent, gn_waiter_wake, w, true);
     if (rv != GENESIS_OK) {
         gn_waiter_free(w);
         return rv;
@@ -327,7 +411,7 @@ int genesis_client_request(genesis_client *cl, const char *target, const char *t
     int rv = build_request(cl, &rp, target, type, data, len, opts, &timeout);
     if (rv != GENESIS_OK)
         return rv;
-    return wait_result(cl, &rp.env, timeout, EXPECT_RESULT, out);
+    return wait_result(cl, &rp.env, timeout, EXPECT_RESULT, rp.req.idempotent, out);
 }
 
 int genesis_client_request_async(genesis_client *cl, const char *target, const char *type,
@@ -342,7 +426,7 @@ int genesis_client_request_async(genesis_client *cl, const char *target, const c
     int rv = build_request(cl, &rp, target, type, data, len, opts, &timeout);
     if (rv != GENESIS_OK)
         return rv;
-    return client_start(cl, &rp.env, timeout, EXPECT_RESULT, cb, arg, false);
+    return client_start(cl, &rp.env, timeout, EXPECT_RESULT, rp.req.idempotent, cb, arg, false);
 }
 
 /* An Emit envelope: a local broadcast (target NULL) or an external event for one component. */
@@ -374,7 +458,7 @@ static int client_emit(genesis_client *cl, const char *target, const char *type,
     }
     env.body_case = GENESIS__V1__ENVELOPE__BODY_EMIT;
     env.emit = &emit;
-    return wait_result(cl, &env, opts != NULL ? opts->timeout_ms : 0, EXPECT_EMIT, out);
+    return wait_result(cl, &env, opts != NULL ? opts->timeout_ms : 0, EXPECT_EMIT, false, out);
 }
 
 int genesis_client_emit(genesis_client *cl, const char *type, const void *data, size_t len,
@@ -406,7 +490,7 @@ int genesis_client_status(genesis_client *cl, uint32_t timeout_ms, genesis_resul
     q.include_components = 1;
     env.body_case = GENESIS__V1__ENVELOPE__BODY_STATUS;
     env.status = &q;
-    return wait_result(cl, &env, timeout_ms, EXPECT_STATUS, out);
+    return wait_result(cl, &env, timeout_ms, EXPECT_STATUS, true, out);
 }
 
 int genesis_client_admin(genesis_client *cl, const char *command, const char *const *args,
@@ -422,27 +506,40 @@ int genesis_client_admin(genesis_client *cl, const char *command, const char *co
     a.n_args = nargs;
     env.body_case = GENESIS__V1__ENVELOPE__BODY_ADMIN;
     env.admin = &a;
-    return wait_result(cl, &env, timeout_ms, EXPECT_RESULT, out);
+    return wait_result(cl, &env, timeout_ms, EXPECT_RESULT, false, out);
 }
 
 /* ---- subscriptions ------------------------------------------------------------------------ */
 
-/* Count sequence gaps per scope, only where a subscription covers the whole scope (otherwise
- * a gap may just be an event the prefix filtered out). Runs on an NNG thread. */
+/* The sequence slot of publisher pub (a coordinator's bus); a publisher not seen yet takes the
+ * oldest slot, its history starting now. Called with cl->lock held. */
+static publisher_seq *publisher_slot(genesis_client *cl, const char *pub)
+{
+    for (unsigned int i = 0; i < PUBLISHERS; i++)
+        if (strncmp(cl->publishers[i].id, pub, sizeof(cl->publishers[i].id) - 1) == 0 &&
+            cl->publishers[i].id[0] != '\0')
+            return &cl->publishers[i];
+    publisher_seq *p = &cl->publishers[cl->next_publisher];
+    cl->next_publisher = (cl->next_publisher + 1) % PUBLISHERS;
+    snprintf(p->id, sizeof(p->id), "%s", pub);
+    p->last_seq[0] = p->last_seq[1] = 0;
+    return p;
+}
+
+/* Count sequence gaps per publisher and scope (several cluster nodes publish at once), only
+ * where a subscription covers the whole scope (otherwise a gap may just be an event the prefix
+ * filtered out). Runs on an NNG thread. */
 static bool track_sequence(const gn_wire_event *ev, void *arg)
 {
     genesis_client *cl = arg;
     int s = ev->scope == GENESIS__V1__SCOPE__SCOPE_EXTERNAL ? 1 : 0;
-    const char *pub = ev->publisher != NULL ? ev->publisher : "";
+    const char *pub = ev->publisher != NULL && ev->publisher[0] != '\0' ? ev->publisher : "-";
     pthread_mutex_lock(&cl->lock);
-    if (strncmp(cl->publisher, pub, sizeof(cl->publisher)) != 0) {
-        snprintf(cl->publisher, sizeof(cl->publisher), "%s", pub); /* a new coordinator */
-        cl->last_seq[0] = cl->last_seq[1] = 0;
-    }
-    if (cl->whole_scope[s] && cl->last_seq[s] != 0 && ev->sequence > cl->last_seq[s] + 1)
-        atomic_fetch_add(&cl->gaps, ev->sequence - cl->last_seq[s] - 1);
-    if (ev->sequence > cl->last_seq[s])
-        cl->last_seq[s] = ev->sequence;
+    publisher_seq *p = publisher_slot(cl, pub);
+    if (cl->whole_scope[s] && p->last_seq[s] != 0 && ev->sequence > p->last_seq[s] + 1)
+        atomic_fetch_add(&cl->gaps, ev->sequence - p->last_seq[s] - 1);
+    if (ev->sequence > p->last_seq[s])
+        p->last_seq[s] = ev->sequence;
     pthread_mutex_unlock(&cl->lock);
     return true;
 }

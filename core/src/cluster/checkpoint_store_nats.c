@@ -26,6 +26,7 @@ typedef struct nats_store {
     gn_ckpt_store base;
     natsConnection *nc; /* borrowed */
     kvStore *kv;
+    int64_t timeout_ms; /* bound of every history and key listing */
     head *heads;
     size_t n_heads, cap_heads;
 } nats_store;
@@ -122,14 +123,19 @@ static int nats_fail(nats_store *s, natsStatus ns, const char *what, gn_ckpt_err
     return gn_nats_fail(ns, s->nc, what, err->message, sizeof(err->message));
 }
 
-/* The newest generation number among the key's history (used when the newest value is not
- * readable as ours). */
-static uint64_t history_max_generation(nats_store *s, const char *key)
+/* The newest generation number among the key's history into *best (used when the newest
+ * value is not readable as ours). Not being able to read the history is an error, never
+ * generation 0: a write built on 0 would go below generations already acknowledged. */
+static natsStatus history_max_generation(nats_store *s, const char *key, uint64_t *best)
 {
     kvEntryList list = {0};
-    uint64_t best = 0;
-    if (kvStore_History(&list, s->kv, key, NULL) != NATS_OK)
-        return 0;
+    kvWatchOptions wo = gn_kv_watch_bounded(s->timeout_ms);
+    *best = 0;
+    natsStatus ns = kvStore_History(&list, s->kv, key, &wo);
+    if (ns == NATS_NOT_FOUND)
+        return NATS_OK;
+    if (ns != NATS_OK)
+        return ns;
     for (int i = 0; i < list.Count; i++) {
         uint64_t gen = 0;
         int64_t created = 0;
@@ -137,11 +143,11 @@ static uint64_t history_max_generation(nats_store *s, const char *key)
         if (kvEntry_Operation(list.Entries[i]) == kvOp_Put &&
             parse(kvEntry_Value(list.Entries[i]), (size_t)kvEntry_ValueLen(list.Entries[i]), &gen,
                   &created, &crc) &&
-            gen > best)
-            best = gen;
+            gen > *best)
+            *best = gen;
     }
     kvEntryList_Destroy(&list);
-    return best;
+    return NATS_OK;
 }
 
 /* Read the key's newest revision and generation into h. */
@@ -152,8 +158,8 @@ static int load_head(nats_store *s, const char *key, head *h, gn_ckpt_error *err
     if (ns == NATS_NOT_FOUND) {
         /* Never written, or its newest revision is a delete marker: history still counts. */
         h->revision = 0;
-        h->generation = history_max_generation(s, key);
-        return GENESIS_OK;
+        ns = history_max_generation(s, key, &h->generation);
+        return ns == NATS_OK ? GENESIS_OK : nats_fail(s, ns, "reading the checkpoint history", err);
     }
     if (ns != NATS_OK)
         return nats_fail(s, ns, "reading the newest checkpoint", err);
@@ -161,12 +167,14 @@ static int load_head(nats_store *s, const char *key, head *h, gn_ckpt_error *err
     int64_t created = 0;
     uint32_t crc = 0;
     h->revision = kvEntry_Revision(e);
-    if (parse(kvEntry_Value(e), (size_t)kvEntry_ValueLen(e), &gen, &created, &crc))
-        h->generation = gen;
-    else
-        h->generation = history_max_generation(s, key);
+    bool ours = parse(kvEntry_Value(e), (size_t)kvEntry_ValueLen(e), &gen, &created, &crc);
     kvEntry_Destroy(e);
-    return GENESIS_OK;
+    if (ours) {
+        h->generation = gen;
+        return GENESIS_OK;
+    }
+    ns = history_max_generation(s, key, &h->generation);
+    return ns == NATS_OK ? GENESIS_OK : nats_fail(s, ns, "reading the checkpoint history", err);
 }
 
 static int nats_put(gn_ckpt_store *base, const char *component, const void *data, size_t len,
@@ -302,7 +310,8 @@ static int nats_latest(gn_ckpt_store *base, const char *component, uint64_t olde
         /* The newest one is unreadable: look further back through the history. */
     }
     kvEntryList list = {0};
-    natsStatus ns = kvStore_History(&list, s->kv, key, NULL);
+    kvWatchOptions wo = gn_kv_watch_bounded(s->timeout_ms);
+    natsStatus ns = kvStore_History(&list, s->kv, key, &wo);
     if (ns == NATS_NOT_FOUND)
         return fail(err, GENESIS_NOT_FOUND, "no checkpoint of '%s'", component);
     if (ns != NATS_OK)
@@ -331,7 +340,8 @@ static int nats_list(gn_ckpt_store *base, gn_ckpt_list_fn fn, void *arg, gn_ckpt
 {
     nats_store *s = (nats_store *)base;
     kvKeysList keys = {0};
-    natsStatus ns = kvStore_Keys(&keys, s->kv, NULL);
+    kvWatchOptions wo = gn_kv_watch_bounded(s->timeout_ms);
+    natsStatus ns = kvStore_Keys(&keys, s->kv, &wo);
     if (ns == NATS_NOT_FOUND)
         return GENESIS_OK;
     if (ns != NATS_OK)
@@ -343,7 +353,7 @@ static int nats_list(gn_ckpt_store *base, gn_ckpt_list_fn fn, void *arg, gn_ckpt
         if (!gn_kv_key_id(id, sizeof(id), KEY_PREFIX, keys.Keys[k]))
             continue;
         kvEntryList list = {0};
-        ns = kvStore_History(&list, s->kv, keys.Keys[k], NULL);
+        ns = kvStore_History(&list, s->kv, keys.Keys[k], &wo);
         if (ns == NATS_NOT_FOUND)
             continue;
         if (ns != NATS_OK) {
@@ -384,7 +394,7 @@ static const gn_ckpt_store_ops nats_ops = {
 };
 
 int gn_ckpt_store_open_nats(gn_ckpt_store **out, natsConnection *nc, jsCtx *js, const char *bucket,
-                            unsigned int keep, gn_ckpt_error *err)
+                            unsigned int keep, uint32_t timeout_ms, gn_ckpt_error *err)
 {
     *out = NULL;
     nats_store *s = calloc(1, sizeof(*s));
@@ -400,6 +410,7 @@ int gn_ckpt_store_open_nats(gn_ckpt_store **out, natsConnection *nc, jsCtx *js, 
     s->base.ops = &nats_ops;
     s->base.keep = keep > 0 ? keep : 1;
     s->nc = nc;
+    s->timeout_ms = timeout_ms;
     *out = &s->base;
     return GENESIS_OK;
 }

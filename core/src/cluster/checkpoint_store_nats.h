@@ -9,14 +9,17 @@
 #ifndef GN_CHECKPOINT_STORE_NATS_H
 #define GN_CHECKPOINT_STORE_NATS_H
 
+#include <stdint.h>
+
 #include <nats/nats.h>
 
 #include "checkpoint/checkpoint_store.h"
 
 /* Open the store on an existing bucket (made by cluster.c with History = keep). nc and js are
- * borrowed: they must outlive the store. */
+ * borrowed: they must outlive the store. timeout_ms bounds the reads of key lists and
+ * histories, which cnats would otherwise wait on for ever. */
 int gn_ckpt_store_open_nats(gn_ckpt_store **out, natsConnection *nc, jsCtx *js, const char *bucket,
-                            unsigned int keep, gn_ckpt_error *err);
+                            unsigned int keep, uint32_t timeout_ms, gn_ckpt_error *err);
 
 /* The value layout: "GNC1", generation (u64 LE), created_ms (i64 LE), CRC-32
  * (gn_ckpt_checksum, u32 LE), then the data. */

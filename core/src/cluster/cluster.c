@@ -413,7 +413,7 @@ int gn_cluster_checkpoint_store(gn_cluster *c, gn_ckpt_store **out, gn_ckpt_erro
         keep = (unsigned int)kvStatus_History(st);
     kvStatus_Destroy(st);
     kvStore_Destroy(kv);
-    return gn_ckpt_store_open_nats(out, c->nc, c->js, c->ckpt_bucket, keep, err);
+    return gn_ckpt_store_open_nats(out, c->nc, c->js, c->ckpt_bucket, keep, c->timeout_ms, err);
 }
 
 void gn_cluster_set_endpoints(gn_cluster *c, const char *front_door, const char *event_bus)

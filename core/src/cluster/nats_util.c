@@ -43,6 +43,14 @@ static int by_key(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+kvWatchOptions gn_kv_watch_bounded(int64_t timeout_ms)
+{
+    kvWatchOptions o;
+    kvWatchOptions_Init(&o);
+    o.Timeout = timeout_ms > 0 ? timeout_ms : 1;
+    return o;
+}
+
 void gn_kv_keys_unique(kvKeysList *keys)
 {
     if (keys->Count < 2)

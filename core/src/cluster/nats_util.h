@@ -22,6 +22,11 @@ bool gn_kv_key(char *buf, size_t size, const char *prefix, const char *id);
 /* The inverse: the id of a key that starts with prefix; false for other keys. */
 bool gn_kv_key_id(char *buf, size_t size, const char *prefix, const char *key);
 
+/* Watch options for kvStore_Keys and kvStore_History bounded by timeout_ms: without a
+ * Timeout cnats waits for ever for the watcher's initial batch, and that batch never comes
+ * when the consumer behind it was on a NATS node that died. NATS_TIMEOUT then says so. */
+kvWatchOptions gn_kv_watch_bounded(int64_t timeout_ms);
+
 /* Sort a kvStore_Keys list and drop repeated keys (a key updated while the list is read can
  * be delivered twice). */
 void gn_kv_keys_unique(kvKeysList *keys);

@@ -90,7 +90,9 @@ static void describe_holder(kvEntry *e, char *buf, size_t size)
 static void refresh_nodes(gn_node_lease *l)
 {
     kvKeysList keys = {0};
-    natsStatus ns = kvStore_Keys(&keys, l->kv, NULL);
+    /* Bounded by a renewal period: a view that could not be read now is read next time. */
+    kvWatchOptions wo = gn_kv_watch_bounded(l->ttl_ms / 3);
+    natsStatus ns = kvStore_Keys(&keys, l->kv, &wo);
     if (ns != NATS_OK && ns != NATS_NOT_FOUND)
         return;
     gn_kv_keys_unique(&keys);
@@ -221,7 +223,8 @@ static void *renew_main(void *arg)
 static int claim(gn_node_lease *l, char *why, size_t why_size)
 {
     int64_t give_up = gn_now_ms() + (int64_t)l->ttl_ms + (int64_t)l->ttl_ms / 2;
-    uint64_t first_seen = 0;
+    uint64_t first_seen = 0, last_seen = 0;
+    unsigned int renewals_seen = 0;
     char holder[256] = "";
     for (;;) {
         char *value = lease_value(l);
@@ -258,12 +261,18 @@ static int claim(gn_node_lease *l, char *why, size_t why_size)
             describe_holder(e, holder, sizeof(holder));
             kvEntry_Destroy(e);
             if (first_seen == 0) {
-                first_seen = seen;
+                first_seen = last_seen = seen;
                 gn_log(&l->log, GENESIS_LOG_WARN,
                        "cluster: node id '%s' is held (%s); waiting up to %u ms for that lease "
                        "to expire",
                        l->id, holder, l->ttl_ms);
-            } else if (seen != first_seen || gn_now_ms() > give_up) {
+            } else if (seen != last_seen) {
+                /* A holder killed with a renewal in flight can still land that one renewal
+                 * after our first look; only a second one proves it alive. */
+                renewals_seen++;
+                last_seen = seen;
+            }
+            if (renewals_seen >= 2 || gn_now_ms() > give_up) {
                 snprintf(why, why_size,
                          "cluster: node id '%s' is already in use by a live node (%s); give "
                          "this node another --node-id",

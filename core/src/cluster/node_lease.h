@@ -18,9 +18,9 @@
 typedef struct gn_node_lease gn_node_lease;
 
 /* Claim node_id in bucket and start renewing. An id held by a live node (its lease is renewed
- * while this waits, or is not released within one TTL) is refused with GENESIS_ALREADY_EXISTS
- * and a message naming the holder; an id whose holder died is taken over once its lease
- * expires. nc and js are borrowed and must outlive the lease. */
+ * twice while this waits, or is not released within one and a half TTLs) is refused with
+ * GENESIS_ALREADY_EXISTS and a message naming the holder; an id whose holder died is taken over
+ * once its lease expires. nc and js are borrowed and must outlive the lease. */
 int gn_node_lease_claim(gn_node_lease **out, natsConnection *nc, jsCtx *js, const char *bucket,
                         const char *node_id, uint32_t ttl_ms, const gn_logger *log, char *why,
                         size_t why_size);

@@ -1,7 +1,9 @@
 /* The remote component role: a REP socket the coordinator dials (one context per concurrent
  * request, handlers on worker threads), registration and heartbeats over a REQ socket to the
  * front door (re-registering on its own when the coordinator forgot it), and local events
- * from the event bus. */
+ * from the event bus. Given the front doors of several cluster nodes, the service registers
+ * with each over its own REQ socket, heartbeats each, and registers again with a node that
+ * comes back; emits and checkpoints go to whichever node is connected. */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -28,6 +30,7 @@
 #include "wire/rpc.h"
 #include "wire/socket_util.h"
 #include "wire/subscriber.h"
+#include "wire/url_list.h"
 #include "wire/wire.h"
 #include "base/worker_pool.h"
 
@@ -35,6 +38,19 @@
 #define LISTENER_PROBE_INTERVAL_MS 3000u
 #define CHECKPOINT_OVERHEAD        512u   /* envelope bytes around a checkpoint's state */
 #define TLS_PROBE_MS               10000u /* connect's one handshake attempt, at most */
+
+/* One coordinator node the service registers with: its own REQ socket, so heartbeats and
+ * registrations reach exactly that node. Flags guarded by the service's lock. */
+typedef struct svc_node {
+    struct genesis_service *svc;
+    nng_socket req;
+    nng_dialer dialer; /* to its front door */
+    bool opened;
+    char url[256];       /* for dialing again */
+    unsigned int unsent; /* heartbeats in a row that no pipe took (see redial_if_wedged) */
+    bool registering;    /* a Register to this node is in flight */
+    bool heartbeat_pending;
+} svc_node;
 
 typedef struct svc_ctx {
     gn_task task; /* the handler, on the requests lane */
@@ -69,12 +85,16 @@ struct genesis_service {
     unsigned int outstanding; /* rpcs to the coordinator in flight */
     bool connected;
     bool stopping;
-    bool registering;
-    bool heartbeat_pending;
-    nng_socket req;
-    nng_dialer dialer;        /* to the front door */
-    char front_door_url[256]; /* for dialing again */
-    unsigned int unsent;      /* heartbeats in a row that no pipe took (see redial_if_wedged) */
+    svc_node nodes[GN_MAX_URLS];
+    unsigned int nnodes;
+    nng_socket any;              /* emits and checkpoints: every front door (nodes[0].req if one) */
+    bool any_own;                /* any is a socket of its own */
+    pthread_cond_t reg_cv;       /* connect's and free's waits for their exchanges with all nodes */
+    unsigned int node_exchanges; /* connect's registrations pending */
+    unsigned int unregisters;    /* free's unregistrations pending */
+    bool connect_ok;             /* a node accepted connect's registration */
+    int connect_status;          /* else the first failure, for connect's error */
+    char connect_error[300];
     nng_aio *hb_timer;
     uint32_t hb_interval_ms;
     uint64_t hb_sequence;
@@ -324,6 +344,7 @@ int genesis_service_new(genesis_service **out, const char *id, const genesis_com
     gn_fault_state_init(&svc->fault);
     atomic_init(&svc->fault_rng, (uint64_t)gn_wall_ms() ^ (uint64_t)getpid() << 32);
     pthread_cond_init(&svc->ready_cv, NULL);
+    pthread_cond_init(&svc->reg_cv, NULL);
     if (svc->id == NULL || svc->pool == NULL) {
         genesis_service_free(svc);
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "service_new: out of memory");
@@ -406,6 +427,12 @@ typedef struct svc_rpc {
     void *arg;
 } svc_rpc;
 
+/* Register, heartbeat and unregister go to one node; emits and checkpoints to any node. */
+static nng_socket node_socket(genesis_service *svc, svc_node *node)
+{
+    return node != NULL ? node->req : svc->any;
+}
+
 static void svc_rpc_done(int status, int reason, const char *why, gn_wire_reply *reply, void *arg)
 {
     svc_rpc *sr = arg;
@@ -419,9 +446,10 @@ static void svc_rpc_done(int status, int reason, const char *why, gn_wire_reply 
     pthread_mutex_unlock(&svc->lock);
 }
 
-/* Send env to the front door; fn runs exactly once (on an NNG thread) when GENESIS_OK. */
-static int svc_rpc_start(genesis_service *svc, gn_envelope *env, uint32_t timeout_ms, svc_rpc_fn fn,
-                         void *arg)
+/* Send env to node's front door (NULL: any node's); fn runs exactly once (on an NNG thread)
+ * when GENESIS_OK. */
+static int svc_rpc_start(genesis_service *svc, svc_node *node, gn_envelope *env,
+                         uint32_t timeout_ms, svc_rpc_fn fn, void *arg)
 {
     pthread_mutex_lock(&svc->lock);
     svc->outstanding++;
@@ -431,7 +459,8 @@ static int svc_rpc_start(genesis_service *svc, gn_envelope *env, uint32_t timeou
     int rv = GENESIS_RESOURCE_EXHAUSTED;
     if (sr != NULL && gn_envelope_encode(env, &msg) == GENESIS_OK) {
         *sr = (svc_rpc){svc, fn, arg};
-        rv = gn_rpc_start(svc->req, msg, timeout_ms, svc->opts.max_message_size, svc_rpc_done, sr);
+        rv = gn_rpc_start(node_socket(svc, node), msg, timeout_ms, svc->opts.max_message_size,
+                          svc_rpc_done, sr);
         if (rv == GENESIS_OK)
             return GENESIS_OK;
     }
@@ -530,6 +559,22 @@ static void restore_later(genesis_service *svc, const Genesis__V1__RegisterAck *
         restore_and_serve(svc);
 }
 
+/* Note what a RegisterAck brings: the heartbeat interval the coordinator asks for, and the
+ * checkpoint to restore. */
+static void note_register_ack(genesis_service *svc, int status, const gn_wire_reply *reply)
+{
+    if (status != GENESIS_OK || reply->code != GENESIS_OK ||
+        reply->detail_case != GENESIS__V1__REPLY__DETAIL_REGISTER_ACK)
+        return;
+    if (svc->opts.heartbeat_interval_ms == 0 && reply->register_ack->heartbeat_interval_ms > 0) {
+        pthread_mutex_lock(&svc->lock);
+        svc->hb_interval_ms = reply->register_ack->heartbeat_interval_ms;
+        pthread_mutex_unlock(&svc->lock);
+    }
+    if (reply->register_ack->has_checkpoint)
+        stash_checkpoint(svc, reply->register_ack);
+}
+
 /* Hand a finished exchange to a synchronous waiter as a result. */
 static void to_waiter(genesis_service *svc, int status, int reason, const char *why,
                       gn_wire_reply *reply, void *arg)
@@ -541,28 +586,18 @@ static void to_waiter(genesis_service *svc, int status, int reason, const char *
             "coordinator: %s", why);
     else
         res = gn_result_new((int)reply->code, (int)reply->reason, reply->message, NULL, 0, NULL);
-    if (status == GENESIS_OK && reply->code == GENESIS_OK &&
-        reply->detail_case == GENESIS__V1__REPLY__DETAIL_REGISTER_ACK &&
-        svc->opts.heartbeat_interval_ms == 0 && reply->register_ack->heartbeat_interval_ms > 0) {
-        pthread_mutex_lock(&svc->lock);
-        svc->hb_interval_ms = reply->register_ack->heartbeat_interval_ms;
-        pthread_mutex_unlock(&svc->lock);
-    }
-    if (status == GENESIS_OK && reply->code == GENESIS_OK &&
-        reply->detail_case == GENESIS__V1__REPLY__DETAIL_REGISTER_ACK &&
-        reply->register_ack->has_checkpoint)
-        stash_checkpoint(svc, reply->register_ack);
+    note_register_ack(svc, status, reply);
     gn_waiter_wake(res, arg);
 }
 
-/* Send env and wait for the coordinator's answer: a result always comes back (NULL only when
+/* Send env to any node and wait for the answer: a result always comes back (NULL only when
  * out of memory), also when the exchange could not start. */
 static genesis_result *svc_call(genesis_service *svc, gn_envelope *env, uint32_t timeout_ms)
 {
     gn_waiter *w = gn_waiter_new();
     if (w == NULL)
         return NULL;
-    int rv = svc_rpc_start(svc, env, timeout_ms, to_waiter, w);
+    int rv = svc_rpc_start(svc, NULL, env, timeout_ms, to_waiter, w);
     if (rv != GENESIS_OK) {
         gn_waiter_free(w);
         return gn_result_errorf(rv,
@@ -590,53 +625,53 @@ static void build_register(genesis_service *svc, gn_envelope *env, Genesis__V1__
 static void reregistered(genesis_service *svc, int status, int reason, const char *why,
                          gn_wire_reply *reply, void *arg)
 {
-    (void)arg;
+    (void)reason;
+    svc_node *node = arg;
     pthread_mutex_lock(&svc->lock);
-    svc->registering = false;
+    node->registering = false;
     pthread_mutex_unlock(&svc->lock);
     if (status == GENESIS_OK && reply->code == GENESIS_OK) {
-        gn_log(&svc->log, GENESIS_LOG_INFO, "service %s registered again with the coordinator",
-               svc->id);
+        gn_log(&svc->log, GENESIS_LOG_INFO,
+               "service %s registered again with the coordinator at %s", svc->id, node->url);
         restore_later(svc, reply->detail_case == GENESIS__V1__REPLY__DETAIL_REGISTER_ACK
                                ? reply->register_ack
                                : NULL);
     } else
-        gn_log(&svc->log, GENESIS_LOG_WARN, "service %s: registering again failed: %s", svc->id,
-               status != GENESIS_OK ? why : reply->message);
+        gn_log(&svc->log, GENESIS_LOG_WARN, "service %s: registering again at %s failed: %s",
+               svc->id, node->url, status != GENESIS_OK ? why : reply->message);
 }
 
 static void heartbeat_done(genesis_service *svc, int status, int reason, const char *why,
                            gn_wire_reply *reply, void *arg)
 {
-    (void)arg;
     (void)why;
-    (void)reason;
+    svc_node *node = arg;
     bool forgotten = status == GENESIS_OK && reply->code == GENESIS_NOT_FOUND;
     pthread_mutex_lock(&svc->lock);
-    svc->unsent =
-        status != GENESIS_OK && reason == GENESIS_REASON_UNREACHABLE ? svc->unsent + 1 : 0;
-    bool registering = svc->registering;
+    node->unsent =
+        status != GENESIS_OK && reason == GENESIS_REASON_UNREACHABLE ? node->unsent + 1 : 0;
+    bool registering = node->registering;
     pthread_mutex_unlock(&svc->lock);
     /* Accepted while connect's own registration failed (its reply was lost): serve. Not while
      * a registration is in flight: its reply carries the checkpoint. No-op once serving. */
     if (status == GENESIS_OK && reply->code == GENESIS_OK && !registering)
         restore_later(svc, NULL);
     pthread_mutex_lock(&svc->lock);
-    svc->heartbeat_pending = false;
-    bool start = forgotten && !svc->registering && !svc->stopping;
+    node->heartbeat_pending = false;
+    bool start = forgotten && !node->registering && !svc->stopping;
     if (start)
-        svc->registering = true;
+        node->registering = true;
     uint32_t timeout = svc->hb_interval_ms * 5 > 1000 ? svc->hb_interval_ms * 5 : 1000;
     pthread_mutex_unlock(&svc->lock);
     if (!start)
         return;
-    /* The coordinator restarted or declared us down: announce ourselves again. */
+    /* The node restarted (or came back) or declared us down: announce ourselves again. */
     gn_envelope env;
     Genesis__V1__Register reg;
     build_register(svc, &env, &reg);
-    if (svc_rpc_start(svc, &env, timeout, reregistered, NULL) != GENESIS_OK) {
+    if (svc_rpc_start(svc, node, &env, timeout, reregistered, node) != GENESIS_OK) {
         pthread_mutex_lock(&svc->lock);
-        svc->registering = false;
+        node->registering = false;
         pthread_mutex_unlock(&svc->lock);
     }
 }
@@ -647,22 +682,22 @@ static void heartbeat_done(genesis_service *svc, int status, int reason, const c
  * dial again: the new pipe unwedges the socket, and an honest outage costs one redial. */
 #define REDIAL_AFTER_UNSENT 5u
 
-static void redial_if_wedged(genesis_service *svc)
+static void redial_if_wedged(genesis_service *svc, svc_node *node)
 {
     pthread_mutex_lock(&svc->lock);
-    bool redial = svc->unsent >= REDIAL_AFTER_UNSENT && !svc->stopping;
+    bool redial = node->unsent >= REDIAL_AFTER_UNSENT && !svc->stopping;
     if (redial)
-        svc->unsent = 0;
+        node->unsent = 0;
     pthread_mutex_unlock(&svc->lock);
     if (!redial)
         return;
     gn_log(&svc->log, GENESIS_LOG_WARN,
            "service %s: %u heartbeats in a row found no connection to %s: dialing again", svc->id,
-           REDIAL_AFTER_UNSENT, svc->front_door_url);
-    nng_dialer_close(svc->dialer);
-    if (gn_dial_url(svc->req, svc->front_door_url, svc->tls, &svc->dialer) != 0)
+           REDIAL_AFTER_UNSENT, node->url);
+    nng_dialer_close(node->dialer);
+    if (gn_dial_url(node->req, node->url, svc->tls, &node->dialer) != 0)
         gn_log(&svc->log, GENESIS_LOG_WARN, "service %s: dialing %s again failed", svc->id,
-               svc->front_door_url);
+               node->url);
 }
 
 static void heartbeat_tick(void *arg)
@@ -670,15 +705,20 @@ static void heartbeat_tick(void *arg)
     genesis_service *svc = arg;
     if (nng_aio_result(svc->hb_timer) != 0)
         return; /* stopped */
-    redial_if_wedged(svc);
     pthread_mutex_lock(&svc->lock);
-    bool send = !svc->heartbeat_pending && !svc->stopping;
-    if (send)
-        svc->heartbeat_pending = true;
     uint64_t seq = ++svc->hb_sequence;
     uint32_t interval = svc->hb_interval_ms;
     pthread_mutex_unlock(&svc->lock);
-    if (send) {
+    for (unsigned int i = 0; i < svc->nnodes; i++) {
+        svc_node *node = &svc->nodes[i];
+        redial_if_wedged(svc, node);
+        pthread_mutex_lock(&svc->lock);
+        bool send = !node->heartbeat_pending && !svc->stopping;
+        if (send)
+            node->heartbeat_pending = true;
+        pthread_mutex_unlock(&svc->lock);
+        if (!send)
+            continue;
         gn_envelope env = GENESIS__V1__ENVELOPE__INIT;
         Genesis__V1__Heartbeat hb = GENESIS__V1__HEARTBEAT__INIT;
         hb.component_id = svc->id;
@@ -687,40 +727,74 @@ static void heartbeat_tick(void *arg)
         env.body_case = GENESIS__V1__ENVELOPE__BODY_HEARTBEAT;
         env.heartbeat = &hb;
         /* A heartbeat that outlives a few intervals is abandoned; the next one retries. */
-        if (svc_rpc_start(svc, &env, interval * 3, heartbeat_done, NULL) != GENESIS_OK) {
+        if (svc_rpc_start(svc, node, &env, interval * 3, heartbeat_done, node) != GENESIS_OK) {
             pthread_mutex_lock(&svc->lock);
-            svc->heartbeat_pending = false;
+            node->heartbeat_pending = false;
             pthread_mutex_unlock(&svc->lock);
         }
     }
     nng_sleep_aio((nng_duration)interval, svc->hb_timer);
 }
 
-static int open_sockets(genesis_service *svc, const char *front_door_url, const char *event_bus_url)
+/* A REQ socket for talking to the coordinator, dialed to url (or to every URL of urls). */
+static int open_req(genesis_service *svc, nng_socket *sock, const gn_url_list *urls,
+                    const char *url, nng_dialer *dialer)
 {
-    int err = nng_req0_open(&svc->req);
+    int err = nng_req0_open(sock);
     if (err != 0)
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "connect: %s", nng_strerror(err));
-    gn_rpc_configure(svc->req, svc->opts.max_message_size);
-    nng_socket_set_ms(svc->req, NNG_OPT_RECONNMINT, 10);
-    nng_socket_set_ms(svc->req, NNG_OPT_RECONNMAXT, 200);
-    snprintf(svc->front_door_url, sizeof(svc->front_door_url), "%s", front_door_url);
-    err = strlen(front_door_url) < sizeof(svc->front_door_url)
-              ? gn_dial_url(svc->req, front_door_url, svc->tls, &svc->dialer)
-              : NNG_EINVAL;
-    if (err == 0)
-        err = nng_aio_alloc(&svc->hb_timer, heartbeat_tick, svc);
-    if (err != 0) {
-        nng_close(svc->req);
-        return gn_fail(gn_status_from_nng(err, NULL), "connect: dial %s: %s", front_door_url,
-                       gn_url_is_tls(front_door_url) && svc->tls == NULL ? GN_TLS_MISSING
-                                                                         : nng_strerror(err));
+    gn_rpc_configure(*sock, svc->opts.max_message_size);
+    nng_socket_set_ms(*sock, NNG_OPT_RECONNMINT, 10);
+    nng_socket_set_ms(*sock, NNG_OPT_RECONNMAXT, 200);
+    for (unsigned int i = 0; err == 0 && i < (urls != NULL ? urls->n : 1); i++) {
+        if (urls != NULL)
+            url = urls->urls[i];
+        err = strlen(url) < sizeof(svc->nodes[0].url) ? gn_dial_url(*sock, url, svc->tls, dialer)
+                                                      : NNG_EINVAL;
     }
-    if (event_bus_url == NULL || svc->callbacks.on_event == NULL)
-        return GENESIS_OK;
+    if (err != 0) {
+        nng_close(*sock);
+        return gn_fail(gn_status_from_nng(err, NULL), "connect: dial %s: %s", url,
+                       gn_url_is_tls(url) && svc->tls == NULL ? GN_TLS_MISSING : nng_strerror(err));
+    }
+    return GENESIS_OK;
+}
+
+static void close_sockets(genesis_service *svc)
+{
+    for (unsigned int i = 0; i < svc->nnodes; i++)
+        if (svc->nodes[i].opened)
+            nng_close(svc->nodes[i].req);
+    if (svc->any_own)
+        nng_close(svc->any);
+}
+
+static int open_sockets(genesis_service *svc, const gn_url_list *urls, const char *event_bus_url)
+{
+    int rv = GENESIS_OK;
+    for (unsigned int i = 0; i < urls->n && rv == GENESIS_OK; i++) {
+        svc_node *node = &svc->nodes[i];
+        *node = (svc_node){.svc = svc};
+        snprintf(node->url, sizeof(node->url), "%s", urls->urls[i]);
+        rv = open_req(svc, &node->req, NULL, urls->urls[i], &node->dialer);
+        node->opened = rv == GENESIS_OK;
+        svc->nnodes = i + 1;
+    }
+    svc->any = svc->nodes[0].req;
+    if (rv == GENESIS_OK && urls->n > 1) {
+        rv = open_req(svc, &svc->any, urls, NULL, NULL);
+        svc->any_own = rv == GENESIS_OK;
+    }
+    if (rv == GENESIS_OK && nng_aio_alloc(&svc->hb_timer, heartbeat_tick, svc) != 0)
+        rv = gn_fail(GENESIS_RESOURCE_EXHAUSTED, "connect: out of memory");
+    if (rv != GENESIS_OK || event_bus_url == NULL || svc->callbacks.on_event == NULL) {
+        if (rv != GENESIS_OK)
+            close_sockets(svc);
+        return rv;
+    }
     gn_subscriber_hooks hooks = {.accept = not_own_event, .deliver = deliver_event, .arg = svc};
-    int rv = gn_subscriber_open(&svc->sub, event_bus_url, svc->tls, svc->pool,
-                                svc->opts.event_queue_depth, svc->opts.max_message_size, &hooks);
+    rv = gn_subscriber_open(&svc->sub, event_bus_url, svc->tls, svc->pool,
+                            svc->opts.event_queue_depth, svc->opts.max_message_size, &hooks);
     if (rv == GENESIS_OK)
         rv = gn_subscriber_subscribe(svc->sub, GN_TOPIC_LOCAL);
     if (rv == GENESIS_OK) { /* external events directed at this component (WebSocket clients) */
@@ -732,8 +806,74 @@ static int open_sockets(genesis_service *svc, const char *front_door_url, const 
         gn_subscriber_free(svc->sub);
         svc->sub = NULL;
         nng_aio_free(svc->hb_timer);
-        nng_close(svc->req);
+        close_sockets(svc);
     }
+    return rv;
+}
+
+/* connect's registration at one node finished. */
+static void registered_at_node(genesis_service *svc, int status, int reason, const char *why,
+                               gn_wire_reply *reply, void *arg)
+{
+    svc_node *node = arg;
+    note_register_ack(svc, status, reply);
+    bool ok = status == GENESIS_OK && reply->code == GENESIS_OK;
+    pthread_mutex_lock(&svc->lock);
+    node->registering = false;
+    if (ok) {
+        svc->connect_ok = true;
+    } else if (svc->connect_status == GENESIS_OK) {
+        svc->connect_status = status != GENESIS_OK ? status : (int)reply->code;
+        int r = status != GENESIS_OK
+                    ? (reason == GENESIS_REASON_SHUTTING_DOWN ? reason : GENESIS_REASON_UNREACHABLE)
+                    : (int)reply->reason;
+        snprintf(svc->connect_error, sizeof(svc->connect_error), "%s at %s (%s)",
+                 status != GENESIS_OK ? why : reply->message, node->url, genesis_reason_name(r));
+    }
+    GN_ASSERT(svc->node_exchanges > 0);
+    svc->node_exchanges--;
+    pthread_cond_broadcast(&svc->reg_cv);
+    pthread_mutex_unlock(&svc->lock);
+}
+
+/* Register with every node at once; wait until one accepted or all answered. */
+static int register_everywhere(genesis_service *svc, uint32_t timeout_ms)
+{
+    pthread_mutex_lock(&svc->lock);
+    svc->connect_ok = false;
+    svc->connect_status = GENESIS_OK;
+    svc->connect_error[0] = '\0';
+    pthread_mutex_unlock(&svc->lock);
+    for (unsigned int i = 0; i < svc->nnodes; i++) {
+        svc_node *node = &svc->nodes[i];
+        gn_envelope env;
+        Genesis__V1__Register reg;
+        build_register(svc, &env, &reg);
+        pthread_mutex_lock(&svc->lock);
+        node->registering = true;
+        svc->node_exchanges++;
+        pthread_mutex_unlock(&svc->lock);
+        int rv = svc_rpc_start(svc, node, &env, timeout_ms, registered_at_node, node);
+        if (rv != GENESIS_OK) {
+            pthread_mutex_lock(&svc->lock);
+            node->registering = false;
+            svc->node_exchanges--;
+            if (svc->connect_status == GENESIS_OK) {
+                svc->connect_status = rv;
+                snprintf(svc->connect_error, sizeof(svc->connect_error),
+                         "cannot send to the coordinator at %s: %s", node->url,
+                         genesis_strerror(rv));
+            }
+            pthread_mutex_unlock(&svc->lock);
+        }
+    }
+    pthread_mutex_lock(&svc->lock);
+    while (!svc->connect_ok && svc->node_exchanges > 0)
+        pthread_cond_wait(&svc->reg_cv, &svc->lock);
+    int rv = svc->connect_ok ? GENESIS_OK : svc->connect_status;
+    if (rv != GENESIS_OK)
+        gn_fail(rv, "register '%s': %s", svc->id, svc->connect_error);
+    pthread_mutex_unlock(&svc->lock);
     return rv;
 }
 
@@ -745,55 +885,57 @@ int genesis_service_connect(genesis_service *svc, const char *front_door_url,
         return gn_fail(GENESIS_INVALID_ARGUMENT, "connect: NULL service or URL");
     if (!svc->listening)
         return gn_fail(GENESIS_FAILED_PRECONDITION, "connect: call genesis_service_listen first");
+    gn_url_list urls;
+    char why[400];
+    if (gn_url_list_parse(&urls, front_door_url, why, sizeof(why)) != 0)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "connect %s: %s", front_door_url, why);
     pthread_mutex_lock(&svc->lock);
     bool again = svc->connected;
     svc->connected = true;
     svc->hb_interval_ms = svc->opts.heartbeat_interval_ms > 0 ? svc->opts.heartbeat_interval_ms
                                                               : GN_DEFAULT_HEARTBEAT_MS;
     pthread_mutex_unlock(&svc->lock);
-    if (again)
+    if (again) {
+        gn_url_list_clear(&urls);
         return gn_fail(GENESIS_FAILED_PRECONDITION, "connect: already connected");
+    }
     int rv = GENESIS_OK;
     uint32_t budget_ms = timeout_ms > 0 ? timeout_ms : GN_DEFAULT_TIMEOUT_MS;
     int64_t started_ms = gn_now_ms();
-    if (gn_url_is_tls(front_door_url)) {
+    for (unsigned int i = 0; i < urls.n && rv == GENESIS_OK; i++) {
+        if (!gn_url_is_tls(urls.urls[i]))
+            continue;
         /* One handshake first: a refused certificate is an error now, not a silent retry loop
          * in the background; a coordinator that is not up yet is not an error. */
-        char why[400];
         uint32_t probe_ms = budget_ms < TLS_PROBE_MS ? budget_ms : TLS_PROBE_MS;
-        int probe =
-            gn_tls_probe(front_door_url, svc->tls, nng_req0_open, probe_ms, why, sizeof(why));
+        int probe = gn_tls_probe(urls.urls[i], svc->tls, nng_req0_open, probe_ms, why, sizeof(why));
         if (svc->tls == NULL || gn_tls_refused(probe)) {
             gn_log(&svc->log, GENESIS_LOG_ERROR, "service %s: %s", svc->id, why);
             rv = gn_fail(GENESIS_UNAUTHENTICATED, "connect: %s", why);
         }
     }
     if (rv == GENESIS_OK)
-        rv = open_sockets(svc, front_door_url, event_bus_url);
+        rv = open_sockets(svc, &urls, event_bus_url);
+    gn_url_list_clear(&urls);
     if (rv != GENESIS_OK) {
         pthread_mutex_lock(&svc->lock);
         svc->connected = false;
+        svc->nnodes = 0;
+        svc->any_own = false;
         pthread_mutex_unlock(&svc->lock);
         return rv;
     }
-    gn_envelope env;
-    Genesis__V1__Register reg;
-    build_register(svc, &env, &reg);
     /* The probe's time comes out of the same budget (at least a second is left to register). */
     int64_t spent_ms = gn_now_ms() - started_ms;
     uint32_t left_ms = spent_ms + 1000 < (int64_t)budget_ms ? budget_ms - (uint32_t)spent_ms : 1000;
-    genesis_result *res = svc_call(svc, &env, left_ms);
-    rv = genesis_result_status(res);
-    if (rv != GENESIS_OK)
-        gn_fail(rv, "register '%s' at %s: %s (%s)", svc->id, front_door_url,
-                genesis_result_message(res), genesis_reason_name(genesis_result_reason(res)));
-    genesis_result_free(res);
+    rv = register_everywhere(svc, left_ms);
     /* Serve once registered (and restored). A failed registration is retried by the heartbeats;
      * the first one that succeeds restores and opens the gate (restore_later). */
     if (rv == GENESIS_OK)
         restore_and_serve(svc);
     /* Heartbeats start either way: after a failed registration (coordinator not up yet) the
-     * first NOT_FOUND heartbeat reply registers again on its own. */
+     * first NOT_FOUND heartbeat reply registers again on its own; so does a node that was down
+     * during connect once it is up. */
     nng_sleep_aio((nng_duration)svc->hb_interval_ms, svc->hb_timer);
     if (rv == GENESIS_OK)
         gn_log(&svc->log, GENESIS_LOG_INFO, "service %s registered at %s, serving %s", svc->id,
@@ -890,7 +1032,7 @@ int genesis_service_checkpoint(genesis_service *svc, const void *data, size_t le
     checkpoint_call cc = {.waiter = gn_waiter_new()};
     if (cc.waiter == NULL)
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "checkpoint: out of memory");
-    int rv = svc_rpc_start(svc, &env, timeout_ms > 0 ? timeout_ms : GN_DEFAULT_TIMEOUT_MS,
+    int rv = svc_rpc_start(svc, NULL, &env, timeout_ms > 0 ? timeout_ms : GN_DEFAULT_TIMEOUT_MS,
                            checkpoint_done, &cc);
     if (rv != GENESIS_OK) {
         gn_waiter_free(cc.waiter);
@@ -934,6 +1076,43 @@ int genesis_service_inject_fault(genesis_service *svc, const genesis_fault *faul
     return GENESIS_OK;
 }
 
+static void unregistered(genesis_service *svc, int status, int reason, const char *why,
+                         gn_wire_reply *reply, void *arg)
+{
+    (void)status, (void)reason, (void)why, (void)reply, (void)arg;
+    pthread_mutex_lock(&svc->lock);
+    GN_ASSERT(svc->unregisters > 0);
+    svc->unregisters--;
+    pthread_cond_broadcast(&svc->reg_cv);
+    pthread_mutex_unlock(&svc->lock);
+}
+
+/* Say goodbye to every node at once so they stop routing here (best effort, bounded). */
+static void unregister_everywhere(genesis_service *svc)
+{
+    gn_envelope env = GENESIS__V1__ENVELOPE__INIT;
+    Genesis__V1__Unregister un = GENESIS__V1__UNREGISTER__INIT;
+    un.component_id = svc->id;
+    un.instance_id = svc->instance_id;
+    env.body_case = GENESIS__V1__ENVELOPE__BODY_UNREGISTER;
+    env.unregister = &un;
+    for (unsigned int i = 0; i < svc->nnodes; i++) {
+        pthread_mutex_lock(&svc->lock);
+        svc->unregisters++;
+        pthread_mutex_unlock(&svc->lock);
+        if (svc_rpc_start(svc, &svc->nodes[i], &env, UNREGISTER_WAIT_MS, unregistered, NULL) !=
+            GENESIS_OK) {
+            pthread_mutex_lock(&svc->lock);
+            svc->unregisters--;
+            pthread_mutex_unlock(&svc->lock);
+        }
+    }
+    pthread_mutex_lock(&svc->lock);
+    while (svc->unregisters > 0)
+        pthread_cond_wait(&svc->reg_cv, &svc->lock);
+    pthread_mutex_unlock(&svc->lock);
+}
+
 void genesis_service_free(genesis_service *svc)
 {
     if (svc == NULL)
@@ -945,16 +1124,8 @@ void genesis_service_free(genesis_service *svc)
     pthread_mutex_unlock(&svc->lock);
     if (connected)
         nng_aio_stop(svc->hb_timer);
-    if (connected) {
-        /* Say goodbye so the coordinator stops routing here at once (best effort). */
-        gn_envelope env = GENESIS__V1__ENVELOPE__INIT;
-        Genesis__V1__Unregister un = GENESIS__V1__UNREGISTER__INIT;
-        un.component_id = svc->id;
-        un.instance_id = svc->instance_id;
-        env.body_case = GENESIS__V1__ENVELOPE__BODY_UNREGISTER;
-        env.unregister = &un;
-        genesis_result_free(svc_call(svc, &env, UNREGISTER_WAIT_MS));
-    }
+    if (connected)
+        unregister_everywhere(svc);
     gn_guard_stop(svc->guard);     /* before the socket it watches closes */
     gn_fault_release(&svc->fault); /* injected hangs end */
     gn_subscriber_close(svc->sub);
@@ -968,7 +1139,7 @@ void genesis_service_free(genesis_service *svc)
             nng_aio_stop(svc->ctxs[i].aio);
     }
     if (connected) {
-        nng_close(svc->req); /* outstanding heartbeats complete with CANCELLED */
+        close_sockets(svc); /* outstanding heartbeats complete with CANCELLED */
         pthread_mutex_lock(&svc->lock);
         while (svc->outstanding > 0)
             pthread_cond_wait(&svc->idle_cv, &svc->lock);
@@ -985,6 +1156,7 @@ void genesis_service_free(genesis_service *svc)
     free(svc->ctxs);
     free(svc->restore_data);
     pthread_cond_destroy(&svc->ready_cv);
+    pthread_cond_destroy(&svc->reg_cv);
     pthread_cond_destroy(&svc->idle_cv);
     pthread_mutex_destroy(&svc->lock);
     gn_fault_state_destroy(&svc->fault);

@@ -41,6 +41,12 @@ static void rpc_fail_nng(rpc *r, int err, const char *stage)
         reason = GENESIS_REASON_SHUTTING_DOWN;
     } else if (r->sending) {
         reason = GENESIS_REASON_UNREACHABLE; /* no peer took the request: it never ran */
+    } else if (err == NNG_ECONNRESET || err == NNG_ECONNSHUT || err == NNG_ECONNABORTED) {
+        /* The peer took the request, then its connection went away: it may have run. */
+        status = GENESIS_UNAVAILABLE;
+        reason = GENESIS_REASON_TRANSPORT_ERROR;
+        snprintf(why, sizeof(why), "connection lost after the request was sent: %s",
+                 nng_strerror(err));
     }
     rpc_done(r, status, reason, why, NULL);
 }

@@ -14,7 +14,8 @@
 
 /* Outcome of an exchange. status/reason describe transport or decode failures (reason
  * GENESIS_REASON_UNREACHABLE when the request was never handed to a peer, so it provably did
- * not run); when they are
+ * not run; UNAVAILABLE with GENESIS_REASON_TRANSPORT_ERROR when the peer's connection was lost
+ * after it took the request, so it may or may not have run); when they are
  * GENESIS_OK, reply holds the peer's decoded Reply (whose own code may be an error). reply is
  * freed by the rpc after the callback returns. The callback runs on an NNG thread: it must not
  * block. */

@@ -1,5 +1,6 @@
 /* Event-bus subscriber (see subscriber.h). */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "base/objects.h"
 #include "wire/socket_util.h"
 #include "wire/subscriber.h"
+#include "wire/url_list.h"
 
 struct gn_subscriber {
     nng_socket sock;
@@ -98,20 +100,37 @@ int gn_subscriber_open(gn_subscriber **out, const char *url, const gn_tls *tls, 
         free(s);
         return gn_fail(GENESIS_RESOURCE_EXHAUSTED, "subscribe: %s", nng_strerror(err));
     }
+    char failed[256] = "";
     err = nng_aio_alloc(&s->aio, receive_cb, s);
     if (err == 0) {
         nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, max_message + 4096);
         nng_socket_set_ms(s->sock, NNG_OPT_RECONNMINT, 10);
         nng_socket_set_ms(s->sock, NNG_OPT_RECONNMAXT, 500);
-        err = gn_dial_url(s->sock, url, tls, NULL);
+        /* Several buses (cluster nodes): one SUB socket receives from all of them, and a bus
+         * whose node died simply stops contributing while the others go on. */
+        gn_url_list urls;
+        char why[128];
+        if (gn_url_list_parse(&urls, url, why, sizeof(why)) != 0) {
+            nng_aio_free(s->aio);
+            nng_close(s->sock);
+            free(s);
+            return gn_fail(GENESIS_INVALID_ARGUMENT, "subscribe: %s: %s", url, why);
+        }
+        for (unsigned int i = 0; i < urls.n && err == 0; i++) {
+            err = gn_dial_url(s->sock, urls.urls[i], tls, NULL);
+            if (err != 0)
+                snprintf(failed, sizeof(failed), "%s", urls.urls[i]);
+        }
+        gn_url_list_clear(&urls);
         if (err != 0)
             nng_aio_free(s->aio);
     }
     if (err != 0) {
         nng_close(s->sock);
         free(s);
-        return gn_fail(gn_status_from_nng(err, NULL), "subscribe: dial %s: %s", url,
-                       gn_url_is_tls(url) && tls == NULL ? GN_TLS_MISSING : nng_strerror(err));
+        const char *named = failed[0] != '\0' ? failed : url;
+        return gn_fail(gn_status_from_nng(err, NULL), "subscribe: dial %s: %s", named,
+                       gn_url_is_tls(named) && tls == NULL ? GN_TLS_MISSING : nng_strerror(err));
     }
     s->max_message = max_message;
     s->hooks = *hooks;

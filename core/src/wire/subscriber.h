@@ -24,8 +24,9 @@ typedef struct gn_subscriber_hooks {
     void *arg;
 } gn_subscriber_hooks;
 
-/* Open a SUB socket dialed (in the background, reconnecting) to url. Nothing is received until
- * the first gn_subscriber_subscribe. hooks is copied; pool must outlive the subscriber. A
+/* Open a SUB socket dialed (in the background, reconnecting) to url, or to every URL of a
+ * comma-separated list (wire/url_list.h: the buses of several cluster nodes). Nothing is received
+ * until the first gn_subscriber_subscribe. hooks is copied; pool must outlive the subscriber. A
  * tls+tcp url uses tls (NULL: refused with a message saying so). */
 int gn_subscriber_open(gn_subscriber **out, const char *url, const gn_tls *tls, gn_pool *pool,
                        unsigned int queue_depth, size_t max_message,

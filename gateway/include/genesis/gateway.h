@@ -39,7 +39,8 @@ typedef struct genesis_gateway_options {
     unsigned int version;   /* GENESIS_GATEWAY_OPTIONS_VERSION */
     char host[256];         /* interface address to bind; init: "127.0.0.1" */
     int port;               /* 0 = pick a free port (genesis_gateway_get_port); init: 8080 */
-    const char *front_door; /* coordinator front door URL (NNG) */
+    const char *front_door; /* coordinator front door URL (NNG), or a comma-separated list of
+                               cluster nodes' front doors (see genesis_client_dial) */
     const char *event_bus;  /* coordinator event bus URL; NULL = no WebSocket events */
     /* Embedded mode: the coordinator in this process. Requests then go to it directly
      * (genesis_coordinator_request_async: no socket hop); status, client messages and events

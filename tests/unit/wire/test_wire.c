@@ -1,5 +1,6 @@
 /* The protobuf wire layer (internal API): envelope, reply and event-frame round trips, and
- * every rejection path of the decoders. */
+ * every rejection path of the decoders; the split of URL lists (several cluster nodes). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "genesis/status.h"
 #include "genesis/version.h"
 #include "gt_assert.h"
+#include "wire/url_list.h"
 #include "wire/wire.h"
 
 #define MAX_SIZE (1024u * 1024u)
@@ -692,6 +694,38 @@ static void test_event_frame_topic_must_match(void **state)
     assert_null(ev);
 }
 
+static void test_url_lists(void **state)
+{
+    (void)state;
+    gn_url_list l;
+    char why[128];
+    assert_int_equal(gn_url_list_parse(&l, "tcp://127.0.0.1:7400", why, sizeof(why)), 0);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.urls[0], "tcp://127.0.0.1:7400");
+    gn_url_list_clear(&l);
+    assert_int_equal(
+        gn_url_list_parse(&l, "tcp://a:1, tls+tcp://b:2,ipc:///tmp/x,y.sock", why, sizeof(why)), 0);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.urls[1], "tls+tcp://b:2");
+    assert_string_equal(l.urls[2], "ipc:///tmp/x,y.sock"); /* no scheme after the comma */
+    gn_url_list_clear(&l);
+    assert_int_equal(gn_url_list_parse(&l, "tcp://a:1,,tcp://b:2", why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "URL 2 of the list is empty"));
+    assert_int_equal(gn_url_list_parse(&l, "tcp://a:1, ,tcp://b:2", why, sizeof(why)), -1);
+    assert_int_equal(gn_url_list_parse(&l, "tcp://a:1,", why, sizeof(why)), 0);
+    assert_int_equal(l.n, 1); /* no scheme follows: the comma is part of the URL (NNG refuses it) */
+    gn_url_list_clear(&l);
+    assert_int_equal(gn_url_list_parse(&l, "", why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "empty"));
+    assert_int_equal(l.n, 0);
+    char many[2048] = "";
+    for (unsigned int i = 0; i <= GN_MAX_URLS; i++)
+        snprintf(many + strlen(many), sizeof(many) - strlen(many), "%stcp://h:%u", i > 0 ? "," : "",
+                 i + 1);
+    assert_int_equal(gn_url_list_parse(&l, many, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "more than"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -709,6 +743,7 @@ int main(void)
         cmocka_unit_test(test_reply_details_and_version),
         cmocka_unit_test(test_event_frames),
         cmocka_unit_test(test_event_frame_topic_must_match),
+        cmocka_unit_test(test_url_lists),
     };
     return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
 }
