@@ -16,9 +16,13 @@ static const char rest_headers[] = "authorization, content-type, x-request-id, c
 static const char rpc_headers[] = "authorization, content-type, x-request-id, x-grpc-web, "
                                   "x-user-agent, grpc-timeout, connect-protocol-version, "
                                   "connect-timeout-ms, connect-accept-encoding, "
-                                  "connect-content-encoding";
-/* What a page may read: gRPC-Web's status when it comes as headers, the request id. */
-static const char exposed[] = "grpc-status, grpc-message, grpc-status-details-bin, x-request-id";
+                                  "connect-content-encoding, grpc-encoding, "
+                                  "grpc-accept-encoding";
+/* What a page may read: gRPC-Web's status when it comes as headers, the request id, and the
+ * message encodings (a client decompresses by them). */
+static const char exposed[] = "grpc-status, grpc-message, grpc-status-details-bin, x-request-id, "
+                              "grpc-encoding, grpc-accept-encoding, connect-content-encoding, "
+                              "connect-accept-encoding";
 
 int gw_cors_allowed(const gw_gateway *gw, const char *origin)
 {

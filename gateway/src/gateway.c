@@ -340,9 +340,10 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
     }
     int before[256];
     size_t n_before = gw_listen_sockets(before, sizeof(before) / sizeof(before[0]));
-    /* Plain HTTP: the port is ours (h2_listener.c), HTTP/2 connections stay with nghttp2 and
-     * the others are handed to libwebsockets. TLS: libwebsockets listens itself. */
-    if (!gw->tls && (rv = gw_h2_new(&gw->h2, gw, &gw->listen, why, why_size)) != GENESIS_OK)
+    /* The port is ours (h2_listener.c): HTTP/2 with prior knowledge, or with TLS a ClientHello
+     * offering h2 alone, stays with nghttp2; the others are handed to libwebsockets (which
+     * does its own TLS handshake on the unread ClientHello). */
+    if ((rv = gw_h2_new(&gw->h2, gw, &gw->listen, why, why_size)) != GENESIS_OK)
         goto fail;
     /* A quarter of the descriptors this process may open (genesisd's front door takes half,
      * the rest stay for dialers, files and the store); libwebsockets sizes its table by it
@@ -358,7 +359,7 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
     info.fd_limit_per_thread = gw->connection_cap + 64; /* its pipes, listener, headroom */
-    info.port = gw->h2 != NULL ? CONTEXT_PORT_NO_LISTEN_SERVER : cfg->port;
+    info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
     info.iface = gw->listen.numeric;
     info.protocols = protocols;
     info.user = gw;
@@ -372,7 +373,7 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
     info.timeout_secs = cfg->header_timeout_s;
     info.retry_and_idle_policy = &gw->retry;
     info.pt_serv_buf_size = 16384;
-    if (gw->tls) {
+    if (gw->tls) { /* for the sockets handed over: libwebsockets listens on none */
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         info.ssl_cert_filepath = cfg->tls_cert;
         info.ssl_private_key_filepath = cfg->tls_key;
@@ -385,9 +386,7 @@ int gw_new(gw_gateway **out, const gw_config *cfg, char *why, size_t why_size)
         goto fail;
     }
     gw->vhost = lws_get_vhost_by_name(gw->ctx, "default");
-    gw->port = gw->h2 != NULL      ? gw_h2_port(gw->h2)
-               : gw->vhost != NULL ? lws_get_vhost_listen_port(gw->vhost)
-                                   : cfg->port;
+    gw->port = gw_h2_port(gw->h2);
     /* Serve only where asked: the socket's own address (getsockname), not what was meant. */
     if (gw_listen_verify(&gw->listen, gw->port, before, n_before, why, why_size) != 0) {
         rv = GENESIS_UNAVAILABLE;

@@ -4,13 +4,13 @@
 
 #include <string.h>
 
-int gw_grpc_frame_parse(const uint8_t *buf, size_t len, size_t max, int allow_trailer,
+int gw_grpc_frame_parse(const uint8_t *buf, size_t len, size_t max, unsigned allowed,
                         const uint8_t **msg, size_t *msg_len, unsigned *flags, size_t *consumed)
 {
     if (len < GW_GRPC_PREFIX)
         return GW_FRAME_MORE;
     unsigned f = buf[0];
-    if ((f & ~(allow_trailer ? 0x80u : 0u)) != 0)
+    if ((f & ~allowed) != 0)
         return GW_FRAME_BAD;
     uint32_t n = (uint32_t)buf[1] << 24 | (uint32_t)buf[2] << 16 | (uint32_t)buf[3] << 8 | buf[4];
     if (n > max)

@@ -8,16 +8,19 @@
 
 #define GW_GRPC_PREFIX 5 /* flags byte + 32-bit length */
 
+#define GW_FRAME_COMPRESSED 0x01u /* the message is compressed with the call's encoding */
+#define GW_FRAME_TRAILER    0x80u /* gRPC-Web's trailer frame */
+
 enum gw_frame_rc {
     GW_FRAME_OK = 0,         /* one message in msg and msg_len; consumed: the bytes used */
     GW_FRAME_MORE = 1,       /* not complete yet */
     GW_FRAME_TOO_LARGE = -1, /* its length exceeds max (RESOURCE_EXHAUSTED) */
-    GW_FRAME_BAD = -2        /* compressed (no grpc-encoding is accepted) or reserved flags */
+    GW_FRAME_BAD = -2        /* a flag outside allowed */
 };
 
-/* Parse the message at the start of buf. flags receives the flags byte (gRPC-Web and Connect
- * mark their end-of-stream frame with 0x80, allowed when allow_trailer is set). */
-int gw_grpc_frame_parse(const uint8_t *buf, size_t len, size_t max, int allow_trailer,
+/* Parse the message at the start of buf. flags receives the flags byte; a flag outside
+ * allowed (GW_FRAME_COMPRESSED, GW_FRAME_TRAILER, ...) makes the frame bad. */
+int gw_grpc_frame_parse(const uint8_t *buf, size_t len, size_t max, unsigned allowed,
                         const uint8_t **msg, size_t *msg_len, unsigned *flags, size_t *consumed);
 
 /* Write the 5-byte prefix of a message of len bytes into out. */

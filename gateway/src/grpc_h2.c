@@ -15,8 +15,10 @@
 
 #include "b64.h"
 #include "grpc_frame.h"
+#include "gzip_codec.h"
 #include "gw_internal.h"
 #include "h2_server.h"
+#include "h2_tls.h"
 #include "json_map.h"
 
 #define STALL_NS (1000000000ull * 30)  /* a request body that stops arriving this long: cancel */
@@ -30,6 +32,8 @@ typedef struct h2_stream {
     char content_type[128];
     char timeout[32];
     char encoding[32];
+    char accept_encoding[64];
+    int resp_gzip; /* responses are compressed: the request was, and gzip is accepted */
     char auth[600];
     char request_id[64];
     const gw_rpc_method *rpc;
@@ -61,6 +65,12 @@ struct gw_h2_conn {
     gw_gateway *gw;
     gw_rpc_engine *engine;
     int fd;
+    SSL *ssl;       /* TLS (the handshake first), or NULL: h2c */
+    int handshaken; /* TLS: the handshake is done */
+    short tls_want; /* TLS: what the last blocked read or write waits for */
+    uint64_t created_ns;
+    char tls_error[256]; /* TLS: why the connection failed, for the listener's log */
+    char peer[GW_PEER_NAME];
     uint64_t id;
     nghttp2_session *session;
     gw_rpc_post_fn post;
@@ -134,10 +144,17 @@ static void answer_with_body(gw_h2_conn *c, h2_stream *s)
     if (s->answered)
         return;
     s->answered = 1;
-    nghttp2_nv h[] = {nv(":status", "200"), nv("content-type", "application/grpc"),
-                      nv("grpc-accept-encoding", "identity"), nv("x-request-id", s->request_id)};
+    nghttp2_nv h[5];
+    size_t n = 0;
+    h[n++] = nv(":status", "200");
+    h[n++] = nv("content-type", "application/grpc");
+    h[n++] = nv("grpc-accept-encoding", GW_ACCEPT_ENCODING);
+    if (s->resp_gzip)
+        h[n++] = nv("grpc-encoding", "gzip");
+    if (s->request_id[0] != '\0')
+        h[n++] = nv("x-request-id", s->request_id);
     nghttp2_data_provider dp = {.source.ptr = s, .read_callback = read_out};
-    if (nghttp2_submit_response(c->session, s->id, h, s->request_id[0] != '\0' ? 4 : 3, &dp) != 0)
+    if (nghttp2_submit_response(c->session, s->id, h, n, &dp) != 0)
         nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
 }
 
@@ -159,10 +176,11 @@ static void finish(gw_h2_conn *c, h2_stream *s, int code, const char *message,
         return;
     }
     s->answered = 1;
-    nghttp2_nv h[6];
+    nghttp2_nv h[7];
     size_t n = 0;
     h[n++] = nv(":status", "200");
     h[n++] = nv("content-type", "application/grpc");
+    h[n++] = nv("grpc-accept-encoding", GW_ACCEPT_ENCODING);
     char code_s[16], msg[1600], *b64 = NULL;
     n += status_fields(s, h + n, code_s, sizeof(code_s), msg, sizeof(msg), &b64);
     nghttp2_submit_response(c->session, s->id, h, n, NULL);
@@ -231,12 +249,15 @@ static void check_headers(gw_h2_conn *c, h2_stream *s)
         refuse_later(s, GENESIS_UNIMPLEMENTED, "UNIMPLEMENTED", msg);
         return;
     }
-    if (s->encoding[0] != '\0' && strcmp(s->encoding, "identity") != 0) {
-        snprintf(msg, sizeof(msg), "grpc-encoding '%.64s' is not supported (identity only)",
-                 s->encoding);
+    int enc = gw_encoding_of(s->encoding);
+    if (enc == GW_ENC_UNKNOWN) {
+        snprintf(msg, sizeof(msg), "grpc-encoding '%.64s' is not supported (%s)", s->encoding,
+                 GW_ACCEPT_ENCODING);
+        atomic_fetch_add(&gw->wire.compression_refused, 1);
         refuse_later(s, GENESIS_UNIMPLEMENTED, "UNSUPPORTED_ENCODING", msg);
         return;
     }
+    s->resp_gzip = enc == GW_ENC_GZIP && gw_encoding_accepted(s->accept_encoding) == GW_ENC_GZIP;
     uint32_t ms = 0;
     if (s->timeout[0] != '\0' && gw_grpc_timeout_ms(s->timeout, GW_MAX_TIMEOUT_MS, &ms) != 0) {
         refuse_later(s, GENESIS_INVALID_ARGUMENT, "INVALID_ARGUMENT",
@@ -279,8 +300,8 @@ static void dispatch(gw_h2_conn *c, h2_stream *s)
     const uint8_t *msg = NULL;
     size_t msg_len = 0, used = 0;
     unsigned flags = 0;
-    int rc = gw_grpc_frame_parse(s->body, s->body_len, c->gw->cfg.max_body, 0, &msg, &msg_len,
-                                 &flags, &used);
+    int rc = gw_grpc_frame_parse(s->body, s->body_len, c->gw->cfg.max_body, GW_FRAME_COMPRESSED,
+                                 &msg, &msg_len, &flags, &used);
     char why[200];
     if (rc == GW_FRAME_TOO_LARGE) {
         snprintf(why, sizeof(why), "the request message exceeds the limit of %zu bytes",
@@ -289,8 +310,8 @@ static void dispatch(gw_h2_conn *c, h2_stream *s)
         return;
     }
     if (rc == GW_FRAME_BAD) {
-        fail_stream(c, s, GENESIS_UNIMPLEMENTED, "UNSUPPORTED_ENCODING",
-                    "compressed messages are not supported");
+        fail_stream(c, s, GENESIS_INVALID_ARGUMENT, "MALFORMED_MESSAGE",
+                    "the message's flags byte has reserved bits set");
         return;
     }
     if (rc == GW_FRAME_MORE || used != s->body_len) {
@@ -298,6 +319,28 @@ static void dispatch(gw_h2_conn *c, h2_stream *s)
                     rc == GW_FRAME_MORE ? "the request ended inside or before its message"
                                         : "a unary or server-streaming call takes one message");
         return;
+    }
+    uint8_t *plain = NULL;
+    if (flags & GW_FRAME_COMPRESSED) {
+        if (gw_encoding_of(s->encoding) != GW_ENC_GZIP) { /* gRPC: INTERNAL */
+            atomic_fetch_add(&c->gw->wire.compression_refused, 1);
+            fail_stream(c, s, GENESIS_INTERNAL, "MALFORMED_MESSAGE",
+                        "a compressed message without grpc-encoding");
+            return;
+        }
+        size_t plain_len = 0;
+        int zr = gw_gunzip(msg, msg_len, c->gw->cfg.max_body, &plain, &plain_len);
+        if (zr != GW_GZ_OK) {
+            const char *reason = NULL;
+            int code = gw_gunzip_status(zr, &reason);
+            gw_gunzip_message(zr, c->gw->cfg.max_body, why, sizeof(why));
+            atomic_fetch_add(&c->gw->wire.compression_refused, 1);
+            fail_stream(c, s, code, reason, why);
+            return;
+        }
+        atomic_fetch_add(&c->gw->wire.compressed_in, 1);
+        msg = plain;
+        msg_len = plain_len;
     }
     uint32_t ms = 0;
     if (s->timeout[0] != '\0')
@@ -314,6 +357,7 @@ static void dispatch(gw_h2_conn *c, h2_stream *s)
     if (s->rpc->streaming)
         answer_with_body(c, s); /* the client sees the stream open before the first event */
     gw_rpc_start(c->engine, &call, msg, msg_len, s->rpc->streaming ? &s->watch : NULL);
+    free(plain);
     free(s->body); /* the call copied what it needs */
     s->body = NULL;
     s->body_len = s->body_cap = 0;
@@ -343,12 +387,27 @@ void gw_h2_conn_deliver(gw_h2_conn *c, gw_rpc_out *o)
         gw_rpc_out_free(o);
         return;
     }
+    /* A Watch whose client reads too slowly loses this event: bounded memory. */
+    int drop = o->msg != NULL && !o->end && s->out_len - s->out_off > c->gw->cfg.ws_queue_bytes;
+    if (o->msg != NULL && s->resp_gzip && !drop) {
+        uint8_t *z = NULL;
+        size_t zlen = 0;
+        if (gw_gzip(o->msg, o->msg_len, &z, &zlen) == GW_GZ_OK) {
+            free(o->msg);
+            o->msg = z;
+            o->msg_len = zlen;
+            atomic_fetch_add(&c->gw->wire.compressed_out, 1);
+        } else {
+            fail_stream(c, s, GENESIS_RESOURCE_EXHAUSTED, "NO_MEMORY", "out of memory");
+            gw_rpc_out_free(o);
+            return;
+        }
+    }
     if (o->msg != NULL) {
         uint8_t prefix[GW_GRPC_PREFIX];
-        gw_grpc_frame_prefix(prefix, 0, o->msg_len);
-        size_t queued = s->out_len - s->out_off;
-        if (!o->end && queued > c->gw->cfg.ws_queue_bytes) {
-            s->dropped++; /* a Watch whose client reads too slowly: bounded memory */
+        gw_grpc_frame_prefix(prefix, s->resp_gzip ? GW_FRAME_COMPRESSED : 0, o->msg_len);
+        if (drop) {
+            s->dropped++;
         } else if (append(&s->out, &s->out_len, &s->out_cap, prefix, sizeof(prefix)) != 0 ||
                    append(&s->out, &s->out_len, &s->out_cap, o->msg, o->msg_len) != 0) {
             fail_stream(c, s, GENESIS_RESOURCE_EXHAUSTED, "NO_MEMORY", "out of memory");
@@ -365,8 +424,9 @@ void gw_h2_conn_deliver(gw_h2_conn *c, gw_rpc_out *o)
 
 /* ---- nghttp2 callbacks ----------------------------------------------------------------- */
 
-static void stream_destroy(h2_stream *s)
+static void stream_destroy(gw_h2_conn *c, h2_stream *s)
 {
+    atomic_fetch_sub(&c->gw->wire.h2_streams_open, 1);
     gw_rpc_watch_cancel(s->watch);
     memset(s->auth, 0, sizeof(s->auth));
     free(s->body);
@@ -384,7 +444,7 @@ static void stream_free(gw_h2_conn *c, h2_stream *s)
     if (s->next != NULL)
         s->next->prev = s->prev;
     c->n_streams--;
-    stream_destroy(s);
+    stream_destroy(c, s);
 }
 
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *user)
@@ -402,6 +462,8 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
         c->streams->prev = s;
     c->streams = s;
     c->n_streams++;
+    atomic_fetch_add(&c->gw->wire.h2_streams_open, 1);
+    atomic_fetch_add(&c->gw->wire.h2_streams_total, 1);
     nghttp2_session_set_stream_user_data(session, s->id, s);
     return 0;
 }
@@ -426,6 +488,8 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
         {"content-type", offsetof(h2_stream, content_type), sizeof(((h2_stream *)0)->content_type)},
         {"grpc-timeout", offsetof(h2_stream, timeout), sizeof(((h2_stream *)0)->timeout)},
         {"grpc-encoding", offsetof(h2_stream, encoding), sizeof(((h2_stream *)0)->encoding)},
+        {"grpc-accept-encoding", offsetof(h2_stream, accept_encoding),
+         sizeof(((h2_stream *)0)->accept_encoding)},
         {"authorization", offsetof(h2_stream, auth), sizeof(((h2_stream *)0)->auth)},
         {"x-request-id", offsetof(h2_stream, request_id), sizeof(((h2_stream *)0)->request_id)},
     };
@@ -464,6 +528,8 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user)
 {
     gw_h2_conn *c = user;
+    if (frame->hd.type == NGHTTP2_RST_STREAM)
+        atomic_fetch_add(&c->gw->wire.h2_rst_received, 1);
     if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA)
         return 0;
     h2_stream *s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
@@ -491,8 +557,8 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
 
 /* ---- the connection ------------------------------------------------------------------------ */
 
-gw_h2_conn *gw_h2_conn_new(gw_gateway *gw, gw_rpc_engine *engine, int fd, uint64_t id,
-                           gw_rpc_post_fn post, void *post_arg)
+gw_h2_conn *gw_h2_conn_new(gw_gateway *gw, gw_rpc_engine *engine, int fd, SSL *ssl,
+                           const char *peer, uint64_t id, gw_rpc_post_fn post, void *post_arg)
 {
     gw_h2_conn *c = calloc(1, sizeof(*c));
     nghttp2_session_callbacks *cbs = NULL;
@@ -500,16 +566,19 @@ gw_h2_conn *gw_h2_conn_new(gw_gateway *gw, gw_rpc_engine *engine, int fd, uint64
     if (c == NULL || nghttp2_session_callbacks_new(&cbs) != 0 || nghttp2_option_new(&opt) != 0) {
         nghttp2_session_callbacks_del(cbs);
         free(c);
+        SSL_free(ssl);
         close(fd);
         return NULL;
     }
     c->gw = gw;
     c->engine = engine;
     c->fd = fd;
+    c->ssl = ssl;
+    snprintf(c->peer, sizeof(c->peer), "%s", peer != NULL ? peer : "?");
     c->id = id;
     c->post = post;
     c->post_arg = post_arg;
-    c->last_active_ns = gw_now_ns();
+    c->last_active_ns = c->created_ns = gw_now_ns();
     nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
     nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
@@ -521,6 +590,7 @@ gw_h2_conn *gw_h2_conn_new(gw_gateway *gw, gw_rpc_engine *engine, int fd, uint64
     nghttp2_session_callbacks_del(cbs);
     nghttp2_option_del(opt);
     if (rv != 0) {
+        SSL_free(ssl);
         close(fd);
         free(c);
         return NULL;
@@ -543,11 +613,23 @@ uint64_t gw_h2_conn_id(const gw_h2_conn *c)
     return c->id;
 }
 
+const char *gw_h2_conn_peer(const gw_h2_conn *c)
+{
+    return c->peer;
+}
+
+const char *gw_h2_conn_tls_error(const gw_h2_conn *c)
+{
+    return c->tls_error[0] != '\0' ? c->tls_error : NULL;
+}
+
 short gw_h2_conn_events(gw_h2_conn *c)
 {
     if (c->failed)
         return 0;
-    short ev = 0;
+    if (c->ssl != NULL && !c->handshaken)
+        return c->tls_want != 0 ? c->tls_want : POLLIN;
+    short ev = c->tls_want;
     if (nghttp2_session_want_read(c->session))
         ev |= POLLIN;
     if (c->wlen > c->woff || nghttp2_session_want_write(c->session))
@@ -555,11 +637,50 @@ short gw_h2_conn_events(gw_h2_conn *c)
     return ev;
 }
 
+/* recv on the socket or through TLS: > 0 bytes, 0 = closed by the peer, -1 = would block
+ * (*again set) or failed. */
+static ssize_t conn_recv(gw_h2_conn *c, void *buf, size_t len, int *again)
+{
+    *again = 0;
+    if (c->ssl != NULL) {
+        ssize_t n = gw_h2_tls_read(c->ssl, buf, len, &c->tls_want);
+        *again = n < 0 && c->tls_want != 0;
+        return n;
+    }
+    for (;;) {
+        ssize_t n = recv(c->fd, buf, len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        *again = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+        return n;
+    }
+}
+
+/* send on the socket or through TLS: like conn_recv, > 0 bytes taken. */
+static ssize_t conn_send(gw_h2_conn *c, const void *buf, size_t len, int *again)
+{
+    *again = 0;
+    if (c->ssl != NULL) {
+        ssize_t n = gw_h2_tls_write(c->ssl, buf, len, &c->tls_want);
+        *again = n < 0 && c->tls_want != 0;
+        return n;
+    }
+    for (;;) {
+        ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        *again = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+        return n;
+    }
+}
+
 /* Write what nghttp2 has, until the socket would block. Its frames are gathered first and
  * sent in one write: a response's HEADERS, DATA and trailers in separate small writes would
  * meet the peer's delayed ACK (40 ms per call). */
 static int flush(gw_h2_conn *c)
 {
+    if (c->ssl != NULL && !c->handshaken)
+        return 0; /* our SETTINGS wait for the handshake */
     for (;;) {
         if (c->woff == c->wlen) {
             c->woff = c->wlen = 0;
@@ -589,40 +710,66 @@ static int flush(gw_h2_conn *c)
                 return 0;
         }
         while (c->woff < c->wlen) {
-            ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            int again = 0;
+            ssize_t n = conn_send(c, c->wbuf + c->woff, c->wlen - c->woff, &again);
+            if (again)
                 return 0;
-            if (n < 0 && errno == EINTR)
-                continue;
             if (n <= 0)
                 return -1;
+            c->tls_want = 0;
             c->woff += (size_t)n;
+            atomic_fetch_add(&c->gw->wire.h2_bytes_out, (uint64_t)n);
         }
     }
 }
 
+/* TLS: go on with the handshake. 1 = done, 0 = not yet, -1 = failed (tls_error says why). */
+static int handshake(gw_h2_conn *c)
+{
+    int rc = gw_h2_tls_handshake(c->ssl, &c->tls_want, c->tls_error, sizeof(c->tls_error));
+    if (rc < 0) {
+        c->failed = 1;
+        return -1;
+    }
+    if (rc == 0)
+        return 0;
+    c->handshaken = 1;
+    c->tls_want = 0;
+    c->last_active_ns = gw_now_ns();
+    return 1;
+}
+
 int gw_h2_conn_io(gw_h2_conn *c, short revents)
 {
-    if (revents & (POLLIN | POLLHUP | POLLERR)) {
+    if (c->ssl != NULL && !c->handshaken) {
+        if (revents == 0 && c->tls_want != 0)
+            return 0; /* nothing new for the handshake */
+        int rc = handshake(c);
+        if (rc <= 0)
+            return rc;
+        revents |= POLLIN; /* the client's preface may have come with its last flight */
+    }
+    if (revents & (POLLIN | POLLHUP | POLLERR) || (c->tls_want == POLLOUT && (revents & POLLOUT))) {
         uint8_t buf[16384];
         for (;;) {
-            ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            int again = 0;
+            ssize_t n = conn_recv(c, buf, sizeof(buf), &again);
+            if (again)
                 break;
             if (n <= 0) { /* closed by the peer, or reset */
                 c->failed = 1;
                 return -1;
             }
+            c->tls_want = 0;
             c->last_active_ns = gw_now_ns();
+            atomic_fetch_add(&c->gw->wire.h2_bytes_in, (uint64_t)n);
             /* Malformed frames: nghttp2 answers GOAWAY(PROTOCOL_ERROR) and wants no more. */
             if (nghttp2_session_mem_recv(c->session, buf, (size_t)n) < 0) {
                 flush(c);
                 c->failed = 1;
                 return -1;
             }
-            if ((size_t)n < sizeof(buf))
+            if ((size_t)n < sizeof(buf) && (c->ssl == NULL || SSL_pending(c->ssl) == 0))
                 break;
         }
     }
@@ -635,6 +782,17 @@ int gw_h2_conn_io(gw_h2_conn *c, short revents)
 
 int gw_h2_conn_tick(gw_h2_conn *c, uint64_t now_ns)
 {
+    if (c->ssl != NULL && !c->handshaken) {
+        uint64_t limit = (uint64_t)c->gw->cfg.header_timeout_s * 1000000000u;
+        if (now_ns - c->created_ns > limit) {
+            snprintf(c->tls_error, sizeof(c->tls_error),
+                     "TLS handshake not complete after %u s (--header-timeout)",
+                     c->gw->cfg.header_timeout_s);
+            c->failed = 1;
+            return -1;
+        }
+        return 0;
+    }
     for (h2_stream *s = c->streams; s != NULL; s = s->next)
         if (!s->dispatched && !s->ended && now_ns - s->started_ns > STALL_NS)
             nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
@@ -655,8 +813,13 @@ void gw_h2_conn_free(gw_h2_conn *c)
     h2_stream *s = c->streams;
     while (s != NULL) {
         h2_stream *next = s->next;
-        stream_destroy(s);
+        stream_destroy(c, s);
         s = next;
+    }
+    if (c->ssl != NULL) {
+        if (c->handshaken && !c->failed)
+            SSL_shutdown(c->ssl); /* close_notify, if the socket takes it now */
+        SSL_free(c->ssl);
     }
     close(c->fd);
     free(c->wbuf);

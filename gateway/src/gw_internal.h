@@ -72,6 +72,9 @@ typedef struct gw_conn {
     int resp_headers_sent;
     char resp_type[64];
     char resp_allow[32];
+    struct {
+        char name[40], value[40];
+    } resp_hdr[2]; /* an RPC protocol's encoding headers ("" = none): gw_http_add_header */
     char *resp_body;
     size_t resp_len, resp_off;
     uint64_t start_ns;
@@ -129,6 +132,7 @@ struct genesis_gateway {
     atomic_ulong calls_pending;           /* lock-free but the last decrement, under calls_lock */
     atomic_uint_fast64_t events_received; /* from the bus (client worker thread) */
     atomic_uint_fast64_t events_overflow; /* inbox full: events dropped before fan-out */
+    gw_wire_stats wire;                   /* HTTP/2 and compression counters (metrics.h) */
     lws_retry_bo_t retry;
     /* The last minutes per component (history_sampler.c), NULL without history. */
     gw_history *history;
@@ -137,7 +141,7 @@ struct genesis_gateway {
     bool sampler_stop; /* under sampler_lock */
     pthread_mutex_t sampler_lock;
     pthread_cond_t sampler_cv;
-    struct gw_h2 *h2; /* the listening socket and HTTP/2 (h2_server.h); NULL with TLS */
+    struct gw_h2 *h2;                 /* the listening socket and HTTP/2 (h2_server.h) */
     struct gw_rpc_engine *rpc_engine; /* the genesis.proto services (rpc_service.h) */
     struct gw_rpc_http *rpc_http;     /* gRPC-Web and Connect calls open (service thread) */
     uint64_t rpc_http_next;           /* their ids */
@@ -158,6 +162,11 @@ void gw_http_respond(struct lws *wsi, gw_conn *conn, int status, const char *con
  * Returns 0, or the HTTP status to refuse with (403), the reason and a message. */
 int gw_check_site(gw_gateway *gw, struct lws *wsi, int check_origin, const char **reason, char *msg,
                   size_t size);
+/* A header for conn's response (at most two; copied). Returns 0, or -1 when full. */
+int gw_http_add_header(gw_conn *conn, const char *name_colon, const char *value);
+/* Write the headers gw_http_add_header kept. Returns 0 or -1 like lws_add_http_header_*. */
+int gw_http_extra_headers(struct lws *wsi, const gw_conn *conn, unsigned char **p,
+                          unsigned char *end);
 /* Respond with a JSON error {"code","message","reason","details"}. */
 void gw_http_error(gw_gateway *gw, struct lws *wsi, gw_conn *conn, int http_status, int grpc_code,
                    const char *reason, const char *message);

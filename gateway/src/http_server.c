@@ -15,6 +15,7 @@
 #include "json_map.h"
 #include "routes.h"
 #include "rpc_http.h"
+#include "rpc_service.h"
 #include "status_section.h"
 
 #define CHUNK 16384 /* body bytes written per writeable callback (<= GW_WS_BATCH) */
@@ -105,7 +106,31 @@ static void conn_reset(gw_conn *conn)
     conn->body_len = conn->body_cap = conn->resp_len = conn->resp_off = 0;
     conn->resp_ready = conn->resp_headers_sent = conn->resp_close = conn->refuse = 0;
     conn->resp_allow[0] = '\0';
+    memset(conn->resp_hdr, 0, sizeof(conn->resp_hdr));
     conn->token = NULL;
+}
+
+int gw_http_add_header(gw_conn *conn, const char *name_colon, const char *value)
+{
+    for (size_t i = 0; i < sizeof(conn->resp_hdr) / sizeof(conn->resp_hdr[0]); i++)
+        if (conn->resp_hdr[i].name[0] == '\0') {
+            snprintf(conn->resp_hdr[i].name, sizeof(conn->resp_hdr[i].name), "%s", name_colon);
+            snprintf(conn->resp_hdr[i].value, sizeof(conn->resp_hdr[i].value), "%s", value);
+            return 0;
+        }
+    return -1;
+}
+
+int gw_http_extra_headers(struct lws *wsi, const gw_conn *conn, unsigned char **p,
+                          unsigned char *end)
+{
+    for (size_t i = 0; i < sizeof(conn->resp_hdr) / sizeof(conn->resp_hdr[0]); i++)
+        if (conn->resp_hdr[i].name[0] != '\0' &&
+            lws_add_http_header_by_name(wsi, (const unsigned char *)conn->resp_hdr[i].name,
+                                        (const unsigned char *)conn->resp_hdr[i].value,
+                                        (int)strlen(conn->resp_hdr[i].value), p, end) != 0)
+            return -1;
+    return 0;
 }
 
 void gw_http_respond(struct lws *wsi, gw_conn *conn, int status, const char *content_type,
@@ -620,7 +645,9 @@ static void complete_status(gw_gateway *gw, struct lws *wsi, gw_conn *conn, gw_i
                               .bus_events_lost = genesis_client_get_events_lost(gw->client),
                               .status_json = doc,
                               .status_len = n,
-                              .coordinator = gw->cfg.coordinator};
+                              .coordinator = gw->cfg.coordinator,
+                              .wire = &gw->wire,
+                              .rpc_watches = gw_rpc_engine_watches(gw->rpc_engine)};
         char *text = NULL;
         size_t len = 0;
         if (gw_metrics_render(&gw->metrics, &x, &text, &len) == 0)
@@ -721,6 +748,8 @@ static int write_response(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
         if (conn->route == GW_ROUTE_DASHBOARD && gw_dashboard_headers(wsi, conn, &p, end) != 0)
             return -1;
         if (gw_cors_headers(gw, wsi, conn, &p, end) != 0)
+            return -1;
+        if (gw_http_extra_headers(wsi, conn, &p, end) != 0)
             return -1;
         if (conn->request_id_hdr[0] != '\0' &&
             lws_add_http_header_by_name(wsi, (const unsigned char *)"x-request-id:",

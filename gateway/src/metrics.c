@@ -109,6 +109,44 @@ static void render_histogram(FILE *f, const gw_histogram *h)
     fprintf(f, "\"} %llu\n", (unsigned long long)h->count);
 }
 
+/* gRPC's HTTP/2 side and message compression (gw_wire_stats). */
+static void render_wire(FILE *f, const gw_wire_stats *w)
+{
+    struct {
+        const char *name, *type, *help;
+        uint64_t v;
+    } wire[] = {
+        {"genesis_gateway_h2_streams_open", "gauge",
+         "HTTP/2 streams (gRPC calls) open on the gateway's port.",
+         atomic_load(&w->h2_streams_open)},
+        {"genesis_gateway_h2_streams_total", "counter", "HTTP/2 streams opened by clients.",
+         atomic_load(&w->h2_streams_total)},
+        {"genesis_gateway_h2_rst_stream_received_total", "counter",
+         "RST_STREAM frames received from clients (cancelled calls).",
+         atomic_load(&w->h2_rst_received)},
+        {"genesis_gateway_h2_received_bytes_total", "counter",
+         "Bytes read on HTTP/2 connections (frames of every kind).", atomic_load(&w->h2_bytes_in)},
+        {"genesis_gateway_h2_sent_bytes_total", "counter",
+         "Bytes written on HTTP/2 connections (frames of every kind).",
+         atomic_load(&w->h2_bytes_out)},
+    };
+    for (size_t i = 0; i < sizeof(wire) / sizeof(wire[0]); i++) {
+        header(f, wire[i].name, wire[i].type, wire[i].help);
+        fprintf(f, "%s %llu\n", wire[i].name, (unsigned long long)wire[i].v);
+    }
+    header(f, "genesis_gateway_rpc_compressed_messages_total", "counter",
+           "RPC messages compressed with gzip (gRPC, gRPC-Web, Connect), by direction.");
+    fprintf(f, "genesis_gateway_rpc_compressed_messages_total{direction=\"in\"} %llu\n",
+            (unsigned long long)atomic_load(&w->compressed_in));
+    fprintf(f, "genesis_gateway_rpc_compressed_messages_total{direction=\"out\"} %llu\n",
+            (unsigned long long)atomic_load(&w->compressed_out));
+    header(f, "genesis_gateway_rpc_compression_refused_total", "counter",
+           "RPC requests refused for their compression: unknown encoding, bad gzip, or "
+           "decompressing past the message size limit.");
+    fprintf(f, "genesis_gateway_rpc_compression_refused_total %llu\n",
+            (unsigned long long)atomic_load(&w->compression_refused));
+}
+
 static void render_gateway(FILE *f, const gw_metrics *m, const gw_metrics_extra *x)
 {
     header(f, "genesis_gateway_http_responses_total", "counter",
@@ -179,6 +217,11 @@ static void render_gateway(FILE *f, const gw_metrics *m, const gw_metrics_extra 
         header(f, simple[i].name, simple[i].type, simple[i].help);
         fprintf(f, "%s %llu\n", simple[i].name, (unsigned long long)simple[i].v);
     }
+    if (x->wire != NULL)
+        render_wire(f, x->wire);
+    header(f, "genesis_gateway_rpc_watches_open", "gauge",
+           "Watch calls open (gRPC, gRPC-Web, Connect), each with its own bus subscription.");
+    fprintf(f, "genesis_gateway_rpc_watches_open %u\n", x->rpc_watches);
 }
 
 static uint64_t json_u64(json_t *obj, const char *key)

@@ -4,6 +4,7 @@
 #ifndef GW_METRICS_H
 #define GW_METRICS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,19 @@ typedef struct gw_metrics {
     uint64_t connections_refused; /* closed at once: the connection cap was reached */
 } gw_metrics;
 
+/* The RPC wire's counters: HTTP/2 (its own thread) and message compression (both threads).
+ * Atomics, updated lock-free and read at render time. */
+typedef struct gw_wire_stats {
+    atomic_uint_fast64_t h2_streams_open;     /* gauge: HTTP/2 streams not yet closed */
+    atomic_uint_fast64_t h2_streams_total;    /* HTTP/2 streams opened */
+    atomic_uint_fast64_t h2_rst_received;     /* RST_STREAM frames from clients */
+    atomic_uint_fast64_t h2_bytes_in;         /* bytes read on HTTP/2 connections */
+    atomic_uint_fast64_t h2_bytes_out;        /* bytes written on HTTP/2 connections */
+    atomic_uint_fast64_t compressed_in;       /* request messages that arrived compressed */
+    atomic_uint_fast64_t compressed_out;      /* response messages sent compressed */
+    atomic_uint_fast64_t compression_refused; /* bombs, bad gzip, unknown encodings */
+} gw_wire_stats;
+
 /* Figures the renderer reads from elsewhere. */
 typedef struct gw_metrics_extra {
     unsigned int ws_sessions;
@@ -43,6 +57,8 @@ typedef struct gw_metrics_extra {
     size_t status_len;
     /* Embedded: the coordinator, for each component's latency histogram; NULL = remote. */
     genesis_coordinator *coordinator;
+    const gw_wire_stats *wire; /* NULL = none */
+    unsigned int rpc_watches;  /* Watch streams open (their bus subscriptions) */
 } gw_metrics_extra;
 
 int gw_metrics_init(gw_metrics *m);

@@ -13,6 +13,7 @@
 #include "cors.h"
 #include "genesis/proto/genesis.pb-c.h"
 #include "grpc_frame.h"
+#include "gzip_codec.h"
 #include "http_chunked.h"
 #include "json_map.h"
 #include "proto_json.h"
@@ -39,6 +40,9 @@ typedef struct gw_rpc_http {
     char content_type[64];
     const gw_rpc_method *method;
     gw_rpc_watch *watch;
+    int get;        /* Connect unary GET: the message came in the query */
+    int req_gzip;   /* the request message is gzip-compressed */
+    int resp_gzip;  /* so are the response messages (the client accepts gzip) */
     int chunked;    /* the request body is chunked (decoded here) */
     int dispatched; /* the call started */
     int over_limit; /* Content-Length over the limit: the body is read and dropped, then the
@@ -107,6 +111,21 @@ static int append_frame(gw_rpc_http *r, unsigned flags, const void *msg, size_t 
         memcpy(both + GW_GRPC_PREFIX, msg, n);
     int rc = append_wire(r, both, GW_GRPC_PREFIX + n);
     free(both);
+    return rc;
+}
+
+/* A response message framed, compressed when the call's responses are. */
+static int append_message(gw_rpc_http *r, const void *msg, size_t n)
+{
+    if (!r->resp_gzip)
+        return append_frame(r, 0, msg, n);
+    uint8_t *z = NULL;
+    size_t zlen = 0;
+    if (gw_gzip(msg, n, &z, &zlen) != GW_GZ_OK)
+        return -1;
+    atomic_fetch_add(&r->gw->wire.compressed_out, 1);
+    int rc = append_frame(r, GW_FRAME_COMPRESSED, z, zlen);
+    free(z);
     return rc;
 }
 
@@ -292,6 +311,192 @@ static void response_type(gw_rpc_http *r, const char *ct)
         r->content_type[--n] = '\0';
 }
 
+/* The caller's token, when the gateway checks them. Returns 0, or -1 when refused (answered). */
+static int check_token(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const gw_rpc_method *m)
+{
+    if (gw->auth == NULL)
+        return 0;
+    char cred[600];
+    cred[0] = '\0';
+    lws_hdr_copy(wsi, cred, sizeof(cred), WSI_TOKEN_HTTP_AUTHORIZATION);
+    conn->token = gw_auth_check(gw->auth, cred);
+    memset(cred, 0, sizeof(cred));
+    if (conn->token == NULL) {
+        gw_rpc_http_fail(gw, wsi, conn, GENESIS_UNAUTHENTICATED, "UNAUTHENTICATED",
+                         "a valid bearer token is required (Authorization: Bearer <token>)");
+        return -1;
+    }
+    if (m->admin && !gw_token_is_admin(conn->token)) {
+        gw_rpc_http_fail(gw, wsi, conn, GENESIS_PERMISSION_DENIED, "PERMISSION_DENIED",
+                         "GenesisAdmin needs a token with the admin scope");
+        return -1;
+    }
+    return 0;
+}
+
+/* The request's encoding and the response's, from the protocol's headers (the response's
+ * only when the request was compressed too, and the client accepts gzip). Returns 0, or -1
+ * when refused (answered). */
+static int negotiate_encoding(gw_gateway *gw, struct lws *wsi, gw_conn *conn, gw_rpc_http *r,
+                              const char *get_compression)
+{
+    char enc[64] = "", accept[128] = "";
+    const char *accept_name = "accept-encoding:", *enc_name = "Content-Encoding";
+    if (r->protocol == RPC_GRPC_WEB || r->protocol == RPC_GRPC_WEB_TEXT) {
+        lws_hdr_custom_copy(wsi, enc, sizeof(enc), "grpc-encoding:", 14);
+        lws_hdr_custom_copy(wsi, accept, sizeof(accept), "grpc-accept-encoding:", 21);
+        accept_name = "grpc-accept-encoding:";
+        enc_name = "grpc-encoding";
+    } else if (r->protocol == RPC_CONNECT_STREAM) {
+        lws_hdr_custom_copy(wsi, enc, sizeof(enc), "connect-content-encoding:", 25);
+        lws_hdr_custom_copy(wsi, accept, sizeof(accept), "connect-accept-encoding:", 24);
+        accept_name = "connect-accept-encoding:";
+        enc_name = "Connect-Content-Encoding";
+    } else {
+        if (get_compression != NULL) {
+            snprintf(enc, sizeof(enc), "%s", get_compression);
+            enc_name = "compression=";
+        } else {
+            lws_hdr_copy(wsi, enc, sizeof(enc), WSI_TOKEN_HTTP_CONTENT_ENCODING);
+        }
+        lws_hdr_copy(wsi, accept, sizeof(accept), WSI_TOKEN_HTTP_ACCEPT_ENCODING);
+    }
+    gw_http_add_header(conn, accept_name, GW_ACCEPT_ENCODING);
+    int e = gw_encoding_of(enc);
+    if (e == GW_ENC_UNKNOWN) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "%s '%.40s' is not supported (%s)", enc_name, enc,
+                 GW_ACCEPT_ENCODING);
+        atomic_fetch_add(&gw->wire.compression_refused, 1);
+        gw_rpc_http_fail(gw, wsi, conn, GENESIS_UNIMPLEMENTED, "UNSUPPORTED_ENCODING", msg);
+        return -1;
+    }
+    r->req_gzip = e == GW_ENC_GZIP;
+    r->resp_gzip = r->req_gzip && gw_encoding_accepted(accept) == GW_ENC_GZIP;
+    if (r->resp_gzip && r->protocol != RPC_CONNECT_UNARY)
+        gw_http_add_header(conn,
+                           r->protocol == RPC_CONNECT_STREAM ? "connect-content-encoding:"
+                                                             : "grpc-encoding:",
+                           "gzip");
+    return 0;
+}
+
+/* One query parameter (libwebsockets percent-decoded it) into a new buffer; NULL = absent. */
+static char *query_arg(struct lws *wsi, const char *name_eq)
+{
+    int total = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+    if (total <= 0)
+        return NULL;
+    char *buf = malloc((size_t)total + 1);
+    if (buf == NULL)
+        return NULL;
+    const char *v = lws_get_urlarg_by_name(wsi, name_eq, buf, total + 1);
+    if (v == NULL) {
+        free(buf);
+        return NULL;
+    }
+    memmove(buf, v, strlen(v) + 1);
+    return buf;
+}
+
+/* Connect unary GET (?connect=v1&encoding=proto|json&message=...[&base64=1][&compression=]):
+ * only for side-effect-free methods; the message from the query becomes the body and the
+ * call starts at once. */
+static int begin_get(gw_gateway *gw, struct lws *wsi, gw_conn *conn, gw_rpc_http *r,
+                     const char *path)
+{
+    char msg[512];
+    r->get = 1;
+    r->protocol = RPC_CONNECT_UNARY;
+    r->json = 1;
+    snprintf(r->content_type, sizeof(r->content_type), "application/json");
+    if (r->method == NULL) {
+        snprintf(msg, sizeof(msg), "unknown method %.300s", path);
+        gw_rpc_http_fail(gw, wsi, conn, GENESIS_UNIMPLEMENTED, "UNIMPLEMENTED", msg);
+        return 0;
+    }
+    if (r->method->streaming || !r->method->no_side_effects) {
+        snprintf(msg, sizeof(msg),
+                 "%.200s %s: Connect GET serves only side-effect-free unary methods "
+                 "(genesis.v1.Genesis/Status); send POST",
+                 path, r->method->streaming ? "is server-streaming" : "has side effects");
+        snprintf(conn->resp_allow, sizeof(conn->resp_allow), "POST");
+        gw_rpc_http_fail(gw, wsi, conn, GENESIS_UNIMPLEMENTED, "METHOD_NOT_ALLOWED", msg);
+        conn->resp_status = 405;
+        return 0;
+    }
+    if (check_token(gw, wsi, conn, r->method) != 0)
+        return 0;
+    char *version = query_arg(wsi, "connect=");
+    char *encoding = query_arg(wsi, "encoding=");
+    char *base64 = query_arg(wsi, "base64=");
+    char *compression = query_arg(wsi, "compression=");
+    char *message = query_arg(wsi, "message=");
+    int code = GENESIS_OK;
+    const char *reason = NULL;
+    if (version != NULL && strcmp(version, "v1") != 0) {
+        code = GENESIS_INVALID_ARGUMENT;
+        reason = "INVALID_ARGUMENT";
+        snprintf(msg, sizeof(msg), "connect=%.40s: this server speaks connect=v1", version);
+    } else if (encoding == NULL ||
+               (strcmp(encoding, "proto") != 0 && strcmp(encoding, "json") != 0)) {
+        code = GENESIS_UNIMPLEMENTED;
+        reason = "UNSUPPORTED_MEDIA_TYPE";
+        snprintf(msg, sizeof(msg), "encoding=%.40s: a Connect GET needs encoding=proto or json",
+                 encoding != NULL ? encoding : "");
+    }
+    size_t len = 0;
+    unsigned char *body = NULL;
+    if (code == GENESIS_OK && encoding != NULL) {
+        r->json = strcmp(encoding, "json") == 0;
+        snprintf(r->content_type, sizeof(r->content_type), "application/%s", encoding);
+        const char *text = message != NULL ? message : "";
+        if (base64 != NULL && strcmp(base64, "1") == 0) {
+            body = gw_b64_decode(text, strlen(text), &len);
+            if (body == NULL) {
+                code = GENESIS_INVALID_ARGUMENT;
+                reason = "MALFORMED_MESSAGE";
+                snprintf(msg, sizeof(msg), "message= is not base64url (base64=1)");
+            }
+        } else {
+            len = strlen(text);
+            body = (unsigned char *)strdup(text);
+            if (body == NULL) {
+                code = GENESIS_RESOURCE_EXHAUSTED;
+                reason = "NO_MEMORY";
+                snprintf(msg, sizeof(msg), "out of memory");
+            }
+        }
+    }
+    if (code == GENESIS_OK && len > gw->cfg.max_body) {
+        code = GENESIS_RESOURCE_EXHAUSTED;
+        reason = "MESSAGE_TOO_LARGE";
+        snprintf(msg, sizeof(msg), "the request message exceeds the limit of %zu bytes",
+                 gw->cfg.max_body);
+    }
+    int refused = code == GENESIS_OK &&
+                  negotiate_encoding(gw, wsi, conn, r, compression != NULL ? compression : "");
+    free(version);
+    free(encoding);
+    free(base64);
+    free(compression);
+    free(message);
+    if (code != GENESIS_OK || refused) {
+        free(body);
+        if (!refused)
+            gw_rpc_http_fail(gw, wsi, conn, code, reason, msg);
+        return 0;
+    }
+    free(conn->body);
+    conn->body = body;
+    conn->body_len = len;
+    conn->body_cap = len;
+    conn->refuse = 0;
+    conn->resp_close = 0;
+    gw_rpc_http_dispatch(gw, wsi, conn);
+    return 0;
+}
+
 int gw_rpc_http_begin(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char *path)
 {
     gw_rpc_http *r = calloc(1, sizeof(*r));
@@ -311,16 +516,26 @@ int gw_rpc_http_begin(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char
     r->protocol = protocol_of(conn->content_type, &r->json);
     char msg[512];
     conn->refuse = 1; /* until the checks pass: a refusal closes after answering */
-    conn->resp_close = 1;
+    /* HTTP/1.1 only: "Connection: close" is a protocol error in HTTP/2 (RFC 9113 8.2.2) */
+    conn->resp_close = lws_get_network_wsi(wsi) == wsi;
+    if (conn->method == GW_METHOD_GET)
+        return begin_get(gw, wsi, conn, r, path);
     if (r->protocol == 0) {
         /* Not one of ours: the answer is plain HTTP (Connect's error shape, JSON). */
         r->protocol = RPC_CONNECT_UNARY;
         r->json = 1;
         snprintf(r->content_type, sizeof(r->content_type), "application/json");
-        snprintf(msg, sizeof(msg),
-                 "unsupported content type '%.100s': send application/grpc-web(-text), "
-                 "application/proto, application/json or application/connect+(proto|json)",
-                 conn->content_type);
+        if (strncasecmp(conn->content_type, "application/grpc", 16) == 0)
+            /* gRPC reaches the HTTP/2 side only: h2c, or TLS with ALPN h2 alone */
+            snprintf(msg, sizeof(msg),
+                     "gRPC is served over HTTP/2 with prior knowledge (h2c) or, over TLS, to "
+                     "clients that offer ALPN h2 without http/1.1 (h2load, nghttp: "
+                     "--npn-list=h2); here send application/grpc-web or Connect");
+        else
+            snprintf(msg, sizeof(msg),
+                     "unsupported content type '%.100s': send application/grpc-web(-text), "
+                     "application/proto, application/json or application/connect+(proto|json)",
+                     conn->content_type);
         gw_rpc_http_fail(gw, wsi, conn, GENESIS_UNIMPLEMENTED, "UNSUPPORTED_MEDIA_TYPE", msg);
         conn->resp_status = 415;
         return 0;
@@ -329,7 +544,7 @@ int gw_rpc_http_begin(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char
     if (conn->method != GW_METHOD_POST) {
         snprintf(conn->resp_allow, sizeof(conn->resp_allow), "POST");
         gw_rpc_http_fail(gw, wsi, conn, GENESIS_UNIMPLEMENTED, "METHOD_NOT_ALLOWED",
-                         "RPC methods take POST");
+                         "RPC methods take POST (and Connect GET for side-effect-free ones)");
         conn->resp_status = 405;
         return 0;
     }
@@ -348,23 +563,9 @@ int gw_rpc_http_begin(gw_gateway *gw, struct lws *wsi, gw_conn *conn, const char
         conn->resp_status = 415;
         return 0;
     }
-    if (gw->auth != NULL) {
-        char cred[600];
-        cred[0] = '\0';
-        lws_hdr_copy(wsi, cred, sizeof(cred), WSI_TOKEN_HTTP_AUTHORIZATION);
-        conn->token = gw_auth_check(gw->auth, cred);
-        memset(cred, 0, sizeof(cred));
-        if (conn->token == NULL) {
-            gw_rpc_http_fail(gw, wsi, conn, GENESIS_UNAUTHENTICATED, "UNAUTHENTICATED",
-                             "a valid bearer token is required (Authorization: Bearer <token>)");
-            return 0;
-        }
-        if (r->method->admin && !gw_token_is_admin(conn->token)) {
-            gw_rpc_http_fail(gw, wsi, conn, GENESIS_PERMISSION_DENIED, "PERMISSION_DENIED",
-                             "GenesisAdmin needs a token with the admin scope");
-            return 0;
-        }
-    }
+    if (check_token(gw, wsi, conn, r->method) != 0 ||
+        negotiate_encoding(gw, wsi, conn, r, NULL) != 0)
+        return 0;
     char cl[32], te[32] = "";
     int has_length = lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
     lws_hdr_copy(wsi, te, sizeof(te), WSI_TOKEN_HTTP_TRANSFER_ENCODING);
@@ -496,6 +697,7 @@ void gw_rpc_http_dispatch(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
     const uint8_t *msg = conn->body;
     size_t msg_len = conn->body_len;
     unsigned char *decoded = NULL, *packed = NULL;
+    uint8_t *plain = NULL;
     if (r->protocol == RPC_GRPC_WEB_TEXT) {
         decoded = decode_text(conn->body, conn->body_len, &msg_len);
         if (decoded == NULL) {
@@ -509,25 +711,50 @@ void gw_rpc_http_dispatch(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
         const uint8_t *m = NULL;
         size_t n = 0, used = 0;
         unsigned flags = 0;
-        int rc = gw_grpc_frame_parse(msg, msg_len, gw->cfg.max_body, 0, &m, &n, &flags, &used);
+        int rc = gw_grpc_frame_parse(msg, msg_len, gw->cfg.max_body, GW_FRAME_COMPRESSED, &m, &n,
+                                     &flags, &used);
         if (rc != GW_FRAME_OK || used != msg_len) {
             snprintf(why, sizeof(why), "the request message exceeds the limit of %zu bytes",
                      gw->cfg.max_body);
             gw_rpc_http_fail(gw, wsi, conn,
                              rc == GW_FRAME_TOO_LARGE ? GENESIS_RESOURCE_EXHAUSTED
-                             : rc == GW_FRAME_BAD     ? GENESIS_UNIMPLEMENTED
                                                       : GENESIS_INVALID_ARGUMENT,
-                             rc == GW_FRAME_TOO_LARGE ? "MESSAGE_TOO_LARGE"
-                             : rc == GW_FRAME_BAD     ? "UNSUPPORTED_ENCODING"
-                                                      : "MALFORMED_MESSAGE",
+                             rc == GW_FRAME_TOO_LARGE ? "MESSAGE_TOO_LARGE" : "MALFORMED_MESSAGE",
                              rc == GW_FRAME_TOO_LARGE ? why
-                             : rc == GW_FRAME_BAD     ? "compressed messages are not supported"
+                             : rc == GW_FRAME_BAD ? "the message's flags byte has reserved bits set"
                                                   : "the body is not one length-prefixed message");
+            free(decoded);
+            return;
+        }
+        if ((flags & GW_FRAME_COMPRESSED) && !r->req_gzip) {
+            atomic_fetch_add(&gw->wire.compression_refused, 1);
+            gw_rpc_http_fail(gw, wsi, conn, GENESIS_INTERNAL, "MALFORMED_MESSAGE",
+                             r->protocol == RPC_CONNECT_STREAM
+                                 ? "a compressed message without Connect-Content-Encoding"
+                                 : "a compressed message without grpc-encoding");
             free(decoded);
             return;
         }
         msg = m;
         msg_len = n;
+        if (!(flags & GW_FRAME_COMPRESSED))
+            r->req_gzip = 0; /* this one message was sent as is */
+    }
+    if (r->req_gzip) { /* bounded: a gzip bomb stops at the message size limit */
+        size_t plain_len = 0;
+        int zr = gw_gunzip(msg, msg_len, gw->cfg.max_body, &plain, &plain_len);
+        if (zr != GW_GZ_OK) {
+            const char *reason = NULL;
+            int code = gw_gunzip_status(zr, &reason);
+            gw_gunzip_message(zr, gw->cfg.max_body, why, sizeof(why));
+            atomic_fetch_add(&gw->wire.compression_refused, 1);
+            gw_rpc_http_fail(gw, wsi, conn, code, reason, why);
+            free(decoded);
+            return;
+        }
+        atomic_fetch_add(&gw->wire.compressed_in, 1);
+        msg = plain;
+        msg_len = plain_len;
     }
     if (r->json) { /* proto3 JSON -> protobuf, for the call */
         json_error_t jerr;
@@ -542,6 +769,7 @@ void gw_rpc_http_dispatch(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
         if (m == NULL) {
             gw_rpc_http_fail(gw, wsi, conn, GENESIS_INVALID_ARGUMENT, "INVALID_ARGUMENT", why);
             free(decoded);
+            free(plain);
             return;
         }
         msg_len = protobuf_c_message_get_packed_size(m);
@@ -553,6 +781,7 @@ void gw_rpc_http_dispatch(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
             gw_rpc_http_fail(gw, wsi, conn, GENESIS_RESOURCE_EXHAUSTED, "NO_MEMORY",
                              "out of memory");
             free(decoded);
+            free(plain);
             return;
         }
         msg = packed;
@@ -582,6 +811,7 @@ void gw_rpc_http_dispatch(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
         lws_callback_on_writable(wsi); /* the headers go out before the first event */
     free(decoded);
     free(packed);
+    free(plain);
 }
 
 /* ---- responses ----------------------------------------------------------------------------- */
@@ -601,6 +831,15 @@ static void respond_unary(gw_gateway *gw, gw_rpc_http *r, const gw_rpc_out *o)
                                  "cannot encode the response");
                 return;
             }
+            uint8_t *z = NULL;
+            size_t zlen = 0;
+            if (r->resp_gzip && gw_gzip((const uint8_t *)body, n, &z, &zlen) == GW_GZ_OK) {
+                free(body);
+                body = (char *)z;
+                n = zlen;
+                gw_http_add_header(conn, "content-encoding:", "gzip");
+                atomic_fetch_add(&gw->wire.compressed_out, 1);
+            }
             gw_http_respond(r->wsi, conn, 200, type, body, n);
             free(body);
             return;
@@ -608,7 +847,7 @@ static void respond_unary(gw_gateway *gw, gw_rpc_http *r, const gw_rpc_out *o)
         status = gw_http_status(o->code, 0);
         type = "application/json";
     } else if (o->msg != NULL) {
-        append_frame(r, 0, o->msg, o->msg_len);
+        append_message(r, o->msg, o->msg_len);
     }
     r->ended = 1;
     if (append_end(r, o) != 0) {
@@ -664,10 +903,10 @@ void gw_rpc_http_deliver(gw_gateway *gw, gw_item *it)
             size_t n = 0;
             char *text = message_bytes(r, o->msg, o->msg_len, &n);
             if (text != NULL)
-                append_frame(r, 0, text, n);
+                append_message(r, text, n);
             free(text);
         } else {
-            append_frame(r, 0, o->msg, o->msg_len);
+            append_message(r, o->msg, o->msg_len);
         }
     }
     if (o->end) {
@@ -690,7 +929,7 @@ int gw_rpc_http_write(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
     int h1 = lws_get_network_wsi(wsi) == wsi;
     if (!r->headers_sent) { /* no length: on HTTP/1.1 the end of the stream closes (lws adds
                                "connection: close") */
-        unsigned char hdr[LWS_PRE + 512];
+        unsigned char hdr[LWS_PRE + 1024]; /* a long Origin, CORS and encoding headers */
         unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
         if (lws_add_http_common_headers(wsi, 200, r->content_type, LWS_ILLEGAL_HTTP_CONTENT_LEN, &p,
                                         end) != 0 ||
@@ -699,6 +938,7 @@ int gw_rpc_http_write(gw_gateway *gw, struct lws *wsi, gw_conn *conn)
                                          (const unsigned char *)conn->request_id_hdr,
                                          (int)strlen(conn->request_id_hdr), &p, end) != 0) ||
             gw_cors_headers(gw, wsi, conn, &p, end) != 0 ||
+            gw_http_extra_headers(wsi, conn, &p, end) != 0 ||
             lws_finalize_write_http_header(wsi, start, &p, end) != 0)
             return -1;
         r->headers_sent = 1;

@@ -17,25 +17,25 @@
 
 static const gw_rpc_method methods[] = {
     {"/genesis.v1.Genesis/Request", GW_RPC_REQUEST, 0, 0, &genesis__v1__request__descriptor,
-     &genesis__v1__reply__descriptor},
+     &genesis__v1__reply__descriptor, 0},
     {"/genesis.v1.Genesis/Emit", GW_RPC_EMIT, 0, 0, &genesis__v1__emit__descriptor,
-     &genesis__v1__emit_ack__descriptor},
+     &genesis__v1__emit_ack__descriptor, 0},
     {"/genesis.v1.Genesis/Watch", GW_RPC_WATCH, 1, 0, &genesis__v1__watch_request__descriptor,
-     &genesis__v1__event__descriptor},
+     &genesis__v1__event__descriptor, 0},
     {"/genesis.v1.Genesis/Status", GW_RPC_STATUS, 0, 0, &genesis__v1__status_query__descriptor,
-     &genesis__v1__status_report__descriptor},
+     &genesis__v1__status_report__descriptor, 1},
     {"/genesis.v1.GenesisAdmin/Mode", GW_RPC_ADMIN_MODE, 0, 1,
-     &genesis__v1__mode_request__descriptor, &genesis__v1__admin_result__descriptor},
+     &genesis__v1__mode_request__descriptor, &genesis__v1__admin_result__descriptor, 0},
     {"/genesis.v1.GenesisAdmin/Breaker", GW_RPC_ADMIN_BREAKER, 0, 1,
-     &genesis__v1__breaker_request__descriptor, &genesis__v1__admin_result__descriptor},
+     &genesis__v1__breaker_request__descriptor, &genesis__v1__admin_result__descriptor, 0},
     {"/genesis.v1.GenesisAdmin/Policy", GW_RPC_ADMIN_POLICY, 0, 1,
-     &genesis__v1__policy_request__descriptor, &genesis__v1__admin_result__descriptor},
+     &genesis__v1__policy_request__descriptor, &genesis__v1__admin_result__descriptor, 0},
     {"/genesis.v1.GenesisAdmin/Checkpoints", GW_RPC_ADMIN_CHECKPOINTS, 0, 1,
-     &genesis__v1__checkpoints_request__descriptor, &genesis__v1__admin_result__descriptor},
+     &genesis__v1__checkpoints_request__descriptor, &genesis__v1__admin_result__descriptor, 0},
     {"/genesis.v1.GenesisAdmin/Reload", GW_RPC_ADMIN_RELOAD, 0, 1,
-     &genesis__v1__reload_request__descriptor, &genesis__v1__admin_result__descriptor},
+     &genesis__v1__reload_request__descriptor, &genesis__v1__admin_result__descriptor, 0},
     {"/genesis.v1.GenesisAdmin/Supervisor", GW_RPC_ADMIN_SUPERVISOR, 0, 1,
-     &genesis__v1__supervisor_request__descriptor, &genesis__v1__admin_result__descriptor},
+     &genesis__v1__supervisor_request__descriptor, &genesis__v1__admin_result__descriptor, 0},
 };
 
 const gw_rpc_method *gw_rpc_find(const char *path)
@@ -71,6 +71,13 @@ static gw_rpc_out *new_out(const gw_rpc_call *call, int end)
 gw_rpc_out *gw_rpc_error(const gw_rpc_call *call, int code, const char *reason,
                          const char *component, const char *message)
 {
+    return gw_rpc_error_advised(call, code, reason, component, message, 0);
+}
+
+gw_rpc_out *gw_rpc_error_advised(const gw_rpc_call *call, int code, const char *reason,
+                                 const char *component, const char *message,
+                                 uint32_t retry_delay_ms)
+{
     gw_rpc_out *o = new_out(call, 1);
     if (o == NULL)
         return NULL;
@@ -82,6 +89,7 @@ gw_rpc_out *gw_rpc_error(const gw_rpc_call *call, int code, const char *reason,
     info.component = (char *)component;
     info.request_id = call->request_id;
     info.protocol = (char *)call->protocol;
+    info.retry_delay_ms = retry_delay_ms;
     size_t info_len = genesis__v1__error_info__get_packed_size(&info);
     uint8_t *packed = malloc(info_len + 1);
     if (packed == NULL)
@@ -122,10 +130,13 @@ static void post_result(const gw_rpc_call *call, const genesis_result *res, cons
     int code = res != NULL ? genesis_result_status(res) : GENESIS_RESOURCE_EXHAUSTED;
     if (code != GENESIS_OK) {
         int reason = res != NULL ? genesis_result_reason(res) : GENESIS_REASON_NO_MEMORY;
-        post_error(call, code,
-                   reason != GENESIS_REASON_NONE ? genesis_reason_name(reason)
-                                                 : genesis_status_name(code),
-                   component, res != NULL ? genesis_result_message(res) : "out of memory");
+        gw_rpc_out *o = gw_rpc_error_advised(
+            call, code,
+            reason != GENESIS_REASON_NONE ? genesis_reason_name(reason) : genesis_status_name(code),
+            component, res != NULL ? genesis_result_message(res) : "out of memory",
+            genesis_result_retry_delay_ms(res));
+        if (o != NULL)
+            call->post(call->post_arg, o);
         return;
     }
     gw_rpc_out *o = new_out(call, 1);
@@ -244,6 +255,11 @@ void gw_rpc_engine_free(gw_rpc_engine *e)
     pthread_cond_destroy(&e->cv);
     pthread_mutex_destroy(&e->lock);
     free(e);
+}
+
+unsigned int gw_rpc_engine_watches(gw_rpc_engine *e)
+{
+    return e != NULL ? atomic_load(&e->watches) : 0;
 }
 
 static void submit_job(gw_rpc_engine *e, const gw_rpc_call *call, ProtobufCMessage *in)
@@ -513,6 +529,10 @@ static void run_admin(gw_rpc_engine *e, const gw_rpc_call *call, const ProtobufC
         component = m->component;
         args[n++] = m->component;
         args[n++] = m->state;
+        if (m->for_ms > 0) { /* "open" for a time (the coordinator refuses it for the others) */
+            snprintf(gen, sizeof(gen), "%u", (unsigned)m->for_ms);
+            args[n++] = gen;
+        }
         break;
     }
     case GW_RPC_ADMIN_POLICY: {

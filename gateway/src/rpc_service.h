@@ -39,6 +39,7 @@ typedef struct gw_rpc_method {
     int streaming;    /* server streaming */
     int admin;        /* needs an admin token */
     const ProtobufCMessageDescriptor *input, *output;
+    int no_side_effects; /* a read (idempotency_level NO_SIDE_EFFECTS): Connect GET serves it */
 } gw_rpc_method;
 
 /* The method at an HTTP path, or NULL (UNIMPLEMENTED). */
@@ -87,6 +88,9 @@ void gw_rpc_engine_stop(gw_rpc_engine *e);
  * close). Accepts NULL. */
 void gw_rpc_engine_free(gw_rpc_engine *e);
 
+/* Watch streams open (each holds a bus subscription), in every protocol; any thread. */
+unsigned int gw_rpc_engine_watches(gw_rpc_engine *e);
+
 /* Start a call with the request message's bytes. Its outcome is posted; for a streaming
  * method *watch receives the subscription to cancel when the stream ends (NULL if the call
  * already failed). */
@@ -100,5 +104,9 @@ void gw_rpc_watch_cancel(gw_rpc_watch *w);
  * "UNIMPLEMENTED"), component ("" = none) and message; details are encoded. NULL on OOM. */
 gw_rpc_out *gw_rpc_error(const gw_rpc_call *call, int code, const char *reason,
                          const char *component, const char *message);
+/* The same with the failure's retry advice in ErrorInfo.retry_delay_ms (0 = none). */
+gw_rpc_out *gw_rpc_error_advised(const gw_rpc_call *call, int code, const char *reason,
+                                 const char *component, const char *message,
+                                 uint32_t retry_delay_ms);
 
 #endif /* GW_RPC_SERVICE_H */

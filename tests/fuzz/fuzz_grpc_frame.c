@@ -6,22 +6,27 @@
  *   2  a grpc-message to percent-encode (gw_grpc_percent_encode)
  *   3  base64 text (gw_b64_decode), re-encoded and decoded again
  *   4  a chunked request body (gw_chunked_feed), fed in pieces of the second byte's size
+ *   5  compressed messages: frames (flags allowed by the second byte) whose compressed flag
+ *      is set are inflated with gw_gunzip under a small limit, then deflated and inflated
+ *      again (gw_gzip), as gRPC, gRPC-Web and Connect carry them with grpc-encoding: gzip
  * Invariants: a frame never reaches past the input nor over the limit; a timeout is within
  * 1..max; an encoded message is printable ASCII; base64 round-trips; chunked decoding never
  * writes past its output nor consumes past its input, and gives the same result whatever the
- * pieces. */
+ * pieces; decompression never goes past its limit, and what it gives round-trips. */
 #include <string.h>
 
 #include "b64.h"
 #include "fuzz_target.h"
 #include "grpc_frame.h"
+#include "gzip_codec.h"
 #include "http_chunked.h"
 
 static void frames(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return;
-    int allow_trailer = data[0] & 1;
+    unsigned allowed =
+        (data[0] & 1 ? GW_FRAME_TRAILER : 0) | (data[0] & 2 ? GW_FRAME_COMPRESSED : 0);
     data++;
     size--;
     size_t max = 4096;
@@ -29,17 +34,55 @@ static void frames(const uint8_t *data, size_t size)
         const uint8_t *msg = NULL;
         size_t len = 0, used = 0;
         unsigned flags = 0;
-        int rc = gw_grpc_frame_parse(data, size, max, allow_trailer, &msg, &len, &flags, &used);
+        int rc = gw_grpc_frame_parse(data, size, max, allowed, &msg, &len, &flags, &used);
         if (rc != GW_FRAME_OK) {
             FUZZ_CHECK(rc == GW_FRAME_MORE || rc == GW_FRAME_TOO_LARGE || rc == GW_FRAME_BAD);
             return;
         }
         FUZZ_CHECK(len <= max && used == GW_GRPC_PREFIX + len && used <= size);
         FUZZ_CHECK(msg == data + GW_GRPC_PREFIX);
-        FUZZ_CHECK(flags == 0 || (allow_trailer && flags == 0x80));
+        FUZZ_CHECK((flags & ~allowed) == 0);
         uint8_t prefix[GW_GRPC_PREFIX];
         gw_grpc_frame_prefix(prefix, flags, len);
         FUZZ_CHECK(memcmp(prefix, data, GW_GRPC_PREFIX) == 0);
+        data += used;
+        size -= used;
+    }
+}
+
+static void compressed(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return;
+    unsigned allowed = data[0];
+    data++;
+    size--;
+    size_t max = 4096;
+    while (size > 0) {
+        const uint8_t *msg = NULL;
+        size_t len = 0, used = 0;
+        unsigned flags = 0;
+        if (gw_grpc_frame_parse(data, size, max, allowed, &msg, &len, &flags, &used) != GW_FRAME_OK)
+            return;
+        if (flags & GW_FRAME_COMPRESSED) {
+            uint8_t *plain = NULL;
+            size_t plain_len = 0;
+            int rc = gw_gunzip(msg, len, max, &plain, &plain_len);
+            FUZZ_CHECK(rc == GW_GZ_OK || rc == GW_GZ_TOO_LARGE || rc == GW_GZ_BAD);
+            if (rc == GW_GZ_OK) {
+                FUZZ_CHECK(plain != NULL && plain_len <= max && plain[plain_len] == '\0');
+                uint8_t *z = NULL, *again = NULL;
+                size_t zlen = 0, again_len = 0;
+                FUZZ_CHECK(gw_gzip(plain, plain_len, &z, &zlen) == GW_GZ_OK);
+                FUZZ_CHECK(gw_gunzip(z, zlen, max, &again, &again_len) == GW_GZ_OK);
+                FUZZ_CHECK(again_len == plain_len && memcmp(again, plain, plain_len) == 0);
+                free(again);
+                free(z);
+            } else {
+                FUZZ_CHECK(plain == NULL);
+            }
+            free(plain);
+        }
         data += used;
         size -= used;
     }
@@ -123,7 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    switch (data[0] % 5) {
+    switch (data[0] % 6) {
     case 0:
         frames(data + 1, size - 1);
         break;
@@ -136,8 +179,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 3:
         base64(data + 1, size - 1);
         break;
-    default:
+    case 4:
         chunked(data + 1, size - 1);
+        break;
+    default:
+        compressed(data + 1, size - 1);
         break;
     }
     return 0;

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "checkpoint/checkpoint_store.h"
 #include "coordinator/coordinator_impl.h"
 #include "fuzz_target.h"
@@ -374,6 +376,24 @@ static void gateway(void)
     put(t, "grpc-web-trailer", "\x00\x01\x00\x00\x00\x00\x00\x80\x00\x00\x00\x0egrpc-status: 0\r\n",
         28);
     put(t, "compressed", "\x00\x00\x01\x00\x00\x00\x01x", 8);
+    put(t, "gzip-frame",
+        "\x05\x01\x01\x00\x00\x00\x1c\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xcb\x48\xcd\xc9\xc9"
+        "\x57\xc8\x40\x27\x01\xe3\x51\x3d\x8d\x17\x00\x00\x00",
+        35);
+    put(t, "gzip-bomb",
+        "\x05\x01\x01\x00\x00\x00\x84\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xed\xc1\x31\x01\x00"
+        "\x00\x00\xc2\xa0\xf5\x4f\x6d\x0d\x0f\xa0\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+        "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+        "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+        "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+        "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x57\x03\x7d"
+        "\x95\x11\xd4\xa0\x86\x01\x00",
+        139);
+    put(t, "gzip-truncated",
+        "\x05\x01\x01\x00\x00\x00\x0f\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xcb\x48\xcd\xc9\xc9",
+        22);
+    put(t, "gzip-not-gzip", "\x05\x01\x01\x00\x00\x00\x0a\x70\x6c\x61\x69\x6e\x20\x74\x65\x78\x74",
+        17);
     put(t, "too-large", "\x00\x00\x00\x7f\xff\xff\xff", 7);
     put(t, "truncated",
         "\x00\x00\x00\x00\x00\x09"
@@ -441,6 +461,78 @@ static void gateway(void)
     put_text(t, "blank", "   \t ");
 }
 
+/* A real TLS client's first flight (its ClientHello) offering alpn (RFC 7301 wire form, may
+ * be empty), at most max_version; its length in *len. */
+static size_t client_hello(const unsigned char *alpn, unsigned int alpn_len, int max_version,
+                           uint8_t *out, size_t cap)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    FUZZ_CHECK(ctx != NULL);
+    SSL_CTX_set_max_proto_version(ctx, max_version);
+    SSL *ssl = SSL_new(ctx);
+    BIO *in = BIO_new(BIO_s_mem()), *wire = BIO_new(BIO_s_mem());
+    FUZZ_CHECK(ssl != NULL && in != NULL && wire != NULL);
+    SSL_set_bio(ssl, in, wire);
+    SSL_set_tlsext_host_name(ssl, "localhost");
+    if (alpn_len > 0)
+        FUZZ_CHECK(SSL_set_alpn_protos(ssl, alpn, alpn_len) == 0);
+    SSL_set_connect_state(ssl);
+    FUZZ_CHECK(SSL_do_handshake(ssl) <= 0); /* waits for the server */
+    int n = BIO_read(wire, out, (int)cap);
+    FUZZ_CHECK(n > 0);
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    return (size_t)n;
+}
+
+static void tls_hellos(void)
+{
+    const char *t = "fuzz_tls_hello";
+    static const struct {
+        const char *name;
+        const char *alpn;
+        unsigned int len;
+        int max_version;
+    } hellos[] = {
+        {"h2", "\x02h2", 3, TLS1_3_VERSION},
+        {"grpc-exp-h2", "\x08grpc-exp\x02h2", 12, TLS1_3_VERSION},
+        {"h2-http11", "\x02h2\x08http/1.1", 12, TLS1_3_VERSION},
+        {"http11", "\x08http/1.1", 9, TLS1_3_VERSION},
+        {"no-alpn", "", 0, TLS1_3_VERSION},
+        {"unknown-alpn",
+         "\x05"
+         "foo/1",
+         6, TLS1_3_VERSION},
+        {"h2-tls12", "\x02h2", 3, TLS1_2_VERSION},
+    };
+    uint8_t buf[4096];
+    for (size_t i = 0; i < sizeof(hellos) / sizeof(hellos[0]); i++) {
+        size_t n = client_hello((const unsigned char *)hellos[i].alpn, hellos[i].len,
+                                hellos[i].max_version, buf, sizeof(buf));
+        put(t, hellos[i].name, buf, n);
+        if (i == 0) {
+            put(t, "h2-truncated", buf, n / 2);
+            /* The same ClientHello in two records (TLS allows a handshake message to span
+             * them): the record layer reassembles it. */
+            size_t body = n - 5, half = body / 2;
+            uint8_t two[4200];
+            memcpy(two, buf, 5);
+            two[3] = (uint8_t)(half >> 8);
+            two[4] = (uint8_t)half;
+            memcpy(two + 5, buf + 5, half);
+            memcpy(two + 5 + half, buf, 5);
+            two[5 + half + 3] = (uint8_t)((body - half) >> 8);
+            two[5 + half + 4] = (uint8_t)(body - half);
+            memcpy(two + 10 + half, buf + 5 + half, body - half);
+            put(t, "h2-two-records", two, n + 5);
+        }
+    }
+    put_text(t, "plain-http", "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    put_text(t, "h2c-preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    put_literal(t, "huge-hello", "\x16\x03\x01\x40\x00\x01\x00\xff\xff");
+    put_literal(t, "server-hello", "\x16\x03\x03\x00\x04\x02\x00\x00\x00");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -458,5 +550,6 @@ int main(int argc, char **argv)
     checkpoints();
     status_report();
     gateway();
+    tls_hellos();
     return 0;
 }

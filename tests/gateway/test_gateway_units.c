@@ -1,6 +1,7 @@
 /* The gateway's pure pieces: the gRPC -> HTTP mapping, the route table, request JSON parsing,
  * token files, and the Prometheus rendering of a status report (mode and breaker gauges when
- * present, absent when not). */
+ * present, absent when not), and gzip for the RPC protocols (the accept lists, the size bound
+ * of decompression, several gzip members, data that is not gzip). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +14,16 @@
 #include "auth.h"
 #include "cross_site.h"
 #include "dashboard.h"
+#include "gzip_codec.h"
 #include "gt_assert.h"
 #include "gt_tempdir.h"
 #include "json_map.h"
 #include "listen_addr.h"
 #include "metrics.h"
 #include "routes.h"
+#include "tls_hello.h"
+
+#include <openssl/ssl.h>
 
 static void test_http_status_mapping(void **state)
 {
@@ -396,6 +401,133 @@ static void test_cross_site(void **state)
     assert_string_equal(list, "a.example,b.example");
 }
 
+static void test_gzip_codec(void **state)
+{
+    (void)state;
+    assert_int_equal(gw_encoding_of(NULL), GW_ENC_IDENTITY);
+    assert_int_equal(gw_encoding_of("identity"), GW_ENC_IDENTITY);
+    assert_int_equal(gw_encoding_of("GZIP"), GW_ENC_GZIP);
+    assert_int_equal(gw_encoding_of("deflate"), GW_ENC_UNKNOWN);
+    assert_int_equal(gw_encoding_accepted("identity,deflate,gzip"), GW_ENC_GZIP);
+    assert_int_equal(gw_encoding_accepted("br;q=1.0, gzip;q=0.5"), GW_ENC_GZIP);
+    assert_int_equal(gw_encoding_accepted("gzipx, xgzip"), GW_ENC_IDENTITY);
+    assert_int_equal(gw_encoding_accepted(""), GW_ENC_IDENTITY);
+
+    uint8_t plain[4096];
+    memset(plain, 'a', sizeof(plain));
+    uint8_t *z = NULL, *out = NULL;
+    size_t zlen = 0, n = 0;
+    assert_int_equal(gw_gzip(plain, sizeof(plain), &z, &zlen), GW_GZ_OK);
+    assert_true(zlen < sizeof(plain) / 10);
+    /* exactly at the bound, then one byte under it */
+    assert_int_equal(gw_gunzip(z, zlen, sizeof(plain), &out, &n), GW_GZ_OK);
+    assert_int_equal(n, sizeof(plain));
+    assert_memory_equal(out, plain, sizeof(plain));
+    free(out);
+    assert_int_equal(gw_gunzip(z, zlen, sizeof(plain) - 1, &out, &n), GW_GZ_TOO_LARGE);
+    assert_null(out);
+    /* two members one after the other are one message */
+    uint8_t *two = malloc(2 * zlen);
+    assert_non_null(two);
+    memcpy(two, z, zlen);
+    memcpy(two + zlen, z, zlen);
+    assert_int_equal(gw_gunzip(two, 2 * zlen, 2 * sizeof(plain), &out, &n), GW_GZ_OK);
+    assert_int_equal(n, 2 * sizeof(plain));
+    free(out);
+    /* truncated, trailing garbage, not gzip at all */
+    assert_int_equal(gw_gunzip(z, zlen - 4, sizeof(plain), &out, &n), GW_GZ_BAD);
+    two[zlen] = 'x';
+    assert_int_equal(gw_gunzip(two, zlen + 1, sizeof(plain), &out, &n), GW_GZ_BAD);
+    assert_int_equal(gw_gunzip((const uint8_t *)"plain", 5, sizeof(plain), &out, &n), GW_GZ_BAD);
+    /* an empty compressed message is an empty message */
+    assert_int_equal(gw_gunzip(z, 0, sizeof(plain), &out, &n), GW_GZ_OK);
+    assert_int_equal(n, 0);
+    free(out);
+    free(two);
+    free(z);
+    const char *reason = NULL;
+    assert_int_equal(gw_gunzip_status(GW_GZ_TOO_LARGE, &reason), GENESIS_RESOURCE_EXHAUSTED);
+    assert_string_equal(reason, "MESSAGE_TOO_LARGE");
+    assert_int_equal(gw_gunzip_status(GW_GZ_BAD, &reason), GENESIS_INVALID_ARGUMENT);
+    assert_string_equal(reason, "MALFORMED_MESSAGE");
+}
+
+/* A real ClientHello offering alpn (wire form; "" = no ALPN extension), from OpenSSL. */
+static size_t hello(const char *alpn, unsigned int alpn_len, uint8_t *out, size_t cap)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    assert_non_null(ctx);
+    SSL *ssl = SSL_new(ctx);
+    BIO *in = BIO_new(BIO_s_mem()), *wire = BIO_new(BIO_s_mem());
+    SSL_set_bio(ssl, in, wire);
+    if (alpn_len > 0)
+        assert_int_equal(SSL_set_alpn_protos(ssl, (const unsigned char *)alpn, alpn_len), 0);
+    SSL_set_connect_state(ssl);
+    assert_true(SSL_do_handshake(ssl) <= 0);
+    int n = BIO_read(wire, out, (int)cap);
+    assert_true(n > 0);
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    return (size_t)n;
+}
+
+static void test_tls_hello(void **state)
+{
+    (void)state;
+    gw_hello_sniffer *sn = gw_hello_sniffer_new();
+    assert_non_null(sn);
+    static uint8_t buf[GW_HELLO_MAX + 64];
+    char why[256];
+    static const struct {
+        const char *alpn;
+        unsigned int len;
+        gw_hello_route want;
+    } cases[] = {
+        {"\x02h2", 3, GW_HELLO_GRPC},              /* grpc-go, grpc-js */
+        {"\x08grpc-exp\x02h2", 12, GW_HELLO_GRPC}, /* grpcio, grpc-java */
+        {"\x02h2\x08http/1.1", 12, GW_HELLO_HTTP}, /* browsers, curl */
+        {"\x08http/1.1", 9, GW_HELLO_HTTP},        /* curl --http1.1 */
+        {"", 0, GW_HELLO_HTTP},                    /* no ALPN */
+        {"\x05"
+         "foo/1\x03"
+         "bar",
+         10, GW_HELLO_UNKNOWN_ALPN}, /* nothing served here */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = hello(cases[i].alpn, cases[i].len, buf, sizeof(buf));
+        assert_int_equal(gw_hello_classify(sn, buf, n, why, sizeof(why)), cases[i].want);
+        /* any prefix: wait for more */
+        assert_int_equal(gw_hello_classify(sn, buf, n - 1, why, sizeof(why)), GW_HELLO_MORE);
+        assert_int_equal(gw_hello_classify(sn, buf, 1, why, sizeof(why)), GW_HELLO_MORE);
+    }
+    assert_string_equal(why, "");
+    size_t n = hello("\x05"
+                     "foo/1\x03"
+                     "bar",
+                     10, buf, sizeof(buf));
+    assert_int_equal(gw_hello_classify(sn, buf, n, why, sizeof(why)), GW_HELLO_UNKNOWN_ALPN);
+    assert_non_null(strstr(why, "(foo/1,bar)"));
+
+    const char *get = "GET / HTTP/1.1\r\n";
+    assert_int_equal(gw_hello_classify(sn, (const uint8_t *)get, strlen(get), why, sizeof(why)),
+                     GW_HELLO_NOT_TLS);
+    assert_non_null(strstr(why, "first bytes \"GET / HTTP/1.1\\x0d\\x0a\""));
+    const char *preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    assert_int_equal(gw_hello_classify(sn, (const uint8_t *)preface, 24, NULL, 0),
+                     GW_HELLO_NOT_TLS);
+    /* a handshake record that is no ClientHello */
+    assert_int_equal(gw_hello_classify(sn, (const uint8_t *)"\x16\x03\x03\x00\x04\x02\x00\x00\x00",
+                                       9, why, sizeof(why)),
+                     GW_HELLO_BAD);
+    /* a ClientHello announcing 64 KiB: more bytes until the limit, then too large */
+    memset(buf, 0, sizeof(buf));
+    memcpy(buf, "\x16\x03\x01\x40\x00\x01\x00\xff\xff", 9);
+    assert_int_equal(gw_hello_classify(sn, buf, 4096, why, sizeof(why)), GW_HELLO_MORE);
+    assert_int_equal(gw_hello_classify(sn, buf, sizeof(buf), why, sizeof(why)), GW_HELLO_TOO_LARGE);
+    assert_non_null(strstr(why, "larger than 16384"));
+    gw_hello_sniffer_free(sn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +541,8 @@ int main(void)
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_listen_address),
         cmocka_unit_test(test_cross_site),
+        cmocka_unit_test(test_tls_hello),
+        cmocka_unit_test(test_gzip_codec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

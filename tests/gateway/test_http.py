@@ -247,7 +247,7 @@ class HttpRoutes(gwtest.GatewayCase):
         # every sample line is "name{labels} value" or "name value"
         for line in text.splitlines():
             if not line.startswith("#"):
-                self.assertRegex(line, r'^[a-z_:]+(\{[^}]*\})? [0-9.e+-]+$')
+                self.assertRegex(line, r'^[a-z_:][a-z0-9_:]*(\{[^}]*\})? [0-9.e+-]+$')
 
 
 class RemoteComponentErrors(gwtest.GatewayCase):

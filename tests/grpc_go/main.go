@@ -27,6 +27,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/status"
 	protov2 "google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
@@ -270,6 +271,14 @@ func checks(c *client) {
 	check(status.Code(err) == codes.ResourceExhausted, "want RESOURCE_EXHAUSTED, got %v", err)
 	info, ierr = c.errorInfo(err)
 	check(ierr == nil && get(info, "reason").String() == "MESSAGE_TOO_LARGE", "details %v %v", info, ierr)
+
+	step("gzip: a message at the size limit, compressed both ways")
+	reply = c.msg("genesis.v1.Reply")
+	err = c.conn.Invoke(wait, "/genesis.v1.Genesis/Request", at, reply, grpc.ForceCodec(codec{}),
+		grpc.UseCompressor(gzip.Name))
+	check(err == nil, "gzip at the limit: %v", err)
+	check(len(get(get(reply, "payload").Message(), "data").Bytes()) ==
+		len(get(get(at, "payload").Message(), "data").Bytes()), "gzip echo size")
 }
 
 // sized is a Request whose encoding is exactly size bytes.

@@ -63,6 +63,10 @@ GENESIS_API const char *genesis_result_message(const genesis_result *res);
 GENESIS_API const void *genesis_result_data(const genesis_result *res, size_t *len);
 /* The reply payload's media type; "" if none was given. Never NULL. */
 GENESIS_API const char *genesis_result_content_type(const genesis_result *res);
+/* When retrying this failure may succeed, in milliseconds from when it was decided: an open
+ * breaker's time until its next probe. 0 = no advice (also on success and for NULL). Since
+ * GENESIS_1.4. */
+GENESIS_API uint32_t genesis_result_retry_delay_ms(const genesis_result *res);
 /* Free a result. Accepts NULL. */
 GENESIS_API void genesis_result_free(genesis_result *res);
 

@@ -50,6 +50,7 @@ genesis_result *gn_result_new(int status, int reason, const char *message, const
         memcpy(p, data, len);
     p[len] = '\0';
     res->len = len;
+    res->retry_delay_ms = 0;
     return res;
 }
 
@@ -66,6 +67,11 @@ genesis_result *gn_result_errorf(int status, int reason, const char *fmt, ...)
 int genesis_result_status(const genesis_result *res)
 {
     return res != NULL ? res->status : GENESIS_RESOURCE_EXHAUSTED;
+}
+
+uint32_t genesis_result_retry_delay_ms(const genesis_result *res)
+{
+    return res != NULL ? res->retry_delay_ms : 0;
 }
 
 int genesis_result_reason(const genesis_result *res)

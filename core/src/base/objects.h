@@ -15,6 +15,8 @@ struct genesis_result {
     char *content_type; /* never NULL */
     uint8_t *data;      /* never NULL, NUL-terminated after len bytes */
     size_t len;
+    uint32_t retry_delay_ms; /* when a retry may succeed (an open breaker's next probe); 0 = no
+                                advice */
 };
 
 /* A result in one allocation: copies message, content_type and data. NULL when out of

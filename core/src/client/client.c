@@ -270,6 +270,8 @@ static void client_call_done(int status, int reason, const char *why, gn_wire_re
         res = gn_result_errorf(status, reason, "coordinator: %s", why);
     } else if (reply->code != GENESIS_OK) {
         res = gn_result_new((int)reply->code, (int)reply->reason, reply->message, NULL, 0, NULL);
+        if (res != NULL)
+            res->retry_delay_ms = reply->retry_delay_ms;
     } else if (cc->kind == EXPECT_STATUS) {
         res = reply->detail_case == GENESIS__V1__REPLY__DETAIL_STATUS
                   ? gn_status_report_json(reply->status)

@@ -582,7 +582,16 @@ static void rcall_next(gn_rcall *rc)
     if (!admitted) {
         char why[256];
         fail_fast_reason(comp, retry_in, why, sizeof(why));
-        rcall_fail(rc, GENESIS_UNAVAILABLE, GENESIS_REASON_BREAKER_OPEN, why);
+        genesis_result *res;
+        if (rc->last_failure != NULL)
+            res = gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_BREAKER_OPEN,
+                                   "%s; last attempt: %s", why,
+                                   genesis_result_message(rc->last_failure));
+        else
+            res = gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_BREAKER_OPEN, "%s", why);
+        if (res != NULL)
+            res->retry_delay_ms = retry_in; /* the same advice, as a number */
+        rcall_finish(rc, res);
         return;
     }
     if (rc->pol.adaptive_concurrency != GN_CLIMIT_OFF) {
@@ -724,6 +733,8 @@ int gn_call_route(genesis_coordinator *co, const gn_call_params *p, gn_call_comp
         fail_fast_reason(comp, retry_in, why, sizeof(why));
         genesis_result *res =
             gn_result_errorf(GENESIS_UNAVAILABLE, GENESIS_REASON_BREAKER_OPEN, "%s", why);
+        if (res != NULL)
+            res->retry_delay_ms = retry_in; /* the same advice, as a number */
         if (!p->internal) {
             gn_latency_record(&comp->latency, now_us() - started_us);
             gn_call_account(co, comp, res);

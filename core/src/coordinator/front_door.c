@@ -142,8 +142,9 @@ static void request_done(genesis_result *res, void *arg)
     nng_msg *msg = NULL;
     size_t len = 0;
     const void *data = genesis_result_data(res, &len);
-    gn_reply_msg(&msg, genesis_result_status(res), genesis_result_reason(res),
-                 genesis_result_message(res), data, len, genesis_result_content_type(res));
+    gn_reply_msg_advised(&msg, genesis_result_status(res), genesis_result_reason(res),
+                         genesis_result_message(res), data, len, genesis_result_content_type(res),
+                         genesis_result_retry_delay_ms(res));
     genesis_result_free(res);
     send_reply(c, msg);
 }

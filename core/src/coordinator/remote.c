@@ -503,6 +503,8 @@ static void forward_done(int status, int reason, const char *why, gn_wire_reply 
         }
         res = gn_result_new(code, why_reason, message, data, len,
                             gn_payload_content_type(reply->payload));
+        if (res != NULL && code != GENESIS_OK)
+            res->retry_delay_ms = reply->retry_delay_ms;
     }
     unsigned int held = atomic_fetch_sub(&f->comp->remote->in_flight, 1);
     GN_ASSERT(held > 0);

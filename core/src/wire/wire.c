@@ -145,8 +145,15 @@ int gn_reply_encode(gn_wire_reply *reply, nng_msg **out)
 int gn_reply_msg(nng_msg **out, int code, int reason, const char *message, const void *data,
                  size_t len, const char *content_type)
 {
+    return gn_reply_msg_advised(out, code, reason, message, data, len, content_type, 0);
+}
+
+int gn_reply_msg_advised(nng_msg **out, int code, int reason, const char *message, const void *data,
+                         size_t len, const char *content_type, uint32_t retry_delay_ms)
+{
     gn_wire_reply reply = GENESIS__V1__REPLY__INIT;
     Genesis__V1__Payload payload = GENESIS__V1__PAYLOAD__INIT;
+    reply.retry_delay_ms = retry_delay_ms;
     reply.code = (uint32_t)code;
     reply.reason = (uint32_t)reason;
     reply.message = (char *)(message != NULL ? message : "");

@@ -44,6 +44,9 @@ int gn_reply_encode(gn_wire_reply *reply, nng_msg **out);
 /* Convenience: an error or result reply in a new NNG message. */
 int gn_reply_msg(nng_msg **out, int code, int reason, const char *message, const void *data,
                  size_t len, const char *content_type);
+/* The same with a failure's retry advice (Reply.retry_delay_ms; 0 = none). */
+int gn_reply_msg_advised(nng_msg **out, int code, int reason, const char *message, const void *data,
+                         size_t len, const char *content_type, uint32_t retry_delay_ms);
 
 /* Event bus frames: "<scope>:<type>\0" followed by the encoded Event. Subscribers filter on
  * the topic prefix with NNG's byte-prefix subscription. */
