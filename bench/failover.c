@@ -1,14 +1,18 @@
-/* Failover time: how long after a genesisd node is killed (-9) the requests that were in flight
- * on it are answered by another node, next to the healthy request latency measured in the same
- * run. Three genesisd nodes on a 3-node NATS cluster (loopback, started here, stopped at the
- * end), one remote component registered with all of them, one client given every front door.
+/* Requests through a cluster: the throughput of one client given every front door next to one
+ * given a single node, and the failover time: how long after a genesisd node is killed (-9)
+ * the requests that were in flight on it are answered by another node, next to the healthy
+ * request latency measured in the same run. Three genesisd nodes on a 3-node NATS cluster
+ * (loopback, started here, stopped at the end), one remote component registered with all of them,
+ * one client given every front door.
  *
  * Each kill: the component holds its handlers at a gate while the client has IN_FLIGHT
  * idempotent requests out, spread over the three nodes; the node is killed, the gate opens,
  * and the time from the kill to the last of those requests answered OK is the failover time
  * (the ones on the killed node are sent again to another node by the client; the others only
  * wait for the gate). The node is then started again and the component registers with it
- * again before the next kill. Figures are printed and written, never asserted.
+ * again before the next kill. The throughput rounds run after the kills, gate open: WINDOW
+ * requests kept in flight, through node b0 alone and then spread over all three, alternately.
+ * Figures are printed and written, never asserted.
  *
  *   bench_failover [--quick] [--json FILE] [--repeats N]     (--quick: 3 kills, else 20) */
 #include <pthread.h>
@@ -29,6 +33,7 @@
 #define LEASE_TTL_MS 2000
 #define START_MS     40000
 #define CALL_MS      5000u
+#define WINDOW       64 /* requests in flight in the throughput rounds */
 
 /* ---- the component: a gate its handlers wait at ----------------------------------------- */
 
@@ -110,6 +115,61 @@ static genesis_call_options idempotent_call(void)
     return o;
 }
 
+/* ---- throughput: WINDOW requests kept in flight ------------------------------------------ */
+
+typedef struct window {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    int in_flight;
+    size_t done, failed;
+} window;
+
+static void window_done(genesis_result *res, void *arg)
+{
+    window *w = arg;
+    pthread_mutex_lock(&w->lock);
+    if (genesis_result_status(res) != GENESIS_OK)
+        w->failed++;
+    w->done++;
+    w->in_flight--;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->lock);
+    genesis_result_free(res);
+}
+
+/* Requests per second answered through cl for total requests; 0 when any failed. */
+static double throughput(genesis_client *cl, size_t total)
+{
+    window w = {.lock = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    double t0 = bench_now_s();
+    for (size_t sent = 0; sent < total; sent++) {
+        pthread_mutex_lock(&w.lock);
+        while (w.in_flight >= WINDOW)
+            pthread_cond_wait(&w.cv, &w.lock);
+        w.in_flight++;
+        pthread_mutex_unlock(&w.lock);
+        genesis_call_options o = idempotent_call();
+        if (genesis_client_request_async(cl, "bench", "get", NULL, 0, &o, window_done, &w) !=
+            GENESIS_OK) {
+            pthread_mutex_lock(&w.lock);
+            w.in_flight--;
+            w.failed++;
+            w.done++;
+            pthread_mutex_unlock(&w.lock);
+        }
+    }
+    pthread_mutex_lock(&w.lock);
+    while (w.done < total)
+        pthread_cond_wait(&w.cv, &w.lock);
+    pthread_mutex_unlock(&w.lock);
+    double s = bench_now_s() - t0;
+    if (w.failed > 0) {
+        fprintf(stderr, "bench_failover: %zu of %zu throughput requests failed\n", w.failed, total);
+        return 0;
+    }
+    return (double)total / s;
+}
+
 /* ---- the cluster ------------------------------------------------------------------------- */
 
 /* A client of `front` alone reaches the component (it registered with that node). */
@@ -159,9 +219,10 @@ static bool reaches_all_nodes(genesis_client *cl, gt_genesisd *nodes)
 int main(int argc, char **argv)
 {
     bench_args a;
-    bench_parse_args(argc, argv, "bench_failover [--quick] [--json FILE] [--repeats N]", 1, &a);
+    bench_parse_args(argc, argv, "bench_failover [--quick] [--json FILE] [--repeats N]", 3, &a);
     int kills = a.quick ? 3 : 20;
     size_t healthy_count = a.quick ? 300 : 3000;
+    size_t throughput_count = a.quick ? 2000 : 20000;
     gt_nats_cluster nats;
     if (gt_nats_start(&nats, 3) != 0) {
         fprintf(stderr, "bench_failover: cannot start 3 nats-servers (tools/setup installs "
@@ -251,7 +312,32 @@ int main(int argc, char **argv)
         }
     }
 
+    /* Throughput through node b0 alone, then through all three, alternately (medians); after
+     * the kills, whose timing the load of these rounds would disturb. */
+    double one_rps[9], all_rps[9];
+    int rounds = a.repeats > 9 ? 9 : a.repeats, nr = 0;
+    genesis_client *single = NULL;
+    if (!failed && (genesis_client_new(&single, NULL) != GENESIS_OK ||
+                    genesis_client_dial(single, nodes[0].front_door, NULL) != GENESIS_OK)) {
+        fprintf(stderr, "bench_failover: %s\n", genesis_last_error());
+        failed = 1;
+    }
+    for (int r = 0; r < rounds && !failed; r++, nr++) {
+        one_rps[r] = throughput(single, throughput_count);
+        all_rps[r] = throughput(cl, throughput_count);
+        failed = one_rps[r] <= 0 || all_rps[r] <= 0;
+    }
+    genesis_client_free(single);
+
     bench_report rep = {.bench = "failover"};
+    if (!failed && nr > 0) {
+        char base[160];
+        snprintf(base, sizeof(base), "one client through node b0 alone, same run (%d in flight)",
+                 WINDOW);
+        bench_add(&rep, "requests through 3 nodes, one client given every front door",
+                  bench_median(all_rps, nr), "req/s", base, bench_median(one_rps, nr), NULL,
+                  BENCH_MET_NONE);
+    }
     if (!failed && nf > 0 && nh > 0) {
         double h50 = bench_percentile(healthy, nh, 0.50);
         double h99 = bench_percentile(healthy, nh, 0.99);

@@ -321,8 +321,8 @@ static void print_recovery(const json_t *root, int wide)
     }
 }
 
-/* Cluster mode: this node, the cluster's state, and every node with its front door and when
- * its lease was last renewed. */
+/* Cluster mode: this node, the cluster's state, every node with its front door and when its
+ * lease was last renewed, and the event streams. */
 static void print_cluster(const json_t *root)
 {
     const json_t *c = json_object_get(root, "cluster");
@@ -346,6 +346,18 @@ static void print_cluster(const json_t *root)
                i == 0 ? "nodes:" : "", id ? id : "?",
                json_is_true(json_object_get(n, "self")) ? " (this node)" : "", fd ? fd : "?",
                json_int(n, "pid"), host ? host : "?", json_int(n, "last_seen_ms"));
+    }
+    /* The cluster's event streams: where they are and how far behind this node is. */
+    const char *scopes[2] = {"local", "external"};
+    for (int k = 0; k < 2; k++) {
+        const json_t *e = json_object_get(json_object_get(c, "events"), scopes[k]);
+        if (!json_is_object(e))
+            continue;
+        const char *stream = json_string_value(json_object_get(e, "stream"));
+        printf("%-12s %s %s: sequence %lld, delivered %lld (lag %lld), missed %lld\n",
+               k == 0 ? "events:" : "", scopes[k], stream ? stream : "?",
+               json_int(e, "last_sequence"), json_int(e, "delivered_sequence"), json_int(e, "lag"),
+               json_int(e, "missed"));
     }
 }
 

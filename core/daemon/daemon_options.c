@@ -59,7 +59,9 @@ enum {
     OPT_CLUSTER_LEASE_TTL,
     OPT_CLUSTER_TLS_CA,
     OPT_CLUSTER_TLS_CERT,
-    OPT_CLUSTER_TLS_KEY
+    OPT_CLUSTER_TLS_KEY,
+    OPT_CLUSTER_EVENTS_MAX_AGE,
+    OPT_CLUSTER_EVENTS_MAX_BYTES
 };
 
 static const struct option own_options[] = {
@@ -93,6 +95,8 @@ static const struct option own_options[] = {
     {"cluster-tls-ca", required_argument, NULL, OPT_CLUSTER_TLS_CA},
     {"cluster-tls-cert", required_argument, NULL, OPT_CLUSTER_TLS_CERT},
     {"cluster-tls-key", required_argument, NULL, OPT_CLUSTER_TLS_KEY},
+    {"cluster-events-max-age", required_argument, NULL, OPT_CLUSTER_EVENTS_MAX_AGE},
+    {"cluster-events-max-bytes", required_argument, NULL, OPT_CLUSTER_EVENTS_MAX_BYTES},
     {"help", no_argument, NULL, 'h'},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
@@ -183,6 +187,8 @@ void daemon_options_usage(FILE *out)
             "  --cluster-lease-ttl MS        node lease time to live (5000)\n"
             "  --cluster-tls-ca FILE, --cluster-tls-cert FILE, --cluster-tls-key FILE\n"
             "                                TLS towards NATS\n"
+            "  --cluster-events-max-age MS   events kept in the cluster's stream (a day)\n"
+            "  --cluster-events-max-bytes N  bytes kept per event stream (1 GiB)\n"
             "\n"
             "Supervision (restart remote components when they exit or stop heartbeating):\n"
             "  --supervise 'ID=COMMAND ARGS' launch and supervise a component registering as ID\n"
@@ -454,6 +460,15 @@ static int parse_cluster(daemon_config *cfg, int opt, const char *arg, bool *nat
     case OPT_CLUSTER_TLS_KEY:
         cfg->cluster.tls_key_file = arg;
         break;
+    case OPT_CLUSTER_EVENTS_MAX_AGE:
+        rc = parse_ms("cluster-events-max-age", arg, 1000, 365 * MS_MAX, &v);
+        cfg->cluster.events_max_age_ms = v;
+        break;
+    case OPT_CLUSTER_EVENTS_MAX_BYTES:
+        rc = parse_bounded("cluster-events-max-bytes", arg, 65536, 1ull << 40, "64 KiB to 1 TiB",
+                           &v);
+        cfg->cluster.events_max_bytes = v;
+        break;
     default:
         return DAEMON_EXIT_USAGE;
     }
@@ -591,7 +606,7 @@ int daemon_options_parse(int argc, char **argv, daemon_config *cfg)
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         if (opt == '?' && optopt == 0 && optind > 0 && optind <= argc && opterr)
             suggest_flag(argv[optind - 1], options);
-        if (opt >= OPT_CLUSTER_NATS && opt <= OPT_CLUSTER_TLS_KEY)
+        if (opt >= OPT_CLUSTER_NATS && opt <= OPT_CLUSTER_EVENTS_MAX_BYTES)
             rc = parse_cluster(cfg, opt, optarg, &nats_flag, &id_flag);
         else
             rc = parse_option(cfg, opt, optarg);

@@ -217,6 +217,11 @@ void daemon_settings_print(FILE *out, const daemon_config *cfg)
         fprintf(out, "\n  replicas: %u\n  lease_ttl_ms: %u\n",
                 cfg->cluster.replicas ? cfg->cluster.replicas : 3,
                 cfg->cluster.lease_ttl_ms ? cfg->cluster.lease_ttl_ms : 5000);
+        fprintf(out, "  events_max_age_ms: %llu\n  events_max_bytes: %llu\n",
+                (unsigned long long)(cfg->cluster.events_max_age_ms ? cfg->cluster.events_max_age_ms
+                                                                    : 86400000ull),
+                (unsigned long long)(cfg->cluster.events_max_bytes ? cfg->cluster.events_max_bytes
+                                                                   : 1ull << 30));
     } else {
         fputs("# cluster: none (a single node)\n", out);
     }

@@ -48,6 +48,10 @@ const conf_key daemon_conf_keys[] = {
     {"cluster.tls_cert", "cluster-tls-cert", NULL, CONF_TEXT, 0, 0, NULL,
      "PEM client certificate towards NATS"},
     {"cluster.tls_key", "cluster-tls-key", NULL, CONF_TEXT, 0, 0, NULL, "its PEM private key"},
+    {"cluster.events_max_age_ms", "cluster-events-max-age", NULL, CONF_UINT, 1000, 365 * MS_MAX,
+     NULL, "events older than this leave the cluster's event streams"},
+    {"cluster.events_max_bytes", "cluster-events-max-bytes", NULL, CONF_UINT, 65536, 1ull << 40,
+     NULL, "bytes kept per event stream (the oldest events go first)"},
     /* resilience: the default policy, and per component */
     {"resilience.*", "policy", "%1=%v", CONF_UINT, 0, 4294967295ull, NULL,
      "default policy field (genesis/resilience.h)"},

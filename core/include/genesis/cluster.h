@@ -12,7 +12,16 @@
  *   - the node holds a lease on its node id in the bucket "<name>_nodes" (time to live
  *     lease_ttl_ms, renewed every third of it): a second node with the same id is refused;
  *   - its status report has a "cluster" section: every live node, its URLs and when it was last
- *     seen, and whether this node's link to NATS is healthy ("ok" or "degraded").
+ *     seen, and whether this node's link to NATS is healthy ("ok" or "degraded");
+ *   - events (genesis_coordinator_emit, emit_external, the front door's Emit; not directed
+ *     events) go through the JetStream streams "<name>_events" (local scope) and
+ *     "<name>_events_external": an emit returns once JetStream acknowledged the event (else it
+ *     fails GENESIS_UNAVAILABLE and is delivered by no node through this emit), every node
+ *     delivers each event once, in stream order, to its in-process components and its bus
+ *     subscribers, with the stream sequence as a cluster-wide sequence per scope. The emit's
+ *     delivered/dropped counts are then 0: delivery happens on every node after the
+ *     acknowledgement. Events a node could not read before the stream's limits removed them
+ *     count as dropped there, and as sequence gaps at its bus subscribers.
  *
  * Without a cluster (genesis_coordinator_new), nothing here is used and nothing is needed.
  *
@@ -30,7 +39,7 @@
 extern "C" {
 #endif
 
-#define GENESIS_CLUSTER_OPTIONS_VERSION 1
+#define GENESIS_CLUSTER_OPTIONS_VERSION 2
 
 typedef struct genesis_cluster_options {
     unsigned int version;  /* GENESIS_CLUSTER_OPTIONS_VERSION */
@@ -50,6 +59,13 @@ typedef struct genesis_cluster_options {
     const char *tls_ca_file;
     const char *tls_cert_file;
     const char *tls_key_file;
+    /* version 2: the cluster's event streams "<name>_events" and "<name>_events_external"
+     * (file storage, `replicas` copies). Older events are removed first when a bound is
+     * reached; a node that had not read them yet counts them as missed. */
+    uint64_t events_max_age_ms;          /* 0 = 86400000 (a day) */
+    uint64_t events_max_bytes;           /* per stream; 0 = 1 GiB */
+    uint32_t events_duplicate_window_ms; /* an event id seen within it is delivered once;
+                                            0 = 120000 (at most the maximum age) */
 } genesis_cluster_options;
 
 /* Fill *opts with defaults for the given version (1..GENESIS_CLUSTER_OPTIONS_VERSION). */
@@ -64,6 +80,18 @@ GENESIS_API int genesis_cluster_options_init(genesis_cluster_options *opts, unsi
 GENESIS_API int genesis_coordinator_new_clustered(genesis_coordinator **out,
                                                   const genesis_coordinator_options *opts,
                                                   const genesis_cluster_options *cluster);
+
+/* Emit an event under the caller's id (1..128 printable bytes, no spaces): a local event, or
+ * an external one when external is non-zero, otherwise as genesis_coordinator_emit. In cluster
+ * mode the id de-duplicates: emitting an id again within the duplicate window (on any node)
+ * is acknowledged with the first one's sequence and delivered nowhere again, so an emit that
+ * failed GENESIS_UNAVAILABLE (its outcome unknown) can be repeated safely. *sequence (may be
+ * NULL) receives the event's sequence: cluster-wide per scope in cluster mode, else this
+ * coordinator's. Without a cluster the id is not kept and nothing is de-duplicated. */
+GENESIS_API int genesis_coordinator_emit_id(genesis_coordinator *c, const char *event_id,
+                                            int external, const char *type, const void *data,
+                                            size_t len, const genesis_call_options *opts,
+                                            uint64_t *sequence);
 
 #ifdef __cplusplus
 }

@@ -538,12 +538,17 @@ static bool track_sequence(const gn_wire_event *ev, void *arg)
     const char *pub = ev->publisher != NULL && ev->publisher[0] != '\0' ? ev->publisher : "-";
     pthread_mutex_lock(&cl->lock);
     publisher_seq *p = publisher_slot(cl, pub);
-    if (cl->whole_scope[s] && p->last_seq[s] != 0 && ev->sequence > p->last_seq[s] + 1)
+    /* A sequence this publisher sent before is the same event again: cluster nodes all
+     * publish the cluster's events under one publisher and sequence (docs/cluster.md), and a
+     * client on several nodes' buses receives each from every node. Delivered once. */
+    bool directed = ev->target != NULL && ev->target[0] != '\0'; /* a sequence of its own */
+    bool fresh = directed || p->last_seq[s] == 0 || ev->sequence > p->last_seq[s];
+    if (!directed && cl->whole_scope[s] && p->last_seq[s] != 0 && ev->sequence > p->last_seq[s] + 1)
         atomic_fetch_add(&cl->gaps, ev->sequence - p->last_seq[s] - 1);
-    if (ev->sequence > p->last_seq[s])
+    if (!directed && ev->sequence > p->last_seq[s])
         p->last_seq[s] = ev->sequence;
     pthread_mutex_unlock(&cl->lock);
-    return true;
+    return fresh;
 }
 
 static void deliver_event(const genesis_event *ev, void *arg)

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,14 +18,17 @@
 #include "cluster/nats_util.h"
 #include "cluster/node_lease.h"
 
-#define DEFAULT_NAME       "genesis"
-#define DEFAULT_REPLICAS   3u
-#define DEFAULT_TTL_MS     5000u
-#define MIN_TTL_MS         1000u
-#define DEFAULT_TIMEOUT_MS 2000u
-#define MAX_URLS           32
-#define MAX_HISTORY        64u /* JetStream's limit on a KV bucket's history */
-#define STARTUP_TRIES      10  /* bucket creation retried this many timeouts at start */
+#define DEFAULT_NAME                 "genesis"
+#define DEFAULT_REPLICAS             3u
+#define DEFAULT_TTL_MS               5000u
+#define MIN_TTL_MS                   1000u
+#define DEFAULT_TIMEOUT_MS           2000u
+#define MAX_URLS                     32
+#define MAX_HISTORY                  64u /* JetStream's limit on a KV bucket's history */
+#define STARTUP_TRIES                10  /* bucket creation retried this many timeouts at start */
+#define DEFAULT_EVENTS_MAX_AGE_MS    86400000ull
+#define DEFAULT_EVENTS_MAX_BYTES     (1ull << 30)
+#define DEFAULT_EVENTS_DUP_WINDOW_MS 120000u
 
 struct gn_cluster {
     gn_logger log;
@@ -40,6 +44,8 @@ struct gn_cluster {
     natsConnection *nc;
     jsCtx *js;
     gn_node_lease *lease;
+    gn_event_stream *events;
+    char publisher[80];
     atomic_bool connected;
     atomic_bool closing; /* our own close: no "connection lost" warning */
     atomic_uint_fast64_t disconnects;
@@ -58,7 +64,9 @@ int genesis_cluster_options_init(genesis_cluster_options *opts, unsigned int ver
                        "cluster_options_init: NULL or version %u "
                        "unknown (1..%u)",
                        version, GENESIS_CLUSTER_OPTIONS_VERSION);
-    memset(opts, 0, sizeof(*opts));
+    /* A version-1 caller's struct ends before the events' limits. */
+    memset(opts, 0,
+           version < 2 ? offsetof(genesis_cluster_options, events_max_age_ms) : sizeof(*opts));
     opts->version = version;
     return GENESIS_OK;
 }
@@ -150,17 +158,29 @@ static int leader_reads_only(gn_cluster *c, const char *bucket, char *why, size_
 {
     char stream[128];
     snprintf(stream, sizeof(stream), "KV_%s", bucket);
-    jsStreamInfo *si = NULL;
-    natsStatus ns = js_GetStreamInfo(&si, c->js, stream, NULL, NULL);
-    if (ns == NATS_OK && si->Config->AllowDirect) {
-        jsStreamInfo *updated = NULL;
-        si->Config->AllowDirect = false;
-        ns = js_UpdateStream(&updated, c->js, si->Config, NULL, NULL);
-        jsStreamInfo_Destroy(updated);
+    /* Retried for as long as bucket creation is: a node started while NATS elects answers
+     * late or not at all. */
+    int64_t give_up = gn_now_ms() + (int64_t)c->timeout_ms * STARTUP_TRIES;
+    natsStatus ns;
+    for (;;) {
+        jsStreamInfo *si = NULL;
+        jsErrCode jerr = 0;
+        ns = js_GetStreamInfo(&si, c->js, stream, NULL, &jerr);
+        if (ns == NATS_OK && si->Config->AllowDirect) {
+            jsStreamInfo *updated = NULL;
+            si->Config->AllowDirect = false;
+            ns = js_UpdateStream(&updated, c->js, si->Config, NULL, &jerr);
+            jsStreamInfo_Destroy(updated);
+        }
+        jsStreamInfo_Destroy(si);
+        if (ns == NATS_OK)
+            return GENESIS_OK;
+        bool electing = jerr == JSClusterNotAvailErr || jerr == JSClusterNotLeaderErr;
+        if (!(gn_nats_unreachable(ns, c->nc) || electing) || gn_now_ms() > give_up)
+            break;
+        struct timespec pause = {0, 100 * 1000000L};
+        nanosleep(&pause, NULL);
     }
-    jsStreamInfo_Destroy(si);
-    if (ns == NATS_OK)
-        return GENESIS_OK;
     natsStatus ignored;
     const char *last = nats_GetLastError(&ignored);
     return fail_open(why, why_size, GENESIS_UNAVAILABLE,
@@ -364,6 +384,7 @@ int gn_cluster_open(gn_cluster **out, const genesis_cluster_options *o, unsigned
     c->ttl_ms = ttl;
     c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
     snprintf(c->ckpt_bucket, sizeof(c->ckpt_bucket), "%s_checkpoints", name);
+    snprintf(c->publisher, sizeof(c->publisher), "cluster:%s", name);
     snprintf(c->nodes_bucket, sizeof(c->nodes_bucket), "%s_nodes", name);
     int rv = c->urls != NULL ? connect_nats(c, o, why, why_size) : GENESIS_RESOURCE_EXHAUSTED;
     if (rv == GENESIS_OK) {
@@ -390,6 +411,24 @@ int gn_cluster_open(gn_cluster **out, const genesis_cluster_options *o, unsigned
         kc.Replicas = (int)replicas;
         rv = make_bucket(c, &kc, why, why_size);
     }
+    if (rv == GENESIS_OK) {
+        bool v2 = o->version >= 2;
+        uint64_t age =
+            v2 && o->events_max_age_ms > 0 ? o->events_max_age_ms : DEFAULT_EVENTS_MAX_AGE_MS;
+        uint64_t bytes =
+            v2 && o->events_max_bytes > 0 ? o->events_max_bytes : DEFAULT_EVENTS_MAX_BYTES;
+        uint64_t dup = v2 && o->events_duplicate_window_ms > 0 ? o->events_duplicate_window_ms
+                                                               : DEFAULT_EVENTS_DUP_WINDOW_MS;
+        if (dup > age)
+            dup = age; /* JetStream refuses a window longer than the age */
+        gn_event_stream_config ec = {.name = c->name,
+                                     .replicas = replicas,
+                                     .max_age_ms = (int64_t)age,
+                                     .max_bytes = (int64_t)bytes,
+                                     .dup_window_ms = (int64_t)dup,
+                                     .timeout_ms = c->timeout_ms};
+        rv = gn_event_stream_open(&c->events, c->nc, c->js, &ec, log, why, why_size);
+    }
     if (rv == GENESIS_OK)
         rv = gn_node_lease_claim(&c->lease, c->nc, c->js, c->nodes_bucket, c->node_id, ttl, log,
                                  why, why_size);
@@ -398,8 +437,10 @@ int gn_cluster_open(gn_cluster **out, const genesis_cluster_options *o, unsigned
         return rv;
     }
     snprintf(c->line, sizeof(c->line),
-             "node %s, NATS %s, %u replicas, buckets %s and %s, lease TTL %u ms", c->node_id,
-             c->urls, c->replicas, c->ckpt_bucket, c->nodes_bucket, c->ttl_ms);
+             "node %s, NATS %s, %u replicas, buckets %s and %s, streams %s_events and "
+             "%s_events_external, lease TTL %u ms",
+             c->node_id, c->urls, c->replicas, c->ckpt_bucket, c->nodes_bucket, c->name, c->name,
+             c->ttl_ms);
     *out = c;
     return GENESIS_OK;
 }
@@ -422,6 +463,21 @@ void gn_cluster_set_endpoints(gn_cluster *c, const char *front_door, const char 
         gn_node_lease_set_endpoints(c->lease, front_door, event_bus);
 }
 
+gn_event_stream *gn_cluster_events(gn_cluster *c)
+{
+    return c != NULL ? c->events : NULL;
+}
+
+const char *gn_cluster_node_id(gn_cluster *c)
+{
+    return c->node_id;
+}
+
+const char *gn_cluster_publisher(gn_cluster *c)
+{
+    return c->publisher;
+}
+
 const char *gn_cluster_describe(gn_cluster *c)
 {
     return c->line;
@@ -440,18 +496,20 @@ json_t *gn_cluster_status(gn_cluster *c)
                                                       : "";
     int64_t age = 0;
     json_t *nodes = gn_node_lease_nodes(c->lease, &age);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:I, s:I, s:o}", "node_id",
+    json_t *events = c->events != NULL ? gn_event_stream_status(c->events) : json_object();
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:I, s:I, s:o, s:o}", "node_id",
                      c->node_id, "state", reason[0] == '\0' ? "ok" : "degraded", "reason", reason,
                      "nats_urls", c->urls, "connected_url", url, "replicas", (int)c->replicas,
                      "lease_ttl_ms", (int)c->ttl_ms, "lease", lease, "nodes_age_ms",
                      (json_int_t)age, "nats_disconnects", (json_int_t)atomic_load(&c->disconnects),
-                     "nodes", nodes);
+                     "nodes", nodes, "events", events);
 }
 
 void gn_cluster_close(gn_cluster *c)
 {
     if (c == NULL)
         return;
+    gn_event_stream_free(c->events);
     gn_node_lease_free(c->lease);
     jsCtx_Destroy(c->js);
     if (c->nc != NULL) {

@@ -14,6 +14,7 @@
 
 #include "base/common.h"
 #include "checkpoint/checkpoint_store.h"
+#include "cluster/event_stream.h"
 #include "genesis/cluster.h"
 
 typedef struct gn_cluster gn_cluster;
@@ -34,8 +35,16 @@ void gn_cluster_set_endpoints(gn_cluster *c, const char *front_door, const char 
 const char *gn_cluster_describe(gn_cluster *c);
 
 /* The status report's cluster section: {"node_id","state" ("ok"|"degraded"),"reason",
- * "nats_urls","connected_url","replicas","lease_ttl_ms","lease","nodes":[...]}. New reference. */
+ * "nats_urls","connected_url","replicas","lease_ttl_ms","lease","nodes":[...],"events":{...}}.
+ * New reference. */
 json_t *gn_cluster_status(gn_cluster *c);
+
+/* The cluster's event streams (event_stream.h), made by gn_cluster_open; start them once the
+ * coordinator can deliver, stop them before it retires its components. */
+gn_event_stream *gn_cluster_events(gn_cluster *c);
+/* This node's id, and the publisher name of cluster-wide sequences ("cluster:<name>"). */
+const char *gn_cluster_node_id(gn_cluster *c);
+const char *gn_cluster_publisher(gn_cluster *c);
 
 void gn_cluster_close(gn_cluster *c);
 

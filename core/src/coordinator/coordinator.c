@@ -212,7 +212,11 @@ static int coordinator_new(genesis_coordinator **out, const genesis_coordinator_
                              &co->log, why, sizeof(why));
     if (err == 0 && rv == GENESIS_OK)
         rv = gn_coordinator_checkpoint_open(co, why, sizeof(why));
+    if (err == 0 && rv == GENESIS_OK)
+        rv = gn_bus_cluster_start(co, why, sizeof(why));
     if (err != 0 || rv != GENESIS_OK) {
+        gn_bus_cluster_stop(co);
+        gn_checkpoint_free(co->checkpointer);
         gn_cluster_close(co->cluster);
         nng_aio_free(co->health_timer);
         gn_recovery_hooks_free(co->hooks);
@@ -532,6 +536,31 @@ int genesis_coordinator_emit_external(genesis_coordinator *co, const char *type,
                             NULL);
 }
 
+int genesis_coordinator_emit_id(genesis_coordinator *co, const char *event_id, int external,
+                                const char *type, const void *data, size_t len,
+                                const genesis_call_options *opts, uint64_t *sequence)
+{
+    gn_clear_error();
+    if (co == NULL || event_id == NULL || type == NULL || (data == NULL && len > 0))
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "emit: NULL coordinator, id, type or data");
+    if (opts != NULL && !gn_call_options_version_ok(opts->version))
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "call options version %u is unknown",
+                       opts->version);
+    int crit = opts != NULL ? opts->criticality : GENESIS_CRITICALITY_DEFAULT;
+    if (!gn_mode_admits_event(co, crit))
+        return gn_fail(GENESIS_UNAVAILABLE, "emit: mode EMERGENCY drops non-critical events");
+    if (!gn_coordinator_enter(co))
+        return gn_fail(GENESIS_UNAVAILABLE, "emit: the coordinator is stopping");
+    int reason;
+    int rv =
+        gn_emit_id(co, event_id, type, data, len, opts != NULL ? opts->content_type : NULL,
+                   opts != NULL ? opts->source : NULL,
+                   external ? GENESIS__V1__SCOPE__SCOPE_EXTERNAL : GENESIS__V1__SCOPE__SCOPE_LOCAL,
+                   NULL, NULL, sequence, &reason);
+    gn_coordinator_leave(co);
+    return rv;
+}
+
 /* ---- observation ------------------------------------------------------------------------- */
 
 int genesis_coordinator_get_stats(genesis_coordinator *co, genesis_coordinator_stats *s)
@@ -619,6 +648,7 @@ int genesis_coordinator_stop(genesis_coordinator *co)
     gn_guard_stop(co->guard); /* before the sockets it watches close */
     if (co->front_door != NULL)
         gn_front_door_close(co->front_door);
+    gn_bus_cluster_stop(co); /* no cluster event is delivered after this */
     gn_bus_close(co);
 
     /* Retire every component: closes lanes and waits for running callbacks. */

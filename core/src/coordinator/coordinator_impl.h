@@ -264,6 +264,17 @@ int gn_bus_guard(genesis_coordinator *co, struct gn_guard *guard);
 int gn_emit(genesis_coordinator *co, const char *type, const void *data, size_t len,
             const char *content_type, const char *source, int scope, unsigned int *delivered,
             unsigned int *dropped, uint64_t *sequence, int *reason);
+/* gn_emit with the caller's event id (NULL = one of its own): in cluster mode the id
+ * de-duplicates across the cluster. */
+int gn_emit_id(genesis_coordinator *co, const char *id, const char *type, const void *data,
+               size_t len, const char *content_type, const char *source, int scope,
+               unsigned int *delivered, unsigned int *dropped, uint64_t *sequence, int *reason);
+/* Cluster mode: start reading the cluster's events (after the coordinator is made) and stop
+ * (before components retire; no delivery follows). No-ops without a cluster. */
+int gn_bus_cluster_start(genesis_coordinator *co, char *why, size_t why_size);
+/* True in cluster mode: an emit then waits for JetStream (the front door runs it on workers). */
+bool gn_bus_clustered(genesis_coordinator *co);
+void gn_bus_cluster_stop(genesis_coordinator *co);
 /* Deliver an external event to the one component target: in-process through on_event
  * (is_external 1), remote on the bus under "to:<target>:<type>". NOT_FOUND when no such id. */
 int gn_emit_to(genesis_coordinator *co, const char *target, const char *type, const void *data,

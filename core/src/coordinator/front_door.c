@@ -32,8 +32,10 @@ typedef struct fd_ctx {
 
 #define INITIAL_RECEIVERS  16u
 #define MIN_IDLE_RECEIVERS 4u
-#define ADMIN_WORKERS      2u  /* admin commands run at once (on the coordinator's workers) */
-#define ADMIN_QUEUED       64u /* ... and waiting; more are refused (RESOURCE_EXHAUSTED) */
+#define ADMIN_WORKERS      2u   /* admin commands run at once (on the coordinator's workers) */
+#define EMIT_WORKERS       4u   /* cluster emits waiting for JetStream at once (on workers) */
+#define EMIT_QUEUED        256u /* ... and waiting; more are refused (RESOURCE_EXHAUSTED) */
+#define ADMIN_QUEUED       64u  /* ... and waiting; more are refused (RESOURCE_EXHAUSTED) */
 
 struct gn_front_door {
     genesis_coordinator *co;
@@ -55,6 +57,9 @@ struct gn_front_door {
     /* Admin commands (checkpoint list/show/restore read the store and run restore callbacks;
      * an embedder's "reload" re-reads its configuration): on workers, never on NNG's threads. */
     gn_lane admin;
+    /* Cluster mode: an emit waits for JetStream's acknowledgement (up to twice the cluster
+     * timeout while NATS is away), so it runs on workers too. */
+    gn_lane emits;
 };
 
 typedef struct admin_job {
@@ -337,25 +342,43 @@ static void admin_free(gn_task *task)
     free(j);
 }
 
-/* Hand an admin command to a worker; the envelope is the job's from here on. */
-static void start_admin(fd_ctx *c, gn_envelope *env)
+static void handle_emit(fd_ctx *c, const Genesis__V1__Emit *e);
+
+/* On a worker: a cluster emit, then its reply. */
+static void emit_run(gn_task *task)
+{
+    admin_job *j = (admin_job *)task;
+    handle_emit(j->c, j->env->emit);
+}
+
+/* Hand an admin command or a cluster emit (what: "admin command", "emit") to a worker of
+ * lane; the envelope is the job's from here on. */
+static void start_job(fd_ctx *c, gn_envelope *env, gn_lane *lane, void (*run)(gn_task *),
+                      const char *what)
 {
     admin_job *j = calloc(1, sizeof(*j));
     if (j == NULL) {
         gn_envelope_free(env);
-        send_error(c, GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY, "admin: out of memory");
+        send_error(c, GENESIS_RESOURCE_EXHAUSTED, GENESIS_REASON_NO_MEMORY,
+                   run == admin_run ? "admin: out of memory" : "emit: out of memory");
         return;
     }
-    *j = (admin_job){.task = {.run = admin_run, .finish = admin_free}, .c = c, .env = env};
-    int rv = gn_lane_submit(&c->fd->admin, &j->task);
+    *j = (admin_job){.task = {.run = run, .finish = admin_free}, .c = c, .env = env};
+    int rv = gn_lane_submit(lane, &j->task);
     if (rv != GENESIS_OK) {
         free(j);
         gn_envelope_free(env);
+        char text[96];
+        if (rv == GENESIS_UNAVAILABLE)
+            snprintf(text, sizeof(text), "%s: the coordinator is shutting down",
+                     run == admin_run ? "admin" : "emit");
+        else
+            snprintf(text, sizeof(text), "%s: too many %ss waiting; retry",
+                     run == admin_run ? "admin" : "emit", what);
         send_error(c, rv == GENESIS_UNAVAILABLE ? GENESIS_UNAVAILABLE : GENESIS_RESOURCE_EXHAUSTED,
                    rv == GENESIS_UNAVAILABLE ? GENESIS_REASON_SHUTTING_DOWN
                                              : GENESIS_REASON_LIMIT_REACHED,
-                   rv == GENESIS_UNAVAILABLE ? "admin: the coordinator is shutting down"
-                                             : "admin: too many admin commands waiting; retry");
+                   text);
     }
 }
 
@@ -370,7 +393,10 @@ static void dispatch(fd_ctx *c, gn_envelope *env)
         handle_request(c, env->request);
         return;
     case GENESIS__V1__ENVELOPE__BODY_EMIT:
-        handle_emit(c, env->emit);
+        if (gn_bus_clustered(co))
+            start_job(c, env, &c->fd->emits, emit_run, "emit");
+        else
+            handle_emit(c, env->emit);
         return;
     case GENESIS__V1__ENVELOPE__BODY_STATUS:
         handle_status(c);
@@ -391,7 +417,7 @@ static void dispatch(fd_ctx *c, gn_envelope *env)
         gn_checkpoint_remote(co->checkpointer, env->checkpoint, checkpoint_acked, c);
         return;
     case GENESIS__V1__ENVELOPE__BODY_ADMIN:
-        start_admin(c, env);
+        start_job(c, env, &c->fd->admin, admin_run, "admin command");
         return;
     default:
         send_error(c, GENESIS_UNIMPLEMENTED, GENESIS_REASON_UNKNOWN_MESSAGE,
@@ -438,9 +464,10 @@ static void fd_cb(void *arg)
         send_error(c, rv, reason, why);
         return;
     }
-    bool handed_over = env->body_case == GENESIS__V1__ENVELOPE__BODY_ADMIN;
+    bool handed_over = env->body_case == GENESIS__V1__ENVELOPE__BODY_ADMIN ||
+                       (env->body_case == GENESIS__V1__ENVELOPE__BODY_EMIT && gn_bus_clustered(co));
     dispatch(c, env);
-    if (!handed_over) /* an admin command's envelope belongs to its job */
+    if (!handed_over) /* an admin command's or a cluster emit's envelope belongs to its job */
         gn_envelope_free(env);
 }
 
@@ -502,6 +529,7 @@ int gn_front_door_listen(genesis_coordinator *co, const char *url, gn_front_door
     }
     pthread_mutex_init(&fd->lock, NULL);
     gn_lane_init(&fd->admin, co->pool, ADMIN_WORKERS, ADMIN_QUEUED);
+    gn_lane_init(&fd->emits, co->pool, EMIT_WORKERS, EMIT_QUEUED);
     fd->cap = connection_cap();
     nng_pipe_notify(fd->sock, NNG_PIPE_EV_ADD_PRE, connection_added, fd);
     nng_pipe_notify(fd->sock, NNG_PIPE_EV_REM_POST, connection_removed, fd);
@@ -550,6 +578,10 @@ void gn_front_door_close(gn_front_door *fd)
     for (gn_task *t = gn_task_pop(&queued); t != NULL; t = gn_task_pop(&queued))
         admin_free(t);
     gn_lane_wait_idle(&fd->admin);
+    queued = gn_lane_close(&fd->emits);
+    for (gn_task *t = gn_task_pop(&queued); t != NULL; t = gn_task_pop(&queued))
+        admin_free(t);
+    gn_lane_wait_idle(&fd->emits);
     nng_close(fd->sock);
     for (unsigned int i = 0; i < n; i++) {
         if (fd->ctxs[i] != NULL)

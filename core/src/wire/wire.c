@@ -242,6 +242,26 @@ int gn_event_frame_decode(const void *buf, size_t len, size_t max_size, gn_wire_
     return GENESIS_OK;
 }
 
+int gn_event_decode(const void *buf, size_t len, size_t max_size, gn_wire_event **out, char *why,
+                    size_t why_size)
+{
+    *out = NULL;
+    int rv = check_size(len, max_size, NULL, why, why_size);
+    if (rv != GENESIS_OK)
+        return rv;
+    gn_wire_event *ev = genesis__v1__event__unpack(NULL, len, (const uint8_t *)buf);
+    if (ev == NULL)
+        return reject(GENESIS_INVALID_ARGUMENT, GENESIS_REASON_MALFORMED_MESSAGE, NULL, why,
+                      why_size, "event does not decode as a genesis.v1.Event");
+    if (!gn_valid_type(ev->type) || (ev->target != NULL && ev->target[0] != '\0')) {
+        genesis__v1__event__free_unpacked(ev, NULL);
+        return reject(GENESIS_INVALID_ARGUMENT, GENESIS_REASON_MALFORMED_MESSAGE, NULL, why,
+                      why_size, "event has an invalid type or a target");
+    }
+    *out = ev;
+    return GENESIS_OK;
+}
+
 void gn_event_free(gn_wire_event *ev)
 {
     if (ev != NULL)

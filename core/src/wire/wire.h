@@ -58,6 +58,10 @@ int gn_event_frame_encode(gn_wire_event *ev, nng_msg **out);
 /* Decode a frame; checks that the topic matches the event inside. */
 int gn_event_frame_decode(const void *buf, size_t len, size_t max_size, gn_wire_event **out,
                           char *why, size_t why_size);
+/* Decode an Event without a topic (as the cluster's event stream holds it): refused unless it
+ * decodes, its type is valid and it is not directed. */
+int gn_event_decode(const void *buf, size_t len, size_t max_size, gn_wire_event **out, char *why,
+                    size_t why_size);
 void gn_event_free(gn_wire_event *ev);
 
 /* Helpers for optional payload sub-messages: returns "" / empty data when absent. */
