@@ -2,8 +2,9 @@
 // (GET /v1/status/history, drawn as small SVG charts) every two, takes breaker and mode transitions
 // and external events live from the gateway's WebSocket, and sends operator commands to the
 // /v1/admin/* routes. Snapshots and transition events carry the daemon's state_version: the
-// page never applies breaker or mode state older than what it shows. The bearer token lives in memory, or in sessionStorage when the
-// operator asks to keep it for this tab; never in localStorage or a cookie.
+// page never applies breaker or mode state older than what it shows. The bearer token lives
+// in memory, or in sessionStorage when the operator asks to keep it for this tab; never in
+// localStorage or a cookie.
 "use strict";
 
 (function () {
