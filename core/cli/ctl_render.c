@@ -396,6 +396,17 @@ int ctl_print_status(const json_t *root, int wide)
            "events:", json_int(stats, "events_emitted"), json_int(stats, "events_delivered"),
            json_int(stats, "events_dropped"), json_int(stats, "events_published"));
     printf("%-12s %lld\n", "malformed:", json_int(stats, "malformed"));
+    printf("%-12s front door %lld open, cap %lld\n",
+           "connections:", json_int(stats, "front_door_connections"),
+           json_int(stats, "front_door_connection_cap"));
+    /* The section a gateway adds to the report it serves (GET /v1/status). */
+    const json_t *gw = json_object_get(root, "gateway");
+    if (json_is_object(gw))
+        printf("%-12s %lld connections open, cap %lld (%lld refused at the cap); %lld WebSocket "
+               "sessions, cap %lld\n",
+               "gateway:", json_int(gw, "connections"), json_int(gw, "connection_cap"),
+               json_int(gw, "connections_refused"), json_int(gw, "websocket_sessions"),
+               json_int(gw, "websocket_cap"));
     print_recovery(root, wide);
     print_cluster(root);
     const json_t *components = json_object_get(root, "components");

@@ -16,6 +16,7 @@
 #include "routes.h"
 #include "rpc_http.h"
 #include "rpc_service.h"
+#include "status_section.h"
 
 #define CHUNK 16384 /* body bytes written per writeable callback (<= GW_WS_BATCH) */
 
@@ -615,7 +616,16 @@ static void complete_status(gw_gateway *gw, struct lws *wsi, gw_conn *conn, gw_i
     const char *doc = ok ? genesis_result_data(it->res, &n) : NULL;
     const char *why = it->res != NULL ? genesis_result_message(it->res) : "out of memory";
     if (conn->route == GW_ROUTE_STATUS) {
-        if (ok)
+        gw_status_section section = {.connections = gw->connections,
+                                     .connection_cap = gw->connection_cap,
+                                     .connections_refused = gw->metrics.connections_refused,
+                                     .websocket_sessions = gw->n_sessions,
+                                     .websocket_cap = gw->cfg.max_ws_clients};
+        size_t len = 0;
+        char *with = ok ? gw_status_with_section(doc, n, &section, &len) : NULL;
+        if (with != NULL)
+            respond_owned(wsi, conn, 200, "application/json", with, len);
+        else if (ok)
             gw_http_respond(wsi, conn, 200, "application/json", doc, n);
         else
             gw_http_error(gw, wsi, conn, 503, GENESIS_UNAVAILABLE, "UNREACHABLE", why);

@@ -1,8 +1,10 @@
 // Genesis dashboard: polls GET /v1/status once a second and the last 15 minutes
 // (GET /v1/status/history, drawn as small SVG charts) every two, takes breaker and mode transitions
 // and external events live from the gateway's WebSocket, and sends operator commands to the
-// /v1/admin/* routes. The bearer token lives in memory, or in sessionStorage when the
-// operator asks to keep it for this tab; never in localStorage or a cookie.
+// /v1/admin/* routes. Snapshots and transition events carry the daemon's state_version: the
+// page never applies breaker or mode state older than what it shows. The bearer token lives
+// in memory, or in sessionStorage when the operator asks to keep it for this tab; never in
+// localStorage or a cookie.
 "use strict";
 
 (function () {
@@ -23,9 +25,12 @@
   let pollTimer = null;
   let polling = false;
   let pollAgain = false;
-  // Bumped by every transition event: a status answer started before one is stale.
-  let eventGen = 0;
-  let staleAnswers = 0; // in a row; a flapping breaker must not starve the display
+  // The newest breaker and mode state shown, as the daemon numbers its transitions
+  // (state_version, counted again from 0 by each daemon process, state_epoch). A status
+  // snapshot built before a transition event the page already applied is older than the
+  // event however late it arrives: its breakers and mode are not applied (its counters are).
+  const shown = { epoch: null, version: -1 };
+  let staleSnapshots = 0; // snapshots whose breakers and mode were older than shown: skipped
   // Last known breaker state per component and mode, to list the transitions that polling
   // sees but no event reported (the event bus is best effort: an event can be lost).
   const known = { mode: null, breakers: new Map() };
@@ -147,7 +152,21 @@
     return tr;
   }
 
-  function renderComponents(list) {
+  // Whether state numbered (epoch, version) is at least as new as what is shown; if so it is
+  // now what is shown. A daemon without state_version: always (no ordering to keep).
+  function takeState(epoch, version, orEqual) {
+    if (typeof version !== "number") return true;
+    if (epoch !== shown.epoch) { // another daemon process: its count started again
+      shown.epoch = epoch;
+      shown.version = version;
+      return true;
+    }
+    if (version < shown.version || (version === shown.version && !orEqual)) return false;
+    shown.version = version;
+    return true;
+  }
+
+  function renderComponents(list, fresh) {
     const body = $("component-rows");
     const seen = new Set();
     for (const c of list) {
@@ -160,8 +179,10 @@
       const health = tr.querySelector(".health");
       health.dataset.health = c.health;
       setText(health, c.health + (c.remote ? " (remote" + (c.instances ? ", " + c.instances : "") + ")" : ""));
-      noteBreaker(c.id, c.breaker);
-      setBreaker(tr, c.breaker);
+      if (fresh || !tr.querySelector(".breaker").dataset.state) {
+        noteBreaker(c.id, c.breaker);
+        setBreaker(tr, c.breaker);
+      }
       const br = tr.querySelector(".breaker");
       const rates = [];
       if (typeof c.failure_rate_pct === "number" && c.failure_rate_pct >= 0)
@@ -231,14 +252,17 @@
     }
   }
 
-  function render(doc) {
-    noteMode(doc.mode);
-    setMode(doc.mode, doc.mode_forced);
+  // fresh: the snapshot is not older than the breaker and mode state shown.
+  function render(doc, fresh) {
+    if (fresh) {
+      noteMode(doc.mode);
+      setMode(doc.mode, doc.mode_forced);
+    }
     setText($("unhealthy"), fmtInt(doc.unhealthy));
     setText($("requests"), fmtInt(doc.stats ? doc.stats.requests : undefined));
     setText($("uptime"), fmtUptime(doc.uptime_ms));
     setText($("version"), doc.version || "-");
-    renderComponents(doc.components || []);
+    renderComponents(doc.components || [], fresh);
     renderInstances(doc.components || []);
     renderCheckpoints(doc);
     renderSupervised(doc.supervised || []);
@@ -449,21 +473,27 @@
     polling = true;
     pollAgain = false;
     clearTimeout(pollTimer);
-    const gen = eventGen;
     try {
       const r = await fetch("/v1/status", { headers: authHeaders(), cache: "no-store" });
-      const stale = gen !== eventGen && ++staleAnswers < 3;
-      if (!stale) staleAnswers = 0;
-      if (stale) {
-        pollAgain = true; // a transition arrived meanwhile: this answer may be older
-      } else if (r.status === 401) {
+      if (r.status === 401) {
         showStatusState(false, token ? "token refused" : "token required");
         setAuthState(token ? "the gateway refused this token" : "this gateway needs a token");
       } else if (!r.ok) {
         const err = await r.json().catch(() => ({}));
         showStatusState(false, r.status + " " + (err.message || r.statusText));
       } else {
-        render(await r.json());
+        const doc = await r.json();
+        // Decided when the answer is complete, not when its headers came: an event may
+        // have been applied while the body was on its way.
+        const fresh = takeState(doc.state_epoch, doc.state_version, true);
+        if (!fresh) {
+          staleSnapshots++;
+          pollAgain = true; // a newer snapshot shows what the event did, and the counters
+        }
+        render(doc, fresh);
+        const el = $("status-state");
+        el.dataset.version = String(shown.version);
+        el.dataset.stale = String(staleSnapshots);
         showStatusState(true, "ok");
       }
     } catch (e) {
@@ -509,18 +539,21 @@
     const d = msg.data && typeof msg.data === "object" ? msg.data : {};
     const system = msg.source === "genesis"; // the coordinator's own, not a component's
     if (system && msg.type === "genesis.breaker") {
-      eventGen++;
       const id = String(d.component);
-      const tr = $("component-rows").querySelector('tr[data-component="' + CSS.escape(id) + '"]');
-      if (tr) setBreaker(tr, d.to);
-      if (known.breakers.has(id)) known.breakers.set(id, d.to);
+      // An event older than the snapshot shown is listed but changes nothing on display.
+      if (takeState(d.state_epoch, d.state_version, false)) {
+        const tr = $("component-rows").querySelector('tr[data-component="' + CSS.escape(id) + '"]');
+        if (tr) setBreaker(tr, d.to);
+        if (known.breakers.has(id)) known.breakers.set(id, d.to);
+      }
       eventTransition("breaker:" + id, "breaker", id + ": " + d.from + " → " + d.to +
                       (d.cause ? " (" + d.cause + ")" : ""), d.to);
       poll(); // health, counters and mode follow a breaker change
     } else if (system && msg.type === "genesis.mode") {
-      eventGen++;
-      setMode(d.to);
-      if (known.mode !== null) known.mode = d.to;
+      if (takeState(d.state_epoch, d.state_version, false)) {
+        setMode(d.to);
+        if (known.mode !== null) known.mode = d.to;
+      }
       eventTransition("mode", "mode", d.from + " → " + d.to + (d.cause ? " (" + d.cause + ")" : "") +
                       (typeof d.unhealthy === "number" ? ", " + d.unhealthy + "/" + d.components + " unhealthy" : ""), d.to);
       poll();

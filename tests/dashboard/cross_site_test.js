@@ -16,14 +16,10 @@
 "use strict";
 
 const assert = require("assert");
-const { spawn } = require("child_process");
 const fs = require("fs");
 const http = require("http");
-const os = require("os");
 const path = require("path");
-const { chromium } = require("playwright-core");
-
-const WAIT_MS = 20000;
+const { Daemon, launchChromium, runMain } = require("./browser_harness");
 
 function parseArgs(argv) {
   const args = {};
@@ -42,51 +38,6 @@ function parseArgs(argv) {
 
 function step(text) {
   console.log("cross-site: " + text);
-}
-
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-class Daemon {
-  constructor(argv, tmp, lsanSupp) {
-    const env = Object.assign({}, process.env);
-    if (lsanSupp)
-      env.LSAN_OPTIONS = (env.LSAN_OPTIONS ? env.LSAN_OPTIONS + ":" : "") + "suppressions=" + lsanSupp;
-    this.errPath = path.join(tmp, "genesisd.stderr");
-    this.errFd = fs.openSync(this.errPath, "w");
-    this.proc = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", this.errFd], env });
-    this.exit = new Promise((resolve) => this.proc.on("exit", (code, signal) => resolve({ code, signal })));
-    this.out = "";
-    this.proc.stdout.on("data", (d) => { this.out += d.toString(); });
-  }
-
-  stderr() {
-    try { return fs.readFileSync(this.errPath, "utf8").slice(-6000); } catch (e) { return ""; }
-  }
-
-  async ready() {
-    const deadline = Date.now() + WAIT_MS;
-    while (Date.now() < deadline) {
-      const m = /^ready front_door=(\S+) event_bus=(\S+) http=(\S+)$/m.exec(this.out);
-      if (m) return m[3];
-      if (this.proc.exitCode !== null) break;
-      await sleep(50);
-    }
-    throw new Error("genesisd never printed its ready line; stderr:\n" + this.stderr());
-  }
-
-  async stop() {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGTERM");
-    let timer;
-    const killed = new Promise((resolve) => {
-      timer = setTimeout(() => { this.proc.kill("SIGKILL"); resolve({ code: null, signal: "timeout" }); }, WAIT_MS);
-    });
-    const r = await Promise.race([this.exit, killed]);
-    clearTimeout(timer);
-    fs.closeSync(this.errFd);
-    return r;
-  }
 }
 
 async function getJson(url) {
@@ -164,10 +115,8 @@ async function run(args, tmp, cleanups) {
   const filePage = path.join(tmp, "attack.html");
   fs.writeFileSync(filePage, "<!doctype html><title>a saved page</title><p>file</p>");
 
-  const launchArgs = ["--disable-gpu", "--disable-dev-shm-usage",
-    "--host-resolver-rules=MAP evil.test 127.0.0.1, MAP rebind.test 127.0.0.1"];
-  if (process.getuid && process.getuid() === 0) launchArgs.push("--no-sandbox");
-  const browser = await chromium.launch({ executablePath: args.chromium, headless: true, args: launchArgs });
+  const browser = await launchChromium(args.chromium,
+    ["--host-resolver-rules=MAP evil.test 127.0.0.1, MAP rebind.test 127.0.0.1"]);
   cleanups.push(() => browser.close());
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -222,29 +171,5 @@ async function run(args, tmp, cleanups) {
   assert.strictEqual(st.json.mode, "NORMAL");
 }
 
-async function main() {
-  const args = parseArgs(process.argv);
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "genesis-cross-site-"));
-  const cleanups = [];
-  let failed = false;
-  const cleanup = async () => {
-    while (cleanups.length > 0) {
-      const fn = cleanups.pop();
-      try { await fn(); } catch (e) { failed = true; console.error("cross-site: cleanup: " + e.message); }
-    }
-    fs.rmSync(tmp, { recursive: true, force: true });
-  };
-  for (const sig of ["SIGINT", "SIGTERM"])
-    process.on(sig, () => { cleanup().finally(() => process.exit(1)); });
-  try {
-    await run(args, tmp, cleanups);
-  } catch (e) {
-    failed = true;
-    console.error("cross-site: FAILED: " + (e.stack || e));
-  }
-  await cleanup();
-  console.log(failed ? "cross-site: FAILED" : "cross-site: OK");
-  process.exit(failed ? 1 : 0);
-}
-
-main();
+const args = parseArgs(process.argv);
+runMain("cross-site", (tmp, cleanups) => run(args, tmp, cleanups));

@@ -7,25 +7,23 @@
 // an external event from a second page and sees it stream in, forces a mode and resets the
 // breaker from the page's own controls, checks the history charts move when traffic starts,
 // the views (instances, policies, supervised processes) and that the "forced" badge and the
-// mode selector follow the mode, and saves a screenshot. The daemon and the browser
+// mode selector follow the mode, that a status snapshot older than a breaker event the page
+// applied is skipped, and saves a screenshot. The daemon and the browser
 // are always stopped; the daemon must exit cleanly (sanitizer builds fail on a report).
 //
 //   node dashboard_test.js --genesisd PATH --chromium PATH --screenshot FILE
-//        [--lsan-supp FILE] [--reflect-ms N]
+//        [--lsan-supp FILE]
 "use strict";
 
 const assert = require("assert");
-const { spawn } = require("child_process");
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
-const { chromium } = require("playwright-core");
+const { WAIT_MS, sleep, Daemon, launchChromium, runMain } = require("./browser_harness");
 
-const WAIT_MS = 20000; // generous bound for "soon" (sanitizer builds, loaded CI machines)
 const ADMIN_TOKEN = "dashboard-test-admin-" + process.pid;
 
 function parseArgs(argv) {
-  const args = { reflectMs: 1000 };
+  const args = {};
   for (let i = 2; i < argv.length; i += 2) {
     const key = argv[i], value = argv[i + 1];
     if (value === undefined) throw new Error("missing value for " + key);
@@ -33,7 +31,6 @@ function parseArgs(argv) {
     else if (key === "--chromium") args.chromium = value;
     else if (key === "--screenshot") args.screenshot = value;
     else if (key === "--lsan-supp") args.lsanSupp = value;
-    else if (key === "--reflect-ms") args.reflectMs = Number(value);
     else throw new Error("unknown argument " + key);
   }
   if (!args.genesisd || !args.chromium || !args.screenshot)
@@ -43,54 +40,6 @@ function parseArgs(argv) {
 
 function step(text) {
   console.log("dashboard: " + text);
-}
-
-// ---- the daemon ---------------------------------------------------------------------------
-
-class Daemon {
-  constructor(argv, tmp, lsanSupp) {
-    const env = Object.assign({}, process.env);
-    if (lsanSupp)
-      env.LSAN_OPTIONS = (env.LSAN_OPTIONS ? env.LSAN_OPTIONS + ":" : "") + "suppressions=" + lsanSupp;
-    this.errPath = path.join(tmp, "genesisd.stderr");
-    this.errFd = fs.openSync(this.errPath, "w");
-    this.proc = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", this.errFd], env });
-    this.exit = new Promise((resolve) => this.proc.on("exit", (code, signal) => resolve({ code, signal })));
-    this.out = "";
-    this.proc.stdout.on("data", (d) => { this.out += d.toString(); });
-  }
-
-  stderr() {
-    try { return fs.readFileSync(this.errPath, "utf8").slice(-6000); } catch (e) { return ""; }
-  }
-
-  async ready() {
-    const deadline = Date.now() + WAIT_MS;
-    while (Date.now() < deadline) {
-      const m = /^ready front_door=(\S+) event_bus=(\S+) http=(\S+)$/m.exec(this.out);
-      if (m) return m[3];
-      if (this.proc.exitCode !== null) break;
-      await sleep(50);
-    }
-    throw new Error("genesisd never printed its ready line; stderr:\n" + this.stderr());
-  }
-
-  // SIGTERM and wait; returns the exit status (SIGKILL after WAIT_MS).
-  async stop() {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGTERM");
-    let timer;
-    const killed = new Promise((resolve) => {
-      timer = setTimeout(() => { this.proc.kill("SIGKILL"); resolve({ code: null, signal: "timeout" }); }, WAIT_MS);
-    });
-    const r = await Promise.race([this.exit, killed]);
-    clearTimeout(timer);
-    fs.closeSync(this.errFd);
-    return r;
-  }
-}
-
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 // ---- HTTP helpers ---------------------------------------------------------------------------
@@ -142,9 +91,7 @@ async function checkAssets(base) {
   assert.strictEqual((await api(base, "GET", "/v1/status")).status, 401, "the gateway runs with --auth-file");
 }
 
-const failing = { now: false }; // set before the cleanups run after a failure
-
-async function run(args, tmp, cleanups) {
+async function run(args, tmp, cleanups, failing) {
   const tokens = path.join(tmp, "tokens");
   fs.writeFileSync(tokens, ADMIN_TOKEN + " *,admin\n", { mode: 0o600 });
   const daemon = new Daemon([args.genesisd, "--demo", "--front-door", "tcp://127.0.0.1:0",
@@ -162,9 +109,7 @@ async function run(args, tmp, cleanups) {
   await checkAssets(base);
   step("assets: content types, ETag/304, CSP, auth on data routes");
 
-  const launchArgs = ["--disable-gpu", "--disable-dev-shm-usage"];
-  if (process.getuid && process.getuid() === 0) launchArgs.push("--no-sandbox"); // root has no sandbox
-  const browser = await chromium.launch({ executablePath: args.chromium, headless: true, args: launchArgs });
+  const browser = await launchChromium(args.chromium);
   cleanups.push(() => browser.close());
   const context = await browser.newContext({ viewport: { width: 1280, height: 600 } });
   const page = await context.newPage();
@@ -250,8 +195,8 @@ async function run(args, tmp, cleanups) {
   const opened = await api(base, "POST", "/v1/admin/components/comp1/breaker", { state: "open" }, ADMIN_TOKEN);
   assert.strictEqual(opened.status, 200, opened.text);
   const t0 = Date.now();
-  await page.waitForSelector('tr[data-component="comp1"] .breaker[data-state$="OPEN"]', { timeout: args.reflectMs });
-  step(`breaker opened by the admin route: shown after ${Date.now() - t0} ms (limit ${args.reflectMs} ms)`);
+  await page.waitForSelector('tr[data-component="comp1"] .breaker[data-state$="OPEN"]', { timeout: WAIT_MS });
+  step(`breaker opened by the admin route: shown after ${Date.now() - t0} ms`);
   // Its transition is listed: from the WebSocket event (normally at once), or inferred from
   // status when the best-effort event bus lost the event.
   const via = await transitionVia(page, "comp1", "FORCED_OPEN");
@@ -309,6 +254,8 @@ async function run(args, tmp, cleanups) {
   assert.strictEqual(timed.status, 200, timed.text);
   assert.strictEqual(timed.json.for_ms, 60000);
   await api(base, "POST", "/v1/admin/components/comp2/breaker", { state: "reset" }, ADMIN_TOKEN);
+  await page.waitForSelector('tr[data-component="comp2"] .breaker[data-state="CLOSED"]', { timeout: WAIT_MS });
+  await staleSnapshot(page, base);
 
   // A refused action shows its reason instead of failing silently.
   await page.fill("#token", "not-a-token");
@@ -327,6 +274,42 @@ async function run(args, tmp, cleanups) {
   assert.deepStrictEqual(problems, [], "no page errors or CSP violations");
 }
 
+// A status snapshot built before a breaker transition but answered after the page applied
+// it (a slow answer, a proxy, a body still on its way) must not put the page back to the
+// older state. The snapshot is taken before comp2's breaker opens; once the page shows it
+// open (from the event, or from a newer snapshot if the best-effort bus lost the event),
+// every status request of the page gets that old snapshot as its answer.
+async function staleSnapshot(page, base) {
+  const old = await api(base, "GET", "/v1/status", undefined, ADMIN_TOKEN);
+  assert.strictEqual(old.json.components.find((c) => c.id === "comp2").breaker, "CLOSED");
+  let stale = false;
+  const isStatus = (url) => new URL(url).pathname === "/v1/status";
+  const answer = (route) => stale
+    ? route.fulfill({ status: 200, contentType: "application/json", body: old.text })
+    : route.continue();
+  await page.route(isStatus, answer);
+  const opened = await api(base, "POST", "/v1/admin/components/comp2/breaker", { state: "open" }, ADMIN_TOKEN);
+  assert.strictEqual(opened.status, 200, opened.text);
+  const comp2 = 'tr[data-component="comp2"] .breaker';
+  await page.waitForSelector(comp2 + '[data-state="FORCED_OPEN"]', { timeout: WAIT_MS });
+  const skippedBefore = Number(await page.getAttribute("#status-state", "data-stale"));
+  stale = true;
+  // Whichever comes first: the page skips the old snapshot, or it shows comp2 closed again.
+  await page.waitForFunction(([sel, before]) => {
+    const skipped = Number(document.getElementById("status-state").dataset.stale || 0);
+    return skipped > before || document.querySelector(sel).dataset.state === "CLOSED";
+  }, [comp2, skippedBefore], { timeout: WAIT_MS });
+  assert.strictEqual(await page.getAttribute(comp2, "data-state"), "FORCED_OPEN",
+    "a snapshot older than the breaker event put the page back to the older state");
+  stale = false;
+  await page.unroute(isStatus, answer);
+  const shown = await page.getAttribute("#status-state", "data-version");
+  assert.ok(Number(shown) > old.json.state_version, `the page shows state ${shown}, newer than the old snapshot's ${old.json.state_version}`);
+  await api(base, "POST", "/v1/admin/components/comp2/breaker", { state: "reset" }, ADMIN_TOKEN);
+  await page.waitForSelector(comp2 + '[data-state="CLOSED"]', { timeout: WAIT_MS });
+  step(`an old status snapshot answered after the breaker event is skipped (state ${old.json.state_version} < ${shown})`);
+}
+
 // Wait for a transition entry mentioning text with the given target state; returns how it
 // arrived ("event" or "status").
 async function transitionVia(page, text, to) {
@@ -338,30 +321,5 @@ async function transitionVia(page, text, to) {
   return handle.jsonValue();
 }
 
-async function main() {
-  const args = parseArgs(process.argv);
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "genesis-dashboard-"));
-  const cleanups = [];
-  let failed = false;
-  const cleanup = async () => {
-    while (cleanups.length > 0) {
-      const fn = cleanups.pop();
-      try { await fn(); } catch (e) { failed = true; console.error("dashboard: cleanup: " + e.message); }
-    }
-    fs.rmSync(tmp, { recursive: true, force: true });
-  };
-  for (const sig of ["SIGINT", "SIGTERM"])
-    process.on(sig, () => { cleanup().finally(() => process.exit(1)); });
-  try {
-    await run(args, tmp, cleanups);
-  } catch (e) {
-    failed = true;
-    failing.now = true;
-    console.error("dashboard: FAILED: " + (e.stack || e));
-  }
-  await cleanup();
-  console.log(failed ? "dashboard: FAILED" : "dashboard: OK");
-  process.exit(failed ? 1 : 0);
-}
-
-main();
+const args = parseArgs(process.argv);
+runMain("dashboard", (tmp, cleanups, failing) => run(args, tmp, cleanups, failing));

@@ -1,6 +1,7 @@
 """Out of file descriptors, established clients keep working: genesisd runs with `ulimit -n
 256` (soft and hard, set in its shell before exec) and its connections are capped below that
-(the front door at half, the gateway at a quarter; both caps in the status and the metrics).
+(the front door at half, the gateway at a quarter; both caps in the status, the gateway's in
+its section of GET /v1/status, and the metrics).
 The test then floods it: front-door connections that complete the SP handshake (over the cap:
 closed at once), idle connections that never send anything (they use up the descriptors), and
 gateway connections. Meanwhile keep-alive HTTP clients, the gateway's own connection to the
@@ -66,6 +67,11 @@ class Descriptors(gwtest.GatewayCase):
         cap = doc["stats"]["front_door_connection_cap"]
         self.assertEqual(cap, (LIMIT - 64) // 2)
         self.assertGreaterEqual(doc["stats"]["front_door_connections"], 1)
+        gw_cap = doc["gateway"]["connection_cap"]
+        self.assertEqual(gw_cap, (LIMIT - 64) // 4)
+        self.assertGreaterEqual(doc["gateway"]["connections"], len(clients))
+        self.assertEqual(doc["gateway"]["websocket_sessions"], 0)
+        self.assertEqual(doc["gateway"]["websocket_cap"], 100)
 
         flood = []
         try:
@@ -98,6 +104,7 @@ class Descriptors(gwtest.GatewayCase):
             doc = self.status(clients[1])
             self.assertLessEqual(doc["stats"]["front_door_connections"], cap)
             self.assertEqual(doc["stats"]["listener_restarts"], 0)
+            self.assertLessEqual(doc["gateway"]["connections"], gw_cap)
             clients[2].request("GET", "/metrics")
             r = clients[2].getresponse()
             metrics = r.read().decode()

@@ -4,6 +4,8 @@
  *     acknowledged checkpoint, requests succeed again; MTTR (kill -> first successful request)
  *     p50/p99 printed (not asserted);
  *   SIGSTOP it (heartbeats stop): killed and restarted by the supervisor;
+ *   a restart slow to register is not taken for a hang (its predecessor's instance, not yet
+ *     declared down, does not count as the new process up);
  *   a crash-looping component hits the restart intensity, stays FAILED, loudly, until the
  *     operator's "supervisor.restart";
  *   kill -9 the coordinator during a checkpoint storm N times: the store opens cleanly and no
@@ -311,6 +313,88 @@ static void test_kill9_component_restores_state(void **state)
            n, percentile(mttr, n, 50), percentile(mttr, n, 99), mttr[n - 1], threads_first,
            threads_last);
     free(mttr);
+}
+
+/* The status report's health of component id ("UP", "DOWN"), or "" when it is not listed. */
+static void component_health(genesis_client *cl, const char *id, char *out, size_t size)
+{
+    snprintf(out, size, "%s", "");
+    genesis_result *res = NULL;
+    if (genesis_client_status(cl, 2000, &res) == GENESIS_OK) {
+        json_t *doc = json_loads(genesis_result_data(res, NULL), 0, NULL);
+        json_t *item;
+        size_t i;
+        json_array_foreach(json_object_get(doc, "components"), i, item)
+        {
+            if (strcmp(json_string_value(json_object_get(item, "id")), id) == 0)
+                snprintf(out, size, "%s", json_string_value(json_object_get(item, "health")));
+        }
+        json_decref(doc);
+    }
+    genesis_result_free(res);
+}
+
+/* A restart that is slow to register (a loaded machine) is not taken for a hang: the killed
+ * predecessor's instance, still counted up for a moment after the kill, must not pass for the
+ * new process, whose hang timer would then run out before it ever registered. The restart
+ * waits on a gate file until the predecessor is declared down; the supervisor checks health
+ * every 50 ms with a hang time of 1 ms, so it had ten checks to kill it by mistake. */
+static void test_slow_restart_is_not_a_hang(void **state)
+{
+    fixture *f = *state;
+    char script[300], gate[300], started[300], spec[400];
+    snprintf(script, sizeof(script), "%s/slow_start.sh", f->dir);
+    snprintf(gate, sizeof(gate), "%s/gate", f->dir);
+    snprintf(started, sizeof(started), "%s/started", f->dir);
+    FILE *fp = fopen(script, "w");
+    assert_non_null(fp);
+    fprintf(fp,
+            "#!/bin/sh\n"
+            "# The first start goes at once; a restart waits for the test's gate file.\n"
+            "if [ -e '%s' ]; then while [ ! -e '%s' ]; do sleep 0.01; done; fi\n"
+            "touch '%s'\n"
+            "exec '%s'\n",
+            started, gate, started, CHECKPOINT_SERVICE_PATH);
+    assert_int_equal(fclose(fp), 0);
+    snprintf(spec, sizeof(spec), "counter=/bin/sh %s", script);
+    const char *extra[] = {"--checkpoint-db",     f->db, "--supervise", spec,
+                           "--supervise-hang-ms", "1",   NULL};
+    start_daemon(f, extra, 0);
+    f->client = client_for(f->front);
+    long pid = 0;
+    wait_for_new_incarnation(f->client, -1, &pid);
+    char out[512];
+    assert_ok(request(f->client, "counter", "incr", NULL, 5000, out, sizeof(out)));
+    assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
+
+    /* The predecessor declared down while its successor waits at the gate. */
+    char health[16] = "";
+    int64_t give_up = gt_now_ms() + GT_WAIT_MS;
+    while (component_health(f->client, "counter", health, sizeof(health)),
+           strcmp(health, "DOWN") != 0 && gt_now_ms() < give_up)
+        gt_sleep_ms(10);
+    assert_string_equal(health, "DOWN");
+    json_t *s = NULL;
+    for (int i = 0; i < 10; i++) { /* ten health checks of the supervisor, 50 ms apart */
+        json_decref(s);
+        s = supervised(f->client, "counter");
+        if (sup_int(s, "restarts") != 1)
+            break;
+        gt_sleep_ms(50);
+    }
+    assert_string_equal(sup_state(s), "RUNNING");
+    assert_int_equal(sup_int(s, "restarts"), 1);
+    json_decref(s);
+
+    fp = fopen(gate, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    long new_pid = 0;
+    assert_int_equal(wait_for_new_incarnation(f->client, pid, &new_pid), 1);
+    s = supervised(f->client, "counter");
+    assert_int_equal(sup_int(s, "restarts"), 1);
+    assert_non_null(strstr(json_string_value(json_object_get(s, "last_exit")), "signal 9"));
+    json_decref(s);
 }
 
 /* A process that runs but stopped heartbeating is killed and replaced. */
@@ -975,6 +1059,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_kill9_component_restores_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stopped_component_is_replaced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slow_restart_is_not_a_hang, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_loop_gives_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9_coordinator_during_storm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_coordinator_restart_keeps_remote_state, setup,

@@ -561,6 +561,7 @@ static void test_ctl_checkpoint_mode_breaker_watch(void **state)
     r = ctl(f, (const char *const[]){"status", NULL});
     expect_exit(r, 0, "status");
     assert_non_null(strstr(r->out, "comp1"));
+    assert_non_null(strstr(r->out, "connections: front door "));
 
     /* watch with filters: only events of type demo.* from alice arrive. */
     const char *argv[] = {GENESISCTL_PATH, "--url",   f->front, "--events", f->bus,

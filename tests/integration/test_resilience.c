@@ -276,6 +276,61 @@ static void on_async(genesis_result *res, void *arg)
     gt_counter_add(&ac->done, 1);
 }
 
+/* A failure of a request that started before the component was seen to recover (here an
+ * injected crash that ends; for a remote component, a new instance that registers) does not
+ * count against it. Two requests fail, a third waits in the handler while the component
+ * crashes and comes back, then fails too. Counted, it made three in a row and opened the
+ * breaker for its whole open time, after the recovery that should have ended it. */
+static void test_a_failure_from_before_a_recovery_does_not_open_the_breaker(void **state)
+{
+    env *e = *state;
+    settle_mode(e);
+    genesis_policy p = fast_policy();
+    p.max_attempts = 1; /* each request is one attempt: the third is the one that waited */
+    assert_ok(genesis_coordinator_set_policy(e->c, "c", &p));
+    atomic_store(&e->c3.fail_status, GENESIS_UNAVAILABLE);
+    for (int i = 0; i < 2; i++) {
+        genesis_result *res = call(e, "c", "work", GENESIS_CRITICALITY_DEFAULT, 0, 0);
+        assert_int_equal(genesis_result_status(res), GENESIS_UNAVAILABLE);
+        genesis_result_free(res);
+    }
+    assert_int_equal(stats_of(e, "c").breaker_state, GENESIS_BREAKER_CLOSED);
+
+    gt_gate gate;
+    gt_gate_init(&gate);
+    atomic_store(&e->c3.block_once, &gate);
+    int calls = atomic_load(&e->c3.calls);
+    async_count ac = {0};
+    gt_counter_init(&ac.done);
+    assert_ok(genesis_coordinator_request_async(e->c, "c", "work", NULL, 0, NULL, on_async, &ac));
+    int64_t give_up = gt_now_ms() + GT_WAIT_MS;
+    while (atomic_load(&e->c3.calls) == calls && gt_now_ms() < give_up)
+        gt_sleep_ms(1);
+    assert_int_equal(atomic_load(&e->c3.calls), calls + 1); /* in the handler, at the gate */
+    genesis_fault f;
+    genesis_fault_init(&f, GENESIS_FAULT_VERSION);
+    f.crash = 1;
+    assert_ok(genesis_coordinator_inject_fault(e->c, "c", &f));
+    assert_ok(genesis_coordinator_inject_fault(e->c, "c", NULL)); /* back: a recovery */
+    gt_gate_open(&gate);
+    assert_true(gt_counter_wait(&ac.done, 1, GT_WAIT_MS));
+    assert_int_equal(atomic_load(&ac.ok), 0); /* it failed, after the recovery */
+    assert_int_equal(stats_of(e, "c").breaker_state, GENESIS_BREAKER_CLOSED);
+
+    /* Failures that start after the recovery count as ever: three in a row open it. */
+    for (int i = 0; i < 3; i++) {
+        genesis_result *res = call(e, "c", "work", GENESIS_CRITICALITY_DEFAULT, 0, 0);
+        assert_int_equal(genesis_result_status(res), GENESIS_UNAVAILABLE);
+        genesis_result_free(res);
+    }
+    assert_int_equal(stats_of(e, "c").breaker_state, GENESIS_BREAKER_OPEN);
+    atomic_store(&e->c3.fail_status, 0);
+    assert_ok(genesis_coordinator_set_breaker(e->c, "c", GENESIS_BREAKER_CLOSED));
+    assert_ok(genesis_coordinator_set_policy(e->c, "c", NULL));
+    gt_counter_destroy(&ac.done);
+    gt_gate_destroy(&gate);
+}
+
 static void test_hung_component_is_bounded_by_its_bulkhead(void **state)
 {
     env *e = *state;
@@ -743,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_retries_absorb_thirty_percent_random_failures),
         cmocka_unit_test(test_always_failing_opens_breaker_then_probe_closes_it),
         cmocka_unit_test(test_timeout_after_reaching_handler_is_retried_only_when_idempotent),
+        cmocka_unit_test(test_a_failure_from_before_a_recovery_does_not_open_the_breaker),
         cmocka_unit_test(test_hung_component_is_bounded_by_its_bulkhead),
         cmocka_unit_test(test_modes_follow_health_and_shed_by_criticality),
         cmocka_unit_test(test_policy_change_keeps_breaker_state),

@@ -204,6 +204,9 @@ void sv_start_child(supervisor *s, child *c)
     c->down_since_ms = 0;
     c->kill_reason[0] = '\0';
     c->started_ms = sv_now_ms();
+    /* Before the spawn: every registration numbered above this one is the new process's. */
+    c->registrations_before = 0;
+    genesis_coordinator_get_registration_seq(s->co, NULL, &c->registrations_before);
     child_command cmd = {
         .id = c->id, .argv = c->argv, .env = c->env, .n_env = c->n_env, .cwd = c->cwd};
     char token_var[64];
@@ -286,6 +289,17 @@ static void reap(supervisor *s)
     }
 }
 
+/* Whether this incarnation registered itself. The component's health alone cannot say: the
+ * instance of a predecessor killed a moment ago counts as up until the coordinator declares
+ * it down, and taking that for the new process would start its hang timer before it
+ * registered (a slow start, on a loaded machine, was then killed as "stopped heartbeating"). */
+static bool registered_itself(supervisor *s, const child *c)
+{
+    uint64_t latest = 0;
+    return genesis_coordinator_get_registration_seq(s->co, c->id, &latest) == GENESIS_OK &&
+           latest > c->registrations_before;
+}
+
 static void check_health(supervisor *s)
 {
     int64_t now = sv_now_ms();
@@ -295,7 +309,7 @@ static void check_health(supervisor *s)
             continue;
         int up = 0;
         int rv = genesis_coordinator_get_component_health(s->co, c->id, &up);
-        if (rv == GENESIS_OK && up) {
+        if (rv == GENESIS_OK && up && (c->seen_up || registered_itself(s, c))) {
             c->seen_up = true;
             c->down_since_ms = 0;
             continue;

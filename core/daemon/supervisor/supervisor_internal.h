@@ -32,8 +32,9 @@ typedef struct child {
     int state;
     pid_t pid;
     int64_t started_ms;
-    bool seen_up;               /* this incarnation registered (was healthy once) */
-    int64_t down_since_ms;      /* 0 = healthy (or not yet seen) */
+    bool seen_up;                  /* this incarnation registered (was healthy once) */
+    uint64_t registrations_before; /* the coordinator's registration number at its start */
+    int64_t down_since_ms;         /* 0 = healthy (or not yet seen) */
     char kill_reason[128];      /* set when the supervisor killed it: overrides the wait status */
     int64_t next_start_ms;      /* BACKOFF: when to start */
     unsigned int failed_starts; /* consecutive incarnations that never became healthy */

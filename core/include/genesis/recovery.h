@@ -68,6 +68,16 @@ GENESIS_API int genesis_coordinator_get_checkpoint_info(genesis_coordinator *c, 
 GENESIS_API int genesis_coordinator_get_component_health(genesis_coordinator *c, const char *id,
                                                          int *up);
 
+/* Registrations of remote instances are numbered 1, 2, ... by the coordinator. With id NULL,
+ * *seq receives the number of the latest registration of any component (0: none yet); with an
+ * id, that of the latest accepted registration of one of its instances (0: an in-process
+ * component). GENESIS_NOT_FOUND when id is not registered. Thread-safe. A supervisor reads
+ * the first before it starts a process and compares the second with it: only a larger number
+ * is the new process's own registration, so a predecessor's instance that is not declared
+ * down yet cannot pass for the new process being up. */
+GENESIS_API int genesis_coordinator_get_registration_seq(genesis_coordinator *c, const char *id,
+                                                         uint64_t *seq);
+
 /* ---- operator commands and supervised processes ---------------------------------------- */
 
 /* An Admin command handler. command and args are borrowed for the call. Fill reply with

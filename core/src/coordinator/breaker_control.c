@@ -43,11 +43,15 @@ void gn_breaker_publish(gn_component *comp, const gn_breaker_transition *t)
            "component %s breaker %s -> %s: %s%s", comp->id, genesis_breaker_state_name(t->from),
            genesis_breaker_state_name(t->to), t->cause,
            t->to == GENESIS_BREAKER_OPEN ? " (failing fast)" : "");
-    char json[512];
+    /* After the transition took effect: a status report that reads this version or a later
+     * one shows the new state. */
+    unsigned long long version = atomic_fetch_add(&co->state_version, 1) + 1;
+    char json[640];
     snprintf(json, sizeof(json),
-             "{\"component\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"cause\":\"%s\",\"open_ms\":%u}",
+             "{\"component\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"cause\":\"%s\",\"open_ms\":%u,"
+             "\"state_version\":%llu,\"state_epoch\":\"%s\"}",
              comp->id, genesis_breaker_state_name(t->from), genesis_breaker_state_name(t->to),
-             t->cause, t->open_ms);
+             t->cause, t->open_ms, version, co->instance_id);
     gn_publish_system(co, "genesis.breaker", json);
 }
 

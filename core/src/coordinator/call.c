@@ -50,6 +50,7 @@ typedef struct gn_rcall {
     bool idempotent;
     bool attempted;              /* some attempt produced an outcome (not only rejections) */
     uint64_t lease;              /* the current attempt's breaker probe lease */
+    uint64_t recoveries;         /* gn_breaker_recoveries when the current attempt started */
     int64_t attempt_started_ms;  /* gn_clock: slow calls are timed on the injectable clock */
     uint64_t attempt_started_us; /* real time: the adaptive concurrency limit's samples */
     bool climit_held;            /* the current attempt holds an adaptive-limit slot */
@@ -155,6 +156,17 @@ static void rcall_release(gn_rcall *rc)
     gn_coordinator_leave(co);
 }
 
+/* A failure of an attempt that started before the component was last seen to recover (a new
+ * instance registered, an injected crash ended): it says how the component was, so it must
+ * not trip the breaker afterwards. (A request still waiting on a killed instance when the
+ * restarted one registered failed after the registration: counted, it opened the breaker for
+ * its whole open time, which the registration could no longer cut short.) */
+static bool stale_failure(gn_rcall *rc, int outcome)
+{
+    return outcome == GN_OUTCOME_FAILURE &&
+           rc->recoveries != gn_breaker_recoveries(&rc->comp->breaker);
+}
+
 static void rcall_finish(gn_rcall *rc, genesis_result *res)
 {
     genesis_coordinator *co = rc->co;
@@ -173,6 +185,8 @@ static void rcall_finish(gn_rcall *rc, genesis_result *res)
         }
     }
     int outcome = gn_outcome_classify(&rc->pol, status, genesis_result_reason(res));
+    if (stale_failure(rc, outcome))
+        outcome = GN_OUTCOME_IGNORED;
     if (rc->attempted && outcome != GN_OUTCOME_IGNORED) {
         gn_breaker_transition t;
         gn_breaker_request_done(&comp->breaker, &rc->pol, outcome == GN_OUTCOME_FAILURE,
@@ -287,6 +301,8 @@ static void attempt_done(void *arg, genesis_result *res, int stage)
                           now_us() - rc->attempt_started_us, dropped);
     }
     int outcome = gn_outcome_classify(&rc->pol, status, genesis_result_reason(res));
+    if (stale_failure(rc, outcome))
+        outcome = GN_OUTCOME_IGNORED;
     uint32_t slow = rc->pol.breaker_slow_call_ms;
     int64_t now = gn_clock(co);
     bool slow_call = slow > 0 && now - rc->attempt_started_ms >= (int64_t)slow;
@@ -559,6 +575,7 @@ static void rcall_next(gn_rcall *rc)
         rc->pol.per_try_timeout_ms < left ? rc->pol.per_try_timeout_ms : (uint32_t)left;
     uint32_t retry_in = 0;
     gn_breaker_transition t;
+    rc->recoveries = gn_breaker_recoveries(&comp->breaker);
     bool admitted = gn_breaker_admit(&comp->breaker, &rc->pol, gn_clock(co), try_ms + 100,
                                      &rc->lease, &retry_in, &t);
     gn_breaker_publish(comp, &t);

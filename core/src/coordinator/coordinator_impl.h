@@ -113,6 +113,13 @@ struct genesis_coordinator {
     atomic_uint_fast64_t n_front_door_messages, n_malformed;
     atomic_uint_fast64_t n_listener_restarts;
     atomic_uint_fast64_t n_retries, n_mode_changes;
+    /* Accepted registrations of remote instances, numbered 1, 2, ... (remote.c): lets a
+     * supervisor tell a new incarnation's registration from a predecessor's. */
+    atomic_uint_fast64_t registration_seq;
+    /* Bumped after every breaker or mode transition took effect; the status report reads it
+     * before any state and each transition event carries its own, so a reader can tell which
+     * of the two is newer (with instance_id as the epoch: it starts at 0 again). */
+    atomic_uint_fast64_t state_version;
 
     /* resilience (policy.c, degradation.c) */
     pthread_mutex_t policy_lock; /* guards default_policy and the table of own policies */
@@ -316,6 +323,8 @@ void gn_remote_attempt(genesis_coordinator *co, gn_component *comp,
 /* Periodic health sweep: instances that missed their heartbeats are dropped. */
 void gn_remote_sweep(genesis_coordinator *co);
 bool gn_remote_is_up(gn_component *comp);
+/* The coordinator's registration number of the component's latest accepted registration. */
+uint64_t gn_remote_last_registration(gn_component *comp);
 unsigned int gn_remote_in_flight(gn_component *comp);
 /* Instances and their URLs, for status. urls receives up to max borrowed-then-copied
  * strings which the caller frees. */

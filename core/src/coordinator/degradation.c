@@ -22,18 +22,22 @@ const char *genesis_mode_name(int mode)
     }
 }
 
+/* version: co->state_version taken under mode_lock right after the change, so mode events
+ * are numbered in the order the changes happened. */
 static void mode_changed(genesis_coordinator *co, int from, int to, const char *cause,
-                         unsigned int unhealthy, unsigned int total)
+                         unsigned int unhealthy, unsigned int total, uint64_t version)
 {
     atomic_store(&co->mode_now, to);
     atomic_fetch_add(&co->n_mode_changes, 1);
     gn_log(&co->log, to > from ? GENESIS_LOG_WARN : GENESIS_LOG_INFO,
            "mode %s -> %s: %s (%u of %u components unhealthy)", genesis_mode_name(from),
            genesis_mode_name(to), cause, unhealthy, total);
-    char json[256];
+    char json[384];
     snprintf(json, sizeof(json),
-             "{\"from\":\"%s\",\"to\":\"%s\",\"cause\":\"%s\",\"unhealthy\":%u,\"components\":%u}",
-             genesis_mode_name(from), genesis_mode_name(to), cause, unhealthy, total);
+             "{\"from\":\"%s\",\"to\":\"%s\",\"cause\":\"%s\",\"unhealthy\":%u,\"components\":%u,"
+             "\"state_version\":%llu,\"state_epoch\":\"%s\"}",
+             genesis_mode_name(from), genesis_mode_name(to), cause, unhealthy, total,
+             (unsigned long long)version, co->instance_id);
     gn_publish_system(co, "genesis.mode", json);
 }
 
@@ -45,11 +49,14 @@ void gn_mode_tick(genesis_coordinator *co)
     int from;
     bool changed = gn_mode_update(&co->mode, &co->mode_cfg, unhealthy, total, gn_clock(co), &from);
     int to = co->mode.current;
-    if (changed)
+    uint64_t version = 0;
+    if (changed) {
         atomic_store(&co->mode_now, to);
+        version = atomic_fetch_add(&co->state_version, 1) + 1;
+    }
     pthread_mutex_unlock(&co->mode_lock);
     if (changed)
-        mode_changed(co, from, to, "component health", unhealthy, total);
+        mode_changed(co, from, to, "component health", unhealthy, total, version);
 }
 
 bool gn_mode_admits_event(genesis_coordinator *co, int criticality)
@@ -80,8 +87,11 @@ int genesis_coordinator_set_mode(genesis_coordinator *co, int mode)
     int from;
     bool changed = gn_mode_force(&co->mode, mode, &from);
     int to = co->mode.current;
-    if (changed)
+    uint64_t version = 0;
+    if (changed) {
         atomic_store(&co->mode_now, to);
+        version = atomic_fetch_add(&co->state_version, 1) + 1;
+    }
     pthread_mutex_unlock(&co->mode_lock);
     gn_log(&co->log, GENESIS_LOG_WARN, "mode %s by an operator",
            mode == GENESIS_MODE_AUTO ? "back to automatic" : "forced");
@@ -89,6 +99,6 @@ int genesis_coordinator_set_mode(genesis_coordinator *co, int mode)
         mode_changed(co, from, to,
                      mode == GENESIS_MODE_AUTO ? "override ended by an operator"
                                                : "forced by an operator",
-                     unhealthy, total);
+                     unhealthy, total, version);
     return GENESIS_OK;
 }

@@ -258,6 +258,25 @@ void gn_children_status_clear(Genesis__V1__StatusReport *r)
     r->n_supervised = 0;
 }
 
+int genesis_coordinator_get_registration_seq(genesis_coordinator *co, const char *id, uint64_t *seq)
+{
+    gn_clear_error();
+    if (co == NULL || seq == NULL)
+        return gn_fail(GENESIS_INVALID_ARGUMENT, "registration_seq: NULL argument");
+    *seq = 0;
+    if (id == NULL) {
+        *seq = atomic_load(&co->registration_seq);
+        return GENESIS_OK;
+    }
+    gn_component *comp = gn_registry_lookup(co->registry, id);
+    if (comp == NULL)
+        return gn_fail(GENESIS_NOT_FOUND, "registration_seq: no component '%s'", id);
+    if (comp->kind == GN_REMOTE)
+        *seq = gn_remote_last_registration(comp);
+    gn_component_release(comp);
+    return GENESIS_OK;
+}
+
 int genesis_coordinator_get_component_health(genesis_coordinator *co, const char *id, int *up)
 {
     gn_clear_error();

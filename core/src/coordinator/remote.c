@@ -43,6 +43,7 @@ struct gn_remote {
     atomic_uint next;      /* round-robin position */
     instance *inst[MAX_INSTANCES];
     unsigned int n;
+    uint64_t last_registration; /* co->registration_seq of the latest accepted one (lock) */
 };
 
 /* Pipe events run on NNG's threads until nng_close(req) returns: the instance outlives them. */
@@ -266,6 +267,7 @@ int gn_remote_register(genesis_coordinator *co, const Genesis__V1__Register *reg
         in->heartbeat_ms = reg->heartbeat_interval_ms;
         in->suspect = false;
         gn_phi_start(&in->phi, now, heartbeat_every(co, in));
+        r->last_registration = atomic_fetch_add(&co->registration_seq, 1) + 1;
     }
     unsigned int live = r->n;
     pthread_mutex_unlock(&r->lock);
@@ -439,6 +441,15 @@ bool gn_remote_is_up(gn_component *comp)
         up = !r->inst[i]->suspect;
     pthread_mutex_unlock(&r->lock);
     return up;
+}
+
+uint64_t gn_remote_last_registration(gn_component *comp)
+{
+    gn_remote *r = comp->remote;
+    pthread_mutex_lock(&r->lock);
+    uint64_t seq = r->last_registration;
+    pthread_mutex_unlock(&r->lock);
+    return seq;
 }
 
 unsigned int gn_remote_describe(gn_component *comp, char **urls, unsigned int max)

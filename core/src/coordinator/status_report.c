@@ -80,6 +80,9 @@ static void fill_resilience(gn_component *comp, Genesis__V1__ComponentStatus *cs
 int gn_status_report_build(genesis_coordinator *co, Genesis__V1__StatusReport *r)
 {
     genesis__v1__status_report__init(r);
+    /* First: every transition counted here already took effect in what is read below. */
+    r->state_version = atomic_load(&co->state_version);
+    r->state_epoch = co->instance_id;
     pthread_mutex_lock(&co->mode_lock);
     r->mode = (char *)genesis_mode_name(co->mode.current);
     r->mode_forced = co->mode.forced != GENESIS_MODE_AUTO;

@@ -554,9 +554,15 @@ void gn_breaker_rates(gn_breaker *b, const genesis_policy *p, int64_t now, uint6
     *slow_pct = decided ? 100.0 * slows / n : -1;
 }
 
+uint64_t gn_breaker_recoveries(gn_breaker *b)
+{
+    return atomic_load(&b->recoveries);
+}
+
 void gn_breaker_recovered(gn_breaker *b, int64_t now, gn_breaker_transition *t)
 {
     note(t, 0, 0, NULL, 0);
+    atomic_fetch_add(&b->recoveries, 1);
     if (atomic_load(&b->state) != GENESIS_BREAKER_OPEN)
         return;
     pthread_mutex_lock(&b->lock);

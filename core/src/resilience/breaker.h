@@ -79,6 +79,9 @@ typedef struct gn_breaker {
     uint64_t next_lease;
 
     atomic_uint_fast64_t n_transitions, n_opens, n_fail_fast, n_slow, n_ignored;
+    /* gn_breaker_recovered calls so far: a failure of an attempt that started before the
+     * latest one is about the component as it was, not as it is (gn_breaker_recoveries). */
+    atomic_uint_fast64_t recoveries;
 } gn_breaker;
 
 void gn_breaker_init(gn_breaker *b, int64_t now_ms);
@@ -114,8 +117,13 @@ void gn_breaker_request_done(gn_breaker *b, const genesis_policy *p, bool failed
                              gn_breaker_transition *t);
 
 /* The component was observed to recover (re-registered, passed a probe): OPEN -> HALF_OPEN at
- * once, so recovery is not bounded below by the open time. */
+ * once, so recovery is not bounded below by the open time. In any state it counts a recovery:
+ * failures of attempts started before it must not count against the component afterwards
+ * (the caller compares gn_breaker_recoveries at the attempt's start and at its outcome). */
 void gn_breaker_recovered(gn_breaker *b, int64_t now_ms, gn_breaker_transition *t);
+
+/* The number of gn_breaker_recovered calls so far (lock-free). */
+uint64_t gn_breaker_recoveries(gn_breaker *b);
 
 /* Operator control: FORCED_OPEN (until reset), DISABLED, METRICS_ONLY, or CLOSED (reset to
  * automatic). */

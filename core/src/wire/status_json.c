@@ -50,6 +50,8 @@ genesis_result *gn_status_report_json(const Genesis__V1__StatusReport *r)
     COUNTER(stats, "mode_changes", r->mode_changes);
     json_object_set_new(doc, "stats", stats);
     json_object_set_new(doc, "mode_forced", json_boolean(r->mode_forced));
+    COUNTER(doc, "state_version", r->state_version);
+    json_object_set_new(doc, "state_epoch", json_string(str(r->state_epoch)));
     COUNTER(doc, "unhealthy", r->unhealthy);
     for (size_t i = 0; i < r->n_components; i++) {
         const Genesis__V1__ComponentStatus *cs = r->components[i];

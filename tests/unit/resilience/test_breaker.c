@@ -255,13 +255,20 @@ static void test_recovery_moves_open_to_half_open_at_once(void **state)
     gn_breaker_init(&b, 0);
     open_it(&b, &p, 0);
     gn_breaker_transition t;
+    assert_int_equal(gn_breaker_recoveries(&b), 0);
     gn_breaker_recovered(&b, 50, &t);
     assert_int_equal(t.to, GENESIS_BREAKER_HALF_OPEN);
+    assert_int_equal(gn_breaker_recoveries(&b), 1);
     uint64_t lease;
     uint32_t retry_in;
     assert_true(gn_breaker_admit(&b, &p, 51, 2000, &lease, &retry_in, &t));
     gn_breaker_record(&b, &p, lease, false, 60, &t);
     assert_int_equal(gn_breaker_state(&b), GENESIS_BREAKER_CLOSED);
+    /* Closed, a recovery changes nothing but is counted (callers drop older failures). */
+    gn_breaker_recovered(&b, 70, &t);
+    assert_int_equal(t.from, t.to);
+    assert_int_equal(gn_breaker_state(&b), GENESIS_BREAKER_CLOSED);
+    assert_int_equal(gn_breaker_recoveries(&b), 2);
     gn_breaker_destroy(&b);
 }
 
