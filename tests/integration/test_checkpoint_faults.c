@@ -922,8 +922,11 @@ static void test_coordinator_restart_keeps_remote_state(void **state)
     gt_process_kill(&f->daemon);
     start_daemon(f, extra, 0);
     /* Until the service has registered again, requests fail; then they succeed with the
-     * state the process kept (not re-restored: restored=0 from its first start). */
-    int64_t give_up = gt_now_ms() + GT_WAIT_MS;
+     * state the process kept (not re-restored: restored=0 from its first start). Two
+     * reconnections lie on that path (the service's and the client's), each after its own
+     * backoff: a sanitizer build on a loaded machine was seen to need more than one
+     * GT_WAIT_MS for both. */
+    int64_t give_up = gt_now_ms() + 3 * GT_WAIT_MS;
     int rv;
     while ((rv = request(f->client, "counter", "incr", NULL, 1000, out, sizeof(out))) !=
                GENESIS_OK &&
