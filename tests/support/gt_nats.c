@@ -225,9 +225,13 @@ int gt_nats_stream_leader(gt_nats_cluster *c, const char *stream)
     return leader >= 0 && leader < c->n ? leader : -1;
 }
 
-/* One probe: make (or find) a small memory stream with the wanted replicas and store into it. */
+/* One probe: make a new small memory stream with the wanted replicas, store into it and delete
+ * it. A new stream each time: its placement needs a meta leader and enough current peers, and
+ * it carries no state from before a fault (a stream kept across a node's SIGSTOP was seen to
+ * stay unwritable after the node resumed, "last sequence mismatch"). */
 static bool probe(gt_nats_cluster *c, int replicas)
 {
+    static unsigned int probes;
     natsConnection *nc = connect_live(c);
     jsCtx *js = NULL;
     bool ok = false;
@@ -236,22 +240,25 @@ static bool probe(gt_nats_cluster *c, int replicas)
         jsOptions_Init(&jo);
         jo.Wait = 1000;
         if (natsConnection_JetStream(&js, nc, &jo) == NATS_OK) {
+            char name[32], subject[40];
+            unsigned int n = ++probes;
+            snprintf(name, sizeof(name), "gt_ready_%u", n);
+            snprintf(subject, sizeof(subject), "gt.ready.%u", n);
+            const char *subjects[] = {subject};
             jsStreamConfig sc;
             jsStreamConfig_Init(&sc);
-            sc.Name = "gt_ready";
-            const char *subjects[] = {"gt.ready"};
+            sc.Name = name;
             sc.Subjects = subjects;
             sc.SubjectsLen = 1;
             sc.Storage = js_MemoryStorage;
             sc.Replicas = replicas;
             sc.MaxMsgs = 1;
             jsStreamInfo *si = NULL;
-            jsErrCode jerr = 0;
-            natsStatus s = js_AddStream(&si, js, &sc, NULL, &jerr);
-            if (s == NATS_OK || jerr == JSStreamNameExistErr) {
+            if (js_AddStream(&si, js, &sc, NULL, NULL) == NATS_OK) {
                 jsPubAck *pa = NULL;
-                ok = js_Publish(&pa, js, "gt.ready", "1", 1, NULL, NULL) == NATS_OK;
+                ok = js_Publish(&pa, js, subject, "1", 1, NULL, NULL) == NATS_OK;
                 jsPubAck_Destroy(pa);
+                js_DeleteStream(js, name, NULL, NULL);
             }
             jsStreamInfo_Destroy(si);
             jsCtx_Destroy(js);

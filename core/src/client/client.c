@@ -408,7 +408,7 @@ int genesis_client_request(genesis_client *cl, const char *target, const char *t
     gn_clear_error();
     if (out != NULL)
         *out = NULL;
-    request_parts rp;
+    request_parts rp = {0};
     uint32_t timeout = 0;
     int rv = build_request(cl, &rp, target, type, data, len, opts, &timeout);
     if (rv != GENESIS_OK)
@@ -423,7 +423,7 @@ int genesis_client_request_async(genesis_client *cl, const char *target, const c
     gn_clear_error();
     if (cb == NULL)
         return gn_fail(GENESIS_INVALID_ARGUMENT, "request_async: cb is NULL");
-    request_parts rp;
+    request_parts rp = {0};
     uint32_t timeout = 0;
     int rv = build_request(cl, &rp, target, type, data, len, opts, &timeout);
     if (rv != GENESIS_OK)

@@ -373,11 +373,11 @@ json_t *gn_event_stream_status(gn_event_stream *s)
         scope_state *sc = &s->sc[i];
         uint64_t delivered = atomic_load(&sc->delivered_seq);
         uint64_t pending = atomic_load(&sc->pending);
+        uint64_t last = delivered + pending;
         json_object_set_new(out, SCOPE_NAMES[i],
                             json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "stream", sc->stream,
-                                      "last_sequence", (json_int_t)(delivered + pending),
-                                      "delivered_sequence", (json_int_t)delivered, "lag",
-                                      (json_int_t)pending, "missed",
+                                      "last_sequence", (json_int_t)last, "delivered_sequence",
+                                      (json_int_t)delivered, "lag", (json_int_t)pending, "missed",
                                       (json_int_t)atomic_load(&sc->missed), "publish_failures",
                                       (json_int_t)atomic_load(&sc->publish_failures)));
     }
