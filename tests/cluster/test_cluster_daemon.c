@@ -21,6 +21,7 @@
 
 #include "genesis/genesis.h"
 #include "gt_assert.h"
+#include "gt_genesisd.h"
 #include "gt_nats.h"
 #include "gt_process.h"
 #include "gt_wait.h"
@@ -29,43 +30,19 @@
 #define LEASE_TTL  "2000"
 #define RESTART_MS (4 * GT_WAIT_MS)
 
-typedef struct node {
-    gt_process proc;
-    char id[16];
-    char front_door[256];
-    char event_bus[256];
-} node;
+typedef gt_genesisd node;
 
 static gt_nats_cluster nats;
 static node nodes[NODES];
 
+/* Node id on the shared NATS cluster, with the demo components; a restarted node waits out
+ * its own previous lease first (TTL), hence RESTART_MS. */
 static void start_node(node *n, const char *id, const char *front_door)
 {
-    snprintf(n->id, sizeof(n->id), "%s", id);
-    const char *argv[] = {GENESISD_PATH,
-                          "--cluster-nats",
-                          nats.urls,
-                          "--node-id",
-                          id,
-                          "--cluster-lease-ttl",
-                          LEASE_TTL,
-                          "--front-door",
-                          front_door,
-                          "--events",
-                          "tcp://127.0.0.1:0",
-                          "--http",
-                          "off",
-                          "--demo",
-                          "--log-level",
-                          "warn",
-                          NULL};
-    assert_int_equal(gt_process_spawn(&n->proc, argv, GT_CAPTURE_STDOUT), 0);
-    char line[1024] = "";
-    /* A restarted node waits out its own previous lease first (TTL). */
-    if (!gt_process_wait_line(&n->proc, "ready ", line, sizeof(line), RESTART_MS))
-        fail_msg("genesisd %s never printed its ready line (got \"%s\")", id, line);
-    assert_int_equal(
-        sscanf(line, "ready front_door=%255s event_bus=%255s", n->front_door, n->event_bus), 2);
+    static const char *const demo[] = {"--demo", NULL};
+    if (gt_genesisd_start_with(n, GENESISD_PATH, nats.urls, id, front_door, "tcp://127.0.0.1:0",
+                               atoi(LEASE_TTL), RESTART_MS, demo) != 0)
+        fail_msg("genesisd %s did not start", id);
 }
 
 static int group_setup(void **state)

@@ -23,6 +23,7 @@
 
 #include "genesis/genesis.h"
 #include "gt_assert.h"
+#include "gt_genesisd.h"
 #include "gt_nats.h"
 #include "gt_process.h"
 #include "gt_tempdir.h"
@@ -32,11 +33,7 @@
 #define RESTART_MS (4 * GT_WAIT_MS)
 #define MAX_STARTS 256
 
-typedef struct node {
-    gt_process proc;
-    char id[16];
-    char front_door[256];
-} node;
+typedef gt_genesisd node;
 
 typedef struct start {
     char node[16];
@@ -51,43 +48,27 @@ static const char *owner_ttl = "2000"; /* ms; GENESIS_CLUSTER_OWNER_TTL */
 static node nodes[NODES];
 static char dir[256], lock_path[300], log_path[300];
 
+/* Node i with the owned component under its supervisor; a restarted node waits out its own
+ * previous node lease first (TTL), hence RESTART_MS. */
 static void start_node(int i)
 {
     node *n = &nodes[i];
-    snprintf(n->id, sizeof(n->id), "n%d", i);
-    char spec[1024], env[64];
+    char id[16], spec[1024], env[64];
+    snprintf(id, sizeof(id), "n%d", i);
     snprintf(spec, sizeof(spec), "owned=%s %s %s", OWNED_COMPONENT_PATH, lock_path, log_path);
-    snprintf(env, sizeof(env), "owned=GT_NODE=%s", n->id);
-    const char *argv[] = {GENESISD_PATH,
-                          "--cluster-nats",
-                          nats.urls,
-                          "--node-id",
-                          n->id,
-                          "--cluster-lease-ttl",
-                          owner_ttl,
-                          "--cluster-owner-ttl",
-                          owner_ttl,
-                          "--supervise",
-                          spec,
-                          "--supervise-env",
-                          env,
-                          "--supervise-startup-ms",
-                          "86400000", /* it does not register: never killed for that */
-                          "--front-door",
-                          "tcp://127.0.0.1:0",
-                          "--events",
-                          "tcp://127.0.0.1:0",
-                          "--http",
-                          "off",
-                          "--log-level",
-                          "warn",
-                          NULL};
-    assert_int_equal(gt_process_spawn(&n->proc, argv, GT_CAPTURE_STDOUT), 0);
-    char line[1024] = "";
-    /* A restarted node waits out its own previous node lease first (TTL). */
-    if (!gt_process_wait_line(&n->proc, "ready ", line, sizeof(line), RESTART_MS))
-        fail_msg("genesisd %s never printed its ready line (got \"%s\")", n->id, line);
-    assert_int_equal(sscanf(line, "ready front_door=%255s", n->front_door), 1);
+    snprintf(env, sizeof(env), "owned=GT_NODE=%s", id);
+    const char *const extra[] = {"--cluster-owner-ttl",
+                                 owner_ttl,
+                                 "--supervise",
+                                 spec,
+                                 "--supervise-env",
+                                 env,
+                                 "--supervise-startup-ms",
+                                 "86400000", /* it does not register: never killed for that */
+                                 NULL};
+    if (gt_genesisd_start_with(n, GENESISD_PATH, nats.urls, id, "tcp://127.0.0.1:0",
+                               "tcp://127.0.0.1:0", atoi(owner_ttl), RESTART_MS, extra) != 0)
+        fail_msg("genesisd %s did not start", id);
 }
 
 static int group_setup(void **state)

@@ -8,15 +8,27 @@ int gt_genesisd_start(gt_genesisd *n, const char *path, const char *nats_urls, c
                       const char *front_door, const char *event_bus, int lease_ttl_ms,
                       int timeout_ms)
 {
+    return gt_genesisd_start_with(n, path, nats_urls, id, front_door, event_bus, lease_ttl_ms,
+                                  timeout_ms, NULL);
+}
+
+int gt_genesisd_start_with(gt_genesisd *n, const char *path, const char *nats_urls, const char *id,
+                           const char *front_door, const char *event_bus, int lease_ttl_ms,
+                           int timeout_ms, const char *const *extra)
+{
     char ttl[16], fd[256], bus[256];
     snprintf(ttl, sizeof(ttl), "%d", lease_ttl_ms);
     snprintf(n->id, sizeof(n->id), "%s", id);
     snprintf(fd, sizeof(fd), "%s", front_door); /* may alias n->front_door */
     snprintf(bus, sizeof(bus), "%s", event_bus);
-    const char *argv[] = {
+    const char *argv[48] = {
         path,  "--cluster-nats", nats_urls, "--node-id", id,  "--cluster-lease-ttl",
         ttl,   "--front-door",   fd,        "--events",  bus, "--http",
-        "off", "--log-level",    "error",   NULL};
+        "off", "--log-level",    "error"};
+    size_t argc = 15;
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && argc < 47; i++)
+        argv[argc++] = extra[i];
+    argv[argc] = NULL;
     if (gt_process_spawn(&n->proc, argv, GT_CAPTURE_STDOUT) != 0) {
         perror("genesisd");
         return -1;

@@ -25,7 +25,13 @@ int gt_genesisd_start(gt_genesisd *n, const char *path, const char *nats_urls, c
                       const char *front_door, const char *event_bus, int lease_ttl_ms,
                       int timeout_ms);
 
-/* kill -9, and start it again under the same id on the same URLs (up to three tries). */
+/* The same with more arguments for genesisd (NULL-terminated, at most 32; NULL for none),
+ * for example "--demo" or a "--supervise" spec. */
+int gt_genesisd_start_with(gt_genesisd *n, const char *path, const char *nats_urls, const char *id,
+                           const char *front_door, const char *event_bus, int lease_ttl_ms,
+                           int timeout_ms, const char *const *extra);
+
+/* kill -9, and start it again under the same id on the same URLs (once: see node_lease.c). */
 void gt_genesisd_kill(gt_genesisd *n);
 int gt_genesisd_restart(gt_genesisd *n, const char *path, const char *nats_urls, int lease_ttl_ms,
                         int timeout_ms);
